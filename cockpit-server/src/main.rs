@@ -1,1 +1,26 @@
-fn main() {}
+//! `cockpit-server`: runs the cockpit. See `--help`, and `--print-default-config` for
+//! every setting with its default.
+
+use anyhow::Context;
+use clap::Parser;
+use cockpit_server::{Cli, Config};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if cli.print_default_config {
+        print!("{}", cockpit_server::DEFAULT_CONFIG);
+        return Ok(());
+    }
+    let config = Config::load(&cli).context("reading the configuration")?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).context("the `log` setting")?)
+        .init();
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {} (is another cockpit running? set COCKPIT_LISTEN)", config.listen))?;
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    cockpit_server::run(listener, config, shutdown).await
+}

@@ -23,6 +23,19 @@ pub(crate) fn degree_box(centre: Coord, metres: f64) -> (Coord, Coord) {
     (Coord { x: centre.x - dlon, y: centre.y - dlat }, Coord { x: centre.x + dlon, y: centre.y + dlat })
 }
 
+/// The area of a shape in m², from its planar area in degrees scaled at its mean latitude:
+/// within 0.1 % of the ellipsoidal area for anything city-sized, and, unlike the
+/// ellipsoidal formula, indifferent to the winding of rings that boolean operations return.
+pub(crate) fn area_m2(shape: &geo::MultiPolygon<f64>) -> f64 {
+    use geo::{Area, BoundingRect};
+    let Some(bbox) = shape.bounding_rect() else { return 0.0 };
+    let lat = bbox.center().y.to_radians();
+    // Metres per degree on WGS84 at this latitude (meridian and parallel).
+    let m_lat = 111_132.954 - 559.822 * (2.0 * lat).cos() + 1.175 * (4.0 * lat).cos();
+    let m_lon = 111_412.84 * lat.cos() - 93.5 * (3.0 * lat).cos();
+    shape.unsigned_area() * m_lat * m_lon
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,17 +63,4 @@ mod tests {
             assert!(distance_m(centre, corner) >= 1000.0, "{corner:?}");
         }
     }
-}
-
-/// The area of a shape in m², from its planar area in degrees scaled at its mean latitude:
-/// within 0.1 % of the ellipsoidal area for anything city-sized, and, unlike the
-/// ellipsoidal formula, indifferent to the winding of rings that boolean operations return.
-pub(crate) fn area_m2(shape: &geo::MultiPolygon<f64>) -> f64 {
-    use geo::{Area, BoundingRect};
-    let Some(bbox) = shape.bounding_rect() else { return 0.0 };
-    let lat = bbox.center().y.to_radians();
-    // Metres per degree on WGS84 at this latitude (meridian and parallel).
-    let m_lat = 111_132.954 - 559.822 * (2.0 * lat).cos() + 1.175 * (4.0 * lat).cos();
-    let m_lon = 111_412.84 * lat.cos() - 93.5 * (3.0 * lat).cos();
-    shape.unsigned_area() * m_lat * m_lon
 }

@@ -33,4 +33,4 @@ pub use load::Tolerance;
 pub use region::{Level, Person, Region, RegionCode, RegionId};
 
 /// Re-exported so that callers name the same coordinate types as this crate.
-pub use geo::{Coord, MultiPolygon, Point, Polygon};
+pub use geo::{Coord, LineString, MultiPolygon, Point, Polygon};

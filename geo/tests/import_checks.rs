@@ -42,8 +42,16 @@ fn good_streets() -> Vec<Value> {
 
 fn good_villages() -> Vec<Value> {
     vec![
-        region("WV", Some("W"), json!([[[120.0, 28.0], [120.01, 28.0], [120.01, 28.02], [120.0, 28.02], [120.0, 28.0]]])),
-        region("EV", Some("E"), json!([[[120.01, 28.0], [120.02, 28.0], [120.02, 28.02], [120.01, 28.02], [120.01, 28.0]]])),
+        region(
+            "WV",
+            Some("W"),
+            json!([[[120.0, 28.0], [120.01, 28.0], [120.01, 28.02], [120.0, 28.02], [120.0, 28.0]]]),
+        ),
+        region(
+            "EV",
+            Some("E"),
+            json!([[[120.01, 28.0], [120.02, 28.0], [120.02, 28.02], [120.01, 28.02], [120.01, 28.0]]]),
+        ),
     ]
 }
 
@@ -121,29 +129,43 @@ fn each_bad_feature_yields_its_own_problem() {
 
     let mut bad_grids = good_grids();
     bad_grids[0] = region("WS", Some("WV"), json!([[[120.0, 28.0], [200.0, 28.0], [120.01, 28.01], [120.0, 28.0]]]));
-    let out_of_range = (bad_grids, (|p: &Problem| matches!(p, Problem::CoordinateOutOfRange { lon, .. } if *lon == 200.0)) as Check);
+    let out_of_range =
+        (bad_grids, (|p: &Problem| matches!(p, Problem::CoordinateOutOfRange { lon, .. } if *lon == 200.0)) as Check);
 
     let mut bad_grids = good_grids();
     bad_grids[1] = region("WS", Some("WV"), rect(120.0, 28.01, 120.01, 28.02));
-    let duplicate = (bad_grids, (|p: &Problem| matches!(p, Problem::DuplicateId { code, .. } if code == "WS")) as Check);
+    let duplicate =
+        (bad_grids, (|p: &Problem| matches!(p, Problem::DuplicateId { code, .. } if code == "WS")) as Check);
 
     let mut bad_grids = good_grids();
     bad_grids[0] = region("WS", Some("NOPE"), rect(120.0, 28.0, 120.01, 28.01));
-    let orphan = (bad_grids, (|p: &Problem| matches!(p, Problem::MissingParent { parent, .. } if parent == "NOPE")) as Check);
+    let orphan =
+        (bad_grids, (|p: &Problem| matches!(p, Problem::MissingParent { parent, .. } if parent == "NOPE")) as Check);
 
     let mut bad_grids = good_grids();
     // The west-south grid spills 0.005° (about 490 m × 1.1 km) into the east street.
-    bad_grids[0] = region("WS", Some("WV"), json!([[[120.0, 28.0], [120.015, 28.0], [120.015, 28.01], [120.0, 28.01], [120.0, 28.0]]]));
-    let outside = (bad_grids, (|p: &Problem| matches!(p, Problem::OutsideParent { parent, .. } if parent == "WV")) as Check);
+    bad_grids[0] = region(
+        "WS",
+        Some("WV"),
+        json!([[[120.0, 28.0], [120.015, 28.0], [120.015, 28.01], [120.0, 28.01], [120.0, 28.0]]]),
+    );
+    let outside =
+        (bad_grids, (|p: &Problem| matches!(p, Problem::OutsideParent { parent, .. } if parent == "WV")) as Check);
 
     let mut bad_grids = good_grids();
     // The west-north grid reaches down over half of the west-south one.
-    bad_grids[1] = region("WN", Some("WV"), json!([[[120.0, 28.005], [120.01, 28.005], [120.01, 28.02], [120.0, 28.02], [120.0, 28.005]]]));
-    let overlap = (bad_grids, (|p: &Problem| matches!(p, Problem::OverlapsSibling { sibling, .. } if sibling == "WS")) as Check);
+    bad_grids[1] = region(
+        "WN",
+        Some("WV"),
+        json!([[[120.0, 28.005], [120.01, 28.005], [120.01, 28.02], [120.0, 28.02], [120.0, 28.005]]]),
+    );
+    let overlap =
+        (bad_grids, (|p: &Problem| matches!(p, Problem::OverlapsSibling { sibling, .. } if sibling == "WS")) as Check);
 
     let mut bad_grids = good_grids();
     bad_grids[2] = json!({"type": "Feature", "properties": {"code": "ES", "name": "x", "parent": "EV"}, "geometry": {"type": "Point", "coordinates": [120.015, 28.005]}});
-    let not_a_polygon = (bad_grids, (|p: &Problem| matches!(p, Problem::GeometryType { found, .. } if found == "Point")) as Check);
+    let not_a_polygon =
+        (bad_grids, (|p: &Problem| matches!(p, Problem::GeometryType { found, .. } if found == "Point")) as Check);
 
     let mut bad_grids = good_grids();
     bad_grids[3] = json!({"type": "Feature", "properties": {"code": "EN", "parent": "EV"}, "geometry": {"type": "Polygon", "coordinates": rect(120.01, 28.01, 120.02, 28.02)}});

@@ -38,7 +38,8 @@ fn nearest_agrees_with_a_geodesic_scan() {
         for _ in 0..100 {
             let p = rng.point_in_district_box(city);
             let got: Vec<&str> = cameras.nearest(p, k).iter().map(|n| n.feature.id.as_str()).collect();
-            let expected: Vec<&str> = cameras.scan_by_distance(p).iter().take(k).map(|n| n.feature.id.as_str()).collect();
+            let expected: Vec<&str> =
+                cameras.scan_by_distance(p).iter().take(k).map(|n| n.feature.id.as_str()).collect();
             assert_eq!(got, expected, "{k} nearest to {p:?}");
         }
     }

@@ -43,16 +43,16 @@ fn every_point_of_a_street_is_in_exactly_one_of_its_villages_and_one_grid() {
         let Some(location) = city.locate(p) else { continue };
         checked += 1;
         let street = city.region(location.street);
-        let villages: Vec<_> = street
-            .children
-            .iter()
-            .filter(|&&v| city.region(v).boundary.iter().any(|poly| contains(poly, p)))
-            .collect();
+        let villages: Vec<_> =
+            street.children.iter().filter(|&&v| city.region(v).boundary.iter().any(|poly| contains(poly, p))).collect();
         assert_eq!(villages.len(), 1, "{p:?} in {} villages of {}", villages.len(), street.name);
         let village = city.region(*villages[0]);
         assert_eq!(location.village, Some(village.id));
-        let grids: Vec<_> =
-            village.children.iter().filter(|&&g| city.region(g).boundary.iter().any(|poly| contains(poly, p))).collect();
+        let grids: Vec<_> = village
+            .children
+            .iter()
+            .filter(|&&g| city.region(g).boundary.iter().any(|poly| contains(poly, p)))
+            .collect();
         assert_eq!(grids.len(), 1, "{p:?} in {} grids of {}", grids.len(), village.name);
         assert_eq!(location.grid, Some(*grids[0]));
     }

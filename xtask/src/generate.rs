@@ -336,7 +336,8 @@ const GIVEN: &[&str] = &[
 fn person_name(rng: &mut Rng) -> String {
     let mut name = (*rng.pick(SURNAMES)).to_string();
     for _ in 0..1 + rng.below(2) {
-        name.push_str(*rng.pick(GIVEN));
+        let given: &&str = rng.pick(GIVEN);
+        name.push_str(given);
     }
     name
 }

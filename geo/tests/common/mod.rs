@@ -20,9 +20,13 @@ pub fn read(name: &str) -> String {
 pub fn city() -> &'static City {
     static CITY: OnceLock<City> = OnceLock::new();
     CITY.get_or_init(|| {
-        let (d, s, v, g) = (read("district.geojson"), read("streets.geojson"), read("villages.geojson"), read("grids.geojson"));
-        City::from_geojson(CityGeoJson { district: &d, streets: &s, villages: Some(&v), grids: Some(&g) }, Tolerance::default())
-            .unwrap_or_else(|e| panic!("the sample city must load: {e}"))
+        let (d, s, v, g) =
+            (read("district.geojson"), read("streets.geojson"), read("villages.geojson"), read("grids.geojson"));
+        City::from_geojson(
+            CityGeoJson { district: &d, streets: &s, villages: Some(&v), grids: Some(&g) },
+            Tolerance::default(),
+        )
+        .unwrap_or_else(|e| panic!("the sample city must load: {e}"))
     })
 }
 

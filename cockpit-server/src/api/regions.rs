@@ -1,0 +1,188 @@
+//! The geography API: regions by level, one region with its children and persons in
+//! charge, locate, search, layers, and what is near a point.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use cockpit_geo::Level;
+use serde_json::{Value, json};
+
+use super::ApiError;
+use super::geojson::{collection, feature, multipolygon, point, region_properties, region_ref};
+use super::params::{self, count, number, position};
+use crate::AppState;
+
+/// `GET /api/regions?level=grid[&parent=code]`: the regions of one level as a
+/// FeatureCollection, optionally only those under `parent`.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<params::Query>,
+) -> Result<Json<Value>, ApiError> {
+    let city = &state.geography.city;
+    let level_text = q.get("level").map(String::as_str).unwrap_or("street");
+    let level = Level::parse(level_text).ok_or_else(|| {
+        ApiError::bad("level", format!("`{level_text}` is not one of district, street, village, grid"))
+    })?;
+    let parent = match q.get("parent") {
+        Some(code) => {
+            Some(city.by_code(code).ok_or_else(|| ApiError::bad("parent", format!("no region has code `{code}`")))?.id)
+        }
+        None => None,
+    };
+    let features = city
+        .level(level)
+        .filter(|r| parent.is_none_or(|p| city.ancestors(r.id).any(|a| a.id == p)))
+        .map(|r| feature(region_properties(city, r), multipolygon(&r.boundary)))
+        .collect();
+    Ok(Json(collection(features)))
+}
+
+/// `GET /api/regions/{code}`: one region as a Feature, with its ancestors (for a
+/// breadcrumb), its children and its persons in charge.
+pub(crate) async fn one(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+    let city = &state.geography.city;
+    let region = city.by_code(&code).ok_or_else(|| ApiError::NotFound(format!("no region has code `{code}`")))?;
+    let mut properties = region_properties(city, region);
+    let mut ancestors: Vec<Value> = city.ancestors(region.id).skip(1).map(region_ref).collect();
+    ancestors.reverse();
+    properties.insert("ancestors".into(), Value::Array(ancestors));
+    properties.insert(
+        "children".into(),
+        Value::Array(
+            region
+                .children
+                .iter()
+                .map(|&c| {
+                    let child = city.region(c);
+                    let mut r = region_ref(child);
+                    r["centre"] = json!([child.centre.x, child.centre.y]);
+                    r
+                })
+                .collect(),
+        ),
+    );
+    Ok(Json(feature(properties, multipolygon(&region.boundary))))
+}
+
+/// `GET /api/locate?lon=..&lat=..[&crs=gcj02]`: the street, village and grid at a point,
+/// and the key areas that contain it.
+pub(crate) async fn locate(
+    State(state): State<AppState>,
+    Query(q): Query<params::Query>,
+) -> Result<Json<Value>, ApiError> {
+    let g = &state.geography;
+    let p = position(&q)?;
+    let at = g.city.locate(p);
+    let name = |id: Option<cockpit_geo::RegionId>| id.map(|id| region_ref(g.city.region(id)));
+    let areas: Vec<Value> = g
+        .areas
+        .iter()
+        .flat_map(|(layer, areas)| {
+            areas
+                .containing(p)
+                .into_iter()
+                .map(move |a| json!({"layer": layer, "id": a.id, "name": a.name, "kind": a.kind}))
+        })
+        .collect();
+    Ok(Json(json!({
+        "lon": p.x,
+        "lat": p.y,
+        "inside": at.is_some(),
+        "street": name(at.map(|l| l.street)),
+        "village": name(at.and_then(|l| l.village)),
+        "grid": name(at.and_then(|l| l.grid)),
+        "areas": areas,
+    })))
+}
+
+/// `GET /api/search?q=..[&limit=20]`: regions by name or code at every level.
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    Query(q): Query<params::Query>,
+) -> Result<Json<Value>, ApiError> {
+    let city = &state.geography.city;
+    let text =
+        q.get("q").map(|s| s.trim()).filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad("q", "is required"))?;
+    let limit = count(&q, "limit", 1..=200, 20)?;
+    let hits: Vec<Value> = city
+        .search(text, limit)
+        .into_iter()
+        .map(|r| {
+            let mut v = region_ref(r);
+            v["centre"] = json!([r.centre.x, r.centre.y]);
+            v["path"] = json!(
+                city.ancestors(r.id)
+                    .map(|a| a.name.as_str())
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            );
+            v
+        })
+        .collect();
+    Ok(Json(json!({"query": text, "results": hits})))
+}
+
+/// `GET /api/layers`: every layer with its kind and size.
+pub(crate) async fn layers(State(state): State<AppState>) -> Json<Value> {
+    let g = &state.geography;
+    let mut out: Vec<Value> =
+        g.points.iter().map(|(name, l)| json!({"name": name, "kind": "points", "count": l.features().len()})).collect();
+    out.extend(g.areas.iter().map(|(name, l)| json!({"name": name, "kind": "areas", "count": l.features().len()})));
+    Json(json!({"layers": out}))
+}
+
+/// `GET /api/layers/{name}`: a whole layer as a FeatureCollection.
+pub(crate) async fn layer(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+    let g = &state.geography;
+    if let Some(layer) = g.points.get(&name) {
+        let features =
+            layer.features().iter().map(|f| feature(with_id(&f.properties, &f.id), point(f.position))).collect();
+        return Ok(Json(collection(features)));
+    }
+    if let Some(layer) = g.areas.get(&name) {
+        let features = layer
+            .features()
+            .iter()
+            .map(|f| feature(with_id(&f.properties, &f.id), multipolygon(&f.boundary)))
+            .collect();
+        return Ok(Json(collection(features)));
+    }
+    Err(ApiError::NotFound(format!("no layer named `{name}`")))
+}
+
+/// `GET /api/nearby?lon=..&lat=..&radius=..&layer=..[&limit=..]`: the layer's points
+/// within `radius` metres (geodesic, at most 50 km), nearest first, each with its
+/// `distance_m`.
+pub(crate) async fn nearby(
+    State(state): State<AppState>,
+    Query(q): Query<params::Query>,
+) -> Result<Json<Value>, ApiError> {
+    let g = &state.geography;
+    let p = position(&q)?;
+    let radius = number(&q, "radius", 0.0..=50_000.0)?;
+    let name = q.get("layer").ok_or_else(|| ApiError::bad("layer", "is required"))?;
+    let layer = g.points.get(name).ok_or_else(|| {
+        let known: Vec<&str> = g.points.keys().map(String::as_str).collect();
+        ApiError::bad("layer", format!("`{name}` is not a point layer; known: {}", known.join(", ")))
+    })?;
+    let limit = count(&q, "limit", 1..=10_000, 500)?;
+    let features: Vec<Value> = layer
+        .within_radius(p, radius)
+        .into_iter()
+        .take(limit)
+        .map(|n| {
+            let mut properties = with_id(&n.feature.properties, &n.feature.id);
+            properties.insert("distance_m".into(), json!((n.distance_m * 10.0).round() / 10.0));
+            feature(properties, point(n.feature.position))
+        })
+        .collect();
+    Ok(Json(collection(features)))
+}
+
+fn with_id(properties: &serde_json::Map<String, Value>, id: &str) -> serde_json::Map<String, Value> {
+    let mut p = properties.clone();
+    p.insert("id".into(), json!(id));
+    p
+}

@@ -1,0 +1,296 @@
+//! The case (事件) and what describes it: where it came from, its category, urgency and
+//! tags, its place, its reporter. [`NewCase`] is what intake produces; [`Case`] is the
+//! stored record the server keeps in its `cases` table, one field per column (the
+//! lifecycle part lives in [`CaseState`]).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::deadline::Deadline;
+use crate::error::EventsError;
+use crate::ids::{CaseId, CategoryCode, RegionCode, SourceId, SourceRef};
+use crate::state::CaseState;
+
+/// A system or channel that delivers cases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// The source's stable slug, used in mappings and idempotency keys.
+    pub id: SourceId,
+    /// The name shown to people (`12345 政务服务热线`).
+    pub name: String,
+    /// What kind of channel it is.
+    pub kind: SourceKind,
+    /// A disabled source's deliveries are refused at the gateway.
+    pub enabled: bool,
+}
+
+/// The kinds of channel a case can come through (the tender's entry paths).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// The 12345 citizen hotline.
+    Hotline,
+    /// The grassroots governance "four platforms" (基层治理四平台).
+    GrassrootsPlatform,
+    /// Police non-emergency referrals.
+    Police,
+    /// Public-opinion monitoring.
+    PublicOpinion,
+    /// A third party that submits cases for approval (提报).
+    ThirdParty,
+    /// Alarms from sensors and indicators.
+    Alarm,
+    /// Created by hand in the workbench or the mobile app.
+    Manual,
+}
+
+/// How urgent a case is (轻重缓急); with the category it selects the time limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    /// 一般: the category's ordinary time limit.
+    Normal,
+    /// 紧急.
+    Urgent,
+    /// 特急: life or property at immediate risk.
+    Critical,
+}
+
+impl Urgency {
+    /// Every level, least urgent first.
+    pub const ALL: [Urgency; 3] = [Urgency::Normal, Urgency::Urgent, Urgency::Critical];
+
+    /// The name stored in the database and used in configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Urgency::Normal => "normal",
+            Urgency::Urgent => "urgent",
+            Urgency::Critical => "critical",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(name: &str) -> Option<Urgency> {
+        Urgency::ALL.into_iter().find(|u| u.as_str() == name)
+    }
+}
+
+/// A label on a case. The three the tender names are built in; cities add their own.
+/// Stored as plain text (`difficult`, `emergency`, `sensitive`, or the custom label).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum Tag {
+    /// 疑难: hard to resolve, needs coordination.
+    Difficult,
+    /// 应急: an emergency.
+    Emergency,
+    /// 敏感: politically or socially sensitive (also set by the keyword scan).
+    Sensitive,
+    /// Any label a city configures.
+    Custom(String),
+}
+
+impl Tag {
+    /// The stored text of the tag.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Tag::Difficult => "difficult",
+            Tag::Emergency => "emergency",
+            Tag::Sensitive => "sensitive",
+            Tag::Custom(label) => label,
+        }
+    }
+}
+
+impl From<String> for Tag {
+    /// Reads a tag by its English or Chinese name; anything else is custom.
+    fn from(text: String) -> Tag {
+        match text.as_str() {
+            "difficult" | "疑难" => Tag::Difficult,
+            "emergency" | "应急" => Tag::Emergency,
+            "sensitive" | "敏感" => Tag::Sensitive,
+            _ => Tag::Custom(text),
+        }
+    }
+}
+
+impl From<Tag> for String {
+    fn from(tag: Tag) -> String {
+        tag.as_str().to_owned()
+    }
+}
+
+/// A point in degrees. Stored cases are WGS84 (SRID 4326); see [`Crs`] for intake.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GeoPoint {
+    /// Longitude, −180..=180.
+    pub lon: f64,
+    /// Latitude, −90..=90.
+    pub lat: f64,
+}
+
+impl GeoPoint {
+    /// A point, refused when a coordinate is not finite or out of range.
+    pub fn new(lon: f64, lat: f64) -> Result<GeoPoint, EventsError> {
+        if lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 90.0 {
+            Ok(GeoPoint { lon, lat })
+        } else {
+            Err(EventsError::CoordinatesOutOfRange { lon, lat })
+        }
+    }
+}
+
+/// The coordinate system a source sends. The server converts GCJ-02 to WGS84 with the
+/// geography crate before storing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Crs {
+    /// WGS84 (GPS), what we store.
+    #[default]
+    Wgs84,
+    /// GCJ-02, used by AMap/Gaode and Tencent maps.
+    Gcj02,
+}
+
+/// Who reported the case. Both fields are personal data: the server masks them for roles
+/// that do not need them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reporter {
+    /// The caller's or reporter's name.
+    pub name: Option<String>,
+    /// Their phone number.
+    pub phone: Option<String>,
+}
+
+impl Reporter {
+    /// The phone with all but the first three and last four characters hidden, as lists
+    /// and screens show it (`138****0000`).
+    pub fn masked_phone(&self) -> Option<String> {
+        let phone: Vec<char> = self.phone.as_ref()?.chars().collect();
+        if phone.len() <= 7 {
+            return Some("*".repeat(phone.len()));
+        }
+        let head: String = phone[..3].iter().collect();
+        let tail: String = phone[phone.len() - 4..].iter().collect();
+        Some(format!("{head}{}{tail}", "*".repeat(phone.len() - 7)))
+    }
+}
+
+/// A case as intake produces it, before it is stored, tagged with regions and given a
+/// deadline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewCase {
+    /// Where it came from.
+    pub source: SourceId,
+    /// Its id in the source system, when the source has one.
+    pub source_ref: Option<SourceRef>,
+    /// A short title.
+    pub title: String,
+    /// What happened, in the reporter's words.
+    pub description: String,
+    /// Its category in the configured tree.
+    pub category: CategoryCode,
+    /// How urgent it is.
+    pub urgency: Urgency,
+    /// Labels, without repeats.
+    pub tags: Vec<Tag>,
+    /// Where it happened, in `crs`.
+    pub location: Option<GeoPoint>,
+    /// The coordinate system of `location`.
+    pub crs: Crs,
+    /// The address as given.
+    pub address: Option<String>,
+    /// Who reported it.
+    pub reporter: Option<Reporter>,
+    /// When it happened (or was received, when the source does not say).
+    pub occurred_at: DateTime<Utc>,
+    /// A region code the source itself gives (a street code, say); the server still tags
+    /// the point, and compares.
+    pub region_hint: Option<RegionCode>,
+}
+
+/// The regions that contain a case's point, as tagged at intake.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CaseRegions {
+    /// Street or town.
+    pub street: Option<RegionCode>,
+    /// Village or community.
+    pub village: Option<RegionCode>,
+    /// Grid.
+    pub grid: Option<RegionCode>,
+}
+
+impl CaseRegions {
+    /// The codes that are set, most specific first (the order dispatch rules see them).
+    pub fn codes(&self) -> Vec<RegionCode> {
+        [&self.grid, &self.village, &self.street].into_iter().flatten().cloned().collect()
+    }
+}
+
+/// A stored case: one field per column of the server's `cases` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    /// Its id.
+    pub id: CaseId,
+    /// What intake produced, with the location converted to WGS84.
+    pub intake: NewCase,
+    /// The regions containing its point.
+    pub regions: CaseRegions,
+    /// When the case was created here.
+    pub created_at: DateTime<Utc>,
+    /// When it must be handled by, once the clock started.
+    pub deadline: Option<Deadline>,
+    /// Whether the deadline has passed while the case was open.
+    pub overdue: bool,
+    /// The open case this one duplicates, when intake linked it.
+    pub duplicate_of: Option<CaseId>,
+    /// Where it is in the lifecycle.
+    pub state: CaseState,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_read_english_and_chinese_names() {
+        let check = |text: &str, expected: Tag| {
+            assert_eq!(Tag::from(text.to_owned()), expected, "{text}");
+            let json = serde_json::to_string(&expected).unwrap();
+            assert_eq!(serde_json::from_str::<Tag>(&json).unwrap(), expected);
+        };
+        check("difficult", Tag::Difficult);
+        check("疑难", Tag::Difficult);
+        check("应急", Tag::Emergency);
+        check("sensitive", Tag::Sensitive);
+        check("重点人员", Tag::Custom("重点人员".into()));
+    }
+
+    #[test]
+    fn points_out_of_range_are_refused() {
+        assert!(GeoPoint::new(120.65, 28.01).is_ok());
+        assert!(GeoPoint::new(-180.0, 90.0).is_ok());
+        for (lon, lat) in [(180.1, 0.0), (0.0, -90.5), (f64::NAN, 0.0), (0.0, f64::INFINITY)] {
+            assert!(GeoPoint::new(lon, lat).is_err(), "{lon},{lat}");
+        }
+    }
+
+    #[test]
+    fn phones_are_masked_in_the_middle() {
+        let check = |phone: &str, expected: &str| {
+            let reporter = Reporter { name: None, phone: Some(phone.into()) };
+            assert_eq!(reporter.masked_phone().as_deref(), Some(expected));
+        };
+        check("13800000000", "138****0000");
+        check("057788001234", "057*****1234");
+        check("110", "***");
+    }
+
+    #[test]
+    fn urgency_names_round_trip() {
+        for urgency in Urgency::ALL {
+            assert_eq!(Urgency::parse(urgency.as_str()), Some(urgency));
+        }
+        assert_eq!(Urgency::parse("紧急"), None);
+    }
+}

@@ -1,0 +1,31 @@
+# Shared by run.sh, test.sh and .ci/run: the build cache outside the clone, and the
+# system packages the cockpit needs, installed with apt-get where they are missing.
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cockpit-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+need_cargo() {
+    if ! command -v cargo >/dev/null 2>&1; then
+        echo "cargo is not installed: install Rust 1.95 or newer (rustup, or your distribution's package) and rerun." >&2
+        exit 1
+    fi
+}
+
+# apt_install PACKAGE... : installs the Debian packages that are not installed yet.
+apt_install() {
+    local missing=()
+    for p in "$@"; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "installing system packages: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# The packages every build needs: a C toolchain for -sys crates.
+system_packages() {
+    apt_install build-essential pkg-config ca-certificates
+}
