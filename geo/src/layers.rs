@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{GeoError, Problem};
 use crate::geodesic::{degree_box, distance_m};
-use crate::load::{self, text_property};
+use crate::load::{self, Feature, text_property};
 use crate::pip::PreparedArea;
 
 /// One point of a layer.
@@ -56,16 +56,7 @@ impl PointLayer {
         let mut problems = Vec::new();
         let parsed = load::points(name, text, "id", &mut problems)?;
         let mut features = Vec::with_capacity(parsed.len());
-        let mut seen = std::collections::HashMap::new();
-        for feature in parsed {
-            let Some(id) = feature.at.code.clone() else {
-                problems.push(Problem::Property { feature: feature.at, property: "id", reason: "is missing".into() });
-                continue;
-            };
-            if let Some(first) = seen.insert(id.clone(), feature.at.to_string()) {
-                problems.push(Problem::DuplicateId { feature: feature.at, code: id, first });
-                continue;
-            }
+        for (id, feature) in with_unique_ids(parsed, &mut problems) {
             features.push(PointFeature {
                 id,
                 name: text_property(&feature.properties, "name"),
@@ -186,16 +177,7 @@ impl AreaLayer {
         let mut problems = Vec::new();
         let parsed = load::polygons(name, text, "id", &mut problems)?;
         let mut features = Vec::with_capacity(parsed.len());
-        let mut seen = std::collections::HashMap::new();
-        for feature in parsed {
-            let Some(id) = feature.at.code.clone() else {
-                problems.push(Problem::Property { feature: feature.at, property: "id", reason: "is missing".into() });
-                continue;
-            };
-            if let Some(first) = seen.insert(id.clone(), feature.at.to_string()) {
-                problems.push(Problem::DuplicateId { feature: feature.at, code: id, first });
-                continue;
-            }
+        for (id, feature) in with_unique_ids(parsed, &mut problems) {
             let Some(bbox) = feature.geometry.bounding_rect() else { continue };
             features.push(AreaFeature {
                 id,
@@ -238,4 +220,23 @@ impl AreaLayer {
         hits.sort_unstable();
         hits.into_iter().map(|i| &self.features[i]).collect()
     }
+}
+
+/// The features that have an id not used before in the layer, with it; a problem for each
+/// of the others.
+fn with_unique_ids<G>(features: Vec<Feature<G>>, problems: &mut Vec<Problem>) -> Vec<(String, Feature<G>)> {
+    let mut seen = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(features.len());
+    for feature in features {
+        let Some(id) = feature.at.code.clone() else {
+            problems.push(Problem::Property { feature: feature.at, property: "id", reason: "is missing".into() });
+            continue;
+        };
+        if let Some(first) = seen.insert(id.clone(), feature.at.to_string()) {
+            problems.push(Problem::DuplicateId { feature: feature.at, code: id, first });
+            continue;
+        }
+        out.push((id, feature));
+    }
+    out
 }
