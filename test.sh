@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
 # Runs every test: the sample city is what its generator makes, then every crate's unit,
-# integration and end-to-end tests (debug build; the cache lives outside the clone).
+# integration and end-to-end tests (debug build; the cache lives outside the clone),
+# against a private PostgreSQL + PostGIS cluster that this script starts and stops.
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/lib.sh
 need_cargo
 system_packages
 cargo xtask check-city
+
+# The test database: the server's own embedded cluster, on a port of its own.
+cargo build -q -p cockpit-server
+test_home="${COCKPIT_TEST_HOME:-$HOME/.cache/cockpit-test}"
+mkdir -p "$test_home"
+printf '[database]\nembedded_port = %s\n' "${COCKPIT_TEST_DB_PORT:-54339}" > "$test_home/test.toml"
+server="$CARGO_TARGET_DIR/debug/cockpit-server"
+db() { COCKPIT_DATA_HOME="$test_home" "$server" --config "$test_home/test.toml" "$@"; }
+DATABASE_URL="$(db db-start)"
+export DATABASE_URL
+trap 'db db-stop >/dev/null 2>&1 || true' EXIT
+
 cargo test --workspace --all-targets --no-fail-fast

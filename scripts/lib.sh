@@ -25,7 +25,8 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# The packages every build needs: a C toolchain for -sys crates.
+# The packages the cockpit needs: a C toolchain for -sys crates, and PostgreSQL 15 with
+# PostGIS 3 for the embedded database (the server runs its own private cluster from them).
 system_packages() {
-    apt_install build-essential pkg-config ca-certificates
+    apt_install build-essential pkg-config ca-certificates postgresql-15 postgresql-15-postgis-3
 }

@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 /// Every setting with its default and what it means. `--print-default-config` prints it.
 pub const DEFAULT_CONFIG: &str = r#"# cockpit-server configuration. Every setting is shown with its default.
-# Environment variables override the file: COCKPIT_LISTEN, COCKPIT_DATA_DIR, COCKPIT_LOG.
+# Environment variables override the file: COCKPIT_LISTEN, COCKPIT_DATA_DIR, COCKPIT_LOG,
+# COCKPIT_DATA_HOME, DATABASE_URL.
 
 # Address and port to serve HTTP on.
 listen = "127.0.0.1:8080"
@@ -21,6 +22,32 @@ data_dir = "data/ouhai"
 
 # Log filter (tracing-subscriber EnvFilter syntax), e.g. "info" or "cockpit_server=debug".
 log = "info,tower_http=info"
+
+# Where the server keeps what it writes: the embedded database (when running as root, the
+# cluster itself goes to /var/lib/cockpit/, which the postgres user can reach) and
+# attachments. Relative paths are relative to the working directory.
+data_home = ".cockpit"
+
+[database]
+# PostgreSQL with PostGIS. Empty: the server creates, starts and stops a private cluster
+# (see data_home) from the machine's PostgreSQL binaries. DATABASE_URL overrides this.
+url = ""
+# Port of the private cluster on 127.0.0.1.
+embedded_port = 54329
+# Connections in the pool.
+max_connections = 16
+
+[cases]
+# Warn when this share of a case's time limit has passed (working time for working limits).
+warn_percent = 80
+# Re-send an overdue alarm this often until someone acknowledges it.
+realarm_minutes = 30
+# How often each instance looks for due warnings and alarms.
+scheduler_interval_seconds = 10
+# A new case of the same category within this distance and time of an open one is linked
+# to it as a duplicate.
+duplicate_distance_m = 100.0
+duplicate_window_minutes = 1440
 "#;
 
 /// The server's settings.
@@ -33,6 +60,36 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Log filter.
     pub log: String,
+    /// What the server writes.
+    pub data_home: PathBuf,
+    /// The database.
+    pub database: DatabaseConfig,
+    /// Case handling.
+    pub cases: CasesConfig,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// PostgreSQL URL; empty for the embedded cluster.
+    pub url: String,
+    /// The embedded cluster's port.
+    pub embedded_port: u16,
+    /// Pool size.
+    pub max_connections: u32,
+}
+
+/// `[cases]`.
+#[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CasesConfig {
+    pub warn_percent: u8,
+    pub realarm_minutes: u32,
+    pub scheduler_interval_seconds: u64,
+    pub duplicate_distance_m: f64,
+    pub duplicate_window_minutes: u32,
 }
 
 /// Command-line flags.
@@ -51,6 +108,18 @@ pub struct Cli {
     /// The city's data folder (overrides the file and COCKPIT_DATA_DIR).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// What to do instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Commands besides serving.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Start the embedded PostgreSQL cluster, print its DATABASE_URL and leave it running.
+    DbStart,
+    /// Stop the embedded PostgreSQL cluster.
+    DbStop,
 }
 
 impl Config {
@@ -60,12 +129,22 @@ impl Config {
         if let Some(path) = &cli.config {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
             let file: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-            table.extend(file);
+            merge(&mut table, file);
         }
-        for (key, var) in [("listen", "COCKPIT_LISTEN"), ("data_dir", "COCKPIT_DATA_DIR"), ("log", "COCKPIT_LOG")] {
+        for (key, var) in [
+            ("listen", "COCKPIT_LISTEN"),
+            ("data_dir", "COCKPIT_DATA_DIR"),
+            ("log", "COCKPIT_LOG"),
+            ("data_home", "COCKPIT_DATA_HOME"),
+        ] {
             if let Ok(value) = std::env::var(var) {
                 table.insert(key.into(), toml::Value::String(value));
             }
+        }
+        if let Ok(url) = std::env::var("DATABASE_URL")
+            && let Some(toml::Value::Table(database)) = table.get_mut("database")
+        {
+            database.insert("url".into(), toml::Value::String(url));
         }
         let mut config: Config = table.try_into().context("invalid configuration")?;
         if let Some(listen) = cli.listen {
@@ -77,12 +156,26 @@ impl Config {
         Ok(config)
     }
 
-    /// The defaults with another data folder and port 0: for tests.
-    pub fn for_tests(data_dir: &Path) -> Config {
+    /// The defaults with another data folder, port 0 and the given database: for tests.
+    pub fn for_tests(data_dir: &Path, database_url: &str) -> Config {
         let mut config = Config::load(&Cli::default()).unwrap_or_else(|e| panic!("built-in defaults: {e}"));
         config.data_dir = data_dir.to_path_buf();
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.database.url = database_url.to_string();
+        config.database.max_connections = 4;
         config
+    }
+}
+
+/// Overlays `over` on `base`, table by table, so a file may set one key of a section.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(inner)), toml::Value::Table(over_inner)) => merge(inner, over_inner),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
     }
 }
 
@@ -98,5 +191,14 @@ mod tests {
         table.insert("lisen".into(), toml::Value::String("x".into()));
         let err = toml::Value::Table(table).try_into::<Config>().err().unwrap_or_else(|| panic!("must fail"));
         assert!(err.to_string().contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn a_file_may_set_one_key_of_a_section() {
+        let mut table: toml::Table = toml::from_str(DEFAULT_CONFIG).unwrap_or_else(|e| panic!("{e}"));
+        merge(&mut table, toml::from_str("[database]\nembedded_port = 1234\n").unwrap_or_else(|e| panic!("{e}")));
+        let config: Config = toml::Value::Table(table).try_into().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.database.embedded_port, 1234);
+        assert_eq!(config.database.max_connections, 16);
     }
 }

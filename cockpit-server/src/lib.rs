@@ -1,44 +1,108 @@
-//! The cockpit's server: configuration, start-up, and the HTTP API over the domain crates.
+//! The cockpit's server: configuration, start-up, the PostGIS store, the case service and
+//! its deadline scheduler, and the HTTP API over the domain crates.
 //!
 //! `app(state)` builds the router and `run(listener, config, shutdown)` serves it, so that
 //! tests start the whole server in-process on port 0 and `main` stays short.
 
 mod api;
+mod cases;
 mod config;
+pub mod deadlines;
 mod geography;
+mod limits;
+pub mod store;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use chrono::TimeDelta;
+use cockpit_events::{DeadlinePolicy, DuplicatePolicy};
 
 pub use api::app;
-pub use config::{Cli, Config, DEFAULT_CONFIG};
+pub use cases::{CaseRules, CaseService};
+pub use config::{Cli, Command, Config, DEFAULT_CONFIG};
 pub use geography::Geography;
+use limits::RateLimits;
+use store::{EmbeddedPostgres, Store};
 
 /// Everything the handlers share. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     /// The city and its layers, loaded at start-up and read-only after.
     pub geography: Arc<Geography>,
+    /// Cases: the store and the city's rules.
+    pub cases: CaseService,
+    intake_limits: Arc<RateLimits>,
 }
 
 impl AppState {
-    /// Loads what the configuration names.
-    pub fn load(config: &Config) -> anyhow::Result<AppState> {
-        let geography = Geography::load(&config.data_dir)
-            .with_context(|| format!("loading the city from {}", config.data_dir.display()))?;
-        Ok(AppState { geography: Arc::new(geography) })
+    /// Loads the geography and the case rules named by the configuration, over `store`.
+    pub async fn load(config: &Config, store: Store) -> anyhow::Result<AppState> {
+        let geography = Arc::new(
+            Geography::load(&config.data_dir)
+                .with_context(|| format!("loading the city from {}", config.data_dir.display()))?,
+        );
+        let c = &config.cases;
+        let rules = CaseRules::load(
+            &config.data_dir,
+            DeadlinePolicy { warn_percent: c.warn_percent, realarm_minutes: c.realarm_minutes },
+            DuplicatePolicy { max_distance_m: c.duplicate_distance_m, window_minutes: c.duplicate_window_minutes },
+        )
+        .with_context(|| format!("loading the case rules from {}/cases", config.data_dir.display()))?;
+        store.sync_regions(&geography.city).await.context("writing the regions to the database")?;
+        store.sync_sources(&rules).await.context("writing the sources to the database")?;
+        let cases = CaseService { store, geography: geography.clone(), rules: Arc::new(rules) };
+        Ok(AppState { geography, cases, intake_limits: Arc::new(RateLimits::default()) })
     }
 }
 
-/// Serves the cockpit on `listener` until `shutdown` completes.
+/// Connects to the configured database, or starts the embedded one.
+pub async fn open_store(config: &Config) -> anyhow::Result<(Store, Option<EmbeddedPostgres>)> {
+    let (url, embedded) = if config.database.url.is_empty() {
+        let cluster = EmbeddedPostgres::start(&config.data_home, config.database.embedded_port)
+            .context("starting the embedded PostgreSQL (or set DATABASE_URL)")?;
+        tracing::info!(cluster = %cluster.root().display(), port = config.database.embedded_port, "embedded PostgreSQL running");
+        (cluster.url(), Some(cluster))
+    } else {
+        (config.database.url.clone(), None)
+    };
+    let store = Store::connect(&url, config.database.max_connections).await?;
+    Ok((store, embedded))
+}
+
+/// Serves the cockpit on `listener` until `shutdown` completes, then stops the scheduler
+/// and, if it started one, the embedded database.
 pub async fn run(
     listener: tokio::net::TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let state = AppState::load(&config)?;
+    let (store, embedded) = open_store(&config).await?;
+    let served = serve(listener, &config, store, shutdown).await;
+    if let Some(cluster) = embedded
+        && let Err(e) = cluster.stop()
+    {
+        tracing::warn!(error = %e, "stopping the embedded PostgreSQL");
+    }
+    served
+}
+
+async fn serve(
+    listener: tokio::net::TcpListener,
+    config: &Config,
+    store: Store,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = AppState::load(config, store.clone()).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let scheduler = tokio::spawn(deadlines::run(
+        store,
+        Duration::from_secs(config.cases.scheduler_interval_seconds.max(1)),
+        TimeDelta::minutes(i64::from(config.cases.realarm_minutes.max(1))),
+        stopped,
+    ));
     let g = &state.geography;
     tracing::info!(
         regions = g.city.regions().len(),
@@ -47,5 +111,8 @@ pub async fn run(
         address = %listener.local_addr()?,
         "cockpit serving"
     );
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await.context("serving HTTP")
+    let served = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await.context("serving HTTP");
+    let _ = stop.send(true);
+    let _ = scheduler.await;
+    served
 }

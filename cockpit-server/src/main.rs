@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use cockpit_server::{Cli, Config};
+use cockpit_server::{Cli, Command, Config, store::EmbeddedPostgres};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -13,6 +13,17 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let config = Config::load(&cli).context("reading the configuration")?;
+    match cli.command {
+        Some(Command::DbStart) => {
+            let cluster = EmbeddedPostgres::start(&config.data_home, config.database.embedded_port)?;
+            println!("{}", cluster.url());
+            return Ok(());
+        }
+        Some(Command::DbStop) => {
+            return EmbeddedPostgres::start(&config.data_home, config.database.embedded_port)?.stop();
+        }
+        None => {}
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).context("the `log` setting")?)
         .init();

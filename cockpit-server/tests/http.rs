@@ -4,38 +4,23 @@
 // A failed step of a test should stop it with the reason; helpers here are test code too.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
+mod common;
 
-use cockpit_server::Config;
+use common::Server;
 use serde_json::Value;
 
-async fn start() -> SocketAddr {
-    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/ouhai");
-    let config = Config::for_tests(&data);
-    let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind");
-    let addr = listener.local_addr().expect("address");
-    tokio::spawn(cockpit_server::run(listener, config, std::future::pending()));
-    // The city loads before the first request is accepted; wait until it answers.
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if client.get(format!("http://{addr}/healthz")).send().await.is_ok() {
-            return addr;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("server did not come up");
+async fn start() -> Server {
+    Server::start().await
 }
 
-async fn get(addr: SocketAddr, path: &str) -> (u16, Value) {
-    let response = reqwest::get(format!("http://{addr}{path}")).await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("JSON body"))
+async fn get(server: &Server, path: &str) -> (u16, Value) {
+    server.get(path).await
 }
 
 #[tokio::test]
 async fn geography_api_answers_and_names_bad_fields() {
     let addr = start().await;
+    let addr = &addr;
 
     let (status, body) = get(addr, "/healthz").await;
     assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
@@ -112,7 +97,7 @@ async fn geography_api_answers_and_names_bad_fields() {
         ("/api/regions?level=grid&parent=999", "parent"),
         ("/api/search?q=", "q"),
     ] {
-        let response = reqwest::get(format!("http://{addr}{path}")).await.expect("request");
+        let response = addr.client.get(addr.url(path)).send().await.expect("request");
         assert_eq!(response.status().as_u16(), 400, "{path}");
         assert_eq!(
             response.headers().get("content-type").and_then(|v| v.to_str().ok()),
@@ -133,6 +118,7 @@ async fn geography_api_answers_and_names_bad_fields() {
 #[tokio::test]
 async fn gcj02_input_is_converted_to_wgs84() {
     let addr = start().await;
+    let addr = &addr;
     // A point given in GCJ-02 lands in the same grid as its WGS84 original.
     let wgs = cockpit_geo::Coord { x: 120.64, y: 27.97 };
     let gcj = cockpit_geo::wgs84_to_gcj02(wgs);

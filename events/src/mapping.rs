@@ -5,7 +5,7 @@
 //! with its path and reason, so the source is told everything wrong at once.
 //!
 //! Example mappings for the 12345 hotline and the grassroots platform live in
-//! `data/mappings/`.
+//! `data/ouhai/cases/mappings/`.
 
 mod apply;
 mod path;

@@ -1,4 +1,4 @@
-//! The example intake mappings shipped in `data/mappings/`, applied to their sample
+//! The example intake mappings shipped in `data/ouhai/cases/mappings/`, applied to their sample
 //! payloads: each mapped case is checked field by field, then damaged payloads show the
 //! errors a source gets back.
 
@@ -12,12 +12,12 @@ use cockpit_events::{
 use serde_json::Value;
 
 fn read(name: &str) -> String {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "data", "mappings", name].iter().collect();
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "data", "ouhai", "cases", "mappings", name].iter().collect();
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn categories() -> CategoryTree {
-    serde_json::from_str(&read("categories.sample.json")).unwrap_or_else(|e| panic!("categories.sample.json: {e}"))
+    serde_json::from_str(&read("../categories.json")).unwrap_or_else(|e| panic!("../categories.json: {e}"))
 }
 
 fn mapping(name: &str) -> CaseMapping {

@@ -3,24 +3,77 @@
 //! Internal details never reach the client; they are logged.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use cockpit_events::{EventsError, Refusal};
+use serde_json::{Value, json};
+
+use crate::cases::ServiceError;
 
 /// Everything a handler can answer other than success.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ApiError {
-    /// A parameter is missing or wrong; names it.
+    /// A parameter or body field is missing or wrong; names it.
     #[error("{field}: {reason}")]
-    BadParameter { field: &'static str, reason: String },
+    BadParameter { field: String, reason: String },
+    /// Several fields of a mapped source document are wrong.
+    #[error("{} field(s) could not be mapped", errors.len())]
+    BadFields { errors: Vec<Value> },
+    /// No (valid) credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Credentials are valid, the action is not for this role.
+    #[error("{detail}")]
+    Forbidden { detail: String, allowed: Vec<String> },
     /// Nothing there.
     #[error("{0}")]
     NotFound(String),
+    /// The action does not fit the case's current state; lists what does.
+    #[error("{detail}")]
+    Conflict { detail: String, allowed: Vec<String> },
+    /// Slow down.
+    #[error("rate limit of {per_minute} requests per minute reached")]
+    TooManyRequests { per_minute: u32, retry_after_s: u64 },
+    /// Our fault; the cause is logged, not sent.
+    #[error("internal error")]
+    Internal(String),
 }
 
 impl ApiError {
-    pub(crate) fn bad(field: &'static str, reason: impl Into<String>) -> ApiError {
-        ApiError::BadParameter { field, reason: reason.into() }
+    pub(crate) fn bad(field: &str, reason: impl Into<String>) -> ApiError {
+        ApiError::BadParameter { field: field.to_string(), reason: reason.into() }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> ApiError {
+        match e {
+            ServiceError::NotFound(id) => ApiError::NotFound(format!("case {id} does not exist")),
+            ServiceError::BadField { field, reason } => ApiError::bad(field, reason),
+            ServiceError::Refused(EventsError::ActionNotAllowed { action, status, role, refusal, allowed }) => {
+                let allowed: Vec<String> = allowed.iter().map(|a| a.as_str().to_string()).collect();
+                let detail = format!(
+                    "`{}` is {} (case is `{}`, you act as `{}`); allowed now: [{}]",
+                    action.as_str(),
+                    refusal,
+                    status.as_str(),
+                    role.as_str(),
+                    allowed.join(", ")
+                );
+                match refusal {
+                    Refusal::Status => ApiError::Conflict { detail, allowed },
+                    Refusal::Role => ApiError::Forbidden { detail, allowed },
+                }
+            }
+            ServiceError::Refused(other) => ApiError::Forbidden { detail: other.to_string(), allowed: Vec::new() },
+            ServiceError::Store(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> ApiError {
+        ApiError::Internal(e.to_string())
     }
 }
 
@@ -28,7 +81,16 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, kind, title) = match &self {
             ApiError::BadParameter { .. } => (StatusCode::BAD_REQUEST, "bad-parameter", "A parameter is invalid"),
+            ApiError::BadFields { .. } => (StatusCode::BAD_REQUEST, "bad-fields", "The document could not be mapped"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Credentials required"),
+            ApiError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", "Not allowed for this role"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::Conflict { .. } => (StatusCode::CONFLICT, "invalid-transition", "Not allowed in this state"),
+            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests"),
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
+            }
         };
         let mut body = json!({
             "type": format!("/problems/{kind}"),
@@ -36,9 +98,22 @@ impl IntoResponse for ApiError {
             "status": status.as_u16(),
             "detail": self.to_string(),
         });
-        if let ApiError::BadParameter { field, .. } = &self {
-            body["field"] = json!(field);
+        match &self {
+            ApiError::BadParameter { field, .. } => body["field"] = json!(field),
+            ApiError::BadFields { errors } => body["errors"] = json!(errors),
+            ApiError::Conflict { allowed, .. } | ApiError::Forbidden { allowed, .. } => {
+                body["allowed"] = json!(allowed)
+            }
+            _ => {}
         }
-        (status, [(axum::http::header::CONTENT_TYPE, "application/problem+json")], Json(body)).into_response()
+        let mut response =
+            (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"))], Json(body))
+                .into_response();
+        if let ApiError::TooManyRequests { retry_after_s, .. } = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_s.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
     }
 }

@@ -1,0 +1,344 @@
+//! The case API: create, list, read with timeline, act, acknowledge alarms, and the intake
+//! gateway for source systems.
+//!
+//! Until access control lands, a caller declares who it is with the `X-Cockpit-User` and
+//! `X-Cockpit-Role` headers; source systems authenticate with their bearer token.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use chrono::{DateTime, Utc};
+use cockpit_events::{
+    Action, Actor, CaseId, CategoryCode, Crs, EntryPath, EventsError, GeoPoint, NewCase, Reporter, Role, SourceId,
+    SourceRef, Tag, Urgency,
+};
+use serde_json::{Value, json};
+
+use super::ApiError;
+use super::params::{self, count};
+use crate::AppState;
+use crate::cases::{case_json, timeline_json};
+use crate::store::CaseFilter;
+
+/// The acting user, from the interim identity headers.
+pub(crate) fn actor(headers: &HeaderMap) -> Result<Actor, ApiError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
+    let user = header("x-cockpit-user").ok_or_else(|| ApiError::Unauthorized("X-Cockpit-User is required".into()))?;
+    let role_name =
+        header("x-cockpit-role").ok_or_else(|| ApiError::Unauthorized("X-Cockpit-Role is required".into()))?;
+    let role: Role = serde_json::from_value(json!(role_name))
+        .map_err(|_| ApiError::bad("X-Cockpit-Role", format!("`{role_name}` is not a role")))?;
+    if matches!(role, Role::Source | Role::System) {
+        return Err(ApiError::Forbidden {
+            detail: format!("role `{role_name}` is not for people"),
+            allowed: Vec::new(),
+        });
+    }
+    Ok(Actor::new(user, role))
+}
+
+/// `POST /api/cases`: a case created by hand (`entry`: `manual`, the default) or
+/// submitted by a third party for approval (`entry`: `third_party`).
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let actor = actor(&headers)?;
+    let Json(body) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    let now = Utc::now();
+    let (new, path) = new_case_from(&body, now)?;
+    let created = state.cases.create(new, path, &actor, now).await?;
+    let row =
+        state.cases.store.case(created.id).await?.ok_or_else(|| ApiError::Internal("created case vanished".into()))?;
+    let status = if created.new { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(case_json(&row, &state.cases.rules, &state.geography, actor.role, now))))
+}
+
+/// `GET /api/cases/{id}`: the case and its timeline.
+pub(crate) async fn one(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = actor(&headers)?;
+    let row = state
+        .cases
+        .store
+        .case(CaseId(id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("case {id} does not exist")))?;
+    let timeline = state.cases.store.timeline(CaseId(id)).await?;
+    let mut body = case_json(&row, &state.cases.rules, &state.geography, actor.role, Utc::now());
+    body["timeline"] = timeline_json(&timeline);
+    Ok(Json(body))
+}
+
+/// `POST /api/cases/{id}/actions`: one action (`{"action": "dispatch", ...}`), answered
+/// with the case as it is now; 409 with the allowed actions when the status does not
+/// allow it, 403 when the role may not.
+pub(crate) async fn act(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = actor(&headers)?;
+    let Json(body) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    let name =
+        body.get("action").and_then(Value::as_str).ok_or_else(|| ApiError::bad("action", "is required"))?.to_string();
+    if name == "auto_dispatch" {
+        return Err(ApiError::bad("action", "`auto_dispatch` is taken by the rules, not by people"));
+    }
+    let action: Action = serde_json::from_value(body).map_err(|e| ApiError::bad("action", format!("`{name}`: {e}")))?;
+    let now = Utc::now();
+    state.cases.act(CaseId(id), &actor, action, now).await?;
+    let row = state
+        .cases
+        .store
+        .case(CaseId(id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("case {id} does not exist")))?;
+    Ok(Json(case_json(&row, &state.cases.rules, &state.geography, actor.role, now)))
+}
+
+/// `GET /api/cases?...`: filtered, newest first, `limit` per page; pass the last id of a
+/// page as `before` for the next one.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<params::Query>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = actor(&headers)?;
+    let filter = filter_from(&q)?;
+    let rows = state.cases.store.cases(&filter).await?;
+    let now = Utc::now();
+    let next = (rows.len() as i64 == filter.limit).then(|| rows.last().map(|r| r.id)).flatten();
+    let items: Vec<Value> =
+        rows.iter().map(|r| case_json(r, &state.cases.rules, &state.geography, actor.role, now)).collect();
+    Ok(Json(json!({"items": items, "next_before": next})))
+}
+
+/// Parses list filters from the query string; every error names its parameter.
+pub(crate) fn filter_from(q: &params::Query) -> Result<CaseFilter, ApiError> {
+    let text = |k: &str| q.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let time = |k: &'static str| -> Result<Option<DateTime<Utc>>, ApiError> {
+        text(k)
+            .map(|t| {
+                DateTime::parse_from_rfc3339(&t)
+                    .map(|d| d.with_timezone(&Utc))
+                    .map_err(|_| ApiError::bad(k, format!("`{t}` is not an RFC 3339 time")))
+            })
+            .transpose()
+    };
+    let statuses: Vec<String> =
+        text("status").map(|s| s.split(',').map(|x| x.trim().to_string()).collect()).unwrap_or_default();
+    for status in &statuses {
+        if cockpit_events::Status::parse(status).is_none() {
+            return Err(ApiError::bad("status", format!("`{status}` is not a status")));
+        }
+    }
+    let urgency = text("urgency");
+    if let Some(u) = &urgency
+        && Urgency::parse(u).is_none()
+    {
+        return Err(ApiError::bad("urgency", format!("`{u}` is not one of normal, urgent, critical")));
+    }
+    let near = match text("lon") {
+        Some(_) => Some((
+            params::number(q, "lon", -180.0..=180.0)?,
+            params::number(q, "lat", -90.0..=90.0)?,
+            params::number(q, "radius", 0.0..=50_000.0)?,
+        )),
+        None => None,
+    };
+    let bbox = match text("bbox") {
+        Some(b) => {
+            let parts: Vec<f64> = b.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+            if parts.len() != 4 || parts[0] > parts[2] || parts[1] > parts[3] {
+                return Err(ApiError::bad("bbox", "must be west,south,east,north in degrees"));
+            }
+            Some((parts[0], parts[1], parts[2], parts[3]))
+        }
+        None => None,
+    };
+    let overdue = match text("overdue").as_deref() {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => return Err(ApiError::bad("overdue", format!("`{other}` is not true or false"))),
+    };
+    let before_id = match text("before") {
+        Some(b) => Some(b.parse::<i64>().map_err(|_| ApiError::bad("before", format!("`{b}` is not a case id")))?),
+        None => None,
+    };
+    Ok(CaseFilter {
+        region: text("region"),
+        statuses,
+        category: text("category"),
+        tag: text("tag"),
+        source: text("source"),
+        urgency,
+        overdue,
+        created_from: time("from")?,
+        created_to: time("to")?,
+        keyword: text("q"),
+        near,
+        bbox,
+        before_id,
+        limit: count(q, "limit", 1..=500, 50)? as i64,
+    })
+}
+
+/// Builds a manual case from a request body; every error names its field.
+fn new_case_from(body: &Value, now: DateTime<Utc>) -> Result<(NewCase, EntryPath), ApiError> {
+    let text =
+        |k: &str| body.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let path = match text("entry").as_deref() {
+        None | Some("manual") => EntryPath::Manual,
+        Some("third_party") => EntryPath::ThirdParty,
+        Some(other) => return Err(ApiError::bad("entry", format!("`{other}` is not one of manual, third_party"))),
+    };
+    let description = text("description").ok_or_else(|| ApiError::bad("description", "is required"))?;
+    let category = text("category").ok_or_else(|| ApiError::bad("category", "is required"))?;
+    let urgency = match text("urgency") {
+        None => Urgency::Normal,
+        Some(u) => Urgency::parse(&u)
+            .ok_or_else(|| ApiError::bad("urgency", format!("`{u}` is not one of normal, urgent, critical")))?,
+    };
+    let location = match body.get("location") {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let lon = v
+                .get("lon")
+                .and_then(Value::as_f64)
+                .ok_or_else(|| ApiError::bad("location.lon", "must be a number"))?;
+            let lat = v
+                .get("lat")
+                .and_then(Value::as_f64)
+                .ok_or_else(|| ApiError::bad("location.lat", "must be a number"))?;
+            Some(GeoPoint::new(lon, lat).map_err(|e: EventsError| ApiError::bad("location", e.to_string()))?)
+        }
+    };
+    let crs = match text("crs").as_deref() {
+        None | Some("wgs84") => Crs::Wgs84,
+        Some("gcj02") => Crs::Gcj02,
+        Some(other) => return Err(ApiError::bad("crs", format!("`{other}` is not one of wgs84, gcj02"))),
+    };
+    let tags = match body.get("tags") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(list)) => {
+            let mut tags = Vec::new();
+            for t in list {
+                let t = t.as_str().ok_or_else(|| ApiError::bad("tags", "must be a list of strings"))?;
+                let tag = Tag::from(t.to_string());
+                if !tags.contains(&tag) {
+                    tags.push(tag);
+                }
+            }
+            tags
+        }
+        Some(_) => return Err(ApiError::bad("tags", "must be a list of strings")),
+    };
+    let occurred_at = match text("occurred_at") {
+        None => now,
+        Some(t) => DateTime::parse_from_rfc3339(&t)
+            .map(|d| d.with_timezone(&Utc))
+            .map_err(|_| ApiError::bad("occurred_at", format!("`{t}` is not an RFC 3339 time")))?,
+    };
+    let reporter = match body.get("reporter") {
+        None | Some(Value::Null) => None,
+        Some(r) => Some(Reporter {
+            name: r.get("name").and_then(Value::as_str).map(str::to_string),
+            phone: r.get("phone").and_then(Value::as_str).map(str::to_string),
+        }),
+    };
+    let title = text("title").unwrap_or_else(|| description.chars().take(30).collect());
+    let source = if path == EntryPath::ThirdParty { "third-party" } else { "manual" };
+    Ok((
+        NewCase {
+            source: SourceId::new(source),
+            source_ref: text("source_ref").map(SourceRef::new),
+            title,
+            description,
+            category: CategoryCode::new(category),
+            urgency,
+            tags,
+            location,
+            crs,
+            address: text("address"),
+            reporter,
+            occurred_at,
+            region_hint: None,
+        },
+        path,
+    ))
+}
+
+/// `POST /api/intake/{source}`: a source system delivers a case in its own format,
+/// authenticated by its bearer token. 201 with the new case's id; 200 with the existing
+/// one when the source reference was delivered before.
+pub(crate) async fn intake(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(source_id): Path<String>,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let rules = &state.cases.rules;
+    let source = rules.sources.get(&source_id).ok_or_else(|| ApiError::NotFound(format!("no source `{source_id}`")))?;
+    let (Some(expected), Some(mapping)) = (&source.token_sha256, &source.mapping) else {
+        return Err(ApiError::NotFound(format!("source `{source_id}` does not deliver through the gateway")));
+    };
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError::Unauthorized("Authorization: Bearer <source token> is required".into()))?;
+    if !constant_time_eq(crate::cases::token_hash(token).as_bytes(), expected.as_bytes()) {
+        return Err(ApiError::Unauthorized("the token is not this source's".into()));
+    }
+    state.intake_limits.check(&source.id, source.rate_per_minute)?;
+    let Json(body) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    let now = Utc::now();
+    let new = mapping.apply(&body, &rules.categories, now).map_err(|e| match e {
+        EventsError::Mapping { errors } => ApiError::BadFields {
+            errors: errors
+                .iter()
+                .map(|f| json!({"field": f.field.as_str(), "path": f.path, "reason": f.reason.to_string()}))
+                .collect(),
+        },
+        other => ApiError::bad("body", other.to_string()),
+    })?;
+    let created = state.cases.create(new, EntryPath::Gateway, &Actor::source(&SourceId::new(&source.id)), now).await?;
+    let row =
+        state.cases.store.case(created.id).await?.ok_or_else(|| ApiError::Internal("created case vanished".into()))?;
+    let status = if created.new { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((
+        status,
+        Json(json!({
+            "id": created.id.0,
+            "status": row.status,
+            "duplicate_of": row.duplicate_of,
+            "outside_district": row.outside_district,
+            "grid": row.grid_code,
+        })),
+    ))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `POST /api/cases/{id}/alarms/acknowledge`: stops the overdue re-alarms of a case.
+pub(crate) async fn acknowledge(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = actor(&headers)?;
+    let acknowledged = crate::deadlines::acknowledge(&state.cases.store, CaseId(id), &actor, Utc::now()).await?;
+    if !acknowledged {
+        return Err(ApiError::NotFound(format!("case {id} does not exist")));
+    }
+    Ok(Json(json!({"id": id, "acknowledged": true})))
+}

@@ -1,0 +1,11 @@
+//! Cases in the server: the city's case rules (categories, dispatch rules, calendar,
+//! sources and their mappings) loaded from `<data_dir>/cases/`, and the service that
+//! creates cases and applies actions, each in one transaction with its timeline.
+
+mod rules;
+mod service;
+mod view;
+
+pub use rules::{CaseRules, token_hash};
+pub use service::{CaseService, ServiceError};
+pub use view::{case_json, timeline_json};

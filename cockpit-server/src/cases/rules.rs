@@ -1,0 +1,110 @@
+//! The city's case configuration, read from `<data_dir>/cases/` at start:
+//! `categories.json` (the category tree with time limits), `dispatch-rules.json`,
+//! `calendar.json` (office hours, holidays, make-up working days) and `sources.json`
+//! (sources, their tokens, rates and field mappings under `mappings/`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use cockpit_events::{
+    CalendarConfig, CaseMapping, Category, CategoryTree, DeadlinePolicy, DispatchRule, DispatchRules, DuplicatePolicy,
+    SourceKind, WorkingCalendar,
+};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// One source as configured.
+#[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    pub id: String,
+    pub name: String,
+    pub kind: SourceKind,
+    /// SHA-256 (hex) of its bearer token, when it may call the gateway.
+    pub token_sha256: Option<String>,
+    pub rate_per_minute: u32,
+    pub mapping: Option<CaseMapping>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    id: String,
+    name: String,
+    kind: SourceKind,
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default = "default_rate")]
+    rate_per_minute: u32,
+    #[serde(default)]
+    mapping: Option<String>,
+}
+
+fn default_rate() -> u32 {
+    600
+}
+
+/// Everything the service needs to judge a case.
+#[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
+#[derive(Debug, Clone)]
+pub struct CaseRules {
+    pub categories: CategoryTree,
+    pub dispatch: DispatchRules,
+    pub calendar: WorkingCalendar,
+    pub deadlines: DeadlinePolicy,
+    pub duplicates: DuplicatePolicy,
+    pub sources: BTreeMap<String, SourceConfig>,
+}
+
+impl CaseRules {
+    /// Reads `<dir>/cases/`.
+    pub fn load(dir: &Path, deadlines: DeadlinePolicy, duplicates: DuplicatePolicy) -> anyhow::Result<CaseRules> {
+        let dir = dir.join("cases");
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name)).with_context(|| format!("reading {}", dir.join(name).display()))
+        };
+        let categories: Vec<Category> = serde_json::from_str(&read("categories.json")?).context("categories.json")?;
+        let categories = CategoryTree::new(categories).context("categories.json")?;
+        let rules: Vec<DispatchRule> =
+            serde_json::from_str(&read("dispatch-rules.json")?).context("dispatch-rules.json")?;
+        let dispatch = DispatchRules::new(rules).context("dispatch-rules.json")?;
+        let calendar: CalendarConfig = serde_json::from_str(&read("calendar.json")?).context("calendar.json")?;
+        let calendar = WorkingCalendar::new(&calendar).context("calendar.json")?;
+        let raw: Vec<RawSource> = serde_json::from_str(&read("sources.json")?).context("sources.json")?;
+        let mut sources = BTreeMap::new();
+        for source in raw {
+            let mapping = match &source.mapping {
+                Some(file) => Some(
+                    CaseMapping::from_json(&read(file)?, &categories)
+                        .with_context(|| format!("mapping {file} of source {}", source.id))?,
+                ),
+                None => None,
+            };
+            let token_sha256 = source.token.as_deref().map(token_hash);
+            sources.insert(
+                source.id.clone(),
+                SourceConfig {
+                    id: source.id,
+                    name: source.name,
+                    kind: source.kind,
+                    token_sha256,
+                    rate_per_minute: source.rate_per_minute.max(1),
+                    mapping,
+                },
+            );
+        }
+        for required in ["manual", "third-party", "alarm"] {
+            anyhow::ensure!(
+                sources.contains_key(required),
+                "sources.json must define the built-in source `{required}`"
+            );
+        }
+        Ok(CaseRules { categories, dispatch, calendar, deadlines, duplicates, sources })
+    }
+}
+
+/// SHA-256 of a bearer token, hex: what is stored and compared.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}

@@ -1,0 +1,104 @@
+//! Cases as the API shows them: names beside codes, the deadline's state, the actions the
+//! caller's role may take now, and the reporter's personal data masked.
+
+use chrono::{DateTime, Utc};
+use cockpit_events::{CategoryCode, DeadlineState, Role, Status, allowed_actions};
+use serde_json::{Value, json};
+
+use super::rules::CaseRules;
+use crate::Geography;
+use crate::store::{CaseRow, TimelineRow};
+
+/// One case for a caller in `role`, at `now`.
+pub fn case_json(row: &CaseRow, rules: &CaseRules, geography: &Geography, role: Role, now: DateTime<Utc>) -> Value {
+    let region = |code: &Option<String>| {
+        code.as_deref().and_then(|c| geography.city.by_code(c)).map(|r| json!({"code": r.code, "name": r.name}))
+    };
+    let status = Status::parse(&row.status);
+    let deadline_state = match (row.due_at, row.warn_at) {
+        (Some(due), _) if row.closed_at.is_none() && now >= due => Some(DeadlineState::Overdue),
+        (Some(_), Some(warn)) if row.closed_at.is_none() && now >= warn => Some(DeadlineState::Warning),
+        (Some(_), _) => Some(DeadlineState::NotDue),
+        _ => None,
+    };
+    let reporter = row.reporter.as_ref().map(|r| {
+        json!({
+            "name": r["name"].as_str().map(mask_name),
+            "phone": r["phone"].as_str().map(mask_phone),
+        })
+    });
+    json!({
+        "id": row.id,
+        "source": row.source_id,
+        "source_name": rules.sources.get(&row.source_id).map(|s| s.name.as_str()),
+        "source_ref": row.source_ref,
+        "category": {
+            "code": row.category,
+            "name": rules.categories.full_name(&CategoryCode(row.category.clone())),
+        },
+        "urgency": row.urgency,
+        "tags": row.tags,
+        "title": row.title,
+        "description": row.description,
+        "location": row.lon.zip(row.lat).map(|(lon, lat)| json!({"lon": lon, "lat": lat})),
+        "outside_district": row.outside_district,
+        "street": region(&row.street_code),
+        "village": region(&row.village_code),
+        "grid": region(&row.grid_code),
+        "address": row.address,
+        "reporter": reporter,
+        "occurred_at": row.occurred_at,
+        "created_at": row.created_at,
+        "status": row.status,
+        "dispatch_status": if row.assignee.is_some() { "dispatched" } else { "undispatched" },
+        "assignee": row.assignee,
+        "dispatch_rule": row.dispatch_rule,
+        "leaders": row.leaders,
+        "evaluation": row.evaluation,
+        "duplicate_of": row.duplicate_of,
+        "deadline": row.due_at.map(|due| json!({
+            "limit": row.deadline_limit.as_deref().and_then(|l| serde_json::from_str::<Value>(l).ok()),
+            "started_at": row.started_at,
+            "warn_at": row.warn_at,
+            "due_at": due,
+            "state": deadline_state,
+        })),
+        "overdue": row.overdue || deadline_state == Some(DeadlineState::Overdue),
+        "closed_at": row.closed_at,
+        "allowed_actions": status.map(|s| allowed_actions(s, role).iter().map(|a| a.as_str()).collect::<Vec<_>>()),
+    })
+}
+
+/// A case's timeline, oldest first.
+pub fn timeline_json(rows: &[TimelineRow]) -> Value {
+    Value::Array(
+        rows.iter()
+            .map(|t| {
+                json!({
+                    "at": t.at,
+                    "actor": {"user": t.actor_user, "role": t.actor_role},
+                    "action": t.action,
+                    "from": t.from_status,
+                    "to": t.to_status,
+                    "content": t.content,
+                    "attachments": t.attachments,
+                    "position": t.lon.zip(t.lat).map(|(lon, lat)| json!({"lon": lon, "lat": lat})),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// 张三丰 → 张**: the first character kept.
+pub fn mask_name(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
+        None => String::new(),
+    }
+}
+
+/// 13812341234 → 138****1234.
+pub fn mask_phone(phone: &str) -> String {
+    cockpit_events::Reporter { name: None, phone: Some(phone.to_string()) }.masked_phone().unwrap_or_default()
+}

@@ -1,0 +1,93 @@
+//! The deadline scheduler: warnings at the warning point, overdue alarms at the deadline,
+//! re-sent every `realarm_minutes` until acknowledged. The clock lives in the database,
+//! not in in-memory sleeps: every instance runs [`tick`] on an interval, and each due row
+//! is claimed with `FOR UPDATE SKIP LOCKED` and changed in the same statement, so each
+//! warning and alarm fires exactly once across instances and after restarts.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use cockpit_events::{Actor, CaseId};
+use tokio::sync::watch;
+
+use sqlx::AssertSqlSafe;
+
+use crate::store::{Store, StoreError};
+
+/// What one tick raised.
+#[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fired {
+    pub warnings: u64,
+    pub overdue_alarms: u64,
+}
+
+const OPEN: &str = "('new', 'dispatched', 'accepted', 'in_progress', 'handled')";
+
+/// Raises every warning and alarm due at `now`.
+pub async fn tick(store: &Store, now: DateTime<Utc>, realarm: TimeDelta) -> Result<Fired, StoreError> {
+    let warnings = sqlx::query(AssertSqlSafe(format!(
+        "WITH due AS (
+             SELECT id FROM cases
+             WHERE NOT warned AND warn_at <= $1 AND closed_at IS NULL AND status IN {OPEN}
+             ORDER BY warn_at LIMIT 1000 FOR UPDATE SKIP LOCKED),
+         marked AS (UPDATE cases c SET warned = true FROM due WHERE c.id = due.id RETURNING c.id)
+         INSERT INTO case_alarms (case_id, kind, raised_at) SELECT id, 'warning', $1 FROM marked"
+    )))
+    .bind(now)
+    .execute(store.pool())
+    .await?
+    .rows_affected();
+    let overdue_alarms = sqlx::query(AssertSqlSafe(format!(
+        "WITH due AS (
+             SELECT id FROM cases
+             WHERE next_alarm_at <= $1 AND closed_at IS NULL AND status IN {OPEN}
+             ORDER BY next_alarm_at LIMIT 1000 FOR UPDATE SKIP LOCKED),
+         marked AS (
+             UPDATE cases c SET overdue = true, warned = true, next_alarm_at = $1 + $2
+             FROM due WHERE c.id = due.id RETURNING c.id)
+         INSERT INTO case_alarms (case_id, kind, raised_at) SELECT id, 'overdue', $1 FROM marked"
+    )))
+    .bind(now)
+    .bind(realarm)
+    .execute(store.pool())
+    .await?
+    .rows_affected();
+    Ok(Fired { warnings, overdue_alarms })
+}
+
+/// Stops a case's re-alarms and marks its alarms acknowledged. False if no such case.
+pub async fn acknowledge(store: &Store, id: CaseId, actor: &Actor, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let mut tx = store.pool().begin().await?;
+    let found = sqlx::query("UPDATE cases SET next_alarm_at = NULL WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
+    if found.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE case_alarms SET acknowledged_at = $2, acknowledged_by = $3 WHERE case_id = $1 AND acknowledged_at IS NULL",
+    )
+    .bind(id.0)
+    .bind(now)
+    .bind(actor.user.as_str())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Runs [`tick`] every `every` until `stop` turns true.
+pub async fn run(store: Store, every: Duration, realarm: TimeDelta, mut stop: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match tick(&store, Utc::now(), realarm).await {
+            Ok(fired) if fired != Fired::default() => tracing::info!(?fired, "deadline alarms raised"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "deadline tick failed; retrying next interval"),
+        }
+    }
+}

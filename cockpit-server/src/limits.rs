@@ -1,0 +1,37 @@
+//! Per-source rate limits at the intake gateway: a token bucket per source, so that a
+//! runaway source is told to slow down (429 with Retry-After) and cannot starve others.
+//! Per instance: behind a load balancer each instance grants its own share.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use crate::api::ApiError;
+
+/// Buckets by source id.
+#[derive(Debug, Default)]
+pub struct RateLimits {
+    // A std Mutex: held only for a few arithmetic operations, never across an await.
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl RateLimits {
+    /// Takes one request from `source`'s bucket of `per_minute` (burst: a tenth of a
+    /// minute's worth, at least 1), or says how long to wait.
+    pub(crate) fn check(&self, source: &str, per_minute: u32) -> Result<(), ApiError> {
+        let capacity = (f64::from(per_minute) / 10.0).max(1.0);
+        let per_second = f64::from(per_minute) / 60.0;
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (tokens, last) = buckets.entry(source.to_string()).or_insert((capacity, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * per_second).min(capacity);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = ((1.0 - *tokens) / per_second).ceil().max(1.0) as u64;
+            Err(ApiError::TooManyRequests { per_minute, retry_after_s: wait })
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The embedded default database: a private PostgreSQL cluster that the server creates in
+//! its data folder from the machine's PostgreSQL binaries, starts, and stops on shutdown.
+//!
+//! PostgreSQL refuses to run as root, so when the server runs as root the cluster is
+//! owned and run by the `postgres` system user (which Debian's package creates), and lives
+//! under `/var/lib/cockpit/` where that user can reach it (root's home usually cannot be
+//! traversed by others). It listens on 127.0.0.1 on its own port, with its socket in its
+//! own folder, so it never collides with a system cluster; the superuser `cockpit` has a
+//! random password kept beside the cluster (mode 0600).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use sha2::{Digest, Sha256};
+
+/// A private cluster, started.
+#[derive(Debug)]
+pub struct EmbeddedPostgres {
+    root: PathBuf,
+    bin: PathBuf,
+    port: u16,
+    password: String,
+    as_postgres: bool,
+}
+
+impl EmbeddedPostgres {
+    /// Where the cluster for `data_home` lives.
+    pub fn location(data_home: &Path) -> anyhow::Result<PathBuf> {
+        let home = std::path::absolute(data_home).context("resolving the data folder")?;
+        if is_root() {
+            let hash = hex::encode(&Sha256::digest(home.to_string_lossy().as_bytes())[..8]);
+            Ok(PathBuf::from("/var/lib/cockpit").join(format!("postgres-{hash}")))
+        } else {
+            Ok(home.join("postgres"))
+        }
+    }
+
+    /// Creates the cluster if it does not exist, starts it unless it is already running,
+    /// and creates the `cockpit` database in it.
+    pub fn start(data_home: &Path, port: u16) -> anyhow::Result<EmbeddedPostgres> {
+        let root = EmbeddedPostgres::location(data_home)?;
+        let bin = find_binaries()?;
+        let as_postgres = is_root();
+        std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+        let password_file = root.join("password");
+        if !root.join("data/PG_VERSION").exists() {
+            let password = random_hex(16)?;
+            write_private(&password_file, &password)?;
+            if as_postgres {
+                chown_postgres(&root)?;
+            }
+            let mut initdb = Command::new(bin.join("initdb"));
+            initdb
+                .arg("-D")
+                .arg(root.join("data"))
+                .args(["-U", "cockpit", "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8"])
+                .arg(format!("--pwfile={}", password_file.display()));
+            run(initdb, as_postgres, "initdb")?;
+        }
+        let password = std::fs::read_to_string(&password_file)
+            .with_context(|| format!("reading {}", password_file.display()))?
+            .trim()
+            .to_string();
+        let cluster = EmbeddedPostgres { root, bin, port, password, as_postgres };
+        if !cluster.is_running() {
+            let run_dir = cluster.root.join("run");
+            std::fs::create_dir_all(&run_dir)?;
+            if as_postgres {
+                chown_postgres(&run_dir)?;
+            }
+            let mut pg_ctl = Command::new(cluster.bin.join("pg_ctl"));
+            pg_ctl
+                .arg("-D")
+                .arg(cluster.root.join("data"))
+                .arg("-l")
+                .arg(cluster.root.join("postgres.log"))
+                .args(["-w", "-t", "120", "-o"])
+                .arg(format!("-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=on", run_dir.display()))
+                .arg("start");
+            run(pg_ctl, as_postgres, "pg_ctl start").with_context(|| {
+                format!("starting PostgreSQL on port {port} (see {})", cluster.root.join("postgres.log").display())
+            })?;
+        }
+        Ok(cluster)
+    }
+
+    /// The URL of the `cockpit` database (which [`crate::store::Store::connect`] creates
+    /// when missing).
+    pub fn url(&self) -> String {
+        format!("postgres://cockpit:{}@127.0.0.1:{}/cockpit", self.password, self.port)
+    }
+
+    /// Where the cluster lives.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn is_running(&self) -> bool {
+        let mut status = Command::new(self.bin.join("pg_ctl"));
+        status.arg("-D").arg(self.root.join("data")).arg("status");
+        run(status, self.as_postgres, "pg_ctl status").is_ok()
+    }
+
+    /// Stops the cluster (fast shutdown: open transactions roll back, committed data stays).
+    pub fn stop(&self) -> anyhow::Result<()> {
+        let mut pg_ctl = Command::new(self.bin.join("pg_ctl"));
+        pg_ctl.arg("-D").arg(self.root.join("data")).args(["-m", "fast", "-w", "stop"]);
+        run(pg_ctl, self.as_postgres, "pg_ctl stop")
+    }
+}
+
+fn is_root() -> bool {
+    // The effective uid, from the kernel's own account of this process.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(2) == Some("0")))
+        .unwrap_or(false)
+}
+
+/// The newest PostgreSQL server binaries installed by Debian's packages.
+fn find_binaries() -> anyhow::Result<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    match versions.pop() {
+        Some((_, bin)) => Ok(bin),
+        None => bail!(
+            "no PostgreSQL server found under /usr/lib/postgresql: install postgresql-15 and \
+             postgresql-15-postgis-3 (./run.sh does), or set DATABASE_URL"
+        ),
+    }
+}
+
+fn run(command: Command, as_postgres: bool, what: &str) -> anyhow::Result<()> {
+    let mut command = if as_postgres {
+        let mut wrapped = Command::new("runuser");
+        wrapped.args(["-u", "postgres", "--"]).arg(command.get_program()).args(command.get_args());
+        wrapped
+    } else {
+        command
+    };
+    let output = command.output().with_context(|| format!("running {what}"))?;
+    if !output.status.success() {
+        bail!(
+            "{what} failed ({}): {}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim(),
+            String::from_utf8_lossy(&output.stdout).trim()
+        );
+    }
+    Ok(())
+}
+
+fn chown_postgres(path: &Path) -> anyhow::Result<()> {
+    let mut chown = Command::new("chown");
+    chown.args(["-R", "postgres:postgres"]).arg(path);
+    run(chown, false, "chown to the postgres user")
+}
+
+fn random_hex(bytes: usize) -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut buf = vec![0u8; bytes];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf)).context("reading /dev/urandom")?;
+    Ok(hex::encode(buf))
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! PostgreSQL + PostGIS through sqlx: connecting (to `DATABASE_URL` or the embedded
+//! cluster), migrations embedded in the binary, and the tables' reads and writes.
+
+mod cases;
+mod embedded;
+
+use anyhow::Context;
+use cockpit_geo::City;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgPool};
+
+pub use cases::{CaseFilter, CaseRow, InsertCase, TimelineRow};
+pub use embedded::EmbeddedPostgres;
+
+/// The migrations, applied at start.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The database, shared by every handler.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: PgPool,
+}
+
+/// What a store operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database said no or could not be reached.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// A stored value could not be read back (a bug or a hand-edited row).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+impl Store {
+    /// Connects to `url`, creating its database when it does not exist (the embedded
+    /// cluster starts with none), and applies the migrations.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
+        let options: PgConnectOptions = url.parse().context("DATABASE_URL is not a PostgreSQL URL")?;
+        let options = options.log_statements(tracing::log::LevelFilter::Trace);
+        let database = options.get_database().unwrap_or("postgres").to_string();
+        if let Err(first) = options.connect().await {
+            // Create the database from the maintenance one, then try again.
+            let mut admin = options.clone().database("postgres").connect().await.context("connecting to PostgreSQL")?;
+            sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{}\"", database.replace('"', ""))))
+                .execute(&mut admin)
+                .await
+                .with_context(|| format!("creating database {database} (connecting had failed: {first})"))?;
+            admin.close().await.ok();
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .connect_with(options)
+            .await
+            .context("connecting to PostgreSQL")?;
+        MIGRATOR.run(&pool).await.context("applying migrations")?;
+        Ok(Store { pool })
+    }
+
+    /// A store over a pool that already has the migrations (tests).
+    pub fn from_pool(pool: PgPool) -> Store {
+        Store { pool }
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Writes every region of the city (upsert by code), so that PostGIS can answer
+    /// region queries over history.
+    pub async fn sync_regions(&self, city: &City) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for region in city.regions() {
+            let geometry = crate::api::geojson_multipolygon(&region.boundary).to_string();
+            sqlx::query(
+                "INSERT INTO regions (code, level, name, parent_code, geom)
+                 VALUES ($1, $2, $3, $4, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($5), 4326)))
+                 ON CONFLICT (code) DO UPDATE
+                 SET level = EXCLUDED.level, name = EXCLUDED.name, parent_code = EXCLUDED.parent_code, geom = EXCLUDED.geom",
+            )
+            .bind(region.code.as_str())
+            .bind(region.level.as_str())
+            .bind(&region.name)
+            .bind(region.parent.map(|p| city.region(p).code.as_str().to_string()))
+            .bind(geometry)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Writes the configured sources (upsert by id); `enabled` stays as operators set it.
+    pub async fn sync_sources(&self, rules: &crate::CaseRules) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for source in rules.sources.values() {
+            sqlx::query(
+                "INSERT INTO sources (id, name, kind, credential_hash, mapping, rate_per_minute)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,
+                     credential_hash = EXCLUDED.credential_hash, mapping = EXCLUDED.mapping,
+                     rate_per_minute = EXCLUDED.rate_per_minute",
+            )
+            .bind(&source.id)
+            .bind(&source.name)
+            .bind(serde_json::to_value(source.kind).ok().and_then(|v| v.as_str().map(str::to_string)))
+            .bind(&source.token_sha256)
+            .bind(source.mapping.as_ref().and_then(|m| serde_json::to_value(m).ok()))
+            .bind(source.rate_per_minute as i32)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
