@@ -69,6 +69,8 @@ CREATE TABLE cases (
     UNIQUE (source_id, source_ref)
 );
 CREATE INDEX cases_location ON cases USING gist (location);
+-- Radius queries measure on the spheroid (location::geography); this index serves them.
+CREATE INDEX cases_location_geog ON cases USING gist ((location::geography));
 CREATE INDEX cases_status ON cases (status, id);
 CREATE INDEX cases_street ON cases (street_code, status);
 CREATE INDEX cases_village ON cases (village_code);

@@ -37,6 +37,10 @@ embedded_port = 54329
 # Connections in the pool.
 max_connections = 16
 
+[attachments]
+# The largest photo, recording or file accepted, in bytes (20 MiB).
+max_bytes = 20971520
+
 [cases]
 # Warn when this share of a case's time limit has passed (working time for working limits).
 warn_percent = 80
@@ -66,6 +70,16 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// Case handling.
     pub cases: CasesConfig,
+    /// Attachments.
+    pub attachments: AttachmentsConfig,
+}
+
+/// `[attachments]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentsConfig {
+    /// The largest accepted file, in bytes.
+    pub max_bytes: usize,
 }
 
 /// `[database]`.
@@ -163,6 +177,7 @@ impl Config {
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config.database.url = database_url.to_string();
         config.database.max_connections = 4;
+        config.data_home = std::env::temp_dir().join(format!("cockpit-test-{}", std::process::id()));
         config
     }
 }

@@ -57,9 +57,16 @@ pub async fn tick(store: &Store, now: DateTime<Utc>, realarm: TimeDelta) -> Resu
 }
 
 /// Stops a case's re-alarms and marks its alarms acknowledged. False if no such case.
+/// Before the deadline there is nothing to stop: acknowledging a warning leaves the first
+/// overdue alarm (and the overdue flag it sets) due as before.
 pub async fn acknowledge(store: &Store, id: CaseId, actor: &Actor, now: DateTime<Utc>) -> Result<bool, StoreError> {
     let mut tx = store.pool().begin().await?;
-    let found = sqlx::query("UPDATE cases SET next_alarm_at = NULL WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
+    let found = sqlx::query(
+        "UPDATE cases SET next_alarm_at = CASE WHEN overdue THEN NULL ELSE next_alarm_at END WHERE id = $1",
+    )
+    .bind(id.0)
+    .execute(&mut *tx)
+    .await?;
     if found.rows_affected() == 0 {
         return Ok(false);
     }

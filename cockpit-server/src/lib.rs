@@ -5,6 +5,7 @@
 //! tests start the whole server in-process on port 0 and `main` stays short.
 
 mod api;
+pub mod attachments;
 mod cases;
 mod config;
 pub mod deadlines;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub geography: Arc<Geography>,
     /// Cases: the store and the city's rules.
     pub cases: CaseService,
+    /// Case attachments on disk.
+    pub attachments: attachments::AttachmentStore,
     intake_limits: Arc<RateLimits>,
 }
 
@@ -54,7 +57,8 @@ impl AppState {
         store.sync_regions(&geography.city).await.context("writing the regions to the database")?;
         store.sync_sources(&rules).await.context("writing the sources to the database")?;
         let cases = CaseService { store, geography: geography.clone(), rules: Arc::new(rules) };
-        Ok(AppState { geography, cases, intake_limits: Arc::new(RateLimits::default()) })
+        let attachments = attachments::AttachmentStore::new(&config.data_home, config.attachments.max_bytes);
+        Ok(AppState { geography, cases, attachments, intake_limits: Arc::new(RateLimits::default()) })
     }
 }
 

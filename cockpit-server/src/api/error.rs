@@ -31,6 +31,9 @@ pub(crate) enum ApiError {
     /// The action does not fit the case's current state; lists what does.
     #[error("{detail}")]
     Conflict { detail: String, allowed: Vec<String> },
+    /// The body is larger than allowed.
+    #[error("the body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
     /// Slow down.
     #[error("rate limit of {per_minute} requests per minute reached")]
     TooManyRequests { per_minute: u32, retry_after_s: u64 },
@@ -87,6 +90,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "invalid-transition", "Not allowed in this state"),
             ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests"),
+            ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Too large"),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
@@ -100,6 +104,7 @@ impl IntoResponse for ApiError {
         });
         match &self {
             ApiError::BadParameter { field, .. } => body["field"] = json!(field),
+            ApiError::PayloadTooLarge { .. } => body["field"] = json!("body"),
             ApiError::BadFields { errors } => body["errors"] = json!(errors),
             ApiError::Conflict { allowed, .. } | ApiError::Forbidden { allowed, .. } => {
                 body["allowed"] = json!(allowed)

@@ -114,6 +114,9 @@ impl CaseService {
             };
             duplicate_of = policy.find(&this, &footprints).map(|m| m.case);
         }
+        // A duplicate waits with the case it duplicates and is never dispatched on its own,
+        // so a clock of its own would only raise overdue alarms nobody can clear.
+        let deadline = deadline.filter(|_| duplicate_of.is_none());
         let row = InsertCase {
             source_id: new.source.as_str().to_string(),
             source_ref: new.source_ref.as_ref().map(|r| r.as_str().to_string()),

@@ -3,6 +3,7 @@
 
 mod cases;
 mod embedded;
+mod stats;
 
 use anyhow::Context;
 use cockpit_geo::City;
@@ -11,6 +12,7 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgPool};
 
 pub use cases::{CaseFilter, CaseRow, InsertCase, TimelineRow};
 pub use embedded::EmbeddedPostgres;
+pub use stats::{CaseStats, RegionTally, StatsLevel, Tally};
 
 /// The migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -1,0 +1,64 @@
+//! Uploading and downloading case attachments.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use cockpit_events::CaseId;
+use serde_json::{Value, json};
+
+use super::ApiError;
+use super::cases::actor;
+use super::params;
+use crate::AppState;
+use crate::attachments::AttachmentError;
+
+/// `POST /api/cases/{id}/attachments[?name=photo.jpg]`: the raw file as the body, its type
+/// in `Content-Type`. 201 with the attachment's id, to cite in feedback's `photos`.
+pub(crate) async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(q): Query<params::Query>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    actor(&headers)?;
+    let limit = state.attachments.max_bytes();
+    let body = body.map_err(|e| match e {
+        BytesRejection::FailedToBufferBody(_) => ApiError::PayloadTooLarge { limit },
+        other => ApiError::bad("body", other.body_text()),
+    })?;
+    let declared = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::bad("Content-Type", "is required"))?;
+    let name = q.get("name").map(|n| n.chars().take(200).collect());
+    let saved =
+        state.attachments.save(&state.cases.store, CaseId(id), declared, name, &body).await.map_err(|e| match e {
+            AttachmentError::TooLarge { limit, .. } => ApiError::PayloadTooLarge { limit },
+            AttachmentError::Empty => ApiError::bad("body", "the file is empty"),
+            AttachmentError::TypeNotAccepted(..) | AttachmentError::ContentMismatch(_) => {
+                ApiError::bad("Content-Type", e.to_string())
+            }
+            AttachmentError::NoSuchCase(id) => ApiError::NotFound(format!("case {id} does not exist")),
+            AttachmentError::Io(_) | AttachmentError::Store(_) => ApiError::Internal(e.to_string()),
+        })?;
+    Ok((StatusCode::CREATED, axum::Json(json!(saved))))
+}
+
+/// `GET /api/attachments/{id}`: the file, checked against its SHA-256 (also its ETag).
+pub(crate) async fn download(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    actor(&headers)?;
+    let (attachment, bytes) = state
+        .attachments
+        .load(&state.cases.store, &id)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .ok_or_else(|| ApiError::NotFound(format!("no attachment `{id}`")))?;
+    Ok(([(header::CONTENT_TYPE, attachment.content_type), (header::ETAG, format!("\"{}\"", attachment.sha256))], bytes))
+}

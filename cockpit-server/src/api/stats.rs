@@ -1,0 +1,326 @@
+//! Reports over the case list, with the list's filters: statistics per region × status
+//! (`GET /api/cases/stats`) and the exports (`GET /api/cases/export.csv`, `.xlsx`).
+//!
+//! The counting is SQL (`store::stats`); this file shapes it with the rules of
+//! `cockpit-events` for what is open, closed and a rate. Exports are built in memory and
+//! bounded at [`EXPORT_MAX_ROWS`] rows; when more match, the response says so in the
+//! `X-Cockpit-Export-Truncated` header. Times in exports are local (UTC+8), as the city
+//! reads them; the reporter's phone is masked, their name left out.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
+use cockpit_events::{CategoryCode, Rate, Reporter, Status};
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
+use serde_json::{Map, Value, json};
+
+use super::ApiError;
+use super::cases::{actor, filter_from};
+use super::params::{self, count};
+use crate::AppState;
+use crate::store::{CaseRow, StatsLevel, Tally};
+
+/// The most rows one export holds; narrow the filters (or page with `before`) for more.
+pub(crate) const EXPORT_MAX_ROWS: usize = 100_000;
+
+/// The city's local time: China Standard Time, no daylight saving.
+pub(crate) const LOCAL: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+8 is a valid offset"),
+};
+
+fn local_offset() -> FixedOffset {
+    LOCAL
+}
+
+/// `GET /api/cases/stats?level=street|village|grid[&from=&to=&...list filters]`: every
+/// region of the level (under `region`, when given) with its counts per status, zeros
+/// included, and the totals over every matching case.
+pub(crate) async fn stats(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<params::Query>,
+) -> Result<axum::Json<Value>, ApiError> {
+    actor(&headers)?;
+    let level_name = q.get("level").map(|l| l.trim()).filter(|l| !l.is_empty()).unwrap_or("street");
+    let level = StatsLevel::parse(level_name)
+        .ok_or_else(|| ApiError::bad("level", format!("`{level_name}` is not one of street, village, grid")))?;
+    let filter = filter_from(&without_limit(&q))?;
+    let now = Utc::now();
+    let local_now = now.with_timezone(&local_offset());
+    let day_start = local_now
+        .with_hour(0)
+        .and_then(|t| t.with_minute(0))
+        .and_then(|t| t.with_second(0))
+        .and_then(|t| t.with_nanosecond(0))
+        .ok_or_else(|| ApiError::Internal("local midnight does not exist".into()))?;
+    let counted = state.cases.store.case_stats(level, &filter, now, day_start.with_timezone(&Utc)).await?;
+
+    let located: i64 = counted.regions.iter().flat_map(|r| r.by_status.values()).map(|t| t.cases).sum();
+    let totals = summary(&counted.all);
+    let unlocated = totals["total"].as_i64().unwrap_or(0) - located;
+    let regions: Vec<Value> = counted
+        .regions
+        .iter()
+        .map(|r| {
+            let mut s = summary(&r.by_status);
+            s["code"] = json!(r.code);
+            s["name"] = json!(r.name);
+            s
+        })
+        .collect();
+    Ok(axum::Json(json!({
+        "level": level.as_str(),
+        "from": filter.created_from,
+        "to": filter.created_to,
+        "day_start": day_start,
+        "regions": regions,
+        "totals": totals,
+        "unlocated": unlocated,
+    })))
+}
+
+/// Counts per status, then: open (in the pool or with a handler), closed (verified,
+/// evaluated or not), overdue, the two rates and today's counts.
+fn summary(by_status: &BTreeMap<String, Tally>) -> Value {
+    let mut all = Tally::default();
+    let (mut open, mut closed) = (0, 0);
+    for (name, tally) in by_status {
+        all.add(tally);
+        match Status::parse(name) {
+            Some(s) if s.is_open() => open += tally.cases,
+            Some(Status::Closed | Status::EvaluatedSatisfied | Status::EvaluatedUnsatisfied) => closed += tally.cases,
+            _ => {}
+        }
+    }
+    let counts: Map<String, Value> = Status::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), json!(by_status.get(s.as_str()).map_or(0, |t| t.cases))))
+        .collect();
+    json!({
+        "total": all.cases,
+        "open": open,
+        "closed": closed,
+        "overdue": all.overdue,
+        "by_status": counts,
+        "on_time_closure": rate(all.on_time, all.with_deadline),
+        "satisfaction": rate(all.satisfied, all.evaluated),
+        "today": {"created": all.created_today, "closed": all.closed_today},
+    })
+}
+
+fn rate(hits: i64, total: i64) -> Value {
+    let rate = Rate { hits: hits.max(0) as u64, total: total.max(0) as u64 };
+    json!({"hits": rate.hits, "total": rate.total, "percent": rate.percent()})
+}
+
+/// The list's parameters without `limit`, which exports and statistics bound themselves.
+fn without_limit(q: &params::Query) -> params::Query {
+    q.iter().filter(|(k, _)| k.as_str() != "limit").map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// One exported value.
+enum Cell {
+    Int(i64),
+    Text(String),
+    Bool(bool),
+    Time(Option<DateTime<Utc>>),
+}
+
+const COLUMNS: [&str; 19] = [
+    "id",
+    "source",
+    "source_ref",
+    "category_code",
+    "category_name",
+    "urgency",
+    "tags",
+    "title",
+    "description",
+    "street",
+    "village",
+    "grid",
+    "address",
+    "reporter_phone",
+    "status",
+    "overdue",
+    "created_at",
+    "due_at",
+    "closed_at",
+];
+
+/// The matching cases, newest first, at most `limit` (≤ [`EXPORT_MAX_ROWS`]) of them, and
+/// whether more matched.
+async fn export_rows(state: &AppState, q: &params::Query) -> Result<(Vec<CaseRow>, bool), ApiError> {
+    let limit = count(q, "limit", 1..=EXPORT_MAX_ROWS, EXPORT_MAX_ROWS)?;
+    let mut filter = filter_from(&without_limit(q))?;
+    filter.limit = limit as i64 + 1;
+    let mut rows = state.cases.store.cases(&filter).await?;
+    let truncated = rows.len() > limit;
+    rows.truncate(limit);
+    Ok((rows, truncated))
+}
+
+fn cells(row: &CaseRow, state: &AppState, now: DateTime<Utc>) -> [Cell; 19] {
+    let region = |code: &Option<String>| {
+        Cell::Text(
+            code.as_deref().and_then(|c| state.geography.city.by_code(c)).map(|r| r.name.clone()).unwrap_or_default(),
+        )
+    };
+    let phone = row
+        .reporter
+        .as_ref()
+        .and_then(|r| r["phone"].as_str())
+        .and_then(|p| Reporter { name: None, phone: Some(p.to_string()) }.masked_phone());
+    let overdue = row.overdue || (row.closed_at.is_none() && row.due_at.is_some_and(|due| now >= due));
+    let category = state.cases.rules.categories.full_name(&CategoryCode(row.category.clone()));
+    [
+        Cell::Int(row.id),
+        Cell::Text(row.source_id.clone()),
+        Cell::Text(row.source_ref.clone().unwrap_or_default()),
+        Cell::Text(row.category.clone()),
+        Cell::Text(category.unwrap_or_default()),
+        Cell::Text(row.urgency.clone()),
+        Cell::Text(row.tags.join(";")),
+        Cell::Text(row.title.clone()),
+        Cell::Text(row.description.clone()),
+        region(&row.street_code),
+        region(&row.village_code),
+        region(&row.grid_code),
+        Cell::Text(row.address.clone().unwrap_or_default()),
+        Cell::Text(phone.unwrap_or_default()),
+        Cell::Text(row.status.clone()),
+        Cell::Bool(overdue),
+        Cell::Time(Some(row.created_at)),
+        Cell::Time(row.due_at),
+        Cell::Time(row.closed_at),
+    ]
+}
+
+/// `GET /api/cases/export.csv?...list filters[&limit=]`: UTF-8 with a byte-order mark, so
+/// that Excel reads the Chinese text; RFC 4180 quoting.
+pub(crate) async fn export_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<params::Query>,
+) -> Result<Response, ApiError> {
+    actor(&headers)?;
+    let (rows, truncated) = export_rows(&state, &q).await?;
+    let now = Utc::now();
+    let mut out = String::with_capacity(256 * (rows.len() + 1));
+    out.push('\u{feff}');
+    push_csv_line(&mut out, COLUMNS.iter().map(|c| Cell::Text(c.to_string())));
+    for row in &rows {
+        push_csv_line(&mut out, cells(row, &state, now));
+    }
+    Ok(download(out.into_bytes(), "text/csv; charset=utf-8", "csv", truncated, now))
+}
+
+fn push_csv_line(out: &mut String, cells: impl IntoIterator<Item = Cell>) {
+    for (i, cell) in cells.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match cell {
+            Cell::Int(n) => out.push_str(&n.to_string()),
+            Cell::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            Cell::Time(t) => out.push_str(&t.map(local_text).unwrap_or_default()),
+            Cell::Text(text) => push_csv_field(out, &text),
+        }
+    }
+    out.push_str("\r\n");
+}
+
+/// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. A
+/// text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) is prefixed
+/// with `'`: reporters write these texts, and an export must not become a macro.
+fn push_csv_field(out: &mut String, text: &str) {
+    let guarded =
+        if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() };
+    if guarded.contains([',', '"', '\r', '\n']) {
+        out.push('"');
+        out.push_str(&guarded.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(&guarded);
+    }
+}
+
+fn local_text(t: DateTime<Utc>) -> String {
+    t.with_timezone(&local_offset()).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// `GET /api/cases/export.xlsx?...list filters[&limit=]`: one worksheet, a header row,
+/// times as Excel date-times.
+pub(crate) async fn export_xlsx(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<params::Query>,
+) -> Result<Response, ApiError> {
+    actor(&headers)?;
+    let (rows, truncated) = export_rows(&state, &q).await?;
+    let now = Utc::now();
+    let bytes = workbook(&rows, &state, now).map_err(|e| ApiError::Internal(format!("building the workbook: {e}")))?;
+    Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", truncated, now))
+}
+
+fn workbook(rows: &[CaseRow], state: &AppState, now: DateTime<Utc>) -> Result<Vec<u8>, XlsxError> {
+    /// Excel refuses longer cell texts.
+    const MAX_CELL_CHARS: usize = 32_767;
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("cases")?;
+    let bold = Format::new().set_bold();
+    let time_format = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    for (col, name) in COLUMNS.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *name, &bold)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    for (i, row) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        for (col, cell) in cells(row, state, now).into_iter().enumerate() {
+            let col = col as u16;
+            match cell {
+                Cell::Int(n) => sheet.write_number(r, col, n as f64)?,
+                Cell::Bool(b) => sheet.write_boolean(r, col, b)?,
+                Cell::Text(text) if text.is_empty() => sheet,
+                Cell::Text(text) => {
+                    sheet.write_string(r, col, text.chars().take(MAX_CELL_CHARS).collect::<String>())?
+                }
+                Cell::Time(None) => sheet,
+                Cell::Time(Some(t)) => {
+                    let t = t.with_timezone(&local_offset());
+                    let when = ExcelDateTime::from_ymd(t.year() as u16, t.month() as u8, t.day() as u8)?.and_hms(
+                        t.hour() as u16,
+                        t.minute() as u8,
+                        t.second(),
+                    )?;
+                    sheet.write_datetime_with_format(r, col, &when, &time_format)?
+                }
+            };
+        }
+    }
+    book.save_to_buffer()
+}
+
+fn download(
+    body: Vec<u8>,
+    content_type: &'static str,
+    extension: &str,
+    truncated: bool,
+    now: DateTime<Utc>,
+) -> Response {
+    let name = format!("cases-{}.{extension}", now.with_timezone(&local_offset()).format("%Y%m%d-%H%M%S"));
+    let mut response = ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+    }
+    response.headers_mut().insert(
+        HeaderName::from_static("x-cockpit-export-truncated"),
+        HeaderValue::from_static(if truncated { "true" } else { "false" }),
+    );
+    response
+}

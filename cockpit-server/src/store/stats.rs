@@ -1,0 +1,218 @@
+//! Case statistics counted in PostgreSQL: one `GROUP BY` over the cases that match the list
+//! filters, per region of one level and status, and one over all of them (cases without a
+//! region at that level, outside the district or without a point, count only there).
+//!
+//! The store only counts; what counts as open, closed, on time or satisfied in the rates is
+//! the rule of `cockpit-events` (`closed_on_time`, `satisfaction_rate`), mirrored here in SQL.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, Postgres, QueryBuilder};
+
+use super::cases::{CaseFilter, push_filter};
+use super::{Store, StoreError};
+
+/// The region level statistics are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsLevel {
+    /// Streets and towns.
+    Street,
+    /// Villages and communities.
+    Village,
+    /// Grids.
+    Grid,
+}
+
+impl StatsLevel {
+    /// Parses `street`, `village` or `grid`.
+    pub fn parse(name: &str) -> Option<StatsLevel> {
+        match name {
+            "street" => Some(StatsLevel::Street),
+            "village" => Some(StatsLevel::Village),
+            "grid" => Some(StatsLevel::Grid),
+            _ => None,
+        }
+    }
+
+    /// The level's name, as stored in `regions.level`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatsLevel::Street => "street",
+            StatsLevel::Village => "village",
+            StatsLevel::Grid => "grid",
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            StatsLevel::Street => "street_code",
+            StatsLevel::Village => "village_code",
+            StatsLevel::Grid => "grid_code",
+        }
+    }
+}
+
+/// Counts over a set of cases that share a status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Cases.
+    pub cases: i64,
+    /// Overdue as the case view shows it: flagged by the scheduler, or open past its due time.
+    pub overdue: i64,
+    /// Closed (verified, evaluated or not) with a deadline: the on-time rate's denominator.
+    pub with_deadline: i64,
+    /// Of those, closed no later than the deadline.
+    pub on_time: i64,
+    /// Cases with an evaluation.
+    pub evaluated: i64,
+    /// Of those, evaluated satisfied.
+    pub satisfied: i64,
+    /// Created since the start of the local day.
+    pub created_today: i64,
+    /// Closed since the start of the local day.
+    pub closed_today: i64,
+}
+
+impl Tally {
+    /// Adds another tally's counts to this one.
+    pub fn add(&mut self, other: &Tally) {
+        self.cases += other.cases;
+        self.overdue += other.overdue;
+        self.with_deadline += other.with_deadline;
+        self.on_time += other.on_time;
+        self.evaluated += other.evaluated;
+        self.satisfied += other.satisfied;
+        self.created_today += other.created_today;
+        self.closed_today += other.closed_today;
+    }
+}
+
+/// One region of the requested level and its counts per status (statuses without cases
+/// are absent).
+#[derive(Debug, Clone)]
+pub struct RegionTally {
+    /// The region's code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Counts per stored status name.
+    pub by_status: BTreeMap<String, Tally>,
+}
+
+/// The statistics of one query.
+#[derive(Debug, Clone)]
+pub struct CaseStats {
+    /// Every region of the level (under the filter's region, when it names one), by code.
+    pub regions: Vec<RegionTally>,
+    /// Counts per status over every matching case, located or not.
+    pub all: BTreeMap<String, Tally>,
+}
+
+#[derive(FromRow)]
+struct Row {
+    code: Option<String>,
+    name: Option<String>,
+    status: Option<String>,
+    cases: i64,
+    overdue: i64,
+    with_deadline: i64,
+    on_time: i64,
+    evaluated: i64,
+    satisfied: i64,
+    created_today: i64,
+    closed_today: i64,
+}
+
+impl Row {
+    fn tally(&self) -> Tally {
+        Tally {
+            cases: self.cases,
+            overdue: self.overdue,
+            with_deadline: self.with_deadline,
+            on_time: self.on_time,
+            evaluated: self.evaluated,
+            satisfied: self.satisfied,
+            created_today: self.created_today,
+            closed_today: self.closed_today,
+        }
+    }
+}
+
+/// The aggregates, over the CTE `c` built by [`push_matching`]. `count(c.status)` is zero
+/// for a region that the left join found no case for.
+const AGGREGATES: &str = "count(c.status) AS cases,
+    count(*) FILTER (WHERE c.is_overdue) AS overdue,
+    count(*) FILTER (WHERE c.resolved AND c.due_at IS NOT NULL) AS with_deadline,
+    count(*) FILTER (WHERE c.resolved AND c.due_at IS NOT NULL AND c.closed_at <= c.due_at) AS on_time,
+    count(*) FILTER (WHERE c.evaluation IS NOT NULL) AS evaluated,
+    count(*) FILTER (WHERE c.evaluation -> 'verdict' = '\"satisfied\"'::jsonb) AS satisfied,
+    count(*) FILTER (WHERE c.created_at >= c.day_start) AS created_today,
+    count(*) FILTER (WHERE c.closed_at >= c.day_start) AS closed_today";
+
+impl Store {
+    /// Counts the cases matching `filter` (its keyset and limit are ignored) per region of
+    /// `level` × status, and overall. `now` decides which open cases are past due;
+    /// `day_start` is the start of the local day.
+    pub async fn case_stats(
+        &self,
+        level: StatsLevel,
+        filter: &CaseFilter,
+        now: DateTime<Utc>,
+        day_start: DateTime<Utc>,
+    ) -> Result<CaseStats, StoreError> {
+        let column = level.column();
+
+        let mut q = push_matching(column, filter, now, day_start);
+        q.push(format!(
+            " SELECT reg.code, reg.name, c.status, {AGGREGATES}
+              FROM regions reg LEFT JOIN c ON c.region_code = reg.code
+              WHERE reg.level = "
+        ));
+        q.push_bind(level.as_str());
+        if let Some(region) = &filter.region {
+            // Region codes extend their parent's, so the prefix selects the regions under it.
+            q.push(" AND reg.code LIKE ")
+                .push_bind(format!("{}%", region.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+        }
+        q.push(" GROUP BY reg.code, reg.name, c.status ORDER BY reg.code");
+        let rows: Vec<Row> = q.build_query_as().fetch_all(&self.pool).await?;
+        let mut regions: Vec<RegionTally> = Vec::new();
+        for row in &rows {
+            let (Some(code), Some(name)) = (&row.code, &row.name) else { continue };
+            if regions.last().is_none_or(|r| &r.code != code) {
+                regions.push(RegionTally { code: code.clone(), name: name.clone(), by_status: BTreeMap::new() });
+            }
+            if let (Some(status), Some(region)) = (&row.status, regions.last_mut()) {
+                region.by_status.insert(status.clone(), row.tally());
+            }
+        }
+
+        let mut q = push_matching(column, filter, now, day_start);
+        q.push(format!(
+            " SELECT NULL::text AS code, NULL::text AS name, c.status, {AGGREGATES} FROM c GROUP BY c.status"
+        ));
+        let rows: Vec<Row> = q.build_query_as().fetch_all(&self.pool).await?;
+        let all = rows.iter().filter_map(|row| Some((row.status.clone()?, row.tally()))).collect();
+        Ok(CaseStats { regions, all })
+    }
+}
+
+/// `WITH c AS (...)`: the matching cases, with the flags the aggregates count.
+fn push_matching(
+    column: &'static str,
+    filter: &CaseFilter,
+    now: DateTime<Utc>,
+    day_start: DateTime<Utc>,
+) -> QueryBuilder<Postgres> {
+    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+        "WITH c AS (SELECT {column} AS region_code, status, due_at, closed_at, created_at, evaluation,
+             status IN ('closed', 'evaluated_satisfied', 'evaluated_unsatisfied') AS resolved,
+             (overdue OR (closed_at IS NULL AND due_at <= "
+    ));
+    q.push_bind(now).push(")) AS is_overdue, ").push_bind(day_start).push("::timestamptz AS day_start");
+    q.push(" FROM cases WHERE true");
+    push_filter(&mut q, filter);
+    q.push(")");
+    q
+}
