@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use cockpit_server::Config;
 use serde_json::json;
-use sqlx::{ConnectOptions, Connection};
+use sqlx::ConnectOptions;
 use tokio::sync::Semaphore;
 
 const THROUGHPUT_CASES: usize = 20_000;

@@ -12,8 +12,11 @@ use sha2::{Digest, Sha256};
 
 use crate::store::{Store, StoreError};
 
+/// A test on a file's first bytes.
+type Signature = fn(&[u8]) -> bool;
+
 /// The kinds accepted, by their signature: (content type, test on the first bytes).
-const KINDS: &[(&str, fn(&[u8]) -> bool)] = &[
+const KINDS: &[(&str, Signature)] = &[
     ("image/jpeg", |b| b.starts_with(&[0xFF, 0xD8, 0xFF])),
     ("image/png", |b| b.starts_with(b"\x89PNG\r\n\x1a\n")),
     ("image/webp", |b| b.len() >= 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP"),

@@ -171,6 +171,26 @@ async fn a_retried_delivery_returns_the_same_case_and_writes_nothing() {
 }
 
 #[tokio::test]
+async fn concurrent_retries_create_one_case() {
+    let server = Server::start().await;
+    let doc = hotline_ticket("T-race", "120.6585,27.9540", "城市管理-市容环境-暴露垃圾");
+    let mut deliveries = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (client, url, doc) = (server.client.clone(), server.url("/api/intake/hotline-12345"), doc.clone());
+        deliveries.spawn(async move {
+            let response = client.post(url).bearer_auth(HOTLINE_TOKEN).json(&doc).send().await.expect("request");
+            (response.status().as_u16(), response.json::<Value>().await.expect("a JSON body")["id"].clone())
+        });
+    }
+    let mut answers = deliveries.join_all().await;
+    answers.sort_by_key(|(status, _)| *status);
+    let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 200, 200, 201]);
+    assert!(answers.iter().all(|(_, id)| id.is_i64() && *id == answers[0].1), "{answers:?}");
+    assert_eq!(count(&server, "SELECT count(*) FROM cases WHERE source_ref = $1", "T-race").await, 1);
+}
+
+#[tokio::test]
 async fn a_second_report_of_the_same_thing_is_linked_not_dispatched() {
     let server = Server::start().await;
     let rubbish = "城市管理-市容环境-暴露垃圾";
