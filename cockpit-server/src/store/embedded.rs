@@ -76,7 +76,13 @@ impl EmbeddedPostgres {
                 .arg("-l")
                 .arg(cluster.root.join("postgres.log"))
                 .args(["-w", "-t", "120", "-o"])
-                .arg(format!("-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=on", run_dir.display()))
+                // Commits stay durable (fsync, synchronous_commit); commit_delay lets
+                // concurrent commits share one WAL flush.
+                .arg(format!(
+                    "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=on -c synchronous_commit=on \
+                     -c max_connections=200 -c shared_buffers=256MB -c commit_delay=50 -c commit_siblings=4",
+                    run_dir.display()
+                ))
                 .arg("start");
             run(pg_ctl, as_postgres, "pg_ctl start").with_context(|| {
                 format!("starting PostgreSQL on port {port} (see {})", cluster.root.join("postgres.log").display())
