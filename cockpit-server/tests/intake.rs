@@ -382,3 +382,52 @@ async fn a_runaway_source_is_slowed_down_without_starving_others() {
         deliver(&server, HOTLINE, Some(HOTLINE_TOKEN), &hotline_ticket("R-3", "120.6585,27.9640", rubbish)).await;
     assert_eq!(third.status, 429);
 }
+
+#[tokio::test]
+async fn a_disabled_source_is_refused_until_enabled_again() {
+    let server = Server::start().await;
+    let payload: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::sample_data().join("cases/mappings/hotline-12345.sample.json")).unwrap(),
+    )
+    .unwrap();
+    let deliver = || async {
+        server
+            .client
+            .post(server.url("/api/intake/hotline-12345"))
+            .bearer_auth("sample-token-hotline-12345")
+            .json(&payload)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let switch = |enabled: bool, role: &'static str| {
+        let server = &server;
+        async move {
+            server
+                .client
+                .put(server.url("/api/sources/hotline-12345/enabled"))
+                .header("X-Cockpit-User", "op")
+                .header("X-Cockpit-Role", role)
+                .json(&serde_json::json!({"enabled": enabled}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(switch(false, "grid_worker").await, 403);
+    assert_eq!(switch(false, "dispatcher").await, 200);
+    assert_eq!(deliver().await, 403);
+    let (_, list) = server.get_as("dispatcher", "/api/sources").await;
+    let hotline = list["sources"].as_array().unwrap().iter().find(|s| s["id"] == "hotline-12345").unwrap().clone();
+    assert_eq!((hotline["enabled"].as_bool(), hotline["cases_today"].as_i64()), (Some(false), Some(0)));
+    assert_eq!(switch(true, "dispatcher").await, 200);
+    assert_eq!(deliver().await, 201);
+    let (_, list) = server.get_as("dispatcher", "/api/sources").await;
+    let hotline = list["sources"].as_array().unwrap().iter().find(|s| s["id"] == "hotline-12345").unwrap().clone();
+    assert_eq!(hotline["enabled"], true);
+    assert!(hotline["last_delivery_at"].is_string(), "{hotline}");
+}

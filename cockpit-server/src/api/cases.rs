@@ -48,9 +48,7 @@ pub(crate) async fn create(
     let Json(body) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
     let now = Utc::now();
     let (new, path) = new_case_from(&body, now)?;
-    let created = state.cases.create(new, path, &actor, now).await?;
-    let row =
-        state.cases.store.case(created.id).await?.ok_or_else(|| ApiError::Internal("created case vanished".into()))?;
+    let (created, row) = state.cases.create(new, path, &actor, now).await?;
     let status = if created.new { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(case_json(&row, &state.cases.rules, &state.geography, actor.role, now))))
 }
@@ -297,6 +295,12 @@ pub(crate) async fn intake(
     if !constant_time_eq(crate::cases::token_hash(token).as_bytes(), expected.as_bytes()) {
         return Err(ApiError::Unauthorized("the token is not this source's".into()));
     }
+    if !state.cases.store.source_enabled(&source.id).await? {
+        return Err(ApiError::Forbidden {
+            detail: format!("source `{source_id}` is disabled; an operator can enable it again"),
+            allowed: Vec::new(),
+        });
+    }
     state.intake_limits.check(&source.id, source.rate_per_minute)?;
     let Json(body) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
     let now = Utc::now();
@@ -309,9 +313,9 @@ pub(crate) async fn intake(
         },
         other => ApiError::bad("body", other.to_string()),
     })?;
-    let created = state.cases.create(new, EntryPath::Gateway, &Actor::source(&SourceId::new(&source.id)), now).await?;
-    let row =
-        state.cases.store.case(created.id).await?.ok_or_else(|| ApiError::Internal("created case vanished".into()))?;
+    let (created, row) =
+        state.cases.create(new, EntryPath::Gateway, &Actor::source(&SourceId::new(&source.id)), now).await?;
+    state.cases.store.record_delivery(&source.id, now).await?;
     let status = if created.new { StatusCode::CREATED } else { StatusCode::OK };
     Ok((
         status,
@@ -341,4 +345,54 @@ pub(crate) async fn acknowledge(
         return Err(ApiError::NotFound(format!("case {id} does not exist")));
     }
     Ok(Json(json!({"id": id, "acknowledged": true})))
+}
+
+/// `GET /api/sources`: every source with its state: enabled, last delivery, cases today.
+pub(crate) async fn sources(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    actor(&headers)?;
+    let rows = state.cases.store.sources().await?;
+    let items: Vec<Value> = rows
+        .into_iter()
+        .map(|(id, name, kind, enabled, last_delivery_at, today)| {
+            let configured = state.cases.rules.sources.get(&id);
+            json!({
+                "id": id,
+                "name": name,
+                "kind": kind,
+                "enabled": enabled,
+                "gateway": configured.is_some_and(|s| s.mapping.is_some()),
+                "rate_per_minute": configured.map(|s| s.rate_per_minute),
+                "last_delivery_at": last_delivery_at,
+                "cases_today": today,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"sources": items})))
+}
+
+/// `PUT /api/sources/{id}/enabled` with `{"enabled": false}`: switches a source off (its
+/// deliveries get 403) or on again. For the centre's commanders and dispatchers and the
+/// system administrator.
+pub(crate) async fn set_source_enabled(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = actor(&headers)?;
+    if !matches!(actor.role, Role::Commander | Role::Dispatcher | Role::SystemAdministrator) {
+        return Err(ApiError::Forbidden {
+            detail: format!("role `{}` may not switch sources", actor.role.as_str()),
+            allowed: Vec::new(),
+        });
+    }
+    let Json(body) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    let enabled = body
+        .get("enabled")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| ApiError::bad("enabled", "must be true or false"))?;
+    if !state.cases.store.set_source_enabled(&id, enabled).await? {
+        return Err(ApiError::NotFound(format!("no source `{id}`")));
+    }
+    Ok(Json(json!({"id": id, "enabled": enabled})))
 }

@@ -11,7 +11,7 @@ mod stats;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
@@ -39,6 +39,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/cases/{id}/actions", post(cases::act))
         .route("/api/cases/{id}/alarms/acknowledge", post(cases::acknowledge))
         .route("/api/intake/{source}", post(cases::intake))
+        .route("/api/sources", get(cases::sources))
+        .route("/api/sources/{id}/enabled", put(cases::set_source_enabled))
         .route(
             "/api/cases/{id}/attachments",
             post(attachments::upload).layer(DefaultBodyLimit::max(state.attachments.max_bytes())),

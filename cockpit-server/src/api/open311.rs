@@ -150,7 +150,7 @@ pub(crate) async fn report(
         occurred_at: now,
         region_hint: None,
     };
-    let created = state.cases.create(new, EntryPath::Gateway, &Actor::source(&SourceId::new(SOURCE)), now).await?;
+    let (created, _) = state.cases.create(new, EntryPath::Gateway, &Actor::source(&SourceId::new(SOURCE)), now).await?;
     let notice = match created.duplicate_of {
         Some(_) => "已受理：附近已有同类问题正在处置，将一并办理",
         None => "已受理，将由城市运行管理中心派遣处置",

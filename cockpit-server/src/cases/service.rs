@@ -12,7 +12,7 @@ use cockpit_geo::{Coord, gcj02_to_wgs84};
 
 use super::rules::CaseRules;
 use crate::Geography;
-use crate::store::{InsertCase, Store, StoreError};
+use crate::store::{CaseRow, InsertCase, Store, StoreError};
 
 /// Creates cases and applies actions.
 #[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
@@ -61,14 +61,15 @@ pub fn grid_worker(grid: &str) -> UserId {
 }
 
 impl CaseService {
-    /// Creates a case from intake. Idempotent on (source, source reference).
+    /// Creates a case from intake, and returns it as stored. Idempotent on (source,
+    /// source reference): a repeat returns the case delivered before, unchanged.
     pub async fn create(
         &self,
         new: NewCase,
         path: EntryPath,
         actor: &Actor,
         now: DateTime<Utc>,
-    ) -> Result<Created, ServiceError> {
+    ) -> Result<(Created, CaseRow), ServiceError> {
         let category = self.rules.categories.get(&new.category).ok_or_else(|| ServiceError::BadField {
             field: "category",
             reason: format!("`{}` is not a configured category", new.category.as_str()),
@@ -90,13 +91,14 @@ impl CaseService {
         let deadline =
             if opening.state.status == Status::New { self.deadline(&new.category, new.urgency, now)? } else { None };
 
-        let mut tx = self.store.pool().begin().await?;
+        // Duplicate detection reads the open cases first. Two reports of one spot in the
+        // same instant can both miss each other; they are then two cases, never one lost.
         let mut duplicate_of = None;
         if let Some(p) = point {
             let policy = &self.rules.duplicates;
             let since = new.occurred_at - TimeDelta::minutes(i64::from(policy.window_minutes));
-            let open = Store::open_cases_near(&mut tx, new.category.as_str(), (p.x, p.y), policy.max_distance_m, since)
-                .await?;
+            let open =
+                self.store.open_cases_near(new.category.as_str(), (p.x, p.y), policy.max_distance_m, since).await?;
             let footprints: Vec<CaseFootprint> = open
                 .into_iter()
                 .map(|(id, lon, lat, occurred_at)| CaseFootprint {
@@ -117,6 +119,24 @@ impl CaseService {
         // A duplicate waits with the case it duplicates and is never dispatched on its own,
         // so a clock of its own would only raise overdue alarms nobody can clear.
         let deadline = deadline.filter(|_| duplicate_of.is_none());
+        // Rules dispatch what they can, decided before the insert so that the case, its
+        // intake entry and its dispatch entry are written in one statement.
+        let mut state = opening.state.clone();
+        let mut timeline = vec![opening.entry];
+        if state.status == Status::New && duplicate_of.is_none() {
+            let worker = regions.grid.as_ref().map(|g| grid_worker(g.as_str()));
+            let decision = self.rules.dispatch.decide(DispatchRequest {
+                category: &new.category,
+                regions: &regions,
+                grid_worker: worker.as_ref(),
+            });
+            if let DispatchDecision::Dispatch { rule, to } = decision {
+                let step = transition(&state, &Actor::system(), Action::AutoDispatch { to, rule }, now)
+                    .map_err(ServiceError::Refused)?;
+                state = step.state;
+                timeline.push(step.entry);
+            }
+        }
         let row = InsertCase {
             source_id: new.source.as_str().to_string(),
             source_ref: new.source_ref.as_ref().map(|r| r.as_str().to_string()),
@@ -134,36 +154,21 @@ impl CaseService {
             reporter: new.reporter.as_ref().map(|r| serde_json::json!({"name": r.name, "phone": r.phone})),
             occurred_at: new.occurred_at,
             created_at: now,
-            status: opening.state.status,
+            state,
+            timeline,
             duplicate_of: duplicate_of.map(|c| c.0),
             deadline_limit: deadline.map(|d| serde_json::to_string(&d.limit).unwrap_or_default()),
             started_at: deadline.map(|d| d.started_at),
             warn_at: deadline.map(|d| d.warn_at),
             due_at: deadline.map(|d| d.due_at),
         };
-        let (id, is_new) = Store::insert_case(&mut tx, &row).await?;
-        if !is_new {
-            tx.rollback().await?;
-            return Ok(Created { id, new: false, duplicate_of: None });
-        }
-        Store::insert_timeline(&mut tx, id, &opening.entry).await?;
-        // Rules dispatch what they can; a duplicate stays with the case it duplicates.
-        if opening.state.status == Status::New && duplicate_of.is_none() {
-            let worker = regions.grid.as_ref().map(|g| grid_worker(g.as_str()));
-            let decision = self.rules.dispatch.decide(DispatchRequest {
-                category: &new.category,
-                regions: &regions,
-                grid_worker: worker.as_ref(),
-            });
-            if let DispatchDecision::Dispatch { rule, to } = decision {
-                let step = transition(&opening.state, &Actor::system(), Action::AutoDispatch { to, rule }, now)
-                    .map_err(ServiceError::Refused)?;
-                Store::update_state(&mut tx, id, &step.state, now).await?;
-                Store::insert_timeline(&mut tx, id, &step.entry).await?;
+        match self.store.create_case(&row).await? {
+            Ok(stored) => Ok((Created { id: CaseId(stored.id), new: true, duplicate_of }, stored)),
+            Err(existing) => {
+                let stored = self.store.case(existing).await?.ok_or(ServiceError::NotFound(existing.0))?;
+                Ok((Created { id: existing, new: false, duplicate_of: None }, stored))
             }
         }
-        tx.commit().await?;
-        Ok(Created { id, new: true, duplicate_of })
     }
 
     /// Applies an action; the state change and its timeline entry commit together.

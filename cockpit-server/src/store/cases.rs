@@ -113,7 +113,10 @@ pub struct InsertCase {
     pub reporter: Option<Value>,
     pub occurred_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
-    pub status: Status,
+    /// The lifecycle state it starts in (after automatic dispatch, when a rule matched).
+    pub state: CaseState,
+    /// Its first timeline entries (intake, and automatic dispatch), in order.
+    pub timeline: Vec<TimelineEntry>,
     pub duplicate_of: Option<i64>,
     pub deadline_limit: Option<String>,
     pub started_at: Option<DateTime<Utc>>,
@@ -148,19 +151,31 @@ pub struct CaseFilter {
 }
 
 impl Store {
-    /// Inserts a case unless the source already delivered one with the same reference;
-    /// returns its id and whether it was new. Runs inside the caller's transaction.
-    pub async fn insert_case(tx: &mut PgConnection, case: &InsertCase) -> Result<(CaseId, bool), StoreError> {
-        let inserted: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO cases (source_id, source_ref, category, urgency, tags, title, description, location,
-                 outside_district, street_code, village_code, grid_code, address, reporter, occurred_at, created_at,
-                 status, duplicate_of, deadline_limit, started_at, warn_at, due_at, next_alarm_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7,
-                 CASE WHEN $8::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($8, $9), 4326) END,
-                 $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23, $17)
-             ON CONFLICT (source_id, source_ref) DO NOTHING
-             RETURNING id",
-        )
+    /// Inserts a case with its first timeline entries, in one statement (so one commit),
+    /// unless the source already delivered one with the same reference. Returns the new
+    /// row, or the id of the one delivered before.
+    pub async fn create_case(&self, case: &InsertCase) -> Result<Result<CaseRow, CaseId>, StoreError> {
+        let t = &case.timeline;
+        let inserted: Option<CaseRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "WITH c AS (
+                 INSERT INTO cases (source_id, source_ref, category, urgency, tags, title, description, location,
+                     outside_district, street_code, village_code, grid_code, address, reporter, occurred_at,
+                     created_at, status, assignee, dispatch_rule, duplicate_of, deadline_limit, started_at, warn_at,
+                     due_at, next_alarm_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7,
+                     CASE WHEN $8::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($8, $9), 4326) END,
+                     $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $25, $17)
+                 ON CONFLICT (source_id, source_ref) DO NOTHING
+                 RETURNING {CASE_COLUMNS}),
+             t AS (
+                 INSERT INTO case_timeline (case_id, at, actor_user, actor_role, action, from_status, to_status, content)
+                 SELECT c.id, e.at, e.actor_user, e.actor_role, e.action, e.from_status, e.to_status, e.content
+                 FROM c, unnest($26::timestamptz[], $27::text[], $28::text[], $29::text[], $30::text[], $31::text[],
+                     $32::text[]) WITH ORDINALITY AS e(at, actor_user, actor_role, action, from_status, to_status,
+                     content, n)
+                 ORDER BY e.n)
+             SELECT * FROM c"
+        )))
         .bind(&case.source_id)
         .bind(&case.source_ref)
         .bind(&case.category)
@@ -178,23 +193,32 @@ impl Store {
         .bind(&case.reporter)
         .bind(case.occurred_at)
         .bind(case.created_at)
-        .bind(case.status.as_str())
+        .bind(case.state.status.as_str())
+        .bind(case.state.assignee.as_ref().map(|a| serde_json::to_value(a).unwrap_or(Value::Null)))
+        .bind(case.state.dispatch_rule.as_ref().map(|r| r.as_str().to_string()))
         .bind(case.duplicate_of)
         .bind(&case.deadline_limit)
         .bind(case.started_at)
         .bind(case.warn_at)
         .bind(case.due_at)
-        .fetch_optional(&mut *tx)
+        .bind(t.iter().map(|e| e.at).collect::<Vec<_>>())
+        .bind(t.iter().map(|e| e.actor.user.as_str().to_string()).collect::<Vec<_>>())
+        .bind(t.iter().map(|e| e.actor.role.as_str().to_string()).collect::<Vec<_>>())
+        .bind(t.iter().map(|e| e.action.map(|a| a.as_str().to_string())).collect::<Vec<_>>())
+        .bind(t.iter().map(|e| e.from.map(|s| s.as_str().to_string())).collect::<Vec<_>>())
+        .bind(t.iter().map(|e| e.to.as_str().to_string()).collect::<Vec<_>>())
+        .bind(t.iter().map(|e| e.content.clone()).collect::<Vec<_>>())
+        .fetch_optional(&self.pool)
         .await?;
-        if let Some((id,)) = inserted {
-            return Ok((CaseId(id), true));
+        if let Some(row) = inserted {
+            return Ok(Ok(row));
         }
         let (id,): (i64,) = sqlx::query_as("SELECT id FROM cases WHERE source_id = $1 AND source_ref = $2")
             .bind(&case.source_id)
             .bind(&case.source_ref)
-            .fetch_one(&mut *tx)
+            .fetch_one(&self.pool)
             .await?;
-        Ok((CaseId(id), false))
+        Ok(Err(CaseId(id)))
     }
 
     /// Appends a timeline entry.
@@ -280,7 +304,7 @@ impl Store {
     /// Open cases of a category created since `since` within `metres` of a point: the
     /// candidates for duplicate detection.
     pub async fn open_cases_near(
-        tx: &mut PgConnection,
+        &self,
         category: &str,
         (lon, lat): (f64, f64),
         metres: f64,
@@ -298,7 +322,7 @@ impl Store {
         .bind(lat)
         .bind(metres)
         .bind(since)
-        .fetch_all(&mut *tx)
+        .fetch_all(&self.pool)
         .await?)
     }
 

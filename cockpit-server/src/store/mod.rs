@@ -119,3 +119,47 @@ impl Store {
         Ok(())
     }
 }
+
+/// A source as listed: id, name, kind, enabled, last delivery, cases created today (UTC+8).
+pub type SourceRow = (String, String, String, bool, Option<chrono::DateTime<chrono::Utc>>, i64);
+
+impl Store {
+    /// Whether a source may deliver (false for an unknown one).
+    pub async fn source_enabled(&self, id: &str) -> Result<bool, StoreError> {
+        let row: Option<(bool,)> =
+            sqlx::query_as("SELECT enabled FROM sources WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        Ok(row.is_some_and(|(enabled,)| enabled))
+    }
+
+    /// Notes a successful delivery.
+    pub async fn record_delivery(&self, id: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sources SET last_delivery_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Switches a source; false when there is no such source.
+    pub async fn set_source_enabled(&self, id: &str, enabled: bool) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE sources SET enabled = $2 WHERE id = $1")
+            .bind(id)
+            .bind(enabled)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Every source with its state.
+    pub async fn sources(&self) -> Result<Vec<SourceRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT s.id, s.name, s.kind, s.enabled, s.last_delivery_at,
+                 (SELECT count(*) FROM cases c WHERE c.source_id = s.id
+                    AND c.created_at >= date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai')
+             FROM sources s ORDER BY s.id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
