@@ -311,11 +311,16 @@ impl Store {
         since: DateTime<Utc>,
     ) -> Result<Vec<(i64, f64, f64, DateTime<Utc>)>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT id, ST_X(location), ST_Y(location), occurred_at FROM cases
+            // The spatial condition runs first, on its own, so that the geography index
+            // answers it; planned together, a fresh table's statistics can send the planner
+            // down the category index and a distance computed for every open case.
+            "WITH near AS MATERIALIZED (
+                 SELECT id, location, category, status, occurred_at, closed_at, duplicate_of FROM cases
+                 WHERE ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, $4))
+             SELECT id, ST_X(location), ST_Y(location), occurred_at FROM near
              WHERE category = $1 AND closed_at IS NULL AND duplicate_of IS NULL
                AND status IN ('new', 'dispatched', 'accepted', 'in_progress', 'handled')
-               AND occurred_at >= $5
-               AND ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, $4)",
+               AND occurred_at >= $5",
         )
         .bind(category)
         .bind(lon)
