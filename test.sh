@@ -18,6 +18,15 @@ server="$CARGO_TARGET_DIR/debug/cockpit-server"
 db() { COCKPIT_DATA_HOME="$test_home" "$server" --config "$test_home/test.toml" "$@"; }
 DATABASE_URL="$(db db-start)"
 export DATABASE_URL
-trap 'db db-stop >/dev/null 2>&1 || true' EXIT
+# Each test makes a database of its own; drop those of earlier runs, and stop the cluster
+# when this script ends, however it ends.
+drop_test_databases() {
+    local admin="${DATABASE_URL%/*}/postgres"
+    psql "$admin" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'test\_%'" |
+        while read -r name; do psql "$admin" -qc "DROP DATABASE IF EXISTS \"$name\"" >/dev/null; done
+}
+drop_test_databases
+trap 'drop_test_databases || true; db db-stop >/dev/null 2>&1 || true' EXIT
 
 cargo test --workspace --all-targets --no-fail-fast
+
