@@ -45,7 +45,7 @@ pub(crate) async fn create(
     body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let actor = actor(&headers)?;
-    let Json(body) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    let Json(body) = body?;
     let now = Utc::now();
     let (new, path) = new_case_from(&body, now)?;
     let (created, row) = state.cases.create(new, path, &actor, now).await?;
@@ -82,7 +82,7 @@ pub(crate) async fn act(
     body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let actor = actor(&headers)?;
-    let Json(body) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    let Json(body) = body?;
     let name =
         body.get("action").and_then(Value::as_str).ok_or_else(|| ApiError::bad("action", "is required"))?.to_string();
     if name == "auto_dispatch" {
@@ -302,7 +302,7 @@ pub(crate) async fn intake(
         });
     }
     state.intake_limits.check(&source.id, source.rate_per_minute)?;
-    let Json(body) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    let Json(body) = body?;
     let now = Utc::now();
     let new = mapping.apply(&body, &rules.categories, now).map_err(|e| match e {
         EventsError::Mapping { errors } => ApiError::BadFields {
@@ -386,7 +386,7 @@ pub(crate) async fn set_source_enabled(
             allowed: Vec::new(),
         });
     }
-    let Json(body) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    let Json(body) = body?;
     let enabled = body
         .get("enabled")
         .and_then(Value::as_bool)

@@ -74,6 +74,13 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    /// A body that is not JSON, or not sent as JSON.
+    fn from(e: axum::extract::rejection::JsonRejection) -> ApiError {
+        ApiError::bad("body", e.body_text())
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> ApiError {
         ApiError::Internal(e.to_string())
