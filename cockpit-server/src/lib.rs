@@ -56,7 +56,9 @@ impl AppState {
         .with_context(|| format!("loading the case rules from {}/cases", config.data_dir.display()))?;
         store.sync_regions(&geography.city).await.context("writing the regions to the database")?;
         store.sync_sources(&rules).await.context("writing the sources to the database")?;
-        let cases = CaseService { store, geography: geography.clone(), rules: Arc::new(rules) };
+        let rules = Arc::new(rules);
+        let batcher = cases::Batcher::start(store.clone(), rules.clone());
+        let cases = CaseService { store, geography: geography.clone(), rules, batcher };
         let attachments = attachments::AttachmentStore::new(&config.data_home, config.attachments.max_bytes);
         Ok(AppState { geography, cases, attachments, intake_limits: Arc::new(RateLimits::default()) })
     }

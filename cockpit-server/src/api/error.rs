@@ -37,6 +37,9 @@ pub(crate) enum ApiError {
     /// Slow down.
     #[error("rate limit of {per_minute} requests per minute reached")]
     TooManyRequests { per_minute: u32, retry_after_s: u64 },
+    /// Shutting down or overloaded: try again.
+    #[error("{0}")]
+    Unavailable(String),
     /// Our fault; the cause is logged, not sent.
     #[error("internal error")]
     Internal(String),
@@ -70,6 +73,7 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Refused(other) => ApiError::Forbidden { detail: other.to_string(), allowed: Vec::new() },
             ServiceError::Store(e) => ApiError::Internal(e.to_string()),
+            ServiceError::Unavailable(why) => ApiError::Unavailable(why),
         }
     }
 }
@@ -98,6 +102,7 @@ impl IntoResponse for ApiError {
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "invalid-transition", "Not allowed in this state"),
             ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests"),
             ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Too large"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Unavailable"),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")

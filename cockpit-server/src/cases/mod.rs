@@ -2,10 +2,12 @@
 //! sources and their mappings) loaded from `<data_dir>/cases/`, and the service that
 //! creates cases and applies actions, each in one transaction with its timeline.
 
+mod batch;
 mod rules;
 mod service;
 mod view;
 
+pub use batch::Batcher;
 pub use rules::{CaseRules, token_hash};
 pub use service::{CaseService, ServiceError};
 pub use view::{case_json, timeline_json};

@@ -3,16 +3,17 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use cockpit_events::{
-    Action, ActionKind, Actor, CaseFootprint, CaseId, CaseRegions, CategoryCode, Crs, DispatchDecision,
-    DispatchRequest, EntryPath, EventsError, GeoPoint, NewCase, RegionCode, Status, UserId, intake, transition,
+    Action, ActionKind, Actor, CaseId, CaseRegions, CategoryCode, Crs, EntryPath, EventsError, NewCase, RegionCode,
+    Status, UserId, intake, transition,
 };
 use cockpit_geo::{Coord, gcj02_to_wgs84};
 
+use super::batch::{Batcher, Prepared};
 use super::rules::CaseRules;
 use crate::Geography;
-use crate::store::{CaseRow, InsertCase, Store, StoreError};
+use crate::store::{CaseRow, Store, StoreError};
 
 /// Creates cases and applies actions.
 #[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
@@ -21,6 +22,7 @@ pub struct CaseService {
     pub store: Store,
     pub geography: Arc<Geography>,
     pub rules: Arc<CaseRules>,
+    pub batcher: Batcher,
 }
 
 /// What creating a case did.
@@ -47,6 +49,9 @@ pub enum ServiceError {
     Refused(EventsError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The server is shutting down.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl From<sqlx::Error> for ServiceError {
@@ -56,7 +61,7 @@ impl From<sqlx::Error> for ServiceError {
 }
 
 /// The account id of a grid's full-time worker.
-pub fn grid_worker(grid: &str) -> UserId {
+pub(crate) fn grid_worker(grid: &str) -> UserId {
     UserId(format!("grid-worker-{grid}"))
 }
 
@@ -91,84 +96,9 @@ impl CaseService {
         let deadline =
             if opening.state.status == Status::New { self.deadline(&new.category, new.urgency, now)? } else { None };
 
-        // Duplicate detection reads the open cases first. Two reports of one spot in the
-        // same instant can both miss each other; they are then two cases, never one lost.
-        let mut duplicate_of = None;
-        if let Some(p) = point {
-            let policy = &self.rules.duplicates;
-            let since = new.occurred_at - TimeDelta::minutes(i64::from(policy.window_minutes));
-            let open =
-                self.store.open_cases_near(new.category.as_str(), (p.x, p.y), policy.max_distance_m, since).await?;
-            let footprints: Vec<CaseFootprint> = open
-                .into_iter()
-                .map(|(id, lon, lat, occurred_at)| CaseFootprint {
-                    id: CaseId(id),
-                    category: new.category.clone(),
-                    point: GeoPoint { lon, lat },
-                    occurred_at,
-                })
-                .collect();
-            let this = CaseFootprint {
-                id: CaseId(0),
-                category: new.category.clone(),
-                point: GeoPoint { lon: p.x, lat: p.y },
-                occurred_at: new.occurred_at,
-            };
-            duplicate_of = policy.find(&this, &footprints).map(|m| m.case);
-        }
-        // A duplicate waits with the case it duplicates and is never dispatched on its own,
-        // so a clock of its own would only raise overdue alarms nobody can clear.
-        let deadline = deadline.filter(|_| duplicate_of.is_none());
-        // Rules dispatch what they can, decided before the insert so that the case, its
-        // intake entry and its dispatch entry are written in one statement.
-        let mut state = opening.state.clone();
-        let mut timeline = vec![opening.entry];
-        if state.status == Status::New && duplicate_of.is_none() {
-            let worker = regions.grid.as_ref().map(|g| grid_worker(g.as_str()));
-            let decision = self.rules.dispatch.decide(DispatchRequest {
-                category: &new.category,
-                regions: &regions,
-                grid_worker: worker.as_ref(),
-            });
-            if let DispatchDecision::Dispatch { rule, to } = decision {
-                let step = transition(&state, &Actor::system(), Action::AutoDispatch { to, rule }, now)
-                    .map_err(ServiceError::Refused)?;
-                state = step.state;
-                timeline.push(step.entry);
-            }
-        }
-        let row = InsertCase {
-            source_id: new.source.as_str().to_string(),
-            source_ref: new.source_ref.as_ref().map(|r| r.as_str().to_string()),
-            category: new.category.as_str().to_string(),
-            urgency: new.urgency.as_str().to_string(),
-            tags: new.tags.iter().map(|t| t.as_str().to_string()).collect(),
-            title: new.title.clone(),
-            description: new.description.clone(),
-            location: point.map(|p| (p.x, p.y)),
-            outside_district: point.is_some() && located.is_none(),
-            street_code: regions.street.as_ref().map(|c| c.as_str().to_string()),
-            village_code: regions.village.as_ref().map(|c| c.as_str().to_string()),
-            grid_code: regions.grid.as_ref().map(|c| c.as_str().to_string()),
-            address: new.address.clone(),
-            reporter: new.reporter.as_ref().map(|r| serde_json::json!({"name": r.name, "phone": r.phone})),
-            occurred_at: new.occurred_at,
-            created_at: now,
-            state,
-            timeline,
-            duplicate_of: duplicate_of.map(|c| c.0),
-            deadline_limit: deadline.map(|d| serde_json::to_string(&d.limit).unwrap_or_default()),
-            started_at: deadline.map(|d| d.started_at),
-            warn_at: deadline.map(|d| d.warn_at),
-            due_at: deadline.map(|d| d.due_at),
-        };
-        match self.store.create_case(&row).await? {
-            Ok(stored) => Ok((Created { id: CaseId(stored.id), new: true, duplicate_of }, stored)),
-            Err(existing) => {
-                let stored = self.store.case(existing).await?.ok_or(ServiceError::NotFound(existing.0))?;
-                Ok((Created { id: existing, new: false, duplicate_of: None }, stored))
-            }
-        }
+        let prepared =
+            Prepared { new, point, outside: point.is_some() && located.is_none(), regions, opening, deadline, now };
+        self.batcher.submit(prepared).await
     }
 
     /// Applies an action; the state change and its timeline entry commit together.

@@ -92,6 +92,23 @@ pub struct TimelineRow {
     pub lat: Option<f64>,
 }
 
+/// One duplicate-detection query: open cases of `category` within `metres` of `point`
+/// that happened since `since`.
+#[derive(Debug, Clone)]
+pub struct NearQuery {
+    /// The category.
+    pub category: String,
+    /// WGS84; none means no candidates.
+    pub point: Option<(f64, f64)>,
+    /// The distance.
+    pub metres: f64,
+    /// The start of the time window.
+    pub since: DateTime<Utc>,
+}
+
+/// A candidate: id, lon, lat, occurred at.
+pub type NearCase = (i64, f64, f64, DateTime<Utc>);
+
 /// Everything a new case row needs.
 #[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
 #[derive(Debug, Clone)]
@@ -151,74 +168,115 @@ pub struct CaseFilter {
 }
 
 impl Store {
-    /// Inserts a case with its first timeline entries, in one statement (so one commit),
-    /// unless the source already delivered one with the same reference. Returns the new
-    /// row, or the id of the one delivered before.
-    pub async fn create_case(&self, case: &InsertCase) -> Result<Result<CaseRow, CaseId>, StoreError> {
-        let t = &case.timeline;
-        let inserted: Option<CaseRow> = sqlx::query_as(AssertSqlSafe(format!(
-            "WITH c AS (
-                 INSERT INTO cases (source_id, source_ref, category, urgency, tags, title, description, location,
+    /// Inserts cases with their first timeline entries, in one statement (so one commit),
+    /// except those whose source already delivered the same reference. For each case, in
+    /// order: the new row, or the id of the one delivered before.
+    pub async fn create_cases(&self, cases: &[InsertCase]) -> Result<Vec<Result<CaseRow, CaseId>>, StoreError> {
+        if cases.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Ids first, so that the timeline entries can name their case in the same statement.
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT nextval('cases_id_seq') FROM generate_series(1, $1)")
+            .bind(cases.len() as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        let col = |f: &dyn Fn(&InsertCase) -> Option<String>| cases.iter().map(f).collect::<Vec<_>>();
+        let mut entry_case = Vec::new();
+        let mut entries = Vec::new();
+        for (case, id) in cases.iter().zip(&ids) {
+            for entry in &case.timeline {
+                entry_case.push(*id);
+                entries.push(entry);
+            }
+        }
+        let inserted: Vec<CaseRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "WITH input AS (
+                 SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
+                     $7::text[], $8::text[], $9::float8[], $10::float8[], $11::bool[], $12::text[], $13::text[],
+                     $14::text[], $15::text[], $16::jsonb[], $17::timestamptz[], $18::timestamptz[], $19::text[],
+                     $20::jsonb[], $21::text[], $22::int8[], $23::text[], $24::timestamptz[], $25::timestamptz[],
+                     $26::timestamptz[])
+                 AS i(id, source_id, source_ref, category, urgency, tags, title, description, lon, lat,
+                     outside_district, street_code, village_code, grid_code, address, reporter, occurred_at,
+                     created_at, status, assignee, dispatch_rule, duplicate_of, deadline_limit, started_at, warn_at,
+                     due_at)),
+             c AS (
+                 INSERT INTO cases (id, source_id, source_ref, category, urgency, tags, title, description, location,
                      outside_district, street_code, village_code, grid_code, address, reporter, occurred_at,
                      created_at, status, assignee, dispatch_rule, duplicate_of, deadline_limit, started_at, warn_at,
                      due_at, next_alarm_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7,
-                     CASE WHEN $8::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($8, $9), 4326) END,
-                     $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $25, $17)
+                 SELECT id, source_id, source_ref, category, urgency,
+                     ARRAY(SELECT jsonb_array_elements_text(tags)), title, description,
+                     CASE WHEN lon IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
+                     outside_district, street_code, village_code, grid_code, address, reporter, occurred_at,
+                     created_at, status, assignee, dispatch_rule, duplicate_of, deadline_limit, started_at, warn_at,
+                     due_at, due_at, created_at
+                 FROM input ORDER BY id
                  ON CONFLICT (source_id, source_ref) DO NOTHING
                  RETURNING {CASE_COLUMNS}),
              t AS (
                  INSERT INTO case_timeline (case_id, at, actor_user, actor_role, action, from_status, to_status, content)
-                 SELECT c.id, e.at, e.actor_user, e.actor_role, e.action, e.from_status, e.to_status, e.content
-                 FROM c, unnest($26::timestamptz[], $27::text[], $28::text[], $29::text[], $30::text[], $31::text[],
-                     $32::text[]) WITH ORDINALITY AS e(at, actor_user, actor_role, action, from_status, to_status,
-                     content, n)
-                 ORDER BY e.n)
+                 SELECT e.case_id, e.at, e.actor_user, e.actor_role, e.action, e.from_status, e.to_status, e.content
+                 FROM unnest($27::int8[], $28::timestamptz[], $29::text[], $30::text[], $31::text[], $32::text[],
+                     $33::text[], $34::text[]) WITH ORDINALITY AS e(case_id, at, actor_user, actor_role, action,
+                     from_status, to_status, content, k)
+                 WHERE e.case_id IN (SELECT id FROM c)
+                 ORDER BY e.k)
              SELECT * FROM c"
         )))
-        .bind(&case.source_id)
-        .bind(&case.source_ref)
-        .bind(&case.category)
-        .bind(&case.urgency)
-        .bind(&case.tags)
-        .bind(&case.title)
-        .bind(&case.description)
-        .bind(case.location.map(|l| l.0))
-        .bind(case.location.map(|l| l.1))
-        .bind(case.outside_district)
-        .bind(&case.street_code)
-        .bind(&case.village_code)
-        .bind(&case.grid_code)
-        .bind(&case.address)
-        .bind(&case.reporter)
-        .bind(case.occurred_at)
-        .bind(case.created_at)
-        .bind(case.state.status.as_str())
-        .bind(case.state.assignee.as_ref().map(|a| serde_json::to_value(a).unwrap_or(Value::Null)))
-        .bind(case.state.dispatch_rule.as_ref().map(|r| r.as_str().to_string()))
-        .bind(case.duplicate_of)
-        .bind(&case.deadline_limit)
-        .bind(case.started_at)
-        .bind(case.warn_at)
-        .bind(case.due_at)
-        .bind(t.iter().map(|e| e.at).collect::<Vec<_>>())
-        .bind(t.iter().map(|e| e.actor.user.as_str().to_string()).collect::<Vec<_>>())
-        .bind(t.iter().map(|e| e.actor.role.as_str().to_string()).collect::<Vec<_>>())
-        .bind(t.iter().map(|e| e.action.map(|a| a.as_str().to_string())).collect::<Vec<_>>())
-        .bind(t.iter().map(|e| e.from.map(|s| s.as_str().to_string())).collect::<Vec<_>>())
-        .bind(t.iter().map(|e| e.to.as_str().to_string()).collect::<Vec<_>>())
-        .bind(t.iter().map(|e| e.content.clone()).collect::<Vec<_>>())
-        .fetch_optional(&self.pool)
+        .bind(&ids)
+        .bind(cases.iter().map(|c| c.source_id.clone()).collect::<Vec<_>>())
+        .bind(col(&|c| c.source_ref.clone()))
+        .bind(cases.iter().map(|c| c.category.clone()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.urgency.clone()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| serde_json::json!(c.tags)).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.title.clone()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.description.clone()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.location.map(|l| l.0)).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.location.map(|l| l.1)).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.outside_district).collect::<Vec<_>>())
+        .bind(col(&|c| c.street_code.clone()))
+        .bind(col(&|c| c.village_code.clone()))
+        .bind(col(&|c| c.grid_code.clone()))
+        .bind(col(&|c| c.address.clone()))
+        .bind(cases.iter().map(|c| c.reporter.clone()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.occurred_at).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.created_at).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.state.status.as_str().to_string()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.state.assignee.as_ref().and_then(|a| serde_json::to_value(a).ok())).collect::<Vec<_>>())
+        .bind(col(&|c| c.state.dispatch_rule.as_ref().map(|r| r.as_str().to_string())))
+        .bind(cases.iter().map(|c| c.duplicate_of).collect::<Vec<_>>())
+        .bind(col(&|c| c.deadline_limit.clone()))
+        .bind(cases.iter().map(|c| c.started_at).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.warn_at).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.due_at).collect::<Vec<_>>())
+        .bind(&entry_case)
+        .bind(entries.iter().map(|e| e.at).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.actor.user.as_str().to_string()).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.actor.role.as_str().to_string()).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.action.map(|a| a.as_str().to_string())).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.from.map(|s| s.as_str().to_string())).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.to.as_str().to_string()).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.content.clone()).collect::<Vec<_>>())
+        .fetch_all(&self.pool)
         .await?;
-        if let Some(row) = inserted {
-            return Ok(Ok(row));
+        let mut by_id: std::collections::HashMap<i64, CaseRow> = inserted.into_iter().map(|r| (r.id, r)).collect();
+        let mut out = Vec::with_capacity(cases.len());
+        for (case, id) in cases.iter().zip(ids) {
+            match by_id.remove(&id) {
+                Some(row) => out.push(Ok(row)),
+                None => {
+                    let (existing,): (i64,) =
+                        sqlx::query_as("SELECT id FROM cases WHERE source_id = $1 AND source_ref = $2")
+                            .bind(&case.source_id)
+                            .bind(&case.source_ref)
+                            .fetch_one(&self.pool)
+                            .await?;
+                    out.push(Err(CaseId(existing)));
+                }
+            }
         }
-        let (id,): (i64,) = sqlx::query_as("SELECT id FROM cases WHERE source_id = $1 AND source_ref = $2")
-            .bind(&case.source_id)
-            .bind(&case.source_ref)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(Err(CaseId(id)))
+        Ok(out)
     }
 
     /// Appends a timeline entry.
@@ -301,34 +359,42 @@ impl Store {
         .await?)
     }
 
-    /// Open cases of a category created since `since` within `metres` of a point: the
-    /// candidates for duplicate detection.
-    pub async fn open_cases_near(
-        &self,
-        category: &str,
-        (lon, lat): (f64, f64),
-        metres: f64,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<(i64, f64, f64, DateTime<Utc>)>, StoreError> {
-        Ok(sqlx::query_as(
-            // The spatial condition runs first, on its own, so that the geography index
-            // answers it; planned together, a fresh table's statistics can send the planner
-            // down the category index and a distance computed for every open case.
-            "WITH near AS MATERIALIZED (
+    /// For each query, the open cases of its category that happened since `since` within
+    /// `metres` of its point (none for a query without a point): the candidates for
+    /// duplicate detection, all in one statement.
+    pub async fn open_cases_near_many(&self, queries: &[NearQuery]) -> Result<Vec<Vec<NearCase>>, StoreError> {
+        let mut out = vec![Vec::new(); queries.len()];
+        if queries.iter().all(|q| q.point.is_none()) {
+            return Ok(out);
+        }
+        let rows: Vec<(i64, i64, f64, f64, DateTime<Utc>)> = sqlx::query_as(
+            // The spatial condition runs first, fenced off by OFFSET 0, so that the
+            // geography index answers it; planned together with the category, a generic
+            // plan can take the category index and measure the distance to every open case.
+            "SELECT i.n, near.id, ST_X(near.location), ST_Y(near.location), near.occurred_at
+             FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::timestamptz[])
+                 WITH ORDINALITY AS i(category, lon, lat, metres, since, n)
+             CROSS JOIN LATERAL (
                  SELECT id, location, category, status, occurred_at, closed_at, duplicate_of FROM cases
-                 WHERE ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, $4))
-             SELECT id, ST_X(location), ST_Y(location), occurred_at FROM near
-             WHERE category = $1 AND closed_at IS NULL AND duplicate_of IS NULL
-               AND status IN ('new', 'dispatched', 'accepted', 'in_progress', 'handled')
-               AND occurred_at >= $5",
+                 WHERE ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326)::geography, i.metres)
+                 OFFSET 0) near
+             WHERE i.lon IS NOT NULL AND near.category = i.category AND near.closed_at IS NULL
+               AND near.duplicate_of IS NULL AND near.occurred_at >= i.since
+               AND near.status IN ('new', 'dispatched', 'accepted', 'in_progress', 'handled')",
         )
-        .bind(category)
-        .bind(lon)
-        .bind(lat)
-        .bind(metres)
-        .bind(since)
+        .bind(queries.iter().map(|q| q.category.clone()).collect::<Vec<_>>())
+        .bind(queries.iter().map(|q| q.point.map(|p| p.0)).collect::<Vec<_>>())
+        .bind(queries.iter().map(|q| q.point.map(|p| p.1)).collect::<Vec<_>>())
+        .bind(queries.iter().map(|q| q.metres).collect::<Vec<_>>())
+        .bind(queries.iter().map(|q| q.since).collect::<Vec<_>>())
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        for (n, id, lon, lat, occurred_at) in rows {
+            if let Some(list) = usize::try_from(n - 1).ok().and_then(|i| out.get_mut(i)) {
+                list.push((id, lon, lat, occurred_at));
+            }
+        }
+        Ok(out)
     }
 
     /// Cases matching `filter`, newest first.

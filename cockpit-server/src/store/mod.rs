@@ -10,7 +10,7 @@ use cockpit_geo::City;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgPool};
 
-pub use cases::{CaseFilter, CaseRow, InsertCase, TimelineRow};
+pub use cases::{CaseFilter, CaseRow, InsertCase, NearCase, NearQuery, TimelineRow};
 pub use embedded::EmbeddedPostgres;
 pub use stats::{CaseStats, RegionTally, StatsLevel, Tally};
 

@@ -1,0 +1,223 @@
+//! Creating cases in batches: concurrent creates are gathered and written with two
+//! statements per batch (one for their duplicate checks, one for the cases and their
+//! first timeline entries) instead of two per case. Each request is answered only after
+//! its batch has committed, so a 201 is as durable as before. On a 2-core machine the cost
+//! of a create is mostly PostgreSQL's cost per statement, which batching shares out.
+//!
+//! `WRITERS` tasks take from one bounded queue; each takes what is waiting (up to
+//! `MAX_BATCH`) as soon as it is free, so a lone request waits for nobody. When the queue
+//! is full, submitters wait: the load backs up into the HTTP layer instead of memory.
+//! If a batch fails as a whole, its cases are written one by one, so that one bad case
+//! cannot fail the others.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use cockpit_events::{
+    Action, Actor, CaseFootprint, CaseId, CaseRegions, Deadline, DispatchDecision, DispatchRequest, GeoPoint, NewCase,
+    Status, Transition, transition,
+};
+use cockpit_geo::Coord;
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use super::rules::CaseRules;
+use super::service::{Created, ServiceError, grid_worker};
+use crate::store::{CaseRow, InsertCase, NearQuery, Store};
+
+/// Writer tasks, each with its own batch in flight.
+const WRITERS: usize = 4;
+/// The most cases one statement writes.
+const MAX_BATCH: usize = 64;
+/// Creates waiting to be written; when full, submitters wait.
+const QUEUE: usize = 1024;
+
+/// A case checked and tagged, ready for its duplicate check and its insert.
+#[derive(Debug)]
+pub struct Prepared {
+    pub(crate) new: NewCase,
+    /// WGS84.
+    pub(crate) point: Option<Coord>,
+    pub(crate) outside: bool,
+    pub(crate) regions: CaseRegions,
+    pub(crate) opening: Transition,
+    pub(crate) deadline: Option<Deadline>,
+    pub(crate) now: DateTime<Utc>,
+}
+
+type Reply = oneshot::Sender<Result<(Created, CaseRow), ServiceError>>;
+
+/// The handle that requests submit to.
+#[derive(Clone, Debug)]
+pub struct Batcher {
+    queue: mpsc::Sender<(Prepared, Reply)>,
+}
+
+impl Batcher {
+    /// Starts the writer tasks.
+    pub fn start(store: Store, rules: Arc<CaseRules>) -> Batcher {
+        let (queue, receiver) = mpsc::channel(QUEUE);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..WRITERS {
+            let (store, rules, receiver) = (store.clone(), rules.clone(), receiver.clone());
+            tokio::spawn(async move {
+                loop {
+                    let batch = {
+                        // A tokio Mutex: the receiver is held across the wait for work.
+                        let mut receiver = receiver.lock().await;
+                        let Some(first) = receiver.recv().await else { return };
+                        let mut batch = vec![first];
+                        while batch.len() < MAX_BATCH {
+                            match receiver.try_recv() {
+                                Ok(job) => batch.push(job),
+                                Err(_) => break,
+                            }
+                        }
+                        batch
+                    };
+                    write(&store, &rules, batch).await;
+                }
+            });
+        }
+        Batcher { queue }
+    }
+
+    /// Writes one case, with the others waiting at the same moment.
+    pub async fn submit(&self, case: Prepared) -> Result<(Created, CaseRow), ServiceError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send((case, reply))
+            .await
+            .map_err(|_| ServiceError::Unavailable("the case writer has stopped".into()))?;
+        answer.await.map_err(|_| ServiceError::Unavailable("the case writer has stopped".into()))?
+    }
+}
+
+async fn write(store: &Store, rules: &CaseRules, batch: Vec<(Prepared, Reply)>) {
+    let (cases, replies): (Vec<Prepared>, Vec<Reply>) = batch.into_iter().unzip();
+    let results = match write_batch(store, rules, &cases).await {
+        Ok(results) => results,
+        Err(error) => {
+            tracing::warn!(%error, cases = cases.len(), "batch failed; writing its cases one by one");
+            let mut results = Vec::with_capacity(cases.len());
+            for case in &cases {
+                results.push(write_batch(store, rules, std::slice::from_ref(case)).await.and_then(|mut r| {
+                    r.pop().unwrap_or_else(|| Err(ServiceError::Unavailable("no result for the case".into())))
+                }));
+            }
+            results
+        }
+    };
+    for (reply, result) in replies.into_iter().zip(results) {
+        // The requester may have gone (client hung up); the case is written all the same.
+        let _ = reply.send(result);
+    }
+}
+
+/// Duplicate checks, dispatch decisions and the insert for a batch. The outer error fails
+/// the batch; inner results are per case.
+async fn write_batch(
+    store: &Store,
+    rules: &CaseRules,
+    cases: &[Prepared],
+) -> Result<Vec<Result<(Created, CaseRow), ServiceError>>, ServiceError> {
+    let policy = &rules.duplicates;
+    let queries: Vec<NearQuery> = cases
+        .iter()
+        .map(|c| NearQuery {
+            category: c.new.category.as_str().to_string(),
+            point: c.point.map(|p| (p.x, p.y)),
+            metres: policy.max_distance_m,
+            since: c.new.occurred_at - TimeDelta::minutes(i64::from(policy.window_minutes)),
+        })
+        .collect();
+    let near = store.open_cases_near_many(&queries).await?;
+    let mut rows = Vec::with_capacity(cases.len());
+    let mut duplicates = Vec::with_capacity(cases.len());
+    for (case, open) in cases.iter().zip(near) {
+        // Two reports of one spot in the same instant (or the same batch) can miss each
+        // other; they are then two cases, never one lost.
+        let duplicate_of = case.point.and_then(|p| {
+            let footprints: Vec<CaseFootprint> = open
+                .into_iter()
+                .map(|(id, lon, lat, occurred_at)| CaseFootprint {
+                    id: CaseId(id),
+                    category: case.new.category.clone(),
+                    point: GeoPoint { lon, lat },
+                    occurred_at,
+                })
+                .collect();
+            let this = CaseFootprint {
+                id: CaseId(0),
+                category: case.new.category.clone(),
+                point: GeoPoint { lon: p.x, lat: p.y },
+                occurred_at: case.new.occurred_at,
+            };
+            policy.find(&this, &footprints).map(|m| m.case)
+        });
+        rows.push(row(rules, case, duplicate_of)?);
+        duplicates.push(duplicate_of);
+    }
+    let written = store.create_cases(&rows).await?;
+    let mut results = Vec::with_capacity(cases.len());
+    for (outcome, duplicate_of) in written.into_iter().zip(duplicates) {
+        results.push(match outcome {
+            Ok(stored) => Ok((Created { id: CaseId(stored.id), new: true, duplicate_of }, stored)),
+            Err(existing) => match store.case(existing).await {
+                Ok(Some(stored)) => Ok((Created { id: existing, new: false, duplicate_of: None }, stored)),
+                Ok(None) => Err(ServiceError::NotFound(existing.0)),
+                Err(e) => Err(e.into()),
+            },
+        });
+    }
+    Ok(results)
+}
+
+/// The row for a case: its deadline (none for a duplicate, which waits with the case it
+/// duplicates), and its dispatch by the rules, decided before the insert so that the case,
+/// its intake entry and its dispatch entry are written together.
+fn row(rules: &CaseRules, case: &Prepared, duplicate_of: Option<CaseId>) -> Result<InsertCase, ServiceError> {
+    let new = &case.new;
+    let deadline = case.deadline.filter(|_| duplicate_of.is_none());
+    let mut state = case.opening.state.clone();
+    let mut timeline = vec![case.opening.entry.clone()];
+    if state.status == Status::New && duplicate_of.is_none() {
+        let worker = case.regions.grid.as_ref().map(|g| grid_worker(g.as_str()));
+        let decision = rules.dispatch.decide(DispatchRequest {
+            category: &new.category,
+            regions: &case.regions,
+            grid_worker: worker.as_ref(),
+        });
+        if let DispatchDecision::Dispatch { rule, to } = decision {
+            let step = transition(&state, &Actor::system(), Action::AutoDispatch { to, rule }, case.now)
+                .map_err(ServiceError::Refused)?;
+            state = step.state;
+            timeline.push(step.entry);
+        }
+    }
+    let regions = &case.regions;
+    Ok(InsertCase {
+        source_id: new.source.as_str().to_string(),
+        source_ref: new.source_ref.as_ref().map(|r| r.as_str().to_string()),
+        category: new.category.as_str().to_string(),
+        urgency: new.urgency.as_str().to_string(),
+        tags: new.tags.iter().map(|t| t.as_str().to_string()).collect(),
+        title: new.title.clone(),
+        description: new.description.clone(),
+        location: case.point.map(|p| (p.x, p.y)),
+        outside_district: case.outside,
+        street_code: regions.street.as_ref().map(|c| c.as_str().to_string()),
+        village_code: regions.village.as_ref().map(|c| c.as_str().to_string()),
+        grid_code: regions.grid.as_ref().map(|c| c.as_str().to_string()),
+        address: new.address.clone(),
+        reporter: new.reporter.as_ref().map(|r| serde_json::json!({"name": r.name, "phone": r.phone})),
+        occurred_at: new.occurred_at,
+        created_at: case.now,
+        state,
+        timeline,
+        duplicate_of: duplicate_of.map(|c| c.0),
+        deadline_limit: deadline.map(|d| serde_json::to_string(&d.limit).unwrap_or_default()),
+        started_at: deadline.map(|d| d.started_at),
+        warn_at: deadline.map(|d| d.warn_at),
+        due_at: deadline.map(|d| d.due_at),
+    })
+}
