@@ -25,7 +25,7 @@ use super::service::{Created, ServiceError, grid_worker};
 use crate::store::{CaseRow, InsertCase, NearQuery, Store};
 
 /// Writer tasks, each with its own batch in flight.
-const WRITERS: usize = 4;
+const WRITERS: usize = 2;
 /// The most cases one statement writes.
 const MAX_BATCH: usize = 64;
 /// Creates waiting to be written; when full, submitters wait.
