@@ -69,27 +69,25 @@ impl Store {
         &self.pool
     }
 
-    /// Writes every region of the city (upsert by code), so that PostGIS can answer
-    /// region queries over history.
+    /// Writes every region of the city (upsert by code, one statement), so that PostGIS
+    /// can answer region queries over history.
     pub async fn sync_regions(&self, city: &City) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for region in city.regions() {
-            let geometry = crate::api::geojson_multipolygon(&region.boundary).to_string();
-            sqlx::query(
-                "INSERT INTO regions (code, level, name, parent_code, geom)
-                 VALUES ($1, $2, $3, $4, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($5), 4326)))
-                 ON CONFLICT (code) DO UPDATE
-                 SET level = EXCLUDED.level, name = EXCLUDED.name, parent_code = EXCLUDED.parent_code, geom = EXCLUDED.geom",
-            )
-            .bind(region.code.as_str())
-            .bind(region.level.as_str())
-            .bind(&region.name)
-            .bind(region.parent.map(|p| city.region(p).code.as_str().to_string()))
-            .bind(geometry)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
+        let regions = city.regions();
+        sqlx::query(
+            "INSERT INTO regions (code, level, name, parent_code, geom)
+             SELECT code, level, name, parent_code, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(geometry), 4326))
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+                 AS r(code, level, name, parent_code, geometry)
+             ON CONFLICT (code) DO UPDATE
+             SET level = EXCLUDED.level, name = EXCLUDED.name, parent_code = EXCLUDED.parent_code, geom = EXCLUDED.geom",
+        )
+        .bind(regions.iter().map(|r| r.code.as_str().to_string()).collect::<Vec<_>>())
+        .bind(regions.iter().map(|r| r.level.as_str().to_string()).collect::<Vec<_>>())
+        .bind(regions.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
+        .bind(regions.iter().map(|r| r.parent.map(|p| city.region(p).code.as_str().to_string())).collect::<Vec<_>>())
+        .bind(regions.iter().map(|r| crate::api::geojson_multipolygon(&r.boundary).to_string()).collect::<Vec<_>>())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }
