@@ -10,9 +10,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use cockpit_events::{Actor, CaseId};
 use tokio::sync::watch;
 
-use sqlx::AssertSqlSafe;
-
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, open_statuses};
 
 /// What one tick raised.
 #[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
@@ -22,34 +20,34 @@ pub struct Fired {
     pub overdue_alarms: u64,
 }
 
-const OPEN: &str = "('new', 'dispatched', 'accepted', 'in_progress', 'handled')";
-
 /// Raises every warning and alarm due at `now`.
 pub async fn tick(store: &Store, now: DateTime<Utc>, realarm: TimeDelta) -> Result<Fired, StoreError> {
-    let warnings = sqlx::query(AssertSqlSafe(format!(
+    let warnings = sqlx::query(
         "WITH due AS (
              SELECT id FROM cases
-             WHERE NOT warned AND warn_at <= $1 AND closed_at IS NULL AND status IN {OPEN}
+             WHERE NOT warned AND warn_at <= $1 AND closed_at IS NULL AND status = ANY($2)
              ORDER BY warn_at LIMIT 1000 FOR UPDATE SKIP LOCKED),
          marked AS (UPDATE cases c SET warned = true FROM due WHERE c.id = due.id RETURNING c.id)
-         INSERT INTO case_alarms (case_id, kind, raised_at) SELECT id, 'warning', $1 FROM marked"
-    )))
+         INSERT INTO case_alarms (case_id, kind, raised_at) SELECT id, 'warning', $1 FROM marked",
+    )
     .bind(now)
+    .bind(open_statuses())
     .execute(store.pool())
     .await?
     .rows_affected();
-    let overdue_alarms = sqlx::query(AssertSqlSafe(format!(
+    let overdue_alarms = sqlx::query(
         "WITH due AS (
              SELECT id FROM cases
-             WHERE next_alarm_at <= $1 AND closed_at IS NULL AND status IN {OPEN}
+             WHERE next_alarm_at <= $1 AND closed_at IS NULL AND status = ANY($3)
              ORDER BY next_alarm_at LIMIT 1000 FOR UPDATE SKIP LOCKED),
          marked AS (
              UPDATE cases c SET overdue = true, warned = true, next_alarm_at = $1 + $2
              FROM due WHERE c.id = due.id RETURNING c.id)
-         INSERT INTO case_alarms (case_id, kind, raised_at) SELECT id, 'overdue', $1 FROM marked"
-    )))
+         INSERT INTO case_alarms (case_id, kind, raised_at) SELECT id, 'overdue', $1 FROM marked",
+    )
     .bind(now)
     .bind(realarm)
+    .bind(open_statuses())
     .execute(store.pool())
     .await?
     .rows_affected();

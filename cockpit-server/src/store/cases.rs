@@ -380,13 +380,14 @@ impl Store {
                  OFFSET 0) near
              WHERE i.lon IS NOT NULL AND near.category = i.category AND near.closed_at IS NULL
                AND near.duplicate_of IS NULL AND near.occurred_at >= i.since
-               AND near.status IN ('new', 'dispatched', 'accepted', 'in_progress', 'handled')",
+               AND near.status = ANY($6)",
         )
         .bind(queries.iter().map(|q| q.category.clone()).collect::<Vec<_>>())
         .bind(queries.iter().map(|q| q.point.map(|p| p.0)).collect::<Vec<_>>())
         .bind(queries.iter().map(|q| q.point.map(|p| p.1)).collect::<Vec<_>>())
         .bind(queries.iter().map(|q| q.metres).collect::<Vec<_>>())
         .bind(queries.iter().map(|q| q.since).collect::<Vec<_>>())
+        .bind(super::open_statuses())
         .fetch_all(&self.pool)
         .await?;
         for (n, id, lon, lat, occurred_at) in rows {

@@ -14,6 +14,12 @@ pub use cases::{CaseFilter, CaseRow, InsertCase, NearCase, NearQuery, TimelineRo
 pub use embedded::EmbeddedPostgres;
 pub use stats::{CaseStats, RegionTally, StatsLevel, Tally};
 
+/// The statuses of an open case (in the pool or with a handler), as stored: bound into the
+/// queries that need them, so that the lifecycle crate stays their one definition.
+pub(crate) fn open_statuses() -> Vec<String> {
+    cockpit_events::Status::ALL.into_iter().filter(|s| s.is_open()).map(|s| s.as_str().to_string()).collect()
+}
+
 /// The migrations, applied at start.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -57,11 +63,6 @@ impl Store {
             .context("connecting to PostgreSQL")?;
         MIGRATOR.run(&pool).await.context("applying migrations")?;
         Ok(Store { pool })
-    }
-
-    /// A store over a pool that already has the migrations (tests).
-    pub fn from_pool(pool: PgPool) -> Store {
-        Store { pool }
     }
 
     /// The pool.
