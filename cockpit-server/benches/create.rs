@@ -70,11 +70,39 @@ async fn bench() {
     let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(cockpit_server::run(listener, config, std::future::pending()));
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().unwrap();
-    let create_url = format!("http://{addr}/api/cases");
-    while client.get(format!("http://{addr}/healthz")).send().await.is_err() {
+    let plain = reqwest::Client::new();
+    while plain.get(format!("http://{addr}/healthz")).send().await.is_err() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // A dispatcher, as an administrator would create one, logged in once.
+    let store = cockpit_server::store::Store::connect(&api_url, 1).await.unwrap();
+    let mut tx = store.pool().begin().await.unwrap();
+    let password = "Bench-dispatcher-passphrase-1";
+    let user = cockpit_server::store::NewUser {
+        username: "bench".into(),
+        display_name: "基准调度员".into(),
+        password_hash: cockpit_access::hash_password(password).unwrap(),
+        department_id: None,
+        scope: cockpit_access::Scope::district("330304"),
+        must_change_password: false,
+    };
+    cockpit_server::store::Store::create_user(&mut tx, &user, &[cockpit_access::Role::Dispatcher]).await.unwrap();
+    tx.commit().await.unwrap();
+    let session: serde_json::Value = plain
+        .post(format!("http://{addr}/api/auth/login"))
+        .json(&json!({"username": "bench", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut headers = reqwest::header::HeaderMap::new();
+    let bearer = format!("Bearer {}", session["access_token"].as_str().unwrap());
+    headers.insert(reqwest::header::AUTHORIZATION, bearer.parse().unwrap());
+    let client =
+        reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).default_headers(headers).build().unwrap();
+    let create_url = format!("http://{addr}/api/cases");
 
     // Throughput through the API.
     let started = Instant::now();
@@ -175,13 +203,5 @@ async fn bench() {
 }
 
 async fn post(client: &reqwest::Client, url: &str, body: &serde_json::Value) -> u16 {
-    client
-        .post(url)
-        .header("X-Cockpit-User", "bench")
-        .header("X-Cockpit-Role", "dispatcher")
-        .json(body)
-        .send()
-        .await
-        .map(|r| r.status().as_u16())
-        .unwrap_or(0)
+    client.post(url).json(body).send().await.map(|r| r.status().as_u16()).unwrap_or(0)
 }

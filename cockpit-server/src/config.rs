@@ -52,6 +52,41 @@ scheduler_interval_seconds = 10
 # to it as a duplicate.
 duplicate_distance_m = 100.0
 duplicate_window_minutes = 1440
+
+[auth]
+# Lifetime of an access token (seconds) and of a session without a refresh (hours).
+access_token_seconds = 600
+refresh_token_hours = 12
+# Lock an account for lockout_minutes after this many failed logins in a row.
+max_failed_logins = 5
+lockout_minutes = 15
+# The shortest password accepted (weak and well-known passwords are refused whatever
+# their length).
+password_min_length = 12
+# Login and refresh attempts per client address per minute.
+login_per_minute = 30
+# The key that signs access tokens (base64 of 32 bytes). Empty: data_home/keys/token.key,
+# generated at the first start. Instances behind one load balancer need the same file.
+token_key_file = ""
+# Accounts created when none exist, with generated passwords printed once and kept in
+# data_home/initial-accounts.txt: "admins" (system administrator, security administrator,
+# auditor), "demo" (also one user per role for the sample city; `--demo`) or "none".
+bootstrap = "admins"
+
+[privacy]
+# The key ring that seals personal data at rest: one `<id> <base64 key>` per line, the last
+# line active. Empty: data_home/keys/personal-data.keys, generated at the first start.
+# Rotation: append a key, restart, run `cockpit-server rekey`, then drop the old line.
+key_file = ""
+
+[http]
+# PEM certificate chain and private key; when both are set the server speaks HTTPS only.
+tls_cert_file = ""
+tls_key_file = ""
+# Browser origins allowed to call the API from pages they serve (CORS); empty: none.
+cors_origins = []
+# The largest request body in bytes, except attachments (see [attachments]).
+max_body_bytes = 1048576
 "#;
 
 /// The server's settings.
@@ -72,6 +107,55 @@ pub struct Config {
     pub cases: CasesConfig,
     /// Attachments.
     pub attachments: AttachmentsConfig,
+    /// Accounts and sessions.
+    pub auth: AuthConfig,
+    /// Personal data.
+    pub privacy: PrivacyConfig,
+    /// HTTP hardening.
+    pub http: crate::http::HttpConfig,
+}
+
+/// `[auth]`.
+#[allow(missing_docs)] // One field per setting; see DEFAULT_CONFIG.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    pub access_token_seconds: i64,
+    pub refresh_token_hours: i64,
+    pub max_failed_logins: u32,
+    pub lockout_minutes: i64,
+    pub password_min_length: usize,
+    pub login_per_minute: u32,
+    pub token_key_file: PathBuf,
+    pub bootstrap: crate::auth::Bootstrap,
+}
+
+/// `[privacy]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// The key ring file; empty for the generated one.
+    pub key_file: PathBuf,
+}
+
+impl Config {
+    /// The token key file in use.
+    pub fn token_key_path(&self) -> PathBuf {
+        if self.auth.token_key_file.as_os_str().is_empty() {
+            self.data_home.join("keys/token.key")
+        } else {
+            self.auth.token_key_file.clone()
+        }
+    }
+
+    /// The personal-data key ring file in use.
+    pub fn key_ring_path(&self) -> PathBuf {
+        if self.privacy.key_file.as_os_str().is_empty() {
+            self.data_home.join("keys/personal-data.keys")
+        } else {
+            self.privacy.key_file.clone()
+        }
+    }
 }
 
 /// `[attachments]`.
@@ -122,6 +206,10 @@ pub struct Cli {
     /// The city's data folder (overrides the file and COCKPIT_DATA_DIR).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// At the first start, create one user per role for the sample city (`[auth]
+    /// bootstrap = "demo"`).
+    #[arg(long)]
+    pub demo: bool,
     /// What to do instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -134,6 +222,11 @@ pub enum Command {
     DbStart,
     /// Stop the embedded PostgreSQL cluster.
     DbStop,
+    /// Check the audit trail's hash chain from the first record to the last; exit 1 and
+    /// name the first broken record if any was changed, removed or reordered.
+    AuditVerify,
+    /// Re-seal personal data under the active key of the key ring (after a rotation).
+    Rekey,
 }
 
 impl Config {
@@ -167,6 +260,9 @@ impl Config {
         if let Some(dir) = &cli.data_dir {
             config.data_dir = dir.clone();
         }
+        if cli.demo {
+            config.auth.bootstrap = crate::auth::Bootstrap::Demo;
+        }
         Ok(config)
     }
 
@@ -178,6 +274,9 @@ impl Config {
         config.database.url = database_url.to_string();
         config.database.max_connections = 4;
         config.data_home = std::env::temp_dir().join(format!("cockpit-test-{}", std::process::id()));
+        config.auth.bootstrap = crate::auth::Bootstrap::None;
+        // Tests log in often from one address.
+        config.auth.login_per_minute = 100_000;
         config
     }
 }

@@ -6,11 +6,14 @@
 
 mod api;
 pub mod attachments;
+mod auth;
 mod cases;
 mod config;
 pub mod deadlines;
 mod geography;
+pub mod http;
 mod limits;
+pub mod privacy;
 pub mod store;
 
 use std::future::Future;
@@ -21,7 +24,8 @@ use anyhow::Context;
 use chrono::TimeDelta;
 use cockpit_events::{DeadlinePolicy, DuplicatePolicy};
 
-pub use api::app;
+pub use api::{Access, RouteInfo, app, route_table};
+pub use auth::Bootstrap;
 pub use cases::{CaseRules, CaseService};
 pub use config::{Cli, Command, Config, DEFAULT_CONFIG};
 pub use geography::Geography;
@@ -37,6 +41,10 @@ pub struct AppState {
     pub cases: CaseService,
     /// Case attachments on disk.
     pub attachments: attachments::AttachmentStore,
+    /// Logins, sessions and the principal of each request.
+    pub(crate) auth: Arc<auth::Auth>,
+    /// HTTP hardening settings.
+    pub http: http::HttpConfig,
     intake_limits: Arc<RateLimits>,
 }
 
@@ -56,11 +64,43 @@ impl AppState {
         .with_context(|| format!("loading the case rules from {}/cases", config.data_dir.display()))?;
         store.sync_regions(&geography.city).await.context("writing the regions to the database")?;
         store.sync_sources(&rules).await.context("writing the sources to the database")?;
+        let departments = auth::load_departments(&config.data_dir)?;
+        store.sync_departments(&departments).await.context("writing the departments to the database")?;
+        store.seed_roles().await.context("writing the shipped roles")?;
+        let token_key = auth::load_or_create_token_key(&config.token_key_path())?;
+        let ring = Arc::new(auth::load_or_create_key_ring(&config.key_ring_path())?);
+        let sealed =
+            privacy::reseal(&store, &ring, false).await.context("sealing personal data stored in the clear")?;
+        if sealed > 0 {
+            tracing::info!(cases = sealed, "sealed reporters stored in the clear");
+        }
+        let a = &config.auth;
+        let settings = auth::AuthSettings {
+            access_seconds: a.access_token_seconds.max(1),
+            refresh_hours: a.refresh_token_hours.max(1),
+            lockout: cockpit_access::LockoutPolicy {
+                max_failures: a.max_failed_logins.max(1),
+                lock_seconds: a.lockout_minutes.max(1) * 60,
+            },
+            password: cockpit_access::PasswordPolicy { min_length: a.password_min_length.max(8) },
+            login_per_minute: a.login_per_minute.max(1),
+        };
+        let auth = Arc::new(auth::Auth::new(store.clone(), token_key, ring.clone(), settings));
+        auth::bootstrap_accounts(&store, &auth, &geography.city, a.bootstrap, &config.data_home)
+            .await
+            .context("creating the first accounts")?;
         let rules = Arc::new(rules);
         let batcher = cases::Batcher::start(store.clone(), rules.clone());
-        let cases = CaseService { store, geography: geography.clone(), rules, batcher };
+        let cases = CaseService { store, geography: geography.clone(), rules, batcher, privacy: ring };
         let attachments = attachments::AttachmentStore::new(&config.data_home, config.attachments.max_bytes);
-        Ok(AppState { geography, cases, attachments, intake_limits: Arc::new(RateLimits::default()) })
+        Ok(AppState {
+            geography,
+            cases,
+            attachments,
+            auth,
+            http: config.http.clone(),
+            intake_limits: Arc::new(RateLimits::default()),
+        })
     }
 }
 
@@ -117,8 +157,45 @@ async fn serve(
         address = %listener.local_addr()?,
         "cockpit serving"
     );
-    let served = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await.context("serving HTTP");
+    let router = app(state);
+    let served = if config.http.tls() {
+        http::serve_tls(listener, router, &config.http, shutdown).await
+    } else {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")
+    };
     let _ = stop.send(true);
     let _ = scheduler.await;
     served
+}
+
+/// `cockpit-server audit-verify`: walks the audit chain; false when it is broken.
+pub async fn audit_verify(config: &Config) -> anyhow::Result<bool> {
+    let (store, embedded) = open_store(config).await?;
+    let report = store.verify_audit().await;
+    if let Some(cluster) = embedded {
+        cluster.stop().ok();
+    }
+    let report = report?;
+    match &report.broken {
+        None => println!("audit trail intact: {} records, last hash {}", report.records, report.last_hash),
+        Some(b) => println!(
+            "audit trail BROKEN at record {}: {} ({} records verified before it)",
+            b.seq, b.reason, report.records
+        ),
+    }
+    Ok(report.broken.is_none())
+}
+
+/// `cockpit-server rekey`: re-seals personal data under the key ring's active key.
+pub async fn rekey(config: &Config) -> anyhow::Result<u64> {
+    let (store, embedded) = open_store(config).await?;
+    let ring = auth::load_or_create_key_ring(&config.key_ring_path())?;
+    let done = privacy::reseal(&store, &ring, true).await;
+    if let Some(cluster) = embedded {
+        cluster.stop().ok();
+    }
+    Ok(done?)
 }

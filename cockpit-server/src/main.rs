@@ -22,6 +22,17 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::DbStop) => {
             return EmbeddedPostgres::start(&config.data_home, config.database.embedded_port)?.stop();
         }
+        Some(Command::AuditVerify) => {
+            if !cockpit_server::audit_verify(&config).await? {
+                std::process::exit(1);
+            }
+            return Ok(());
+        }
+        Some(Command::Rekey) => {
+            let done = cockpit_server::rekey(&config).await?;
+            println!("re-sealed {done} reporters under the active key");
+            return Ok(());
+        }
         None => {}
     }
     tracing_subscriber::fmt()

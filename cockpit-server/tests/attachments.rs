@@ -10,11 +10,11 @@ use common::Server;
 use serde_json::{Value, json};
 
 async fn upload(server: &Server, case: i64, content_type: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let token = server.token("w1", "grid_worker").await;
     let response = server
         .client
         .post(server.url(&format!("/api/cases/{case}/attachments?name=site.jpg")))
-        .header("X-Cockpit-User", "w1")
-        .header("X-Cockpit-Role", "grid_worker")
+        .bearer_auth(token)
         .header("content-type", content_type)
         .body(bytes)
         .send()
@@ -49,11 +49,11 @@ async fn photos_are_checked_stored_and_cited() {
     let attachment = saved["id"].as_str().unwrap().to_string();
 
     // Read back byte for byte.
+    let token = server.token("d1", "dispatcher").await;
     let response = server
         .client
         .get(server.url(&format!("/api/attachments/{attachment}")))
-        .header("X-Cockpit-User", "d1")
-        .header("X-Cockpit-Role", "dispatcher")
+        .bearer_auth(token)
         .send()
         .await
         .unwrap();

@@ -86,10 +86,23 @@ impl Drop for Home {
     }
 }
 
+/// The dispatcher's access token; the session outlives a killed server.
+async fn login(base: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"username": "d1", "password": common::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    response.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
+}
+
 /// Creates cases until the server stops answering, `stop` is set, or the budget is spent;
 /// sends `(id, source_ref)` of every 201.
 async fn client(
     base: String,
+    token: String,
     n: usize,
     stop: Arc<AtomicBool>,
     failures: Arc<AtomicU64>,
@@ -108,13 +121,7 @@ async fn client(
             "location": {"lon": 120.64, "lat": 27.97},
             "source_ref": source_ref,
         });
-        let sent = http
-            .post(format!("{base}/api/cases"))
-            .header("X-Cockpit-User", "d1")
-            .header("X-Cockpit-Role", "dispatcher")
-            .json(&body)
-            .send()
-            .await;
+        let sent = http.post(format!("{base}/api/cases")).bearer_auth(&token).json(&body).send().await;
         let response = match sent {
             Ok(response) => response,
             Err(_) => {
@@ -147,7 +154,22 @@ async fn a_killed_server_loses_no_case_that_got_a_201() {
     let database_url = common::fresh_database().await;
     let home = Home(std::env::temp_dir().join(format!("cockpit-durability-{}", std::process::id())));
     std::fs::create_dir_all(&home.0).unwrap();
+    // A dispatcher's account, made as an administrator would, and its session.
+    let store = cockpit_server::store::Store::connect(&database_url, 1).await.unwrap();
+    store.seed_roles().await.unwrap();
+    let mut tx = store.pool().begin().await.unwrap();
+    let user = cockpit_server::store::NewUser {
+        username: "d1".into(),
+        display_name: "调度员".into(),
+        password_hash: cockpit_access::hash_password(common::PASSWORD).unwrap(),
+        department_id: None,
+        scope: cockpit_access::Scope::district("330304"),
+        must_change_password: false,
+    };
+    cockpit_server::store::Store::create_user(&mut tx, &user, &[cockpit_access::Role::Dispatcher]).await.unwrap();
+    tx.commit().await.unwrap();
     let mut server = Process::start(&database_url, &home.0).await;
+    let token = login(&server.base).await;
 
     let stop = Arc::new(AtomicBool::new(false));
     let failures = Arc::new(AtomicU64::new(0));
@@ -157,6 +179,7 @@ async fn a_killed_server_loses_no_case_that_got_a_201() {
         .map(|n| {
             tokio::spawn(client(
                 server.base.clone(),
+                token.clone(),
                 n,
                 stop.clone(),
                 failures.clone(),
@@ -226,13 +249,7 @@ async fn a_killed_server_loses_no_case_that_got_a_201() {
     // And the restarted server serves them.
     let http = reqwest::Client::new();
     for id in ids.iter().take(20) {
-        let response = http
-            .get(format!("{}/api/cases/{id}", server.base))
-            .header("X-Cockpit-User", "d1")
-            .header("X-Cockpit-Role", "dispatcher")
-            .send()
-            .await
-            .unwrap();
+        let response = http.get(format!("{}/api/cases/{id}", server.base)).bearer_auth(&token).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 200, "case {id}");
         let case_: Value = response.json().await.unwrap();
         assert_eq!(case_["source_ref"].as_str(), acknowledged.get(id).map(String::as_str));

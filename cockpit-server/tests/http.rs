@@ -97,7 +97,8 @@ async fn geography_api_answers_and_names_bad_fields() {
         ("/api/regions?level=grid&parent=999", "parent"),
         ("/api/search?q=", "q"),
     ] {
-        let response = addr.client.get(addr.url(path)).send().await.expect("request");
+        let token = addr.token("test-commander", "commander").await;
+        let response = addr.client.get(addr.url(path)).bearer_auth(token).send().await.expect("request");
         assert_eq!(response.status().as_u16(), 400, "{path}");
         assert_eq!(
             response.headers().get("content-type").and_then(|v| v.to_str().ok()),

@@ -405,11 +405,11 @@ async fn a_disabled_source_is_refused_until_enabled_again() {
     let switch = |enabled: bool, role: &'static str| {
         let server = &server;
         async move {
+            let token = server.token(&format!("op-{role}"), role).await;
             server
                 .client
                 .put(server.url("/api/sources/hotline-12345/enabled"))
-                .header("X-Cockpit-User", "op")
-                .header("X-Cockpit-Role", role)
+                .bearer_auth(token)
                 .json(&serde_json::json!({"enabled": enabled}))
                 .send()
                 .await

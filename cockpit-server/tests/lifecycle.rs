@@ -63,14 +63,21 @@ async fn a_case_goes_round_the_whole_loop() {
     // 04 街面秩序 has a 4-working-hour limit: a deadline exists and is after creation.
     assert!(case["deadline"]["due_at"].as_str().unwrap() > case["created_at"].as_str().unwrap());
 
-    // Refusals: the worker cannot close; the dispatcher cannot accept (status allows it,
-    // role does not); nobody can evaluate an open case.
+    // Refusals: the worker may not close at all (no permission); the dispatcher may not
+    // accept (no permission to handle); the worker may not evaluate, and nobody can
+    // evaluate an open case: 409 with what is allowed now.
     let (status, problem) = act(&server, "w1", "grid_worker", id, json!({"action": "verify_and_close"})).await;
-    assert_eq!(status, 409, "{problem}");
-    assert_eq!(problem["allowed"], json!(["accept", "return"]));
+    assert_eq!(status, 403, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("cases.close"), "{problem}");
     let (status, problem) = act(&server, "d1", "dispatcher", id, json!({"action": "accept"})).await;
     assert_eq!(status, 403, "{problem}");
-    assert!(problem["detail"].as_str().unwrap().contains("not for this role"));
+    assert!(problem["detail"].as_str().unwrap().contains("cases.handle"), "{problem}");
+    let evaluate =
+        json!({"action": "evaluate", "evaluation": {"verdict": {"unsatisfied": "false_closure"}, "remark": "早"}});
+    let (status, problem) = act(&server, "d1", "dispatcher", id, evaluate).await;
+    assert_eq!(status, 409, "{problem}");
+    let allowed = problem["allowed"].as_array().unwrap();
+    assert!(allowed.contains(&json!("supervise")) && !allowed.contains(&json!("evaluate")), "{problem}");
     let (status, problem) = act(&server, "w1", "grid_worker", id, json!({"action": "return"})).await;
     assert_eq!((status, problem["field"].as_str()), (400, Some("action")), "a return needs its reason: {problem}");
 
@@ -169,21 +176,18 @@ async fn bad_requests_name_the_field_and_write_nothing() {
         let (status, problem) = server.post_as("d1", "dispatcher", "/api/cases", &body).await;
         assert_eq!((status, problem["field"].as_str()), (400, Some(field)), "{body}: {problem}");
     }
-    // No identity, or a role that is not for people.
+    // No identity, or a role without the permission to create.
     let response = server.client.post(server.url("/api/cases")).json(&json!({})).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 401);
     let (status, _) =
-        server.post_as("x", "system", "/api/cases", &json!({"description": "x", "category": "0402"})).await;
+        server.post_as("x-auditor", "auditor", "/api/cases", &json!({"description": "x", "category": "0402"})).await;
     assert_eq!(status, 403);
-    let (status, _) =
-        server.post_as("x", "nobody", "/api/cases", &json!({"description": "x", "category": "0402"})).await;
-    assert_eq!(status, 400);
     // Not JSON.
+    let token = server.token("d1", "dispatcher").await;
     let response = server
         .client
         .post(server.url("/api/cases"))
-        .header("X-Cockpit-User", "d1")
-        .header("X-Cockpit-Role", "dispatcher")
+        .bearer_auth(token)
         .header("content-type", "application/json")
         .body("{not json")
         .send()

@@ -152,7 +152,7 @@ async fn reports_land_in_the_pool_and_are_followed_to_closure() {
     assert_eq!(request[0]["status_notes"], "已派遣，待签收");
 
     // The centre handles the first one; the app sees it closed and who handled it.
-    let to = json!({"kind": "department", "department": "区综合行政执法局"});
+    let to = json!({"kind": "department", "department": "区应急管理局"});
     act(&server, &first, "dispatcher", json!({"action": "dispatch", "to": to})).await;
     act(&server, &first, "department_handler", json!({"action": "accept"})).await;
     act(&server, &first, "department_handler", json!({"action": "mark_handled", "summary": "已拆除"})).await;
@@ -160,7 +160,7 @@ async fn reports_land_in_the_pool_and_are_followed_to_closure() {
     let (_, request) = server.get(&format!("/open311/v2/requests/{first}.json")).await;
     let r = &request[0];
     assert_eq!((r["status"].as_str(), r["status_notes"].as_str()), (Some("closed"), Some("已结案")));
-    assert_eq!(r["agency_responsible"], "区综合行政执法局");
+    assert_eq!(r["agency_responsible"], "区应急管理局");
     assert!(r["updated_datetime"].as_str() > r["requested_datetime"].as_str(), "{r}");
 
     // A case from another channel is not public through Open311.

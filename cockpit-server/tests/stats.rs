@@ -52,7 +52,7 @@ async fn act(server: &Server, id: i64, role: &str, action: Value) {
 
 /// Dispatch → accept → handled → verified and closed.
 async fn close(server: &Server, id: i64) {
-    let to = json!({"kind": "department", "department": "区综合行政执法局"});
+    let to = json!({"kind": "department", "department": "区应急管理局"});
     act(server, id, "dispatcher", json!({"action": "dispatch", "to": to})).await;
     act(server, id, "department_handler", json!({"action": "accept"})).await;
     act(server, id, "department_handler", json!({"action": "mark_handled", "summary": "已处置完毕"})).await;
@@ -222,14 +222,8 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 }
 
 async fn download(server: &Server, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
-    let response = server
-        .client
-        .get(server.url(path))
-        .header("X-Cockpit-User", "c1")
-        .header("X-Cockpit-Role", "commander")
-        .send()
-        .await
-        .expect("request");
+    let token = server.token("c1", "commander").await;
+    let response = server.client.get(server.url(path)).bearer_auth(token).send().await.expect("request");
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     (status, headers, response.bytes().await.expect("body").to_vec())
@@ -367,7 +361,7 @@ async fn report_routes_leave_case_ids_alone_and_name_bad_fields() {
         assert_eq!(problem["type"], "/problems/bad-parameter");
     }
     for path in ["/api/cases/stats", "/api/cases/export.csv", "/api/cases/export.xlsx"] {
-        let (status, problem) = server.get(path).await;
+        let (status, problem) = server.get_public(path).await;
         assert_eq!((status, problem["type"].as_str()), (401, Some("/problems/unauthorized")), "{path}");
     }
 }

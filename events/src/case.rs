@@ -152,14 +152,20 @@ pub enum Crs {
     Gcj02,
 }
 
-/// Who reported the case. Both fields are personal data: the server masks them for roles
-/// that do not need them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Who reported the case. Every field is personal data: the server seals it at rest and
+/// masks it for everyone without the permission to see it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Reporter {
     /// The caller's or reporter's name.
     pub name: Option<String>,
     /// Their phone number.
     pub phone: Option<String>,
+    /// Their resident ID number (身份证号), when a source sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
+    /// Their own address (not the case's), when a source sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
 }
 
 impl Reporter {
@@ -278,7 +284,7 @@ mod tests {
     #[test]
     fn phones_are_masked_in_the_middle() {
         let check = |phone: &str, expected: &str| {
-            let reporter = Reporter { name: None, phone: Some(phone.into()) };
+            let reporter = Reporter { phone: Some(phone.into()), ..Reporter::default() };
             assert_eq!(reporter.masked_phone().as_deref(), Some(expected));
         };
         check("13800000000", "138****0000");

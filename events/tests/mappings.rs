@@ -46,7 +46,12 @@ fn hotline_ticket_maps_field_by_field() {
     assert_eq!(case.category, CategoryCode::from("0102"));
     assert_eq!(case.urgency, Urgency::Urgent);
     assert_eq!(case.tags, [Tag::Custom("重复来电".into()), Tag::Sensitive]);
-    assert_eq!(case.reporter, Some(Reporter { name: Some("测试来电人甲".into()), phone: Some("13800000000".into()) }));
+    assert_eq!(
+        case.reporter,
+        Some(Reporter {
+            name: Some("测试来电人甲".into()), phone: Some("13800000000".into()), ..Reporter::default()
+        })
+    );
     assert_eq!(case.address.as_deref(), Some("浙江省温州市瓯海区梧田街道样例路1号"));
     assert_eq!(case.location, Some(GeoPoint { lon: 120.6585, lat: 27.954 }));
     assert_eq!(case.crs, Crs::Gcj02);
@@ -66,7 +71,12 @@ fn grassroots_case_maps_field_by_field() {
     assert_eq!(case.category, CategoryCode::from("0701"));
     assert_eq!(case.urgency, Urgency::Urgent);
     assert_eq!(case.tags, [Tag::Difficult, Tag::Custom("重点关注".into())]);
-    assert_eq!(case.reporter, Some(Reporter { name: Some("测试网格员乙".into()), phone: Some("13900000000".into()) }));
+    assert_eq!(
+        case.reporter,
+        Some(Reporter {
+            name: Some("测试网格员乙".into()), phone: Some("13900000000".into()), ..Reporter::default()
+        })
+    );
     assert_eq!(case.address.as_deref(), Some("浙江省温州市瓯海区娄桥街道样例村8号"));
     assert_eq!(case.location, Some(GeoPoint { lon: 120.6147, lat: 27.9585 }));
     assert_eq!(case.crs, Crs::Wgs84);

@@ -9,21 +9,23 @@ use cockpit_events::CaseId;
 use serde_json::{Value, json};
 
 use super::ApiError;
-use super::cases::actor;
+use super::cases::visible;
 use super::params;
 use crate::AppState;
 use crate::attachments::AttachmentError;
+use crate::auth::Caller;
 
 /// `POST /api/cases/{id}/attachments[?name=photo.jpg]`: the raw file as the body, its type
 /// in `Content-Type`. 201 with the attachment's id, to cite in feedback's `photos`.
 pub(crate) async fn upload(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<i64>,
     Query(q): Query<params::Query>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    actor(&headers)?;
+    visible(&state, &caller, id).await?;
     let limit = state.attachments.max_bytes();
     let body = body.map_err(|e| match e {
         BytesRejection::FailedToBufferBody(_) => ApiError::PayloadTooLarge { limit },
@@ -50,15 +52,18 @@ pub(crate) async fn upload(
 /// `GET /api/attachments/{id}`: the file, checked against its SHA-256 (also its ETag).
 pub(crate) async fn download(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    actor(&headers)?;
     let (attachment, bytes) = state
         .attachments
         .load(&state.cases.store, &id)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .ok_or_else(|| ApiError::NotFound(format!("no attachment `{id}`")))?;
+    // An attachment of a case the caller may not see does not exist for them.
+    visible(&state, &caller, attachment.case_id)
+        .await
+        .map_err(|_| ApiError::NotFound(format!("no attachment `{id}`")))?;
     Ok(([(header::CONTENT_TYPE, attachment.content_type), (header::ETAG, format!("\"{}\"", attachment.sha256))], bytes))
 }

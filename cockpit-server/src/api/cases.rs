@@ -1,87 +1,111 @@
-//! The case API: create, list, read with timeline, act, acknowledge alarms, and the intake
-//! gateway for source systems.
+//! The case API: create, list, read with timeline, act, acknowledge alarms, unmask the
+//! reporter, and the intake gateway for source systems.
 //!
-//! Until access control lands, a caller declares who it is with the `X-Cockpit-User` and
-//! `X-Cockpit-Role` headers; source systems authenticate with their bearer token.
+//! Every read goes through the caller's case scope (a case outside it is not found), and
+//! every change is audited in its own transaction. Source systems authenticate with their
+//! bearer token and reach only their own intake endpoint.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use cockpit_events::{
-    Action, Actor, CaseId, CategoryCode, Crs, EntryPath, EventsError, GeoPoint, NewCase, Reporter, Role, SourceId,
-    SourceRef, Tag, Urgency,
+    Action, Actor, CaseId, CategoryCode, Crs, EntryPath, EventsError, GeoPoint, NewCase, Reporter, SourceId, SourceRef,
+    Status, Tag, Urgency, intake as open_case,
 };
 use serde_json::{Value, json};
 
 use super::ApiError;
 use super::params::{self, count};
 use crate::AppState;
+use crate::auth::{Caller, ClientAddress, lifecycle_role, permission_for};
 use crate::cases::{case_json, timeline_json};
-use crate::store::CaseFilter;
+use crate::store::{AuditActor, AuditEntry, CaseFilter, CaseRow};
 
-/// The acting user, from the interim identity headers.
-pub(crate) fn actor(headers: &HeaderMap) -> Result<Actor, ApiError> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
-    let user = header("x-cockpit-user").ok_or_else(|| ApiError::Unauthorized("X-Cockpit-User is required".into()))?;
-    let role_name =
-        header("x-cockpit-role").ok_or_else(|| ApiError::Unauthorized("X-Cockpit-Role is required".into()))?;
-    let role: Role = serde_json::from_value(json!(role_name))
-        .map_err(|_| ApiError::bad("X-Cockpit-Role", format!("`{role_name}` is not a role")))?;
-    if matches!(role, Role::Source | Role::System) {
-        return Err(ApiError::Forbidden {
-            detail: format!("role `{role_name}` is not for people"),
-            allowed: Vec::new(),
-        });
-    }
-    Ok(Actor::new(user, role))
+type Body = Result<Json<Value>, axum::extract::rejection::JsonRejection>;
+
+/// The case, if the caller may see it; otherwise 404, as if it did not exist.
+pub(crate) async fn visible(state: &AppState, caller: &Caller, id: i64) -> Result<CaseRow, ApiError> {
+    state
+        .cases
+        .store
+        .case_in(CaseId(id), &caller.principal.case_scope())
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("case {id} does not exist")))
 }
 
 /// `POST /api/cases`: a case created by hand (`entry`: `manual`, the default) or
 /// submitted by a third party for approval (`entry`: `third_party`).
 pub(crate) async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+    caller: Caller,
+    body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let actor = actor(&headers)?;
     let Json(body) = body?;
     let now = Utc::now();
     let (new, path) = new_case_from(&body, now)?;
-    let (created, row) = state.cases.create(new, path, &actor, now).await?;
+    let p = &caller.principal;
+    // The first of the caller's roles that may open a case this way.
+    let actor = p
+        .roles
+        .iter()
+        .map(|r| Actor::new(p.username.as_str(), lifecycle_role(*r)))
+        .find(|a| open_case(path, a, now, String::new()).is_ok())
+        .unwrap_or_else(|| p.primary_actor());
+    let (created, row) = state.cases.create(new, path, &actor, now, caller.audit_actor()).await?;
     let status = if created.new { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(case_json(&row, &state.cases.rules, &state.geography, actor.role, now))))
+    Ok((status, Json(case_json(&row, &state.cases.rules, &state.geography, Some(p), now))))
 }
 
 /// `GET /api/cases/{id}`: the case and its timeline.
 pub(crate) async fn one(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = actor(&headers)?;
-    let row = state
-        .cases
-        .store
-        .case(CaseId(id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("case {id} does not exist")))?;
+    let row = visible(&state, &caller, id).await?;
     let timeline = state.cases.store.timeline(CaseId(id)).await?;
-    let mut body = case_json(&row, &state.cases.rules, &state.geography, actor.role, Utc::now());
+    let mut body = case_json(&row, &state.cases.rules, &state.geography, Some(&caller.principal), Utc::now());
     body["timeline"] = timeline_json(&timeline);
     Ok(Json(body))
 }
 
+/// `GET /api/cases/{id}/reporter`: the reporter's personal data in the clear, for those
+/// allowed to unmask it; every read is audited before it is answered.
+pub(crate) async fn reporter(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    visible(&state, &caller, id).await?;
+    let Some(sealed) = state.cases.store.reporter_sealed(CaseId(id)).await? else {
+        return Ok(Json(json!({"id": id, "reporter": null})));
+    };
+    let reporter = crate::privacy::open_reporter(&state.cases.privacy, &sealed)
+        .map_err(|e| ApiError::Internal(format!("case {id}: {e}")))?;
+    state
+        .cases
+        .store
+        .audit_now(&[AuditEntry {
+            who: caller.audit_actor(),
+            action: "personal_data.unmask".into(),
+            object: format!("case:{id}"),
+            result: "ok".into(),
+            detail: json!({"fields": ["name", "phone", "id_number", "address"]}),
+        }])
+        .await?;
+    Ok(Json(json!({"id": id, "reporter": reporter})))
+}
+
 /// `POST /api/cases/{id}/actions`: one action (`{"action": "dispatch", ...}`), answered
 /// with the case as it is now; 409 with the allowed actions when the status does not
-/// allow it, 403 when the role may not.
+/// allow it, 403 when the caller's roles and permissions do not.
 pub(crate) async fn act(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<i64>,
-    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+    body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = actor(&headers)?;
     let Json(body) = body?;
     let name =
         body.get("action").and_then(Value::as_str).ok_or_else(|| ApiError::bad("action", "is required"))?.to_string();
@@ -89,31 +113,30 @@ pub(crate) async fn act(
         return Err(ApiError::bad("action", "`auto_dispatch` is taken by the rules, not by people"));
     }
     let action: Action = serde_json::from_value(body).map_err(|e| ApiError::bad("action", format!("`{name}`: {e}")))?;
+    let row = visible(&state, &caller, id).await?;
+    caller.require(permission_for(action.kind()))?;
+    let status = Status::parse(&row.status).ok_or_else(|| ApiError::Internal(format!("case {id}: status")))?;
+    let actor = caller.principal.actor_for(action.kind(), status);
     let now = Utc::now();
-    state.cases.act(CaseId(id), &actor, action, now).await?;
-    let row = state
-        .cases
-        .store
-        .case(CaseId(id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("case {id} does not exist")))?;
-    Ok(Json(case_json(&row, &state.cases.rules, &state.geography, actor.role, now)))
+    state.cases.act(CaseId(id), &actor, action, now, caller.audit_actor()).await?;
+    let row = visible(&state, &caller, id).await?;
+    Ok(Json(case_json(&row, &state.cases.rules, &state.geography, Some(&caller.principal), now)))
 }
 
 /// `GET /api/cases?...`: filtered, newest first, `limit` per page; pass the last id of a
 /// page as `before` for the next one.
 pub(crate) async fn list(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Query(q): Query<params::Query>,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = actor(&headers)?;
-    let filter = filter_from(&q)?;
+    let mut filter = filter_from(&q)?;
+    filter.scope = caller.principal.case_scope();
     let rows = state.cases.store.cases(&filter).await?;
     let now = Utc::now();
     let next = (rows.len() as i64 == filter.limit).then(|| rows.last().map(|r| r.id)).flatten();
     let items: Vec<Value> =
-        rows.iter().map(|r| case_json(r, &state.cases.rules, &state.geography, actor.role, now)).collect();
+        rows.iter().map(|r| case_json(r, &state.cases.rules, &state.geography, Some(&caller.principal), now)).collect();
     Ok(Json(json!({"items": items, "next_before": next})))
 }
 
@@ -185,6 +208,7 @@ pub(crate) fn filter_from(q: &params::Query) -> Result<CaseFilter, ApiError> {
         bbox,
         before_id,
         limit: count(q, "limit", 1..=500, 50)? as i64,
+        scope: Default::default(),
     })
 }
 
@@ -246,10 +270,16 @@ fn new_case_from(body: &Value, now: DateTime<Utc>) -> Result<(NewCase, EntryPath
     };
     let reporter = match body.get("reporter") {
         None | Some(Value::Null) => None,
-        Some(r) => Some(Reporter {
-            name: r.get("name").and_then(Value::as_str).map(str::to_string),
-            phone: r.get("phone").and_then(Value::as_str).map(str::to_string),
-        }),
+        Some(r) => {
+            let field =
+                |k: &str| r.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+            Some(Reporter {
+                name: field("name"),
+                phone: field("phone"),
+                id_number: field("id_number"),
+                address: field("address"),
+            })
+        }
     };
     let title = text("title").unwrap_or_else(|| description.chars().take(30).collect());
     let source = if path == EntryPath::ThirdParty { "third-party" } else { "manual" };
@@ -278,9 +308,10 @@ fn new_case_from(body: &Value, now: DateTime<Utc>) -> Result<(NewCase, EntryPath
 /// one when the source reference was delivered before.
 pub(crate) async fn intake(
     State(state): State<AppState>,
+    address: ClientAddress,
     headers: HeaderMap,
     Path(source_id): Path<String>,
-    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+    body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let rules = &state.cases.rules;
     let source = rules.sources.get(&source_id).ok_or_else(|| ApiError::NotFound(format!("no source `{source_id}`")))?;
@@ -313,8 +344,9 @@ pub(crate) async fn intake(
         },
         other => ApiError::bad("body", other.to_string()),
     })?;
+    let who = AuditActor { actor: source.id.clone(), role: "source".into(), address: address.0 };
     let (created, row) =
-        state.cases.create(new, EntryPath::Gateway, &Actor::source(&SourceId::new(&source.id)), now).await?;
+        state.cases.create(new, EntryPath::Gateway, &Actor::source(&SourceId::new(&source.id)), now, who).await?;
     state.cases.store.record_delivery(&source.id, now).await?;
     let status = if created.new { StatusCode::CREATED } else { StatusCode::OK };
     Ok((
@@ -336,10 +368,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// `POST /api/cases/{id}/alarms/acknowledge`: stops the overdue re-alarms of a case.
 pub(crate) async fn acknowledge(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = actor(&headers)?;
+    visible(&state, &caller, id).await?;
+    let actor = caller.principal.primary_actor();
     let acknowledged = crate::deadlines::acknowledge(&state.cases.store, CaseId(id), &actor, Utc::now()).await?;
     if !acknowledged {
         return Err(ApiError::NotFound(format!("case {id} does not exist")));
@@ -348,8 +381,7 @@ pub(crate) async fn acknowledge(
 }
 
 /// `GET /api/sources`: every source with its state: enabled, last delivery, cases today.
-pub(crate) async fn sources(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    actor(&headers)?;
+pub(crate) async fn sources(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let rows = state.cases.store.sources().await?;
     let items: Vec<Value> = rows
         .into_iter()
@@ -371,27 +403,19 @@ pub(crate) async fn sources(State(state): State<AppState>, headers: HeaderMap) -
 }
 
 /// `PUT /api/sources/{id}/enabled` with `{"enabled": false}`: switches a source off (its
-/// deliveries get 403) or on again. For the centre's commanders and dispatchers and the
-/// system administrator.
+/// deliveries get 403) or on again; audited.
 pub(crate) async fn set_source_enabled(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
-    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+    body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = actor(&headers)?;
-    if !matches!(actor.role, Role::Commander | Role::Dispatcher | Role::SystemAdministrator) {
-        return Err(ApiError::Forbidden {
-            detail: format!("role `{}` may not switch sources", actor.role.as_str()),
-            allowed: Vec::new(),
-        });
-    }
     let Json(body) = body?;
     let enabled = body
         .get("enabled")
         .and_then(Value::as_bool)
         .ok_or_else(|| ApiError::bad("enabled", "must be true or false"))?;
-    if !state.cases.store.set_source_enabled(&id, enabled).await? {
+    if !state.cases.store.set_source_enabled(&id, enabled, &caller.audit_actor()).await? {
         return Err(ApiError::NotFound(format!("no source `{id}`")));
     }
     Ok(Json(json!({"id": id, "enabled": enabled})))

@@ -22,6 +22,12 @@ pub(crate) enum ApiError {
     /// No (valid) credentials.
     #[error("{0}")]
     Unauthorized(String),
+    /// The password was right; the account has a second factor and no code was sent.
+    #[error("a one-time code from the authenticator app is required: send it as `totp`")]
+    SecondFactorRequired,
+    /// Too many failed logins.
+    #[error("{detail}")]
+    Locked { detail: String, retry_after_s: u64 },
     /// Credentials are valid, the action is not for this role.
     #[error("{detail}")]
     Forbidden { detail: String, allowed: Vec<String> },
@@ -81,6 +87,9 @@ impl From<ServiceError> for ApiError {
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     /// A body that is not JSON, or not sent as JSON.
     fn from(e: axum::extract::rejection::JsonRejection) -> ApiError {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::PayloadTooLarge { limit: super::body_limit() };
+        }
         ApiError::bad("body", e.body_text())
     }
 }
@@ -97,6 +106,8 @@ impl IntoResponse for ApiError {
             ApiError::BadParameter { .. } => (StatusCode::BAD_REQUEST, "bad-parameter", "A parameter is invalid"),
             ApiError::BadFields { .. } => (StatusCode::BAD_REQUEST, "bad-fields", "The document could not be mapped"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Credentials required"),
+            ApiError::SecondFactorRequired => (StatusCode::UNAUTHORIZED, "second-factor", "Second factor required"),
+            ApiError::Locked { .. } => (StatusCode::LOCKED, "locked", "Account locked"),
             ApiError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", "Not allowed for this role"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "invalid-transition", "Not allowed in this state"),
@@ -118,6 +129,7 @@ impl IntoResponse for ApiError {
             ApiError::BadParameter { field, .. } => body["field"] = json!(field),
             ApiError::PayloadTooLarge { .. } => body["field"] = json!("body"),
             ApiError::BadFields { errors } => body["errors"] = json!(errors),
+            ApiError::SecondFactorRequired => body["field"] = json!("totp"),
             ApiError::Conflict { allowed, .. } | ApiError::Forbidden { allowed, .. } => {
                 body["allowed"] = json!(allowed)
             }
@@ -126,7 +138,7 @@ impl IntoResponse for ApiError {
         let mut response =
             (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"))], Json(body))
                 .into_response();
-        if let ApiError::TooManyRequests { retry_after_s, .. } = self
+        if let ApiError::TooManyRequests { retry_after_s, .. } | ApiError::Locked { retry_after_s, .. } = self
             && let Ok(value) = HeaderValue::from_str(&retry_after_s.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);

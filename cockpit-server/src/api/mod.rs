@@ -1,6 +1,9 @@
 //! The HTTP API: routes, and the one error type every handler returns.
 
+mod access;
 mod attachments;
+mod audit;
+mod auth;
 mod cases;
 mod error;
 mod geojson;
@@ -8,50 +11,101 @@ mod open311;
 mod params;
 mod regions;
 mod stats;
+mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::http::Method;
+use cockpit_access::Permission as P;
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
+use crate::auth::ACTION_PERMISSIONS;
 
+pub use access::{Access, RouteInfo, route_table};
 pub(crate) use error::ApiError;
 pub(crate) use geojson::multipolygon as geojson_multipolygon;
 
-/// The whole router.
-pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/openapi.json", get(openapi))
-        .route("/api/regions", get(regions::list))
-        .route("/api/regions/{code}", get(regions::one))
-        .route("/api/locate", get(regions::locate))
-        .route("/api/search", get(regions::search))
-        .route("/api/layers", get(regions::layers))
-        .route("/api/layers/{name}", get(regions::layer))
-        .route("/api/nearby", get(regions::nearby))
-        .route("/api/cases", get(cases::list).post(cases::create))
-        .route("/api/cases/stats", get(stats::stats))
-        .route("/api/cases/export.csv", get(stats::export_csv))
-        .route("/api/cases/export.xlsx", get(stats::export_xlsx))
-        .route("/api/cases/{id}", get(cases::one))
-        .route("/api/cases/{id}/actions", post(cases::act))
-        .route("/api/cases/{id}/alarms/acknowledge", post(cases::acknowledge))
-        .route("/api/intake/{source}", post(cases::intake))
-        .route("/api/sources", get(cases::sources))
-        .route("/api/sources/{id}/enabled", put(cases::set_source_enabled))
-        .route(
+const VIEW_CASES: &[P] = &[P::ViewCases, P::ViewAssignedCases];
+
+/// Every route, with the access it needs. The router and the route table are both built
+/// from this one list.
+pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
+    use Access::{AnyOf, Permission as Needs, Public, Session, Source};
+    let (get, post, put) = (Method::GET, Method::POST, Method::PUT);
+    r.add(get.clone(), "/healthz", Public, healthz)
+        .add(get.clone(), "/openapi.json", Public, openapi)
+        .add(post.clone(), "/api/auth/login", Public, auth::login)
+        .add(post.clone(), "/api/auth/refresh", Public, auth::refresh)
+        .add(post.clone(), "/api/auth/logout", Session, auth::logout)
+        .add(post.clone(), "/api/auth/logout-everywhere", Session, auth::logout_everywhere)
+        .add(get.clone(), "/api/auth/me", Session, auth::me)
+        .add(post.clone(), "/api/auth/password", Session, auth::change_password)
+        .add(post.clone(), "/api/auth/totp/enrol", Session, auth::totp_enrol)
+        .add(post.clone(), "/api/auth/totp/confirm", Session, auth::totp_confirm)
+        .add(get.clone(), "/api/permissions", Session, users::permissions)
+        .add(get.clone(), "/api/roles", AnyOf(&[P::ViewUsers, P::ManageRoles]), users::roles)
+        .add(put.clone(), "/api/roles/{role}", Needs(P::ManageRoles), users::update_role)
+        .add(get.clone(), "/api/departments", Needs(P::ViewUsers), users::departments)
+        .add(post.clone(), "/api/departments", Needs(P::ManageDepartments), users::create_department)
+        .add(get.clone(), "/api/users", Needs(P::ViewUsers), users::list)
+        .add(post.clone(), "/api/users", Needs(P::ManageUsers), users::create)
+        .add(put.clone(), "/api/users/{id}", Needs(P::ManageUsers), users::update)
+        .add(post.clone(), "/api/users/{id}/password", Needs(P::ManageUsers), users::reset_password)
+        .add(put.clone(), "/api/users/{id}/roles", Needs(P::ManageRoles), users::set_roles)
+        .add(get.clone(), "/api/audit", Needs(P::ReadAudit), audit::list)
+        .add(get.clone(), "/api/audit/verify", Needs(P::ReadAudit), audit::verify)
+        .add(get.clone(), "/api/audit/export.csv", Needs(P::ExportAudit), audit::export_csv)
+        .add(get.clone(), "/api/regions", Needs(P::ViewGeography), regions::list)
+        .add(get.clone(), "/api/regions/{code}", Needs(P::ViewGeography), regions::one)
+        .add(get.clone(), "/api/locate", Needs(P::ViewGeography), regions::locate)
+        .add(get.clone(), "/api/search", Needs(P::ViewGeography), regions::search)
+        .add(get.clone(), "/api/layers", Needs(P::ViewGeography), regions::layers)
+        .add(get.clone(), "/api/layers/{name}", Needs(P::ViewGeography), regions::layer)
+        .add(get.clone(), "/api/nearby", Needs(P::ViewGeography), regions::nearby)
+        .add(get.clone(), "/api/cases", AnyOf(VIEW_CASES), cases::list)
+        .add(post.clone(), "/api/cases", Needs(P::CreateCases), cases::create)
+        .add(get.clone(), "/api/cases/stats", Needs(P::ViewStatistics), stats::stats)
+        .add(get.clone(), "/api/cases/export.csv", Needs(P::ExportCases), stats::export_csv)
+        .add(get.clone(), "/api/cases/export.xlsx", Needs(P::ExportCases), stats::export_xlsx)
+        .add(get.clone(), "/api/cases/{id}", AnyOf(VIEW_CASES), cases::one)
+        .add(get.clone(), "/api/cases/{id}/reporter", Needs(P::UnmaskPersonalData), cases::reporter)
+        .add(post.clone(), "/api/cases/{id}/actions", AnyOf(ACTION_PERMISSIONS), cases::act)
+        .add(post.clone(), "/api/cases/{id}/alarms/acknowledge", Needs(P::AcknowledgeAlarms), cases::acknowledge)
+        .add(post.clone(), "/api/intake/{source}", Source, cases::intake)
+        .add(get.clone(), "/api/sources", Needs(P::ViewSources), cases::sources)
+        .add(put.clone(), "/api/sources/{id}/enabled", Needs(P::ManageSources), cases::set_source_enabled)
+        .add_limited(
+            post.clone(),
             "/api/cases/{id}/attachments",
-            post(attachments::upload).layer(DefaultBodyLimit::max(state.attachments.max_bytes())),
+            Needs(P::AttachFiles),
+            attachment_limit,
+            attachments::upload,
         )
-        .route("/api/attachments/{id}", get(attachments::download))
-        .route("/open311/v2/services.json", get(open311::services))
-        .route("/open311/v2/requests.json", get(open311::requests).post(open311::report))
-        .route("/open311/v2/requests/{file}", get(open311::request))
-        .fallback(not_found)
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .add(get.clone(), "/api/attachments/{id}", AnyOf(VIEW_CASES), attachments::download)
+        .add(get.clone(), "/open311/v2/services.json", Public, open311::services)
+        .add(get.clone(), "/open311/v2/requests.json", Public, open311::requests)
+        .add(post.clone(), "/open311/v2/requests.json", Public, open311::report)
+        .add(get, "/open311/v2/requests/{file}", Public, open311::request);
+}
+
+/// The configured limit of request bodies (for the 413 problem's detail).
+static BODY_LIMIT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+pub(crate) fn body_limit() -> usize {
+    BODY_LIMIT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The whole router: the declared routes, each behind its access check, then the body
+/// limit, the security headers and CORS of the `[http]` settings, and request tracing.
+pub fn app(state: AppState) -> Router {
+    let attachment_limit = state.attachments.max_bytes();
+    let http = state.http.clone();
+    BODY_LIMIT.store(http.max_body_bytes, std::sync::atomic::Ordering::Relaxed);
+    let mut builder = access::RouterBuilder { state: state.clone(), router: Router::new() };
+    declare(&mut builder, attachment_limit);
+    let router = builder.router.fallback(not_found).layer(DefaultBodyLimit::max(http.max_body_bytes));
+    crate::http::harden(router, &http).layer(TraceLayer::new_for_http()).with_state(state)
 }
 
 async fn healthz() -> axum::Json<serde_json::Value> {
@@ -72,23 +126,44 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
 
 #[cfg(test)]
 mod tests {
-    /// Every route registered above is described in the OpenAPI document, and every path
-    /// there is a route: the document cannot drift from the router.
+    use std::collections::BTreeSet;
+
+    /// Every declared route is described in the OpenAPI document, and every operation
+    /// there is a declared route: the document cannot drift from the router.
     #[test]
     fn the_openapi_document_names_every_route() {
-        let source = include_str!("mod.rs");
-        let router = &source[..source.find(".fallback(").unwrap_or_else(|| panic!("no fallback in the router"))];
-        let mut routes: Vec<&str> = router
-            .split(".route(")
-            .skip(1)
-            .filter_map(|rest| rest.trim_start().strip_prefix('"')?.split('"').next())
-            .collect();
-        routes.sort_unstable();
+        let declared: BTreeSet<(String, String)> =
+            super::route_table().into_iter().map(|r| (r.path.to_string(), r.method.as_str().to_lowercase())).collect();
         let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap_or_else(|e| panic!("{e}"));
-        let mut documented: Vec<&str> =
-            doc["paths"].as_object().unwrap_or_else(|| panic!("paths")).keys().map(String::as_str).collect();
-        documented.sort_unstable();
-        assert!(routes.len() > 10, "found only {routes:?}");
-        assert_eq!(routes, documented);
+        let mut documented = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap_or_else(|| panic!("paths")) {
+            for method in item.as_object().unwrap_or_else(|| panic!("{path}")).keys() {
+                documented.insert((path.clone(), method.clone()));
+            }
+        }
+        assert!(declared.len() > 40, "found only {declared:?}");
+        assert_eq!(declared, documented);
+    }
+
+    /// Only these routes are open without a user; every other one names what it needs.
+    #[test]
+    fn only_the_known_routes_are_public() {
+        let open: BTreeSet<&str> = super::route_table()
+            .into_iter()
+            .filter(|r| matches!(r.access, super::Access::Public | super::Access::Source))
+            .map(|r| r.path)
+            .collect();
+        let expected: BTreeSet<&str> = [
+            "/healthz",
+            "/openapi.json",
+            "/api/auth/login",
+            "/api/auth/refresh",
+            "/api/intake/{source}",
+            "/open311/v2/services.json",
+            "/open311/v2/requests.json",
+            "/open311/v2/requests/{file}",
+        ]
+        .into();
+        assert_eq!(open, expected);
     }
 }

@@ -95,6 +95,7 @@ pub(crate) async fn services(State(state): State<AppState>) -> Json<Value> {
 /// its id. `api_key` is accepted and not yet checked; `media_url` is ignored.
 pub(crate) async fn report(
     State(state): State<AppState>,
+    client: crate::auth::ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, Open311Error> {
@@ -132,7 +133,7 @@ pub(crate) async fn report(
     }
     let name = person_name(text("first_name"), text("last_name"));
     let phone = text("phone");
-    let reporter = (name.is_some() || phone.is_some()).then_some(Reporter { name, phone });
+    let reporter = (name.is_some() || phone.is_some()).then_some(Reporter { name, phone, ..Reporter::default() });
 
     let now = Utc::now();
     let new = NewCase {
@@ -150,7 +151,9 @@ pub(crate) async fn report(
         occurred_at: now,
         region_hint: None,
     };
-    let (created, _) = state.cases.create(new, EntryPath::Gateway, &Actor::source(&SourceId::new(SOURCE)), now).await?;
+    let who = crate::store::AuditActor { actor: SOURCE.into(), role: "source".into(), address: client.0 };
+    let (created, _) =
+        state.cases.create(new, EntryPath::Gateway, &Actor::source(&SourceId::new(SOURCE)), now, who).await?;
     let notice = match created.duplicate_of {
         Some(_) => "已受理：附近已有同类问题正在处置，将一并办理",
         None => "已受理，将由城市运行管理中心派遣处置",

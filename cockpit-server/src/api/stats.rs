@@ -10,17 +10,19 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
-use cockpit_events::{CategoryCode, Rate, Reporter, Status};
+use cockpit_events::{CategoryCode, Rate, Status};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
 use serde_json::{Map, Value, json};
 
 use super::ApiError;
-use super::cases::{actor, filter_from};
+use super::cases::filter_from;
 use super::params::{self, count};
 use crate::AppState;
+use crate::auth::Caller;
+use crate::store::AuditEntry;
 use crate::store::{CaseRow, StatsLevel, Tally};
 
 /// The most rows one export holds; narrow the filters (or page with `before`) for more.
@@ -41,14 +43,14 @@ fn local_offset() -> FixedOffset {
 /// included, and the totals over every matching case.
 pub(crate) async fn stats(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Query(q): Query<params::Query>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    actor(&headers)?;
     let level_name = q.get("level").map(|l| l.trim()).filter(|l| !l.is_empty()).unwrap_or("street");
     let level = StatsLevel::parse(level_name)
         .ok_or_else(|| ApiError::bad("level", format!("`{level_name}` is not one of street, village, grid")))?;
-    let filter = filter_from(&without_limit(&q))?;
+    let mut filter = filter_from(&without_limit(&q))?;
+    filter.scope = caller.principal.case_scope();
     let now = Utc::now();
     let local_now = now.with_timezone(&local_offset());
     let day_start = local_now
@@ -154,13 +156,33 @@ const COLUMNS: [&str; 19] = [
 
 /// The matching cases, newest first, at most `limit` (≤ [`EXPORT_MAX_ROWS`]) of them, and
 /// whether more matched.
-async fn export_rows(state: &AppState, q: &params::Query) -> Result<(Vec<CaseRow>, bool), ApiError> {
+async fn export_rows(
+    state: &AppState,
+    q: &params::Query,
+    caller: &Caller,
+    format: &str,
+) -> Result<(Vec<CaseRow>, bool), ApiError> {
     let limit = count(q, "limit", 1..=EXPORT_MAX_ROWS, EXPORT_MAX_ROWS)?;
     let mut filter = filter_from(&without_limit(q))?;
     filter.limit = limit as i64 + 1;
+    filter.scope = caller.principal.case_scope();
     let mut rows = state.cases.store.cases(&filter).await?;
     let truncated = rows.len() > limit;
     rows.truncate(limit);
+    // Exports leave a trace: who took which cases out, with which filters.
+    let filters: serde_json::Map<String, Value> =
+        q.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    state
+        .cases
+        .store
+        .audit_now(&[AuditEntry {
+            who: caller.audit_actor(),
+            action: "case.export".into(),
+            object: "cases".into(),
+            result: "ok".into(),
+            detail: json!({"format": format, "rows": rows.len(), "filters": filters}),
+        }])
+        .await?;
     Ok((rows, truncated))
 }
 
@@ -170,11 +192,8 @@ fn cells(row: &CaseRow, state: &AppState, now: DateTime<Utc>) -> [Cell; 19] {
             code.as_deref().and_then(|c| state.geography.city.by_code(c)).map(|r| r.name.clone()).unwrap_or_default(),
         )
     };
-    let phone = row
-        .reporter
-        .as_ref()
-        .and_then(|r| r["phone"].as_str())
-        .and_then(|p| Reporter { name: None, phone: Some(p.to_string()) }.masked_phone());
+    // Stored masked: an export never holds the clear phone number.
+    let phone = row.reporter_masked.as_ref().and_then(|r| r["phone"].as_str()).map(str::to_string);
     let overdue = row.overdue || (row.closed_at.is_none() && row.due_at.is_some_and(|due| now >= due));
     let category = state.cases.rules.categories.full_name(&CategoryCode(row.category.clone()));
     [
@@ -204,11 +223,10 @@ fn cells(row: &CaseRow, state: &AppState, now: DateTime<Utc>) -> [Cell; 19] {
 /// that Excel reads the Chinese text; RFC 4180 quoting.
 pub(crate) async fn export_csv(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Query(q): Query<params::Query>,
 ) -> Result<Response, ApiError> {
-    actor(&headers)?;
-    let (rows, truncated) = export_rows(&state, &q).await?;
+    let (rows, truncated) = export_rows(&state, &q, &caller, "csv").await?;
     let now = Utc::now();
     let mut out = String::with_capacity(256 * (rows.len() + 1));
     out.push('\u{feff}');
@@ -257,11 +275,10 @@ fn local_text(t: DateTime<Utc>) -> String {
 /// times as Excel date-times.
 pub(crate) async fn export_xlsx(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Query(q): Query<params::Query>,
 ) -> Result<Response, ApiError> {
-    actor(&headers)?;
-    let (rows, truncated) = export_rows(&state, &q).await?;
+    let (rows, truncated) = export_rows(&state, &q, &caller, "xlsx").await?;
     let now = Utc::now();
     let bytes = workbook(&rows, &state, now).map_err(|e| ApiError::Internal(format!("building the workbook: {e}")))?;
     Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", truncated, now))

@@ -22,7 +22,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::rules::CaseRules;
 use super::service::{Created, ServiceError, grid_worker};
-use crate::store::{CaseRow, InsertCase, NearQuery, Store};
+use crate::store::{AuditActor, CaseRow, InsertCase, NearQuery, Store};
 
 /// Writer tasks, each with its own batch in flight.
 const WRITERS: usize = 2;
@@ -42,6 +42,9 @@ pub struct Prepared {
     pub(crate) opening: Transition,
     pub(crate) deadline: Option<Deadline>,
     pub(crate) now: DateTime<Utc>,
+    pub(crate) reporter_sealed: Option<Vec<u8>>,
+    pub(crate) reporter_masked: Option<serde_json::Value>,
+    pub(crate) who: AuditActor,
 }
 
 type Reply = oneshot::Sender<Result<(Created, CaseRow), ServiceError>>;
@@ -209,9 +212,11 @@ fn row(rules: &CaseRules, case: &Prepared, duplicate_of: Option<CaseId>) -> Resu
         village_code: regions.village.as_ref().map(|c| c.as_str().to_string()),
         grid_code: regions.grid.as_ref().map(|c| c.as_str().to_string()),
         address: new.address.clone(),
-        reporter: new.reporter.as_ref().map(|r| serde_json::json!({"name": r.name, "phone": r.phone})),
+        reporter_sealed: case.reporter_sealed.clone(),
+        reporter_masked: case.reporter_masked.clone(),
         occurred_at: new.occurred_at,
         created_at: case.now,
+        who: case.who.clone(),
         state,
         timeline,
         duplicate_of: duplicate_of.map(|c| c.0),

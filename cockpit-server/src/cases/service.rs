@@ -13,7 +13,7 @@ use cockpit_geo::{Coord, gcj02_to_wgs84};
 use super::batch::{Batcher, Prepared};
 use super::rules::CaseRules;
 use crate::Geography;
-use crate::store::{CaseRow, Store, StoreError};
+use crate::store::{AuditActor, AuditEntry, CaseRow, Store, StoreError};
 
 /// Creates cases and applies actions.
 #[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
@@ -23,6 +23,8 @@ pub struct CaseService {
     pub geography: Arc<Geography>,
     pub rules: Arc<CaseRules>,
     pub batcher: Batcher,
+    /// Seals reporters' personal data.
+    pub privacy: Arc<cockpit_access::KeyRing>,
 }
 
 /// What creating a case did.
@@ -74,6 +76,7 @@ impl CaseService {
         path: EntryPath,
         actor: &Actor,
         now: DateTime<Utc>,
+        who: AuditActor,
     ) -> Result<(Created, CaseRow), ServiceError> {
         let category = self.rules.categories.get(&new.category).ok_or_else(|| ServiceError::BadField {
             field: "category",
@@ -96,13 +99,39 @@ impl CaseService {
         let deadline =
             if opening.state.status == Status::New { self.deadline(&new.category, new.urgency, now)? } else { None };
 
-        let prepared =
-            Prepared { new, point, outside: point.is_some() && located.is_none(), regions, opening, deadline, now };
+        let (reporter_sealed, reporter_masked) = match &new.reporter {
+            Some(r) => {
+                let (sealed, masked) = crate::privacy::seal_reporter(&self.privacy, r)
+                    .map_err(|e| ServiceError::Store(StoreError::Corrupt(e)))?;
+                (Some(sealed), Some(masked))
+            }
+            None => (None, None),
+        };
+        let prepared = Prepared {
+            new,
+            point,
+            outside: point.is_some() && located.is_none(),
+            regions,
+            opening,
+            deadline,
+            now,
+            reporter_sealed,
+            reporter_masked,
+            who,
+        };
         self.batcher.submit(prepared).await
     }
 
-    /// Applies an action; the state change and its timeline entry commit together.
-    pub async fn act(&self, id: CaseId, actor: &Actor, action: Action, now: DateTime<Utc>) -> Result<(), ServiceError> {
+    /// Applies an action; the state change, its timeline entry and its audit record
+    /// commit together.
+    pub async fn act(
+        &self,
+        id: CaseId,
+        actor: &Actor,
+        action: Action,
+        now: DateTime<Utc>,
+        who: AuditActor,
+    ) -> Result<(), ServiceError> {
         let mut tx = self.store.pool().begin().await?;
         let row = Store::case_for_update(&mut tx, id).await?.ok_or(ServiceError::NotFound(id.0))?;
         let state = row.state()?;
@@ -121,6 +150,14 @@ impl CaseService {
             let deadline = self.deadline(&category, urgency, now)?;
             Store::restart_deadline(&mut tx, id, deadline.as_ref()).await?;
         }
+        let entry = AuditEntry {
+            who,
+            action: format!("case.{}", kind.as_str()),
+            object: format!("case:{}", id.0),
+            result: "ok".into(),
+            detail: serde_json::json!({"from": state.status.as_str(), "to": step.state.status.as_str(), "as": actor.role.as_str()}),
+        };
+        Store::audit(&mut tx, now, &[entry]).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,16 +1,23 @@
 //! Cases as the API shows them: names beside codes, the deadline's state, the actions the
-//! caller's role may take now, and the reporter's personal data masked.
+//! caller may take now, and the reporter's personal data masked.
 
 use chrono::{DateTime, Utc};
-use cockpit_events::{CategoryCode, DeadlineState, Role, Status, allowed_actions};
+use cockpit_events::{CategoryCode, DeadlineState, Status};
 use serde_json::{Value, json};
 
 use super::rules::CaseRules;
 use crate::Geography;
+use crate::auth::Principal;
 use crate::store::{CaseRow, TimelineRow};
 
-/// One case for a caller in `role`, at `now`.
-pub fn case_json(row: &CaseRow, rules: &CaseRules, geography: &Geography, role: Role, now: DateTime<Utc>) -> Value {
+/// One case for `viewer` (none: a source system, which takes no actions), at `now`.
+pub fn case_json(
+    row: &CaseRow,
+    rules: &CaseRules,
+    geography: &Geography,
+    viewer: Option<&Principal>,
+    now: DateTime<Utc>,
+) -> Value {
     let region = |code: &Option<String>| {
         code.as_deref().and_then(|c| geography.city.by_code(c)).map(|r| json!({"code": r.code, "name": r.name}))
     };
@@ -21,12 +28,6 @@ pub fn case_json(row: &CaseRow, rules: &CaseRules, geography: &Geography, role: 
         (Some(_), _) => Some(DeadlineState::NotDue),
         _ => None,
     };
-    let reporter = row.reporter.as_ref().map(|r| {
-        json!({
-            "name": r["name"].as_str().map(mask_name),
-            "phone": r["phone"].as_str().map(mask_phone),
-        })
-    });
     json!({
         "id": row.id,
         "source": row.source_id,
@@ -46,7 +47,7 @@ pub fn case_json(row: &CaseRow, rules: &CaseRules, geography: &Geography, role: 
         "village": region(&row.village_code),
         "grid": region(&row.grid_code),
         "address": row.address,
-        "reporter": reporter,
+        "reporter": row.reporter_masked,
         "occurred_at": row.occurred_at,
         "created_at": row.created_at,
         "status": row.status,
@@ -65,7 +66,7 @@ pub fn case_json(row: &CaseRow, rules: &CaseRules, geography: &Geography, role: 
         })),
         "overdue": row.overdue || deadline_state == Some(DeadlineState::Overdue),
         "closed_at": row.closed_at,
-        "allowed_actions": status.map(|s| allowed_actions(s, role).iter().map(|a| a.as_str()).collect::<Vec<_>>()),
+        "allowed_actions": status.zip(viewer).map(|(s, v)| v.allowed_actions(s).iter().map(|a| a.as_str()).collect::<Vec<_>>()),
     })
 }
 
@@ -87,18 +88,4 @@ pub fn timeline_json(rows: &[TimelineRow]) -> Value {
             })
             .collect(),
     )
-}
-
-/// 张三丰 → 张**: the first character kept.
-pub fn mask_name(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
-        None => String::new(),
-    }
-}
-
-/// 13812341234 → 138****1234.
-pub fn mask_phone(phone: &str) -> String {
-    cockpit_events::Reporter { name: None, phone: Some(phone.to_string()) }.masked_phone().unwrap_or_default()
 }

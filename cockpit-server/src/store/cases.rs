@@ -5,7 +5,8 @@ use cockpit_events::{CaseId, CaseState, Status, TimelineEntry};
 use serde_json::Value;
 use sqlx::{AssertSqlSafe, FromRow, PgConnection, Postgres, QueryBuilder};
 
-use super::{Store, StoreError};
+use super::{AuditActor, AuditEntry, Store, StoreError};
+use cockpit_access::ScopeLevel;
 
 /// A case as stored: one field per column (location as lon/lat).
 #[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
@@ -26,7 +27,8 @@ pub struct CaseRow {
     pub village_code: Option<String>,
     pub grid_code: Option<String>,
     pub address: Option<String>,
-    pub reporter: Option<Value>,
+    /// The reporter's personal data, masked (the sealed original is read only to unmask).
+    pub reporter_masked: Option<Value>,
     pub occurred_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub status: String,
@@ -47,7 +49,7 @@ pub struct CaseRow {
 
 const CASE_COLUMNS: &str = "id, source_id, source_ref, category, urgency, tags, title, description,
     ST_X(location) AS lon, ST_Y(location) AS lat, outside_district, street_code, village_code, grid_code,
-    address, reporter, occurred_at, created_at, status, assignee, dispatch_rule, leaders, evaluation,
+    address, reporter_masked, occurred_at, created_at, status, assignee, dispatch_rule, leaders, evaluation,
     duplicate_of, deadline_limit, started_at, warn_at, due_at, warned, overdue, closed_at, updated_at";
 
 impl CaseRow {
@@ -127,9 +129,13 @@ pub struct InsertCase {
     pub village_code: Option<String>,
     pub grid_code: Option<String>,
     pub address: Option<String>,
-    pub reporter: Option<Value>,
+    /// Sealed with the personal-data key ring, and masked for every response.
+    pub reporter_sealed: Option<Vec<u8>>,
+    pub reporter_masked: Option<Value>,
     pub occurred_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    /// Who created it, for the audit trail.
+    pub who: AuditActor,
     /// The lifecycle state it starts in (after automatic dispatch, when a rule matched).
     pub state: CaseState,
     /// Its first timeline entries (intake, and automatic dispatch), in order.
@@ -165,6 +171,19 @@ pub struct CaseFilter {
     /// Keyset pagination: only cases with an id below this one (newest first).
     pub before_id: Option<i64>,
     pub limit: i64,
+    /// What the caller may see at all (the whole district when left default).
+    pub scope: CaseScope,
+}
+
+/// The cases a caller may see: those in their region (none: the whole district, and the
+/// cases outside it), and, for those who see by assignment, only what is assigned to them
+/// (by username) or to their department (by name).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseScope {
+    /// A street, village or grid and its code.
+    pub region: Option<(ScopeLevel, String)>,
+    /// Username and department name.
+    pub assigned_to: Option<(String, Option<String>)>,
 }
 
 impl Store {
@@ -189,28 +208,29 @@ impl Store {
                 entries.push(entry);
             }
         }
+        let mut tx = self.pool.begin().await?;
         let inserted: Vec<CaseRow> = sqlx::query_as(AssertSqlSafe(format!(
             "WITH input AS (
                  SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
                      $7::text[], $8::text[], $9::float8[], $10::float8[], $11::bool[], $12::text[], $13::text[],
                      $14::text[], $15::text[], $16::jsonb[], $17::timestamptz[], $18::timestamptz[], $19::text[],
                      $20::jsonb[], $21::text[], $22::int8[], $23::text[], $24::timestamptz[], $25::timestamptz[],
-                     $26::timestamptz[])
+                     $26::timestamptz[], $35::bytea[])
                  AS i(id, source_id, source_ref, category, urgency, tags, title, description, lon, lat,
-                     outside_district, street_code, village_code, grid_code, address, reporter, occurred_at,
+                     outside_district, street_code, village_code, grid_code, address, reporter_masked, occurred_at,
                      created_at, status, assignee, dispatch_rule, duplicate_of, deadline_limit, started_at, warn_at,
-                     due_at)),
+                     due_at, reporter_sealed)),
              c AS (
                  INSERT INTO cases (id, source_id, source_ref, category, urgency, tags, title, description, location,
-                     outside_district, street_code, village_code, grid_code, address, reporter, occurred_at,
+                     outside_district, street_code, village_code, grid_code, address, reporter_masked, occurred_at,
                      created_at, status, assignee, dispatch_rule, duplicate_of, deadline_limit, started_at, warn_at,
-                     due_at, next_alarm_at, updated_at)
+                     due_at, next_alarm_at, updated_at, reporter_sealed)
                  SELECT id, source_id, source_ref, category, urgency,
                      ARRAY(SELECT jsonb_array_elements_text(tags)), title, description,
                      CASE WHEN lon IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
-                     outside_district, street_code, village_code, grid_code, address, reporter, occurred_at,
+                     outside_district, street_code, village_code, grid_code, address, reporter_masked, occurred_at,
                      created_at, status, assignee, dispatch_rule, duplicate_of, deadline_limit, started_at, warn_at,
-                     due_at, due_at, created_at
+                     due_at, due_at, created_at, reporter_sealed
                  FROM input ORDER BY id
                  ON CONFLICT (source_id, source_ref) DO NOTHING
                  RETURNING {CASE_COLUMNS}),
@@ -239,7 +259,7 @@ impl Store {
         .bind(col(&|c| c.village_code.clone()))
         .bind(col(&|c| c.grid_code.clone()))
         .bind(col(&|c| c.address.clone()))
-        .bind(cases.iter().map(|c| c.reporter.clone()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.reporter_masked.clone()).collect::<Vec<_>>())
         .bind(cases.iter().map(|c| c.occurred_at).collect::<Vec<_>>())
         .bind(cases.iter().map(|c| c.created_at).collect::<Vec<_>>())
         .bind(cases.iter().map(|c| c.state.status.as_str().to_string()).collect::<Vec<_>>())
@@ -258,8 +278,25 @@ impl Store {
         .bind(entries.iter().map(|e| e.from.map(|s| s.as_str().to_string())).collect::<Vec<_>>())
         .bind(entries.iter().map(|e| e.to.as_str().to_string()).collect::<Vec<_>>())
         .bind(entries.iter().map(|e| e.content.clone()).collect::<Vec<_>>())
-        .fetch_all(&self.pool)
+        .bind(cases.iter().map(|c| c.reporter_sealed.clone()).collect::<Vec<_>>())
+        .fetch_all(&mut *tx)
         .await?;
+        // The audit records of the new cases commit with them.
+        let audit: Vec<AuditEntry> = cases
+            .iter()
+            .zip(&ids)
+            .filter(|(_, id)| inserted.iter().any(|r| r.id == **id))
+            .map(|(c, id)| AuditEntry {
+                who: c.who.clone(),
+                action: "case.create".into(),
+                object: format!("case:{id}"),
+                result: "ok".into(),
+                detail: serde_json::json!({"status": c.state.status.as_str(), "source": c.source_id}),
+            })
+            .collect();
+        let at = cases.iter().map(|c| c.created_at).max().unwrap_or_else(Utc::now);
+        Store::audit(&mut tx, at, &audit).await?;
+        tx.commit().await?;
         let mut by_id: std::collections::HashMap<i64, CaseRow> = inserted.into_iter().map(|r| (r.id, r)).collect();
         let mut out = Vec::with_capacity(cases.len());
         for (case, id) in cases.iter().zip(ids) {
@@ -339,6 +376,23 @@ impl Store {
         Ok(())
     }
 
+    /// One case, if the scope lets its caller see it.
+    pub async fn case_in(&self, id: CaseId, scope: &CaseScope) -> Result<Option<CaseRow>, StoreError> {
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = "));
+        q.push_bind(id.0);
+        push_scope(&mut q, scope);
+        Ok(q.build_query_as().fetch_optional(&self.pool).await?)
+    }
+
+    /// The sealed personal data of a case's reporter.
+    pub async fn reporter_sealed(&self, id: CaseId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT reporter_sealed FROM cases WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?
+            .flatten())
+    }
+
     /// One case.
     pub async fn case(&self, id: CaseId) -> Result<Option<CaseRow>, StoreError> {
         Ok(sqlx::query_as(AssertSqlSafe(format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1")))
@@ -410,8 +464,34 @@ impl Store {
     }
 }
 
-/// Appends the filter's conditions (shared by the list, the statistics and the exports).
+/// Appends the conditions of a caller's scope.
+pub(crate) fn push_scope(q: &mut QueryBuilder<Postgres>, scope: &CaseScope) {
+    if let Some((level, code)) = &scope.region {
+        let column = match level {
+            ScopeLevel::District => "NULL",
+            ScopeLevel::Street => "street_code",
+            ScopeLevel::Village => "village_code",
+            ScopeLevel::Grid => "grid_code",
+        };
+        if *level != ScopeLevel::District {
+            q.push(format!(" AND {column} = ")).push_bind(code.clone());
+        }
+    }
+    if let Some((user, department)) = &scope.assigned_to {
+        q.push(" AND (assignee ->> 'user' = ")
+            .push_bind(user.clone())
+            .push(" OR assignee ->> 'worker' = ")
+            .push_bind(user.clone())
+            .push(" OR assignee ->> 'department' = ")
+            .push_bind(department.clone().unwrap_or_default())
+            .push(")");
+    }
+}
+
+/// Appends the filter's conditions (shared by the list, the statistics and the exports),
+/// the caller's scope first.
 pub(crate) fn push_filter(q: &mut QueryBuilder<Postgres>, f: &CaseFilter) {
+    push_scope(q, &f.scope);
     if let Some(region) = &f.region {
         q.push(" AND (street_code = ").push_bind(region.clone());
         q.push(" OR village_code = ").push_bind(region.clone());

@@ -1,6 +1,8 @@
 //! PostgreSQL + PostGIS through sqlx: connecting (to `DATABASE_URL` or the embedded
 //! cluster), migrations embedded in the binary, and the tables' reads and writes.
 
+mod access;
+mod audit;
 mod cases;
 mod embedded;
 mod stats;
@@ -10,7 +12,9 @@ use cockpit_geo::City;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgPool};
 
-pub use cases::{CaseFilter, CaseRow, InsertCase, NearCase, NearQuery, TimelineRow};
+pub use access::{Credentials, NewUser, RoleRow, SessionGrant, UserRow};
+pub use audit::{AuditActor, AuditEntry, AuditFilter, AuditRow, ChainReport};
+pub use cases::{CaseFilter, CaseRow, CaseScope, InsertCase, NearCase, NearQuery, TimelineRow};
 pub use embedded::EmbeddedPostgres;
 pub use stats::{CaseStats, RegionTally, StatsLevel, Tally};
 
@@ -140,14 +144,28 @@ impl Store {
         Ok(())
     }
 
-    /// Switches a source; false when there is no such source.
-    pub async fn set_source_enabled(&self, id: &str, enabled: bool) -> Result<bool, StoreError> {
+    /// Switches a source, audited in the same transaction; false when there is no such
+    /// source.
+    pub async fn set_source_enabled(&self, id: &str, enabled: bool, who: &AuditActor) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query("UPDATE sources SET enabled = $2 WHERE id = $1")
             .bind(id)
             .bind(enabled)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let entry = AuditEntry {
+            who: who.clone(),
+            action: "source.set_enabled".into(),
+            object: format!("source:{id}"),
+            result: "ok".into(),
+            detail: serde_json::json!({"enabled": enabled}),
+        };
+        Store::audit(&mut tx, chrono::Utc::now(), &[entry]).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Every source with its state.

@@ -8,8 +8,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use std::collections::HashMap;
+
+use cockpit_access::{Role, Scope, ScopeLevel};
 use cockpit_server::Config;
-use cockpit_server::store::Store;
+use cockpit_server::store::{NewUser, Store};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
@@ -43,7 +46,13 @@ pub struct Server {
     pub addr: SocketAddr,
     pub database_url: String,
     pub client: reqwest::Client,
+    pub store: Store,
+    /// Access tokens by username, for users created with [`Server::user`].
+    tokens: tokio::sync::Mutex<HashMap<String, String>>,
 }
+
+/// A password that passes the policy; every test user gets it.
+pub const PASSWORD: &str = "Ouhai-test-passphrase-7Q";
 
 impl Server {
     pub async fn start() -> Server {
@@ -56,7 +65,11 @@ impl Server {
     }
 
     pub async fn start_on(data: &Path, database_url: &str) -> Server {
-        let config = Config::for_tests(data, database_url);
+        Server::start_configured(Config::for_tests(data, database_url)).await
+    }
+
+    pub async fn start_configured(config: Config) -> Server {
+        let database_url = config.database.url.clone();
         let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind");
         let addr = listener.local_addr().expect("address");
         tokio::spawn(async move {
@@ -67,7 +80,14 @@ impl Server {
         let client = reqwest::Client::new();
         for _ in 0..1200 {
             if client.get(format!("http://{addr}/healthz")).send().await.is_ok() {
-                return Server { addr, database_url: database_url.to_string(), client };
+                let store = Store::connect(&database_url, 2).await.expect("connect");
+                return Server {
+                    addr,
+                    database_url: database_url.to_string(),
+                    client,
+                    store,
+                    tokens: Default::default(),
+                };
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
@@ -78,21 +98,78 @@ impl Server {
         format!("http://{}{path}", self.addr)
     }
 
-    /// GET as a user in a role.
-    pub async fn get_as(&self, role: &str, path: &str) -> (u16, serde_json::Value) {
+    /// Creates an account with `roles` and `scope` (a region code; its level is looked up)
+    /// directly in the store, as an administrator would, and logs it in: its access token.
+    pub async fn user(&self, username: &str, roles: &[&str], scope: &str, department: Option<&str>) -> String {
+        let level = match scope.len() {
+            6 => ScopeLevel::District,
+            9 => ScopeLevel::Street,
+            12 => ScopeLevel::Village,
+            _ => ScopeLevel::Grid,
+        };
+        let roles: Vec<Role> = roles.iter().map(|r| Role::parse(r).unwrap_or_else(|| panic!("role {r}"))).collect();
+        let user = NewUser {
+            username: username.to_string(),
+            display_name: format!("测试{username}"),
+            password_hash: cockpit_access::hash_password(PASSWORD).expect("hash"),
+            department_id: department.map(str::to_string),
+            scope: Scope { level, code: scope.to_string() },
+            must_change_password: false,
+        };
+        let mut tx = self.store.pool().begin().await.unwrap();
+        Store::create_user(&mut tx, &user, &roles).await.unwrap().expect("a new username");
+        tx.commit().await.unwrap();
+        let token = self.login(username, PASSWORD).await;
+        self.tokens.lock().await.insert(username.to_string(), token.clone());
+        token
+    }
+
+    /// Logs in: the access token.
+    pub async fn login(&self, username: &str, password: &str) -> String {
         let response = self
             .client
-            .get(self.url(path))
-            .header("X-Cockpit-User", format!("test-{role}"))
-            .header("X-Cockpit-Role", role)
+            .post(self.url("/api/auth/login"))
+            .json(&serde_json::json!({"username": username, "password": password}))
             .send()
             .await
             .expect("request");
         let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        assert_eq!(status, 200, "login of {username}: {body}");
+        body["access_token"].as_str().expect("an access token").to_string()
+    }
+
+    /// The token of `user` in `role`, created on first use over the whole district (a
+    /// name already used in another role becomes `<user>.<role>`).
+    pub async fn token(&self, user: &str, role: &str) -> String {
+        let key = format!("{user}:{role}");
+        if let Some(token) = self.tokens.lock().await.get(&key) {
+            return token.clone();
+        }
+        let taken = self.tokens.lock().await.contains_key(user);
+        let username = if taken { format!("{user}.{role}") } else { user.to_string() };
+        // A department handler sees what is assigned to their department: the emergency
+        // bureau, where the sample rules send emergencies.
+        let department = (role == "department_handler").then_some("emergency");
+        let token = self.user(&username, &[role], "330304", department).await;
+        self.tokens.lock().await.insert(key, token.clone());
+        token
+    }
+
+    /// GET as a user in a role (the user is `test-<role>`).
+    pub async fn get_as(&self, role: &str, path: &str) -> (u16, serde_json::Value) {
+        let token = self.token(&format!("test-{role}"), role).await;
+        self.get_with(&token, path).await
+    }
+
+    /// GET with an access token.
+    pub async fn get_with(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
+        let response = self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request");
+        let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(serde_json::Value::Null))
     }
 
-    /// POST JSON as a user in a role.
+    /// POST JSON as `user` in `role`.
     pub async fn post_as(
         &self,
         user: &str,
@@ -100,21 +177,24 @@ impl Server {
         path: &str,
         body: &serde_json::Value,
     ) -> (u16, serde_json::Value) {
-        let response = self
-            .client
-            .post(self.url(path))
-            .header("X-Cockpit-User", user)
-            .header("X-Cockpit-Role", role)
-            .json(body)
-            .send()
-            .await
-            .expect("request");
+        let token = self.token(user, role).await;
+        self.post_with(&token, path, body).await
+    }
+
+    /// POST JSON with an access token.
+    pub async fn post_with(&self, token: &str, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let response = self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(serde_json::Value::Null))
     }
 
-    /// GET without identity (public geography routes).
+    /// GET as the district's commander (geography, cases).
     pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        self.get_as("commander", path).await
+    }
+
+    /// GET without credentials.
+    pub async fn get_public(&self, path: &str) -> (u16, serde_json::Value) {
         let response = self.client.get(self.url(path)).send().await.expect("request");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(serde_json::Value::Null))

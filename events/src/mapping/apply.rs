@@ -63,7 +63,11 @@ impl CaseMapping {
                 location,
                 crs: self.crs,
                 address,
-                reporter: (name.is_some() || phone.is_some()).then_some(Reporter { name, phone }),
+                reporter: (name.is_some() || phone.is_some()).then_some(Reporter {
+                    name,
+                    phone,
+                    ..Reporter::default()
+                }),
                 occurred_at,
                 region_hint,
             }),

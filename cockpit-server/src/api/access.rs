@@ -1,0 +1,204 @@
+//! The one authorisation mechanism for HTTP: every route is declared with the access it
+//! needs ([`Access`]), and the router is built only from those declarations, each route
+//! wrapped in [`authorize`]. A route cannot exist without a declaration; the table of
+//! declarations ([`route_table`]) is what the access-matrix test walks.
+//!
+//! Region scope is the second half: handlers read cases through the caller's
+//! `CaseScope`, so a case outside the caller's region is not found (404, nothing leaked).
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, on};
+use cockpit_access::Permission;
+
+use super::ApiError;
+use crate::AppState;
+use crate::auth::{Caller, ClientAddress};
+
+/// What a route needs from its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: health, the API description, logging in, Open311 (citizens' clients).
+    Public,
+    /// A source system's bearer token, checked by the handler against that source only.
+    Source,
+    /// Any logged-in user, also one whose session may only enrol a second factor or
+    /// change the password (their own account's routes).
+    Session,
+    /// A logged-in user holding this permission.
+    Permission(Permission),
+    /// A logged-in user holding any of these; the handler checks which.
+    AnyOf(&'static [Permission]),
+}
+
+/// One declared route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteInfo {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path, in axum's syntax (`/api/cases/{id}`).
+    pub path: &'static str,
+    /// What it needs.
+    pub access: Access,
+}
+
+/// Where route declarations go: the router, or the table.
+pub(crate) trait Routes {
+    /// Declares a route.
+    fn add<H, T>(&mut self, method: Method, path: &'static str, access: Access, handler: H) -> &mut Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static;
+
+    /// Declares a route with its own body limit (uploads).
+    fn add_limited<H, T>(
+        &mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        limit: usize,
+        handler: H,
+    ) -> &mut Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static;
+}
+
+/// Builds the router from declarations.
+pub(crate) struct RouterBuilder {
+    pub(crate) state: AppState,
+    pub(crate) router: Router<AppState>,
+}
+
+impl RouterBuilder {
+    fn method_router<H, T>(
+        &self,
+        method: &Method,
+        access: Access,
+        limit: Option<usize>,
+        handler: H,
+    ) -> axum::routing::MethodRouter<AppState>
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
+        let mut route = on(filter, handler);
+        if let Some(limit) = limit {
+            route = route.layer(DefaultBodyLimit::max(limit));
+        }
+        route.route_layer(middleware::from_fn_with_state((self.state.clone(), access), authorize))
+    }
+}
+
+impl Routes for RouterBuilder {
+    fn add<H, T>(&mut self, method: Method, path: &'static str, access: Access, handler: H) -> &mut Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let route = self.method_router(&method, access, None, handler);
+        self.router = std::mem::take(&mut self.router).route(path, route);
+        self
+    }
+
+    fn add_limited<H, T>(
+        &mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        limit: usize,
+        handler: H,
+    ) -> &mut Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let route = self.method_router(&method, access, Some(limit), handler);
+        self.router = std::mem::take(&mut self.router).route(path, route);
+        self
+    }
+}
+
+/// Collects declarations without a server.
+#[derive(Default)]
+pub(crate) struct Table(pub(crate) Vec<RouteInfo>);
+
+impl Routes for Table {
+    fn add<H, T>(&mut self, method: Method, path: &'static str, access: Access, _: H) -> &mut Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.0.push(RouteInfo { method, path, access });
+        self
+    }
+
+    fn add_limited<H, T>(&mut self, method: Method, path: &'static str, access: Access, _: usize, _: H) -> &mut Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.0.push(RouteInfo { method, path, access });
+        self
+    }
+}
+
+/// Every route with the access it needs.
+pub fn route_table() -> Vec<RouteInfo> {
+    let mut table = Table::default();
+    super::declare(&mut table, 0);
+    table.0
+}
+
+/// The client's address: the peer of the connection.
+fn address_of(request: &Request) -> String {
+    request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default()
+}
+
+/// Authenticates and authorises one request as its route declares, then hands the
+/// handler a [`Caller`] (or, on public routes, the [`ClientAddress`]).
+async fn authorize(State((state, access)): State<(AppState, Access)>, mut request: Request, next: Next) -> Response {
+    let address = address_of(&request);
+    let needed: &[Permission] = match access {
+        Access::Public | Access::Source => {
+            request.extensions_mut().insert(ClientAddress(address));
+            return next.run(request).await;
+        }
+        Access::Session => &[],
+        Access::Permission(ref p) => std::slice::from_ref(p),
+        Access::AnyOf(list) => list,
+    };
+    let principal = match state.auth.authenticate(request.headers()).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    if !needed.is_empty() {
+        if principal.restricted {
+            return ApiError::Forbidden {
+                detail:
+                    "this session may only enrol a second factor or change the password; do that, then log in again"
+                        .into(),
+                allowed: Vec::new(),
+            }
+            .into_response();
+        }
+        if !needed.iter().any(|p| principal.can(*p)) {
+            let names: Vec<&str> = needed.iter().map(|p| p.as_str()).collect();
+            return ApiError::Forbidden {
+                detail: format!("this needs the permission {}", names.join(" or ")),
+                allowed: Vec::new(),
+            }
+            .into_response();
+        }
+    }
+    request.extensions_mut().insert(ClientAddress(address.clone()));
+    request.extensions_mut().insert(Caller { principal, address });
+    next.run(request).await
+}

@@ -1,0 +1,136 @@
+//! The audit trail for the auditor: read, verify, export. There is no route that changes
+//! or deletes a record, and the table refuses it too (migrations/0002_access.sql).
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::ApiError;
+use super::params::{self, count};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::store::{AuditEntry, AuditFilter, AuditRow};
+
+fn filter_from(q: &params::Query, max: usize) -> Result<AuditFilter, ApiError> {
+    let text = |k: &str| q.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let time = |k: &'static str| -> Result<Option<DateTime<Utc>>, ApiError> {
+        text(k)
+            .map(|t| {
+                DateTime::parse_from_rfc3339(&t)
+                    .map(|d| d.with_timezone(&Utc))
+                    .map_err(|_| ApiError::bad(k, format!("`{t}` is not an RFC 3339 time")))
+            })
+            .transpose()
+    };
+    let before_seq = match text("before") {
+        Some(b) => {
+            Some(b.parse::<i64>().map_err(|_| ApiError::bad("before", format!("`{b}` is not a sequence number")))?)
+        }
+        None => None,
+    };
+    Ok(AuditFilter {
+        actor: text("actor"),
+        action: text("action"),
+        object: text("object"),
+        from: time("from")?,
+        to: time("to")?,
+        before_seq,
+        limit: count(q, "limit", 1..=max, 100.min(max))? as i64,
+    })
+}
+
+fn row_json(r: &AuditRow) -> Value {
+    json!({
+        "seq": r.seq,
+        "at": r.at,
+        "actor": r.actor,
+        "role": r.role,
+        "address": r.address,
+        "action": r.action,
+        "object": r.object,
+        "result": r.result,
+        "detail": serde_json::from_str::<Value>(&r.detail).unwrap_or(Value::String(r.detail.clone())),
+        "hash": r.hash,
+    })
+}
+
+/// `GET /api/audit?actor&action&object&from&to&before&limit`: newest first.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<params::Query>,
+) -> Result<Json<Value>, ApiError> {
+    let filter = filter_from(&q, 1000)?;
+    let rows = state.cases.store.audit_records(&filter).await?;
+    let next = (rows.len() as i64 == filter.limit).then(|| rows.last().map(|r| r.seq)).flatten();
+    Ok(Json(json!({"records": rows.iter().map(row_json).collect::<Vec<_>>(), "next_before": next})))
+}
+
+/// `GET /api/audit/verify`: walks the chain.
+pub(crate) async fn verify(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let report = state.cases.store.verify_audit().await?;
+    Ok(Json(json!({
+        "intact": report.broken.is_none(),
+        "records": report.records,
+        "last_hash": report.last_hash,
+        "broken_at": report.broken.as_ref().map(|b| b.seq),
+        "reason": report.broken.as_ref().map(|b| b.reason.clone()),
+    })))
+}
+
+/// `GET /api/audit/export.csv?...`: up to 100,000 records with their hashes, so that the
+/// export can be verified on its own. The export itself is audited.
+pub(crate) async fn export_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<params::Query>,
+) -> Result<impl IntoResponse, ApiError> {
+    let mut filter = filter_from(&q, 100_000)?;
+    if !q.contains_key("limit") {
+        filter.limit = 100_000;
+    }
+    let rows = state.cases.store.audit_records(&filter).await?;
+    state
+        .cases
+        .store
+        .audit_now(&[AuditEntry {
+            who: caller.audit_actor(),
+            action: "audit.export".into(),
+            object: "audit".into(),
+            result: "ok".into(),
+            detail: json!({"records": rows.len()}),
+        }])
+        .await?;
+    let mut out = String::from("seq,at,actor,role,address,action,object,result,detail,prev_hash,hash\n");
+    for r in rows.iter().rev() {
+        let fields = [
+            r.seq.to_string(),
+            r.at.to_rfc3339(),
+            r.actor.clone(),
+            r.role.clone(),
+            r.address.clone(),
+            r.action.clone(),
+            r.object.clone(),
+            r.result.clone(),
+            r.detail.clone(),
+            r.prev_hash.clone(),
+            r.hash.clone(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
+        ],
+        out,
+    ))
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
+}

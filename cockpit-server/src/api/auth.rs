@@ -1,0 +1,182 @@
+//! Logging in and out, refreshing, the caller's own account: who am I, change my
+//! password, enrol a second factor.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::ApiError;
+use crate::AppState;
+use crate::auth::{Caller, ClientAddress};
+use crate::store::{AuditEntry, Store};
+
+type Body = Result<Json<Value>, axum::extract::rejection::JsonRejection>;
+
+fn text<'a>(body: &'a Value, field: &str) -> Result<&'a str, ApiError> {
+    body.get(field).and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad(field, "is required"))
+}
+
+/// `POST /api/auth/login` with `{"username", "password", "totp"?}`.
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    address: ClientAddress,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body?;
+    let username = text(&body, "username")?;
+    let password = text(&body, "password")?;
+    let code = body.get("totp").and_then(Value::as_str);
+    Ok(Json(state.auth.login(username, password, code, &address.0).await?))
+}
+
+/// `POST /api/auth/refresh` with `{"refresh_token"}`.
+pub(crate) async fn refresh(
+    State(state): State<AppState>,
+    address: ClientAddress,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body?;
+    Ok(Json(state.auth.refresh(text(&body, "refresh_token")?, &address.0).await?))
+}
+
+/// `POST /api/auth/logout`: ends this session.
+pub(crate) async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let ended = state.auth.logout(&caller, false).await?;
+    Ok(Json(json!({"sessions_ended": ended})))
+}
+
+/// `POST /api/auth/logout-everywhere`: ends every session of the caller.
+pub(crate) async fn logout_everywhere(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let ended = state.auth.logout(&caller, true).await?;
+    Ok(Json(json!({"sessions_ended": ended})))
+}
+
+/// `GET /api/auth/me`: the caller, their roles, permissions and region.
+pub(crate) async fn me(caller: Caller) -> Json<Value> {
+    let p = &caller.principal;
+    Json(json!({
+        "id": p.user_id,
+        "username": p.username,
+        "display_name": p.display_name,
+        "roles": p.roles.iter().map(|r| json!({"role": r.as_str(), "title": r.title_zh()})).collect::<Vec<_>>(),
+        "permissions": p.permissions,
+        "scope": p.scope,
+        "department": p.department,
+        "restricted": p.restricted,
+    }))
+}
+
+/// `POST /api/auth/password` with `{"current", "new"}`: the caller changes their
+/// password; every other session of theirs ends.
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body?;
+    let p = &caller.principal;
+    let current = text(&body, "current")?.to_string();
+    let credentials = state
+        .cases
+        .store
+        .credentials(&p.username)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("no such user".into()))?;
+    let hash = credentials.password_hash.clone();
+    let good = tokio::task::spawn_blocking(move || cockpit_access::verify_password(&hash, &current))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if !good {
+        return Err(ApiError::bad("current", "is not your current password"));
+    }
+    let hash = state.auth.hash_password(text(&body, "new")?, &p.username).await.map_err(|e| match e {
+        ApiError::BadParameter { reason, .. } => ApiError::bad("new", reason),
+        other => other,
+    })?;
+    let now = Utc::now();
+    let mut tx = state.cases.store.pool().begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Store::set_password(&mut tx, p.user_id, &hash, false).await?;
+    let ended = Store::revoke_sessions_of(&mut tx, p.user_id, now).await?;
+    Store::audit(&mut tx, now, &[entry(&caller, "auth.change_password", json!({"sessions_ended": ended.len()}))])
+        .await?;
+    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    state.auth.forget(&ended);
+    Ok(Json(json!({"changed": true, "detail": "log in again with the new password"})))
+}
+
+/// `POST /api/auth/totp/enrol`: a new secret for the caller's authenticator app, active
+/// once confirmed with a code from it.
+pub(crate) async fn totp_enrol(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let p = &caller.principal;
+    let (secret, sealed) = state.auth.new_totp()?;
+    let now = Utc::now();
+    let mut tx = state.cases.store.pool().begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let credentials = state
+        .cases
+        .store
+        .credentials(&p.username)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("no such user".into()))?;
+    if credentials.user.totp_enabled {
+        return Err(ApiError::Conflict {
+            detail: "a second factor is already enabled; an administrator can reset it".into(),
+            allowed: Vec::new(),
+        });
+    }
+    Store::set_totp(&mut tx, p.user_id, Some(&sealed), false, None).await?;
+    Store::audit(&mut tx, now, &[entry(&caller, "auth.totp_enrol", json!({}))]).await?;
+    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(json!({
+        "secret": secret.to_base32(),
+        "otpauth_uri": secret.otpauth_uri("瓯海城市运行指挥", &p.username),
+        "detail": "add it to an authenticator app, then confirm with a code at /api/auth/totp/confirm",
+    })))
+}
+
+/// `POST /api/auth/totp/confirm` with `{"code"}`: turns the enrolled second factor on.
+pub(crate) async fn totp_confirm(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body?;
+    let code = text(&body, "code")?;
+    let p = &caller.principal;
+    let credentials = state
+        .cases
+        .store
+        .credentials(&p.username)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("no such user".into()))?;
+    if credentials.totp_sealed.is_none() {
+        return Err(ApiError::Conflict {
+            detail: "enrol first: POST /api/auth/totp/enrol".into(),
+            allowed: Vec::new(),
+        });
+    }
+    let secret = state.auth.totp_secret(credentials.totp_sealed.as_deref())?;
+    let now = Utc::now();
+    let step = secret
+        .verify(code, now.timestamp(), credentials.totp_last_step)
+        .ok_or_else(|| ApiError::bad("code", "is not the current code of the enrolled secret"))?;
+    let mut tx = state.cases.store.pool().begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Store::set_totp(&mut tx, p.user_id, credentials.totp_sealed.as_deref(), true, Some(step)).await?;
+    // A session opened to enrol ends here: the next login uses the second factor.
+    let ended = if p.restricted { Store::revoke_sessions_of(&mut tx, p.user_id, now).await? } else { Vec::new() };
+    Store::audit(&mut tx, now, &[entry(&caller, "auth.totp_enable", json!({}))]).await?;
+    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    state.auth.forget(&ended);
+    Ok(Json(json!({"enabled": true})))
+}
+
+fn entry(caller: &Caller, action: &str, detail: Value) -> AuditEntry {
+    AuditEntry {
+        who: caller.audit_actor(),
+        action: action.into(),
+        object: format!("user:{}", caller.principal.username),
+        result: "ok".into(),
+        detail,
+    }
+}

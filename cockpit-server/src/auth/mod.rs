@@ -1,0 +1,338 @@
+//! Identity: logins with lockout and a second factor, sessions with short-lived signed
+//! access tokens and revocable refresh tokens, and the principal behind each request.
+//!
+//! An access token is signed (cockpit-access `TokenKey`) and names its session; every
+//! request checks the signature and expiry, then the session's grant, read from the
+//! database and cached for `GRANT_CACHE` so that revocation reaches every instance within
+//! that time (and the instance that revoked at once).
+
+mod bootstrap;
+mod keys;
+mod principal;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, header};
+use chrono::{DateTime, TimeDelta, Utc};
+use cockpit_access::{
+    KeyRing, LockoutPolicy, PasswordPolicy, TokenClaims, TokenError, TokenKey, TotpSecret, random_id, random_token,
+    token_digest,
+};
+use serde_json::{Value, json};
+
+pub use bootstrap::{Bootstrap, bootstrap_accounts, load_departments};
+pub use keys::{load_or_create_key_ring, load_or_create_token_key};
+pub(crate) use principal::{ACTION_PERMISSIONS, Caller, ClientAddress, Principal, lifecycle_role, permission_for};
+
+use crate::api::ApiError;
+use crate::limits::RateLimits;
+use crate::store::{AuditActor, AuditEntry, Store};
+
+/// How long a session's grant is trusted before it is read again.
+const GRANT_CACHE: Duration = Duration::from_secs(2);
+/// Associated data sealed with every TOTP secret, so a sealed value cannot be moved to
+/// another column.
+pub(crate) const TOTP_AAD: &[u8] = b"cockpit:totp:v1";
+
+/// The `[auth]` settings the service works with.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthSettings {
+    /// Lifetime of an access token.
+    pub access_seconds: i64,
+    /// Lifetime of a session without a refresh.
+    pub refresh_hours: i64,
+    /// Lockout after failed logins.
+    pub lockout: LockoutPolicy,
+    /// What a password must be.
+    pub password: PasswordPolicy,
+    /// Login attempts per client address per minute.
+    pub login_per_minute: u32,
+}
+
+/// Logins, sessions and the principal of each request.
+pub(crate) struct Auth {
+    store: Store,
+    token_key: TokenKey,
+    ring: Arc<KeyRing>,
+    settings: AuthSettings,
+    // A std Mutex: held for one map operation, never across an await.
+    grants: Mutex<HashMap<String, (Instant, Arc<Principal>)>>,
+    login_limits: RateLimits,
+}
+
+impl Auth {
+    /// The service over `store`, signing with `token_key` and sealing TOTP secrets with `ring`.
+    pub fn new(store: Store, token_key: TokenKey, ring: Arc<KeyRing>, settings: AuthSettings) -> Auth {
+        Auth {
+            store,
+            token_key,
+            ring,
+            settings,
+            grants: Mutex::new(HashMap::new()),
+            login_limits: RateLimits::default(),
+        }
+    }
+
+    /// `POST /api/auth/login`: a session for a username, password and (when the user has
+    /// one) a one-time code.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        code: Option<&str>,
+        address: &str,
+    ) -> Result<Value, ApiError> {
+        self.login_limits.check(address, self.settings.login_per_minute)?;
+        let now = Utc::now();
+        let who = AuditActor { actor: clip(username), role: "anonymous".into(), address: address.to_string() };
+        let refuse = |reason: &str| AuditEntry {
+            who: who.clone(),
+            action: "auth.login".into(),
+            object: format!("user:{}", clip(username)),
+            result: "refused".into(),
+            detail: json!({"reason": reason}),
+        };
+        let wrong = || ApiError::Unauthorized("wrong username or password".into());
+        let Some(credentials) = self.store.credentials(username).await? else {
+            let password = password.to_string();
+            // As slow as a real check, so that timing does not tell which usernames exist.
+            let _ = tokio::task::spawn_blocking(move || cockpit_access::burn_verify(&password)).await;
+            self.store.audit_now(&[refuse("unknown user")]).await?;
+            return Err(wrong());
+        };
+        let user = &credentials.user;
+        if cockpit_access::LockoutPolicy::is_locked(user.locked_until.map(|t| t.timestamp()), now.timestamp()) {
+            self.store.audit_now(&[refuse("locked")]).await?;
+            return Err(locked(user.locked_until.unwrap_or(now), now));
+        }
+        let (hash, given) = (credentials.password_hash.clone(), password.to_string());
+        let good = tokio::task::spawn_blocking(move || cockpit_access::verify_password(&hash, &given))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        if !good || !user.active {
+            return Err(self
+                .failed(user.id, user.failed_logins, refuse(if good { "disabled" } else { "password" }))
+                .await?);
+        }
+        let roles = self.store.roles().await?;
+        let second_factor_required =
+            user.roles().iter().any(|r| roles.iter().any(|row| row.role == *r && row.require_totp));
+        let mut totp_step = None;
+        if user.totp_enabled {
+            let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+                self.store.audit_now(&[refuse("one-time code missing")]).await?;
+                return Err(ApiError::SecondFactorRequired);
+            };
+            let secret = self.totp_secret(credentials.totp_sealed.as_deref())?;
+            match secret.verify(code, now.timestamp(), credentials.totp_last_step) {
+                Some(step) => totp_step = Some(step),
+                None => return Err(self.failed(user.id, user.failed_logins, refuse("one-time code")).await?),
+            }
+        }
+        let enrolment_only = second_factor_required && !user.totp_enabled;
+        let session = random_id().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let refresh = random_token().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let expires = now + TimeDelta::hours(self.settings.refresh_hours);
+        let mut tx = self.store.pool().begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+        Store::record_success(&mut tx, user.id, totp_step).await?;
+        Store::create_session(
+            &mut tx,
+            &session,
+            user.id,
+            &token_digest(&refresh),
+            now,
+            expires,
+            address,
+            enrolment_only,
+        )
+        .await?;
+        let primary = user.roles.first().cloned().unwrap_or_default();
+        let entry = AuditEntry {
+            who: AuditActor { actor: user.username.clone(), role: primary, address: address.to_string() },
+            action: "auth.login".into(),
+            object: format!("user:{}", user.username),
+            result: "ok".into(),
+            detail: json!({"session": session, "second_factor": totp_step.is_some(), "enrolment_only": enrolment_only}),
+        };
+        Store::audit(&mut tx, now, &[entry]).await?;
+        tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+        self.tokens(&session, user.id, &refresh, now, enrolment_only, user.must_change_password)
+    }
+
+    async fn failed(&self, user: i64, failures_before: i32, entry: AuditEntry) -> Result<ApiError, ApiError> {
+        let now = Utc::now();
+        let (failures, until) = self.settings.lockout.after_failure(failures_before.max(0) as u32, now.timestamp());
+        let until = until.and_then(|t| DateTime::from_timestamp(t, 0));
+        self.store.record_failure(user, failures, until).await?;
+        self.store.audit_now(&[entry]).await?;
+        Ok(match until {
+            Some(until) => locked(until, now),
+            None => ApiError::Unauthorized("wrong username, password or one-time code".into()),
+        })
+    }
+
+    fn tokens(
+        &self,
+        session: &str,
+        user: i64,
+        refresh: &str,
+        now: DateTime<Utc>,
+        enrolment_only: bool,
+        must_change_password: bool,
+    ) -> Result<Value, ApiError> {
+        let expires_at = now.timestamp() + self.settings.access_seconds;
+        let access = self.token_key.issue(&TokenClaims { session: session.to_string(), user, expires_at });
+        Ok(json!({
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": self.settings.access_seconds,
+            "refresh_token": refresh,
+            "enrolment_only": enrolment_only,
+            "must_change_password": must_change_password,
+        }))
+    }
+
+    /// `POST /api/auth/refresh`: a new access token and a new refresh token for a current
+    /// refresh token; the old one stops working.
+    pub async fn refresh(&self, refresh: &str, address: &str) -> Result<Value, ApiError> {
+        self.login_limits.check(address, self.settings.login_per_minute)?;
+        let now = Utc::now();
+        let next = random_token().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let Some((session, user)) =
+            self.store.rotate_refresh(&token_digest(refresh), &token_digest(&next), now).await?
+        else {
+            return Err(ApiError::Unauthorized("the refresh token is not current: log in again".into()));
+        };
+        let grant = self.grant(&session).await?;
+        self.tokens(&session, user, &next, now, grant.restricted, false)
+    }
+
+    /// Ends the caller's session, or every session of theirs.
+    pub async fn logout(&self, caller: &Caller, everywhere: bool) -> Result<usize, ApiError> {
+        let now = Utc::now();
+        let mut tx = self.store.pool().begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+        let ended = if everywhere {
+            Store::revoke_sessions_of(&mut tx, caller.principal.user_id, now).await?
+        } else {
+            let ended = Store::revoke_session(&mut tx, &caller.principal.session, now).await?;
+            if ended { vec![caller.principal.session.clone()] } else { Vec::new() }
+        };
+        let entry = AuditEntry {
+            who: caller.audit_actor(),
+            action: if everywhere { "auth.logout_everywhere" } else { "auth.logout" }.into(),
+            object: format!("user:{}", caller.principal.username),
+            result: "ok".into(),
+            detail: json!({"sessions": ended.len()}),
+        };
+        Store::audit(&mut tx, now, &[entry]).await?;
+        tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+        self.forget(&ended);
+        Ok(ended.len())
+    }
+
+    /// Drops cached grants, so that a revocation takes effect on this instance at once.
+    pub fn forget(&self, sessions: &[String]) {
+        let mut grants = self.grants.lock().unwrap_or_else(|p| p.into_inner());
+        for s in sessions {
+            grants.remove(s);
+        }
+    }
+
+    /// Drops every cached grant of a user (after a change of roles, scope or password).
+    pub fn forget_user(&self, user: i64) {
+        self.grants.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, (_, p)| p.user_id != user);
+    }
+
+    /// Drops every cached grant (after a role's permissions changed).
+    pub fn forget_all(&self) {
+        self.grants.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// The principal of a request's `Authorization: Bearer` access token.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Arc<Principal>, ApiError> {
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                ApiError::Unauthorized("log in: `Authorization: Bearer <access token>` is required".into())
+            })?;
+        let claims = self.token_key.verify(token.trim(), Utc::now().timestamp()).map_err(|e| match e {
+            TokenError::Expired => ApiError::Unauthorized("the access token has expired: refresh it".into()),
+            _ => ApiError::Unauthorized("the access token is not valid".into()),
+        })?;
+        self.grant(&claims.session).await
+    }
+
+    async fn grant(&self, session: &str) -> Result<Arc<Principal>, ApiError> {
+        if let Some((at, principal)) = self.grants.lock().unwrap_or_else(|p| p.into_inner()).get(session)
+            && at.elapsed() < GRANT_CACHE
+        {
+            return Ok(principal.clone());
+        }
+        let grant = self
+            .store
+            .session_grant(session, Utc::now())
+            .await?
+            .filter(|g| g.valid)
+            .ok_or_else(|| ApiError::Unauthorized("the session has ended: log in again".into()))?;
+        let user = &grant.user;
+        let principal = Arc::new(Principal {
+            user_id: user.id,
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            roles: user.roles(),
+            permissions: grant.permissions,
+            scope: user.scope()?,
+            department: grant.department_name.clone(),
+            session: session.to_string(),
+            restricted: grant.enrolment_only || user.must_change_password,
+        });
+        self.grants
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(session.to_string(), (Instant::now(), principal.clone()));
+        Ok(principal)
+    }
+
+    /// Checks a new password against the policy and hashes it (off the async threads).
+    pub async fn hash_password(&self, password: &str, username: &str) -> Result<String, ApiError> {
+        self.settings.password.check(password, username).map_err(|e| ApiError::bad("password", e.to_string()))?;
+        let password = password.to_string();
+        tokio::task::spawn_blocking(move || cockpit_access::hash_password(&password))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    }
+
+    /// A new TOTP secret, sealed for storage.
+    pub fn new_totp(&self) -> Result<(TotpSecret, Vec<u8>), ApiError> {
+        let secret = TotpSecret::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let sealed =
+            self.ring.seal(secret.to_base32().as_bytes(), TOTP_AAD).map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok((secret, sealed))
+    }
+
+    /// Opens a stored TOTP secret.
+    pub fn totp_secret(&self, sealed: Option<&[u8]>) -> Result<TotpSecret, ApiError> {
+        let sealed = sealed.ok_or_else(|| ApiError::Internal("second factor enabled without a secret".into()))?;
+        let text = self.ring.open(sealed, TOTP_AAD).map_err(|e| ApiError::Internal(e.to_string()))?;
+        TotpSecret::from_base32(&String::from_utf8_lossy(&text)).map_err(|e| ApiError::Internal(e.to_string()))
+    }
+}
+
+fn locked(until: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {
+    ApiError::Locked {
+        detail: format!("too many failed logins: the account is locked until {}", until.to_rfc3339()),
+        retry_after_s: (until - now).num_seconds().max(1) as u64,
+    }
+}
+
+/// A username as the audit trail keeps it when the login failed (bounded: a client could
+/// send anything).
+fn clip(text: &str) -> String {
+    text.chars().take(64).collect()
+}

@@ -1,0 +1,175 @@
+//! Who is calling: the principal behind a session (roles, permissions, region scope,
+//! department), what they may see of the cases, and the role they act in.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use cockpit_access::{Permission, PermissionSet, Role, Scope, ScopeLevel};
+use cockpit_events::{ActionKind, Actor, Status, allowed_actions};
+
+use crate::api::ApiError;
+use crate::store::{AuditActor, CaseScope};
+
+/// A logged-in user as every request sees them; cached per session for a moment.
+#[derive(Debug, Clone)]
+pub(crate) struct Principal {
+    /// Account id.
+    pub user_id: i64,
+    /// Login name: the actor on timelines and in the audit trail.
+    pub username: String,
+    /// Name shown.
+    pub display_name: String,
+    /// Roles held.
+    pub roles: Vec<Role>,
+    /// The union of their permissions.
+    pub permissions: PermissionSet,
+    /// The region they may see.
+    pub scope: Scope,
+    /// Their department's name, as case assignees name it.
+    pub department: Option<String>,
+    /// The session the request came with.
+    pub session: String,
+    /// The session may only enrol a second factor or change the password.
+    pub restricted: bool,
+}
+
+/// The caller of one request: the principal and the client's address.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    /// Who.
+    pub principal: Arc<Principal>,
+    /// From where (IP address).
+    pub address: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Caller, ApiError> {
+        // The access layer inserts it on every route that needs a user; its absence is a
+        // route declared public whose handler asks for a caller: a bug, not a client error.
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| ApiError::Internal("route without a caller".into()))
+    }
+}
+
+/// The client's address, for routes without a user (intake, Open311, login).
+#[derive(Debug, Clone)]
+pub(crate) struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ClientAddress, ApiError> {
+        Ok(parts.extensions.get::<ClientAddress>().cloned().unwrap_or(ClientAddress(String::new())))
+    }
+}
+
+/// The permission a case action needs, besides the lifecycle's own role rule.
+pub fn permission_for(kind: ActionKind) -> Permission {
+    match kind {
+        ActionKind::Approve | ActionKind::Reject => Permission::ApproveCases,
+        ActionKind::Dispatch | ActionKind::AutoDispatch => Permission::DispatchCases,
+        ActionKind::Accept
+        | ActionKind::Return
+        | ActionKind::Start
+        | ActionKind::Feedback
+        | ActionKind::MarkHandled => Permission::HandleCases,
+        ActionKind::VerifyAndClose | ActionKind::SendBack | ActionKind::CloseDirectly | ActionKind::Reopen => {
+            Permission::CloseCases
+        }
+        ActionKind::Supervise | ActionKind::Instruct | ActionKind::BindLeader => Permission::SuperviseCases,
+        ActionKind::Evaluate => Permission::EvaluateCases,
+    }
+}
+
+/// Every permission that allows some case action.
+pub const ACTION_PERMISSIONS: &[Permission] = &[
+    Permission::ApproveCases,
+    Permission::DispatchCases,
+    Permission::HandleCases,
+    Permission::CloseCases,
+    Permission::SuperviseCases,
+    Permission::EvaluateCases,
+];
+
+/// The lifecycle's role of the same name.
+pub fn lifecycle_role(role: Role) -> cockpit_events::Role {
+    cockpit_events::Role::ALL.into_iter().find(|r| r.as_str() == role.as_str()).unwrap_or(cockpit_events::Role::Auditor)
+}
+
+impl Principal {
+    /// Holds the permission.
+    pub fn can(&self, permission: Permission) -> bool {
+        self.permissions.contains(permission)
+    }
+
+    /// Which cases they may see: their region, and only what is assigned to them when
+    /// they see by assignment.
+    pub fn case_scope(&self) -> CaseScope {
+        let region = match self.scope.level {
+            ScopeLevel::District => None,
+            level => Some((level, self.scope.code.clone())),
+        };
+        let assigned_only = !self.can(Permission::ViewCases);
+        CaseScope { region, assigned_to: assigned_only.then(|| (self.username.clone(), self.department.clone())) }
+    }
+
+    /// The actions they may take on a case in `status`: those of any of their roles that
+    /// they hold the permission for.
+    pub fn allowed_actions(&self, status: Status) -> Vec<ActionKind> {
+        let mut out: Vec<ActionKind> = Vec::new();
+        for role in &self.roles {
+            for kind in allowed_actions(status, lifecycle_role(*role)) {
+                if self.can(permission_for(kind)) && !out.contains(&kind) {
+                    out.push(kind);
+                }
+            }
+        }
+        out
+    }
+
+    /// The actor for `kind` on a case in `status`: the first of their roles the lifecycle
+    /// allows it to (or their first role, so the refusal names one).
+    pub fn actor_for(&self, kind: ActionKind, status: Status) -> Actor {
+        let role = self
+            .roles
+            .iter()
+            .map(|r| lifecycle_role(*r))
+            .find(|r| allowed_actions(status, *r).contains(&kind))
+            .or_else(|| self.roles.first().map(|r| lifecycle_role(*r)))
+            .unwrap_or(cockpit_events::Role::Auditor);
+        Actor::new(self.username.as_str(), role)
+    }
+
+    /// The role named on timelines for what is not a lifecycle action (creating a case).
+    pub fn primary_actor(&self) -> Actor {
+        Actor::new(
+            self.username.as_str(),
+            self.roles.first().map(|r| lifecycle_role(*r)).unwrap_or(cockpit_events::Role::Auditor),
+        )
+    }
+}
+
+impl Caller {
+    /// The caller as the audit trail names them.
+    pub fn audit_actor(&self) -> AuditActor {
+        AuditActor {
+            actor: self.principal.username.clone(),
+            role: self.principal.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join("+"),
+            address: self.address.clone(),
+        }
+    }
+
+    /// Refuses unless the caller holds `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if self.principal.can(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden {
+                detail: format!("this needs the permission `{}` ({})", permission.as_str(), permission.title_zh()),
+                allowed: Vec::new(),
+            })
+        }
+    }
+}
