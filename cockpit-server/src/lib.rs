@@ -189,13 +189,15 @@ pub async fn audit_verify(config: &Config) -> anyhow::Result<bool> {
     Ok(report.broken.is_none())
 }
 
-/// `cockpit-server rekey`: re-seals personal data under the key ring's active key.
+/// `cockpit-server rekey`: re-seals personal data and TOTP secrets under the key ring's
+/// active key; how many values it re-sealed.
 pub async fn rekey(config: &Config) -> anyhow::Result<u64> {
     let (store, embedded) = open_store(config).await?;
     let ring = auth::load_or_create_key_ring(&config.key_ring_path())?;
-    let done = privacy::reseal(&store, &ring, true).await;
+    let reporters = privacy::reseal(&store, &ring, true).await;
+    let secrets = privacy::reseal_totp(&store, &ring, auth::TOTP_AAD).await;
     if let Some(cluster) = embedded {
         cluster.stop().ok();
     }
-    Ok(done?)
+    Ok(reporters? + secrets?)
 }

@@ -30,7 +30,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::Rekey) => {
             let done = cockpit_server::rekey(&config).await?;
-            println!("re-sealed {done} reporters under the active key");
+            println!("re-sealed {done} values (reporters and second-factor secrets) under the active key");
             return Ok(());
         }
         None => {}

@@ -80,3 +80,25 @@ pub async fn reseal(store: &Store, ring: &KeyRing, rekey: bool) -> Result<u64, S
     }
     Ok(done)
 }
+
+/// Re-seals the users' TOTP secrets that were sealed under an older key: how many.
+pub async fn reseal_totp(store: &Store, ring: &KeyRing, aad: &[u8]) -> Result<u64, StoreError> {
+    let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as("SELECT id, totp_sealed FROM users WHERE totp_sealed IS NOT NULL")
+        .fetch_all(store.pool())
+        .await?;
+    let mut done = 0;
+    for (id, sealed) in rows {
+        if !ring.needs_rekey(&sealed) {
+            continue;
+        }
+        let plain = ring.open(&sealed, aad).map_err(|e| StoreError::Corrupt(format!("user {id}: {e}")))?;
+        let resealed = ring.seal(&plain, aad).map_err(|e| StoreError::Corrupt(format!("user {id}: {e}")))?;
+        sqlx::query("UPDATE users SET totp_sealed = $2 WHERE id = $1")
+            .bind(id)
+            .bind(resealed)
+            .execute(store.pool())
+            .await?;
+        done += 1;
+    }
+    Ok(done)
+}

@@ -314,3 +314,42 @@ async fn nobody_grants_themselves_roles_and_one_person_holds_one_administration(
             .await;
     assert_eq!((status, problem["field"].as_str()), (400, Some("permissions")), "{problem}");
 }
+
+#[tokio::test]
+async fn a_rotated_key_reseals_what_the_old_one_sealed() {
+    let mut config = cockpit_server::Config::for_tests(&sample_data(), &common::fresh_database().await);
+    config.data_home = std::env::temp_dir().join(format!("cockpit-rekey-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&config.data_home);
+    let server = Server::start_configured(config.clone()).await;
+    let reporter = json!({"name": "测试庚", "phone": "13511112222"});
+    let (status, case) = server
+        .post_as(
+            "d-rekey",
+            "dispatcher",
+            "/api/cases",
+            &json!({"description": "垃圾堆放", "category": "0402", "reporter": reporter}),
+        )
+        .await;
+    assert_eq!(status, 201, "{case}");
+    let id = case["id"].as_i64().unwrap();
+    let sealed = || async {
+        let bytes: Vec<u8> = sqlx::query_scalar("SELECT reporter_sealed FROM cases WHERE id = $1")
+            .bind(id)
+            .fetch_one(server.store.pool())
+            .await
+            .unwrap();
+        cockpit_access::KeyRing::key_id_of(&bytes).map(str::to_string)
+    };
+    assert_eq!(sealed().await.as_deref(), Some("k1"));
+
+    // Rotate: append a key, re-seal, and a server with the new ring opens the data.
+    let ring = config.key_ring_path();
+    let mut text = std::fs::read_to_string(&ring).unwrap();
+    text.push_str(&cockpit_access::KeyRing::generate_line("k2").unwrap());
+    std::fs::write(&ring, text).unwrap();
+    assert!(cockpit_server::rekey(&config).await.unwrap() >= 1);
+    assert_eq!(sealed().await.as_deref(), Some("k2"));
+    let restarted = Server::start_configured(config).await;
+    let (status, clear) = restarted.get_as("dispatcher", &format!("/api/cases/{id}/reporter")).await;
+    assert_eq!((status, clear["reporter"]["phone"].as_str()), (200, Some("13511112222")), "{clear}");
+}
