@@ -57,7 +57,13 @@ pub async fn tick(store: &Store, now: DateTime<Utc>, realarm: TimeDelta) -> Resu
 /// Stops a case's re-alarms and marks its alarms acknowledged. False if no such case.
 /// Before the deadline there is nothing to stop: acknowledging a warning leaves the first
 /// overdue alarm (and the overdue flag it sets) due as before.
-pub async fn acknowledge(store: &Store, id: CaseId, actor: &Actor, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn acknowledge(
+    store: &Store,
+    id: CaseId,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    who: crate::store::AuditActor,
+) -> Result<bool, StoreError> {
     let mut tx = store.pool().begin().await?;
     let found = sqlx::query(
         "UPDATE cases SET next_alarm_at = CASE WHEN overdue THEN NULL ELSE next_alarm_at END WHERE id = $1",
@@ -76,6 +82,14 @@ pub async fn acknowledge(store: &Store, id: CaseId, actor: &Actor, now: DateTime
     .bind(actor.user.as_str())
     .execute(&mut *tx)
     .await?;
+    let entry = crate::store::AuditEntry {
+        who,
+        action: "case.acknowledge_alarms".into(),
+        object: format!("case:{}", id.0),
+        result: "ok".into(),
+        detail: serde_json::json!({}),
+    };
+    Store::audit(&mut tx, now, &[entry]).await?;
     tx.commit().await?;
     Ok(true)
 }

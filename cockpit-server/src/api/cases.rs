@@ -373,7 +373,8 @@ pub(crate) async fn acknowledge(
 ) -> Result<Json<Value>, ApiError> {
     visible(&state, &caller, id).await?;
     let actor = caller.principal.primary_actor();
-    let acknowledged = crate::deadlines::acknowledge(&state.cases.store, CaseId(id), &actor, Utc::now()).await?;
+    let acknowledged =
+        crate::deadlines::acknowledge(&state.cases.store, CaseId(id), &actor, Utc::now(), caller.audit_actor()).await?;
     if !acknowledged {
         return Err(ApiError::NotFound(format!("case {id} does not exist")));
     }
