@@ -143,6 +143,7 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let state = AppState::load(config, store.clone()).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let chainer = tokio::spawn(chain_audit(store.clone(), stopped.clone()));
     let scheduler = tokio::spawn(deadlines::run(
         store,
         Duration::from_secs(config.cases.scheduler_interval_seconds.max(1)),
@@ -168,7 +169,26 @@ async fn serve(
     };
     let _ = stop.send(true);
     let _ = scheduler.await;
+    let _ = chainer.await;
     served
+}
+
+/// Chains pending audit records every 200 ms, and once more when `stop` turns true.
+async fn chain_audit(store: Store, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(Duration::from_millis(200));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let stopping = tokio::select! {
+            _ = interval.tick() => false,
+            _ = stop.changed() => true,
+        };
+        if let Err(e) = store.chain_audit().await {
+            tracing::warn!(error = %e, "chaining audit records failed; retrying");
+        }
+        if stopping {
+            return;
+        }
+    }
 }
 
 /// `cockpit-server audit-verify`: walks the audit chain; false when it is broken.

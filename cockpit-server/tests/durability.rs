@@ -245,6 +245,16 @@ async fn a_killed_server_loses_no_case_that_got_a_201() {
     .await
     .unwrap();
     assert_eq!(orphans, 0);
+    // Every case written has its audit record, chained or about to be; none without one.
+    let (cases, audited): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM cases),
+             (SELECT count(*) FROM audit_log WHERE action = 'case.create')
+               + (SELECT count(*) FROM audit_pending WHERE action = 'case.create')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(cases, audited);
 
     // And the restarted server serves them.
     let http = reqwest::Client::new();

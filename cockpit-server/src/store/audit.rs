@@ -1,6 +1,7 @@
-//! The `audit_log` table: records appended in the caller's transaction, chained by
-//! cockpit-access's `chain_hash` under the lock of `audit_head`, so that the chain follows
-//! commit order and a record exists exactly when the change it describes does.
+//! The audit trail: records written in the caller's transaction into `audit_pending`, so
+//! that a record exists exactly when the change it describes does, then chained into
+//! `audit_log` by cockpit-access's `chain_hash` under the lock of `audit_head` (the
+//! server's chainer runs every few hundred milliseconds, and before every read).
 
 use chrono::{DateTime, Utc};
 use cockpit_access::{AuditRecord, ChainBreak, ChainVerifier};
@@ -107,61 +108,94 @@ pub struct ChainReport {
 }
 
 impl Store {
-    /// Appends `entries` at `at` inside the caller's transaction. Call it last before the
-    /// commit: it holds the chain's head lock until the transaction ends.
+    /// Records `entries` at `at` inside the caller's transaction: they exist exactly when
+    /// the change does. They join the hash chain moments later ([`Store::chain_audit`]),
+    /// so the commit waits for no other transaction.
     pub async fn audit(tx: &mut PgConnection, at: DateTime<Utc>, entries: &[AuditEntry]) -> Result<(), StoreError> {
         if entries.is_empty() {
             return Ok(());
         }
         // Stored at microsecond precision, so hashed at it.
-        let at_micros = at.timestamp_micros();
-        let stored_at = DateTime::from_timestamp_micros(at_micros).unwrap_or(at);
-        let (mut seq, mut prev): (i64, String) =
-            sqlx::query_as("SELECT seq, hash FROM audit_head FOR UPDATE").fetch_one(&mut *tx).await?;
-        let mut rows: Vec<(AuditRecord, String, String)> = Vec::with_capacity(entries.len());
-        for e in entries {
-            seq += 1;
-            let record = AuditRecord {
-                seq,
-                at_micros,
-                actor: e.who.actor.clone(),
-                role: e.who.role.clone(),
-                address: e.who.address.clone(),
-                action: e.action.clone(),
-                object: e.object.clone(),
-                result: e.result.clone(),
-                detail: e.detail.to_string(),
-            };
-            let hash = cockpit_access::chain_hash(&prev, &record);
-            rows.push((record, std::mem::replace(&mut prev, hash.clone()), hash));
-        }
-        let column = |f: &dyn Fn(&AuditRecord) -> String| rows.iter().map(|(r, _, _)| f(r)).collect::<Vec<_>>();
+        let at = DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at);
+        let column = |f: &dyn Fn(&AuditEntry) -> String| entries.iter().map(f).collect::<Vec<_>>();
         sqlx::query(
-            "WITH written AS (
-                 INSERT INTO audit_log (seq, at, actor, role, address, action, object, result, detail, prev_hash, hash)
-                 SELECT seq, $1, actor, role, address, action, object, result, detail, prev_hash, hash
-                 FROM unnest($2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                     $9::text[], $10::text[], $11::text[])
-                     AS r(seq, actor, role, address, action, object, result, detail, prev_hash, hash)
-                 RETURNING seq)
-             UPDATE audit_head SET seq = $12, hash = $13",
+            "INSERT INTO audit_pending (at, actor, role, address, action, object, result, detail)
+             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                 $8::text[])",
         )
-        .bind(stored_at)
-        .bind(rows.iter().map(|(r, _, _)| r.seq).collect::<Vec<_>>())
-        .bind(column(&|r| r.actor.clone()))
-        .bind(column(&|r| r.role.clone()))
-        .bind(column(&|r| r.address.clone()))
-        .bind(column(&|r| r.action.clone()))
-        .bind(column(&|r| r.object.clone()))
-        .bind(column(&|r| r.result.clone()))
-        .bind(column(&|r| r.detail.clone()))
-        .bind(rows.iter().map(|(_, p, _)| p.clone()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|(_, _, h)| h.clone()).collect::<Vec<_>>())
-        .bind(seq)
-        .bind(&prev)
+        .bind(at)
+        .bind(column(&|e| e.who.actor.clone()))
+        .bind(column(&|e| e.who.role.clone()))
+        .bind(column(&|e| e.who.address.clone()))
+        .bind(column(&|e| e.action.clone()))
+        .bind(column(&|e| e.object.clone()))
+        .bind(column(&|e| e.result.clone()))
+        .bind(column(&|e| e.detail.to_string()))
         .execute(&mut *tx)
         .await?;
         Ok(())
+    }
+
+    /// Moves the pending records into the chain, in the order they were written, each
+    /// hashed with the one before: how many. Several instances may call it at once: the
+    /// head's row lock takes them one at a time.
+    pub async fn chain_audit(&self) -> Result<u64, StoreError> {
+        const CHUNK: i64 = 5_000;
+        let mut total = 0;
+        loop {
+            let mut tx = self.pool.begin().await?;
+            let (mut seq, mut prev): (i64, String) =
+                sqlx::query_as("SELECT seq, hash FROM audit_head FOR UPDATE").fetch_one(&mut *tx).await?;
+            let mut pending: Vec<AuditRow> = sqlx::query_as(
+                "DELETE FROM audit_pending WHERE id IN (SELECT id FROM audit_pending ORDER BY id LIMIT $1)
+                 RETURNING id AS seq, at, actor, role, address, action, object, result, detail,
+                     '' AS prev_hash, '' AS hash",
+            )
+            .bind(CHUNK)
+            .fetch_all(&mut *tx)
+            .await?;
+            if pending.is_empty() {
+                return Ok(total);
+            }
+            pending.sort_by_key(|r| r.seq);
+            for row in &mut pending {
+                seq += 1;
+                row.seq = seq;
+                let hash = cockpit_access::chain_hash(&prev, &row.record());
+                row.prev_hash = std::mem::replace(&mut prev, hash.clone());
+                row.hash = hash;
+            }
+            let column = |f: &dyn Fn(&AuditRow) -> String| pending.iter().map(f).collect::<Vec<_>>();
+            sqlx::query(
+                "WITH written AS (
+                     INSERT INTO audit_log (seq, at, actor, role, address, action, object, result, detail, prev_hash,
+                         hash)
+                     SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
+                         $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+                     RETURNING seq)
+                 UPDATE audit_head SET seq = $12, hash = $13",
+            )
+            .bind(pending.iter().map(|r| r.seq).collect::<Vec<_>>())
+            .bind(pending.iter().map(|r| r.at).collect::<Vec<_>>())
+            .bind(column(&|r| r.actor.clone()))
+            .bind(column(&|r| r.role.clone()))
+            .bind(column(&|r| r.address.clone()))
+            .bind(column(&|r| r.action.clone()))
+            .bind(column(&|r| r.object.clone()))
+            .bind(column(&|r| r.result.clone()))
+            .bind(column(&|r| r.detail.clone()))
+            .bind(column(&|r| r.prev_hash.clone()))
+            .bind(column(&|r| r.hash.clone()))
+            .bind(seq)
+            .bind(&prev)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            total += pending.len() as u64;
+            if (pending.len() as i64) < CHUNK {
+                return Ok(total);
+            }
+        }
     }
 
     /// Appends `entries` in a transaction of their own (logins, refusals, reads).
@@ -172,8 +206,9 @@ impl Store {
         Ok(())
     }
 
-    /// Records matching `filter`, newest first.
+    /// Records matching `filter`, newest first (pending ones chained first).
     pub async fn audit_records(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>, StoreError> {
+        self.chain_audit().await?;
         Ok(sqlx::query_as(
             "SELECT seq, at, actor, role, address, action, object, result, detail, prev_hash, hash FROM audit_log
              WHERE ($1::text IS NULL OR actor = $1)
@@ -198,6 +233,7 @@ impl Store {
     /// Walks the whole chain from the first record and checks every link and every hash,
     /// and that the head names the last record.
     pub async fn verify_audit(&self) -> Result<ChainReport, StoreError> {
+        self.chain_audit().await?;
         let mut verifier = ChainVerifier::new();
         let mut broken = None;
         {
