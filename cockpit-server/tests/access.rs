@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 /// Routes whose object is one case: out of region they answer 404.
 fn case_scoped(path: &str) -> bool {
-    path.starts_with("/api/cases/{id}") || path == "/api/attachments/{id}"
+    path.starts_with("/api/cases/{id}") || path == "/api/attachments/{id}" || path == "/api/devices/{id}"
 }
 
 /// The permission each route's handler checks beyond the declared access (the action
@@ -36,6 +36,7 @@ fn request_for(path: &str, f: &Fixture) -> (String, Value) {
         .replace("/api/users/{id}", &format!("/api/users/{}", f.plain_user))
         .replace("/api/attachments/{id}", &format!("/api/attachments/{}", f.attachment))
         .replace("/api/sources/{id}", "/api/sources/hotline-12345")
+        .replace("/api/devices/{id}", "/api/devices/wl-matrix")
         .replace("{id}", &f.case.to_string())
         .replace("{source}", "hotline-12345")
         .replace("{code}", "330304001")
@@ -93,6 +94,17 @@ async fn every_route_as_every_role_in_and_out_of_region_leaks_nothing() {
         .unwrap();
     assert_eq!(upload.status().as_u16(), 201);
     let attachment = upload.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    // A river gauge at the same spot.
+    let admin = server.token("setup-sysadmin", "system_administrator").await;
+    let (status, device) = server
+        .post_with(
+            &admin,
+            "/api/devices",
+            &json!({"id": "wl-matrix", "type": "water_level_river", "lon": lon, "lat": lat}),
+        )
+        .await;
+    assert_eq!(status, 201, "{device}");
+    assert_eq!(device["grid"]["code"], grid_code.as_str());
     // An account for the user routes to work on.
     server.user("plain-user", &["leader"], "330304", None).await;
     let (_, users) = server.get_as("system_administrator", "/api/users").await;

@@ -5,6 +5,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod cases;
+mod devices;
 mod error;
 mod geojson;
 mod open311;
@@ -83,6 +84,10 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
             attachments::upload,
         )
         .add(get.clone(), "/api/attachments/{id}", AnyOf(VIEW_CASES), attachments::download)
+        .add(get.clone(), "/api/devices", Needs(P::ViewDevices), devices::list)
+        .add(post.clone(), "/api/devices", Needs(P::ManageDevices), devices::create)
+        .add_limited(post.clone(), "/api/devices/import", Needs(P::ManageDevices), 16 * 1024 * 1024, devices::import)
+        .add(get.clone(), "/api/devices/{id}", Needs(P::ViewDevices), devices::one)
         .add(get.clone(), "/open311/v2/services.json", Public, open311::services)
         .add(get.clone(), "/open311/v2/requests.json", Public, open311::requests)
         .add(post.clone(), "/open311/v2/requests.json", Public, open311::report)

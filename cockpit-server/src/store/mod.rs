@@ -4,6 +4,7 @@
 mod access;
 mod audit;
 mod cases;
+mod devices;
 mod embedded;
 mod stats;
 
@@ -15,6 +16,7 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgPool};
 pub use access::{Credentials, NewUser, RoleRow, SessionGrant, UserRow};
 pub use audit::{AuditActor, AuditEntry, AuditFilter, AuditRow, ChainReport};
 pub use cases::{CaseFilter, CaseRow, CaseScope, InsertCase, NearCase, NearQuery, TimelineRow};
+pub use devices::{DeviceFilter, DeviceRow, NewDevice};
 pub use embedded::EmbeddedPostgres;
 pub use stats::{CaseStats, RegionTally, StatsLevel, Tally};
 

@@ -1,0 +1,184 @@
+//! The device registry: register one device or import many, list them by region and type,
+//! read one. A device is placed in its street, village and grid at registration; a new
+//! device gets its MQTT credential (username = its id) once, in the answer.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+use cockpit_access::{random_token, token_digest};
+use cockpit_geo::Coord;
+use cockpit_iot::{Device, DeviceRegistry, IotError};
+use serde_json::{Value, json};
+
+use super::ApiError;
+use super::params::{self, count};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::store::{AuditEntry, CaseScope, DeviceFilter, DeviceRow, NewDevice, Store};
+
+/// Devices are seen by region only (assignment is a case matter).
+fn scope_of(caller: &Caller) -> CaseScope {
+    CaseScope { assigned_to: None, ..caller.principal.case_scope() }
+}
+
+fn device_json(state: &AppState, d: &DeviceRow) -> Value {
+    let region = |code: &Option<String>| {
+        code.as_deref().and_then(|c| state.geography.city.by_code(c)).map(|r| json!({"code": r.code, "name": r.name}))
+    };
+    json!({
+        "id": d.id,
+        "type": d.device_type,
+        "location": {"lon": d.lon, "lat": d.lat},
+        "outside_district": d.outside_district,
+        "street": region(&d.street_code),
+        "village": region(&d.village_code),
+        "grid": region(&d.grid_code),
+        "metadata": d.metadata,
+        "created_at": d.created_at,
+        "updated_at": d.updated_at,
+    })
+}
+
+/// The row for a checked device, tagged with its regions, and its new credential.
+fn row_for(state: &AppState, device: &Device) -> Result<(NewDevice, String), ApiError> {
+    let city = &state.geography.city;
+    let located = city.locate(Coord { x: device.lon, y: device.lat });
+    let code = |id: Option<cockpit_geo::RegionId>| id.map(|id| city.region(id).code.as_str().to_string());
+    let secret = random_token().map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((
+        NewDevice {
+            id: device.id.as_str().to_string(),
+            device_type: serde_json::to_value(device.device_type)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            lon: device.lon,
+            lat: device.lat,
+            outside_district: located.is_none(),
+            street_code: code(located.map(|l| l.street)),
+            village_code: code(located.and_then(|l| l.village)),
+            grid_code: code(located.and_then(|l| l.grid)),
+            metadata: Value::Object(device.metadata.clone()),
+            credential_hash: token_digest(&secret),
+        },
+        secret,
+    ))
+}
+
+/// Writes checked devices with their audit record; the credentials of the new ones.
+async fn write(state: &AppState, caller: &Caller, devices: &[Device], action: &str) -> Result<Vec<Value>, ApiError> {
+    let mut rows = Vec::with_capacity(devices.len());
+    let mut secrets = std::collections::HashMap::new();
+    for d in devices {
+        let (row, secret) = row_for(state, d)?;
+        secrets.insert(row.id.clone(), secret);
+        rows.push(row);
+    }
+    let mut tx = state.cases.store.pool().begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let new = Store::upsert_devices(&mut tx, &rows).await?;
+    let entry = AuditEntry {
+        who: caller.audit_actor(),
+        action: action.into(),
+        object: if rows.len() == 1 { format!("device:{}", rows[0].id) } else { "devices".into() },
+        result: "ok".into(),
+        detail: json!({"devices": rows.len(), "new": new.len()}),
+    };
+    Store::audit(&mut tx, Utc::now(), &[entry]).await?;
+    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(new
+        .into_iter()
+        .filter_map(|id| secrets.remove(&id).map(|password| json!({"username": id, "password": password})))
+        .collect())
+}
+
+/// `POST /api/devices` with `{"id", "type", "lon", "lat", "metadata"}`: 201 with the
+/// device and its MQTT credential (shown this once); 409 when the id is taken.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Json(body) = body?;
+    let field = body.get("id").and_then(Value::as_str).unwrap_or("").to_string();
+    let device: Device = serde_json::from_value(body).map_err(|e| ApiError::bad("body", e.to_string()))?;
+    device.validate().map_err(|e| ApiError::bad("lon", e.to_string()))?;
+    if state.cases.store.device_credential(&field).await?.is_some() {
+        return Err(ApiError::Conflict { detail: format!("device `{field}` is registered"), allowed: Vec::new() });
+    }
+    let credentials = write(&state, &caller, std::slice::from_ref(&device), "device.create").await?;
+    let row = state
+        .cases
+        .store
+        .device_in(device.id.as_str(), &CaseScope::default())
+        .await?
+        .ok_or_else(|| ApiError::Internal("device vanished".into()))?;
+    let mut out = device_json(&state, &row);
+    out["credential"] = credentials.into_iter().next().unwrap_or(Value::Null);
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// `POST /api/devices/import` with a JSON array of devices: all or nothing. Every bad row
+/// is named (`errors`: index, id, reason); known ids are updated and keep their
+/// credentials; new ones get theirs in `credentials`.
+pub(crate) async fn import(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: String,
+) -> Result<Json<Value>, ApiError> {
+    let mut registry = DeviceRegistry::new();
+    match registry.import_json(&body) {
+        Ok(_) => {}
+        Err(IotError::Import { problems }) => {
+            return Err(ApiError::BadFields {
+                errors: problems
+                    .iter()
+                    .map(|p| json!({"field": format!("[{}]", p.index), "index": p.index, "id": p.id, "reason": p.reason}))
+                    .collect(),
+            });
+        }
+        Err(other) => return Err(ApiError::bad("body", other.to_string())),
+    }
+    let devices: Vec<Device> = registry.iter().cloned().collect();
+    let credentials = write(&state, &caller, &devices, "device.import").await?;
+    Ok(Json(json!({"imported": devices.len(), "new": credentials.len(), "credentials": credentials})))
+}
+
+/// `GET /api/devices?type=&region=&after=&limit=`: the caller's region's devices, by id.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<params::Query>,
+) -> Result<Json<Value>, ApiError> {
+    let text = |k: &str| q.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    if let Some(t) = text("type")
+        && serde_json::from_value::<cockpit_iot::DeviceType>(json!(t)).is_err()
+    {
+        return Err(ApiError::bad("type", format!("`{t}` is not a device type")));
+    }
+    let filter = DeviceFilter {
+        device_type: text("type"),
+        region: text("region"),
+        after: text("after"),
+        limit: count(&q, "limit", 1..=5000, 500)? as i64,
+        scope: scope_of(&caller),
+    };
+    let rows = state.cases.store.devices(&filter).await?;
+    let next = (rows.len() as i64 == filter.limit).then(|| rows.last().map(|d| d.id.clone())).flatten();
+    Ok(Json(json!({"items": rows.iter().map(|d| device_json(&state, d)).collect::<Vec<_>>(), "next_after": next})))
+}
+
+/// `GET /api/devices/{id}`: 404 outside the caller's region.
+pub(crate) async fn one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let row = state
+        .cases
+        .store
+        .device_in(&id, &scope_of(&caller))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("device `{id}` does not exist")))?;
+    Ok(Json(device_json(&state, &row)))
+}
