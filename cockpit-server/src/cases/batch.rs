@@ -134,30 +134,32 @@ async fn write_batch(
         })
         .collect();
     let near = store.open_cases_near_many(&queries).await?;
+    let ids = store.next_case_ids(cases.len()).await?;
     let mut rows = Vec::with_capacity(cases.len());
     let mut duplicates = Vec::with_capacity(cases.len());
-    for (case, open) in cases.iter().zip(near) {
-        // Two reports of one spot in the same instant (or the same batch) can miss each
-        // other; they are then two cases, never one lost.
+    // The originals written earlier in this batch: a second report of the same spot in the
+    // same batch is linked to the first. (Two batches written at the same instant by the
+    // two writers can still miss each other: then there are two cases, never one lost.)
+    let mut in_batch: Vec<CaseFootprint> = Vec::new();
+    for ((case, open), id) in cases.iter().zip(near).zip(&ids) {
+        let footprint = |id: i64, lon: f64, lat: f64, occurred_at| CaseFootprint {
+            id: CaseId(id),
+            category: case.new.category.clone(),
+            point: GeoPoint { lon, lat },
+            occurred_at,
+        };
         let duplicate_of = case.point.and_then(|p| {
-            let footprints: Vec<CaseFootprint> = open
-                .into_iter()
-                .map(|(id, lon, lat, occurred_at)| CaseFootprint {
-                    id: CaseId(id),
-                    category: case.new.category.clone(),
-                    point: GeoPoint { lon, lat },
-                    occurred_at,
-                })
-                .collect();
-            let this = CaseFootprint {
-                id: CaseId(0),
-                category: case.new.category.clone(),
-                point: GeoPoint { lon: p.x, lat: p.y },
-                occurred_at: case.new.occurred_at,
-            };
-            policy.find(&this, &footprints).map(|m| m.case)
+            let mut candidates: Vec<CaseFootprint> =
+                open.into_iter().map(|(id, lon, lat, occurred_at)| footprint(id, lon, lat, occurred_at)).collect();
+            candidates.extend(in_batch.iter().filter(|f| f.category == case.new.category).cloned());
+            policy.find(&footprint(0, p.x, p.y, case.new.occurred_at), &candidates).map(|m| m.case)
         });
-        rows.push(row(rules, case, duplicate_of)?);
+        if duplicate_of.is_none()
+            && let Some(p) = case.point
+        {
+            in_batch.push(footprint(*id, p.x, p.y, case.new.occurred_at));
+        }
+        rows.push(row(rules, case, duplicate_of, *id)?);
         duplicates.push(duplicate_of);
     }
     let written = store.create_cases(&rows).await?;
@@ -178,7 +180,7 @@ async fn write_batch(
 /// The row for a case: its deadline (none for a duplicate, which waits with the case it
 /// duplicates), and its dispatch by the rules, decided before the insert so that the case,
 /// its intake entry and its dispatch entry are written together.
-fn row(rules: &CaseRules, case: &Prepared, duplicate_of: Option<CaseId>) -> Result<InsertCase, ServiceError> {
+fn row(rules: &CaseRules, case: &Prepared, duplicate_of: Option<CaseId>, id: i64) -> Result<InsertCase, ServiceError> {
     let new = &case.new;
     let deadline = case.deadline.filter(|_| duplicate_of.is_none());
     let mut state = case.opening.state.clone();
@@ -199,6 +201,7 @@ fn row(rules: &CaseRules, case: &Prepared, duplicate_of: Option<CaseId>) -> Resu
     }
     let regions = &case.regions;
     Ok(InsertCase {
+        id,
         source_id: new.source.as_str().to_string(),
         source_ref: new.source_ref.as_ref().map(|r| r.as_str().to_string()),
         category: new.category.as_str().to_string(),

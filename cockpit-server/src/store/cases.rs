@@ -115,6 +115,8 @@ pub type NearCase = (i64, f64, f64, DateTime<Utc>);
 #[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
 #[derive(Debug, Clone)]
 pub struct InsertCase {
+    /// From [`Store::next_case_ids`], so that cases of one batch can name each other.
+    pub id: i64,
     pub source_id: String,
     pub source_ref: Option<String>,
     pub category: String,
@@ -187,6 +189,14 @@ pub struct CaseScope {
 }
 
 impl Store {
+    /// `n` new case ids.
+    pub async fn next_case_ids(&self, n: usize) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT nextval('cases_id_seq') FROM generate_series(1, $1)")
+            .bind(n as i64)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     /// Inserts cases with their first timeline entries, in one statement (so one commit),
     /// except those whose source already delivered the same reference. For each case, in
     /// order: the new row, or the id of the one delivered before.
@@ -194,11 +204,8 @@ impl Store {
         if cases.is_empty() {
             return Ok(Vec::new());
         }
-        // Ids first, so that the timeline entries can name their case in the same statement.
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT nextval('cases_id_seq') FROM generate_series(1, $1)")
-            .bind(cases.len() as i64)
-            .fetch_all(&self.pool)
-            .await?;
+        // Ids come first, so that the timeline entries can name their case in the same statement.
+        let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
         let col = |f: &dyn Fn(&InsertCase) -> Option<String>| cases.iter().map(f).collect::<Vec<_>>();
         let mut entry_case = Vec::new();
         let mut entries = Vec::new();
