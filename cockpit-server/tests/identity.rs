@@ -162,12 +162,17 @@ async fn tokens_expire_refresh_once_and_die_with_their_session() {
     assert_eq!(server.get_with(&access2, "/api/cases").await.0, 200);
     let (status, _) = server.post_with("", "/api/auth/refresh", &json!({"refresh_token": refresh})).await;
     assert_eq!(status, 401, "a refresh token works once");
+    // Replayed, it was copied: the session it belonged to ends, for both holders.
+    assert_eq!(server.get_with(&access2, "/api/cases").await.0, 401);
+    let (_, trail) = server.get_as("auditor", "/api/audit?action=auth.refresh_replayed").await;
+    assert_eq!(trail["records"].as_array().unwrap().len(), 1, "{trail}");
 
     // Logout ends this session at once; logout everywhere ends the others.
     let other = server.login("c-tokens", PASSWORD).await;
-    let (status, _) = server.post_with(&access2, "/api/auth/logout", &json!({})).await;
+    let this = server.login("c-tokens", PASSWORD).await;
+    let (status, _) = server.post_with(&this, "/api/auth/logout", &json!({})).await;
     assert_eq!(status, 200);
-    assert_eq!(server.get_with(&access2, "/api/cases").await.0, 401);
+    assert_eq!(server.get_with(&this, "/api/cases").await.0, 401);
     assert_eq!(server.get_with(&other, "/api/cases").await.0, 200);
     let third = server.login("c-tokens", PASSWORD).await;
     let (status, ended) = server.post_with(&third, "/api/auth/logout-everywhere", &json!({})).await;

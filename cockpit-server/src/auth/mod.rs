@@ -201,9 +201,26 @@ impl Auth {
         self.login_limits.check(address, self.settings.login_per_minute)?;
         let now = Utc::now();
         let next = random_token().map_err(|e| ApiError::Internal(e.to_string()))?;
-        let Some((session, user)) =
-            self.store.rotate_refresh(&token_digest(refresh), &token_digest(&next), now).await?
-        else {
+        let digest = token_digest(refresh);
+        let Some((session, user)) = self.store.rotate_refresh(&digest, &token_digest(&next), now).await? else {
+            // A refresh token used before: whoever holds the current one may have stolen
+            // it. End that session; both holders must log in again.
+            if let Some(session) = self.store.revoke_replayed(&digest, now).await? {
+                self.forget(std::slice::from_ref(&session));
+                self.store
+                    .audit_now(&[AuditEntry {
+                        who: AuditActor {
+                            actor: "unknown".into(),
+                            role: "anonymous".into(),
+                            address: address.to_string(),
+                        },
+                        action: "auth.refresh_replayed".into(),
+                        object: format!("session:{session}"),
+                        result: "refused".into(),
+                        detail: json!({"session_revoked": true}),
+                    }])
+                    .await?;
+            }
             return Err(ApiError::Unauthorized("the refresh token is not current: log in again".into()));
         };
         let grant = self.grant(&session).await?;

@@ -367,13 +367,25 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<(String, i64)>, StoreError> {
         Ok(sqlx::query_as(
-            "UPDATE sessions SET refresh_digest = $2, refreshed_at = $3
+            "UPDATE sessions SET previous_refresh_digest = refresh_digest, refresh_digest = $2, refreshed_at = $3
              WHERE refresh_digest = $1 AND revoked_at IS NULL AND expires_at > $3
                AND EXISTS (SELECT 1 FROM users u WHERE u.id = user_id AND u.active)
              RETURNING id, user_id",
         )
         .bind(old_digest)
         .bind(new_digest)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Revokes the live session whose previous refresh token this is (a replayed,
+    /// so copied, token): its id.
+    pub async fn revoke_replayed(&self, old_digest: &str, now: DateTime<Utc>) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "UPDATE sessions SET revoked_at = $2 WHERE previous_refresh_digest = $1 AND revoked_at IS NULL RETURNING id",
+        )
+        .bind(old_digest)
         .bind(now)
         .fetch_optional(&self.pool)
         .await?)
