@@ -168,20 +168,6 @@ pub struct Reporter {
     pub address: Option<String>,
 }
 
-impl Reporter {
-    /// The phone with all but the first three and last four characters hidden, as lists
-    /// and screens show it (`138****0000`).
-    pub fn masked_phone(&self) -> Option<String> {
-        let phone: Vec<char> = self.phone.as_ref()?.chars().collect();
-        if phone.len() <= 7 {
-            return Some("*".repeat(phone.len()));
-        }
-        let head: String = phone[..3].iter().collect();
-        let tail: String = phone[phone.len() - 4..].iter().collect();
-        Some(format!("{head}{}{tail}", "*".repeat(phone.len() - 7)))
-    }
-}
-
 /// A case as intake produces it, before it is stored, tagged with regions and given a
 /// deadline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -279,17 +265,6 @@ mod tests {
         for (lon, lat) in [(180.1, 0.0), (0.0, -90.5), (f64::NAN, 0.0), (0.0, f64::INFINITY)] {
             assert!(GeoPoint::new(lon, lat).is_err(), "{lon},{lat}");
         }
-    }
-
-    #[test]
-    fn phones_are_masked_in_the_middle() {
-        let check = |phone: &str, expected: &str| {
-            let reporter = Reporter { phone: Some(phone.into()), ..Reporter::default() };
-            assert_eq!(reporter.masked_phone().as_deref(), Some(expected));
-        };
-        check("13800000000", "138****0000");
-        check("057788001234", "057*****1234");
-        check("110", "***");
     }
 
     #[test]

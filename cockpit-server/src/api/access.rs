@@ -50,11 +50,21 @@ pub struct RouteInfo {
 
 /// Where route declarations go: the router, or the table.
 pub(crate) trait Routes {
+    /// Declares a route, with its own body limit when it takes uploads.
+    fn declare<H, T>(&mut self, route: RouteInfo, limit: Option<usize>, handler: H)
+    where
+        H: Handler<T, AppState>,
+        T: 'static;
+
     /// Declares a route.
     fn add<H, T>(&mut self, method: Method, path: &'static str, access: Access, handler: H) -> &mut Self
     where
         H: Handler<T, AppState>,
-        T: 'static;
+        T: 'static,
+    {
+        self.declare(RouteInfo { method, path, access }, None, handler);
+        self
+    }
 
     /// Declares a route with its own body limit (uploads).
     fn add_limited<H, T>(
@@ -67,62 +77,33 @@ pub(crate) trait Routes {
     ) -> &mut Self
     where
         H: Handler<T, AppState>,
-        T: 'static;
+        T: 'static,
+    {
+        self.declare(RouteInfo { method, path, access }, Some(limit), handler);
+        self
+    }
 }
 
-/// Builds the router from declarations.
+/// Builds the router from declarations: each route behind [`authorize`].
 pub(crate) struct RouterBuilder {
     pub(crate) state: AppState,
     pub(crate) router: Router<AppState>,
 }
 
-impl RouterBuilder {
-    fn method_router<H, T>(
-        &self,
-        method: &Method,
-        access: Access,
-        limit: Option<usize>,
-        handler: H,
-    ) -> axum::routing::MethodRouter<AppState>
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
-        let mut route = on(filter, handler);
-        if let Some(limit) = limit {
-            route = route.layer(DefaultBodyLimit::max(limit));
-        }
-        route.route_layer(middleware::from_fn_with_state((self.state.clone(), access), authorize))
-    }
-}
-
 impl Routes for RouterBuilder {
-    fn add<H, T>(&mut self, method: Method, path: &'static str, access: Access, handler: H) -> &mut Self
+    fn declare<H, T>(&mut self, route: RouteInfo, limit: Option<usize>, handler: H)
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
-        let route = self.method_router(&method, access, None, handler);
-        self.router = std::mem::take(&mut self.router).route(path, route);
-        self
-    }
-
-    fn add_limited<H, T>(
-        &mut self,
-        method: Method,
-        path: &'static str,
-        access: Access,
-        limit: usize,
-        handler: H,
-    ) -> &mut Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        let route = self.method_router(&method, access, Some(limit), handler);
-        self.router = std::mem::take(&mut self.router).route(path, route);
-        self
+        let filter = MethodFilter::try_from(route.method).unwrap_or(MethodFilter::GET);
+        let mut method_router = on(filter, handler);
+        if let Some(limit) = limit {
+            method_router = method_router.layer(DefaultBodyLimit::max(limit));
+        }
+        let method_router =
+            method_router.route_layer(middleware::from_fn_with_state((self.state.clone(), route.access), authorize));
+        self.router = std::mem::take(&mut self.router).route(route.path, method_router);
     }
 }
 
@@ -131,22 +112,12 @@ impl Routes for RouterBuilder {
 pub(crate) struct Table(pub(crate) Vec<RouteInfo>);
 
 impl Routes for Table {
-    fn add<H, T>(&mut self, method: Method, path: &'static str, access: Access, _: H) -> &mut Self
+    fn declare<H, T>(&mut self, route: RouteInfo, _: Option<usize>, _: H)
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
-        self.0.push(RouteInfo { method, path, access });
-        self
-    }
-
-    fn add_limited<H, T>(&mut self, method: Method, path: &'static str, access: Access, _: usize, _: H) -> &mut Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.0.push(RouteInfo { method, path, access });
-        self
+        self.0.push(route);
     }
 }
 

@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::ApiError;
@@ -16,15 +15,6 @@ use crate::store::{AuditEntry, AuditFilter, AuditRow};
 
 fn filter_from(q: &params::Query, max: usize) -> Result<AuditFilter, ApiError> {
     let text = |k: &str| q.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let time = |k: &'static str| -> Result<Option<DateTime<Utc>>, ApiError> {
-        text(k)
-            .map(|t| {
-                DateTime::parse_from_rfc3339(&t)
-                    .map(|d| d.with_timezone(&Utc))
-                    .map_err(|_| ApiError::bad(k, format!("`{t}` is not an RFC 3339 time")))
-            })
-            .transpose()
-    };
     let before_seq = match text("before") {
         Some(b) => {
             Some(b.parse::<i64>().map_err(|_| ApiError::bad("before", format!("`{b}` is not a sequence number")))?)
@@ -35,8 +25,8 @@ fn filter_from(q: &params::Query, max: usize) -> Result<AuditFilter, ApiError> {
         actor: text("actor"),
         action: text("action"),
         object: text("object"),
-        from: time("from")?,
-        to: time("to")?,
+        from: params::time(q, "from")?,
+        to: params::time(q, "to")?,
         before_seq,
         limit: count(q, "limit", 1..=max, 100.min(max))? as i64,
     })

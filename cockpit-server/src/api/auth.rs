@@ -76,19 +76,13 @@ pub(crate) async fn change_password(
 ) -> Result<Json<Value>, ApiError> {
     let Json(body) = body?;
     let p = &caller.principal;
-    let current = text(&body, "current")?.to_string();
     let credentials = state
         .cases
         .store
         .credentials(&p.username)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("no such user".into()))?;
-    let hash = credentials.password_hash.clone();
-    let good = tokio::task::spawn_blocking(move || cockpit_access::verify_password(&hash, &current))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    if !good {
+    if !crate::auth::verify_password(&credentials.password_hash, text(&body, "current")?).await? {
         return Err(ApiError::bad("current", "is not your current password"));
     }
     let hash = state.auth.hash_password(text(&body, "new")?, &p.username).await.map_err(|e| match e {

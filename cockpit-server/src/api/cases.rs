@@ -143,15 +143,6 @@ pub(crate) async fn list(
 /// Parses list filters from the query string; every error names its parameter.
 pub(crate) fn filter_from(q: &params::Query) -> Result<CaseFilter, ApiError> {
     let text = |k: &str| q.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let time = |k: &'static str| -> Result<Option<DateTime<Utc>>, ApiError> {
-        text(k)
-            .map(|t| {
-                DateTime::parse_from_rfc3339(&t)
-                    .map(|d| d.with_timezone(&Utc))
-                    .map_err(|_| ApiError::bad(k, format!("`{t}` is not an RFC 3339 time")))
-            })
-            .transpose()
-    };
     let statuses: Vec<String> =
         text("status").map(|s| s.split(',').map(|x| x.trim().to_string()).collect()).unwrap_or_default();
     for status in &statuses {
@@ -201,8 +192,8 @@ pub(crate) fn filter_from(q: &params::Query) -> Result<CaseFilter, ApiError> {
         source: text("source"),
         urgency,
         overdue,
-        created_from: time("from")?,
-        created_to: time("to")?,
+        created_from: params::time(q, "from")?,
+        created_to: params::time(q, "to")?,
         keyword: text("q"),
         near,
         bbox,
@@ -323,7 +314,7 @@ pub(crate) async fn intake(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| ApiError::Unauthorized("Authorization: Bearer <source token> is required".into()))?;
-    if !constant_time_eq(crate::cases::token_hash(token).as_bytes(), expected.as_bytes()) {
+    if !cockpit_access::constant_time_eq(cockpit_access::token_digest(token).as_bytes(), expected.as_bytes()) {
         return Err(ApiError::Unauthorized("the token is not this source's".into()));
     }
     if !state.cases.store.source_enabled(&source.id).await? {
@@ -359,10 +350,6 @@ pub(crate) async fn intake(
             "grid": row.grid_code,
         })),
     ))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// `POST /api/cases/{id}/alarms/acknowledge`: stops the overdue re-alarms of a case.

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use cockpit_geo::{Coord, gcj02_to_wgs84};
 
 use super::ApiError;
@@ -32,6 +33,19 @@ pub(crate) fn count(
         return Err(ApiError::bad(field, format!("{value} is outside {} to {}", range.start(), range.end())));
     }
     Ok(value)
+}
+
+/// An optional RFC 3339 time.
+pub(crate) fn time(q: &Query, field: &'static str) -> Result<Option<DateTime<Utc>>, ApiError> {
+    q.get(field)
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            DateTime::parse_from_rfc3339(t)
+                .map(|d| d.with_timezone(&Utc))
+                .map_err(|_| ApiError::bad(field, format!("`{t}` is not an RFC 3339 time")))
+        })
+        .transpose()
 }
 
 /// `lon` and `lat` (WGS84 unless `crs=gcj02`), as a WGS84 coordinate.

@@ -107,11 +107,7 @@ impl Auth {
             self.store.audit_now(&[refuse("locked")]).await?;
             return Err(locked(user.locked_until.unwrap_or(now), now));
         }
-        let (hash, given) = (credentials.password_hash.clone(), password.to_string());
-        let good = tokio::task::spawn_blocking(move || cockpit_access::verify_password(&hash, &given))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let good = verify_password(&credentials.password_hash, password).await?;
         if !good || !user.active {
             return Err(self
                 .failed(user.id, user.failed_logins, refuse(if good { "disabled" } else { "password" }))
@@ -339,6 +335,15 @@ impl Auth {
         let text = self.ring.open(sealed, TOTP_AAD).map_err(|e| ApiError::Internal(e.to_string()))?;
         TotpSecret::from_base32(&String::from_utf8_lossy(&text)).map_err(|e| ApiError::Internal(e.to_string()))
     }
+}
+
+/// Checks a password against its argon2id hash, off the async threads.
+pub(crate) async fn verify_password(hash: &str, password: &str) -> Result<bool, ApiError> {
+    let (hash, password) = (hash.to_string(), password.to_string());
+    tokio::task::spawn_blocking(move || cockpit_access::verify_password(&hash, &password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 fn locked(until: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {

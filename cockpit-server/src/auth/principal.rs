@@ -93,7 +93,7 @@ pub const ACTION_PERMISSIONS: &[Permission] = &[
     Permission::EvaluateCases,
 ];
 
-/// The lifecycle's role of the same name.
+/// The lifecycle's role of the same name (a test checks that every role has one).
 pub fn lifecycle_role(role: Role) -> cockpit_events::Role {
     cockpit_events::Role::ALL.into_iter().find(|r| r.as_str() == role.as_str()).unwrap_or(cockpit_events::Role::Auditor)
 }
@@ -170,6 +170,19 @@ impl Caller {
                 detail: format!("this needs the permission `{}` ({})", permission.as_str(), permission.title_zh()),
                 allowed: Vec::new(),
             })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Access control and the lifecycle name the people roles alike: none falls back.
+    #[test]
+    fn every_role_is_a_lifecycle_role_of_the_same_name() {
+        for role in Role::ALL {
+            assert_eq!(lifecycle_role(role).as_str(), role.as_str());
         }
     }
 }

@@ -8,6 +8,6 @@ mod service;
 mod view;
 
 pub use batch::Batcher;
-pub use rules::{CaseRules, token_hash};
+pub use rules::CaseRules;
 pub use service::{CaseService, ServiceError};
 pub use view::{case_json, timeline_json};

@@ -12,7 +12,6 @@ use cockpit_events::{
     SourceKind, WorkingCalendar,
 };
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 /// One source as configured.
 #[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
@@ -81,7 +80,7 @@ impl CaseRules {
                 ),
                 None => None,
             };
-            let token_sha256 = source.token.as_deref().map(token_hash);
+            let token_sha256 = source.token.as_deref().map(cockpit_access::token_digest);
             sources.insert(
                 source.id.clone(),
                 SourceConfig {
@@ -102,9 +101,4 @@ impl CaseRules {
         }
         Ok(CaseRules { categories, dispatch, calendar, deadlines, duplicates, sources })
     }
-}
-
-/// SHA-256 of a bearer token, hex: what is stored and compared.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }
