@@ -10,7 +10,7 @@ use serde::Deserialize;
 /// Every setting with its default and what it means. `--print-default-config` prints it.
 pub const DEFAULT_CONFIG: &str = r#"# cockpit-server configuration. Every setting is shown with its default.
 # Environment variables override the file: COCKPIT_LISTEN, COCKPIT_DATA_DIR, COCKPIT_LOG,
-# COCKPIT_DATA_HOME, DATABASE_URL.
+# COCKPIT_DATA_HOME, DATABASE_URL, COCKPIT_MQTT_LISTEN ([mqtt] listen).
 
 # Address and port to serve HTTP on.
 listen = "127.0.0.1:8080"
@@ -87,6 +87,52 @@ tls_key_file = ""
 cors_origins = []
 # The largest request body in bytes, except attachments (see [attachments]).
 max_body_bytes = 1048576
+
+[mqtt]
+# How sensors reach the cockpit (docs/mqtt.md). "embedded": the server is the broker,
+# MQTT 3.1.1 on `listen`, each device logging in with its id and the credential it was
+# given at registration; "external": the server subscribes to the city's broker at `url`
+# (Mosquitto, EMQX) with a persistent session and a shared subscription; "off": no MQTT.
+mode = "embedded"
+listen = "127.0.0.1:1883"
+# External broker: its address, the cockpit's own login there (the password read from a
+# file), its client id (unique per instance) and the shared-subscription group that
+# instances split the load in.
+url = "mqtt://127.0.0.1:1883"
+username = ""
+password_file = ""
+client_id = "cockpit-1"
+share_group = "cockpit"
+# The district level of every topic: city/<district>/devices/<device-id>/<kind>.
+district = "ouhai"
+# Topic kinds whose QoS 1 messages are acknowledged (PUBACK) only once they are stored:
+# what was acknowledged survives a crash. Kinds left out are acknowledged on receipt.
+critical = ["telemetry", "status", "events"]
+# Embedded broker: the most connections at once, and the largest packet in bytes.
+max_connections = 20000
+max_packet_bytes = 65536
+
+[iot]
+# The alarm rules (cockpit-iot Rule JSON, with an optional "case" mapping each), relative
+# to data_dir.
+rules_file = "iot/rules.json"
+# Alarms at or above this severity open a case through the events intake (info, warning,
+# major, critical; "none" for never).
+case_severity = "major"
+# More than storm_threshold alarms of one rule in one grid within the window become one
+# grouped alarm (and one case).
+storm_window_seconds = 600
+storm_threshold = 3
+# Days of raw readings kept (daily partitions are dropped after); aggregates are kept
+# for aggregate_retention_days.
+retention_days = 90
+aggregate_retention_days = 730
+# Sample devices and simulated readings for a demonstration: the devices of
+# data_dir/iot/devices.json are registered at start with their credentials written to
+# data_home/device-credentials.json, and a simulator publishes `simulate_rate` readings a
+# second to the embedded broker, with incidents. `--demo` turns it on.
+simulate = false
+simulate_rate = 20
 "#;
 
 /// The server's settings.
@@ -113,6 +159,10 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     /// HTTP hardening.
     pub http: crate::http::HttpConfig,
+    /// `[mqtt]`.
+    pub mqtt: MqttConfig,
+    /// `[iot]`.
+    pub iot: IotConfig,
 }
 
 /// `[auth]`.
@@ -190,6 +240,51 @@ pub struct CasesConfig {
     pub duplicate_window_minutes: u32,
 }
 
+/// `[mqtt]`: how sensors reach the cockpit.
+#[allow(missing_docs)] // Each setting is described in DEFAULT_CONFIG.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttConfig {
+    pub mode: MqttMode,
+    pub listen: SocketAddr,
+    pub url: String,
+    pub username: String,
+    pub password_file: PathBuf,
+    pub client_id: String,
+    pub share_group: String,
+    pub district: String,
+    pub critical: Vec<cockpit_iot::TopicKind>,
+    pub max_connections: usize,
+    pub max_packet_bytes: usize,
+}
+
+/// Where MQTT messages come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MqttMode {
+    /// The server is the broker.
+    Embedded,
+    /// The server subscribes to the city's broker.
+    External,
+    /// No MQTT at all.
+    Off,
+}
+
+/// `[iot]`: rules, alarms, telemetry history and the demonstration simulator.
+#[allow(missing_docs)] // Each setting is described in DEFAULT_CONFIG.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IotConfig {
+    pub rules_file: PathBuf,
+    pub case_severity: String,
+    pub storm_window_seconds: i64,
+    pub storm_threshold: usize,
+    pub retention_days: i64,
+    pub aggregate_retention_days: i64,
+    pub simulate: bool,
+    pub simulate_rate: u32,
+}
+
 /// Command-line flags.
 #[derive(Debug, Default, clap::Parser)]
 #[command(name = "cockpit-server", about = "The city operations cockpit server", version)]
@@ -248,6 +343,11 @@ impl Config {
                 table.insert(key.into(), toml::Value::String(value));
             }
         }
+        if let Ok(listen) = std::env::var("COCKPIT_MQTT_LISTEN")
+            && let Some(toml::Value::Table(mqtt)) = table.get_mut("mqtt")
+        {
+            mqtt.insert("listen".into(), toml::Value::String(listen));
+        }
         if let Ok(url) = std::env::var("DATABASE_URL")
             && let Some(toml::Value::Table(database)) = table.get_mut("database")
         {
@@ -262,6 +362,7 @@ impl Config {
         }
         if cli.demo {
             config.auth.bootstrap = crate::auth::Bootstrap::Demo;
+            config.iot.simulate = true;
         }
         Ok(config)
     }
@@ -277,6 +378,7 @@ impl Config {
         config.auth.bootstrap = crate::auth::Bootstrap::None;
         // Tests log in often from one address.
         config.auth.login_per_minute = 100_000;
+        config.mqtt.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config
     }
 }

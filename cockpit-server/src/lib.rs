@@ -12,6 +12,7 @@ mod config;
 pub mod deadlines;
 mod geography;
 pub mod http;
+pub mod iot;
 mod limits;
 pub mod privacy;
 pub mod store;
@@ -27,7 +28,7 @@ use cockpit_events::{DeadlinePolicy, DuplicatePolicy};
 pub use api::{Access, RouteInfo, app, route_table};
 pub use auth::Bootstrap;
 pub use cases::{CaseRules, CaseService};
-pub use config::{Cli, Command, Config, DEFAULT_CONFIG};
+pub use config::{Cli, Command, Config, DEFAULT_CONFIG, IotConfig, MqttConfig, MqttMode};
 pub use geography::Geography;
 use limits::RateLimits;
 use store::{EmbeddedPostgres, Store};
@@ -45,12 +46,19 @@ pub struct AppState {
     pub(crate) auth: Arc<auth::Auth>,
     /// HTTP hardening settings.
     pub http: http::HttpConfig,
+    /// Sensors: the device directory, latest states, alarms and the live bus.
+    pub iot: iot::Iot,
     intake_limits: Arc<RateLimits>,
 }
 
 impl AppState {
-    /// Loads the geography and the case rules named by the configuration, over `store`.
-    pub async fn load(config: &Config, store: Store) -> anyhow::Result<AppState> {
+    /// Loads the geography and the case rules named by the configuration, over `store`,
+    /// and starts the IoT pipeline's tasks, which end when `stop` turns true.
+    pub async fn load(
+        config: &Config,
+        store: Store,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> anyhow::Result<AppState> {
         let geography = Arc::new(
             Geography::load(&config.data_dir)
                 .with_context(|| format!("loading the city from {}", config.data_dir.display()))?,
@@ -93,12 +101,20 @@ impl AppState {
         let batcher = cases::Batcher::start(store.clone(), rules.clone());
         let cases = CaseService { store, geography: geography.clone(), rules, batcher, privacy: ring };
         let attachments = attachments::AttachmentStore::new(&config.data_home, config.attachments.max_bytes);
+        if config.iot.simulate {
+            iot::demo::register_devices(&cases, &config.data_dir, &config.data_home).await?;
+        }
+        let iot =
+            iot::Iot::start(cases.store.clone(), cases.clone(), &config.mqtt, &config.iot, &config.data_dir, stop)
+                .await
+                .context("starting the IoT pipeline")?;
         Ok(AppState {
             geography,
             cases,
             attachments,
             auth,
             http: config.http.clone(),
+            iot,
             intake_limits: Arc::new(RateLimits::default()),
         })
     }
@@ -141,8 +157,9 @@ async fn serve(
     store: Store,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let state = AppState::load(config, store.clone()).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let state = AppState::load(config, store.clone(), stopped.clone()).await?;
+    let mqtt = iot::start_transport(&state.iot, config, stopped.clone()).await?;
     let chainer = tokio::spawn(chain_audit(store.clone(), stopped.clone()));
     let scheduler = tokio::spawn(deadlines::run(
         store,
@@ -168,6 +185,9 @@ async fn serve(
             .context("serving HTTP")
     };
     let _ = stop.send(true);
+    if let Some(mqtt) = mqtt {
+        let _ = mqtt.await;
+    }
     let _ = scheduler.await;
     let _ = chainer.await;
     served

@@ -16,7 +16,10 @@ use serde_json::{Value, json};
 
 /// Routes whose object is one case: out of region they answer 404.
 fn case_scoped(path: &str) -> bool {
-    path.starts_with("/api/cases/{id}") || path == "/api/attachments/{id}" || path == "/api/devices/{id}"
+    path.starts_with("/api/cases/{id}")
+        || path == "/api/attachments/{id}"
+        || path.starts_with("/api/devices/{id}")
+        || path.starts_with("/api/alarms/{id}")
 }
 
 /// The permission each route's handler checks beyond the declared access (the action
@@ -27,6 +30,7 @@ fn finer(path: &str) -> Option<Permission> {
 
 struct Fixture {
     case: i64,
+    alarm: i64,
     attachment: String,
     plain_user: i64,
 }
@@ -37,6 +41,7 @@ fn request_for(path: &str, f: &Fixture) -> (String, Value) {
         .replace("/api/attachments/{id}", &format!("/api/attachments/{}", f.attachment))
         .replace("/api/sources/{id}", "/api/sources/hotline-12345")
         .replace("/api/devices/{id}", "/api/devices/wl-matrix")
+        .replace("/api/alarms/{id}", &format!("/api/alarms/{}", f.alarm))
         .replace("{id}", &f.case.to_string())
         .replace("{source}", "hotline-12345")
         .replace("{code}", "330304001")
@@ -48,6 +53,7 @@ fn request_for(path: &str, f: &Fixture) -> (String, Value) {
         "/api/search" => "/api/search?q=%E6%B3%BD%E9%9B%85".to_string(),
         "/api/nearby" => "/api/nearby?lon=120.64&lat=28.0&radius=500&layer=cameras".to_string(),
         "/api/cases/stats" => "/api/cases/stats?level=street".to_string(),
+        "/api/devices/wl-matrix/history" => "/api/devices/wl-matrix/history?metric=water_level_m".to_string(),
         _ => url,
     };
     // Bodies that are valid enough to reach the handler and change nothing that matters.
@@ -111,7 +117,18 @@ async fn every_route_as_every_role_in_and_out_of_region_leaks_nothing() {
     let plain_user = users["users"].as_array().unwrap().iter().find(|u| u["username"] == "plain-user").unwrap()["id"]
         .as_i64()
         .unwrap();
-    let fixture = Fixture { case: case_id, attachment, plain_user };
+    // An alarm of that gauge, as the rules would have raised it.
+    let alarm: i64 = sqlx::query_scalar(
+        "INSERT INTO alarms (device_id, rule_id, severity, metric, state, raised_at, raised_value, peak_value, peak_at,
+             street_code, village_code, grid_code)
+         VALUES ('wl-matrix', 'river-high', 'major', 'water_level_m', 'active', now(), 4.8, 4.8, now(),
+             '330304001', '330304001002', $1) RETURNING id",
+    )
+    .bind(&grid_code)
+    .fetch_one(server.store.pool())
+    .await
+    .unwrap();
+    let fixture = Fixture { case: case_id, alarm, attachment, plain_user };
 
     // Two users per role: in the case's region and outside it (another street; for the grid
     // worker another grid; for the department handler also another department).

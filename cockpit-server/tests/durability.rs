@@ -40,6 +40,7 @@ impl Process {
         let child = Command::new(env!("CARGO_BIN_EXE_cockpit-server"))
             .env("DATABASE_URL", database_url)
             .env("COCKPIT_LISTEN", format!("127.0.0.1:{port}"))
+            .env("COCKPIT_MQTT_LISTEN", "127.0.0.1:0")
             .env("COCKPIT_DATA_DIR", common::sample_data())
             .env("COCKPIT_DATA_HOME", home)
             .env("COCKPIT_LOG", "warn")

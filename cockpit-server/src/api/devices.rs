@@ -7,7 +7,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 use cockpit_access::{random_token, token_digest};
-use cockpit_geo::Coord;
 use cockpit_iot::{Device, DeviceRegistry, IotError};
 use serde_json::{Value, json};
 
@@ -42,28 +41,8 @@ fn device_json(state: &AppState, d: &DeviceRow) -> Value {
 
 /// The row for a checked device, tagged with its regions, and its new credential.
 fn row_for(state: &AppState, device: &Device) -> Result<(NewDevice, String), ApiError> {
-    let city = &state.geography.city;
-    let located = city.locate(Coord { x: device.lon, y: device.lat });
-    let code = |id: Option<cockpit_geo::RegionId>| id.map(|id| city.region(id).code.as_str().to_string());
     let secret = random_token().map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((
-        NewDevice {
-            id: device.id.as_str().to_string(),
-            device_type: serde_json::to_value(device.device_type)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-            lon: device.lon,
-            lat: device.lat,
-            outside_district: located.is_none(),
-            street_code: code(located.map(|l| l.street)),
-            village_code: code(located.and_then(|l| l.village)),
-            grid_code: code(located.and_then(|l| l.grid)),
-            metadata: Value::Object(device.metadata.clone()),
-            credential_hash: token_digest(&secret),
-        },
-        secret,
-    ))
+    Ok((crate::iot::device_row(&state.geography.city, device, token_digest(&secret)), secret))
 }
 
 /// Writes checked devices with their audit record; the credentials of the new ones.
@@ -107,6 +86,7 @@ pub(crate) async fn create(
         return Err(ApiError::Conflict { detail: format!("device `{field}` is registered"), allowed: Vec::new() });
     }
     let credentials = write(&state, &caller, std::slice::from_ref(&device), "device.create").await?;
+    state.iot.reload().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let row = state
         .cases
         .store
@@ -141,6 +121,7 @@ pub(crate) async fn import(
     }
     let devices: Vec<Device> = registry.iter().cloned().collect();
     let credentials = write(&state, &caller, &devices, "device.import").await?;
+    state.iot.reload().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(json!({"imported": devices.len(), "new": credentials.len(), "credentials": credentials})))
 }
 
@@ -180,5 +161,9 @@ pub(crate) async fn one(
         .device_in(&id, &scope_of(&caller))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("device `{id}` does not exist")))?;
-    Ok(Json(device_json(&state, &row)))
+    let mut out = device_json(&state, &row);
+    if let Ok(device_type) = serde_json::from_value::<cockpit_iot::DeviceType>(json!(row.device_type)) {
+        out["state"] = state.iot.state_json(&row.id, device_type);
+    }
+    Ok(Json(out))
 }

@@ -8,6 +8,7 @@ mod cases;
 mod devices;
 mod error;
 mod geojson;
+mod iot;
 mod open311;
 mod params;
 mod regions;
@@ -87,7 +88,14 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
         .add(get.clone(), "/api/devices", Needs(P::ViewDevices), devices::list)
         .add(post.clone(), "/api/devices", Needs(P::ManageDevices), devices::create)
         .add_limited(post.clone(), "/api/devices/import", Needs(P::ManageDevices), 16 * 1024 * 1024, devices::import)
+        .add(get.clone(), "/api/devices/health", Needs(P::ViewDevices), iot::health)
         .add(get.clone(), "/api/devices/{id}", Needs(P::ViewDevices), devices::one)
+        .add(get.clone(), "/api/devices/{id}/history", Needs(P::ViewDevices), iot::history)
+        .add(get.clone(), "/api/iot", Needs(P::ViewDevices), iot::status)
+        .add(get.clone(), "/api/iot/metrics", Needs(P::ViewDevices), iot::metrics)
+        .add(get.clone(), "/api/alarms", Needs(P::ViewDevices), iot::alarms)
+        .add(get.clone(), "/api/alarms/{id}", Needs(P::ViewDevices), iot::alarm)
+        .add(post.clone(), "/api/alarms/{id}/acknowledge", Needs(P::AcknowledgeAlarms), iot::acknowledge)
         .add(get.clone(), "/open311/v2/services.json", Public, open311::services)
         .add(get.clone(), "/open311/v2/requests.json", Public, open311::requests)
         .add(post.clone(), "/open311/v2/requests.json", Public, open311::report)

@@ -141,6 +141,10 @@ impl CaseService {
             other => ServiceError::BadField { field: "action", reason: other.to_string() },
         })?;
         Store::update_state(&mut tx, id, &step.state, now).await?;
+        if step.state.status == Status::Closed {
+            // An alarm's case closing is recorded on the alarm, in the same transaction.
+            Store::close_alarms_of_case(&mut tx, id.0, now).await?;
+        }
         Store::insert_timeline(&mut tx, id, &step.entry).await?;
         // The clock starts when a case enters the pool: on approval, and again on reopening.
         if matches!(kind, ActionKind::Approve | ActionKind::Reopen) {

@@ -93,6 +93,25 @@ impl Store {
         Ok(new.into_iter().flatten().collect())
     }
 
+    /// Replaces devices' credentials: (id, SHA-256 of the new credential).
+    pub async fn set_device_credentials(
+        tx: &mut PgConnection,
+        credentials: &[(String, String)],
+    ) -> Result<(), StoreError> {
+        if credentials.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE devices d SET credential_hash = c.hash, updated_at = now()
+             FROM unnest($1::text[], $2::text[]) AS c(id, hash) WHERE d.id = c.id",
+        )
+        .bind(credentials.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>())
+        .bind(credentials.iter().map(|(_, hash)| hash.as_str()).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
+
     /// Devices matching `filter`, by id.
     pub async fn devices(&self, filter: &DeviceFilter) -> Result<Vec<DeviceRow>, StoreError> {
         let mut q: QueryBuilder<Postgres> =

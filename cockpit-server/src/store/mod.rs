@@ -7,6 +7,7 @@ mod cases;
 mod devices;
 mod embedded;
 mod stats;
+mod telemetry;
 
 use anyhow::Context;
 use cockpit_geo::City;
@@ -19,6 +20,7 @@ pub use cases::{CaseFilter, CaseRow, CaseScope, InsertCase, NearCase, NearQuery,
 pub use devices::{DeviceFilter, DeviceRow, NewDevice};
 pub use embedded::EmbeddedPostgres;
 pub use stats::{CaseStats, RegionTally, StatsLevel, Tally};
+pub use telemetry::{AlarmFilter, AlarmRow, AlarmWrite, DeviceLogin, EventRow, HistoryPoint, RaisedAlarm, ReadingRow};
 
 /// The statuses of an open case (in the pool or with a handler), as stored: bound into the
 /// queries that need them, so that the lifecycle crate stays their one definition.

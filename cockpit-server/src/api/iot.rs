@@ -1,0 +1,175 @@
+//! Sensors' side of the API: the pipeline's status and rejection counts, device health per
+//! region, a device's history, and alarms (list, read, acknowledge). Everything is seen
+//! through the caller's region scope.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use chrono::{TimeDelta, Utc};
+use cockpit_access::ScopeLevel;
+use serde_json::{Value, json};
+
+use super::ApiError;
+use super::params::{self, count};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::iot::Place;
+use crate::store::{AlarmFilter, AlarmRow, AuditEntry, CaseScope, Store};
+
+fn scope_of(caller: &Caller) -> CaseScope {
+    CaseScope { assigned_to: None, ..caller.principal.case_scope() }
+}
+
+/// Whether a place lies in the scope.
+fn in_scope(scope: &CaseScope, place: &Place) -> bool {
+    match &scope.region {
+        None => true,
+        Some((ScopeLevel::District, _)) => true,
+        Some((ScopeLevel::Street, code)) => place.street.as_deref() == Some(code),
+        Some((ScopeLevel::Village, code)) => place.village.as_deref() == Some(code),
+        Some((ScopeLevel::Grid, code)) => place.grid.as_deref() == Some(code),
+    }
+}
+
+/// `GET /api/iot`: the transport, the broker's address, the counters, and the rejections
+/// per reason and per device.
+pub(crate) async fn status(State(state): State<AppState>) -> Json<Value> {
+    Json(state.iot.status_json())
+}
+
+/// `GET /api/iot/metrics`: the counters in the Prometheus text format.
+pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.iot.metrics_text())
+}
+
+/// `GET /api/devices/health`: devices by health (online, warning, abnormal, offline) in
+/// total and per street, village and grid, within the caller's region.
+pub(crate) async fn health(State(state): State<AppState>, caller: Caller) -> Json<Value> {
+    let scope = scope_of(&caller);
+    Json(state.iot.health_by_region(|place| in_scope(&scope, place)))
+}
+
+/// `GET /api/devices/{id}/history?metric=&resolution=raw|minute|hour&from=&to=&limit=`:
+/// one metric's values (raw) or aggregates (count, avg, min, max per bucket); the last 24
+/// hours by default.
+pub(crate) async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<params::Query>,
+) -> Result<Json<Value>, ApiError> {
+    let device = state
+        .cases
+        .store
+        .device_in(&id, &scope_of(&caller))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("device `{id}` does not exist")))?;
+    let device_type: cockpit_iot::DeviceType = serde_json::from_value(json!(device.device_type))
+        .map_err(|_| ApiError::Internal(format!("device {id} has an unknown type")))?;
+    let metric = q.get("metric").map(|s| s.trim().to_string()).unwrap_or_default();
+    let metric = cockpit_iot::Metric::from_name(&metric).filter(|m| device_type.reports(*m)).ok_or_else(|| {
+        let names: Vec<&str> = device_type.metrics().iter().map(|m| m.name()).collect();
+        ApiError::bad("metric", format!("`{metric}` is not a metric of a {device_type}; one of {}", names.join(", ")))
+    })?;
+    let resolution = q.get("resolution").map(String::as_str).unwrap_or("minute");
+    if !matches!(resolution, "raw" | "minute" | "hour") {
+        return Err(ApiError::bad("resolution", format!("`{resolution}`: raw, minute or hour")));
+    }
+    let to = params::time(&q, "to")?.unwrap_or_else(Utc::now);
+    let from = params::time(&q, "from")?.unwrap_or(to - TimeDelta::hours(24));
+    if from >= to {
+        return Err(ApiError::bad("from", "must be before `to`"));
+    }
+    let limit = count(&q, "limit", 1..=100_000, 10_000)? as i64;
+    let points = state.cases.store.history(&id, metric.name(), resolution, from, to, limit).await?;
+    Ok(Json(json!({
+        "device": id,
+        "metric": metric.name(),
+        "unit": metric.unit(),
+        "resolution": resolution,
+        "from": from,
+        "to": to,
+        "points": points,
+    })))
+}
+
+fn alarm_json(row: &AlarmRow) -> Value {
+    let mut value = serde_json::to_value(row).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.insert("open".into(), json!(row.state != "cleared"));
+    }
+    value
+}
+
+/// `GET /api/alarms?open=true&device=&region=&limit=`: alarms in the caller's region, newest
+/// first.
+pub(crate) async fn alarms(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<params::Query>,
+) -> Result<Json<Value>, ApiError> {
+    let text = |k: &str| q.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let open_only = match text("open").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => return Err(ApiError::bad("open", format!("`{other}`: true or false"))),
+    };
+    let filter = AlarmFilter {
+        open_only,
+        device: text("device"),
+        region: text("region"),
+        scope: scope_of(&caller),
+        limit: count(&q, "limit", 1..=5000, 500)? as i64,
+    };
+    let rows = state.cases.store.alarms(&filter).await?;
+    Ok(Json(json!({"items": rows.iter().map(alarm_json).collect::<Vec<_>>()})))
+}
+
+/// `GET /api/alarms/{id}`.
+pub(crate) async fn alarm(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let row = state
+        .cases
+        .store
+        .alarm_in(id, &scope_of(&caller))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("alarm {id} does not exist")))?;
+    Ok(Json(alarm_json(&row)))
+}
+
+/// `POST /api/alarms/{id}/acknowledge`: someone has seen it; it stays open until its value
+/// clears. 409 when it is not active (already acknowledged, or cleared). Audited.
+pub(crate) async fn acknowledge(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let store = &state.cases.store;
+    let current = store
+        .alarm_in(id, &scope_of(&caller))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("alarm {id} does not exist")))?;
+    let now = Utc::now();
+    let mut tx = store.pool().begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let Some(row) = Store::acknowledge_alarm(&mut tx, id, &caller.principal.username, now).await? else {
+        return Err(ApiError::Conflict {
+            detail: format!("alarm {id} is {}; only an active alarm can be acknowledged", current.state),
+            allowed: Vec::new(),
+        });
+    };
+    let entry = AuditEntry {
+        who: caller.audit_actor(),
+        action: "alarm.acknowledge".into(),
+        object: format!("alarm:{id}"),
+        result: "ok".into(),
+        detail: json!({"device": row.device_id, "rule": row.rule_id}),
+    };
+    Store::audit(&mut tx, now, &[entry]).await?;
+    tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    state.iot.publish_alarm_row(&row);
+    Ok(Json(alarm_json(&row)))
+}

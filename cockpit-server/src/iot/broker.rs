@@ -1,0 +1,413 @@
+//! The embedded MQTT 3.1.1 broker: what a district needs to connect its sensors with
+//! nothing else installed, and no more (docs/mqtt.md).
+//!
+//! - A device logs in with its id as username and the credential it was given at
+//!   registration as password (checked against the stored SHA-256, in constant time); a
+//!   wrong or missing login gets CONNACK 4 and the connection closes.
+//! - It may publish only to its own topics, `city/<district>/devices/<its id>/<kind>`, and
+//!   subscribe only under them: anything else is refused (counted as an ACL refusal, the
+//!   publish dropped and acknowledged so the device does not retry it forever; a refused
+//!   subscription gets the failure return code).
+//! - A QoS 1 message of a critical kind is acknowledged only once the pipeline has
+//!   committed it; PUBACKs go out in the order the messages came (MQTT 3.1.1 §4.6), while
+//!   the connection keeps reading. QoS 2 is taken as QoS 1 with the PUBREC/PUBCOMP
+//!   handshake.
+//! - Accepted messages go on to plain subscribers at QoS 0 (a slow subscriber misses
+//!   messages, counted, rather than stalling publishers); retained messages are kept, the
+//!   last will is published when a device drops without DISCONNECT, and a second
+//!   connection with the same client id takes the session over.
+//!
+//! The codec is `rumqttc`'s (`mqttbytes::v4`), which never panics on bytes it reads.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
+use rumqttc::mqttbytes::{self, QoS, matches, valid_filter};
+use rumqttc::{
+    ConnAck, ConnectReturnCode, Packet, PubAck, PubComp, PubRec, Publish, SubAck, SubscribeReasonCode, UnsubAck,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc, watch};
+
+use super::{IngestError, Iot};
+
+/// How long a new connection has to send CONNECT.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Packets queued for one connection's socket.
+const OUTBOX: usize = 1024;
+/// QoS 1 messages awaiting their commit on one connection before it stops reading.
+const MAX_PENDING_ACKS: usize = 1024;
+
+/// One subscription of one connection.
+struct Subscription {
+    connection: u64,
+    filter: String,
+    tx: mpsc::Sender<Packet>,
+}
+
+/// What connections share: subscriptions, retained messages, sessions by client id.
+#[derive(Default)]
+struct Router {
+    subscriptions: RwLock<Vec<Subscription>>,
+    retained: Mutex<HashMap<String, Publish>>,
+    sessions: Mutex<HashMap<String, (u64, watch::Sender<bool>)>>,
+    next_connection: AtomicU64,
+}
+
+impl Router {
+    /// Sends an accepted message to every matching subscription, at QoS 0.
+    fn forward(&self, publish: &Publish, iot: &Iot) {
+        if publish.retain
+            && let Ok(mut retained) = self.retained.lock()
+        {
+            if publish.payload.is_empty() {
+                retained.remove(&publish.topic);
+            } else {
+                let mut kept = publish.clone();
+                kept.qos = QoS::AtMostOnce;
+                kept.pkid = 0;
+                retained.insert(publish.topic.clone(), kept);
+            }
+        }
+        let Ok(subscriptions) = self.subscriptions.read() else { return };
+        for s in subscriptions.iter() {
+            if matches(&publish.topic, &s.filter) {
+                let mut out = Publish::from_bytes(publish.topic.clone(), QoS::AtMostOnce, publish.payload.clone());
+                out.retain = false;
+                if s.tx.try_send(Packet::Publish(out)).is_err() {
+                    iot.counters().subscriber_drops.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+/// The broker's limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections at once; the next waits for one to close.
+    pub max_connections: usize,
+    /// The largest packet, in bytes.
+    pub max_packet_bytes: usize,
+}
+
+/// Accepts connections on `listener` until `stop` turns true.
+pub async fn serve(listener: TcpListener, iot: Iot, limits: Limits, mut stop: watch::Receiver<bool>) {
+    if let Ok(address) = listener.local_addr() {
+        iot.set_broker_address(address);
+        tracing::info!(%address, "MQTT broker listening");
+    }
+    let router = Arc::new(Router::default());
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    loop {
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit { Ok(p) => p, Err(_) => return },
+            _ = stop.changed() => return,
+        };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stop.changed() => return,
+        };
+        let (stream, peer) = match accepted {
+            Ok(ok) => ok,
+            Err(e) => {
+                tracing::warn!(error = %e, "MQTT accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let (router, iot, stop) = (router.clone(), iot.clone(), stop.clone());
+        tokio::spawn(async move {
+            iot.counters().connections.fetch_add(1, Ordering::Relaxed);
+            if let Err(reason) = connection(stream, &router, &iot, limits, stop).await {
+                tracing::debug!(%peer, %reason, "MQTT connection closed");
+            }
+            iot.counters().connections.fetch_sub(1, Ordering::Relaxed);
+            drop(permit);
+        });
+    }
+}
+
+/// Reads the next packet, reading more bytes as needed. `Ok(None)` at a clean end of stream.
+async fn read_packet(
+    stream: &mut (impl AsyncReadExt + Unpin),
+    buffer: &mut BytesMut,
+    max: usize,
+) -> Result<Option<Packet>, String> {
+    loop {
+        match Packet::read(buffer, max) {
+            Ok(packet) => return Ok(Some(packet)),
+            Err(mqttbytes::Error::InsufficientBytes(_)) => {}
+            Err(e) => return Err(format!("malformed packet: {e}")),
+        }
+        buffer.reserve(4096);
+        let n = stream.read_buf(buffer).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            return if buffer.is_empty() { Ok(None) } else { Err("connection closed mid-packet".into()) };
+        }
+    }
+}
+
+async fn write_packet(stream: &mut TcpStream, packet: &Packet, max: usize) -> Result<(), String> {
+    let mut out = BytesMut::with_capacity(packet.size() + 8);
+    packet.write(&mut out, max.max(packet.size())).map_err(|e| e.to_string())?;
+    stream.write_all(&out).await.map_err(|e| e.to_string())
+}
+
+/// The acknowledgement owed for a publish once it is handled.
+enum Owed {
+    None,
+    PubAck(u16),
+    PubRec(u16),
+}
+
+async fn connection(
+    mut stream: TcpStream,
+    router: &Router,
+    iot: &Iot,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), String> {
+    let max = limits.max_packet_bytes;
+    let mut buffer = BytesMut::with_capacity(4096);
+    let first = match tokio::time::timeout(CONNECT_TIMEOUT, read_packet(&mut stream, &mut buffer, max)).await {
+        Ok(Ok(Some(packet))) => packet,
+        Ok(Ok(None)) => return Ok(()),
+        Ok(Err(reason)) => {
+            if reason.contains("protocol level") {
+                let refuse = Packet::ConnAck(ConnAck::new(ConnectReturnCode::RefusedProtocolVersion, false));
+                let _ = write_packet(&mut stream, &refuse, max).await;
+            }
+            return Err(reason);
+        }
+        Err(_) => return Err("no CONNECT in time".into()),
+    };
+    let Packet::Connect(connect) = first else { return Err("the first packet was not CONNECT".into()) };
+    let device = match &connect.login {
+        Some(login) if iot.authenticate(&login.username, login.password.as_bytes()) => login.username.clone(),
+        _ => {
+            iot.counters().auth_failures.fetch_add(1, Ordering::Relaxed);
+            let refuse = Packet::ConnAck(ConnAck::new(ConnectReturnCode::BadUserNamePassword, false));
+            let _ = write_packet(&mut stream, &refuse, max).await;
+            return Err("login refused".into());
+        }
+    };
+    let id = router.next_connection.fetch_add(1, Ordering::Relaxed);
+    let client_id = if connect.client_id.is_empty() { format!("{device}-{id}") } else { connect.client_id.clone() };
+    let (kill_tx, mut kill) = watch::channel(false);
+    if let Ok(mut sessions) = router.sessions.lock()
+        && let Some((_, previous)) = sessions.insert(client_id.clone(), (id, kill_tx))
+    {
+        // Session takeover: the older connection with this client id closes.
+        let _ = previous.send(true);
+    }
+    let (out_tx, mut out_rx) = mpsc::channel::<Packet>(OUTBOX);
+    let (read_half, mut write_half) = stream.into_split();
+    let writer = tokio::spawn(async move {
+        let mut bytes = BytesMut::with_capacity(8192);
+        while let Some(packet) = out_rx.recv().await {
+            bytes.clear();
+            if packet.write(&mut bytes, usize::MAX).is_err() {
+                continue;
+            }
+            // Write what else is queued in the same syscall.
+            while let Ok(more) = out_rx.try_recv() {
+                let _ = more.write(&mut bytes, usize::MAX);
+                if bytes.len() > 64 * 1024 {
+                    break;
+                }
+            }
+            if write_half.write_all(&bytes).await.is_err() {
+                return;
+            }
+        }
+    });
+    let _ = out_tx.send(Packet::ConnAck(ConnAck::new(ConnectReturnCode::Success, false))).await;
+    let keep_alive = match connect.keep_alive {
+        0 => Duration::from_secs(24 * 3600),
+        seconds => Duration::from_millis(u64::from(seconds) * 1500),
+    };
+    let mut reader = read_half;
+    let mut pending = FuturesOrdered::new();
+    let mut clean = false;
+    let outcome: Result<(), String> = loop {
+        tokio::select! {
+            biased;
+            Some(owed) = pending.next(), if !pending.is_empty() => {
+                let packet = match owed {
+                    Owed::PubAck(pkid) => Packet::PubAck(PubAck::new(pkid)),
+                    Owed::PubRec(pkid) => Packet::PubRec(PubRec::new(pkid)),
+                    Owed::None => continue,
+                };
+                if out_tx.send(packet).await.is_err() {
+                    break Err("socket closed".into());
+                }
+            }
+            packet = tokio::time::timeout(keep_alive, read_packet(&mut reader, &mut buffer, max)),
+                if pending.len() < MAX_PENDING_ACKS => {
+                let packet = match packet {
+                    Err(_) => break Err("keep-alive expired".into()),
+                    Ok(Err(reason)) => break Err(reason),
+                    Ok(Ok(None)) => break Err("connection closed without DISCONNECT".into()),
+                    Ok(Ok(Some(packet))) => packet,
+                };
+                match packet {
+                    Packet::Publish(publish) => {
+                        pending.push_back(handle_publish(publish, &device, router, iot).await);
+                    }
+                    Packet::Subscribe(subscribe) => {
+                        let mut codes = Vec::with_capacity(subscribe.filters.len());
+                        let mut granted = Vec::new();
+                        for filter in &subscribe.filters {
+                            if valid_filter(&filter.path) && own_filter(&device, &filter.path) {
+                                codes.push(SubscribeReasonCode::Success(QoS::AtMostOnce));
+                                granted.push(filter.path.clone());
+                            } else {
+                                iot.counters().acl_refusals.fetch_add(1, Ordering::Relaxed);
+                                codes.push(SubscribeReasonCode::Failure);
+                            }
+                        }
+                        if let Ok(mut subs) = router.subscriptions.write() {
+                            for filter in &granted {
+                                subs.retain(|s| !(s.connection == id && &s.filter == filter));
+                                subs.push(Subscription { connection: id, filter: filter.clone(), tx: out_tx.clone() });
+                            }
+                        }
+                        let _ = out_tx.send(Packet::SubAck(SubAck::new(subscribe.pkid, codes))).await;
+                        let retained: Vec<Publish> = router
+                            .retained
+                            .lock()
+                            .map(|r| r.values().filter(|p| granted.iter().any(|f| matches(&p.topic, f))).cloned().collect())
+                            .unwrap_or_default();
+                        for mut publish in retained {
+                            publish.retain = true;
+                            let _ = out_tx.try_send(Packet::Publish(publish));
+                        }
+                    }
+                    Packet::Unsubscribe(unsubscribe) => {
+                        if let Ok(mut subs) = router.subscriptions.write() {
+                            subs.retain(|s| !(s.connection == id && unsubscribe.topics.contains(&s.filter)));
+                        }
+                        let _ = out_tx.send(Packet::UnsubAck(UnsubAck::new(unsubscribe.pkid))).await;
+                    }
+                    Packet::PubRel(rel) => {
+                        let _ = out_tx.send(Packet::PubComp(PubComp::new(rel.pkid))).await;
+                    }
+                    Packet::PingReq => {
+                        let _ = out_tx.send(Packet::PingResp).await;
+                    }
+                    Packet::Disconnect => {
+                        clean = true;
+                        break Ok(());
+                    }
+                    // Acknowledgements of what we send (we send QoS 0 only) and packets a
+                    // client must not send.
+                    Packet::PubAck(_) | Packet::PubRec(_) | Packet::PubComp(_) => {}
+                    Packet::Connect(_) => break Err("a second CONNECT".into()),
+                    other => break Err(format!("unexpected packet {:?}", other.size())),
+                }
+            }
+            _ = kill.changed() => break Err("taken over by a new connection with the same client id".into()),
+            _ = stop.changed() => break Ok(()),
+        }
+    };
+    // What was received keeps its acknowledgement if the socket still takes it.
+    while let Some(owed) = pending.next().await {
+        let packet = match owed {
+            Owed::PubAck(pkid) => Packet::PubAck(PubAck::new(pkid)),
+            Owed::PubRec(pkid) => Packet::PubRec(PubRec::new(pkid)),
+            Owed::None => continue,
+        };
+        let _ = out_tx.try_send(packet);
+    }
+    if let Ok(mut subs) = router.subscriptions.write() {
+        subs.retain(|s| s.connection != id);
+    }
+    if let Ok(mut sessions) = router.sessions.lock()
+        && sessions.get(&client_id).is_some_and(|(owner, _)| *owner == id)
+    {
+        sessions.remove(&client_id);
+    }
+    if !clean && let Some(will) = &connect.last_will {
+        let mut publish = Publish::from_bytes(will.topic.clone(), will.qos, will.message.clone());
+        publish.retain = will.retain;
+        let _ = handle_publish(publish, &device, router, iot).await.await;
+    }
+    drop(out_tx);
+    let _ = writer.await;
+    outcome
+}
+
+/// Whether a subscription filter stays under the device's own topics:
+/// `city/<district or +>/devices/<device>/<kind, + or #>` or `city/+/devices/<device>/#`.
+fn own_filter(device: &str, filter: &str) -> bool {
+    let levels: Vec<&str> = filter.split('/').collect();
+    matches!(levels.as_slice(), ["city", _, "devices", d, _] if *d == device)
+        || matches!(levels.as_slice(), ["city", _, "devices", d, "#"] if *d == device)
+}
+
+/// Takes in one publish: ACL, pipeline, subscribers. The future resolves to the
+/// acknowledgement owed, once it may be sent.
+async fn handle_publish(
+    publish: Publish,
+    device: &str,
+    router: &Router,
+    iot: &Iot,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Owed> + Send>> {
+    let owed = match publish.qos {
+        QoS::AtMostOnce => Owed::None,
+        QoS::AtLeastOnce => Owed::PubAck(publish.pkid),
+        QoS::ExactlyOnce => Owed::PubRec(publish.pkid),
+    };
+    if !cockpit_iot::allowed(device, &publish.topic) {
+        // Counted as a rejection too (the decoder names the reason: not_own_topic or
+        // bad_topic), never forwarded.
+        iot.counters().acl_refusals.fetch_add(1, Ordering::Relaxed);
+        let _ = iot.ingest(&publish.topic, &publish.payload, Some(device), false).await;
+        return Box::pin(async move { owed });
+    }
+    let qos1 = publish.qos != QoS::AtMostOnce;
+    match iot.ingest(&publish.topic, &publish.payload, Some(device), qos1).await {
+        Ok(committed) => {
+            router.forward(&publish, iot);
+            match committed {
+                Some(rx) => Box::pin(async move {
+                    match rx.await {
+                        Ok(true) => owed,
+                        // Not committed (shutting down): no acknowledgement, so the device
+                        // sends it again.
+                        _ => Owed::None,
+                    }
+                }),
+                None => Box::pin(async move { owed }),
+            }
+        }
+        // Rejected: counted, acknowledged (sending it again would not help).
+        Err(IngestError::Rejected(_)) => Box::pin(async move { owed }),
+        Err(IngestError::Unavailable) => Box::pin(async { Owed::None }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::own_filter;
+
+    #[test]
+    fn a_device_subscribes_only_under_its_own_topics() {
+        assert!(own_filter("wl-1", "city/ouhai/devices/wl-1/telemetry"));
+        assert!(own_filter("wl-1", "city/+/devices/wl-1/#"));
+        assert!(own_filter("wl-1", "city/ouhai/devices/wl-1/+"));
+        assert!(!own_filter("wl-1", "city/ouhai/devices/+/telemetry"));
+        assert!(!own_filter("wl-1", "city/ouhai/devices/wl-2/telemetry"));
+        assert!(!own_filter("wl-1", "#"));
+        assert!(!own_filter("wl-1", "city/#"));
+        assert!(!own_filter("wl-1", "city/ouhai/devices/wl-1/telemetry/x"));
+    }
+}

@@ -1,0 +1,286 @@
+//! A shard: the devices of some grids, their latest states, their rules and storms. One
+//! task per shard, so one device's messages are handled in the order they came, and one
+//! (device, rule) can never raise two alarms whatever the timing of its readings.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use cockpit_iot::{
+    Alarm, AlarmChange, AlarmKey, Decoded, DeviceId, DeviceState, Grouping, Metric, RuleEngine, RuleId, Severity,
+    StormGrouper,
+};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::writer::WriteOp;
+use super::{CaseMapping, Iot, IotUpdate, Place};
+use crate::store::{AlarmRow, AlarmWrite, EventRow, RaisedAlarm, ReadingRow};
+
+/// One decoded message for a shard.
+pub(crate) struct ShardMessage {
+    pub decoded: Decoded,
+    pub place: Arc<Place>,
+    /// Fires once the message is committed (a critical QoS 1 message).
+    pub done: Option<oneshot::Sender<bool>>,
+}
+
+/// What every shard shares of the configuration.
+pub(crate) struct Settings {
+    /// The case mapping of each rule.
+    pub rules: HashMap<RuleId, Option<CaseMapping>>,
+    /// Alarms at or above this open cases.
+    pub case_severity: Option<Severity>,
+    pub storm_window_ms: i64,
+    pub storm_threshold: usize,
+}
+
+pub(crate) struct Shard {
+    engine: RuleEngine,
+    storms: StormGrouper,
+    settings: Arc<Settings>,
+    states: Arc<Mutex<HashMap<String, DeviceState>>>,
+    writer: mpsc::Sender<WriteOp>,
+    iot: Iot,
+    /// Where each device with an open alarm is, for alarms that stale ticks raise.
+    places: HashMap<DeviceId, Arc<Place>>,
+}
+
+fn time(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_else(Utc::now)
+}
+
+impl Shard {
+    pub(crate) fn new(
+        rules: Vec<cockpit_iot::Rule>,
+        settings: Arc<Settings>,
+        open: &[AlarmRow],
+        states: Arc<Mutex<HashMap<String, DeviceState>>>,
+        writer: mpsc::Sender<WriteOp>,
+        iot: Iot,
+    ) -> anyhow::Result<Shard> {
+        let mut engine = RuleEngine::new(rules)?;
+        for row in open {
+            let (Ok(device), Ok(severity), Some(metric)) = (
+                DeviceId::new(row.device_id.clone()),
+                serde_json::from_value::<Severity>(json!(row.severity)),
+                Metric::from_name(&row.metric),
+            ) else {
+                tracing::warn!(alarm = row.id, "an open alarm could not be read back; left as stored");
+                continue;
+            };
+            let alarm = Alarm {
+                key: AlarmKey { device, rule: RuleId::new(row.rule_id.clone()) },
+                severity,
+                metric,
+                raised_at_ms: row.raised_at.timestamp_millis(),
+                raised_value: row.raised_value,
+                peak_value: row.peak_value,
+                peak_at_ms: row.peak_at.timestamp_millis(),
+                acknowledged: row.acknowledged_by.as_ref().map(|by| cockpit_iot::Acknowledgement {
+                    by: by.clone(),
+                    at_ms: row.acknowledged_at.map(|t| t.timestamp_millis()).unwrap_or_default(),
+                }),
+            };
+            if let Err(e) = engine.restore(alarm) {
+                tracing::warn!(alarm = row.id, error = %e, "an open alarm's rule is gone; left as stored");
+            }
+        }
+        let storms = StormGrouper::new(settings.storm_window_ms, settings.storm_threshold);
+        Ok(Shard { engine, storms, settings, states, writer, iot, places: HashMap::new() })
+    }
+
+    pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<ShardMessage>, mut stop: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                message = rx.recv() => match message {
+                    Some(message) => {
+                        if self.handle(message).await.is_err() {
+                            return;
+                        }
+                    }
+                    None => return,
+                },
+                _ = tick.tick() => {
+                    let changes = self.engine.tick(super::now_ms());
+                    for change in changes {
+                        let place = self.places.get(&change.key().device).cloned()
+                            .or_else(|| self.iot.place(change.key().device.as_str()))
+                            .unwrap_or_default();
+                        if self.alarm(change, &place).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Handles one message; `Err` when the writer is gone (shutting down).
+    async fn handle(&mut self, message: ShardMessage) -> Result<(), ()> {
+        let ShardMessage { decoded, place, done } = message;
+        let device = decoded.device().as_str().to_string();
+        let (device_type, online) = {
+            let Ok(mut states) = self.states.lock() else { return Err(()) };
+            let device_type = match &decoded {
+                Decoded::Reading(r) => Some(r.device_type),
+                _ => self.iot.device_type(&device),
+            };
+            let Some(device_type) = device_type else { return Ok(()) };
+            let state =
+                states.entry(device.clone()).or_insert_with(|| DeviceState::new(decoded.device().clone(), device_type));
+            state.apply(&decoded);
+            (device_type, state.online())
+        };
+        self.iot.counters().processed.fetch_add(1, Ordering::Relaxed);
+        let at_ms = decoded.at_ms();
+        match &decoded {
+            Decoded::Reading(reading) => {
+                self.iot.publish(IotUpdate::Device {
+                    device: device.clone(),
+                    device_type,
+                    place: place.clone(),
+                    values: reading.values.clone(),
+                    at_ms,
+                    online,
+                });
+                let rows = reading
+                    .values
+                    .iter()
+                    .map(|(metric, value)| ReadingRow {
+                        device_id: device.clone(),
+                        metric: metric.name(),
+                        at: time(at_ms),
+                        value: *value,
+                    })
+                    .collect();
+                self.writer.send(WriteOp::Readings(rows)).await.map_err(|_| ())?;
+                let changes = self.engine.observe(reading);
+                for change in changes {
+                    self.alarm(change, &place).await?;
+                }
+            }
+            Decoded::Status(status) => {
+                self.iot.publish(IotUpdate::Device {
+                    device: device.clone(),
+                    device_type,
+                    place: place.clone(),
+                    values: Vec::new(),
+                    at_ms,
+                    online,
+                });
+                let op = WriteOp::Status { device_id: device.clone(), online: status.online, at: time(at_ms) };
+                self.writer.send(op).await.map_err(|_| ())?;
+            }
+            Decoded::Event(event) => {
+                let value = serde_json::to_value(event).unwrap_or(Value::Null);
+                self.iot.publish(IotUpdate::Event { event: value, place: place.clone() });
+                let row = EventRow {
+                    device_id: device.clone(),
+                    at: time(at_ms),
+                    kind: event.kind.name(),
+                    confidence: event.confidence,
+                    detail: Value::Object(event.detail.clone()),
+                };
+                self.writer.send(WriteOp::Event(row)).await.map_err(|_| ())?;
+            }
+        }
+        if let Some(done) = done {
+            self.writer.send(WriteOp::Done(done)).await.map_err(|_| ())?;
+        }
+        Ok(())
+    }
+
+    /// Writes and publishes one alarm step.
+    async fn alarm(&mut self, change: AlarmChange, place: &Arc<Place>) -> Result<(), ()> {
+        let key = change.key().clone();
+        let (device_id, rule_id) = (key.device.as_str().to_string(), key.rule.as_str().to_string());
+        let mut grouping = None;
+        let write = match &change {
+            AlarmChange::Raised { alarm } => {
+                self.places.insert(key.device.clone(), place.clone());
+                let region = place.grid.clone().unwrap_or_else(|| device_id.clone());
+                let group = self.storms.group(&key.rule, &region, alarm.raised_at_ms);
+                let storm_id = match &group {
+                    Grouping::Single => None,
+                    Grouping::StormStarted { storm_id, .. } | Grouping::JoinedStorm { storm_id, .. } => {
+                        Some(storm_id.0.clone())
+                    }
+                };
+                let case_wanted = self.case_for(alarm, storm_id.as_deref());
+                grouping = Some(group);
+                AlarmWrite::Raised(Box::new(RaisedAlarm {
+                    device_id: device_id.clone(),
+                    rule_id: rule_id.clone(),
+                    severity: severity_name(alarm.severity),
+                    metric: alarm.metric.name(),
+                    raised_at: time(alarm.raised_at_ms),
+                    raised_value: alarm.raised_value,
+                    street_code: place.street.clone(),
+                    village_code: place.village.clone(),
+                    grid_code: place.grid.clone(),
+                    storm_id,
+                    case_wanted,
+                }))
+            }
+            AlarmChange::Updated { alarm } => AlarmWrite::Peak {
+                device_id: device_id.clone(),
+                rule_id: rule_id.clone(),
+                value: alarm.peak_value,
+                at: time(alarm.peak_at_ms),
+            },
+            AlarmChange::Cleared { at_ms, value, .. } => {
+                self.places.remove(&key.device);
+                AlarmWrite::Cleared {
+                    device_id: device_id.clone(),
+                    rule_id: rule_id.clone(),
+                    value: *value,
+                    at: time(*at_ms),
+                }
+            }
+        };
+        let mut json = serde_json::to_value(&change).unwrap_or(Value::Null);
+        if let (Some(group), Value::Object(map)) = (grouping, &mut json) {
+            map.insert("grouping".into(), serde_json::to_value(group).unwrap_or(Value::Null));
+        }
+        self.iot.publish(IotUpdate::Alarm { change: json, place: place.clone() });
+        self.writer.send(WriteOp::Alarm(write)).await.map_err(|_| ())
+    }
+
+    /// The case an alarm opens, if its rule maps to one and it is severe enough. Alarms of
+    /// one storm share one case: its source reference is the storm's.
+    fn case_for(&self, alarm: &Alarm, storm: Option<&str>) -> Option<Value> {
+        let threshold = self.settings.case_severity?;
+        if alarm.severity < threshold {
+            return None;
+        }
+        let mapping = self.settings.rules.get(&alarm.key.rule)?.as_ref()?;
+        let source_ref = match storm {
+            Some(storm) => format!("storm:{storm}"),
+            None => format!("alarm:{}:{}:{}", alarm.key.device, alarm.key.rule, alarm.raised_at_ms),
+        };
+        Some(json!({
+            "category": mapping.category,
+            "urgency": mapping.urgency,
+            "title": mapping.title,
+            "source_ref": source_ref,
+            "metric": alarm.metric.name(),
+            "value": alarm.raised_value,
+            "raised_at_ms": alarm.raised_at_ms,
+        }))
+    }
+}
+
+fn severity_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Info => "info",
+        Severity::Warning => "warning",
+        Severity::Major => "major",
+        Severity::Critical => "critical",
+    }
+}

@@ -1,0 +1,252 @@
+//! The simulator: plausible readings from the sample devices at a chosen rate, over real
+//! MQTT connections (one per device, logged in with its credential), with incidents: a
+//! river gauge rising past its warning line and falling back, a smoke detector going off,
+//! and a noise monitor falling silent. The run command's demo and the load benchmark use it.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use cockpit_iot::{DeviceType, Metric};
+use rumqttc::{AsyncClient, MqttOptions, QoS};
+use serde::{Deserialize, Serialize};
+
+/// A device the simulator speaks for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimDevice {
+    /// Its id (the MQTT username).
+    pub id: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub device_type: DeviceType,
+    /// Its credential.
+    pub password: String,
+}
+
+/// Reads a credentials file (a JSON array of `{"id", "type", "password"}`).
+pub fn load_credentials(path: &Path) -> anyhow::Result<Vec<SimDevice>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// What to send.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Broker host and port.
+    pub broker: (String, u16),
+    /// The district level of the topics.
+    pub district: String,
+    /// Readings a second, over all devices.
+    pub rate: u32,
+    /// Stop after this long (forever when `None`).
+    pub duration: Option<Duration>,
+    /// Inject the incidents.
+    pub incidents: bool,
+    /// QoS of telemetry.
+    pub qos: QoS,
+}
+
+/// What was sent.
+#[derive(Debug, Default)]
+pub struct Sent {
+    /// Messages handed to the client.
+    pub messages: AtomicU64,
+}
+
+/// The value of each metric a device reports, at `t` seconds after the start.
+fn values(device: &SimDevice, index: usize, t: f64, incidents: bool) -> Vec<(Metric, f64)> {
+    let wobble = |period: f64, amplitude: f64| amplitude * ((t / period) + index as f64).sin();
+    let battery = (95.0 - index as f64 % 30.0).clamp(5.0, 100.0);
+    let first = index == 0;
+    match device.device_type {
+        DeviceType::WaterLevelRiver => {
+            // The first gauge rises 1.5 m over three minutes from t = 20 s, holds, then falls.
+            let surge = if incidents && first {
+                let up = ((t - 20.0) / 180.0).clamp(0.0, 1.0);
+                let down = ((t - 500.0) / 180.0).clamp(0.0, 1.0);
+                1.5 * (up - down)
+            } else {
+                0.0
+            };
+            vec![
+                (Metric::WaterLevel, 3.4 + surge + wobble(300.0, 0.1)),
+                (Metric::FlowVelocity, 0.8 + wobble(60.0, 0.2)),
+                (Metric::Battery, battery),
+            ]
+        }
+        DeviceType::WaterLevelReservoir => {
+            vec![(Metric::WaterLevel, 28.5 + wobble(900.0, 0.3)), (Metric::Battery, battery)]
+        }
+        DeviceType::Smoke => {
+            let smoke =
+                if incidents && first && (30.0..90.0).contains(&t) { 15.0 } else { 0.4 + wobble(30.0, 0.2).abs() };
+            vec![
+                (Metric::SmokeObscuration, smoke),
+                (Metric::Temperature, 22.0 + wobble(600.0, 2.0)),
+                (Metric::Battery, battery),
+            ]
+        }
+        DeviceType::RoadHazard => vec![
+            (Metric::PondingDepth, (2.0 + wobble(120.0, 2.0)).max(0.0)),
+            (Metric::Temperature, 18.0 + wobble(600.0, 3.0)),
+            (Metric::Battery, battery),
+        ],
+        DeviceType::ManholeCover => vec![
+            (Metric::Tilt, (1.0 + wobble(50.0, 0.8)).max(0.0)),
+            (Metric::CoverOpen, 0.0),
+            (Metric::Battery, battery),
+        ],
+        DeviceType::AirQuality => vec![
+            (Metric::Pm25, (35.0 + wobble(400.0, 15.0)).max(0.0)),
+            (Metric::Pm10, (60.0 + wobble(400.0, 20.0)).max(0.0)),
+            (Metric::No2, (30.0 + wobble(300.0, 8.0)).max(0.0)),
+            (Metric::Humidity, (70.0 + wobble(900.0, 10.0)).clamp(0.0, 100.0)),
+            (Metric::Temperature, 20.0 + wobble(900.0, 4.0)),
+            (Metric::Battery, battery),
+        ],
+        DeviceType::Noise => vec![(Metric::Noise, 55.0 + wobble(60.0, 6.0)), (Metric::Battery, battery)],
+        DeviceType::Camera => vec![(Metric::Temperature, 30.0 + wobble(900.0, 3.0)), (Metric::Battery, 100.0)],
+    }
+}
+
+fn payload(values: &[(Metric, f64)], ts_ms: i64) -> String {
+    let fields: Vec<String> = values.iter().map(|(m, v)| format!("\"{}\":{:.3}", m.name(), v)).collect();
+    format!("{{\"ts\":{ts_ms},\"values\":{{{}}}}}", fields.join(","))
+}
+
+/// Connects every device and publishes at the plan's rate until the duration is over.
+pub async fn run(devices: Vec<SimDevice>, plan: Plan, sent: Arc<Sent>) -> anyhow::Result<()> {
+    anyhow::ensure!(!devices.is_empty(), "no devices to simulate");
+    let mut clients = Vec::with_capacity(devices.len());
+    for (index, device) in devices.iter().enumerate() {
+        let mut options = MqttOptions::new(format!("sim-{}", device.id), plan.broker.0.clone(), plan.broker.1);
+        options.set_credentials(device.id.clone(), device.password.clone());
+        options.set_keep_alive(Duration::from_secs(30));
+        options.set_clean_session(true);
+        options.set_inflight(1000);
+        let will_topic = format!("city/{}/devices/{}/status", plan.district, device.id);
+        options.set_last_will(rumqttc::LastWill::new(will_topic, "{\"online\":false}", QoS::AtLeastOnce, false));
+        let (client, mut events) = AsyncClient::new(options, 10_000);
+        let id = device.id.clone();
+        tokio::spawn(async move {
+            loop {
+                match events.poll().await {
+                    Ok(_) => {}
+                    Err(rumqttc::ConnectionError::RequestsDone) => return,
+                    Err(e) => {
+                        tracing::debug!(device = %id, error = %e, "simulator connection lost; reconnecting");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        let topic = format!("city/{}/devices/{}/telemetry", plan.district, device.id);
+        let status = format!("city/{}/devices/{}/status", plan.district, device.id);
+        let _ = client.publish(status, QoS::AtLeastOnce, true, "{\"online\":true}").await;
+        clients.push((client, topic, device.clone(), index_within_type(&devices, index)));
+    }
+    let start = Instant::now();
+    let tick = Duration::from_millis(10);
+    let per_tick = f64::from(plan.rate.max(1)) / 100.0;
+    let mut owed = 0.0;
+    let mut next = 0usize;
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let silent: Option<&str> = devices.iter().find(|d| d.device_type == DeviceType::Noise).map(|d| d.id.as_str());
+    loop {
+        interval.tick().await;
+        let elapsed = start.elapsed();
+        if plan.duration.is_some_and(|d| elapsed >= d) {
+            break;
+        }
+        owed += per_tick;
+        let t = elapsed.as_secs_f64();
+        while owed >= 1.0 {
+            owed -= 1.0;
+            let (client, topic, device, index) = &clients[next % clients.len()];
+            next += 1;
+            if plan.incidents && t > 10.0 && silent == Some(device.id.as_str()) {
+                continue;
+            }
+            let body = payload(&values(device, *index, t, plan.incidents), chrono::Utc::now().timestamp_millis());
+            if client.publish(topic.clone(), plan.qos, false, body).await.is_ok() {
+                sent.messages.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    for (client, ..) in &clients {
+        let _ = client.disconnect().await;
+    }
+    Ok(())
+}
+
+/// The device's position among those of its type (the first of each type has incidents).
+fn index_within_type(devices: &[SimDevice], index: usize) -> usize {
+    let kind = devices[index].device_type;
+    devices[..index].iter().filter(|d| d.device_type == kind).count()
+}
+
+/// New credentials: (device id, SHA-256 of the credential).
+pub type NewCredentials = Vec<(String, String)>;
+
+/// The sample devices with credentials: those in `known` kept, the others given new ones.
+pub fn credentials_for(
+    devices: &[cockpit_iot::Device],
+    known: &HashMap<String, SimDevice>,
+) -> anyhow::Result<(Vec<SimDevice>, NewCredentials)> {
+    let mut all = Vec::with_capacity(devices.len());
+    let mut fresh = Vec::new();
+    for device in devices {
+        let id = device.id.as_str().to_string();
+        match known.get(&id) {
+            Some(k) => all.push(k.clone()),
+            None => {
+                let password = cockpit_access::random_token().map_err(|e| anyhow::anyhow!("{e}"))?;
+                fresh.push((id.clone(), cockpit_access::token_digest(&password)));
+                all.push(SimDevice { id, device_type: device.device_type, password });
+            }
+        }
+    }
+    Ok((all, fresh))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_decode_and_the_river_incident_crosses_its_line() {
+        let device =
+            SimDevice { id: "WL-R-0001".into(), device_type: DeviceType::WaterLevelRiver, password: String::new() };
+        let before = values(&device, 0, 5.0, true);
+        let peak = values(&device, 0, 300.0, true);
+        let level =
+            |v: &[(Metric, f64)]| v.iter().find(|(m, _)| *m == Metric::WaterLevel).map(|(_, x)| *x).unwrap_or(0.0);
+        assert!(level(&before) < 4.5, "{before:?}");
+        assert!(level(&peak) > 4.5, "{peak:?}");
+        let mut registry = cockpit_iot::DeviceRegistry::new();
+        registry
+            .register(cockpit_iot::Device {
+                id: cockpit_iot::DeviceId::new("WL-R-0001").unwrap_or_else(|e| panic!("{e}")),
+                device_type: DeviceType::WaterLevelRiver,
+                lon: 120.6,
+                lat: 28.0,
+                metadata: Default::default(),
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let now = chrono::Utc::now().timestamp_millis();
+        let body = payload(&peak, now);
+        let decoded = cockpit_iot::decode(
+            "city/ouhai/devices/WL-R-0001/telemetry",
+            body.as_bytes(),
+            Some("WL-R-0001"),
+            &registry,
+            now,
+            &cockpit_iot::DecodeLimits::default(),
+        );
+        assert!(decoded.is_ok(), "{body}: {decoded:?}");
+    }
+}

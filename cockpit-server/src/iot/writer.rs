@@ -1,0 +1,114 @@
+//! The writer: one task takes what the shards produce and commits it in batches, one
+//! transaction each, then fires the acknowledgements that waited for it. A batch that
+//! fails is retried as a whole until it commits; meanwhile the queue fills and the broker
+//! stops reading (backpressure), so nothing acknowledged is ever dropped.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot};
+
+use super::Iot;
+use crate::store::{AlarmWrite, EventRow, ReadingRow, Store, StoreError};
+
+/// Operations queued before the shards wait.
+pub(crate) const QUEUE: usize = 16_384;
+/// The most operations in one transaction.
+const BATCH: usize = 4_096;
+
+pub(crate) enum WriteOp {
+    Readings(Vec<ReadingRow>),
+    Event(EventRow),
+    Status {
+        device_id: String,
+        online: bool,
+        at: DateTime<Utc>,
+    },
+    Alarm(AlarmWrite),
+    /// Fires when everything queued before it is committed.
+    Done(oneshot::Sender<bool>),
+}
+
+#[derive(Default)]
+struct Batch {
+    readings: Vec<ReadingRow>,
+    events: Vec<EventRow>,
+    statuses: HashMap<String, (bool, DateTime<Utc>)>,
+    alarms: Vec<AlarmWrite>,
+    done: Vec<oneshot::Sender<bool>>,
+    ops: usize,
+}
+
+impl Batch {
+    fn add(&mut self, op: WriteOp) {
+        self.ops += 1;
+        match op {
+            WriteOp::Readings(rows) => self.readings.extend(rows),
+            WriteOp::Event(row) => self.events.push(row),
+            WriteOp::Status { device_id, online, at } => {
+                let newer = self.statuses.get(&device_id).is_none_or(|(_, seen)| *seen <= at);
+                if newer {
+                    self.statuses.insert(device_id, (online, at));
+                }
+            }
+            WriteOp::Alarm(write) => self.alarms.push(write),
+            WriteOp::Done(done) => self.done.push(done),
+        }
+    }
+
+    async fn commit(&self, store: &Store) -> Result<(u64, bool), StoreError> {
+        let mut tx = store.pool().begin().await?;
+        let stored = Store::insert_readings(&mut tx, &self.readings).await?;
+        Store::insert_device_events(&mut tx, &self.events).await?;
+        for (device, (online, at)) in &self.statuses {
+            Store::upsert_device_status(&mut tx, device, *online, *at).await?;
+        }
+        let mut wants_case = false;
+        for write in &self.alarms {
+            Store::write_alarm(&mut tx, write).await?;
+            if let AlarmWrite::Raised(raised) = write {
+                wants_case |= raised.case_wanted.is_some();
+            }
+        }
+        tx.commit().await?;
+        Ok((stored, wants_case))
+    }
+}
+
+pub(crate) async fn run(store: Store, mut rx: mpsc::Receiver<WriteOp>, cases: mpsc::Sender<()>, iot: Iot) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = Batch::default();
+        batch.add(first);
+        while batch.ops < BATCH {
+            match rx.try_recv() {
+                Ok(op) => batch.add(op),
+                Err(_) => break,
+            }
+        }
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match batch.commit(&store).await {
+                Ok((stored, wants_case)) => {
+                    let counters = iot.counters();
+                    counters.stored_values.fetch_add(stored, Ordering::Relaxed);
+                    counters.batches.fetch_add(1, Ordering::Relaxed);
+                    counters.alarm_changes.fetch_add(batch.alarms.len() as u64, Ordering::Relaxed);
+                    for done in batch.done.drain(..) {
+                        let _ = done.send(true);
+                    }
+                    if wants_case {
+                        let _ = cases.try_send(());
+                    }
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, ops = batch.ops, "writing telemetry failed; retrying the batch");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,463 @@
+//! Sensors end to end through the embedded broker, with real MQTT clients (`rumqttc`):
+//! logins, the topic ACL, every rejection counted, readings to latest values and history,
+//! a rule's alarm opening exactly one case under concurrent readings, storms, clearing,
+//! acknowledging, and a closed case recorded on its alarm.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::Server;
+use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet, QoS};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+/// A connected MQTT client and the packets it receives.
+struct Client {
+    client: AsyncClient,
+    incoming: mpsc::UnboundedReceiver<Result<Packet, String>>,
+}
+
+async fn broker(server: &Server) -> (String, u16) {
+    let (status, iot) = server.get_as("system_administrator", "/api/iot").await;
+    assert_eq!(status, 200, "{iot}");
+    let address: std::net::SocketAddr = iot["broker"].as_str().expect("the embedded broker's address").parse().unwrap();
+    (address.ip().to_string(), address.port())
+}
+
+async fn connect(server: &Server, client_id: &str, username: &str, password: &str) -> Client {
+    let (host, port) = broker(server).await;
+    let mut options = MqttOptions::new(client_id, host, port);
+    options.set_credentials(username, password);
+    options.set_keep_alive(Duration::from_secs(30));
+    options.set_max_packet_size(64 * 1024, 64 * 1024);
+    let (client, mut events) = AsyncClient::new(options, 1000);
+    let (tx, incoming) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            match events.poll().await {
+                Ok(Event::Incoming(packet)) => {
+                    if tx.send(Ok(packet)).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e.to_string()));
+                    return;
+                }
+            }
+        }
+    });
+    Client { client, incoming }
+}
+
+impl Client {
+    /// The next packet, or the connection's error.
+    async fn next(&mut self) -> Result<Packet, String> {
+        tokio::time::timeout(Duration::from_secs(10), self.incoming.recv())
+            .await
+            .expect("a packet within 10 s")
+            .expect("the event loop is running")
+    }
+
+    async fn connected(mut self) -> Client {
+        match self.next().await {
+            Ok(Packet::ConnAck(ack)) => assert_eq!(ack.code, ConnectReturnCode::Success),
+            other => panic!("expected CONNACK, got {other:?}"),
+        }
+        self
+    }
+
+    /// Publishes at QoS 1 and waits for the PUBACK.
+    async fn publish_acked(&mut self, topic: &str, payload: String) {
+        self.client.publish(topic, QoS::AtLeastOnce, false, payload).await.unwrap();
+        loop {
+            match self.next().await {
+                Ok(Packet::PubAck(_)) => return,
+                Ok(_) => continue,
+                Err(e) => panic!("publishing to {topic}: {e}"),
+            }
+        }
+    }
+}
+
+/// Registers a device; its MQTT password.
+async fn register(server: &Server, id: &str, kind: &str, lon: f64, lat: f64) -> String {
+    let (status, device) = server
+        .post_as(
+            "iot-admin",
+            "system_administrator",
+            "/api/devices",
+            &json!({"id": id, "type": kind, "lon": lon, "lat": lat}),
+        )
+        .await;
+    assert_eq!(status, 201, "{device}");
+    device["credential"]["password"].as_str().unwrap().to_string()
+}
+
+async fn a_grid(server: &Server, index: usize) -> (String, f64, f64) {
+    let (_, village) = server.get("/api/regions/330304001002").await;
+    let grid = village["properties"]["children"][index].clone();
+    let centre = grid["centre"].as_array().unwrap();
+    (grid["code"].as_str().unwrap().to_string(), centre[0].as_f64().unwrap(), centre[1].as_f64().unwrap())
+}
+
+fn topic(device: &str, kind: &str) -> String {
+    format!("city/ouhai/devices/{device}/{kind}")
+}
+
+fn level(ts: i64, metres: f64) -> String {
+    json!({"ts": ts, "values": {"water_level_m": metres}}).to_string()
+}
+
+async fn iot_status(server: &Server) -> Value {
+    server.get_as("system_administrator", "/api/iot").await.1
+}
+
+/// Waits until `check` holds of the value `get` fetches (the pipeline is asynchronous for
+/// what is not acknowledged at QoS 1); the last value.
+async fn eventually<F, Fut>(what: &str, mut get: F, check: impl Fn(&Value) -> bool) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Value>,
+{
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        last = get().await;
+        if check(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what}: never held; last value {last}");
+}
+
+#[tokio::test]
+async fn devices_log_in_with_their_credential_and_publish_only_to_their_own_topics() {
+    let server = Server::start().await;
+    let (_, lon, lat) = a_grid(&server, 0).await;
+    let password = register(&server, "wl-acl-1", "water_level_river", lon, lat).await;
+    register(&server, "wl-acl-2", "water_level_river", lon, lat).await;
+
+    // A wrong password and an unknown device are refused at CONNECT.
+    for (user, pass) in [("wl-acl-1", "not-the-credential"), ("nobody", "x")] {
+        let mut client = connect(&server, &format!("bad-{user}"), user, pass).await;
+        match client.next().await {
+            Err(e) => assert!(e.contains("BadUserNamePassword") || e.contains("refused"), "{e}"),
+            Ok(other) => panic!("{user} was let in: {other:?}"),
+        }
+    }
+    assert!(iot_status(&server).await["counters"]["auth_failures"].as_u64().unwrap() >= 2);
+
+    // Logged in, the device publishes its own reading; another device's topic is refused:
+    // acknowledged (so it is not retried forever), counted, and not stored.
+    let mut client = connect(&server, "wl-acl-1", "wl-acl-1", &password).await.connected().await;
+    let now = chrono::Utc::now().timestamp_millis();
+    client.publish_acked(&topic("wl-acl-2", "telemetry"), level(now, 9.9)).await;
+    client.publish_acked(&topic("wl-acl-1", "telemetry"), level(now, 3.25)).await;
+    let status = iot_status(&server).await;
+    assert_eq!(status["counters"]["acl_refusals"], 1, "{status}");
+    assert_eq!(status["rejections"]["by_reason"]["not_own_topic"], 1, "{status}");
+    let (_, other) = server.get_as("system_administrator", "/api/devices/wl-acl-2").await;
+    assert_eq!(other["state"]["values"], json!({}), "{other}");
+    // The acknowledged reading is committed: the history has it, the latest value too.
+    let (_, device) = server.get_as("system_administrator", "/api/devices/wl-acl-1").await;
+    assert_eq!(device["state"]["values"]["water_level_m"]["value"], 3.25, "{device}");
+    assert_eq!(device["state"]["health"], "online", "{device}");
+    let (status, history) = server
+        .get_as("system_administrator", "/api/devices/wl-acl-1/history?metric=water_level_m&resolution=raw")
+        .await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(history["points"].as_array().unwrap().len(), 1, "{history}");
+    let (_, minutes) =
+        server.get_as("system_administrator", "/api/devices/wl-acl-1/history?metric=water_level_m").await;
+    assert_eq!(minutes["points"][0]["count"], 1, "{minutes}");
+    assert_eq!(minutes["points"][0]["avg"], 3.25, "{minutes}");
+    let (status, problem) =
+        server.get_as("system_administrator", "/api/devices/wl-acl-1/history?metric=pm25_ugm3").await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("metric")), "{problem}");
+
+    // Subscribing outside its own topics is refused; under them it is granted.
+    client
+        .client
+        .subscribe_many([
+            rumqttc::SubscribeFilter::new("city/ouhai/devices/+/telemetry".into(), QoS::AtLeastOnce),
+            rumqttc::SubscribeFilter::new(topic("wl-acl-1", "#").replace("/#", "/+"), QoS::AtLeastOnce),
+        ])
+        .await
+        .unwrap();
+    loop {
+        match client.next().await.unwrap() {
+            Packet::SubAck(ack) => {
+                assert_eq!(
+                    ack.return_codes,
+                    [rumqttc::SubscribeReasonCode::Failure, rumqttc::SubscribeReasonCode::Success(QoS::AtMostOnce)]
+                );
+                break;
+            }
+            _ => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_malformed_message_is_refused_with_its_reason_and_the_connection_stays_up() {
+    let server = Server::start().await;
+    let (_, lon, lat) = a_grid(&server, 0).await;
+    let password = register(&server, "aq-bad", "air_quality", lon, lat).await;
+    let mut client = connect(&server, "aq-bad", "aq-bad", &password).await.connected().await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let t = topic("aq-bad", "telemetry");
+    let cases: Vec<(String, String, &str)> = vec![
+        (t.clone(), "{not json".into(), "bad_json"),
+        (t.clone(), "[1, 2]".into(), "wrong_type"),
+        (t.clone(), json!({"ts": now, "values": {"pm25_ugm3": "high"}}).to_string(), "wrong_type"),
+        (t.clone(), format!("{{\"ts\": {now}, \"values\": {{\"pm25_ugm3\": 1e999}}}}"), "not_finite"),
+        (t.clone(), json!({"ts": now, "values": {"radiation": 1.0}}).to_string(), "unknown_metric"),
+        (t.clone(), json!({"ts": now + 3_600_000, "values": {"pm25_ugm3": 30}}).to_string(), "future_timestamp"),
+        (
+            t.clone(),
+            json!({"ts": now - 3 * 86_400_000_i64, "values": {"pm25_ugm3": 30}}).to_string(),
+            "stale_timestamp",
+        ),
+        (
+            t.clone(),
+            format!("{{\"values\": {{\"pm25_ugm3\": 1}}, \"pad\": \"{}\"}}", "x".repeat(20_000)),
+            "oversized_payload",
+        ),
+        ("city/ouhai/devices/aq-bad/commands".into(), "{}".into(), "bad_topic"),
+    ];
+    for (topic, payload, _) in &cases {
+        client.publish_acked(topic, payload.clone()).await;
+    }
+    // Still connected: a good reading goes through after all that.
+    client.publish_acked(&t, json!({"ts": now, "values": {"pm25_ugm3": 42.0}}).to_string()).await;
+    let status = iot_status(&server).await;
+    let by_reason = &status["rejections"]["by_reason"];
+    let mut expected: std::collections::BTreeMap<&str, u64> = Default::default();
+    for (_, _, reason) in &cases {
+        *expected.entry(reason).or_default() += 1;
+    }
+    for (reason, n) in &expected {
+        assert_eq!(by_reason[*reason].as_u64(), Some(*n), "{reason}: {status}");
+    }
+    assert_eq!(status["counters"]["rejected"].as_u64(), Some(cases.len() as u64), "{status}");
+    let per_device: u64 = status["rejections"]["by_device"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["device"] == "aq-bad")
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
+    assert!(per_device >= cases.len() as u64 - 1, "{status}");
+    let (_, device) = server.get_as("system_administrator", "/api/devices/aq-bad").await;
+    assert_eq!(device["state"]["values"]["pm25_ugm3"]["value"], 42.0, "{device}");
+    // And the metrics endpoint shows the same counts.
+    let token = server.token("iot-admin", "system_administrator").await;
+    let text = server
+        .client
+        .get(server.url("/api/iot/metrics"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("cockpit_iot_rejections_total{reason=\"bad_json\"} 1"), "{text}");
+}
+
+/// Drives a case to closed: accepted and handled by whoever it is assigned to, then
+/// verified and closed by the dispatcher.
+async fn close_case(server: &Server, id: i64) {
+    let (_, case) = server.get_as("dispatcher", &format!("/api/cases/{id}")).await;
+    let handler = match case["assignee"]["kind"].as_str() {
+        Some("grid_worker") => ("grid-worker", "grid_worker"),
+        Some("department") => ("dept-handler", "department_handler"),
+        other => panic!("case {id} not assigned ({other:?}): {case}"),
+    };
+    for (user, role, action) in [
+        (handler.0, handler.1, json!({"action": "accept"})),
+        (handler.0, handler.1, json!({"action": "mark_handled", "summary": "已处置"})),
+        ("dispatcher-1", "dispatcher", json!({"action": "verify_and_close", "note": "核查属实"})),
+    ] {
+        let (status, body) = server.post_as(user, role, &format!("/api/cases/{id}/actions"), &action).await;
+        assert_eq!(status, 200, "{action}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a_river_over_its_line_long_enough_raises_one_alarm_and_one_case_whatever_the_timing() {
+    let server = Server::start().await;
+    let (grid, lon, lat) = a_grid(&server, 1).await;
+    let password = register(&server, "wl-river", "water_level_river", lon, lat).await;
+    // Two connections of the same gauge, publishing at once.
+    let mut a = connect(&server, "wl-river-a", "wl-river", &password).await.connected().await;
+    let b = connect(&server, "wl-river-b", "wl-river", &password).await.connected().await;
+    let t0 = chrono::Utc::now().timestamp_millis() - 10 * 60_000;
+    let t = topic("wl-river", "telemetry");
+    // Over the 4.5 m line, but for less than the rule's two minutes: nothing yet.
+    a.publish_acked(&t, level(t0, 4.7)).await;
+    a.publish_acked(&t, level(t0 + 60_000, 4.8)).await;
+    let (_, none) = server.get_as("commander", "/api/alarms?device=wl-river").await;
+    assert_eq!(none["items"], json!([]), "{none}");
+    // Past two minutes, from both connections concurrently, many readings.
+    let mut tasks = Vec::new();
+    for (n, mut client) in [(0, a), (1, b)] {
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..40 {
+                client.publish_acked(&t, level(t0 + 130_000 + i * 1000 + n * 500, 4.9 + i as f64 * 0.001)).await;
+            }
+            client
+        }));
+    }
+    let mut clients = Vec::new();
+    for task in tasks {
+        clients.push(task.await.unwrap());
+    }
+    let (_, alarms) = server.get_as("commander", "/api/alarms?device=wl-river").await;
+    let items = alarms["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "one alarm: {alarms}");
+    let alarm = &items[0];
+    assert_eq!((alarm["rule_id"].as_str(), alarm["state"].as_str()), (Some("river-high"), Some("active")));
+    assert_eq!(alarm["grid_code"], grid.as_str());
+    assert!(alarm["peak_value"].as_f64().unwrap() > 4.93, "{alarm}");
+    let alarm_id = alarm["id"].as_i64().unwrap();
+
+    // Its case: exactly one, from the alarm source, at the gauge, in its grid.
+    let alarm = eventually(
+        "the alarm's case",
+        || async { server.get_as("commander", &format!("/api/alarms/{alarm_id}")).await.1 },
+        |a| a["case_id"].is_i64(),
+    )
+    .await;
+    let case_id = alarm["case_id"].as_i64().unwrap();
+    let (_, case) = server.get_as("dispatcher", &format!("/api/cases/{case_id}")).await;
+    assert_eq!(case["source"], "alarm", "{case}");
+    assert_eq!(case["grid"]["code"], grid.as_str(), "{case}");
+    assert_eq!(case["category"]["code"], "05", "{case}");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM cases WHERE source_id = 'alarm'")
+        .fetch_one(server.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+
+    // Acknowledged once; a second time is a conflict.
+    let (status, acked) =
+        server.post_as("cmd", "commander", &format!("/api/alarms/{alarm_id}/acknowledge"), &json!({})).await;
+    assert_eq!((status, acked["state"].as_str()), (200, Some("acknowledged")), "{acked}");
+    let (status, _) =
+        server.post_as("cmd", "commander", &format!("/api/alarms/{alarm_id}/acknowledge"), &json!({})).await;
+    assert_eq!(status, 409);
+
+    // Hysteresis: 4.4 is under the line but above the 4.3 clear level; 4.2 clears it.
+    let mut a = clients.remove(0);
+    a.publish_acked(&t, level(t0 + 200_000, 4.4)).await;
+    let (_, still) = server.get_as("commander", &format!("/api/alarms/{alarm_id}")).await;
+    assert_eq!(still["state"], "acknowledged", "{still}");
+    a.publish_acked(&t, level(t0 + 210_000, 4.2)).await;
+    let (_, cleared) = server.get_as("commander", &format!("/api/alarms/{alarm_id}")).await;
+    assert_eq!(cleared["state"], "cleared", "{cleared}");
+    assert_eq!(cleared["cleared_value"], 4.2);
+
+    // Closing the case is recorded on the alarm.
+    close_case(&server, case_id).await;
+    let (_, closed) = server.get_as("commander", &format!("/api/alarms/{alarm_id}")).await;
+    assert!(closed["case_closed_at"].is_string(), "{closed}");
+}
+
+#[tokio::test]
+async fn many_alarms_of_one_rule_in_one_grid_become_one_storm_with_one_case() {
+    let server = Server::start().await;
+    let (grid, lon, lat) = a_grid(&server, 2).await;
+    let now = chrono::Utc::now().timestamp_millis();
+    // Six smoke detectors in one grid go off within seconds; the threshold is 3.
+    for i in 0..6 {
+        let id = format!("smk-storm-{i}");
+        let password = register(&server, &id, "smoke", lon + i as f64 * 1e-5, lat).await;
+        let mut client = connect(&server, &id, &id, &password).await.connected().await;
+        let body = json!({"ts": now + i * 1000, "values": {"smoke_obscuration_pct": 20.0}}).to_string();
+        client.publish_acked(&topic(&id, "telemetry"), body).await;
+    }
+    let (_, alarms) = server.get_as("commander", &format!("/api/alarms?region={grid}&limit=50")).await;
+    let mut items = alarms["items"].as_array().unwrap().clone();
+    items.sort_by_key(|a| a["device_id"].as_str().unwrap().to_string());
+    assert_eq!(items.len(), 6, "{alarms}");
+    let storms: Vec<Option<&str>> = items.iter().map(|a| a["storm_id"].as_str()).collect();
+    assert!(storms[..3].iter().all(Option::is_none), "the first three go out singly: {storms:?}");
+    let storm = storms[3].expect("the fourth starts a storm");
+    assert!(storms[3..].iter().all(|s| *s == Some(storm)), "the rest join it: {storms:?}");
+    // Cases: three single ones and one for the storm.
+    let ids: Vec<i64> = items.iter().map(|a| a["id"].as_i64().unwrap()).collect();
+    let mut cases = Vec::new();
+    for id in ids {
+        let alarm = eventually(
+            "every alarm linked to its case",
+            || async { server.get_as("commander", &format!("/api/alarms/{id}")).await.1 },
+            |a| a["case_id"].is_i64(),
+        )
+        .await;
+        cases.push(alarm["case_id"].as_i64().unwrap());
+    }
+    let distinct: std::collections::BTreeSet<i64> = cases.iter().copied().collect();
+    assert_eq!(distinct.len(), 4, "{cases:?}");
+    assert!(cases[3..].iter().all(|c| *c == cases[3]), "{cases:?}");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM cases WHERE source_id = 'alarm'")
+        .fetch_one(server.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(count, 4);
+    // Device health per region: six online in the grid.
+    let (_, health) = server.get_as("commander", "/api/devices/health").await;
+    assert_eq!(health["regions"][grid.as_str()]["online"], 6, "{health}");
+}
+
+#[tokio::test]
+async fn a_camera_detection_and_a_last_will_are_stored() {
+    let server = Server::start().await;
+    let (_, lon, lat) = a_grid(&server, 0).await;
+    let password = register(&server, "cam-ai-1", "camera", lon, lat).await;
+    let (host, port) = broker(&server).await;
+    let mut options = MqttOptions::new("cam-ai-1", host, port);
+    options.set_credentials("cam-ai-1", password.clone());
+    options.set_last_will(rumqttc::LastWill::new(
+        topic("cam-ai-1", "status"),
+        "{\"online\": false}",
+        QoS::AtLeastOnce,
+        false,
+    ));
+    let (client, mut events) = AsyncClient::new(options, 100);
+    let detection = json!({"kind": "fire_lane_blocked", "confidence": 0.93, "detail": {"plate": "浙C12345"}});
+    client.publish(topic("cam-ai-1", "events"), QoS::AtLeastOnce, false, detection.to_string()).await.unwrap();
+    loop {
+        if let Event::Incoming(Packet::PubAck(_)) = events.poll().await.unwrap() {
+            break;
+        }
+    }
+    let (kind, plate): (String, String) =
+        sqlx::query_as("SELECT kind, detail ->> 'plate' FROM device_events WHERE device_id = 'cam-ai-1'")
+            .fetch_one(server.store.pool())
+            .await
+            .unwrap();
+    assert_eq!((kind.as_str(), plate.as_str()), ("fire_lane_blocked", "浙C12345"));
+    // The camera drops off without DISCONNECT: the broker publishes its will.
+    drop(events);
+    drop(client);
+    let online = eventually(
+        "the last will stored",
+        || async {
+            let row: Option<bool> = sqlx::query_scalar("SELECT online FROM device_status WHERE device_id = 'cam-ai-1'")
+                .fetch_optional(server.store.pool())
+                .await
+                .unwrap();
+            json!(row)
+        },
+        |v| *v == json!(false),
+    )
+    .await;
+    assert_eq!(online, json!(false));
+}
