@@ -7,6 +7,9 @@ cd "$(dirname "$0")"
 . scripts/lib.sh
 need_cargo
 system_packages
+# Mosquitto: the broker the external-mode tests run as a peer, and mosquitto_pub for the
+# documented examples (its system service, where one starts, is not used).
+apt_install mosquitto mosquitto-clients
 cargo xtask check-city
 
 # The test database: the server's own embedded cluster, on a port of its own.

@@ -1,2 +1,213 @@
-//! Placeholder replaced below.
-fn main() {}
+//! The IoT load benchmark. The publisher is a separate process (`cockpit-server simulate`,
+//! one MQTT connection per device); the server runs in this process so the bench can watch
+//! its live bus. Three runs, one after the other on the same machine:
+//!
+//! 1. baseline: the same publisher into Mosquitto, a plain subscriber counting what comes
+//!    out (publish -> broker -> subscriber, nothing else done);
+//! 2. sustained: the publisher as fast as it can into the embedded broker; readings per
+//!    second through decode -> grid tag -> rules -> latest values (the shards' count);
+//! 3. latency: 10,000 readings/s; for each reading on the bus, bus time minus the time the
+//!    publisher stamped in the payload: p50, p99, max.
+//!
+//! `DATABASE_URL=... cargo bench -p cockpit-server --bench mqtt` (./test.sh prints how to
+//! start the test cluster). Figures, not assertions: the machines are shared and noisy.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use cockpit_server::iot::IotUpdate;
+use cockpit_server::iot::simulate::SimDevice;
+use cockpit_server::store::{NewDevice, Store};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+
+const DEVICES: usize = 64;
+const SECONDS: u64 = 10;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn server_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_cockpit-server"))
+}
+
+/// Runs the publisher process; what it printed.
+fn publish(credentials: &Path, port: u16, rate: u32, seconds: u64) -> std::process::Child {
+    Command::new(server_binary())
+        .args(["simulate", "--no-incidents", "--qos", "0"])
+        .arg("--broker")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--credentials")
+        .arg(credentials)
+        .args(["--rate", &rate.to_string(), "--seconds", &seconds.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the publisher")
+}
+
+fn finish(child: std::process::Child) -> String {
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn percentile(sorted: &[i64], p: f64) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn baseline(home: &Path, credentials: &Path) -> f64 {
+    let port = free_port();
+    let conf = home.join("mosquitto.conf");
+    std::fs::write(&conf, format!("listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 1000000\n"))
+        .unwrap();
+    let mut broker = Command::new("/usr/sbin/mosquitto")
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Mosquitto (apt-get install mosquitto)");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut options = MqttOptions::new("bench-subscriber", "127.0.0.1", port);
+    options.set_max_packet_size(1 << 20, 1 << 20);
+    let (client, mut events) = AsyncClient::new(options, 100);
+    client.subscribe("city/ouhai/devices/+/telemetry", QoS::AtMostOnce).await.unwrap();
+    let received = Arc::new(AtomicU64::new(0));
+    let counter = received.clone();
+    let subscriber = tokio::spawn(async move {
+        while let Ok(event) = events.poll().await {
+            if let Event::Incoming(Packet::Publish(_)) = event {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let publisher = publish(credentials, port, 1_000_000, SECONDS);
+    let (rate, sent) = measure_window(&received, publisher).await;
+    subscriber.abort();
+    let _ = broker.kill();
+    let _ = broker.wait();
+    println!("baseline   Mosquitto 2 -> plain subscriber: {rate:>9.0} msg/s sustained ({sent})");
+    rate
+}
+
+/// Counts over the publisher's middle seconds (skipping the first and the last): per second.
+async fn measure_window(counter: &AtomicU64, publisher: std::process::Child) -> (f64, String) {
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (start_count, start) = (counter.load(Ordering::Relaxed), Instant::now());
+    tokio::time::sleep(Duration::from_secs(SECONDS - 4)).await;
+    let (end_count, end) = (counter.load(Ordering::Relaxed), Instant::now());
+    let sent = tokio::task::spawn_blocking(move || finish(publisher)).await.unwrap();
+    ((end_count - start_count) as f64 / (end - start).as_secs_f64(), sent)
+}
+
+#[tokio::main]
+async fn main() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL (./test.sh starts a cluster)");
+    let database = format!("bench_mqtt_{}", std::process::id());
+    let mut admin_url = url::Url::parse(&url).unwrap();
+    admin_url.set_path(&database);
+    let database_url = admin_url.to_string();
+    let store = Store::connect(&database_url, 4).await.unwrap();
+    let home = std::env::temp_dir().join(format!("cockpit-bench-mqtt-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+
+    // Devices: the sample city's first sensors (no cameras), with fresh credentials.
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/ouhai");
+    let sample: Vec<cockpit_iot::Device> =
+        serde_json::from_str(&std::fs::read_to_string(data.join("iot/devices.json")).unwrap()).unwrap();
+    let mut rows = Vec::new();
+    let mut creds = Vec::new();
+    for device in sample.iter().filter(|d| d.device_type != cockpit_iot::DeviceType::Camera).take(DEVICES) {
+        let password = cockpit_access::random_token().unwrap();
+        rows.push(NewDevice {
+            id: device.id.as_str().to_string(),
+            device_type: device.device_type.name().to_string(),
+            lon: device.lon,
+            lat: device.lat,
+            outside_district: false,
+            street_code: None,
+            village_code: None,
+            grid_code: None,
+            metadata: serde_json::json!({}),
+            credential_hash: cockpit_access::token_digest(&password),
+        });
+        creds.push(SimDevice { id: device.id.as_str().to_string(), device_type: device.device_type, password });
+    }
+    let mut tx = store.pool().begin().await.unwrap();
+    Store::upsert_devices(&mut tx, &rows).await.unwrap();
+    tx.commit().await.unwrap();
+    let credentials = home.join("credentials.json");
+    std::fs::write(&credentials, serde_json::to_string(&creds).unwrap()).unwrap();
+
+    println!("IoT pipeline, {DEVICES} devices, one connection each, publisher in a separate process, QoS 0");
+    let base = baseline(&home, &credentials).await;
+
+    // The cockpit, in this process.
+    let mqtt = free_port();
+    let mut config = cockpit_server::Config::for_tests(&data, &database_url);
+    config.mqtt.listen = std::net::SocketAddr::from(([127, 0, 0, 1], mqtt));
+    config.log = "warn".into();
+    let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+    let (observe, observed) = tokio::sync::oneshot::channel();
+    tokio::spawn(cockpit_server::run_observed(listener, config, std::future::pending(), Some(observe)));
+    let state = observed.await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let counters = state.iot.counters();
+
+    // Sustained: as fast as the publisher goes.
+    let publisher = publish(&credentials, mqtt, 1_000_000, SECONDS);
+    let (rate, sent) = measure_window(&counters.processed, publisher).await;
+    println!(
+        "cockpit    embedded broker -> decode -> grid -> rules -> latest: {rate:>9.0} readings/s sustained ({sent}); {:.2}x the baseline",
+        rate / base
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // Latency at 10,000/s: bus time minus the publisher's stamp.
+    let mut bus = state.iot.subscribe();
+    let collector = tokio::spawn(async move {
+        let mut latencies = Vec::with_capacity(200_000);
+        let mut lagged = 0u64;
+        let until = Instant::now() + Duration::from_secs(SECONDS);
+        while Instant::now() < until {
+            match tokio::time::timeout(Duration::from_millis(500), bus.recv()).await {
+                Ok(Ok(IotUpdate::Device { at_ms, .. })) => {
+                    latencies.push(chrono::Utc::now().timestamp_millis() - at_ms);
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(n))) => lagged += n,
+                Ok(Err(_)) => break,
+                Err(_) => {}
+            }
+        }
+        (latencies, lagged)
+    });
+    let publisher = publish(&credentials, mqtt, 10_000, SECONDS);
+    let sent = tokio::task::spawn_blocking(move || finish(publisher)).await.unwrap();
+    let (mut latencies, lagged) = collector.await.unwrap();
+    // The first second warms connections up.
+    let skip = latencies.len() / SECONDS as usize;
+    let mut steady: Vec<i64> = latencies.split_off(skip.min(latencies.len()));
+    steady.sort_unstable();
+    println!(
+        "latency    publish -> bus at 10,000/s: p50 {} ms, p99 {} ms, max {} ms over {} readings ({sent}; {lagged} lagged)",
+        percentile(&steady, 0.5),
+        percentile(&steady, 0.99),
+        steady.last().copied().unwrap_or_default(),
+        steady.len()
+    );
+    let stored = counters.stored_values.load(Ordering::Relaxed);
+    let batches = counters.batches.load(Ordering::Relaxed);
+    println!("history    {stored} values written in {batches} transactions");
+    let _ = std::fs::remove_dir_all(&home);
+    std::process::exit(0);
+}

@@ -322,6 +322,32 @@ pub enum Command {
     AuditVerify,
     /// Re-seal personal data under the active key of the key ring (after a rotation).
     Rekey,
+    /// Publish simulated sensor readings over MQTT (the demo's devices and credentials, or
+    /// those of `--credentials`), with incidents unless `--no-incidents`.
+    Simulate {
+        /// Broker address; default: `[mqtt] listen`.
+        #[arg(long)]
+        broker: Option<String>,
+        /// A JSON array of `{"id", "type", "password"}`; default:
+        /// `<data_home>/device-credentials.json`, written by `--demo`.
+        #[arg(long)]
+        credentials: Option<PathBuf>,
+        /// Readings per second, over all devices.
+        #[arg(long, default_value_t = 100)]
+        rate: u32,
+        /// Stop after this many seconds (default: never).
+        #[arg(long)]
+        seconds: Option<u64>,
+        /// QoS of telemetry: 0 or 1.
+        #[arg(long, default_value_t = 1)]
+        qos: u8,
+        /// Only the first N devices of the file.
+        #[arg(long)]
+        devices: Option<usize>,
+        /// Steady readings only: no river rising, smoke alarm or silent device.
+        #[arg(long)]
+        no_incidents: bool,
+    },
 }
 
 impl Config {

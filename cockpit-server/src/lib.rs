@@ -141,8 +141,19 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    run_observed(listener, config, shutdown, None).await
+}
+
+/// [`run`], handing the running server's state to `observer` once it is loaded (for
+/// benchmarks that watch the live bus).
+pub async fn run_observed(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    observer: Option<tokio::sync::oneshot::Sender<AppState>>,
+) -> anyhow::Result<()> {
     let (store, embedded) = open_store(&config).await?;
-    let served = serve(listener, &config, store, shutdown).await;
+    let served = serve(listener, &config, store, shutdown, observer).await;
     if let Some(cluster) = embedded
         && let Err(e) = cluster.stop()
     {
@@ -156,9 +167,13 @@ async fn serve(
     config: &Config,
     store: Store,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    observer: Option<tokio::sync::oneshot::Sender<AppState>>,
 ) -> anyhow::Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let state = AppState::load(config, store.clone(), stopped.clone()).await?;
+    if let Some(observer) = observer {
+        let _ = observer.send(state.clone());
+    }
     let mqtt = iot::start_transport(&state.iot, config, stopped.clone()).await?;
     let chainer = tokio::spawn(chain_audit(store.clone(), stopped.clone()));
     let scheduler = tokio::spawn(deadlines::run(

@@ -33,6 +33,31 @@ async fn main() -> anyhow::Result<()> {
             println!("re-sealed {done} values (reporters and second-factor secrets) under the active key");
             return Ok(());
         }
+        Some(Command::Simulate { broker, credentials, rate, seconds, qos, devices, no_incidents }) => {
+            tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new("warn")).init();
+            let broker = broker.unwrap_or_else(|| config.mqtt.listen.to_string());
+            let (host, port) = broker.rsplit_once(':').context("--broker: host:port")?;
+            let port: u16 = port.parse().context("--broker: the port")?;
+            let path = credentials.unwrap_or_else(|| cockpit_server::iot::demo::credentials_path(&config.data_home));
+            let mut list = cockpit_server::iot::simulate::load_credentials(&path)?;
+            if let Some(n) = devices {
+                list.truncate(n);
+            }
+            let plan = cockpit_server::iot::simulate::Plan {
+                broker: (host.to_string(), port),
+                district: config.mqtt.district.clone(),
+                rate,
+                duration: seconds.map(std::time::Duration::from_secs),
+                incidents: !no_incidents,
+                qos: if qos == 0 { rumqttc::QoS::AtMostOnce } else { rumqttc::QoS::AtLeastOnce },
+            };
+            let sent = std::sync::Arc::new(cockpit_server::iot::simulate::Sent::default());
+            let started = std::time::Instant::now();
+            cockpit_server::iot::simulate::run(list, plan, sent.clone()).await?;
+            let n = sent.messages.load(std::sync::atomic::Ordering::Relaxed);
+            println!("sent {n} readings in {:.1} s", started.elapsed().as_secs_f64());
+            return Ok(());
+        }
         None => {}
     }
     tracing_subscriber::fmt()

@@ -461,3 +461,32 @@ async fn a_camera_detection_and_a_last_will_are_stored() {
     .await;
     assert_eq!(online, json!(false));
 }
+
+#[tokio::test]
+async fn the_mosquitto_pub_lines_of_docs_mqtt_md_work_as_written() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/mqtt.md")).unwrap();
+    let lines: Vec<&str> = docs.lines().filter(|l| l.starts_with("mosquitto_pub ")).collect();
+    assert_eq!(lines.len(), 3, "the three example lines");
+    let server = Server::start().await;
+    let password = register(&server, "WL-DOC-1", "water_level_river", 120.6245, 27.9972).await;
+    let (_, port) = broker(&server).await;
+    for line in &lines {
+        // As written, but on the test broker's port.
+        let line = line.replace("-p 1883", &format!("-p {port}"));
+        // Off the runtime's thread: the server runs on it, in this process.
+        let (command, pw) = (line.clone(), password.clone());
+        let status = tokio::task::spawn_blocking(move || {
+            std::process::Command::new("sh").arg("-c").arg(&command).env("PW", &pw).status()
+        })
+        .await
+        .unwrap()
+        .expect("mosquitto_pub (apt-get install mosquitto-clients; ./test.sh installs it)");
+        assert!(status.success(), "{line}");
+    }
+    let (_, device) = server.get_as("system_administrator", "/api/devices/WL-DOC-1").await;
+    assert_eq!(device["state"]["values"]["water_level_m"]["value"], 3.42, "{device}");
+    assert_eq!(device["state"]["online"], true, "{device}");
+    let status = iot_status(&server).await;
+    assert_eq!(status["rejections"]["by_reason"]["wrong_type"], 1, "{status}");
+    assert_eq!(status["rejections"]["by_device"], json!([{"device": "WL-DOC-1", "reason": "wrong_type", "count": 1}]));
+}
