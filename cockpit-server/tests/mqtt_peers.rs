@@ -224,10 +224,10 @@ fn mosquitto(home: &Path, users: &[(&str, &str)]) -> Mosquitto {
     )
     .unwrap();
     let log = std::fs::File::create(home.join("mosquitto.log")).unwrap();
-    let child = Command::new(binary).arg("-c").arg(&conf).stdout(Stdio::null()).stderr(log).spawn().unwrap();
+    let child = Child(Command::new(binary).arg("-c").arg(&conf).stdout(Stdio::null()).stderr(log).spawn().unwrap());
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Mosquitto { _child: Child(child), port };
+            return Mosquitto { _child: child, port };
         }
         std::thread::sleep(Duration::from_millis(50));
     }
