@@ -490,3 +490,42 @@ async fn the_mosquitto_pub_lines_of_docs_mqtt_md_work_as_written() {
     assert_eq!(status["rejections"]["by_reason"]["wrong_type"], 1, "{status}");
     assert_eq!(status["rejections"]["by_device"], json!([{"device": "WL-DOC-1", "reason": "wrong_type", "count": 1}]));
 }
+
+#[tokio::test]
+async fn telemetry_lives_in_daily_partitions_that_are_dropped_after_retention() {
+    let store = common::fresh_store().await;
+    let today = chrono::Utc::now().date_naive();
+    let first = today - chrono::Days::new(10);
+    let (created, dropped) =
+        store.maintain_readings(first, 12, first, chrono::Utc::now() - chrono::TimeDelta::days(365)).await.unwrap();
+    assert_eq!((created, dropped), (12, 0));
+    // Again: nothing new. A reading ten days ago lands in its day's partition.
+    let (created, _) = store.maintain_readings(first, 12, first, chrono::Utc::now()).await.unwrap();
+    assert_eq!(created, 0);
+    let at = chrono::Utc::now() - chrono::TimeDelta::days(10);
+    let mut tx = store.pool().begin().await.unwrap();
+    let rows = [cockpit_server::store::ReadingRow { device_id: "d".into(), metric: "noise_db", at, value: 50.0 }];
+    assert_eq!(cockpit_server::store::Store::insert_readings(&mut tx, &rows).await.unwrap(), 1);
+    // The same reading delivered again is stored once and counted once.
+    assert_eq!(cockpit_server::store::Store::insert_readings(&mut tx, &rows).await.unwrap(), 0);
+    tx.commit().await.unwrap();
+    let partition: String =
+        sqlx::query_scalar("SELECT tableoid::regclass::text FROM readings").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(partition, format!("readings_{}", at.format("%Y%m%d")));
+    let count: i64 = sqlx::query_scalar("SELECT count FROM reading_aggregates WHERE resolution = 'hour'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+    // Retention of 5 days: the older partitions go, with their rows; aggregates past their
+    // own retention too.
+    let keep_from = today - chrono::Days::new(5);
+    let (_, dropped) =
+        store.maintain_readings(today, 1, keep_from, chrono::Utc::now() - chrono::TimeDelta::days(7)).await.unwrap();
+    assert_eq!(dropped, 5);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM readings").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(left, 0);
+    let aggregates: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM reading_aggregates").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(aggregates, 0);
+}

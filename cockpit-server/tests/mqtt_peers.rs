@@ -55,6 +55,11 @@ impl Drop for Child {
 
 /// The server binary with `config` (a TOML file) on the database; waits for /healthz.
 async fn server(database_url: &str, home: &Path, config: &Path) -> Child {
+    server_at(database_url, home, config).await.0
+}
+
+/// [`server`], and its base URL.
+async fn server_at(database_url: &str, home: &Path, config: &Path) -> (Child, String) {
     let port = free_port();
     let log = std::fs::OpenOptions::new().create(true).append(true).open(home.join("server.log")).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_cockpit-server"))
@@ -78,7 +83,7 @@ async fn server(database_url: &str, home: &Path, config: &Path) -> Child {
             panic!("the server exited with {status}:\n{log}");
         }
         if http.get(format!("http://127.0.0.1:{port}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return child;
+            return (child, format!("http://127.0.0.1:{port}"));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -336,4 +341,108 @@ async fn external_mosquitto_shared_subscription_acl_and_messages_kept_while_the_
     }
     let expected: Vec<f64> = later.iter().map(|(_, v)| *v).collect();
     assert_eq!(got, expected, "readings published while the server was down");
+}
+
+/// An administrator account straight in the store; logged in at `base`: its token.
+async fn admin_token(store: &Store, base: &str) -> String {
+    let user = cockpit_server::store::NewUser {
+        username: "peer-admin".into(),
+        display_name: "管理员".into(),
+        password_hash: cockpit_access::hash_password(common::PASSWORD).unwrap(),
+        department_id: None,
+        scope: cockpit_access::Scope { level: cockpit_access::ScopeLevel::District, code: "330304".into() },
+        must_change_password: false,
+    };
+    let mut tx = store.pool().begin().await.unwrap();
+    Store::create_user(&mut tx, &user, &[cockpit_access::Role::SystemAdministrator]).await.unwrap();
+    tx.commit().await.unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"username": "peer-admin", "password": common::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    response.json::<serde_json::Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn two_instances_split_the_shared_subscription_and_store_each_reading_once() {
+    let database_url = common::fresh_database().await;
+    let store = Store::connect(&database_url, 2).await.unwrap();
+    let home = Home::new("mosquitto-shared");
+    let broker = mosquitto(&home.0, &[("cockpit", "cockpit-secret"), ("wl-s1", "pw-s1")]);
+    devices(&store, &[("wl-s1", "water_level_river")]).await;
+    std::fs::write(home.0.join("cockpit.pw"), "cockpit-secret\n").unwrap();
+    let mut instances = Vec::new();
+    for name in ["a", "b"] {
+        let dir = home.0.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("cockpit.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[mqtt]\nmode = \"external\"\nurl = \"mqtt://127.0.0.1:{}\"\nusername = \"cockpit\"\npassword_file = \"{}\"\nclient_id = \"cockpit-{name}\"\n[auth]\ntoken_key_file = \"{}\"\n",
+                broker.port,
+                home.0.join("cockpit.pw").display(),
+                home.0.join("token.key").display()
+            ),
+        )
+        .unwrap();
+        instances.push(server_at(&database_url, &dir, &config).await);
+    }
+    for _ in 0..100 {
+        let log = std::fs::read_to_string(home.0.join("mosquitto.log")).unwrap_or_default();
+        if log.contains("as cockpit-a") && log.contains("as cockpit-b") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let token = admin_token(&store, &instances[0].1).await;
+
+    let mut options = MqttOptions::new("wl-s1-pub", "127.0.0.1", broker.port);
+    options.set_credentials("wl-s1", "pw-s1");
+    let (client, mut events) = AsyncClient::new(options, 200);
+    let now = chrono::Utc::now().timestamp_millis();
+    for i in 0..100i64 {
+        let body = json!({"ts": now + i, "values": {"water_level_m": 3.0}}).to_string();
+        client.publish("city/ouhai/devices/wl-s1/telemetry", QoS::AtLeastOnce, false, body).await.unwrap();
+    }
+    let mut acked = 0;
+    while acked < 100 {
+        if let Event::Incoming(Packet::PubAck(_)) =
+            tokio::time::timeout(Duration::from_secs(10), events.poll()).await.unwrap().unwrap()
+        {
+            acked += 1;
+        }
+    }
+    let http = reqwest::Client::new();
+    let mut counts = Vec::new();
+    for _ in 0..100 {
+        counts.clear();
+        for (_, base) in &instances {
+            let status: serde_json::Value =
+                http.get(format!("{base}/api/iot")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+            counts.push(status["counters"]["accepted"].as_u64().unwrap());
+        }
+        if counts.iter().sum::<u64>() >= 100 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(counts.iter().sum::<u64>(), 100, "{counts:?}");
+    assert!(counts.iter().all(|n| *n > 0), "both instances take a share: {counts:?}");
+    let mut stored = 0;
+    for _ in 0..100 {
+        stored = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM readings WHERE device_id = 'wl-s1'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        if stored == 100 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(stored, 100);
 }

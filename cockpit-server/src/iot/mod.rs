@@ -150,6 +150,9 @@ pub struct Counters {
     pub stored_values: AtomicU64,
     /// Write batches committed.
     pub batches: AtomicU64,
+    /// Values of QoS 0 readings not written to the history because the writer was behind
+    /// (the live state and the rules still saw them).
+    pub history_shed: AtomicU64,
     /// Alarm steps written.
     pub alarm_changes: AtomicU64,
     /// Cases opened for alarms.
@@ -519,6 +522,7 @@ impl Iot {
                 "processed": load(&c.processed),
                 "stored_values": load(&c.stored_values),
                 "batches": load(&c.batches),
+                "history_shed": load(&c.history_shed),
                 "alarm_changes": load(&c.alarm_changes),
                 "cases_opened": load(&c.cases_opened),
                 "auth_failures": load(&c.auth_failures),
@@ -541,6 +545,7 @@ impl Iot {
             ("rejected", &c.rejected, "messages refused by the decoder"),
             ("processed", &c.processed, "messages through state and rules"),
             ("stored_values", &c.stored_values, "values written to the history"),
+            ("history_shed", &c.history_shed, "QoS 0 values not written to the history while the writer was behind"),
             ("alarm_changes", &c.alarm_changes, "alarm steps written"),
             ("cases_opened", &c.cases_opened, "cases opened for alarms"),
             ("auth_failures", &c.auth_failures, "broker logins refused"),

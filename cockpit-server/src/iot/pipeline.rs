@@ -159,7 +159,19 @@ impl Shard {
                         value: *value,
                     })
                     .collect();
-                self.writer.send(WriteOp::Readings(rows)).await.map_err(|_| ())?;
+                if done.is_some() {
+                    // Acknowledged only once stored: wait for room.
+                    self.writer.send(WriteOp::Readings(rows)).await.map_err(|_| ())?;
+                } else if let Err(e) = self.writer.try_send(WriteOp::Readings(rows)) {
+                    // Not acknowledged to anyone (QoS 0): when the history writer is behind, the
+                    // live path does not wait for it; what is shed is counted.
+                    match e {
+                        mpsc::error::TrySendError::Full(WriteOp::Readings(rows)) => {
+                            self.iot.counters().history_shed.fetch_add(rows.len() as u64, Ordering::Relaxed);
+                        }
+                        _ => return Err(()),
+                    }
+                }
                 let changes = self.engine.observe(reading);
                 for change in changes {
                     self.alarm(change, &place).await?;
