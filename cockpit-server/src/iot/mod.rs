@@ -8,6 +8,7 @@
 //!         latest state, rules --> alarm changes --> bus (live streams, benchmarks)
 //!   --> writer (one transaction per batch: readings + aggregates, events, statuses, alarms)
 //!         --> the QoS 1 acknowledgement of a critical message, only after the commit
+//!   --> history writer (the same, for readings nobody waits for; shed when behind)
 //!   --> case opener: alarms that want a case get exactly one (idempotent source reference)
 //! ```
 
@@ -229,6 +230,7 @@ impl Iot {
             ),
         };
         let (writer_tx, writer_rx) = mpsc::channel(writer::QUEUE);
+        let (history_tx, history_rx) = mpsc::channel(writer::QUEUE);
         let (updates, _) = broadcast::channel(65_536);
         let mut shards = Vec::new();
         let mut states = Vec::new();
@@ -272,12 +274,14 @@ impl Iot {
                 &restored,
                 iot.inner.states[index].clone(),
                 writer_tx.clone(),
+                history_tx.clone(),
                 iot.clone(),
             )?;
             tokio::spawn(shard.run(rx, stop.clone()));
         }
         let (case_tx, case_rx) = mpsc::channel(1);
         tokio::spawn(writer::run(store.clone(), writer_rx, case_tx.clone(), iot.clone()));
+        tokio::spawn(writer::run(store.clone(), history_rx, case_tx.clone(), iot.clone()));
         tokio::spawn(cases::run(cases, case_rx, iot.clone(), stop.clone()));
         let _ = case_tx.try_send(());
         tokio::spawn(maintain(store, config.retention_days, config.aggregate_retention_days, stop));

@@ -43,6 +43,9 @@ pub(crate) struct Shard {
     settings: Arc<Settings>,
     states: Arc<Mutex<HashMap<String, DeviceState>>>,
     writer: mpsc::Sender<WriteOp>,
+    /// The history writer: values nobody waits for, so that bulk history never delays an
+    /// acknowledgement or an alarm.
+    history: mpsc::Sender<WriteOp>,
     iot: Iot,
     /// Where each device with an open alarm is, for alarms that stale ticks raise.
     places: HashMap<DeviceId, Arc<Place>>,
@@ -59,6 +62,7 @@ impl Shard {
         open: &[AlarmRow],
         states: Arc<Mutex<HashMap<String, DeviceState>>>,
         writer: mpsc::Sender<WriteOp>,
+        history: mpsc::Sender<WriteOp>,
         iot: Iot,
     ) -> anyhow::Result<Shard> {
         let mut engine = RuleEngine::new(rules)?;
@@ -89,7 +93,7 @@ impl Shard {
             }
         }
         let storms = StormGrouper::new(settings.storm_window_ms, settings.storm_threshold);
-        Ok(Shard { engine, storms, settings, states, writer, iot, places: HashMap::new() })
+        Ok(Shard { engine, storms, settings, states, writer, history, iot, places: HashMap::new() })
     }
 
     pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<ShardMessage>, mut stop: watch::Receiver<bool>) {
@@ -162,7 +166,7 @@ impl Shard {
                 if done.is_some() {
                     // Acknowledged only once stored: wait for room.
                     self.writer.send(WriteOp::Readings(rows)).await.map_err(|_| ())?;
-                } else if let Err(e) = self.writer.try_send(WriteOp::Readings(rows)) {
+                } else if let Err(e) = self.history.try_send(WriteOp::Readings(rows)) {
                     // Not acknowledged to anyone (QoS 0): when the history writer is behind, the
                     // live path does not wait for it; what is shed is counted.
                     match e {
