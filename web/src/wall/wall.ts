@@ -1,0 +1,839 @@
+// The wall: lays out the screen, loads the city and its cases, wires the live stream to
+// the map and the panels, and handles the drill-down, the search, the layer switches, the
+// feed and the case card.
+
+import type { Api } from '../api';
+import { currentLanguage, setLanguage, statusName, t, urgencyName, type Language } from '../i18n';
+import { LiveClient, type LiveStatus } from '../live/client';
+import { CaseStore, isOpen } from './cases';
+import * as data from './data';
+import { bounds, contains } from './geometry';
+import { type Basemap, type LayerGroup, WallMap } from './map';
+import { Charts } from './overview';
+import type { Case, Device, Feature, FeatureCollection, Geometry, Level, RegionProps, Stats } from './types';
+
+export interface WallConfig {
+  basemap: Basemap | null;
+  language?: Language;
+}
+
+/** What tests and the benchmark read and drive (window.__wall). */
+export interface WallProbe {
+  ready: boolean;
+  firstRenderMs: number | null;
+  liveStatus: LiveStatus;
+  store: CaseStore;
+  map: WallMap;
+  selected: () => { level: Level; code: string } | null;
+  openCase: (id: number) => Promise<void>;
+  selectRegion: (code: string) => Promise<void>;
+}
+
+declare global {
+  interface Window {
+    __wall?: WallProbe;
+  }
+}
+
+const CHILD: Record<Level, Level> = { district: 'street', street: 'village', village: 'grid', grid: 'grid' };
+const RADII = [100, 200, 500, 1000];
+
+function esc(text: unknown): string {
+  return String(text ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function $(id: string): HTMLElement {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} missing`);
+  return el;
+}
+
+function localDay(d: Date): string {
+  return d.toLocaleDateString('sv-SE', { timeZone: 'Asia/Shanghai' });
+}
+
+function hhmm(iso: string): string {
+  return new Date(iso).toLocaleTimeString('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hour12: false });
+}
+
+function duration(ms: number): string {
+  const m = Math.floor(Math.abs(ms) / 60000);
+  const d = Math.floor(m / 1440);
+  const h = Math.floor((m % 1440) / 60);
+  const s = Math.floor((Math.abs(ms) % 60000) / 1000);
+  const zh = currentLanguage() === 'zh';
+  if (d > 0) return zh ? `${d}天${h}小时` : `${d}d ${h}h`;
+  return zh ? `${h}小时${m % 60}分${s}秒` : `${h}h ${m % 60}m ${s}s`;
+}
+
+function domainOf(c: Case): { code: string; name: string } {
+  const code = c.category.code.slice(0, 2);
+  const name = (c.category.name ?? code).split(/\s*[/／>]\s*/)[0];
+  return { code, name };
+}
+
+export class Wall {
+  private readonly store = new CaseStore();
+  private map!: WallMap;
+  private charts!: Charts;
+  private live!: LiveClient;
+  private readonly scale = Math.max(0.5, window.innerWidth / 1920);
+  private cameras: FeatureCollection = { type: 'FeatureCollection', features: [] };
+  private resources: FeatureCollection = { type: 'FeatureCollection', features: [] };
+  private devices: Device[] = [];
+  private streetStats: Stats | null = null;
+  private selected: { level: Level; code: string; props: RegionProps; geometry: Geometry } | null = null;
+  private feedFilter = { source: '', domain: '' };
+  private trendSpan: 'day' | 'week' | 'month' = 'day';
+  private card: { c: Case; radius: number } | null = null;
+  private cardTimer: ReturnType<typeof setInterval> | null = null;
+  private statsTimer: ReturnType<typeof setTimeout> | null = null;
+  private visible: Record<LayerGroup, boolean> = {
+    cases: true,
+    heat: false,
+    cameras: false,
+    resources: true,
+    keyAreas: true,
+    blindSpots: false,
+    devices: true,
+    grids: true,
+  };
+  private readonly probe: WallProbe;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly api: Api,
+    private readonly config: WallConfig,
+  ) {
+    setLanguage(config.language ?? 'zh');
+    this.probe = {
+      ready: false,
+      firstRenderMs: null,
+      liveStatus: 'connecting',
+      store: this.store,
+      map: undefined as unknown as WallMap,
+      selected: () => (this.selected ? { level: this.selected.level, code: this.selected.code } : null),
+      openCase: (id) => this.openCase(id),
+      selectRegion: (code) => this.selectRegion(code),
+    };
+    window.__wall = this.probe;
+  }
+
+  async start(): Promise<void> {
+    this.layout();
+    this.map = new WallMap($('map'), this.config.basemap, this.scale);
+    this.probe.map = this.map;
+    this.charts = new Charts(this.scale);
+    this.map.regionClick = (_level, code) => void this.selectRegion(code);
+    this.map.caseClick = (id) => void this.openCase(id);
+    this.store.onReplace = (all) => {
+      this.map.set('cases', all);
+      this.renderFeed();
+    };
+    this.store.onDiff = (diff, changed) => {
+      this.map.update('cases', diff);
+      this.renderFeed(changed);
+      this.scheduleStats();
+    };
+    this.store.onFresh = (fresh) => this.map.setFresh(fresh);
+    setInterval(() => this.store.onFresh(this.store.freshCollection()), 2000);
+    setInterval(() => this.tickClock(), 1000);
+    this.tickClock();
+
+    // The live stream starts at once; the first state comes over REST, retried until the
+    // server answers (it may be restarting).
+    this.live = new LiveClient({
+      token: () => this.api.accessToken,
+      onStatus: (s) => this.showStatus(s),
+    });
+    this.live.subscribe({
+      channel: 'cases',
+      onDelta: (d) => this.applyCaseDelta(d),
+      onSnapshot: (d) => this.applyCaseSnapshot(d),
+      onReset: () => void this.reloadCases(),
+    });
+    this.live.subscribe({ channel: 'statistics', onDelta: () => this.scheduleStats(), onReset: () => this.scheduleStats() });
+    this.live.start();
+    this.showStatus(this.live.state);
+
+    await this.map.ready;
+    await this.retry(() => this.loadCity());
+    await this.retry(() => this.reloadCases());
+    await this.retry(() => this.refreshStats());
+    await this.selectRegion(this.districtCode, false);
+    this.map.map.once('idle', () => {
+      this.probe.firstRenderMs = performance.now();
+      this.probe.ready = true;
+      document.body.dataset.ready = 'true';
+    });
+    this.map.map.triggerRepaint();
+    void this.refreshTrend();
+  }
+
+  private districtCode = '';
+
+  private async retry<T>(f: () => Promise<T>): Promise<T> {
+    for (let wait = 500; ; wait = Math.min(wait * 2, 5000)) {
+      try {
+        return await f();
+      } catch (e) {
+        console.warn('retrying', e);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  // ---- layout -------------------------------------------------------------------------
+
+  private layout(): void {
+    const layerButtons: [LayerGroup | 'alarms' | 'rating', Parameters<typeof t>[0]][] = [
+      ['cases', 'layerCases'],
+      ['heat', 'layerHeat'],
+      ['cameras', 'layerCameras'],
+      ['resources', 'layerResources'],
+      ['keyAreas', 'layerKeyAreas'],
+      ['blindSpots', 'layerBlindSpots'],
+      ['devices', 'layerDevices'],
+      ['grids', 'layerGrids'],
+      ['alarms', 'layerAlarms'],
+      ['rating', 'layerRating'],
+    ];
+    this.root.innerHTML = `
+      <div class="wall">
+        <header class="top">
+          <div class="title"><span class="emblem"></span>${t('title')}<small>${t('subtitle')}</small></div>
+          <div class="top-right">
+            <span id="live-status" class="live-status"></span>
+            <span id="clock" class="clock"></span>
+            <button id="lang" class="lang">${currentLanguage() === 'zh' ? 'EN' : '中文'}</button>
+          </div>
+        </header>
+        <aside class="left">
+          <section class="panel today">
+            <h2>${t('today')}</h2>
+            <div class="tiles">
+              <div class="tile"><b id="today-new">—</b><span>${t('newToday')}</span></div>
+              <div class="tile"><b id="today-progress">—</b><span>${t('inProgress')}</span></div>
+              <div class="tile"><b id="today-closed">—</b><span>${t('handledToday')}</span></div>
+              <div class="tile alert"><b id="today-overdue">—</b><span>${t('overdue')}</span></div>
+            </div>
+            <div class="minor">
+              <div><span>${t('complaints')}</span><b id="today-complaints">—</b></div>
+              <div class="nosrc"><span>${t('risks')}</span><b>${t('noSource')}</b></div>
+              <div class="nosrc"><span>${t('hazards')}</span><b>${t('noSource')}</b></div>
+              <div class="nosrc"><span>${t('alarmedIndicators')}</span><b>${t('noSource')}</b></div>
+            </div>
+          </section>
+          <section class="panel overview">
+            <h2>${t('overview')}
+              <span class="spans">
+                <button data-span="day" class="on">${t('day')}</button><button data-span="week">${t('week')}</button><button data-span="month">${t('month')}</button>
+              </span>
+            </h2>
+            <h3>${t('trend')}</h3>
+            <div id="chart-trend" class="chart trend"></div>
+            <div class="gauges">
+              <div id="chart-ontime" class="chart gauge"></div>
+              <div id="chart-satisfaction" class="chart gauge"></div>
+            </div>
+            <h3>${t('byCategory')}</h3>
+            <div id="chart-category" class="chart pie"></div>
+          </section>
+        </aside>
+        <main class="centre">
+          <div id="map" class="map"></div>
+          <div class="map-top">
+            <nav id="breadcrumb" class="breadcrumb"></nav>
+            <div class="search">
+              <input id="search" placeholder="${t('search')}" autocomplete="off" />
+              <ul id="search-results" class="results"></ul>
+            </div>
+          </div>
+          <section id="region" class="region-panel"></section>
+          <div class="layers" id="layers">
+            ${layerButtons
+              .map(([key, label]) =>
+                key === 'alarms' || key === 'rating'
+                  ? `<button class="layer nodata" disabled title="${t('layerNoData')}">${t(label)}<small>${t('layerNoData')}</small></button>`
+                  : `<button class="layer ${this.visible[key] ? 'on' : ''}" data-layer="${key}">${t(label)}</button>`,
+              )
+              .join('')}
+          </div>
+          <div class="legend">
+            <span><i style="background:#ff5c5c"></i>${statusName('new')}</span>
+            <span><i style="background:#ffa940"></i>${statusName('dispatched')}</span>
+            <span><i style="background:#40a9ff"></i>${statusName('in_progress')}</span>
+            <span><i style="background:#b37feb"></i>${statusName('handled')}</span>
+            <span><i style="background:#73d13d"></i>${statusName('closed')}</span>
+            <span><i class="ring"></i>${t('overdue')}</span>
+          </div>
+          <section id="card" class="card hidden"></section>
+        </main>
+        <aside class="right">
+          <section class="panel feed">
+            <h2>${t('feed')}
+              <span class="filters">
+                <select id="filter-source"><option value="">${t('allSources')}</option></select>
+                <select id="filter-domain"><option value="">${t('allDomains')}</option></select>
+              </span>
+            </h2>
+            <ul id="feed" class="feed-list"></ul>
+          </section>
+          <section class="panel">
+            <h2>${t('bySource')}</h2>
+            <div id="chart-source" class="chart sources"></div>
+          </section>
+          <section class="panel">
+            <h2>${t('streetRanking')}</h2>
+            <div id="chart-ranking" class="chart ranking"></div>
+          </section>
+        </aside>
+      </div>`;
+    $('lang').onclick = () => {
+      setLanguage(currentLanguage() === 'zh' ? 'en' : 'zh');
+      this.relabel();
+    };
+    for (const b of this.root.querySelectorAll<HTMLButtonElement>('button[data-layer]')) {
+      const key = b.dataset.layer as LayerGroup;
+      b.onclick = () => {
+        this.visible[key] = !this.visible[key];
+        b.classList.toggle('on', this.visible[key]);
+        this.map.setVisible(key, this.visible[key]);
+      };
+    }
+    for (const b of this.root.querySelectorAll<HTMLButtonElement>('button[data-span]')) {
+      b.onclick = () => {
+        this.trendSpan = b.dataset.span as 'day' | 'week' | 'month';
+        for (const o of this.root.querySelectorAll('button[data-span]')) o.classList.toggle('on', o === b);
+        void this.refreshTrend();
+      };
+    }
+    const source = $('filter-source') as HTMLSelectElement;
+    const domain = $('filter-domain') as HTMLSelectElement;
+    source.onchange = () => {
+      this.feedFilter.source = source.value;
+      this.renderFeed();
+    };
+    domain.onchange = () => {
+      this.feedFilter.domain = domain.value;
+      this.renderFeed();
+    };
+    this.wireSearch();
+    this.autoScrollFeed();
+  }
+
+  /** Redraws everything with words in it after a language switch (no reload). */
+  private relabel(): void {
+    const selected = this.selected?.code ?? this.districtCode;
+    const card = this.card;
+    this.layout();
+    const mapEl = $('map');
+    mapEl.replaceWith(this.map.map.getContainer());
+    this.map.map.getContainer().id = 'map';
+    this.map.map.resize();
+    for (const [key, on] of Object.entries(this.visible)) this.map.setVisible(key as LayerGroup, on);
+    this.fillFilters();
+    this.renderFeed();
+    this.renderToday();
+    this.renderRanking();
+    this.renderBreakdowns();
+    this.showStatus(this.live.state);
+    void this.selectRegion(selected, false);
+    void this.refreshTrend();
+    if (card) void this.openCase(card.c.id);
+  }
+
+  private tickClock(): void {
+    const now = new Date();
+    $('clock').textContent = now.toLocaleString(currentLanguage() === 'zh' ? 'zh-CN' : 'en-GB', {
+      timeZone: 'Asia/Shanghai',
+      hour12: false,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+  }
+
+  private showStatus(s: LiveStatus): void {
+    this.probe.liveStatus = s;
+    const el = document.getElementById('live-status');
+    if (!el) return;
+    el.className = `live-status ${s}`;
+    el.textContent = s === 'live' ? t('live') : s === 'reconnecting' ? t('reconnecting') : t('connecting');
+    document.body.dataset.live = s;
+  }
+
+  // ---- loading ------------------------------------------------------------------------
+
+  private async loadCity(): Promise<void> {
+    const [district, streets, villages, grids] = await Promise.all(
+      ['district', 'street', 'village', 'grid'].map((l) => data.regions(this.api, l)),
+    );
+    this.districtCode = String(district.features[0]?.properties?.code ?? '330304');
+    this.map.set('streets', streets);
+    this.map.set('villages', villages);
+    this.map.set('grids', grids);
+    const [cameras, hospitals, fire, shelters, keyAreas, blind, devices] = await Promise.all([
+      data.layer(this.api, 'cameras'),
+      data.layer(this.api, 'hospitals'),
+      data.layer(this.api, 'fire_stations'),
+      data.layer(this.api, 'shelters'),
+      data.layer(this.api, 'key_areas'),
+      data.layer(this.api, 'blind_spots'),
+      data.devices(this.api).catch(() => [] as Device[]),
+    ]);
+    this.cameras = cameras;
+    this.resources = { type: 'FeatureCollection', features: [...hospitals.features, ...fire.features, ...shelters.features] };
+    this.devices = devices;
+    this.map.set('cameras', cameras);
+    this.map.set('resources', this.resources);
+    this.map.set('key-areas', keyAreas);
+    this.map.set('blind-spots', blind);
+    this.map.set('devices', {
+      type: 'FeatureCollection',
+      features: devices.map((d) => ({
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: [d.location.lon, d.location.lat] },
+        properties: { id: d.id, type: d.type, health: 'unknown' },
+      })),
+    });
+    for (const [key, on] of Object.entries(this.visible)) this.map.setVisible(key as LayerGroup, on);
+    this.fillFilters();
+  }
+
+  private async reloadCases(): Promise<void> {
+    const cases = await data.loadCases(this.api);
+    this.store.replace(cases);
+    this.fillFilters();
+    this.renderBreakdowns();
+  }
+
+  private fillFilters(): void {
+    const sources = new Map<string, string>();
+    const domains = new Map<string, string>();
+    for (const c of this.store.byId.values()) {
+      sources.set(c.source, c.source_name ?? c.source);
+      const d = domainOf(c);
+      domains.set(d.code, d.name);
+    }
+    const fill = (id: string, all: string, entries: Map<string, string>, value: string) => {
+      const el = $(id) as HTMLSelectElement;
+      el.innerHTML =
+        `<option value="">${all}</option>` +
+        [...entries].sort().map(([k, v]) => `<option value="${esc(k)}">${esc(v)}</option>`).join('');
+      el.value = value;
+    };
+    fill('filter-source', t('allSources'), sources, this.feedFilter.source);
+    fill('filter-domain', t('allDomains'), domains, this.feedFilter.domain);
+  }
+
+  // ---- live ---------------------------------------------------------------------------
+
+  private applyCaseSnapshot(d: unknown): void {
+    const items = Array.isArray(d) ? d : ((d as { items?: unknown[] })?.items ?? null);
+    if (!items) {
+      void this.reloadCases();
+      return;
+    }
+    this.store.replace(items as Case[]);
+  }
+
+  private applyCaseDelta(d: unknown): void {
+    const m = d as Record<string, unknown>;
+    if (!m || typeof m !== 'object') return;
+    const c = (m.case ?? (typeof m.id === 'number' && typeof m.status === 'string' ? m : null)) as Case | null;
+    if ((m.op === 'remove' || m.op === 'delete') && typeof m.id === 'number') {
+      this.store.remove(m.id);
+      return;
+    }
+    if (c) this.store.upsert(c, m.op === 'created' || m.kind === 'created');
+  }
+
+  private scheduleStats(): void {
+    if (this.statsTimer) return;
+    this.statsTimer = setTimeout(() => {
+      this.statsTimer = null;
+      void this.refreshStats().then(() => this.selected && this.renderRegion());
+    }, 1500);
+  }
+
+  private async refreshStats(): Promise<void> {
+    this.streetStats = await data.stats(this.api, 'level=street');
+    this.renderToday();
+    this.renderRanking();
+    this.renderBreakdowns();
+    if (this.selected?.level === 'district') this.renderChildLabels();
+  }
+
+  // ---- panels -------------------------------------------------------------------------
+
+  private renderToday(): void {
+    const s = this.streetStats?.totals;
+    if (!s) return;
+    const b = s.by_status;
+    $('today-new').textContent = String(s.today.created);
+    $('today-progress').textContent = String((b.dispatched ?? 0) + (b.accepted ?? 0) + (b.in_progress ?? 0));
+    $('today-closed').textContent = String(s.today.closed);
+    $('today-overdue').textContent = String(s.overdue);
+    const today = localDay(new Date());
+    let complaints = 0;
+    for (const c of this.store.byId.values())
+      if (c.source === 'hotline-12345' && localDay(new Date(c.created_at)) === today) complaints++;
+    $('today-complaints').textContent = String(complaints);
+    this.charts.gauge($('chart-ontime'), t('onTime'), s.on_time_closure.percent, '#36cfc9');
+    this.charts.gauge($('chart-satisfaction'), t('satisfaction'), s.satisfaction.percent, '#ffd666');
+  }
+
+  private renderRanking(): void {
+    const regions = [...(this.streetStats?.regions ?? [])].sort((a, b) => b.open - a.open);
+    this.charts.bars(
+      $('chart-ranking'),
+      regions.map((r) => r.name),
+      regions.map((r) => r.open),
+      '#40a9ff',
+    );
+  }
+
+  private renderBreakdowns(): void {
+    const byDomain = new Map<string, number>();
+    const bySource = new Map<string, number>();
+    for (const c of this.store.byId.values()) {
+      const d = domainOf(c).name;
+      byDomain.set(d, (byDomain.get(d) ?? 0) + 1);
+      const s = c.source_name ?? c.source;
+      bySource.set(s, (bySource.get(s) ?? 0) + 1);
+    }
+    this.charts.pie(
+      $('chart-category'),
+      [...byDomain].sort((a, b) => b[1] - a[1]).map(([name, value]) => ({ name, value })),
+    );
+    const sources = [...bySource].sort((a, b) => b[1] - a[1]);
+    this.charts.bars(
+      $('chart-source'),
+      sources.map(([n]) => n),
+      sources.map(([, v]) => v),
+      '#36cfc9',
+    );
+  }
+
+  private async refreshTrend(): Promise<void> {
+    const span = this.trendSpan;
+    const now = new Date();
+    const buckets: { label: string; from: Date; to: Date }[] = [];
+    const midnight = new Date(`${localDay(now)}T00:00:00+08:00`);
+    if (span === 'day') {
+      for (let i = 13; i >= 0; i--) {
+        const from = new Date(midnight.getTime() - i * 86400000);
+        buckets.push({ label: localDay(from).slice(5), from, to: new Date(from.getTime() + 86400000) });
+      }
+    } else if (span === 'week') {
+      const weekday = (new Date(midnight.getTime() + 8 * 3600000).getUTCDay() + 6) % 7;
+      const monday = new Date(midnight.getTime() - weekday * 86400000);
+      for (let i = 7; i >= 0; i--) {
+        const from = new Date(monday.getTime() - i * 7 * 86400000);
+        buckets.push({ label: localDay(from).slice(5), from, to: new Date(from.getTime() + 7 * 86400000) });
+      }
+    } else {
+      const [y, m] = localDay(now).split('-').map(Number);
+      for (let i = 5; i >= 0; i--) {
+        const month = new Date(Date.UTC(y, m - 1 - i, 1));
+        const next = new Date(Date.UTC(y, m - i, 1));
+        const label = `${month.getUTCFullYear()}-${String(month.getUTCMonth() + 1).padStart(2, '0')}`;
+        buckets.push({
+          label: label.slice(2),
+          from: new Date(`${label}-01T00:00:00+08:00`),
+          to: new Date(`${next.getUTCFullYear()}-${String(next.getUTCMonth() + 1).padStart(2, '0')}-01T00:00:00+08:00`),
+        });
+      }
+    }
+    try {
+      const all = await Promise.all(
+        buckets.map((b) =>
+          data.stats(this.api, `level=street&from=${encodeURIComponent(b.from.toISOString())}&to=${encodeURIComponent(b.to.toISOString())}`),
+        ),
+      );
+      if (span !== this.trendSpan) return;
+      const zh = currentLanguage() === 'zh';
+      this.charts.trend(
+        $('chart-trend'),
+        buckets.map((b) => b.label),
+        all.map((s) => s.totals.total),
+        all.map((s) => s.totals.closed),
+        zh ? ['新增', '已办结'] : ['created', 'closed'],
+      );
+    } catch (e) {
+      console.warn('trend', e);
+    }
+  }
+
+  // ---- feed ---------------------------------------------------------------------------
+
+  private renderFeed(changed: Case[] = []): void {
+    const list = document.getElementById('feed');
+    if (!list) return;
+    const { source, domain } = this.feedFilter;
+    const cases = [...this.store.byId.values()]
+      .filter((c) => (!source || c.source === source) && (!domain || domainOf(c).code === domain))
+      .sort((a, b) => b.id - a.id)
+      .slice(0, 80);
+    const fresh = new Set(changed.map((c) => c.id));
+    list.innerHTML = cases
+      .map(
+        (c) => `<li data-case="${c.id}" class="${fresh.has(c.id) ? 'fresh' : ''} ${c.overdue ? 'overdue' : ''}">
+          <span class="time">${hhmm(c.created_at)}</span>
+          <span class="urg ${esc(c.urgency)}">${esc(urgencyName(c.urgency))}</span>
+          <span class="what">${esc(c.title ?? (c.category.name ?? c.category.code))}<small>${esc(c.street?.name ?? '')} · ${esc(c.source_name ?? c.source)}</small></span>
+          <span class="st st-${esc(c.status)}">${esc(statusName(c.status))}</span>
+        </li>`,
+      )
+      .join('');
+    for (const li of list.querySelectorAll<HTMLLIElement>('li[data-case]'))
+      li.onclick = () => void this.openCase(Number(li.dataset.case));
+    if (changed.length) list.scrollTop = 0;
+  }
+
+  /** The feed scrolls by itself, one row every few seconds, and starts over at the end. */
+  private autoScrollFeed(): void {
+    const list = $('feed');
+    let hover = false;
+    list.onmouseenter = () => (hover = true);
+    list.onmouseleave = () => (hover = false);
+    setInterval(() => {
+      const el = document.getElementById('feed');
+      if (!el || hover) return;
+      const row = el.querySelector('li')?.getBoundingClientRect().height ?? 40;
+      if (el.scrollTop + el.clientHeight >= el.scrollHeight - 2) el.scrollTo({ top: 0 });
+      else el.scrollBy({ top: row, behavior: 'smooth' });
+    }, 3500);
+  }
+
+  // ---- drill-down ---------------------------------------------------------------------
+
+  async selectRegion(code: string, fit = true): Promise<void> {
+    const region = await this.api.get<Feature>(`/api/regions/${encodeURIComponent(code)}`);
+    const props = region.properties as unknown as RegionProps;
+    this.selected = { level: props.level, code: props.code, props, geometry: region.geometry };
+    this.map.highlight(props.level === 'district' ? null : region.geometry);
+    this.map.setClickable(CHILD[props.level]);
+    const pad = Math.round(90 * this.scale);
+    if (fit || props.level === 'district') this.map.fit(bounds(region.geometry), pad);
+    this.renderBreadcrumb();
+    await this.renderRegion();
+  }
+
+  private renderBreadcrumb(): void {
+    const sel = this.selected;
+    if (!sel) return;
+    const trail = [...(sel.props.ancestors ?? []), { code: sel.code, name: sel.props.name, level: sel.level }];
+    const nav = $('breadcrumb');
+    nav.innerHTML = trail
+      .map((r, i) =>
+        i === trail.length - 1
+          ? `<span class="here">${esc(r.name)}</span>`
+          : `<a data-code="${esc(r.code)}">${esc(r.name)}</a><i>›</i>`,
+      )
+      .join('');
+    for (const a of nav.querySelectorAll<HTMLAnchorElement>('a[data-code]'))
+      a.onclick = () => void this.selectRegion(a.dataset.code ?? '');
+  }
+
+  private async renderRegion(): Promise<void> {
+    const sel = this.selected;
+    if (!sel) return;
+    const { level, code, props, geometry } = sel;
+    let summary = this.streetStats?.totals ?? null;
+    if (level !== 'district') {
+      const s = await data.stats(this.api, `level=${level}&region=${code}`);
+      summary = s.regions.find((r) => r.code === code) ?? s.totals;
+    }
+    const devices =
+      level === 'district'
+        ? this.devices.length
+        : (await data.devices(this.api, code).catch(() => [] as Device[])).length;
+    const cameras =
+      level === 'district'
+        ? this.cameras.features.length
+        : this.cameras.features.filter((f) => String(f.properties?.grid ?? '').startsWith(code)).length;
+    const inside = (f: Feature) =>
+      level === 'district' ||
+      (level === 'street'
+        ? f.properties?.street === code
+        : contains(geometry, (f.geometry as unknown as { coordinates: [number, number] }).coordinates));
+    const resources = { hospital: 0, fire_station: 0, shelter: 0 } as Record<string, number>;
+    for (const f of this.resources.features) if (inside(f)) resources[String(f.properties?.kind)] = (resources[String(f.properties?.kind)] ?? 0) + 1;
+    if (this.selected?.code !== code) return;
+    const levelName = t(level);
+    const zh = currentLanguage() === 'zh';
+    $('region').innerHTML = `
+      <h2><span class="lvl">${levelName}</span><span id="region-name">${esc(props.name)}</span><small>${esc(code)}</small></h2>
+      <div class="persons">${
+        props.persons.length
+          ? props.persons.map((p) => `<span><em>${esc(p.role)}</em>${esc(p.name)}</span>`).join('')
+          : `<span class="muted">${t('persons')}: ${t('none')}</span>`
+      }</div>
+      <div class="counts">
+        <div><b data-count="open">${summary?.open ?? '—'}</b><span>${t('openCases')}</span></div>
+        <div class="alert"><b data-count="overdue">${summary?.overdue ?? '—'}</b><span>${t('overdueCases')}</span></div>
+        <div><b data-count="devices">${devices}</b><span>${t('devices')}<small>${t('devicesHealth')}</small></span></div>
+        <div><b data-count="cameras">${cameras}</b><span>${t('cameras')}</span></div>
+        <div><b data-count="resources">${resources.hospital + resources.fire_station + resources.shelter}</b><span>${t('resources')}<small>${
+          zh
+            ? `医院${resources.hospital} · 消防${resources.fire_station} · 避灾${resources.shelter}`
+            : `hosp ${resources.hospital} · fire ${resources.fire_station} · shelter ${resources.shelter}`
+        }</small></span></div>
+      </div>`;
+    await this.renderChildLabels();
+  }
+
+  /** Names of the children of the region in view, with their open and new-today counts. */
+  private async renderChildLabels(): Promise<void> {
+    const sel = this.selected;
+    if (!sel) return;
+    const childLevel = CHILD[sel.level];
+    if (sel.level === 'grid') {
+      this.map.setLabels([]);
+      return;
+    }
+    let rows: Stats['regions'];
+    if (sel.level === 'district' && this.streetStats) rows = this.streetStats.regions;
+    else rows = (await data.stats(this.api, `level=${childLevel}&region=${sel.code}`)).regions;
+    if (this.selected !== sel) return;
+    const byCode = new Map(rows.map((r) => [r.code, r]));
+    const children = sel.props.children ?? [];
+    const zh = currentLanguage() === 'zh';
+    this.map.setLabels(
+      children.map((c) => {
+        const r = byCode.get(c.code);
+        const counts = r
+          ? `<small>${zh ? '今日' : 'today'} ${r.today.created} · ${zh ? '未结' : 'open'} ${r.open}${r.overdue ? ` · <em>${zh ? '超期' : 'overdue'} ${r.overdue}</em>` : ''}</small>`
+          : '';
+        return { at: c.centre, html: `<b>${esc(c.name)}</b>${counts}`, className: `lvl-${childLevel}` };
+      }),
+    );
+  }
+
+  private wireSearch(): void {
+    const input = $('search') as HTMLInputElement;
+    const results = $('search-results');
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    input.oninput = () => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const q = input.value.trim();
+        if (!q) {
+          results.innerHTML = '';
+          return;
+        }
+        const answer = await this.api.get<{ results: { code: string; name: string; level: Level; path: string }[] }>(
+          `/api/search?q=${encodeURIComponent(q)}&limit=8`,
+        );
+        results.innerHTML = answer.results
+          .map((r) => `<li data-code="${esc(r.code)}"><b>${esc(r.name)}</b><small>${esc(t(r.level))} · ${esc(r.path)}</small></li>`)
+          .join('');
+        for (const li of results.querySelectorAll<HTMLLIElement>('li[data-code]'))
+          li.onclick = () => {
+            results.innerHTML = '';
+            input.value = '';
+            void this.selectRegion(li.dataset.code ?? '');
+          };
+      }, 200);
+    };
+  }
+
+  // ---- the case card ------------------------------------------------------------------
+
+  async openCase(id: number): Promise<void> {
+    const c = await this.api.get<Case>(`/api/cases/${id}`);
+    this.card = { c, radius: this.card?.c.id === id ? this.card.radius : 500 };
+    if (c.location) this.map.flyTo([c.location.lon, c.location.lat], 14);
+    await this.renderCard();
+  }
+
+  private closeCard(): void {
+    this.card = null;
+    if (this.cardTimer) clearInterval(this.cardTimer);
+    $('card').classList.add('hidden');
+    this.map.showRadius(null, 0, { type: 'FeatureCollection', features: [] });
+  }
+
+  private async renderCard(): Promise<void> {
+    const card = this.card;
+    if (!card) return;
+    const { c, radius } = card;
+    const at: [number, number] | null = c.location ? [c.location.lon, c.location.lat] : null;
+    const near = (layer: string, r: number, limit: number) =>
+      at
+        ? this.api.get<FeatureCollection>(`/api/nearby?lon=${at[0]}&lat=${at[1]}&radius=${r}&layer=${layer}&limit=${limit}`)
+        : Promise.resolve({ type: 'FeatureCollection', features: [] } as FeatureCollection);
+    const [cams, hospitals, fire] = await Promise.all([
+      near('cameras', radius, 500),
+      near('hospitals', 10000, 3),
+      near('fire_stations', 10000, 3),
+    ]);
+    if (this.card !== card) return;
+    this.map.showRadius(at, radius, cams);
+    const row = (f: Feature) =>
+      `<li><span>${esc(f.properties?.name)}</span><em>${Math.round(Number(f.properties?.distance_m ?? 0))} ${t('metres')}</em></li>`;
+    const el = $('card');
+    el.classList.remove('hidden');
+    el.innerHTML = `
+      <header><h2>${t('card')} #${c.id}</h2><button id="card-close">${t('close')}</button></header>
+      <div class="card-body">
+        <p class="desc">${esc(c.title ?? '')} ${esc(c.description)}</p>
+        <dl>
+          <dt>${t('status')}</dt><dd><span class="st st-${esc(c.status)}">${esc(statusName(c.status))}</span> <span class="urg ${esc(c.urgency)}">${esc(urgencyName(c.urgency))}</span></dd>
+          <dt>${t('category')}</dt><dd>${esc(c.category.name ?? c.category.code)}</dd>
+          <dt>${t('source')}</dt><dd>${esc(c.source_name ?? c.source)}</dd>
+          <dt>${t('address')}</dt><dd>${esc([c.street?.name, c.village?.name, c.grid?.name].filter(Boolean).join(' / '))} ${esc(c.address ?? '')}</dd>
+          <dt>${t('createdAt')}</dt><dd>${esc(new Date(c.created_at).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false }))}</dd>
+          <dt>${t('deadline')}</dt><dd id="countdown" class="countdown"></dd>
+        </dl>
+        <h3>${t('camerasWithin')}
+          <span class="radii">${RADII.map((r) => `<button data-radius="${r}" class="${r === radius ? 'on' : ''}">${r}${t('metres')}</button>`).join('')}</span>
+        </h3>
+        <ul id="card-cameras" class="near" data-count="${cams.features.length}">${cams.features.map(row).join('') || `<li class="muted">${t('none')}</li>`}</ul>
+        <h3>${t('nearbyResources')}</h3>
+        <ul class="near">
+          ${hospitals.features.map((f) => row(f).replace('<li>', `<li><i class="kind">${t('hospital')}</i>`)).join('')}
+          ${fire.features.map((f) => row(f).replace('<li>', `<li><i class="kind fire">${t('fireStation')}</i>`)).join('')}
+        </ul>
+        <h3>${t('timeline')}</h3>
+        <ol class="timeline">${(c.timeline ?? [])
+          .map(
+            (e) =>
+              `<li><time>${esc(new Date(e.at).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false }))}</time><b>${esc(e.action)}</b> ${esc(e.to ? statusName(e.to) : '')}<small>${esc(e.content ?? '')}</small></li>`,
+          )
+          .join('')}</ol>
+      </div>
+      <footer><a class="handle" href="/workbench/#/cases/${c.id}" target="_blank" rel="noopener">${t('handle')} →</a></footer>`;
+    $('card-close').onclick = () => this.closeCard();
+    for (const b of el.querySelectorAll<HTMLButtonElement>('button[data-radius]'))
+      b.onclick = () => {
+        if (!this.card) return;
+        this.card.radius = Number(b.dataset.radius);
+        void this.renderCard();
+      };
+    const tick = () => {
+      const cd = document.getElementById('countdown');
+      if (!cd) return;
+      if (!c.deadline) {
+        cd.textContent = t('noDeadline');
+        return;
+      }
+      const left = new Date(c.deadline.due_at).getTime() - Date.now();
+      const closed = !isOpen(c.status);
+      cd.className = `countdown ${left < 0 && !closed ? 'late' : ''}`;
+      cd.textContent = closed
+        ? `${new Date(c.deadline.due_at).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false })}`
+        : left >= 0
+          ? `${t('remaining')} ${duration(left)}`
+          : `${t('overdueBy')} ${duration(left)}`;
+    };
+    if (this.cardTimer) clearInterval(this.cardTimer);
+    this.cardTimer = setInterval(tick, 1000);
+    tick();
+  }
+}
