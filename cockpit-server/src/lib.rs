@@ -15,6 +15,7 @@ pub mod http;
 mod limits;
 pub mod privacy;
 pub mod store;
+mod web;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -12,6 +12,8 @@ import { artifacts, launch, openWall } from './support/browser.mjs';
 let server;
 let browser;
 let token;
+/** One wall at 1920×1080 for the tests that look at it in turn (loading is the slow part). */
+let wall;
 
 before(async () => {
   server = await Server.start();
@@ -36,13 +38,16 @@ before(async () => {
 });
 
 after(async () => {
+  await wall?.context.close();
   await browser?.close();
   await server?.stop();
 });
 
 describe('the wall', () => {
   test('loads the sample city: 13 streets, 942 grids drawn, cases on the map and in the feed', async () => {
-    const { context, page } = await openWall(browser, server);
+    wall = await openWall(browser, server);
+    const { page } = wall;
+    console.log(`first full render after ${Math.round(await page.evaluate(() => window.__wall.firstRenderMs))} ms`);
     const drawn = await page.evaluate(() => {
       const m = window.__wall.map.map;
       const count = (layer) => new Set(m.querySourceFeatures(layer).map((f) => f.properties.code)).size;
@@ -56,7 +61,6 @@ describe('the wall', () => {
     assert.equal(labels.length, 13);
     assert.ok(labels.some((l) => /街道|镇/.test(l)), labels.join(','));
     await page.screenshot({ path: join(artifacts, 'wall-1920x1080.png') });
-    await context.close();
   });
 
   test('at 3840×2160 the same wall fills the screen without scrolling', async () => {
@@ -71,7 +75,7 @@ describe('the wall', () => {
   });
 
   test('drill-down district → street → village → grid shows the API counts', async () => {
-    const { context, page } = await openWall(browser, server);
+    const { page } = wall;
     const first = await server.api(token, 'GET', '/api/cases?limit=1');
     const c = first.items[0];
     const path = [c.street.code, c.village.code, c.grid.code];
@@ -112,20 +116,18 @@ describe('the wall', () => {
     // Back up through the breadcrumb to the district.
     await page.locator('#breadcrumb a').first().click();
     await page.waitForFunction(() => window.__wall.selected()?.level === 'district');
-    await context.close();
   });
 
   test('map search by name finds a region and selects it', async () => {
-    const { context, page } = await openWall(browser, server);
+    const { page } = wall;
     await page.fill('#search', '繁荣');
     await page.locator('#search-results li').first().click();
     await page.waitForFunction(() => window.__wall.selected()?.level !== 'district');
     assert.match(await page.locator('#region-name').textContent(), /繁荣/);
-    await context.close();
   });
 
   test('the radius search on a case card lists the cameras the API lists', async () => {
-    const { context, page } = await openWall(browser, server);
+    const { page } = wall;
     const c = (await server.api(token, 'GET', '/api/cases?limit=50')).items.find((x) => x.category.code === '0402');
     await page.locator(`#feed li[data-case="${c.id}"]`).click();
     await page.waitForSelector('#card:not(.hidden) #card-cameras');
@@ -142,15 +144,15 @@ describe('the wall', () => {
       if (radius === 500) await page.screenshot({ path: join(artifacts, 'wall-case-card-1920x1080.png') });
     }
     assert.match(await page.locator('#countdown').textContent(), /剩余|已超期|无时限|\d/);
-    await context.close();
   });
 
-  test('English is one click away', async () => {
-    const { context, page } = await openWall(browser, server);
+  test('English is one click away, and back', async () => {
+    const { page } = wall;
     await page.click('#lang');
     await page.waitForFunction(() => document.querySelector('.title')?.textContent?.includes('Operations'));
     await page.screenshot({ path: join(artifacts, 'wall-en-1920x1080.png') });
-    await context.close();
+    await page.click('#lang');
+    await page.waitForFunction(() => document.querySelector('.title')?.textContent?.includes('指挥中心'));
   });
 });
 

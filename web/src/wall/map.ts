@@ -5,11 +5,11 @@
 // machine's fonts, no glyph server): at most the children of the region in view.
 
 import * as maplibregl from 'maplibre-gl';
-import type { GeoJSONSource, LngLatLike, StyleSpecification } from 'maplibre-gl';
+import type { ExpressionSpecification, GeoJSONSource, LngLatLike, StyleSpecification } from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import 'maplibre-gl/dist/maplibre-gl.css';
 
-import { circle, type Bounds } from './geometry';
+import { circle, contains, type Bounds } from './geometry';
 import type { Feature, FeatureCollection, Geometry, Level } from './types';
 
 maplibregl.setWorkerUrl(workerUrl);
@@ -36,6 +36,9 @@ export const LAYER_GROUPS = {
 
 export type LayerGroup = keyof typeof LAYER_GROUPS;
 
+/** Urgent and critical cases draw larger. */
+const urgencyFactor: ExpressionSpecification = ['match', ['get', 'urgency'], 'critical', 1.8, 'urgent', 1.4, 1];
+
 const STATUS_COLOURS: [string, string][] = [
   ['submitted', '#8c8c8c'],
   ['new', '#ff5c5c'],
@@ -56,6 +59,7 @@ export class WallMap {
   private pulseFrame = 0;
   private freshCount = 0;
   private clickableLevel: Level = 'street';
+  private clickable: Feature[] = [];
   regionClick: (level: Level, code: string) => void = () => {};
   caseClick: (id: number) => void = () => {};
 
@@ -86,7 +90,7 @@ export class WallMap {
       maxPitch: 0,
       dragRotate: false,
       pitchWithRotate: false,
-      canvasContextAttributes: { antialias: true, preserveDrawingBuffer: true },
+      canvasContextAttributes: { antialias: false },
     });
     this.labels = document.createElement('div');
     this.labels.className = 'map-labels';
@@ -112,18 +116,6 @@ export class WallMap {
       type: 'fill',
       source: 'streets',
       paint: { 'fill-color': '#0f3050', 'fill-opacity': 0.55 },
-    });
-    m.addLayer({
-      id: 'villages-fill',
-      type: 'fill',
-      source: 'villages',
-      paint: { 'fill-color': '#123a5e', 'fill-opacity': 0.01 },
-    });
-    m.addLayer({
-      id: 'grids-fill',
-      type: 'fill',
-      source: 'grids',
-      paint: { 'fill-color': '#1a4a70', 'fill-opacity': 0.01 },
     });
     m.addLayer({
       id: 'key-areas-fill',
@@ -244,9 +236,15 @@ export class WallMap {
       source: 'cases',
       paint: {
         'circle-radius': [
-          '*',
-          ['match', ['get', 'urgency'], 'critical', 1.8, 'urgent', 1.4, 1],
-          ['interpolate', ['linear'], ['zoom'], 10, 2.6 * s, 14, 5 * s, 17, 8 * s],
+          'interpolate',
+          ['linear'],
+          ['zoom'],
+          10,
+          ['*', urgencyFactor, 2.6 * s],
+          14,
+          ['*', urgencyFactor, 5 * s],
+          17,
+          ['*', urgencyFactor, 8 * s],
         ],
         'circle-color': ['match', ['get', 'status'], ...STATUS_COLOURS.flat(), '#bfbfbf'] as unknown as string,
         'circle-stroke-color': ['case', ['get', 'overdue'], '#ff1f1f', 'rgba(255,255,255,0.6)'],
@@ -284,12 +282,14 @@ export class WallMap {
         this.caseClick(id);
         return;
       }
-      const layer = `${this.clickableLevel}s-fill`;
-      const region = m.queryRenderedFeatures(e.point, { layers: [layer] })[0];
+      // Regions are found by their shapes, not by rendered fills: no invisible fill layers
+      // to rasterise on every frame.
+      const at: [number, number] = [e.lngLat.lng, e.lngLat.lat];
+      const region = this.clickable.find((f) => contains(f.geometry, at));
       const code = region?.properties?.code;
       if (typeof code === 'string') this.regionClick(this.clickableLevel, code);
     });
-    for (const layer of ['cases', 'streets-fill', 'villages-fill', 'grids-fill']) {
+    for (const layer of ['cases', 'streets-fill']) {
       m.on('mouseenter', layer, () => (m.getCanvas().style.cursor = 'pointer'));
       m.on('mouseleave', layer, () => (m.getCanvas().style.cursor = ''));
     }
@@ -319,9 +319,10 @@ export class WallMap {
       if (this.map.getLayer(id)) this.map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
   }
 
-  /** Which level's regions a click selects: the children of the region in view. */
-  setClickable(level: Level): void {
+  /** Which regions a click selects: the children of the region in view. */
+  setClickable(level: Level, regions: Feature[]): void {
     this.clickableLevel = level;
+    this.clickable = regions;
   }
 
   highlight(geometry: Geometry | null): void {
@@ -331,8 +332,8 @@ export class WallMap {
     });
   }
 
-  fit(b: Bounds, padding: number): void {
-    this.map.fitBounds(b, { padding, duration: 600 });
+  fit(b: Bounds, padding: number, duration = 600): void {
+    this.map.fitBounds(b, { padding, duration });
   }
 
   showRadius(centre: [number, number] | null, radius: number, cameras: FeatureCollection): void {

@@ -13,7 +13,7 @@ export interface RegionRef {
 }
 
 export interface Person {
-  name: string;
+  name: string | null;
   role: string;
   phone?: string;
 }

@@ -79,6 +79,8 @@ export class Wall {
   private live!: LiveClient;
   private readonly scale = Math.max(0.5, window.innerWidth / 1920);
   private cameras: FeatureCollection = { type: 'FeatureCollection', features: [] };
+  /** Every region of the four levels, by code (their shapes, for clicks). */
+  private readonly regionsByParent = new Map<string, Feature[]>();
   private resources: FeatureCollection = { type: 'FeatureCollection', features: [] };
   private devices: Device[] = [];
   private streetStats: Stats | null = null;
@@ -120,6 +122,7 @@ export class Wall {
   }
 
   async start(): Promise<void> {
+    performance.mark('wall:start');
     this.layout();
     this.map = new WallMap($('map'), this.config.basemap, this.scale);
     this.probe.map = this.map;
@@ -157,10 +160,21 @@ export class Wall {
     this.showStatus(this.live.state);
 
     await this.map.ready;
-    await this.retry(() => this.loadCity());
-    await this.retry(() => this.reloadCases());
-    await this.retry(() => this.refreshStats());
-    await this.selectRegion(this.districtCode, false);
+    if (new URLSearchParams(location.search).get('bench') === 'blank') {
+      // The benchmark's baseline: the page and the map's background, no data.
+      this.map.map.once('idle', () => (this.probe.firstRenderMs = performance.now()));
+      this.map.map.triggerRepaint();
+      return;
+    }
+    performance.mark('wall:map-ready');
+    await Promise.all([
+      this.retry(() => this.loadCity()),
+      this.retry(() => this.reloadCases()),
+      this.retry(() => this.refreshStats()),
+    ]);
+    performance.mark('wall:data');
+    await this.retry(() => this.selectRegion(this.districtCode, false));
+    performance.mark('wall:selected');
     this.map.map.once('idle', () => {
       this.probe.firstRenderMs = performance.now();
       this.probe.ready = true;
@@ -368,23 +382,34 @@ export class Wall {
 
   // ---- loading ------------------------------------------------------------------------
 
+  /** Everything the map draws, fetched in parallel and handed to the map at once (each
+   *  source change costs a redraw, which is slow on a software-rendered wall). */
   private async loadCity(): Promise<void> {
-    const [district, streets, villages, grids] = await Promise.all(
-      ['district', 'street', 'village', 'grid'].map((l) => data.regions(this.api, l)),
-    );
+    const [district, streets, villages, grids, cameras, hospitals, fire, shelters, keyAreas, blind, devices] =
+      await Promise.all([
+        data.regions(this.api, 'district'),
+        data.regions(this.api, 'street'),
+        data.regions(this.api, 'village'),
+        data.regions(this.api, 'grid'),
+        data.layer(this.api, 'cameras'),
+        data.layer(this.api, 'hospitals'),
+        data.layer(this.api, 'fire_stations'),
+        data.layer(this.api, 'shelters'),
+        data.layer(this.api, 'key_areas'),
+        data.layer(this.api, 'blind_spots'),
+        data.devices(this.api).catch(() => [] as Device[]),
+      ]);
     this.districtCode = String(district.features[0]?.properties?.code ?? '330304');
+    this.regionsByParent.clear();
+    for (const f of [...streets.features, ...villages.features, ...grids.features]) {
+      const parent = String(f.properties?.parent ?? '');
+      const list = this.regionsByParent.get(parent) ?? [];
+      list.push(f);
+      this.regionsByParent.set(parent, list);
+    }
     this.map.set('streets', streets);
     this.map.set('villages', villages);
     this.map.set('grids', grids);
-    const [cameras, hospitals, fire, shelters, keyAreas, blind, devices] = await Promise.all([
-      data.layer(this.api, 'cameras'),
-      data.layer(this.api, 'hospitals'),
-      data.layer(this.api, 'fire_stations'),
-      data.layer(this.api, 'shelters'),
-      data.layer(this.api, 'key_areas'),
-      data.layer(this.api, 'blind_spots'),
-      data.devices(this.api).catch(() => [] as Device[]),
-    ]);
     this.cameras = cameras;
     this.resources = { type: 'FeatureCollection', features: [...hospitals.features, ...fire.features, ...shelters.features] };
     this.devices = devices;
@@ -401,7 +426,6 @@ export class Wall {
       })),
     });
     for (const [key, on] of Object.entries(this.visible)) this.map.setVisible(key as LayerGroup, on);
-    this.fillFilters();
   }
 
   private async reloadCases(): Promise<void> {
@@ -617,9 +641,9 @@ export class Wall {
     const props = region.properties as unknown as RegionProps;
     this.selected = { level: props.level, code: props.code, props, geometry: region.geometry };
     this.map.highlight(props.level === 'district' ? null : region.geometry);
-    this.map.setClickable(CHILD[props.level]);
+    this.map.setClickable(CHILD[props.level], props.level === 'grid' ? [] : (this.regionsByParent.get(props.code) ?? []));
     const pad = Math.round(90 * this.scale);
-    if (fit || props.level === 'district') this.map.fit(bounds(region.geometry), pad);
+    if (fit || props.level === 'district') this.map.fit(bounds(region.geometry), pad, fit ? 600 : 0);
     this.renderBreadcrumb();
     await this.renderRegion();
   }
@@ -671,7 +695,9 @@ export class Wall {
       <h2><span class="lvl">${levelName}</span><span id="region-name">${esc(props.name)}</span><small>${esc(code)}</small></h2>
       <div class="persons">${
         props.persons.length
-          ? props.persons.map((p) => `<span><em>${esc(p.role)}</em>${esc(p.name)}</span>`).join('')
+          ? props.persons
+              .map((p) => `<span><em>${esc(p.role)}</em>${p.name ? esc(p.name) : `<i class="muted">${t('unassigned')}</i>`}</span>`)
+              .join('')
           : `<span class="muted">${t('persons')}: ${t('none')}</span>`
       }</div>
       <div class="counts">

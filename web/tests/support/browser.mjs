@@ -1,8 +1,7 @@
 // Debian's Chromium through playwright-core (no browser download), headless, with a fresh
 // profile, and the wall opened and logged in at a given screen size.
 
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { repo } from './server.mjs';
@@ -13,8 +12,9 @@ export const artifacts = resolve(
 );
 mkdirSync(artifacts, { recursive: true });
 
+// Playwright starts Chromium with a fresh temporary profile of its own (its own
+// --user-data-dir, removed at close); it refuses one passed as an argument.
 export async function launch() {
-  const profile = mkdtempSync(join(tmpdir(), 'cockpit-chromium-'));
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
@@ -28,14 +28,8 @@ export async function launch() {
       '--disable-component-update',
       '--disable-sync',
       '--enable-unsafe-swiftshader',
-      `--user-data-dir=${profile}`,
     ],
   });
-  const close = browser.close.bind(browser);
-  browser.close = async () => {
-    await close();
-    rmSync(profile, { recursive: true, force: true });
-  };
   return browser;
 }
 
@@ -47,7 +41,7 @@ export async function openWall(browser, server, { width = 1920, height = 1080, u
   await page.goto(`${server.url}/${lang ? `?lang=${lang}` : ''}`);
   await page.fill('input[name=username]', user);
   await page.fill('input[name=password]', server.accounts[user]);
-  await page.click('button[type=submit]');
-  await page.waitForFunction(() => window.__wall?.ready === true, null, { timeout: 60_000 });
+  await page.press('input[name=password]', 'Enter');
+  await page.waitForFunction(() => window.__wall?.ready === true, null, { timeout: 180_000 });
   return { context, page };
 }

@@ -35,8 +35,9 @@ function freshDatabase(name) {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is not set: run the browser tests through ./test.sh');
   const admin = url.replace(/\/[^/]*$/, '/postgres');
-  execFileSync('psql', [admin, '-qc', `DROP DATABASE IF EXISTS "${name}"`]);
-  execFileSync('psql', [admin, '-qc', `CREATE DATABASE "${name}"`]);
+  const env = { ...process.env, PGOPTIONS: '-c client_min_messages=warning' };
+  execFileSync('psql', [admin, '-qc', `DROP DATABASE IF EXISTS "${name}"`], { env });
+  execFileSync('psql', [admin, '-qc', `CREATE DATABASE "${name}"`], { env });
   return url.replace(/\/[^/]*$/, `/${name}`);
 }
 
