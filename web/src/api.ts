@@ -21,10 +21,14 @@ const STORAGE = 'cockpit.wall.session';
 export class Api {
   private tokens: Tokens | null;
   private refreshing: Promise<boolean> | null = null;
+  /** When the access token was issued (access tokens live ten minutes by default). */
+  private issuedAt = Date.now();
 
   constructor() {
     const saved = sessionStorage.getItem(STORAGE);
     this.tokens = saved ? (JSON.parse(saved) as Tokens) : null;
+    // A token kept from before a reload may be of any age: renew it at the first need.
+    if (this.tokens) this.issuedAt = 0;
   }
 
   get signedIn(): boolean {
@@ -52,6 +56,19 @@ export class Api {
 
   post<T>(path: string, body: unknown): Promise<T> {
     return this.request<T>('POST', path, body);
+  }
+
+  /** An access token at most five minutes old, for the live stream's connections (its
+   *  token is checked once, at the upgrade). */
+  async freshToken(): Promise<string | null> {
+    if (this.tokens && Date.now() - this.issuedAt > 5 * 60_000) {
+      try {
+        await this.refresh();
+      } catch {
+        // The server is unreachable: the connection attempt will fail and be retried.
+      }
+    }
+    return this.accessToken;
   }
 
   /** Refreshes the session once for any number of callers; false when it has ended. */
@@ -87,6 +104,7 @@ export class Api {
 
   private keep(tokens: Tokens | null): void {
     this.tokens = tokens;
+    this.issuedAt = Date.now();
     if (tokens) sessionStorage.setItem(STORAGE, JSON.stringify(tokens));
     else sessionStorage.removeItem(STORAGE);
   }

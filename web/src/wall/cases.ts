@@ -58,13 +58,13 @@ export class CaseStore {
     this.onReplace(this.collection());
   }
 
-  /** A case created or changed; `isNew` makes it pulse. */
-  upsert(c: Case, isNew = false): void {
+  /** A case created or changed; a case not seen before pulses unless `pulse` is false. */
+  upsert(c: Case, pulse?: boolean): void {
     const known = this.byId.has(c.id);
     this.byId.set(c.id, c);
     const f = feature(c);
     if (f) (known ? this.pending.update : this.pending.add).push(f);
-    if (isNew || !known) this.fresh.set(c.id, Date.now());
+    if (pulse ?? !known) this.fresh.set(c.id, Date.now());
     this.changed.push(c);
     this.schedule();
   }

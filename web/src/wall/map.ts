@@ -224,10 +224,11 @@ export class WallMap {
       type: 'circle',
       source: 'resources',
       paint: {
-        'circle-radius': 5 * s,
-        'circle-color': ['match', ['get', 'kind'], 'hospital', '#ff85c0', 'fire_station', '#ff4d4f', '#ffd666'],
-        'circle-stroke-color': '#ffffff',
-        'circle-stroke-width': 1.5 * s,
+        // Rings, not dots: resources must not be taken for cases.
+        'circle-radius': 4 * s,
+        'circle-color': '#07121f',
+        'circle-stroke-color': ['match', ['get', 'kind'], 'hospital', '#ff85c0', 'fire_station', '#ff4d4f', '#95de64'],
+        'circle-stroke-width': 2.5 * s,
       },
     });
     m.addLayer({
@@ -240,9 +241,9 @@ export class WallMap {
           ['linear'],
           ['zoom'],
           10,
-          ['*', urgencyFactor, 2.6 * s],
+          ['*', urgencyFactor, 4 * s],
           14,
-          ['*', urgencyFactor, 5 * s],
+          ['*', urgencyFactor, 6 * s],
           17,
           ['*', urgencyFactor, 8 * s],
         ],
@@ -332,7 +333,7 @@ export class WallMap {
     });
   }
 
-  fit(b: Bounds, padding: number, duration = 600): void {
+  fit(b: Bounds, padding: number | maplibregl.PaddingOptions, duration = 600): void {
     this.map.fitBounds(b, { padding, duration });
   }
 
@@ -384,10 +385,26 @@ export class WallMap {
     this.placeLabels();
   }
 
+  /** Places the labels over their points; where two would overlap, the later one shows
+   *  its name only, and is hidden when even that overlaps (labels come in priority order). */
   private placeLabels(): void {
+    const placed: DOMRect[] = [];
+    const overlaps = (r: DOMRect) =>
+      placed.some((p) => r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top);
     for (const { at, el } of this.labelItems) {
       const p = this.map.project(at);
       el.style.transform = `translate(-50%, -50%) translate(${Math.round(p.x)}px, ${Math.round(p.y)}px)`;
+      el.classList.remove('compact', 'hidden');
+      let r = el.getBoundingClientRect();
+      if (overlaps(r)) {
+        el.classList.add('compact');
+        r = el.getBoundingClientRect();
+        if (overlaps(r)) {
+          el.classList.add('hidden');
+          continue;
+        }
+      }
+      placed.push(r);
     }
   }
 }

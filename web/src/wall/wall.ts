@@ -94,7 +94,7 @@ export class Wall {
     cases: true,
     heat: false,
     cameras: false,
-    resources: true,
+    resources: false,
     keyAreas: true,
     blindSpots: false,
     devices: true,
@@ -146,16 +146,22 @@ export class Wall {
     // The live stream starts at once; the first state comes over REST, retried until the
     // server answers (it may be restarting).
     this.live = new LiveClient({
-      token: () => this.api.accessToken,
+      token: () => this.api.freshToken(),
+      renewSession: async () => {
+        await this.api.refresh();
+      },
       onStatus: (s) => this.showStatus(s),
     });
     this.live.subscribe({
       channel: 'cases',
+      onSnapshot: (items, afterNotRecovered) => this.applyCaseSnapshot(items, afterNotRecovered),
       onDelta: (d) => this.applyCaseDelta(d),
-      onSnapshot: (d) => this.applyCaseSnapshot(d),
-      onReset: () => void this.reloadCases(),
     });
-    this.live.subscribe({ channel: 'statistics', onDelta: () => this.scheduleStats(), onReset: () => this.scheduleStats() });
+    this.live.subscribe({
+      channel: 'statistics',
+      onSnapshot: () => this.scheduleStats(),
+      onDelta: () => this.scheduleStats(),
+    });
     this.live.start();
     this.showStatus(this.live.state);
 
@@ -429,8 +435,11 @@ export class Wall {
   }
 
   private async reloadCases(): Promise<void> {
+    this.pendingDuringReload ??= [];
     const cases = await data.loadCases(this.api);
     this.store.replace(cases);
+    for (const c of this.pendingDuringReload) this.store.upsert(c, false);
+    this.pendingDuringReload = null;
     this.fillFilters();
     this.renderBreakdowns();
   }
@@ -456,25 +465,27 @@ export class Wall {
 
   // ---- live ---------------------------------------------------------------------------
 
-  private applyCaseSnapshot(d: unknown): void {
-    const items = Array.isArray(d) ? d : ((d as { items?: unknown[] })?.items ?? null);
-    if (!items) {
-      void this.reloadCases();
+  /** The stream's snapshot holds the newest 500 cases: merged into what REST loaded. After
+   *  `not_recovered` the wall's whole state is reloaded, and the snapshot applied over it. */
+  private applyCaseSnapshot(items: unknown[], afterNotRecovered: boolean): void {
+    const cases = items.filter((c): c is Case => typeof (c as Case)?.id === 'number');
+    if (afterNotRecovered) {
+      this.pendingDuringReload = [...cases];
+      void this.retry(() => this.reloadCases());
       return;
     }
-    this.store.replace(items as Case[]);
+    for (const c of cases) this.store.upsert(c, false);
   }
 
   private applyCaseDelta(d: unknown): void {
-    const m = d as Record<string, unknown>;
-    if (!m || typeof m !== 'object') return;
-    const c = (m.case ?? (typeof m.id === 'number' && typeof m.status === 'string' ? m : null)) as Case | null;
-    if ((m.op === 'remove' || m.op === 'delete') && typeof m.id === 'number') {
-      this.store.remove(m.id);
-      return;
-    }
-    if (c) this.store.upsert(c, m.op === 'created' || m.kind === 'created');
+    const c = d as Case | null;
+    if (!c || typeof c.id !== 'number' || typeof c.status !== 'string') return;
+    this.pendingDuringReload?.push(c);
+    this.store.upsert(c);
   }
+
+  /** Cases the stream delivered while a REST reload ran: applied again over its answer. */
+  private pendingDuringReload: Case[] | null = null;
 
   private scheduleStats(): void {
     if (this.statsTimer) return;
@@ -642,7 +653,9 @@ export class Wall {
     this.selected = { level: props.level, code: props.code, props, geometry: region.geometry };
     this.map.highlight(props.level === 'district' ? null : region.geometry);
     this.map.setClickable(CHILD[props.level], props.level === 'grid' ? [] : (this.regionsByParent.get(props.code) ?? []));
-    const pad = Math.round(90 * this.scale);
+    // Room for the region panel above and the layer switches below.
+    const k = this.scale;
+    const pad = { top: Math.round(200 * k), bottom: Math.round(70 * k), left: Math.round(30 * k), right: Math.round(30 * k) };
     if (fit || props.level === 'district') this.map.fit(bounds(region.geometry), pad, fit ? 600 : 0);
     this.renderBreadcrumb();
     await this.renderRegion();
@@ -730,11 +743,12 @@ export class Wall {
     const byCode = new Map(rows.map((r) => [r.code, r]));
     const children = sel.props.children ?? [];
     const zh = currentLanguage() === 'zh';
+    const ranked = [...children].sort((a, b) => (byCode.get(b.code)?.open ?? 0) - (byCode.get(a.code)?.open ?? 0));
     this.map.setLabels(
-      children.map((c) => {
+      ranked.map((c) => {
         const r = byCode.get(c.code);
         const counts = r
-          ? `<small>${zh ? '今日' : 'today'} ${r.today.created} · ${zh ? '未结' : 'open'} ${r.open}${r.overdue ? ` · <em>${zh ? '超期' : 'overdue'} ${r.overdue}</em>` : ''}</small>`
+          ? `<small>${zh ? '今日' : 'today '}${r.today.created} · ${zh ? '未结' : 'open '}${r.open}${r.overdue ? ` · <em>${zh ? '超期' : 'overdue '}${r.overdue}</em>` : ''}</small>`
           : '';
         return { at: c.centre, html: `<b>${esc(c.name)}</b>${counts}`, className: `lvl-${childLevel}` };
       }),
