@@ -47,7 +47,13 @@ export class CaseStore {
   onFresh: (fresh: FeatureCollection) => void = () => {};
   private changed: Case[] = [];
 
-  constructor(private readonly flushMs = 250) {}
+  /** Changes are handed over every `flushMs`, or every `largeFlushMs` above `large` cases
+   *  (the map's worker re-indexes the whole source on each diff). */
+  constructor(
+    private readonly flushMs = 250,
+    private readonly large = 20_000,
+    private readonly largeFlushMs = 1000,
+  ) {}
 
   /** Replaces every case (a snapshot). */
   replace(cases: Case[]): void {
@@ -101,7 +107,7 @@ export class CaseStore {
 
   private schedule(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), this.flushMs);
+    this.timer = setTimeout(() => this.flush(), this.byId.size > this.large ? this.largeFlushMs : this.flushMs);
   }
 
   flush(): void {

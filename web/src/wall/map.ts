@@ -20,11 +20,14 @@ export interface Basemap {
   attribution?: string;
 }
 
+/** Above this many cases the case layer clusters (see `WallMap.clusterCases`). */
+export const CLUSTER_ABOVE = 20_000;
+
 const EMPTY: FeatureCollection = { type: 'FeatureCollection', features: [] };
 
 /** Toggleable layer groups and the map layers each one shows. */
 export const LAYER_GROUPS = {
-  cases: ['cases', 'cases-fresh'],
+  cases: ['cases', 'cases-clusters', 'cases-fresh'],
   heat: ['cases-heat'],
   cameras: ['cameras'],
   resources: ['resources'],
@@ -110,7 +113,15 @@ export class WallMap {
     for (const id of ['streets', 'villages', 'grids', 'highlight', 'key-areas', 'blind-spots', 'radius'])
       this.source(id);
     for (const id of ['cameras', 'resources', 'devices', 'cases-fresh', 'radius-cameras']) this.source(id);
-    m.addSource('cases', { type: 'geojson', data: EMPTY });
+    // Clustered (in the map's worker) only when there are many cases: see `clusterCases`.
+    m.addSource('cases', {
+      type: 'geojson',
+      data: EMPTY,
+      cluster: false,
+      clusterRadius: 36,
+      clusterMaxZoom: 14,
+      clusterProperties: { overdue: ['+', ['case', ['get', 'overdue'], 1, 0]] },
+    });
     m.addLayer({
       id: 'streets-fill',
       type: 'fill',
@@ -160,6 +171,7 @@ export class WallMap {
       layout: { visibility: 'none' },
       paint: {
         'heatmap-radius': 18 * s,
+        'heatmap-weight': ['coalesce', ['get', 'point_count'], 1],
         'heatmap-intensity': 0.8,
         'heatmap-opacity': 0.75,
         'heatmap-color': [
@@ -232,16 +244,29 @@ export class WallMap {
       },
     });
     m.addLayer({
+      id: 'cases-clusters',
+      type: 'circle',
+      source: 'cases',
+      filter: ['has', 'point_count'],
+      paint: {
+        'circle-radius': ['step', ['get', 'point_count'], 6 * s, 20, 9 * s, 100, 13 * s, 1000, 18 * s],
+        'circle-color': ['case', ['>', ['get', 'overdue'], 0], 'rgba(255,77,79,0.75)', 'rgba(64,169,255,0.7)'],
+        'circle-stroke-color': 'rgba(255,255,255,0.7)',
+        'circle-stroke-width': 1 * s,
+      },
+    });
+    m.addLayer({
       id: 'cases',
       type: 'circle',
       source: 'cases',
+      filter: ['!', ['has', 'point_count']],
       paint: {
         'circle-radius': [
           'interpolate',
           ['linear'],
           ['zoom'],
           10,
-          ['*', urgencyFactor, 4 * s],
+          ['*', urgencyFactor, 5 * s],
           14,
           ['*', urgencyFactor, 6 * s],
           17,
@@ -277,6 +302,11 @@ export class WallMap {
       },
     });
     m.on('click', (e: maplibregl.MapMouseEvent) => {
+      const cluster = m.queryRenderedFeatures(e.point, { layers: ['cases-clusters'] })[0];
+      if (cluster) {
+        m.easeTo({ center: e.lngLat, zoom: m.getZoom() + 2, duration: 500 });
+        return;
+      }
       const hit = m.queryRenderedFeatures(e.point, { layers: ['cases-fresh', 'cases'] });
       const id = hit[0]?.properties?.id;
       if (typeof id === 'number') {
@@ -294,6 +324,14 @@ export class WallMap {
       m.on('mouseenter', layer, () => (m.getCanvas().style.cursor = 'pointer'));
       m.on('mouseleave', layer, () => (m.getCanvas().style.cursor = ''));
     }
+  }
+
+  /** Whether the case layer draws clusters below zoom 15 instead of every case: above
+   *  `CLUSTER_ABOVE` cases a dot each costs more than it tells at district scale. New cases
+   *  still pulse one by one (their own source). */
+  clusterCases(on: boolean): void {
+    const src = this.map.getSource('cases') as GeoJSONSource | undefined;
+    if (src && src.getClusterOptions().cluster !== on) void src.setClusterOptions({ cluster: on });
   }
 
   set(source: string, data: FeatureCollection): void {
@@ -389,8 +427,11 @@ export class WallMap {
    *  its name only, and is hidden when even that overlaps (labels come in priority order). */
   private placeLabels(): void {
     const placed: DOMRect[] = [];
+    const gap = 10 * this.scale;
     const overlaps = (r: DOMRect) =>
-      placed.some((p) => r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top);
+      placed.some(
+        (p) => r.left < p.right + gap && r.right + gap > p.left && r.top < p.bottom + gap / 2 && r.bottom + gap / 2 > p.top,
+      );
     for (const { at, el } of this.labelItems) {
       const p = this.map.project(at);
       el.style.transform = `translate(-50%, -50%) translate(${Math.round(p.x)}px, ${Math.round(p.y)}px)`;

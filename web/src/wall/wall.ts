@@ -8,7 +8,7 @@ import { LiveClient, type LiveStatus } from '../live/client';
 import { CaseStore, isOpen } from './cases';
 import * as data from './data';
 import { bounds, contains } from './geometry';
-import { type Basemap, type LayerGroup, WallMap } from './map';
+import { type Basemap, CLUSTER_ABOVE, type LayerGroup, WallMap } from './map';
 import { Charts } from './overview';
 import type { Case, Device, Feature, FeatureCollection, Geometry, Level, RegionProps, Stats } from './types';
 
@@ -130,12 +130,14 @@ export class Wall {
     this.map.regionClick = (_level, code) => void this.selectRegion(code);
     this.map.caseClick = (id) => void this.openCase(id);
     this.store.onReplace = (all) => {
+      this.map.clusterCases(all.features.length > CLUSTER_ABOVE);
       this.map.set('cases', all);
       this.renderFeed();
     };
     this.store.onDiff = (diff, changed) => {
+      this.map.clusterCases(this.store.byId.size > CLUSTER_ABOVE);
       this.map.update('cases', diff);
-      this.renderFeed(changed);
+      this.feedChanged(changed);
       this.scheduleStats();
     };
     this.store.onFresh = (fresh) => this.map.setFresh(fresh);
@@ -606,14 +608,44 @@ export class Wall {
 
   // ---- feed ---------------------------------------------------------------------------
 
+  private feedTimer: ReturnType<typeof setTimeout> | null = null;
+  private feedLast = 0;
+  private feedPending: Case[] = [];
+
+  /** Redraws the feed at most twice a second however fast cases change (the first change
+   *  after a quiet spell is shown at once). */
+  private feedChanged(changed: Case[]): void {
+    this.feedPending.push(...changed);
+    if (this.feedTimer) return;
+    const wait = Math.max(0, this.feedLast + 500 - performance.now());
+    this.feedTimer = setTimeout(() => {
+      this.feedTimer = null;
+      this.feedLast = performance.now();
+      const pending = this.feedPending;
+      this.feedPending = [];
+      this.renderFeed(pending);
+    }, wait);
+  }
+
+  /** The newest 80 cases that pass the filters: one pass, whatever the number of cases. */
+  private newest(limit: number): Case[] {
+    const { source, domain } = this.feedFilter;
+    const top: Case[] = [];
+    for (const c of this.store.byId.values()) {
+      if (top.length === limit && c.id <= top[limit - 1].id) continue;
+      if ((source && c.source !== source) || (domain && domainOf(c).code !== domain)) continue;
+      let i = top.length;
+      while (i > 0 && top[i - 1].id < c.id) i--;
+      top.splice(i, 0, c);
+      if (top.length > limit) top.pop();
+    }
+    return top;
+  }
+
   private renderFeed(changed: Case[] = []): void {
     const list = document.getElementById('feed');
     if (!list) return;
-    const { source, domain } = this.feedFilter;
-    const cases = [...this.store.byId.values()]
-      .filter((c) => (!source || c.source === source) && (!domain || domainOf(c).code === domain))
-      .sort((a, b) => b.id - a.id)
-      .slice(0, 80);
+    const cases = this.newest(80);
     const fresh = new Set(changed.map((c) => c.id));
     list.innerHTML = cases
       .map(
