@@ -160,7 +160,7 @@ const en: Record<Key, string> = {
   overdueBy: 'overdue by',
   noDeadline: 'no deadline',
   timeline: 'Timeline',
-  camerasWithin: 'Cameras within',
+  camerasWithin: 'Cameras',
   nearbyResources: 'Nearby resources',
   hospital: 'Hospital',
   fireStation: 'Fire station',
@@ -186,6 +186,33 @@ const statusZh: Record<string, string> = {
   evaluated_unsatisfied: '已评价(不满意)',
 };
 const urgencyZh: Record<string, string> = { normal: '一般', urgent: '紧急', critical: '特急' };
+
+const actionZh: Record<string, string> = {
+  create: '立案',
+  approve: '审核通过',
+  reject: '驳回',
+  dispatch: '派遣',
+  auto_dispatch: '自动派遣',
+  accept: '接收',
+  return: '退回',
+  start: '开始处置',
+  feedback: '反馈',
+  mark_handled: '处置完成',
+  verify_and_close: '核查结案',
+  send_back: '退回重办',
+  close_directly: '直接结案',
+  supervise: '督办',
+  instruct: '批示',
+  bind_leader: '包案领导',
+  reopen: '重新办理',
+  evaluate: '评价',
+  warning: '临期预警',
+  overdue_alarm: '超期告警',
+};
+
+export function actionName(action: string): string {
+  return language === 'zh' ? (actionZh[action] ?? action) : action.replace(/_/g, ' ');
+}
 
 export type Language = 'zh' | 'en';
 let language: Language = 'zh';

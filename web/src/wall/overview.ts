@@ -21,6 +21,11 @@ export class Charts {
 
   private chart(el: HTMLElement): echarts.ECharts {
     let c = this.charts.get(el.id);
+    if (c && c.getDom() !== el) {
+      // The panel was redrawn (a language switch): the old chart's element is gone.
+      c.dispose();
+      c = undefined;
+    }
     if (!c) {
       c = echarts.init(el, undefined, { renderer: 'canvas' });
       this.charts.set(el.id, c);

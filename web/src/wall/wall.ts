@@ -3,7 +3,7 @@
 // feed and the case card.
 
 import type { Api } from '../api';
-import { currentLanguage, setLanguage, statusName, t, urgencyName, type Language } from '../i18n';
+import { actionName, currentLanguage, setLanguage, statusName, t, urgencyName, type Language } from '../i18n';
 import { LiveClient, type LiveStatus } from '../live/client';
 import { CaseStore, isOpen } from './cases';
 import * as data from './data';
@@ -687,7 +687,7 @@ export class Wall {
     this.map.setClickable(CHILD[props.level], props.level === 'grid' ? [] : (this.regionsByParent.get(props.code) ?? []));
     // Room for the region panel above and the layer switches below.
     const k = this.scale;
-    const pad = { top: Math.round(200 * k), bottom: Math.round(70 * k), left: Math.round(30 * k), right: Math.round(30 * k) };
+    const pad = { top: Math.round(230 * k), bottom: Math.round(110 * k), left: Math.round(40 * k), right: Math.round(40 * k) };
     if (fit || props.level === 'district') this.map.fit(bounds(region.geometry), pad, fit ? 600 : 0);
     this.renderBreadcrumb();
     await this.renderRegion();
@@ -863,7 +863,7 @@ export class Wall {
           <dt>${t('createdAt')}</dt><dd>${esc(new Date(c.created_at).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false }))}</dd>
           <dt>${t('deadline')}</dt><dd id="countdown" class="countdown"></dd>
         </dl>
-        <h3>${t('camerasWithin')}
+        <h3><span>${t('camerasWithin')} <b id="camera-count">${cams.features.length}</b></span>
           <span class="radii">${RADII.map((r) => `<button data-radius="${r}" class="${r === radius ? 'on' : ''}">${r}${t('metres')}</button>`).join('')}</span>
         </h3>
         <ul id="card-cameras" class="near" data-count="${cams.features.length}">${cams.features.map(row).join('') || `<li class="muted">${t('none')}</li>`}</ul>
@@ -876,7 +876,7 @@ export class Wall {
         <ol class="timeline">${(c.timeline ?? [])
           .map(
             (e) =>
-              `<li><time>${esc(new Date(e.at).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false }))}</time><b>${esc(e.action)}</b> ${esc(e.to ? statusName(e.to) : '')}<small>${esc(e.content ?? '')}</small></li>`,
+              `<li><time>${esc(new Date(e.at).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false }))}</time><b>${esc(actionName(e.action))}</b> ${esc(e.to ? statusName(e.to) : '')}<small>${esc(e.content ?? '')}</small></li>`,
           )
           .join('')}</ol>
       </div>
