@@ -1,12 +1,14 @@
 // The wall: lays out the screen, loads the city and its cases, wires the live stream to
 // the map and the panels, and handles the drill-down, the search, the layer switches, the
-// feed and the case card.
+// feed, and opens the case card (card.ts).
 
 import type { Api } from '../api';
-import { actionName, currentLanguage, setLanguage, statusName, t, urgencyName, type Language } from '../i18n';
+import { currentLanguage, setLanguage, statusName, t, urgencyName, type Language } from '../i18n';
 import { LiveClient, type LiveStatus } from '../live/client';
-import { CaseStore, isOpen } from './cases';
+import { CaseStore } from './cases';
 import * as data from './data';
+import { CaseCard } from './card';
+import { layoutHtml } from './layout';
 import { bounds, contains } from './geometry';
 import { type Basemap, CLUSTER_ABOVE, type LayerGroup, WallMap } from './map';
 import { Charts } from './overview';
@@ -36,7 +38,6 @@ declare global {
 }
 
 const CHILD: Record<Level, Level> = { district: 'street', street: 'village', village: 'grid', grid: 'grid' };
-const RADII = [100, 200, 500, 1000];
 
 function esc(text: unknown): string {
   return String(text ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -54,16 +55,6 @@ function localDay(d: Date): string {
 
 function hhmm(iso: string): string {
   return new Date(iso).toLocaleTimeString('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hour12: false });
-}
-
-function duration(ms: number): string {
-  const m = Math.floor(Math.abs(ms) / 60000);
-  const d = Math.floor(m / 1440);
-  const h = Math.floor((m % 1440) / 60);
-  const s = Math.floor((Math.abs(ms) % 60000) / 1000);
-  const zh = currentLanguage() === 'zh';
-  if (d > 0) return zh ? `${d}天${h}小时` : `${d}d ${h}h`;
-  return zh ? `${h}小时${m % 60}分${s}秒` : `${h}h ${m % 60}m ${s}s`;
 }
 
 function domainOf(c: Case): { code: string; name: string } {
@@ -87,8 +78,7 @@ export class Wall {
   private selected: { level: Level; code: string; props: RegionProps; geometry: Geometry } | null = null;
   private feedFilter = { source: '', domain: '' };
   private trendSpan: 'day' | 'week' | 'month' = 'day';
-  private card: { c: Case; radius: number } | null = null;
-  private cardTimer: ReturnType<typeof setInterval> | null = null;
+  private card!: CaseCard;
   private statsTimer: ReturnType<typeof setTimeout> | null = null;
   private visible: Record<LayerGroup, boolean> = {
     cases: true,
@@ -128,6 +118,7 @@ export class Wall {
     this.probe.map = this.map;
     this.charts = new Charts(this.scale);
     this.map.regionClick = (_level, code) => void this.selectRegion(code);
+    this.card = new CaseCard(this.api, this.map);
     this.map.caseClick = (id) => void this.openCase(id);
     this.store.onReplace = (all) => {
       this.map.clusterCases(all.features.length > CLUSTER_ABOVE);
@@ -208,109 +199,7 @@ export class Wall {
   // ---- layout -------------------------------------------------------------------------
 
   private layout(): void {
-    const layerButtons: [LayerGroup | 'alarms' | 'rating', Parameters<typeof t>[0]][] = [
-      ['cases', 'layerCases'],
-      ['heat', 'layerHeat'],
-      ['cameras', 'layerCameras'],
-      ['resources', 'layerResources'],
-      ['keyAreas', 'layerKeyAreas'],
-      ['blindSpots', 'layerBlindSpots'],
-      ['devices', 'layerDevices'],
-      ['grids', 'layerGrids'],
-      ['alarms', 'layerAlarms'],
-      ['rating', 'layerRating'],
-    ];
-    this.root.innerHTML = `
-      <div class="wall">
-        <header class="top">
-          <div class="title"><span class="emblem"></span>${t('title')}<small>${t('subtitle')}</small></div>
-          <div class="top-right">
-            <span id="live-status" class="live-status"></span>
-            <span id="clock" class="clock"></span>
-            <button id="lang" class="lang">${currentLanguage() === 'zh' ? 'EN' : '中文'}</button>
-          </div>
-        </header>
-        <aside class="left">
-          <section class="panel today">
-            <h2>${t('today')}</h2>
-            <div class="tiles">
-              <div class="tile"><b id="today-new">—</b><span>${t('newToday')}</span></div>
-              <div class="tile"><b id="today-progress">—</b><span>${t('inProgress')}</span></div>
-              <div class="tile"><b id="today-closed">—</b><span>${t('handledToday')}</span></div>
-              <div class="tile alert"><b id="today-overdue">—</b><span>${t('overdue')}</span></div>
-            </div>
-            <div class="minor">
-              <div><span>${t('complaints')}</span><b id="today-complaints">—</b></div>
-              <div class="nosrc"><span>${t('risks')}</span><b>${t('noSource')}</b></div>
-              <div class="nosrc"><span>${t('hazards')}</span><b>${t('noSource')}</b></div>
-              <div class="nosrc"><span>${t('alarmedIndicators')}</span><b>${t('noSource')}</b></div>
-            </div>
-          </section>
-          <section class="panel overview">
-            <h2>${t('overview')}
-              <span class="spans">
-                <button data-span="day" class="on">${t('day')}</button><button data-span="week">${t('week')}</button><button data-span="month">${t('month')}</button>
-              </span>
-            </h2>
-            <h3>${t('trend')}</h3>
-            <div id="chart-trend" class="chart trend"></div>
-            <div class="gauges">
-              <div id="chart-ontime" class="chart gauge"></div>
-              <div id="chart-satisfaction" class="chart gauge"></div>
-            </div>
-            <h3>${t('byCategory')}</h3>
-            <div id="chart-category" class="chart pie"></div>
-          </section>
-        </aside>
-        <main class="centre">
-          <div id="map" class="map"></div>
-          <div class="map-top">
-            <nav id="breadcrumb" class="breadcrumb"></nav>
-            <div class="search">
-              <input id="search" placeholder="${t('search')}" autocomplete="off" />
-              <ul id="search-results" class="results"></ul>
-            </div>
-          </div>
-          <section id="region" class="region-panel"></section>
-          <div class="layers" id="layers">
-            ${layerButtons
-              .map(([key, label]) =>
-                key === 'alarms' || key === 'rating'
-                  ? `<button class="layer nodata" disabled title="${t('layerNoData')}">${t(label)}<small>${t('layerNoData')}</small></button>`
-                  : `<button class="layer ${this.visible[key] ? 'on' : ''}" data-layer="${key}">${t(label)}</button>`,
-              )
-              .join('')}
-          </div>
-          <div class="legend">
-            <span><i style="background:#ff5c5c"></i>${statusName('new')}</span>
-            <span><i style="background:#ffa940"></i>${statusName('dispatched')}</span>
-            <span><i style="background:#40a9ff"></i>${statusName('in_progress')}</span>
-            <span><i style="background:#b37feb"></i>${statusName('handled')}</span>
-            <span><i style="background:#73d13d"></i>${statusName('closed')}</span>
-            <span><i class="ring"></i>${t('overdue')}</span>
-          </div>
-          <section id="card" class="card hidden"></section>
-        </main>
-        <aside class="right">
-          <section class="panel feed">
-            <h2>${t('feed')}
-              <span class="filters">
-                <select id="filter-source"><option value="">${t('allSources')}</option></select>
-                <select id="filter-domain"><option value="">${t('allDomains')}</option></select>
-              </span>
-            </h2>
-            <ul id="feed" class="feed-list"></ul>
-          </section>
-          <section class="panel">
-            <h2>${t('bySource')}</h2>
-            <div id="chart-source" class="chart sources"></div>
-          </section>
-          <section class="panel">
-            <h2>${t('streetRanking')}</h2>
-            <div id="chart-ranking" class="chart ranking"></div>
-          </section>
-        </aside>
-      </div>`;
+    this.root.innerHTML = layoutHtml(this.visible);
     $('lang').onclick = () => {
       setLanguage(currentLanguage() === 'zh' ? 'en' : 'zh');
       this.relabel();
@@ -347,7 +236,7 @@ export class Wall {
   /** Redraws everything with words in it after a language switch (no reload). */
   private relabel(): void {
     const selected = this.selected?.code ?? this.districtCode;
-    const card = this.card;
+    const open = this.card.openId;
     this.layout();
     const mapEl = $('map');
     mapEl.replaceWith(this.map.map.getContainer());
@@ -362,7 +251,7 @@ export class Wall {
     this.showStatus(this.live.state);
     void this.selectRegion(selected, false);
     void this.refreshTrend();
-    if (card) void this.openCase(card.c.id);
+    if (open !== null) void this.openCase(open);
   }
 
   private tickClock(): void {
@@ -677,6 +566,10 @@ export class Wall {
     }, 3500);
   }
 
+  openCase(id: number): Promise<void> {
+    return this.card.open(id);
+  }
+
   // ---- drill-down ---------------------------------------------------------------------
 
   async selectRegion(code: string, fit = true): Promise<void> {
@@ -813,99 +706,5 @@ export class Wall {
           };
       }, 200);
     };
-  }
-
-  // ---- the case card ------------------------------------------------------------------
-
-  async openCase(id: number): Promise<void> {
-    const c = await this.api.get<Case>(`/api/cases/${id}`);
-    this.card = { c, radius: this.card?.c.id === id ? this.card.radius : 500 };
-    if (c.location) this.map.flyTo([c.location.lon, c.location.lat], 14);
-    await this.renderCard();
-  }
-
-  private closeCard(): void {
-    this.card = null;
-    if (this.cardTimer) clearInterval(this.cardTimer);
-    $('card').classList.add('hidden');
-    this.map.showRadius(null, 0, { type: 'FeatureCollection', features: [] });
-  }
-
-  private async renderCard(): Promise<void> {
-    const card = this.card;
-    if (!card) return;
-    const { c, radius } = card;
-    const at: [number, number] | null = c.location ? [c.location.lon, c.location.lat] : null;
-    const near = (layer: string, r: number, limit: number) =>
-      at
-        ? this.api.get<FeatureCollection>(`/api/nearby?lon=${at[0]}&lat=${at[1]}&radius=${r}&layer=${layer}&limit=${limit}`)
-        : Promise.resolve({ type: 'FeatureCollection', features: [] } as FeatureCollection);
-    const [cams, hospitals, fire] = await Promise.all([
-      near('cameras', radius, 500),
-      near('hospitals', 10000, 3),
-      near('fire_stations', 10000, 3),
-    ]);
-    if (this.card !== card) return;
-    this.map.showRadius(at, radius, cams);
-    const row = (f: Feature) =>
-      `<li><span>${esc(f.properties?.name)}</span><em>${Math.round(Number(f.properties?.distance_m ?? 0))} ${t('metres')}</em></li>`;
-    const el = $('card');
-    el.classList.remove('hidden');
-    el.innerHTML = `
-      <header><h2>${t('card')} #${c.id}</h2><button id="card-close">${t('close')}</button></header>
-      <div class="card-body">
-        <p class="desc">${esc(c.title ?? '')} ${esc(c.description)}</p>
-        <dl>
-          <dt>${t('status')}</dt><dd><span class="st st-${esc(c.status)}">${esc(statusName(c.status))}</span> <span class="urg ${esc(c.urgency)}">${esc(urgencyName(c.urgency))}</span></dd>
-          <dt>${t('category')}</dt><dd>${esc(c.category.name ?? c.category.code)}</dd>
-          <dt>${t('source')}</dt><dd>${esc(c.source_name ?? c.source)}</dd>
-          <dt>${t('address')}</dt><dd>${esc([c.street?.name, c.village?.name, c.grid?.name].filter(Boolean).join(' / '))} ${esc(c.address ?? '')}</dd>
-          <dt>${t('createdAt')}</dt><dd>${esc(new Date(c.created_at).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false }))}</dd>
-          <dt>${t('deadline')}</dt><dd id="countdown" class="countdown"></dd>
-        </dl>
-        <h3><span>${t('camerasWithin')} <b id="camera-count">${cams.features.length}</b></span>
-          <span class="radii">${RADII.map((r) => `<button data-radius="${r}" class="${r === radius ? 'on' : ''}">${r}${t('metres')}</button>`).join('')}</span>
-        </h3>
-        <ul id="card-cameras" class="near" data-count="${cams.features.length}">${cams.features.map(row).join('') || `<li class="muted">${t('none')}</li>`}</ul>
-        <h3>${t('nearbyResources')}</h3>
-        <ul class="near">
-          ${hospitals.features.map((f) => row(f).replace('<li>', `<li><i class="kind">${t('hospital')}</i>`)).join('')}
-          ${fire.features.map((f) => row(f).replace('<li>', `<li><i class="kind fire">${t('fireStation')}</i>`)).join('')}
-        </ul>
-        <h3>${t('timeline')}</h3>
-        <ol class="timeline">${(c.timeline ?? [])
-          .map(
-            (e) =>
-              `<li><time>${esc(new Date(e.at).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false }))}</time><b>${esc(actionName(e.action))}</b> ${esc(e.to ? statusName(e.to) : '')}<small>${esc(e.content ?? '')}</small></li>`,
-          )
-          .join('')}</ol>
-      </div>
-      <footer><a class="handle" href="/workbench/#/cases/${c.id}" target="_blank" rel="noopener">${t('handle')} →</a></footer>`;
-    $('card-close').onclick = () => this.closeCard();
-    for (const b of el.querySelectorAll<HTMLButtonElement>('button[data-radius]'))
-      b.onclick = () => {
-        if (!this.card) return;
-        this.card.radius = Number(b.dataset.radius);
-        void this.renderCard();
-      };
-    const tick = () => {
-      const cd = document.getElementById('countdown');
-      if (!cd) return;
-      if (!c.deadline) {
-        cd.textContent = t('noDeadline');
-        return;
-      }
-      const left = new Date(c.deadline.due_at).getTime() - Date.now();
-      const closed = !isOpen(c.status);
-      cd.className = `countdown ${left < 0 && !closed ? 'late' : ''}`;
-      cd.textContent = closed
-        ? `${new Date(c.deadline.due_at).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false })}`
-        : left >= 0
-          ? `${t('remaining')} ${duration(left)}`
-          : `${t('overdueBy')} ${duration(left)}`;
-    };
-    if (this.cardTimer) clearInterval(this.cardTimer);
-    this.cardTimer = setInterval(tick, 1000);
-    tick();
   }
 }
