@@ -111,8 +111,8 @@ pub fn app(state: AppState) -> Router {
     declare(&mut builder, attachment_limit);
     // The web front ends are static files outside the route table (public, like any
     // page: the data behind them needs a session); unknown API paths stay JSON 404s.
-    let router = crate::web::mount(builder.router, &http.web_dir, not_found)
-        .layer(DefaultBodyLimit::max(http.max_body_bytes));
+    let router =
+        crate::web::mount(builder.router, &http.web_dir, not_found).layer(DefaultBodyLimit::max(http.max_body_bytes));
     crate::http::harden(router, &http).layer(TraceLayer::new_for_http()).with_state(state)
 }
 
