@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: the sample city is what its generator makes, then every crate's unit,
 # integration and end-to-end tests (debug build; the cache lives outside the clone),
-# against a private PostgreSQL + PostGIS cluster that this script starts and stops.
+# against a private PostgreSQL + PostGIS cluster that this script starts and stops, then
+# the web front ends' tests in Chromium against the server.
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/lib.sh
@@ -32,4 +33,11 @@ drop_test_databases
 trap 'drop_test_databases || true; db db-stop >/dev/null 2>&1 || true' EXIT
 
 cargo test --workspace --all-targets --no-fail-fast
+
+# The web front ends: built with their locked packages, then the live client's unit tests
+# and the browser tests (Debian's Chromium through playwright-core), each browser test file
+# starting the debug server above on a port and database of its own. Screenshots go to
+# $CARGO_TARGET_DIR/artifacts/wall/.
+build_web
+(cd web && npm test)
 

@@ -25,8 +25,33 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# The packages the cockpit needs: a C toolchain for -sys crates, and PostgreSQL 15 with
-# PostGIS 3 for the embedded database (the server runs its own private cluster from them).
+# The packages the cockpit needs: a C toolchain for -sys crates, PostgreSQL 15 with
+# PostGIS 3 for the embedded database (the server runs its own private cluster from them),
+# Chromium and CJK fonts for the wall's browser tests and screenshots.
 system_packages() {
-    apt_install build-essential pkg-config ca-certificates postgresql-15 postgresql-15-postgis-3
+    apt_install build-essential pkg-config ca-certificates postgresql-15 postgresql-15-postgis-3 \
+        chromium fonts-noto-cjk
+}
+
+# need_node : Node.js 20.19 or newer with npm, to build web/ (Vite). Installs Debian's
+# nodejs and npm where there is no node at all; an older node is named, not replaced.
+need_node() {
+    command -v node >/dev/null 2>&1 || apt_install nodejs npm
+    if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+        echo "web/ needs Node.js 20.19 or newer (found $(node --version)): install it (e.g. from nodejs.org or NodeSource) and rerun." >&2
+        exit 1
+    fi
+}
+
+# build_web : installs web/'s locked npm packages when they changed, then builds web/dist,
+# which cockpit-server serves at / (`[http] web_dir`).
+build_web() {
+    need_node
+    (
+        cd web
+        if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+            npm ci --no-audit --no-fund
+        fi
+        npm run build
+    )
 }

@@ -87,6 +87,10 @@ tls_key_file = ""
 cors_origins = []
 # The largest request body in bytes, except attachments (see [attachments]).
 max_body_bytes = 1048576
+# The built web front ends (`npm run build` in web/ writes web/dist), served at `/` with
+# every unknown page answered by its index.html. Relative paths are relative to the
+# working directory; a folder that does not exist serves nothing (the API still runs).
+web_dir = "web/dist"
 
 [mqtt]
 # How sensors reach the cockpit (docs/mqtt.md). "embedded": the server is the broker,

@@ -25,6 +25,8 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// The largest request body, except attachment uploads (`[attachments] max_bytes`).
     pub max_body_bytes: usize,
+    /// The built web front ends, served at `/` (see `crate::web`).
+    pub web_dir: PathBuf,
 }
 
 impl HttpConfig {

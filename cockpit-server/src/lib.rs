@@ -16,6 +16,7 @@ pub mod iot;
 mod limits;
 pub mod privacy;
 pub mod store;
+mod web;
 
 use std::future::Future;
 use std::sync::Arc;

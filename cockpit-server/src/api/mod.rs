@@ -117,7 +117,10 @@ pub fn app(state: AppState) -> Router {
     BODY_LIMIT.store(http.max_body_bytes, std::sync::atomic::Ordering::Relaxed);
     let mut builder = access::RouterBuilder { state: state.clone(), router: Router::new() };
     declare(&mut builder, attachment_limit);
-    let router = builder.router.fallback(not_found).layer(DefaultBodyLimit::max(http.max_body_bytes));
+    // The web front ends are static files outside the route table (public, like any
+    // page: the data behind them needs a session); unknown API paths stay JSON 404s.
+    let router =
+        crate::web::mount(builder.router, &http.web_dir, not_found).layer(DefaultBodyLimit::max(http.max_body_bytes));
     crate::http::harden(router, &http).layer(TraceLayer::new_for_http()).with_state(state)
 }
 

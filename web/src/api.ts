@@ -1,0 +1,128 @@
+// The server's REST API, same origin: a session (access token, refreshed with the
+// refresh token when it expires) and typed GETs/POSTs. A failed request throws an
+// `ApiError` with the status (0 when the server could not be reached).
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Tokens {
+  access_token: string;
+  refresh_token: string;
+}
+
+const STORAGE = 'cockpit.wall.session';
+
+export class Api {
+  private tokens: Tokens | null;
+  private refreshing: Promise<boolean> | null = null;
+  /** When the access token was issued (access tokens live ten minutes by default). */
+  private issuedAt = Date.now();
+
+  constructor() {
+    const saved = sessionStorage.getItem(STORAGE);
+    this.tokens = saved ? (JSON.parse(saved) as Tokens) : null;
+    // A token kept from before a reload may be of any age: renew it at the first need.
+    if (this.tokens) this.issuedAt = 0;
+  }
+
+  get signedIn(): boolean {
+    return this.tokens !== null;
+  }
+
+  /** The current access token (the live stream authenticates with it). */
+  get accessToken(): string | null {
+    return this.tokens?.access_token ?? null;
+  }
+
+  async login(username: string, password: string): Promise<void> {
+    const response = await fetch('/api/auth/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    if (!response.ok) throw new ApiError(response.status, await response.text());
+    this.keep((await response.json()) as Tokens);
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  /** An access token at most five minutes old, for the live stream's connections (its
+   *  token is checked once, at the upgrade). */
+  async freshToken(): Promise<string | null> {
+    if (this.tokens && Date.now() - this.issuedAt > 5 * 60_000) {
+      try {
+        await this.refresh();
+      } catch {
+        // The server is unreachable: the connection attempt will fail and be retried.
+      }
+    }
+    return this.accessToken;
+  }
+
+  /** Refreshes the session once for any number of callers; false when it has ended. */
+  refresh(): Promise<boolean> {
+    if (!this.refreshing) {
+      this.refreshing = this.doRefresh().finally(() => {
+        this.refreshing = null;
+      });
+    }
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<boolean> {
+    if (!this.tokens) return false;
+    let response: Response;
+    try {
+      response = await fetch('/api/auth/refresh', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ refresh_token: this.tokens.refresh_token }),
+      });
+    } catch {
+      throw new ApiError(0, 'server unreachable');
+    }
+    if (response.status === 401 || response.status === 400) {
+      this.keep(null);
+      return false;
+    }
+    if (!response.ok) throw new ApiError(response.status, 'refresh failed');
+    this.keep((await response.json()) as Tokens);
+    return true;
+  }
+
+  private keep(tokens: Tokens | null): void {
+    this.tokens = tokens;
+    this.issuedAt = Date.now();
+    if (tokens) sessionStorage.setItem(STORAGE, JSON.stringify(tokens));
+    else sessionStorage.removeItem(STORAGE);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (this.tokens) headers.Authorization = `Bearer ${this.tokens.access_token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch {
+      throw new ApiError(0, `server unreachable: ${method} ${path}`);
+    }
+    if (response.status === 401 && !retried && (await this.refresh())) {
+      return this.request<T>(method, path, body, true);
+    }
+    if (!response.ok) throw new ApiError(response.status, `${method} ${path}: ${response.status}`);
+    return (await response.json()) as T;
+  }
+}

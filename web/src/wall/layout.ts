@@ -1,0 +1,112 @@
+// The wall's screen as HTML: header, today and overview panels on the left, the map with
+// its breadcrumb, search, region panel, layer switches, legend and case card in the
+// centre, the feed and rankings on the right. Element ids are what wall.ts fills in.
+
+import { currentLanguage, statusName, t } from '../i18n';
+import type { LayerGroup } from './map';
+
+export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
+  const layerButtons: [LayerGroup | 'alarms' | 'rating', Parameters<typeof t>[0]][] = [
+    ['cases', 'layerCases'],
+    ['heat', 'layerHeat'],
+    ['cameras', 'layerCameras'],
+    ['resources', 'layerResources'],
+    ['keyAreas', 'layerKeyAreas'],
+    ['blindSpots', 'layerBlindSpots'],
+    ['devices', 'layerDevices'],
+    ['grids', 'layerGrids'],
+    ['alarms', 'layerAlarms'],
+    ['rating', 'layerRating'],
+  ];
+  return `
+      <div class="wall">
+        <header class="top">
+          <div class="title"><span class="emblem"></span>${t('title')}<small>${t('subtitle')}</small></div>
+          <div class="top-right">
+            <span id="live-status" class="live-status"></span>
+            <span id="clock" class="clock"></span>
+            <button id="lang" class="lang">${currentLanguage() === 'zh' ? 'EN' : '中文'}</button>
+          </div>
+        </header>
+        <aside class="left">
+          <section class="panel today">
+            <h2>${t('today')}</h2>
+            <div class="tiles">
+              <div class="tile"><b id="today-new">—</b><span>${t('newToday')}</span></div>
+              <div class="tile"><b id="today-progress">—</b><span>${t('inProgress')}</span></div>
+              <div class="tile"><b id="today-closed">—</b><span>${t('handledToday')}</span></div>
+              <div class="tile alert"><b id="today-overdue">—</b><span>${t('overdue')}</span></div>
+            </div>
+            <div class="minor">
+              <div><span>${t('complaints')}</span><b id="today-complaints">—</b></div>
+              <div class="nosrc"><span>${t('risks')}</span><b>${t('noSource')}</b></div>
+              <div class="nosrc"><span>${t('hazards')}</span><b>${t('noSource')}</b></div>
+              <div class="nosrc"><span>${t('alarmedIndicators')}</span><b>${t('noSource')}</b></div>
+            </div>
+          </section>
+          <section class="panel overview">
+            <h2>${t('overview')}
+              <span class="spans">
+                <button data-span="day" class="on">${t('day')}</button><button data-span="week">${t('week')}</button><button data-span="month">${t('month')}</button>
+              </span>
+            </h2>
+            <h3>${t('trend')}</h3>
+            <div id="chart-trend" class="chart trend"></div>
+            <div class="gauges">
+              <div id="chart-ontime" class="chart gauge"></div>
+              <div id="chart-satisfaction" class="chart gauge"></div>
+            </div>
+            <h3>${t('byCategory')}</h3>
+            <div id="chart-category" class="chart pie"></div>
+          </section>
+        </aside>
+        <main class="centre">
+          <div id="map" class="map"></div>
+          <div class="map-top">
+            <nav id="breadcrumb" class="breadcrumb"></nav>
+            <div class="search">
+              <input id="search" placeholder="${t('search')}" autocomplete="off" />
+              <ul id="search-results" class="results"></ul>
+            </div>
+          </div>
+          <section id="region" class="region-panel"></section>
+          <div class="layers" id="layers">
+            ${layerButtons
+              .map(([key, label]) =>
+                key === 'alarms' || key === 'rating'
+                  ? `<button class="layer nodata" disabled title="${t('layerNoData')}">${t(label)}<small>${t('layerNoData')}</small></button>`
+                  : `<button class="layer ${visible[key] ? 'on' : ''}" data-layer="${key}">${t(label)}</button>`,
+              )
+              .join('')}
+          </div>
+          <div class="legend">
+            <span><i style="background:#ff5c5c"></i>${statusName('new')}</span>
+            <span><i style="background:#ffa940"></i>${statusName('dispatched')}</span>
+            <span><i style="background:#40a9ff"></i>${statusName('in_progress')}</span>
+            <span><i style="background:#b37feb"></i>${statusName('handled')}</span>
+            <span><i style="background:#73d13d"></i>${statusName('closed')}</span>
+            <span><i class="ring"></i>${t('overdue')}</span>
+          </div>
+          <section id="card" class="card hidden"></section>
+        </main>
+        <aside class="right">
+          <section class="panel feed">
+            <h2>${t('feed')}
+              <span class="filters">
+                <select id="filter-source"><option value="">${t('allSources')}</option></select>
+                <select id="filter-domain"><option value="">${t('allDomains')}</option></select>
+              </span>
+            </h2>
+            <ul id="feed" class="feed-list"></ul>
+          </section>
+          <section class="panel">
+            <h2>${t('bySource')}</h2>
+            <div id="chart-source" class="chart sources"></div>
+          </section>
+          <section class="panel">
+            <h2>${t('streetRanking')}</h2>
+            <div id="chart-ranking" class="chart ranking"></div>
+          </section>
+        </aside>
+      </div>`;
+}

@@ -1,0 +1,201 @@
+// The wall in Chromium against a real cockpit-server (its own port and database): it loads
+// the sample city, drills down to a grid with the API's counts, lists the API's cameras
+// around a case, takes screenshots at both wall sizes; and, where the server has the live
+// stream, shows a new case within a second and comes back live after a server restart.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { Server } from './support/server.mjs';
+import { artifacts, launch, openWall } from './support/browser.mjs';
+
+let server;
+let browser;
+let token;
+/** One wall at 1920×1080 for the tests that look at it in turn (loading is the slow part). */
+let wall;
+
+before(async () => {
+  server = await Server.start();
+  browser = await launch();
+  token = await server.login('commander');
+  // A few cases in different streets, so that the map, the feed and the counts have data.
+  const spots = [
+    [120.6215, 27.9975, '0402', '人行道占道经营'],
+    [120.6552, 27.9931, '0102', '路边暴露垃圾'],
+    [120.5902, 27.9818, '0301', '夜间施工扰民'],
+    [120.6421, 27.9539, '0501', '道路积水'],
+    [120.6986, 27.9561, '0104', '道路不洁'],
+  ];
+  for (const [lon, lat, category, description] of spots) {
+    await server.api(token, 'POST', '/api/cases', {
+      description,
+      category,
+      location: { lon, lat },
+      reporter: { name: '测试甲', phone: '13800001234' },
+    });
+  }
+});
+
+after(async () => {
+  await wall?.context.close();
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('the wall', () => {
+  test('loads the sample city: 13 streets, 942 grids drawn, cases on the map and in the feed', async () => {
+    wall = await openWall(browser, server);
+    const { page } = wall;
+    console.log(`first full render after ${Math.round(await page.evaluate(() => window.__wall.firstRenderMs))} ms`);
+    const drawn = await page.evaluate(() => {
+      const m = window.__wall.map.map;
+      const count = (layer) => new Set(m.querySourceFeatures(layer).map((f) => f.properties.code)).size;
+      return { streets: count('streets'), grids: count('grids'), cases: window.__wall.store.byId.size };
+    });
+    assert.equal(drawn.streets, 13);
+    assert.equal(drawn.grids, 942);
+    assert.ok(drawn.cases >= 5, `cases: ${drawn.cases}`);
+    assert.ok((await page.locator('#feed li').count()) >= 5);
+    const labels = await page.locator('.map-label b').allTextContents();
+    assert.equal(labels.length, 13);
+    assert.ok(labels.some((l) => /街道|镇/.test(l)), labels.join(','));
+    await page.screenshot({ path: join(artifacts, 'wall-1920x1080.png') });
+  });
+
+  test('at 3840×2160 the same wall fills the screen without scrolling', async () => {
+    const { context, page } = await openWall(browser, server, { width: 3840, height: 2160 });
+    const size = await page.evaluate(() => ({
+      w: document.documentElement.scrollWidth,
+      h: document.documentElement.scrollHeight,
+    }));
+    assert.deepEqual(size, { w: 3840, h: 2160 });
+    await page.screenshot({ path: join(artifacts, 'wall-3840x2160.png') });
+    await context.close();
+  });
+
+  test('drill-down district → street → village → grid shows the API counts', async () => {
+    const { page } = wall;
+    const first = await server.api(token, 'GET', '/api/cases?limit=1');
+    const c = first.items[0];
+    const path = [c.street.code, c.village.code, c.grid.code];
+    // Click each level's region on the map at its centre, as a commander would.
+    for (const code of path) {
+      const region = await server.api(token, 'GET', `/api/regions/${code}`);
+      const [lon, lat] = region.properties.centre;
+      await page.waitForFunction(() => !window.__wall.map.map.isMoving());
+      const point = await page.evaluate(([lon, lat]) => window.__wall.map.map.project([lon, lat]), [lon, lat]);
+      const box = await page.locator('#map canvas').boundingBox();
+      // The centre of a region may lie under a case dot; a click there opens the case.
+      // Use the breadcrumb-safe API path when the click selected something else.
+      await page.mouse.click(box.x + point.x, box.y + point.y);
+      try {
+        await page.waitForFunction((code) => window.__wall.selected()?.code === code, code, { timeout: 3000 });
+      } catch {
+        await page.evaluate((code) => window.__wall.selectRegion(code), code);
+      }
+      await page.waitForFunction((code) => window.__wall.selected()?.code === code, code);
+    }
+    const grid = path[2];
+    await page.waitForFunction((g) => document.querySelector('#region small')?.textContent === g, grid);
+    const shown = await page.evaluate(() =>
+      Object.fromEntries([...document.querySelectorAll('#region [data-count]')].map((b) => [b.dataset.count, Number(b.textContent)])),
+    );
+    const stats = await server.api(token, 'GET', `/api/cases/stats?level=grid&region=${grid}`);
+    const row = stats.regions.find((r) => r.code === grid);
+    const devices = await server.api(token, 'GET', `/api/devices?region=${grid}&limit=5000`);
+    const cameras = await server.api(token, 'GET', '/api/layers/cameras');
+    assert.equal(shown.open, row.open);
+    assert.equal(shown.overdue, row.overdue);
+    assert.ok(row.open >= 1);
+    assert.equal(shown.devices, devices.items.length);
+    assert.equal(shown.cameras, cameras.features.filter((f) => f.properties.grid === grid).length);
+    const crumbs = await page.locator('#breadcrumb a, #breadcrumb .here').allTextContents();
+    assert.equal(crumbs.length, 4);
+    await page.screenshot({ path: join(artifacts, 'wall-grid-1920x1080.png') });
+    // Back up through the breadcrumb to the district.
+    await page.locator('#breadcrumb a').first().click();
+    await page.waitForFunction(() => window.__wall.selected()?.level === 'district');
+  });
+
+  test('map search by name finds a region and selects it', async () => {
+    const { page } = wall;
+    await page.fill('#search', '繁荣');
+    await page.locator('#search-results li').first().click();
+    await page.waitForFunction(() => /繁荣/.test(document.querySelector('#region-name')?.textContent ?? ''));
+    assert.notEqual(await page.evaluate(() => window.__wall.selected().level), 'district');
+  });
+
+  test('the radius search on a case card lists the cameras the API lists', async () => {
+    const { page } = wall;
+    const c = (await server.api(token, 'GET', '/api/cases?limit=50')).items.find((x) => x.category.code === '0402');
+    await page.locator(`#feed li[data-case="${c.id}"]`).click();
+    await page.waitForSelector('#card:not(.hidden) #card-cameras');
+    for (const radius of [100, 200, 500, 1000]) {
+      await page.click(`#card button[data-radius="${radius}"]`);
+      await page.waitForSelector(`#card button.on[data-radius="${radius}"]`);
+      const names = await page.locator('#card-cameras li span').allTextContents();
+      const api = await server.api(
+        token,
+        'GET',
+        `/api/nearby?lon=${c.location.lon}&lat=${c.location.lat}&radius=${radius}&layer=cameras&limit=500`,
+      );
+      assert.deepEqual(names, api.features.map((f) => f.properties.name), `radius ${radius}`);
+      if (radius === 500) await page.screenshot({ path: join(artifacts, 'wall-case-card-1920x1080.png') });
+    }
+    assert.match(await page.locator('#countdown').textContent(), /剩余|已超期|无时限|\d/);
+  });
+
+  test('English is one click away, and back', async () => {
+    const { page } = wall;
+    await page.click('#lang');
+    await page.waitForFunction(() => document.querySelector('.title')?.textContent?.includes('Operations'));
+    await page.screenshot({ path: join(artifacts, 'wall-en-1920x1080.png') });
+    await page.click('#lang');
+    await page.waitForFunction(() => document.querySelector('.title')?.textContent?.includes('指挥中心'));
+  });
+});
+
+describe('the wall, live (needs the server\'s /api/live)', () => {
+  test('a case created through the API appears on the map and in the feed within a second', async (t) => {
+    if (!(await server.hasLive())) return t.skip('this server has no /api/live yet (the live-updates branch)');
+    const { context, page } = await openWall(browser, server);
+    await page.waitForFunction(() => window.__wall.liveStatus === 'live');
+    const created = await server.api(token, 'POST', '/api/cases', {
+      description: '实时测试：井盖缺失',
+      category: '0402',
+      location: { lon: 120.6301, lat: 27.9902 },
+    });
+    const started = Date.now();
+    await page.waitForFunction(
+      (id) =>
+        window.__wall.map.map.querySourceFeatures('cases').some((f) => f.properties.id === id) &&
+        document.querySelector(`#feed li[data-case="${id}"]`) !== null,
+      created.id,
+      { timeout: 1000, polling: 20 },
+    );
+    console.log(`case ${created.id} on the map and in the feed after ${Date.now() - started} ms`);
+    await context.close();
+  });
+
+  test('killing and restarting the server leaves the wall live again without a reload', async (t) => {
+    if (!(await server.hasLive())) return t.skip('this server has no /api/live yet (the live-updates branch)');
+    const { context, page } = await openWall(browser, server);
+    await page.waitForFunction(() => window.__wall.liveStatus === 'live');
+    await page.evaluate(() => (window.__marker = 'same page'));
+    await server.kill();
+    await page.waitForFunction(() => window.__wall.liveStatus === 'reconnecting');
+    assert.match(await page.locator('#live-status').textContent(), /重连/);
+    await page.screenshot({ path: join(artifacts, 'wall-reconnecting-1920x1080.png') });
+    await server.launch();
+    await page.waitForFunction(() => window.__wall.liveStatus === 'live', null, { timeout: 30_000 });
+    assert.equal(await page.evaluate(() => window.__marker), 'same page');
+    const created = await server.api(token, 'POST', '/api/cases', {
+      description: '重启后的新事件',
+      category: '0402',
+      location: { lon: 120.6302, lat: 27.9903 },
+    });
+    await page.waitForSelector(`#feed li[data-case="${created.id}"]`, { timeout: 5000 });
+    await context.close();
+  });
+});
