@@ -13,6 +13,7 @@ pub mod deadlines;
 mod geography;
 pub mod http;
 mod limits;
+pub mod live;
 pub mod privacy;
 pub mod store;
 
@@ -45,6 +46,8 @@ pub struct AppState {
     pub(crate) auth: Arc<auth::Auth>,
     /// HTTP hardening settings.
     pub http: http::HttpConfig,
+    /// The live streams of this instance.
+    pub live: live::Hub,
     intake_limits: Arc<RateLimits>,
 }
 
@@ -92,6 +95,7 @@ impl AppState {
         let rules = Arc::new(rules);
         let batcher = cases::Batcher::start(store.clone(), rules.clone());
         let cases = CaseService { store, geography: geography.clone(), rules, batcher, privacy: ring };
+        let live = live::Hub::new(cases.clone(), config.live.clone());
         let attachments = attachments::AttachmentStore::new(&config.data_home, config.attachments.max_bytes);
         Ok(AppState {
             geography,
@@ -99,6 +103,7 @@ impl AppState {
             attachments,
             auth,
             http: config.http.clone(),
+            live,
             intake_limits: Arc::new(RateLimits::default()),
         })
     }
@@ -142,6 +147,16 @@ async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::load(config, store.clone()).await?;
+    let hub = state.live.clone();
+    let follower = hub.start().await.context("loading the live log")?;
+    // WebSockets close (1001) when shutdown begins, so that serving can end.
+    let shutdown = {
+        let hub = hub.clone();
+        async move {
+            shutdown.await;
+            hub.stop();
+        }
+    };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let chainer = tokio::spawn(chain_audit(store.clone(), stopped.clone()));
     let scheduler = tokio::spawn(deadlines::run(
@@ -168,6 +183,8 @@ async fn serve(
             .context("serving HTTP")
     };
     let _ = stop.send(true);
+    hub.stop();
+    let _ = follower.await;
     let _ = scheduler.await;
     let _ = chainer.await;
     served

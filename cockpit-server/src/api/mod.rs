@@ -28,6 +28,9 @@ pub(crate) use error::ApiError;
 pub(crate) use geojson::multipolygon as geojson_multipolygon;
 
 const VIEW_CASES: &[P] = &[P::ViewCases, P::ViewAssignedCases];
+/// Whoever may subscribe to some live channel (each channel checks its own).
+const LIVE: &[P] =
+    &[P::ViewWall, P::ViewCases, P::ViewAssignedCases, P::ViewDevices, P::ViewStatistics, P::AcknowledgeAlarms];
 
 /// Every route, with the access it needs. The router and the route table are both built
 /// from this one list.
@@ -88,6 +91,8 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
         .add(post.clone(), "/api/devices", Needs(P::ManageDevices), devices::create)
         .add_limited(post.clone(), "/api/devices/import", Needs(P::ManageDevices), 16 * 1024 * 1024, devices::import)
         .add(get.clone(), "/api/devices/{id}", Needs(P::ViewDevices), devices::one)
+        .add(get.clone(), "/api/live", AnyOf(LIVE), crate::live::upgrade)
+        .add(get.clone(), "/api/live/status", Needs(P::ViewWall), live_status)
         .add(get.clone(), "/open311/v2/services.json", Public, open311::services)
         .add(get.clone(), "/open311/v2/requests.json", Public, open311::requests)
         .add(post.clone(), "/open311/v2/requests.json", Public, open311::report)
@@ -111,6 +116,11 @@ pub fn app(state: AppState) -> Router {
     declare(&mut builder, attachment_limit);
     let router = builder.router.fallback(not_found).layer(DefaultBodyLimit::max(http.max_body_bytes));
     crate::http::harden(router, &http).layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+/// `GET /api/live/status`: what this instance's live hub holds.
+async fn live_status(axum::extract::State(state): axum::extract::State<AppState>) -> axum::Json<crate::live::HubStatus> {
+    axum::Json(state.live.status())
 }
 
 async fn healthz() -> axum::Json<serde_json::Value> {
