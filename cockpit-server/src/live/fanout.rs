@@ -26,15 +26,12 @@ pub(crate) struct Entry {
     pub layer: Option<String>,
     /// Cases: the assignee (`user`, `worker`, `department`).
     pub assignee: Option<Value>,
-    /// The JSON text sent as `data`; a case's starts with `{"allowed_actions":null,`.
+    /// The JSON text sent as `data`; a case's without its `allowed_actions`, which
+    /// depend on the viewer and are written in front per subscription.
     pub data: Arc<str>,
     /// Cases: the status, for the viewer's allowed actions.
     pub status: Option<Status>,
 }
-
-/// The prefix of a case's JSON where the viewer's allowed actions go (serde_json writes
-/// object keys in order, and `allowed_actions` comes first).
-pub(crate) const CASE_PREFIX: &str = r#"{"allowed_actions":null,"#;
 
 /// One connection's side of the hub.
 pub(crate) struct Client {
@@ -156,7 +153,7 @@ impl Sub {
 
     /// The delta frame of `entry` for this subscription's viewer.
     pub fn frame(&self, epoch: Epoch, entry: &Entry) -> String {
-        let data = match (entry.status, entry.data.strip_prefix(CASE_PREFIX)) {
+        let data = match (entry.status, entry.data.strip_prefix('{')) {
             (Some(status), Some(rest)) => {
                 let actions: Vec<&str> =
                     self.client.principal.allowed_actions(status).iter().map(|a| a.as_str()).collect();

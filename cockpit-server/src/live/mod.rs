@@ -359,8 +359,11 @@ impl Hub {
         if !ids.is_empty() {
             let now = Utc::now();
             for row in cases.store.cases_by_ids(&ids).await? {
-                let json = crate::cases::case_json(&row, &cases.rules, &cases.geography, None, now).to_string();
-                rendered.insert(row.id, (json, Status::parse(&row.status)));
+                let mut json = crate::cases::case_json(&row, &cases.rules, &cases.geography, None, now);
+                if let Some(object) = json.as_object_mut() {
+                    object.remove("allowed_actions");
+                }
+                rendered.insert(row.id, (json.to_string(), Status::parse(&row.status)));
             }
         }
         let mut out = Vec::with_capacity(rows.len());

@@ -43,12 +43,13 @@ pub(crate) async fn upgrade(State(state): State<AppState>, caller: Caller, ws: W
         })
 }
 
-/// How a subscription starts, decided under the hub's lock.
-enum Start {
-    /// The missed deltas (matching the subscription), then live ones.
-    Resumed { from: Offset, replay: Vec<Arc<Entry>> },
-    /// A snapshot, after a `not_recovered` when a resume could not be served.
-    Snapshot { refused: Option<NotRecoveredReason> },
+/// One step of a resume, decided under the hub's lock.
+enum Step {
+    /// The missed deltas after the resume point up to `upto` that the subscription
+    /// matches; registered (live deltas follow) once few enough remain.
+    Deltas { replay: Vec<Arc<Entry>>, upto: Offset, handle: Option<u64> },
+    /// The history does not reach back: a snapshot instead.
+    Refused(NotRecoveredReason),
 }
 
 /// The connection ended (closed by either side, or a write timed out).
@@ -110,31 +111,36 @@ impl Hub {
         Ok((region, inside_only, assigned))
     }
 
-    /// Registers `sub` and decides how it starts: its handle, the epoch and the offset it
-    /// starts from.
-    fn register(&self, sub: Arc<Sub>, resume: Option<(Epoch, Offset)>) -> (u64, Epoch, Offset, Start) {
+    /// Registers `sub`: its handle, the epoch and the offset its snapshot must show.
+    fn register(&self, sub: Arc<Sub>) -> (u64, Epoch, Offset) {
         let mut s = self.state();
-        let start = match (resume, s.histories.get(&sub.channel)) {
-            (Some((epoch, after)), Some(history)) => match history.resume(epoch, after) {
-                Resume::Deltas(deltas) => {
-                    let mut replay: Vec<Arc<Entry>> =
-                        deltas.into_iter().map(|(_, e)| e.clone()).filter(|e| sub.reaches(e)).collect();
-                    if sub.channel.coalesced() {
-                        // Latest per key only.
-                        let mut seen = std::collections::HashSet::new();
-                        replay.reverse();
-                        replay.retain(|e| seen.insert(e.key.clone()));
-                        replay.reverse();
-                    }
-                    Start::Resumed { from: after, replay }
-                }
-                Resume::NotRecovered { reason, .. } => Start::Snapshot { refused: Some(reason.into()) },
-            },
-            (Some(_), None) => Start::Snapshot { refused: Some(NotRecoveredReason::StateOnly) },
-            (None, _) => Start::Snapshot { refused: None },
-        };
         let handle = s.fanout.add(sub);
-        (handle, s.epoch, s.current, start)
+        (handle, s.epoch, s.current)
+    }
+
+    /// The deltas `sub` missed after `(epoch, after)`. When at most `register_below`
+    /// remain, the subscription is registered under the same lock, so that live deltas
+    /// continue exactly where the replay ends; otherwise the caller sends these and asks
+    /// again (a long replay is never raced by a queue filling behind it).
+    fn resume_step(&self, sub: &Arc<Sub>, epoch: Epoch, after: Offset, register_below: usize) -> (Epoch, Offset, Step) {
+        let mut s = self.state();
+        let (current, now) = (s.current, s.epoch);
+        let Some(history) = s.histories.get(&sub.channel) else {
+            return (now, current, Step::Refused(NotRecoveredReason::StateOnly));
+        };
+        let mut replay: Vec<Arc<Entry>> = match history.resume(epoch, after) {
+            Resume::Deltas(deltas) => deltas.into_iter().map(|(_, e)| e.clone()).filter(|e| sub.reaches(e)).collect(),
+            Resume::NotRecovered { reason, .. } => return (now, current, Step::Refused(reason.into())),
+        };
+        if sub.channel.coalesced() {
+            // The latest of each key only.
+            let mut seen = std::collections::HashSet::new();
+            replay.reverse();
+            replay.retain(|e| seen.insert(e.key.clone()));
+            replay.reverse();
+        }
+        let handle = (replay.len() <= register_below).then(|| s.fanout.add(sub.clone()));
+        (now, current, Step::Deltas { replay, upto: current, handle })
     }
 
     fn unregister(&self, sub: &Sub, handle: u64) {
@@ -296,18 +302,40 @@ impl Connection {
                     assigned,
                     lagging: Default::default(),
                 });
-                let (handle, epoch, offset, start) = self.hub.register(sub.clone(), resume);
-                self.subs.insert(id.clone(), (sub.clone(), handle));
-                match start {
-                    Start::Resumed { from, replay } => {
-                        self.send(ServerMessage::Resumed { id: id.clone(), channel, epoch, from, offset }.to_text())
-                            .await?;
-                        for entry in replay {
-                            self.send(sub.frame(epoch, &entry)).await?;
+                let Some((epoch, mut after)) = resume else {
+                    let (handle, epoch, offset) = self.hub.register(sub.clone());
+                    self.subs.insert(id, (sub.clone(), handle));
+                    return self.snapshot(&sub, None, epoch, offset).await;
+                };
+                let register_below = (self.hub.inner.config.queue / 2).max(1);
+                let mut first = true;
+                loop {
+                    let (now, current, step) = self.hub.resume_step(&sub, epoch, after, register_below);
+                    match step {
+                        Step::Refused(reason) => {
+                            let (handle, epoch, offset) = self.hub.register(sub.clone());
+                            self.subs.insert(id, (sub.clone(), handle));
+                            return self.snapshot(&sub, Some(reason), epoch, offset).await;
                         }
-                        Ok(())
+                        Step::Deltas { replay, upto, handle } => {
+                            if first {
+                                let resumed =
+                                    ServerMessage::Resumed { id: id.clone(), channel, epoch: now, from: after, offset: current };
+                                self.send(resumed.to_text()).await?;
+                                first = false;
+                            }
+                            if let Some(handle) = handle {
+                                self.subs.insert(id.clone(), (sub.clone(), handle));
+                            }
+                            for entry in replay {
+                                self.send(sub.frame(now, &entry)).await?;
+                            }
+                            if handle.is_some() {
+                                return Ok(());
+                            }
+                            after = upto;
+                        }
                     }
-                    Start::Snapshot { refused } => self.snapshot(&sub, refused, epoch, offset).await,
                 }
             }
         }
