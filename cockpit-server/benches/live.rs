@@ -174,7 +174,7 @@ async fn baseline_server() {
 /// The cockpit: the real server over a fresh database, an account to connect as, and the
 /// publishing API called as the IoT pipeline will call it.
 async fn cockpit_server() {
-    use cockpit_server::live::{RegionCodes, Update, publish};
+    use cockpit_server::live::{Publisher, RegionCodes, Update};
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL: a PostgreSQL with PostGIS");
     let name = format!("bench_live_{}", std::process::id());
     {
@@ -197,6 +197,7 @@ async fn cockpit_server() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let store = cockpit_server::store::Store::connect(&url, 8).await.unwrap();
+    let publisher = Publisher::start(store.clone());
     let password = "Ouhai-bench-passphrase-7Q";
     let user = cockpit_server::store::NewUser {
         username: "bench".into(),
@@ -226,7 +227,7 @@ async fn cockpit_server() {
         let parts: Vec<&str> = line.split_whitespace().collect();
         if let ["go", rate, seconds] = parts[..] {
             publish_loop(rate.parse().unwrap(), seconds.parse().unwrap(), &grids, |batch| {
-                let store = store.clone();
+                let publisher = publisher.clone();
                 async move {
                     let sent = now_us();
                     let updates: Vec<Update> = batch
@@ -244,9 +245,10 @@ async fn cockpit_server() {
                             payload: serde_json::json!({"sent_us": sent, "n": n}),
                         })
                         .collect();
-                    // Not awaited in line: a slow commit must not slow the publishing rate.
+                    // Not awaited in line: a slow commit must not slow the publishing rate
+                    // (the publisher groups what waits into one transaction).
                     tokio::spawn(async move {
-                        if let Err(e) = publish(&store, &updates).await {
+                        if let Err(e) = publisher.publish(updates).await {
                             eprintln!("publish: {e}");
                         }
                     });

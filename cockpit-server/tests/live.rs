@@ -577,3 +577,25 @@ async fn a_change_made_through_one_instance_reaches_clients_of_another_with_the_
     assert_eq!((next["type"].as_str(), next["key"].clone()), (Some("delta"), json!(format!("case:{}", case["id"]))));
     assert!(next["offset"].as_u64() > case_a["offset"].as_u64());
 }
+
+#[tokio::test]
+async fn deadline_warnings_and_overdue_alarms_reach_the_alarms_and_cases_channels() {
+    let server = Server::start().await;
+    let ((lon, lat), _, _) = points(&server).await;
+    let dispatcher = server.token("deadline-dispatcher", "dispatcher").await;
+    let case = create_case(&server, &dispatcher, lon, lat, "超期测试").await;
+    let due: chrono::DateTime<chrono::Utc> = case["deadline"]["due_at"].as_str().unwrap().parse().unwrap();
+    let mut ws = Ws::connect(server.addr, &dispatcher).await;
+    ws.subscribe("a", "alarms", json!({"region": "330304001"}), None).await;
+    ws.subscribe("c", "cases", json!({}), None).await;
+    // The scheduler's tick, as every instance runs it, at the deadline.
+    let fired = cockpit_server::deadlines::tick(&server.store, due, chrono::TimeDelta::minutes(30)).await.unwrap();
+    assert_eq!((fired.warnings, fired.overdue_alarms), (1, 1));
+    let got = ws.until(|v| v["channel"] == "alarms" && v["data"]["kind"] == "overdue").await;
+    let alarms: Vec<&Value> = got.iter().filter(|v| v["channel"] == "alarms").collect();
+    assert_eq!(alarms.len(), 2, "{got:?}");
+    assert_eq!(alarms[0]["key"], format!("case:{}:warning", case["id"]));
+    assert_eq!(alarms[1]["data"]["case_id"], case["id"]);
+    let changed = ws.until(|v| v["channel"] == "cases" && v["data"]["overdue"] == true).await;
+    assert_eq!(changed.last().unwrap()["data"]["id"], case["id"]);
+}

@@ -97,6 +97,9 @@ pub enum LiveError {
     /// The database.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The transaction that carried the updates failed (group commit).
+    #[error("publishing failed: {0}")]
+    Failed(String),
 }
 
 impl From<sqlx::Error> for LiveError {
@@ -133,6 +136,57 @@ pub async fn publish(store: &Store, updates: &[Update]) -> Result<Offset, LiveEr
     Ok(last)
 }
 
+/// Publishes alarms and device values with group commit: callers queue their updates
+/// (a bounded queue: when full, `publish` waits, which slows the caller down rather than
+/// growing memory) and one writer puts everything that waits into one transaction. So a
+/// slow database makes batches larger, not the queue of transactions longer. Cheap to clone.
+#[derive(Clone)]
+pub struct Publisher {
+    queue: tokio::sync::mpsc::Sender<(Vec<Update>, tokio::sync::oneshot::Sender<Result<Offset, LiveError>>)>,
+}
+
+impl Publisher {
+    /// Starts the writer over `store`; it ends when every `Publisher` is dropped.
+    pub fn start(store: Store) -> Publisher {
+        let (queue, mut waiting) = tokio::sync::mpsc::channel::<(
+            Vec<Update>,
+            tokio::sync::oneshot::Sender<Result<Offset, LiveError>>,
+        )>(1024);
+        tokio::spawn(async move {
+            while let Some(first) = waiting.recv().await {
+                let mut batch = vec![first];
+                let mut size = batch[0].0.len();
+                while size < 5_000 {
+                    match waiting.try_recv() {
+                        Ok(more) => {
+                            size += more.0.len();
+                            batch.push(more);
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let updates: Vec<Update> = batch.iter().flat_map(|(u, _)| u.iter().cloned()).collect();
+                let result = publish(&store, &updates).await;
+                for (_, reply) in batch {
+                    let _ = reply.send(match &result {
+                        Ok(offset) => Ok(*offset),
+                        Err(e) => Err(LiveError::Failed(e.to_string())),
+                    });
+                }
+            }
+        });
+        Publisher { queue }
+    }
+
+    /// Publishes `updates` (see [`publish`]) together with whatever else waits: the offset
+    /// of the last update of the transaction that carried them.
+    pub async fn publish(&self, updates: Vec<Update>) -> Result<Offset, LiveError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.queue.send((updates, reply)).await.map_err(|_| LiveError::Failed("the publisher stopped".into()))?;
+        answer.await.map_err(|_| LiveError::Failed("the publisher stopped".into()))?
+    }
+}
+
 /// The hub of one instance. Cheap to clone.
 #[derive(Clone)]
 pub struct Hub {
@@ -149,6 +203,7 @@ struct Inner {
     /// Turns true when the server stops: connections close with `1001`, following ends.
     stop_tx: watch::Sender<bool>,
     stop: watch::Receiver<bool>,
+    publisher: Publisher,
 }
 
 struct HubState {
@@ -204,7 +259,8 @@ impl Hub {
             statistics: None,
             connections: 0,
         };
-        Hub { inner: Arc::new(Inner { cases, config, district, state: Mutex::new(state), stop_tx, stop }) }
+        let publisher = Publisher::start(cases.store.clone());
+        Hub { inner: Arc::new(Inner { cases, config, district, state: Mutex::new(state), stop_tx, stop, publisher }) }
     }
 
     /// Closes every connection (`1001`) and stops following the log.
@@ -216,9 +272,10 @@ impl Hub {
         self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Publishes alarms and device values (see [`publish`]): the offset of the last.
-    pub async fn publish(&self, updates: &[Update]) -> Result<Offset, LiveError> {
-        publish(&self.inner.cases.store, updates).await
+    /// Publishes alarms and device values (see [`publish`]), grouped with concurrent
+    /// callers' into one transaction: the offset of the transaction's last update.
+    pub async fn publish(&self, updates: Vec<Update>) -> Result<Offset, LiveError> {
+        self.inner.publisher.publish(updates).await
     }
 
     /// What the hub holds now.
