@@ -201,7 +201,12 @@ impl Connection {
         let idle = Duration::from_secs(c.idle_timeout_seconds.max(1));
         let mut heartbeat = tokio::time::interval_at(Instant::now() + beat, beat);
         let mut beats: u64 = 0;
-        let mut idle_at = Instant::now() + idle;
+        // Timers made once and moved, not made again on every wake-up (there are tens of
+        // thousands of connections, each woken for every delta).
+        let idle_timer = tokio::time::sleep(idle);
+        tokio::pin!(idle_timer);
+        let release_timer = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(release_timer);
         let mut stop = self.hub.inner.stop.clone();
         let started = Instant::now();
         loop {
@@ -218,11 +223,16 @@ impl Connection {
             }
             self.resync_lagging().await?;
             let release_at = next.map(|ms| started + Duration::from_millis(ms.max(0) as u64));
+            if let Some(at) = release_at
+                && release_timer.deadline() != at
+            {
+                release_timer.as_mut().reset(at);
+            }
             tokio::select! {
                 _ = stop.changed() => return self.close(close::GOING_AWAY).await,
                 message = self.socket.recv() => {
                     let Some(Ok(message)) = message else { return Err(Gone) };
-                    idle_at = Instant::now() + idle;
+                    idle_timer.as_mut().reset(Instant::now() + idle);
                     match message {
                         Message::Text(text) => self.handle(text.as_str()).await?,
                         Message::Binary(_) => self.error(&ProtocolError::Binary, None).await?,
@@ -231,7 +241,7 @@ impl Connection {
                     }
                 }
                 _ = self.client.notify.notified() => {}
-                _ = tokio::time::sleep_until(release_at.unwrap_or(idle_at)), if release_at.is_some() => {}
+                _ = &mut release_timer, if release_at.is_some() => {}
                 _ = heartbeat.tick() => {
                     beats += 1;
                     self.send(ServerMessage::Ping.to_text()).await?;
@@ -240,7 +250,7 @@ impl Connection {
                         return self.close(close::SESSION_ENDED).await;
                     }
                 }
-                _ = tokio::time::sleep_until(idle_at) => return self.close(close::IDLE).await,
+                _ = &mut idle_timer => return self.close(close::IDLE).await,
             }
         }
     }
