@@ -114,7 +114,8 @@ async fn baseline_server() {
             let Ok((stream, _)) = listener.accept().await else { continue };
             let registry = accepting.clone();
             tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(stream, Some(small_buffers())).await else {
+                let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(stream, Some(small_buffers())).await
+                else {
                     return;
                 };
                 let Some(Ok(Message::Text(first))) = ws.next().await else { return };
@@ -282,15 +283,19 @@ async fn load() {
             let permit = gate.acquire_owned().await.unwrap();
             let mut request = format!("ws://{addr}/api/live").into_client_request().unwrap();
             if token != "-" && !token.is_empty() {
-                request.headers_mut().insert("sec-websocket-protocol", format!("cockpit-live, bearer.{token}").parse().unwrap());
+                request
+                    .headers_mut()
+                    .insert("sec-websocket-protocol", format!("cockpit-live, bearer.{token}").parse().unwrap());
             }
-            let Ok((mut ws, _)) = tokio_tungstenite::connect_async_with_config(request, Some(small_buffers()), true).await
+            let Ok((mut ws, _)) =
+                tokio_tungstenite::connect_async_with_config(request, Some(small_buffers()), true).await
             else {
                 failed.fetch_add(1, Ordering::Relaxed);
                 return;
             };
             let grid = &grids[i % grids.len()];
-            let subscribe = format!(r#"{{"type":"subscribe","id":"d","channel":"devices","filter":{{"region":"{grid}"}}}}"#);
+            let subscribe =
+                format!(r#"{{"type":"subscribe","id":"d","channel":"devices","filter":{{"region":"{grid}"}}}}"#);
             if ws.send(Message::text(subscribe)).await.is_err() {
                 failed.fetch_add(1, Ordering::Relaxed);
                 return;
@@ -371,7 +376,10 @@ struct Figures {
     max_ms: f64,
 }
 
-fn spawn(role: &str, vars: &[(&str, String)]) -> (Child, std::io::Lines<std::io::BufReader<std::process::ChildStdout>>) {
+fn spawn(
+    role: &str,
+    vars: &[(&str, String)],
+) -> (Child, std::io::Lines<std::io::BufReader<std::process::ChildStdout>>) {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command.env("LIVE_BENCH_ROLE", role).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
     for (k, v) in vars {
@@ -454,7 +462,10 @@ fn orchestrate() {
     println!("live: {clients} clients, each watching one of 942 grids; {rate} device updates/s for {seconds} s");
     let baseline = measure("baseline", clients, rate, seconds);
     let cockpit = measure("cockpit", clients, rate, seconds);
-    println!("{:<10} {:>8} {:>7} {:>10} {:>12} {:>10} {:>9} {:>9} {:>9}", "server", "held", "failed", "connect s", "KB/conn idle", "delivered", "p50 ms", "p99 ms", "max ms");
+    println!(
+        "{:<10} {:>8} {:>7} {:>10} {:>12} {:>10} {:>9} {:>9} {:>9}",
+        "server", "held", "failed", "connect s", "KB/conn idle", "delivered", "p50 ms", "p99 ms", "max ms"
+    );
     for (name, f) in [("baseline", &baseline), ("cockpit", &cockpit)] {
         println!(
             "{name:<10} {:>8} {:>7} {:>10.1} {:>12.1} {:>10} {:>9.2} {:>9.2} {:>9.2}",

@@ -56,7 +56,8 @@ pub async fn tick(store: &Store, now: DateTime<Utc>, realarm: TimeDelta) -> Resu
     Ok(Fired { warnings, overdue_alarms })
 }
 
-type Marked = (i64, Option<String>, Option<String>, Option<String>, Option<serde_json::Value>, Option<f64>, Option<f64>);
+type Marked =
+    (i64, Option<String>, Option<String>, Option<String>, Option<serde_json::Value>, Option<f64>, Option<f64>);
 
 /// Runs one claiming statement and logs, for each case it marked, the case's change and
 /// the alarm (`kind`) for the live streams, in the same transaction.

@@ -41,7 +41,9 @@ impl Ws {
     /// Connects as a browser does: the token as the sub-protocol `bearer.<token>`.
     async fn connect(addr: std::net::SocketAddr, token: &str) -> Ws {
         let mut request = format!("ws://{addr}/api/live").into_client_request().unwrap();
-        request.headers_mut().insert("sec-websocket-protocol", format!("cockpit-live, bearer.{token}").parse().unwrap());
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", format!("cockpit-live, bearer.{token}").parse().unwrap());
         let (stream, response) = tokio_tungstenite::connect_async(request).await.expect("upgrade");
         assert_eq!(response.headers()["sec-websocket-protocol"], "cockpit-live");
         let mut ws = Ws { stream };
@@ -74,7 +76,9 @@ impl Ws {
                     return Ok(v);
                 }
                 Some(Ok(Message::Close(frame))) => {
-                    return Err(frame.map(|f| End::Closed(f.code.into(), f.reason.to_string())).unwrap_or(End::Dropped));
+                    return Err(frame
+                        .map(|f| End::Closed(f.code.into(), f.reason.to_string()))
+                        .unwrap_or(End::Dropped));
                 }
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return Err(End::Dropped),
@@ -181,10 +185,20 @@ async fn snapshot_then_deltas_in_order_then_resume_with_no_gap_and_no_duplicate(
     let second = create_case(&server, &dispatcher, lon, lat, "占道经营二").await;
     let third = create_case(&server, &dispatcher, lon, lat, "占道经营三").await;
     let (status, _) = server
-        .post_with(&dispatcher, &format!("/api/cases/{}/actions", second["id"]), &json!({"action": "supervise", "note": "加快"}))
+        .post_with(
+            &dispatcher,
+            &format!("/api/cases/{}/actions", second["id"]),
+            &json!({"action": "supervise", "note": "加快"}),
+        )
         .await;
     assert_eq!(status, 200);
-    let mut deltas = ws.until(|v| v["type"] == "delta" && v["key"] == format!("case:{}", second["id"]) && v["offset"].as_u64().unwrap() > start + 2).await;
+    let mut deltas = ws
+        .until(|v| {
+            v["type"] == "delta"
+                && v["key"] == format!("case:{}", second["id"])
+                && v["offset"].as_u64().unwrap() > start + 2
+        })
+        .await;
     // A change the snapshot already shows may follow it (documented: deltas are upserts).
     deltas.retain(|d| d["key"] != format!("case:{}", first["id"]));
     let seen = offsets(&deltas);
@@ -206,23 +220,35 @@ async fn snapshot_then_deltas_in_order_then_resume_with_no_gap_and_no_duplicate(
     drop(ws);
     let fourth = create_case(&server, &dispatcher, lon, lat, "占道经营四").await;
     let (status, _) = server
-        .post_with(&dispatcher, &format!("/api/cases/{}/actions", third["id"]), &json!({"action": "supervise", "note": "督办"}))
+        .post_with(
+            &dispatcher,
+            &format!("/api/cases/{}/actions", third["id"]),
+            &json!({"action": "supervise", "note": "督办"}),
+        )
         .await;
     assert_eq!(status, 200);
     let mut ws = Ws::connect(server.addr, &dispatcher).await;
     let answer = ws.subscribe("c", "cases", json!({"region": "330304001"}), Some((epoch, resume_from))).await;
     assert_eq!(answer[0]["type"], "resumed", "{answer:?}");
     assert_eq!(answer[0]["from"].as_u64(), Some(resume_from));
-    let missed = ws.until(|v| v["type"] == "delta" && v["key"] == k(&third) && v["data"]["timeline"].is_null() && v["offset"].as_u64().unwrap() > seen[2]).await;
+    let missed = ws
+        .until(|v| {
+            v["type"] == "delta"
+                && v["key"] == k(&third)
+                && v["data"]["timeline"].is_null()
+                && v["offset"].as_u64().unwrap() > seen[2]
+        })
+        .await;
     let got = offsets(&missed);
     // Every change after the resume point exactly once: the second's supervision, the
     // fourth's creation, the third's supervision.
     let expected: Vec<u64> = {
-        let rows: Vec<(i64,)> = sqlx::query_as("SELECT seq FROM live_log WHERE channel = 'cases' AND seq > $1 ORDER BY seq")
-            .bind(resume_from as i64)
-            .fetch_all(server.store.pool())
-            .await
-            .unwrap();
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("SELECT seq FROM live_log WHERE channel = 'cases' AND seq > $1 ORDER BY seq")
+                .bind(resume_from as i64)
+                .fetch_all(server.store.pool())
+                .await
+                .unwrap();
         rows.into_iter().map(|r| r.0 as u64).collect()
     };
     assert_eq!(got, expected);
@@ -260,7 +286,9 @@ async fn each_channel_is_authorised_like_the_http_api() {
     assert!(own[0]["items"].as_array().unwrap().iter().all(|c| c["id"] != inside["id"]));
     let stats = ws.subscribe("s", "statistics", json!({}), None).await;
     assert_eq!(stats[0]["type"], "snapshot", "{stats:?}");
-    assert!(stats[0]["items"].as_array().unwrap().iter().all(|r| r["region"].as_str().unwrap().starts_with(&other_street)));
+    assert!(
+        stats[0]["items"].as_array().unwrap().iter().all(|r| r["region"].as_str().unwrap().starts_with(&other_street))
+    );
     // A change in 景山 then one in their street: only the second reaches them.
     create_case(&server, &dispatcher, lon, lat, "辖区外的变化").await;
     let theirs = create_case(&server, &dispatcher, olon, olat, "本街道的变化").await;
@@ -272,7 +300,10 @@ async fn each_channel_is_authorised_like_the_http_api() {
     assert_eq!(deltas[0]["data"]["reporter"]["phone"], "136****6666");
 
     // A grid worker sees only what is assigned to them, and has no statistics or devices.
-    let grid = server.get("/api/regions/330304001002").await.1["properties"]["children"][0]["code"].as_str().unwrap().to_string();
+    let grid = server.get("/api/regions/330304001002").await.1["properties"]["children"][0]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let worker = server.user("auth-grid", &["grid_worker"], &grid, None).await;
     let mut ws = Ws::connect(server.addr, &worker).await;
     let answer = ws.subscribe("s", "statistics", json!({}), None).await;
@@ -311,7 +342,9 @@ async fn alarms_and_device_values_arrive_through_the_publishing_api_devices_coal
     let commander = server.token("pub-commander", "commander").await;
     publish(&server.store, &[device("wl-before", grid, (120.64, 27.97), 1.0)]).await.unwrap();
     let mut ws = Ws::connect(server.addr, &commander).await;
-    let snapshot = ws.subscribe("d", "devices", json!({"bbox": [120.6, 27.9, 120.7, 28.0], "layer": "water_level_river"}), None).await;
+    let snapshot = ws
+        .subscribe("d", "devices", json!({"bbox": [120.6, 27.9, 120.7, 28.0], "layer": "water_level_river"}), None)
+        .await;
     let items = snapshot[0]["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{snapshot:?}");
     assert_eq!((items[0]["key"].as_str(), items[0]["data"]["level_m"].as_f64()), (Some("wl-before"), Some(1.0)));
@@ -332,7 +365,8 @@ async fn alarms_and_device_values_arrive_through_the_publishing_api_devices_coal
     };
     publish(&server.store, &[alarm(1), alarm(2), alarm(3)]).await.unwrap();
     let got = ws.until(|v| v["key"] == "alarm-3").await;
-    let alarms: Vec<u64> = got.iter().filter(|v| v["channel"] == "alarms").map(|v| v["data"]["n"].as_u64().unwrap()).collect();
+    let alarms: Vec<u64> =
+        got.iter().filter(|v| v["channel"] == "alarms").map(|v| v["data"]["n"].as_u64().unwrap()).collect();
     assert_eq!(alarms, [1, 2, 3], "never coalesced");
     // Devices: the latest value always arrives, intermediate ones may be skipped.
     let mut devices: Vec<Value> = got.into_iter().filter(|v| v["channel"] == "devices").collect();
@@ -478,7 +512,8 @@ async fn a_slow_client_is_cut_off_with_its_queue_bounded_and_resumes_by_offset()
         }
     };
     assert!(matches!(&end, End::Closed(4008, reason) if reason == "behind") || end == End::Dropped, "{end:?}");
-    let got: Vec<u64> = received.iter().filter(|v| v["type"] == "delta").map(|v| v["data"]["n"].as_u64().unwrap()).collect();
+    let got: Vec<u64> =
+        received.iter().filter(|v| v["type"] == "delta").map(|v| v["data"]["n"].as_u64().unwrap()).collect();
     assert!((got.len() as u32) < TOTAL, "it was cut off before the end");
     assert!(got.iter().enumerate().all(|(i, n)| *n == i as u64), "in order, no gap");
     // It resumes from the last offset it saw: everything else, once.
@@ -488,7 +523,8 @@ async fn a_slow_client_is_cut_off_with_its_queue_bounded_and_resumes_by_offset()
     let answer = ws.subscribe("a", "alarms", json!({}), Some((epoch, last))).await;
     assert_eq!(answer[0]["type"], "resumed", "{:?}", answer[0]);
     let rest = ws.until(|v| v["data"]["n"] == TOTAL - 1).await;
-    let rest: Vec<u64> = rest.iter().filter(|v| v["type"] == "delta").map(|v| v["data"]["n"].as_u64().unwrap()).collect();
+    let rest: Vec<u64> =
+        rest.iter().filter(|v| v["type"] == "delta").map(|v| v["data"]["n"].as_u64().unwrap()).collect();
     let all: Vec<u64> = got.iter().chain(&rest).copied().collect();
     assert_eq!(all, (0..u64::from(TOTAL)).collect::<Vec<_>>(), "every alarm exactly once");
     instance.stop().await;
@@ -538,7 +574,8 @@ async fn a_restart_resumes_while_the_history_reaches_back_and_says_not_recovered
     assert_eq!((answer[0]["type"].as_str(), answer[0]["reason"].as_str()), (Some("not_recovered"), Some("too_old")));
     let snapshot = &answer[1];
     assert_eq!(snapshot["type"], "snapshot");
-    let keys: BTreeSet<&str> = snapshot["items"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap()).collect();
+    let keys: BTreeSet<&str> =
+        snapshot["items"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap()).collect();
     assert!(keys.contains("alarm-0") && keys.contains("alarm-19"), "the latest of every alarm: {keys:?}");
     third.stop().await;
 }
@@ -562,11 +599,18 @@ async fn a_change_made_through_one_instance_reaches_clients_of_another_with_the_
     let case_b = via_b.iter().find(|v| v["channel"] == "cases").expect("the case reached B");
     assert_eq!(case_b["data"]["id"], case["id"]);
     let case_a = on_a.until(|v| v["type"] == "delta").await.pop().unwrap();
-    assert_eq!((case_a["epoch"].clone(), case_a["offset"].clone()), (case_b["epoch"].clone(), case_b["offset"].clone()));
+    assert_eq!(
+        (case_a["epoch"].clone(), case_a["offset"].clone()),
+        (case_b["epoch"].clone(), case_b["offset"].clone())
+    );
     // A client of A resumes on B with A's offsets.
     drop(on_a);
     let (status, _) = b
-        .post_with(&dispatcher, &format!("/api/cases/{}/actions", case["id"]), &json!({"action": "supervise", "note": "跨实例督办"}))
+        .post_with(
+            &dispatcher,
+            &format!("/api/cases/{}/actions", case["id"]),
+            &json!({"action": "supervise", "note": "跨实例督办"}),
+        )
         .await;
     assert_eq!(status, 200);
     let mut again = Ws::connect(b.addr, &dispatcher).await;

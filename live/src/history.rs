@@ -228,7 +228,7 @@ mod tests {
         h.advance(Offset(16));
         // 10 left: a client after 9 missed it; one after 10 or 11 missed nothing held elsewhere.
         assert!(matches!(h.resume(Epoch(2), Offset(9)), Resume::NotRecovered { reason: Unrecoverable::TooOld, .. }));
-        assert_eq!(offsets(&h.resume(Epoch(2), Offset(10)), ), [12, 15]);
+        assert_eq!(offsets(&h.resume(Epoch(2), Offset(10)),), [12, 15]);
         assert_eq!(offsets(&h.resume(Epoch(2), Offset(13))), [15]);
         assert!(matches!(h.resume(Epoch(2), Offset(17)), Resume::NotRecovered { reason: Unrecoverable::Ahead, .. }));
         assert_eq!((h.len(), h.current()), (2, Offset(16)));

@@ -119,7 +119,9 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// `GET /api/live/status`: what this instance's live hub holds.
-async fn live_status(axum::extract::State(state): axum::extract::State<AppState>) -> axum::Json<crate::live::HubStatus> {
+async fn live_status(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::Json<crate::live::HubStatus> {
     axum::Json(state.live.status())
 }
 

@@ -142,16 +142,16 @@ pub async fn publish(store: &Store, updates: &[Update]) -> Result<Offset, LiveEr
 /// slow database makes batches larger, not the queue of transactions longer. Cheap to clone.
 #[derive(Clone)]
 pub struct Publisher {
-    queue: tokio::sync::mpsc::Sender<(Vec<Update>, tokio::sync::oneshot::Sender<Result<Offset, LiveError>>)>,
+    queue: tokio::sync::mpsc::Sender<Waiting>,
 }
+
+/// Updates waiting to be published, and where their answer goes.
+type Waiting = (Vec<Update>, tokio::sync::oneshot::Sender<Result<Offset, LiveError>>);
 
 impl Publisher {
     /// Starts the writer over `store`; it ends when every `Publisher` is dropped.
     pub fn start(store: Store) -> Publisher {
-        let (queue, mut waiting) = tokio::sync::mpsc::channel::<(
-            Vec<Update>,
-            tokio::sync::oneshot::Sender<Result<Offset, LiveError>>,
-        )>(1024);
+        let (queue, mut waiting) = tokio::sync::mpsc::channel::<Waiting>(1024);
         tokio::spawn(async move {
             while let Some(first) = waiting.recv().await {
                 let mut batch = vec![first];
@@ -503,7 +503,8 @@ impl Hub {
         for sub in s.fanout.of_channel(Channel::Statistics) {
             let items = snapshot::statistics_in(&table, sub.region.as_deref());
             let data = serde_json::json!({ "items": items }).to_string();
-            let text = cockpit_live::delta_text(&sub.id, Channel::Statistics, epoch, offset, "statistics", "replace", &data);
+            let text =
+                cockpit_live::delta_text(&sub.id, Channel::Statistics, epoch, offset, "statistics", "replace", &data);
             sub.deliver("statistics", text);
         }
         Ok(())

@@ -246,7 +246,7 @@ impl Connection {
                     beats += 1;
                     self.send(ServerMessage::Ping.to_text()).await?;
                     // The session is checked every fourth beat (a minute by default).
-                    if beats % 4 == 0 && auth.session_principal(&self.client.principal.session).await.is_err() {
+                    if beats.is_multiple_of(4) && auth.session_principal(&self.client.principal.session).await.is_err() {
                         return self.close(close::SESSION_ENDED).await;
                     }
                 }
@@ -329,8 +329,13 @@ impl Connection {
                         }
                         Step::Deltas { replay, upto, handle } => {
                             if first {
-                                let resumed =
-                                    ServerMessage::Resumed { id: id.clone(), channel, epoch: now, from: after, offset: current };
+                                let resumed = ServerMessage::Resumed {
+                                    id: id.clone(),
+                                    channel,
+                                    epoch: now,
+                                    from: after,
+                                    offset: current,
+                                };
                                 self.send(resumed.to_text()).await?;
                                 first = false;
                             }
