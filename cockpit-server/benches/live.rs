@@ -7,6 +7,8 @@
 //!
 //!     DATABASE_URL=postgres://... cargo bench -p cockpit-server --bench live
 //!
+//! (Run by hand, the executable measures only with `--bench`, as `cargo bench` passes.)
+//!
 //! Environment: `LIVE_BENCH_CLIENTS` (default 19,000: each process here may hold 20,000
 //! open files), `LIVE_BENCH_RATE` (updates a second, 1,000), `LIVE_BENCH_SECONDS` (10).
 //! The same executable plays every part, chosen by `LIVE_BENCH_ROLE`.
@@ -453,8 +455,8 @@ fn measure(role: &str, clients: usize, rate: u64, seconds: u64) -> Figures {
 }
 
 fn orchestrate() {
-    if std::env::args().any(|a| a == "--list") {
-        return; // cargo test --benches lists benchmarks; there is nothing to list.
+    if !std::env::args().any(|a| a == "--bench") {
+        return; // `cargo test` builds benches; the measurement is for `cargo bench`.
     }
     let clients = env("LIVE_BENCH_CLIENTS", 19_000) as usize;
     let rate = env("LIVE_BENCH_RATE", 1_000);
