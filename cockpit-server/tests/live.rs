@@ -644,3 +644,29 @@ async fn deadline_warnings_and_overdue_alarms_reach_the_alarms_and_cases_channel
     let changed: Vec<&Value> = got.iter().filter(|v| v["channel"] == "cases").collect();
     assert!(changed.last().is_some_and(|c| c["data"]["overdue"] == true && c["data"]["id"] == case["id"]), "{got:?}");
 }
+
+#[tokio::test]
+async fn statistics_follow_the_cases_of_today_per_region_and_status() {
+    let server = Server::start().await;
+    let ((lon, lat), _, _) = points(&server).await;
+    let dispatcher = server.token("stats-dispatcher", "dispatcher").await;
+    let leader = server.user("stats-leader", &["leader"], "330304001", None).await;
+    let mut ws = Ws::connect(server.addr, &leader).await;
+    let snapshot = ws.subscribe("s", "statistics", json!({}), None).await;
+    assert_eq!(snapshot[0]["type"], "snapshot");
+    create_case(&server, &dispatcher, lon, lat, "统计一").await;
+    create_case(&server, &dispatcher, lon, lat, "统计二").await;
+    // Recomputed at most once a second: a replace that counts both, in the street.
+    let total = |v: &Value| -> i64 {
+        v["data"]["items"]
+            .as_array()
+            .map(|items| items.iter().filter(|r| r["level"] == "street").map(|r| r["count"].as_i64().unwrap()).sum())
+            .unwrap_or(0)
+    };
+    let got = ws.until(|v| v["type"] == "delta" && total(v) == 2).await;
+    let last = got.last().unwrap();
+    assert_eq!((last["op"].as_str(), last["key"].as_str()), (Some("replace"), Some("statistics")));
+    let items = last["data"]["items"].as_array().unwrap();
+    assert!(items.iter().all(|r| r["region"].as_str().unwrap().starts_with("330304001")), "{items:?}");
+    assert!(items.iter().any(|r| r["level"] == "grid"), "every level: {items:?}");
+}
