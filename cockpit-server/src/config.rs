@@ -79,6 +79,30 @@ bootstrap = "admins"
 # Rotation: append a key, restart, run `cockpit-server rekey`, then drop the old line.
 key_file = ""
 
+[live]
+# The live WebSocket streams (GET /api/live; docs/live.md).
+# Deltas kept per channel (cases, alarms, devices) to answer resumes after a reconnect;
+# the database's live_log keeps as many per channel.
+history = 10000
+# Cases and alarms queued per client; a client that lets its queue fill is closed with
+# 4008 "behind" and resumes by offset.
+queue = 256
+# Device values (one per device key) waiting per client; beyond, the subscription gets a
+# fresh snapshot instead.
+max_pending_values = 4096
+# Device values sent to a client at most this often per second (latest wins).
+device_rate_per_second = 4
+# Statistics recomputed at most this often (milliseconds) when cases changed.
+statistics_interval_ms = 1000
+# The server pings every heartbeat_seconds and closes a connection silent for
+# idle_timeout_seconds, or one whose writes block for write_timeout_seconds.
+heartbeat_seconds = 15
+idle_timeout_seconds = 45
+write_timeout_seconds = 10
+# Subscriptions per connection, and items in a snapshot.
+max_subscriptions = 16
+snapshot_limit = 500
+
 [http]
 # PEM certificate chain and private key; when both are set the server speaks HTTPS only.
 tls_cert_file = ""
@@ -167,6 +191,8 @@ pub struct Config {
     pub mqtt: MqttConfig,
     /// `[iot]`.
     pub iot: IotConfig,
+    /// The live streams.
+    pub live: crate::live::LiveConfig,
 }
 
 /// `[auth]`.

@@ -20,38 +20,89 @@ pub struct Fired {
     pub overdue_alarms: u64,
 }
 
-/// Raises every warning and alarm due at `now`.
+/// Raises every warning and alarm due at `now`. Each kind is claimed, marked, recorded
+/// and put on the live streams (the case changed, and an alarm) in one transaction.
 pub async fn tick(store: &Store, now: DateTime<Utc>, realarm: TimeDelta) -> Result<Fired, StoreError> {
-    let warnings = sqlx::query(
+    let warnings = raise(
+        store,
         "WITH due AS (
              SELECT id FROM cases
              WHERE NOT warned AND warn_at <= $1 AND closed_at IS NULL AND status = ANY($2)
              ORDER BY warn_at LIMIT 1000 FOR UPDATE SKIP LOCKED),
-         marked AS (UPDATE cases c SET warned = true FROM due WHERE c.id = due.id RETURNING c.id)
-         INSERT INTO case_alarms (case_id, kind, raised_at) SELECT id, 'warning', $1 FROM marked",
+         marked AS (UPDATE cases c SET warned = true FROM due WHERE c.id = due.id RETURNING c.*),
+         raised AS (INSERT INTO case_alarms (case_id, kind, raised_at) SELECT id, 'warning', $1 FROM marked)
+         SELECT id, street_code, village_code, grid_code, assignee, ST_X(location), ST_Y(location) FROM marked",
+        "warning",
+        now,
+        None,
     )
-    .bind(now)
-    .bind(open_statuses())
-    .execute(store.pool())
-    .await?
-    .rows_affected();
-    let overdue_alarms = sqlx::query(
+    .await?;
+    let overdue_alarms = raise(
+        store,
         "WITH due AS (
              SELECT id FROM cases
-             WHERE next_alarm_at <= $1 AND closed_at IS NULL AND status = ANY($3)
+             WHERE next_alarm_at <= $1 AND closed_at IS NULL AND status = ANY($2)
              ORDER BY next_alarm_at LIMIT 1000 FOR UPDATE SKIP LOCKED),
          marked AS (
-             UPDATE cases c SET overdue = true, warned = true, next_alarm_at = $1 + $2
-             FROM due WHERE c.id = due.id RETURNING c.id)
-         INSERT INTO case_alarms (case_id, kind, raised_at) SELECT id, 'overdue', $1 FROM marked",
+             UPDATE cases c SET overdue = true, warned = true, next_alarm_at = $1 + $3
+             FROM due WHERE c.id = due.id RETURNING c.*),
+         raised AS (INSERT INTO case_alarms (case_id, kind, raised_at) SELECT id, 'overdue', $1 FROM marked)
+         SELECT id, street_code, village_code, grid_code, assignee, ST_X(location), ST_Y(location) FROM marked",
+        "overdue",
+        now,
+        Some(realarm),
     )
-    .bind(now)
-    .bind(realarm)
-    .bind(open_statuses())
-    .execute(store.pool())
-    .await?
-    .rows_affected();
+    .await?;
     Ok(Fired { warnings, overdue_alarms })
+}
+
+type Marked =
+    (i64, Option<String>, Option<String>, Option<String>, Option<serde_json::Value>, Option<f64>, Option<f64>);
+
+/// Runs one claiming statement and logs, for each case it marked, the case's change and
+/// the alarm (`kind`) for the live streams, in the same transaction.
+async fn raise(
+    store: &Store,
+    sql: &'static str,
+    kind: &str,
+    now: DateTime<Utc>,
+    realarm: Option<TimeDelta>,
+) -> Result<u64, StoreError> {
+    let mut tx = store.pool().begin().await?;
+    let mut query = sqlx::query_as::<_, Marked>(sql).bind(now).bind(open_statuses());
+    if let Some(realarm) = realarm {
+        query = query.bind(realarm);
+    }
+    let marked: Vec<Marked> = query.fetch_all(&mut *tx).await?;
+    if marked.is_empty() {
+        return Ok(0);
+    }
+    let mut entries = Vec::with_capacity(marked.len() * 2);
+    for (id, street, village, grid, assignee, lon, lat) in &marked {
+        let regions: Vec<String> = [street, village, grid].into_iter().flatten().cloned().collect();
+        let position = lon.zip(*lat);
+        entries.push(crate::live::NewEntry {
+            channel: cockpit_live::Channel::Cases,
+            key: format!("case:{id}"),
+            regions: regions.clone(),
+            position,
+            layer: None,
+            assignee: assignee.clone(),
+            payload: serde_json::json!({"id": id, "change": kind}),
+        });
+        entries.push(crate::live::NewEntry {
+            channel: cockpit_live::Channel::Alarms,
+            key: format!("case:{id}:{kind}"),
+            regions,
+            position,
+            layer: None,
+            assignee: None,
+            payload: serde_json::json!({"source": "deadline", "case_id": id, "kind": kind, "raised_at": now}),
+        });
+    }
+    crate::live::log::append(&mut tx, &entries).await?;
+    tx.commit().await?;
+    Ok(marked.len() as u64)
 }
 
 /// Stops a case's re-alarms and marks its alarms acknowledged. False if no such case.

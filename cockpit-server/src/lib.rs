@@ -14,6 +14,7 @@ mod geography;
 pub mod http;
 pub mod iot;
 mod limits;
+pub mod live;
 pub mod privacy;
 pub mod store;
 mod web;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub http: http::HttpConfig,
     /// Sensors: the device directory, latest states, alarms and the live bus.
     pub iot: iot::Iot,
+    /// The live streams of this instance.
+    pub live: live::Hub,
     intake_limits: Arc<RateLimits>,
 }
 
@@ -101,6 +104,7 @@ impl AppState {
         let rules = Arc::new(rules);
         let batcher = cases::Batcher::start(store.clone(), rules.clone());
         let cases = CaseService { store, geography: geography.clone(), rules, batcher, privacy: ring };
+        let live = live::Hub::new(cases.clone(), config.live.clone());
         let attachments = attachments::AttachmentStore::new(&config.data_home, config.attachments.max_bytes);
         if config.iot.simulate {
             iot::demo::register_devices(&cases, &config.data_dir, &config.data_home).await?;
@@ -116,6 +120,7 @@ impl AppState {
             auth,
             http: config.http.clone(),
             iot,
+            live,
             intake_limits: Arc::new(RateLimits::default()),
         })
     }
@@ -172,10 +177,22 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let state = AppState::load(config, store.clone(), stopped.clone()).await?;
+    let hub = state.live.clone();
+    let follower = hub.start().await.context("loading the live log")?;
+    // WebSockets close (1001) when shutdown begins, so that serving can end.
+    let shutdown = {
+        let hub = hub.clone();
+        async move {
+            shutdown.await;
+            hub.stop();
+        }
+    };
     if let Some(observer) = observer {
         let _ = observer.send(state.clone());
     }
     let mqtt = iot::start_transport(&state.iot, config, stopped.clone()).await?;
+    // Alarms and device values from the sensors reach the live streams.
+    tokio::spawn(iot::live::run(state.iot.clone(), hub.clone(), stopped.clone()));
     let chainer = tokio::spawn(chain_audit(store.clone(), stopped.clone()));
     let scheduler = tokio::spawn(deadlines::run(
         store,
@@ -204,6 +221,8 @@ async fn serve(
     if let Some(mqtt) = mqtt {
         let _ = mqtt.await;
     }
+    hub.stop();
+    let _ = follower.await;
     let _ = scheduler.await;
     let _ = chainer.await;
     served

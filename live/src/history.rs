@@ -46,18 +46,32 @@ pub enum Resume<'a, T> {
 }
 
 /// The last `capacity` deltas of one stream.
+///
+/// Offsets are either numbered here ([`History::push`]: 1, 2, 3, ...) or by the caller
+/// ([`History::push_at`]), when several channels share one counter (the server's
+/// `live_log`): then a channel's offsets increase but skip the other channels' ones, and
+/// [`History::advance`] tells the history how far the shared counter has gone.
 #[derive(Debug, Clone)]
 pub struct History<T> {
     epoch: Epoch,
     capacity: usize,
+    /// The shared counter's last offset (this stream's or another's).
     last: u64,
-    deltas: VecDeque<T>,
+    /// Every delta of this stream after `floor` is held.
+    floor: u64,
+    deltas: VecDeque<(u64, T)>,
 }
 
 impl<T> History<T> {
     /// An empty stream of `epoch` keeping at most `capacity` deltas (at least one).
     pub fn new(epoch: Epoch, capacity: usize) -> History<T> {
-        History { epoch, capacity: capacity.max(1), last: 0, deltas: VecDeque::new() }
+        History::starting_at(epoch, capacity, Offset(0))
+    }
+
+    /// An empty history of a stream already at `current`: it can answer a resume from
+    /// `current` on, but not from before (whose deltas it never held).
+    pub fn starting_at(epoch: Epoch, capacity: usize, current: Offset) -> History<T> {
+        History { epoch, capacity: capacity.max(1), last: current.0, floor: current.0, deltas: VecDeque::new() }
     }
 
     /// The epoch.
@@ -70,14 +84,43 @@ impl<T> History<T> {
         Offset(self.last)
     }
 
+    /// How many deltas are held.
+    pub fn len(&self) -> usize {
+        self.deltas.len()
+    }
+
+    /// None held.
+    pub fn is_empty(&self) -> bool {
+        self.deltas.is_empty()
+    }
+
     /// Appends a delta, dropping the oldest beyond the capacity: its offset.
     pub fn push(&mut self, delta: T) -> Offset {
-        self.last += 1;
-        if self.deltas.len() == self.capacity {
-            self.deltas.pop_front();
+        let offset = Offset(self.last + 1);
+        self.push_at(offset, delta);
+        offset
+    }
+
+    /// Appends a delta numbered by the caller. An offset not beyond the current one is a
+    /// delta already held (delivered twice): ignored, false.
+    pub fn push_at(&mut self, offset: Offset, delta: T) -> bool {
+        if offset.0 <= self.last {
+            return false;
         }
-        self.deltas.push_back(delta);
-        Offset(self.last)
+        self.last = offset.0;
+        if self.deltas.len() == self.capacity
+            && let Some((dropped, _)) = self.deltas.pop_front()
+        {
+            self.floor = dropped;
+        }
+        self.deltas.push_back((offset.0, delta));
+        true
+    }
+
+    /// The shared counter reached `offset` with deltas of other streams: nothing of this
+    /// one was missed.
+    pub fn advance(&mut self, offset: Offset) {
+        self.last = self.last.max(offset.0);
     }
 
     /// What a client that saw everything up to `(epoch, after)` has missed.
@@ -89,12 +132,15 @@ impl<T> History<T> {
         if after.0 > self.last {
             return refuse(Unrecoverable::Ahead);
         }
-        let oldest = self.last + 1 - self.deltas.len() as u64;
-        if after.0 + 1 < oldest {
+        if after.0 < self.floor {
             return refuse(Unrecoverable::TooOld);
         }
-        let skip = (after.0 + 1 - oldest) as usize;
-        Resume::Deltas(self.deltas.iter().enumerate().skip(skip).map(|(i, d)| (Offset(oldest + i as u64), d)).collect())
+        Resume::Deltas(self.deltas.iter().filter(|(o, _)| *o > after.0).map(|(o, d)| (Offset(*o), d)).collect())
+    }
+
+    /// Every delta held, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = (Offset, &T)> {
+        self.deltas.iter().map(|(o, d)| (Offset(*o), d))
     }
 }
 
@@ -162,5 +208,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_shared_counter_skips_other_streams_offsets_without_refusing() {
+        // Offsets 10, 12, 15 are this stream's; 11, 13, 14, 16 another's.
+        let mut h = History::starting_at(Epoch(2), 2, Offset(9));
+        assert_eq!(offsets(&h.resume(Epoch(2), Offset(9))), Vec::<u64>::new());
+        assert!(matches!(h.resume(Epoch(2), Offset(8)), Resume::NotRecovered { reason: Unrecoverable::TooOld, .. }));
+        assert!(h.push_at(Offset(10), 10));
+        h.advance(Offset(11));
+        assert!(h.push_at(Offset(12), 12));
+        assert!(!h.push_at(Offset(12), 12), "a delta delivered twice is held once");
+        h.advance(Offset(14));
+        assert_eq!(offsets(&h.resume(Epoch(2), Offset(9))), [10, 12]);
+        assert_eq!(offsets(&h.resume(Epoch(2), Offset(11))), [12]);
+        assert_eq!(offsets(&h.resume(Epoch(2), Offset(14))), Vec::<u64>::new());
+        assert!(h.push_at(Offset(15), 15));
+        h.advance(Offset(16));
+        // 10 left: a client after 9 missed it; one after 10 or 11 missed nothing held elsewhere.
+        assert!(matches!(h.resume(Epoch(2), Offset(9)), Resume::NotRecovered { reason: Unrecoverable::TooOld, .. }));
+        assert_eq!(offsets(&h.resume(Epoch(2), Offset(10)),), [12, 15]);
+        assert_eq!(offsets(&h.resume(Epoch(2), Offset(13))), [15]);
+        assert!(matches!(h.resume(Epoch(2), Offset(17)), Resume::NotRecovered { reason: Unrecoverable::Ahead, .. }));
+        assert_eq!((h.len(), h.current()), (2, Offset(16)));
     }
 }

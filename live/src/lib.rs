@@ -1,5 +1,5 @@
 //! The live streams as pure values: what a client may send and what the server answers
-//! (`protocol`), the bounded history of one stream that answers "give me everything after
+//! (`protocol`, `server`, `filter`), the bounded history of one stream that answers "give me everything after
 //! offset N" or says plainly that it cannot (`history`), and what keeps a slow client from
 //! growing the server's memory (`outbox`: coalescing of fast-changing state, a bounded
 //! queue for what must not be dropped).
@@ -14,10 +14,14 @@
 //!           device values coalesced per key, latest wins, at most once per interval
 //! ```
 
+mod filter;
 mod history;
 mod outbox;
 mod protocol;
+mod server;
 
+pub use filter::Filter;
 pub use history::{Epoch, History, Offset, Resume, Unrecoverable};
 pub use outbox::{Outbox, Overflow};
-pub use protocol::{Channel, ClientMessage, ProtocolError, Subscriptions};
+pub use protocol::{Channel, ClientMessage, MAX_CLIENT_MESSAGE, ProtocolError, Subscriptions};
+pub use server::{NotRecoveredReason, ServerMessage, close, delta_text};

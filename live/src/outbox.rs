@@ -62,8 +62,27 @@ impl<K: Ord, V, M> Outbox<K, V, M> {
     }
 
     /// Offers the latest value of `key`; an earlier one not yet released is replaced.
-    pub fn offer(&mut self, key: K, value: V) {
+    /// Refused (false, nothing kept) when `max_keys` other keys already wait: the caller
+    /// then sends the client the latest state afresh instead.
+    pub fn offer(&mut self, key: K, value: V, max_keys: usize) -> bool {
+        if self.latest.len() >= max_keys && !self.latest.contains_key(&key) {
+            return false;
+        }
         self.latest.insert(key, value);
+        true
+    }
+
+    /// Drops the waiting values whose key fails `keep` (an unsubscription).
+    pub fn forget(&mut self, keep: impl Fn(&K) -> bool) {
+        self.latest.retain(|k, _| keep(k));
+    }
+
+    /// When the waiting values may be released next (none when nothing waits).
+    pub fn next_release_ms(&self) -> Option<i64> {
+        if self.latest.is_empty() {
+            return None;
+        }
+        Some(self.last_release_ms.map_or(i64::MIN, |last| last.saturating_add(self.interval_ms)))
     }
 
     /// How many keys have a value waiting.
@@ -107,13 +126,16 @@ mod tests {
         let mut out: Outbox<&str, f64, ()> = Outbox::new(1, 200);
         assert_eq!(out.release(0), None, "nothing waits");
         for n in 0..1000 {
-            out.offer(if n % 2 == 0 { "wl-1" } else { "wl-2" }, f64::from(n));
+            assert!(out.offer(if n % 2 == 0 { "wl-1" } else { "wl-2" }, f64::from(n), 2));
         }
+        assert!(!out.offer("wl-3", 0.0, 2), "a third key is refused at two");
         assert_eq!(out.pending(), 2, "one value per key, however many arrive");
         assert_eq!(out.release(1_000), Some(vec![("wl-1", 998.0), ("wl-2", 999.0)]));
-        out.offer("wl-1", 1.5);
+        assert_eq!(out.next_release_ms(), None);
+        out.offer("wl-1", 1.5, 2);
+        assert_eq!(out.next_release_ms(), Some(1_200));
         assert_eq!(out.release(1_100), None, "within the interval");
-        out.offer("wl-1", 2.5);
+        out.offer("wl-1", 2.5, 2);
         assert_eq!(out.release(1_200), Some(vec![("wl-1", 2.5)]));
         assert_eq!(out.release(5_000), None, "released values are gone");
     }

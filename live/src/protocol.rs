@@ -12,6 +12,33 @@ use crate::history::{Epoch, Offset};
 /// The largest client message accepted, in bytes.
 pub const MAX_CLIENT_MESSAGE: usize = 8 * 1024;
 
+impl Channel {
+    /// Every channel.
+    pub const ALL: [Channel; 5] =
+        [Channel::Cases, Channel::Alarms, Channel::Devices, Channel::Indicators, Channel::Statistics];
+
+    /// The name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Cases => "cases",
+            Channel::Alarms => "alarms",
+            Channel::Devices => "devices",
+            Channel::Indicators => "indicators",
+            Channel::Statistics => "statistics",
+        }
+    }
+
+    /// Parses the name on the wire.
+    pub fn parse(name: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// Whether its deltas may be coalesced per key (latest wins) rather than queued.
+    pub fn coalesced(self) -> bool {
+        matches!(self, Channel::Devices | Channel::Statistics | Channel::Indicators)
+    }
+}
+
 /// A stream a client can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,6 +104,32 @@ pub enum ProtocolError {
     /// No subscription by that id.
     #[error("no subscription `{0}`")]
     UnknownId(String),
+    /// The filter names a key the channel does not take, or a bad value.
+    #[error("bad filter: {0}")]
+    BadFilter(String),
+    /// The caller may not see this channel or region.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// A binary frame: the protocol is JSON text.
+    #[error("binary frames are not part of the protocol: send JSON text")]
+    Binary,
+}
+
+impl ProtocolError {
+    /// The stable code of the error frame.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProtocolError::TooLarge(_) => "too_large",
+            ProtocolError::Malformed(_) => "malformed",
+            ProtocolError::BadId => "bad_id",
+            ProtocolError::TooManySubscriptions(_) => "too_many_subscriptions",
+            ProtocolError::DuplicateId(_) => "duplicate_id",
+            ProtocolError::UnknownId(_) => "unknown_id",
+            ProtocolError::BadFilter(_) => "bad_filter",
+            ProtocolError::Forbidden(_) => "forbidden",
+            ProtocolError::Binary => "binary",
+        }
+    }
 }
 
 impl ClientMessage {
@@ -123,6 +176,11 @@ impl Subscriptions {
     /// Removes one: its channel.
     pub fn remove(&mut self, id: &str) -> Result<Channel, ProtocolError> {
         self.by_id.remove(id).ok_or_else(|| ProtocolError::UnknownId(id.to_string()))
+    }
+
+    /// The channel of one.
+    pub fn get(&self, id: &str) -> Option<Channel> {
+        self.by_id.get(id).copied()
     }
 
     /// How many there are.

@@ -29,6 +29,9 @@ pub(crate) use error::ApiError;
 pub(crate) use geojson::multipolygon as geojson_multipolygon;
 
 const VIEW_CASES: &[P] = &[P::ViewCases, P::ViewAssignedCases];
+/// Whoever may subscribe to some live channel (each channel checks its own).
+const LIVE: &[P] =
+    &[P::ViewWall, P::ViewCases, P::ViewAssignedCases, P::ViewDevices, P::ViewStatistics, P::AcknowledgeAlarms];
 
 /// Every route, with the access it needs. The router and the route table are both built
 /// from this one list.
@@ -96,6 +99,8 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
         .add(get.clone(), "/api/alarms", Needs(P::ViewDevices), iot::alarms)
         .add(get.clone(), "/api/alarms/{id}", Needs(P::ViewDevices), iot::alarm)
         .add(post.clone(), "/api/alarms/{id}/acknowledge", Needs(P::AcknowledgeAlarms), iot::acknowledge)
+        .add(get.clone(), "/api/live", AnyOf(LIVE), crate::live::upgrade)
+        .add(get.clone(), "/api/live/status", Needs(P::ViewWall), live_status)
         .add(get.clone(), "/open311/v2/services.json", Public, open311::services)
         .add(get.clone(), "/open311/v2/requests.json", Public, open311::requests)
         .add(post.clone(), "/open311/v2/requests.json", Public, open311::report)
@@ -122,6 +127,13 @@ pub fn app(state: AppState) -> Router {
     let router =
         crate::web::mount(builder.router, &http.web_dir, not_found).layer(DefaultBodyLimit::max(http.max_body_bytes));
     crate::http::harden(router, &http).layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+/// `GET /api/live/status`: what this instance's live hub holds.
+async fn live_status(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::Json<crate::live::HubStatus> {
+    axum::Json(state.live.status())
 }
 
 async fn healthz() -> axum::Json<serde_json::Value> {

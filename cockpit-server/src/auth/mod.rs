@@ -270,6 +270,7 @@ impl Auth {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
+            .or_else(|| websocket_token(headers))
             .ok_or_else(|| {
                 ApiError::Unauthorized("log in: `Authorization: Bearer <access token>` is required".into())
             })?;
@@ -278,6 +279,11 @@ impl Auth {
             _ => ApiError::Unauthorized("the access token is not valid".into()),
         })?;
         self.grant(&claims.session).await
+    }
+
+    /// The principal of a session still valid (the live streams re-check theirs).
+    pub(crate) async fn session_principal(&self, session: &str) -> Result<Arc<Principal>, ApiError> {
+        self.grant(session).await
     }
 
     async fn grant(&self, session: &str) -> Result<Arc<Principal>, ApiError> {
@@ -357,4 +363,15 @@ fn locked(until: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {
 /// send anything).
 fn clip(text: &str) -> String {
     text.chars().take(64).collect()
+}
+
+/// The access token a browser's WebSocket carries as the sub-protocol `bearer.<token>`
+/// (browsers cannot set headers on a WebSocket; a URL would put the token in logs).
+fn websocket_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|p| p.trim().strip_prefix("bearer."))
 }

@@ -162,6 +162,10 @@ impl CaseService {
             detail: serde_json::json!({"from": state.status.as_str(), "to": step.state.status.as_str(), "as": actor.role.as_str()}),
         };
         Store::audit(&mut tx, now, &[entry]).await?;
+        // Last: the live log's counter row stays locked until the commit.
+        let assignee = step.state.assignee.as_ref().and_then(|a| serde_json::to_value(a).ok());
+        let live = crate::store::live_entry(id.0, kind.as_str(), &row, assignee);
+        crate::live::log::append(&mut tx, &[live]).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -16,6 +16,7 @@ pub mod broker;
 mod cases;
 pub mod demo;
 pub mod external;
+pub mod live;
 mod pipeline;
 pub mod simulate;
 mod writer;

@@ -303,6 +303,12 @@ impl Store {
             .collect();
         let at = cases.iter().map(|c| c.created_at).max().unwrap_or_else(Utc::now);
         Store::audit(&mut tx, at, &audit).await?;
+        // Last: the live log's counter row stays locked until the commit.
+        let live: Vec<crate::live::NewEntry> =
+            inserted.iter().map(|row| live_entry(row.id, "created", row, row.assignee.clone())).collect();
+        if !live.is_empty() {
+            crate::live::log::append(&mut tx, &live).await?;
+        }
         tx.commit().await?;
         let mut by_id: std::collections::HashMap<i64, CaseRow> = inserted.into_iter().map(|r| (r.id, r)).collect();
         let mut out = Vec::with_capacity(cases.len());
@@ -398,6 +404,14 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .flatten())
+    }
+
+    /// The cases of `ids` that exist.
+    pub async fn cases_by_ids(&self, ids: &[i64]) -> Result<Vec<CaseRow>, StoreError> {
+        Ok(sqlx::query_as(AssertSqlSafe(format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ANY($1)")))
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// One case.
@@ -553,6 +567,20 @@ pub(crate) fn push_filter(q: &mut QueryBuilder<Postgres>, f: &CaseFilter) {
             .push(", ")
             .push_bind(n)
             .push(", 4326)");
+    }
+}
+
+/// The live log entry of a change to case `id` (`change`: `created` or the action), tagged
+/// with the case's regions and assignee for the viewers' scopes.
+pub(crate) fn live_entry(id: i64, change: &str, row: &CaseRow, assignee: Option<Value>) -> crate::live::NewEntry {
+    crate::live::NewEntry {
+        channel: cockpit_live::Channel::Cases,
+        key: format!("case:{id}"),
+        regions: [&row.street_code, &row.village_code, &row.grid_code].into_iter().flatten().cloned().collect(),
+        position: row.lon.zip(row.lat),
+        layer: None,
+        assignee,
+        payload: serde_json::json!({"id": id, "change": change}),
     }
 }
 

@@ -1,0 +1,100 @@
+//! The snapshot a subscription starts with: cases as the case list shows them to the
+//! viewer, the kept latest value of each alarm and device key, today's counts per region
+//! and status.
+
+use chrono::Utc;
+use cockpit_live::Channel;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use super::fanout::Sub;
+use super::{Hub, log};
+use crate::store::{CaseFilter, StoreError};
+
+/// The items of `sub`'s snapshot.
+pub(super) async fn items(hub: &Hub, sub: &Sub) -> Result<Vec<Value>, StoreError> {
+    let cases = &hub.inner.cases;
+    let limit = hub.inner.config.snapshot_limit.max(1);
+    let principal = &sub.client.principal;
+    match sub.channel {
+        Channel::Cases => {
+            let mut scope = principal.case_scope();
+            if sub.assigned.is_some() {
+                scope.assigned_to = sub.assigned.clone();
+            }
+            let filter = CaseFilter { region: sub.filter.region.clone(), scope, limit, ..CaseFilter::default() };
+            let now = Utc::now();
+            Ok(cases
+                .store
+                .cases(&filter)
+                .await?
+                .iter()
+                .map(|row| crate::cases::case_json(row, &cases.rules, &cases.geography, Some(principal), now))
+                .collect())
+        }
+        Channel::Alarms | Channel::Devices => {
+            let rows = log::state(
+                cases.store.pool(),
+                sub.channel,
+                sub.region.as_deref(),
+                sub.filter.layer.as_deref(),
+                sub.filter.bbox,
+                limit,
+            )
+            .await?;
+            Ok(rows
+                .into_iter()
+                .filter(|r| !sub.inside_only || !r.regions.is_empty())
+                .map(|r| {
+                    json!({
+                        "key": r.key,
+                        "offset": r.seq,
+                        "regions": r.regions,
+                        "position": r.lon.zip(r.lat).map(|(x, y)| [x, y]),
+                        "layer": r.layer,
+                        "data": r.payload,
+                    })
+                })
+                .collect())
+        }
+        Channel::Statistics => {
+            let cached = hub.state().statistics.clone();
+            let table = match cached {
+                Some(t) => t,
+                None => std::sync::Arc::new(statistics(cases.store.pool()).await?),
+            };
+            Ok(statistics_in(&table, sub.region.as_deref()))
+        }
+        Channel::Indicators => Ok(Vec::new()),
+    }
+}
+
+/// Today's cases (created since local midnight, Asia/Shanghai) per region at every level
+/// and status: `{"region", "level", "status", "count"}`.
+pub(super) async fn statistics(pool: &PgPool) -> Result<Vec<Value>, StoreError> {
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT x.code, x.level, c.status, count(*)
+         FROM cases c
+         CROSS JOIN LATERAL (VALUES ('street', c.street_code), ('village', c.village_code), ('grid', c.grid_code))
+             AS x(level, code)
+         WHERE x.code IS NOT NULL
+           AND c.created_at >= date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai'
+         GROUP BY x.code, x.level, c.status ORDER BY x.code, c.status",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(region, level, status, count)| json!({"region": region, "level": level, "status": status, "count": count}))
+        .collect())
+}
+
+/// The rows of regions inside `region` (codes are hierarchical: a grid's starts with its
+/// village's, a village's with its street's).
+pub(super) fn statistics_in(table: &[Value], region: Option<&str>) -> Vec<Value> {
+    table
+        .iter()
+        .filter(|row| region.is_none_or(|r| row["region"].as_str().is_some_and(|code| code.starts_with(r))))
+        .cloned()
+        .collect()
+}

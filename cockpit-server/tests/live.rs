@@ -1,0 +1,717 @@
+//! The live WebSocket end to end: real servers on real PostGIS, real WebSocket clients.
+//! Snapshot then deltas in order; resume after a dropped connection with no gap and no
+//! duplicate; "not recovered" across a restart once the history no longer reaches back;
+//! authorisation per channel with personal data masked; alarms and device values through
+//! the publishing API (devices coalesced); malformed messages; a slow client cut off with
+//! its server's queue bounded; and delivery across two instances with the same offsets.
+//! No timed assertions: every wait is for a message, with a generous guard against hangs.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use cockpit_live::Channel;
+use cockpit_server::live::{RegionCodes, Update, publish};
+use common::{Server, sample_data};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// A guard against a hung test, not a measurement.
+const HANG: Duration = Duration::from_secs(60);
+
+type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct Ws {
+    stream: Stream,
+}
+
+/// What ended a connection.
+#[derive(Debug, PartialEq)]
+enum End {
+    Closed(u16, String),
+    Dropped,
+}
+
+impl Ws {
+    /// Connects as a browser does: the token as the sub-protocol `bearer.<token>`.
+    async fn connect(addr: std::net::SocketAddr, token: &str) -> Ws {
+        let mut request = format!("ws://{addr}/api/live").into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", format!("cockpit-live, bearer.{token}").parse().unwrap());
+        let (stream, response) = tokio_tungstenite::connect_async(request).await.expect("upgrade");
+        assert_eq!(response.headers()["sec-websocket-protocol"], "cockpit-live");
+        let mut ws = Ws { stream };
+        let hello = ws.next().await;
+        assert_eq!(hello["type"], "hello", "{hello}");
+        ws
+    }
+
+    async fn send(&mut self, message: Value) {
+        self.stream.send(Message::text(message.to_string())).await.unwrap();
+    }
+
+    /// The next JSON message, skipping the server's pings.
+    async fn next(&mut self) -> Value {
+        match self.next_or_end().await {
+            Ok(v) => v,
+            Err(end) => panic!("connection ended: {end:?}"),
+        }
+    }
+
+    async fn next_or_end(&mut self) -> Result<Value, End> {
+        loop {
+            let frame = tokio::time::timeout(HANG, self.stream.next()).await.expect("a message (hung?)");
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    let v: Value = serde_json::from_str(text.as_str()).unwrap();
+                    if v["type"] == "ping" {
+                        continue;
+                    }
+                    return Ok(v);
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return Err(frame
+                        .map(|f| End::Closed(f.code.into(), f.reason.to_string()))
+                        .unwrap_or(End::Dropped));
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Err(End::Dropped),
+            }
+        }
+    }
+
+    /// Messages up to and including the first that satisfies `last`.
+    async fn until(&mut self, last: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let mut out = Vec::new();
+        loop {
+            let v = self.next().await;
+            let done = last(&v);
+            out.push(v);
+            if done {
+                return out;
+            }
+        }
+    }
+
+    /// Subscribes and returns the answer (snapshot, or resumed / not_recovered + snapshot).
+    async fn subscribe(&mut self, id: &str, channel: &str, filter: Value, resume: Option<(u64, u64)>) -> Vec<Value> {
+        let mut m = json!({"type": "subscribe", "id": id, "channel": channel, "filter": filter});
+        if let Some((e, o)) = resume {
+            m["resume"] = json!([e, o]);
+        }
+        self.send(m).await;
+        let first = self.next().await;
+        match first["type"].as_str().unwrap() {
+            "snapshot" | "resumed" | "error" => vec![first],
+            "not_recovered" => vec![first, self.next().await],
+            other => panic!("unexpected {other}: {first}"),
+        }
+    }
+
+    /// A round trip: every message the server had queued before answering the ping.
+    async fn drain(&mut self) -> Vec<Value> {
+        self.send(json!({"type": "ping"})).await;
+        let mut out = self.until(|v| v["type"] == "pong").await;
+        out.pop();
+        out
+    }
+}
+
+async fn create_case(server: &Server, token: &str, lon: f64, lat: f64, description: &str) -> Value {
+    let (status, case) = server
+        .post_with(
+            token,
+            "/api/cases",
+            &json!({"description": description, "category": "0402", "location": {"lon": lon, "lat": lat},
+                    "reporter": {"name": "测试丁", "phone": "13600006666"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{case}");
+    case
+}
+
+/// A point in street 330304001 (景山街道) and one in another street.
+async fn points(server: &Server) -> ((f64, f64), (f64, f64), String) {
+    let (_, village) = server.get("/api/regions/330304001002").await;
+    let c = &village["properties"]["centre"];
+    let inside = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+    let (_, streets) = server.get("/api/regions?level=street").await;
+    let other = streets["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["code"] != "330304001")
+        .unwrap()["properties"]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, street) = server.get(&format!("/api/regions/{other}")).await;
+    let c = &street["properties"]["centre"];
+    let outside = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+    (inside, outside, other)
+}
+
+fn offsets(messages: &[Value]) -> Vec<u64> {
+    messages.iter().filter(|m| m["type"] == "delta").map(|m| m["offset"].as_u64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn snapshot_then_deltas_in_order_then_resume_with_no_gap_and_no_duplicate() {
+    let server = Server::start().await;
+    let ((lon, lat), _, _) = points(&server).await;
+    let dispatcher = server.token("live-dispatcher", "dispatcher").await;
+    let first = create_case(&server, &dispatcher, lon, lat, "占道经营一").await;
+
+    let mut ws = Ws::connect(server.addr, &dispatcher).await;
+    let answer = ws.subscribe("c", "cases", json!({"region": "330304001"}), None).await;
+    let snapshot = &answer[0];
+    assert_eq!(snapshot["type"], "snapshot", "{snapshot}");
+    let epoch = snapshot["epoch"].as_u64().unwrap();
+    let start = snapshot["offset"].as_u64().unwrap();
+    let item = snapshot["items"].as_array().unwrap().iter().find(|c| c["id"] == first["id"]).expect("in the snapshot");
+    // Exactly what GET /api/cases/{id} shows this user, without the timeline; masked.
+    let (_, mut shown) = server.get_with(&dispatcher, &format!("/api/cases/{}", first["id"])).await;
+    shown.as_object_mut().unwrap().remove("timeline");
+    assert_eq!(item, &shown);
+    assert!(!snapshot.to_string().contains("13600006666"));
+
+    // Three changes, seen in order.
+    let second = create_case(&server, &dispatcher, lon, lat, "占道经营二").await;
+    let third = create_case(&server, &dispatcher, lon, lat, "占道经营三").await;
+    let (status, _) = server
+        .post_with(
+            &dispatcher,
+            &format!("/api/cases/{}/actions", second["id"]),
+            &json!({"action": "supervise", "note": "加快"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut deltas = ws
+        .until(|v| {
+            v["type"] == "delta"
+                && v["key"] == format!("case:{}", second["id"])
+                && v["offset"].as_u64().unwrap() > start + 2
+        })
+        .await;
+    // A change the snapshot already shows may follow it (documented: deltas are upserts).
+    deltas.retain(|d| d["key"] != format!("case:{}", first["id"]));
+    let seen = offsets(&deltas);
+    assert_eq!(seen.len(), 3, "{deltas:?}");
+    assert!(seen.windows(2).all(|w| w[0] < w[1]) && seen[0] > start, "{seen:?}");
+    let keys: Vec<&str> = deltas.iter().map(|d| d["key"].as_str().unwrap()).collect();
+    let k = |c: &Value| format!("case:{}", c["id"]);
+    assert_eq!(keys, [k(&second), k(&third), k(&second)]);
+    let last = deltas.last().unwrap();
+    assert_eq!(last["epoch"].as_u64(), Some(epoch));
+    assert_eq!(last["data"]["id"], second["id"]);
+    let (_, mut shown) = server.get_with(&dispatcher, &format!("/api/cases/{}", second["id"])).await;
+    shown.as_object_mut().unwrap().remove("timeline");
+    assert_eq!(last["data"], shown, "a delta shows the case as GET does, allowed actions included");
+    assert!(!last.to_string().contains("13600006666"));
+
+    // The connection drops after the second delta; two more changes happen meanwhile.
+    let resume_from = seen[1];
+    drop(ws);
+    let fourth = create_case(&server, &dispatcher, lon, lat, "占道经营四").await;
+    let (status, _) = server
+        .post_with(
+            &dispatcher,
+            &format!("/api/cases/{}/actions", third["id"]),
+            &json!({"action": "supervise", "note": "督办"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut ws = Ws::connect(server.addr, &dispatcher).await;
+    let answer = ws.subscribe("c", "cases", json!({"region": "330304001"}), Some((epoch, resume_from))).await;
+    assert_eq!(answer[0]["type"], "resumed", "{answer:?}");
+    assert_eq!(answer[0]["from"].as_u64(), Some(resume_from));
+    let missed = ws
+        .until(|v| {
+            v["type"] == "delta"
+                && v["key"] == k(&third)
+                && v["data"]["timeline"].is_null()
+                && v["offset"].as_u64().unwrap() > seen[2]
+        })
+        .await;
+    let got = offsets(&missed);
+    // Every change after the resume point exactly once: the second's supervision, the
+    // fourth's creation, the third's supervision.
+    let expected: Vec<u64> = {
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("SELECT seq FROM live_log WHERE channel = 'cases' AND seq > $1 ORDER BY seq")
+                .bind(resume_from as i64)
+                .fetch_all(server.store.pool())
+                .await
+                .unwrap();
+        rows.into_iter().map(|r| r.0 as u64).collect()
+    };
+    assert_eq!(got, expected);
+    assert_eq!(got.len(), 3);
+    let keys: Vec<&str> = missed.iter().filter(|m| m["type"] == "delta").map(|d| d["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, [k(&second), k(&fourth), k(&third)]);
+    assert!(ws.drain().await.is_empty(), "nothing more");
+}
+
+#[tokio::test]
+async fn each_channel_is_authorised_like_the_http_api() {
+    let server = Server::start().await;
+    let ((lon, lat), (olon, olat), other_street) = points(&server).await;
+    let dispatcher = server.token("auth-dispatcher", "dispatcher").await;
+    let inside = create_case(&server, &dispatcher, lon, lat, "辖区内").await;
+
+    // No login: refused at the upgrade.
+    let request = format!("ws://{}/api/live", server.addr).into_client_request().unwrap();
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status().as_u16(), 401),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    let mut bad = format!("ws://{}/api/live", server.addr).into_client_request().unwrap();
+    bad.headers_mut().insert("sec-websocket-protocol", "cockpit-live, bearer.v1.forged".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(bad).await.is_err());
+
+    // A leader of another street: the region is refused, their own scope shows nothing of it.
+    let outsider = server.user("auth-leader-out", &["leader"], &other_street, None).await;
+    let mut ws = Ws::connect(server.addr, &outsider).await;
+    let refused = ws.subscribe("c", "cases", json!({"region": "330304001"}), None).await;
+    assert_eq!((refused[0]["type"].as_str(), refused[0]["code"].as_str()), (Some("error"), Some("forbidden")));
+    assert_eq!(refused[0]["id"], "c");
+    let own = ws.subscribe("c", "cases", json!({}), None).await;
+    assert_eq!(own[0]["type"], "snapshot");
+    assert!(own[0]["items"].as_array().unwrap().iter().all(|c| c["id"] != inside["id"]));
+    let stats = ws.subscribe("s", "statistics", json!({}), None).await;
+    assert_eq!(stats[0]["type"], "snapshot", "{stats:?}");
+    assert!(
+        stats[0]["items"].as_array().unwrap().iter().all(|r| r["region"].as_str().unwrap().starts_with(&other_street))
+    );
+    // A change in 景山 then one in their street: only the second reaches them.
+    create_case(&server, &dispatcher, lon, lat, "辖区外的变化").await;
+    let theirs = create_case(&server, &dispatcher, olon, olat, "本街道的变化").await;
+    let got = ws.until(|v| v["type"] == "delta" && v["channel"] == "cases").await;
+    let deltas: Vec<&Value> = got.iter().filter(|v| v["channel"] == "cases").collect();
+    assert_eq!(deltas.len(), 1, "{got:?}");
+    assert_eq!(deltas[0]["data"]["id"], theirs["id"]);
+    assert!(!deltas[0].to_string().contains("13600006666"), "masked");
+    assert_eq!(deltas[0]["data"]["reporter"]["phone"], "136****6666");
+
+    // A grid worker sees only what is assigned to them, and has no statistics or devices.
+    let grid = server.get("/api/regions/330304001002").await.1["properties"]["children"][0]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let worker = server.user("auth-grid", &["grid_worker"], &grid, None).await;
+    let mut ws = Ws::connect(server.addr, &worker).await;
+    let answer = ws.subscribe("s", "statistics", json!({}), None).await;
+    assert_eq!(answer[0]["code"], "forbidden", "{answer:?}");
+    let answer = ws.subscribe("a", "alarms", json!({}), None).await;
+    assert_eq!(answer[0]["type"], "snapshot", "{answer:?}");
+    // The auditor may use no channel at all: refused at the upgrade.
+    let auditor = server.token("auth-auditor", "auditor").await;
+    let mut request = format!("ws://{}/api/live", server.addr).into_client_request().unwrap();
+    request.headers_mut().insert("sec-websocket-protocol", format!("cockpit-live, bearer.{auditor}").parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status().as_u16(), 403),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}
+
+fn device(key: &str, grid: &str, at: (f64, f64), level: f64) -> Update {
+    Update {
+        channel: Channel::Devices,
+        key: key.into(),
+        regions: RegionCodes {
+            street: Some(grid[..9].to_string()),
+            village: Some(grid[..12].to_string()),
+            grid: Some(grid.to_string()),
+        },
+        position: Some(at),
+        layer: Some("water_level_river".into()),
+        payload: json!({"level_m": level}),
+    }
+}
+
+#[tokio::test]
+async fn alarms_and_device_values_arrive_through_the_publishing_api_devices_coalesced() {
+    let server = Server::start().await;
+    let grid = "330304001002001";
+    let commander = server.token("pub-commander", "commander").await;
+    publish(&server.store, &[device("wl-before", grid, (120.64, 27.97), 1.0)]).await.unwrap();
+    let mut ws = Ws::connect(server.addr, &commander).await;
+    let snapshot = ws
+        .subscribe("d", "devices", json!({"bbox": [120.6, 27.9, 120.7, 28.0], "layer": "water_level_river"}), None)
+        .await;
+    let items = snapshot[0]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{snapshot:?}");
+    assert_eq!((items[0]["key"].as_str(), items[0]["data"]["level_m"].as_f64()), (Some("wl-before"), Some(1.0)));
+    let alarms = ws.subscribe("a", "alarms", json!({"region": "330304001"}), None).await;
+    assert_eq!(alarms[0]["type"], "snapshot");
+
+    // Fifty values of one gauge in one go, one outside the box, and three alarms.
+    let values: Vec<Update> = (0..50).map(|n| device("wl-1", grid, (120.64, 27.97), f64::from(n))).collect();
+    publish(&server.store, &values).await.unwrap();
+    publish(&server.store, &[device("wl-far", grid, (121.5, 27.97), 9.0)]).await.unwrap();
+    let alarm = |n: u32| Update {
+        channel: Channel::Alarms,
+        key: format!("alarm-{n}"),
+        regions: RegionCodes { street: Some("330304001".into()), village: None, grid: None },
+        position: None,
+        layer: None,
+        payload: json!({"rule": "level_high", "n": n}),
+    };
+    publish(&server.store, &[alarm(1), alarm(2), alarm(3)]).await.unwrap();
+    let got = ws.until(|v| v["key"] == "alarm-3").await;
+    let alarms: Vec<u64> =
+        got.iter().filter(|v| v["channel"] == "alarms").map(|v| v["data"]["n"].as_u64().unwrap()).collect();
+    assert_eq!(alarms, [1, 2, 3], "never coalesced");
+    // Devices: the latest value always arrives, intermediate ones may be skipped.
+    let mut devices: Vec<Value> = got.into_iter().filter(|v| v["channel"] == "devices").collect();
+    while devices.last().is_none_or(|d| d["data"]["level_m"] != 49.0) {
+        devices.push(ws.next().await);
+    }
+    assert!(devices.len() < 50, "coalesced: {} values sent", devices.len());
+    assert!(devices.iter().all(|d| d["key"] == "wl-1"), "the far gauge is outside the box");
+    let offsets: Vec<u64> = devices.iter().map(|d| d["offset"].as_u64().unwrap()).collect();
+    assert!(offsets.windows(2).all(|w| w[0] < w[1]));
+    // A publish to the cases channel is refused: cases log themselves.
+    let mut wrong = alarm(9);
+    wrong.channel = Channel::Cases;
+    assert!(publish(&server.store, &[wrong]).await.is_err());
+}
+
+#[tokio::test]
+async fn malformed_messages_get_error_frames_and_subscriptions_are_bounded() {
+    let server = Server::start().await;
+    let commander = server.token("proto-commander", "commander").await;
+    let mut ws = Ws::connect(server.addr, &commander).await;
+    for (text, code) in [
+        ("not json", "malformed"),
+        (r#"{"type": "shout"}"#, "malformed"),
+        (r#"{"type": "subscribe", "id": "x", "channel": "weather"}"#, "malformed"),
+        (r#"{"type": "subscribe", "id": "", "channel": "cases"}"#, "bad_id"),
+        (r#"{"type": "subscribe", "id": "x", "channel": "cases", "filter": {"bbox": [0, 0, 1, 1]}}"#, "bad_filter"),
+        (r#"{"type": "subscribe", "id": "x", "channel": "cases", "filter": {"region": "999999999"}}"#, "bad_filter"),
+        (r#"{"type": "unsubscribe", "id": "nope"}"#, "unknown_id"),
+    ] {
+        ws.stream.send(Message::text(text)).await.unwrap();
+        let answer = ws.next().await;
+        assert_eq!((answer["type"].as_str(), answer["code"].as_str()), (Some("error"), Some(code)), "{text}: {answer}");
+    }
+    ws.stream.send(Message::binary(vec![0u8, 1, 2])).await.unwrap();
+    assert_eq!(ws.next().await["code"], "binary");
+    ws.stream.send(Message::text(format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(9000)))).await.unwrap();
+    assert_eq!(ws.next().await["code"], "too_large");
+    for n in 0..16 {
+        let answer = ws.subscribe(&format!("s{n}"), "indicators", json!({}), None).await;
+        assert_eq!(answer[0]["type"], "snapshot");
+        assert_eq!(answer[0]["items"], json!([]), "no indicator source yet");
+    }
+    let answer = ws.subscribe("s16", "indicators", json!({}), None).await;
+    assert_eq!(answer[0]["code"], "too_many_subscriptions");
+    let answer = ws.subscribe("s0", "alarms", json!({}), None).await;
+    assert_eq!(answer[0]["code"], "duplicate_id");
+    ws.send(json!({"type": "unsubscribe", "id": "s0"})).await;
+    assert_eq!(ws.next().await, json!({"type": "unsubscribed", "id": "s0"}));
+    let answer = ws.subscribe("s16", "statistics", json!({}), Some((1, 1))).await;
+    assert_eq!((answer[0]["type"].as_str(), answer[0]["reason"].as_str()), (Some("not_recovered"), Some("state_only")));
+    assert_eq!(answer[1]["type"], "snapshot");
+    // Still up.
+    ws.send(json!({"type": "ping"})).await;
+    assert_eq!(ws.next().await, json!({"type": "pong"}));
+}
+
+/// A server of our own, stoppable (the shared helper's runs until the test ends).
+struct Instance {
+    addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Instance {
+    async fn start(config: cockpit_server::Config) -> Instance {
+        let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            cockpit_server::run(listener, config, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        let client = reqwest::Client::new();
+        for _ in 0..1200 {
+            if client.get(format!("http://{addr}/healthz")).send().await.is_ok() {
+                return Instance { addr, stop: Some(stop), task };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("server did not come up");
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(HANG, self.task).await.expect("stopped").unwrap();
+    }
+}
+
+fn alarm(n: u32, padding: usize) -> Update {
+    Update {
+        channel: Channel::Alarms,
+        key: format!("alarm-{n}"),
+        regions: RegionCodes { street: Some("330304001".into()), village: None, grid: None },
+        position: None,
+        layer: None,
+        payload: json!({"n": n, "detail": "x".repeat(padding)}),
+    }
+}
+
+#[tokio::test]
+async fn a_slow_client_is_cut_off_with_its_queue_bounded_and_resumes_by_offset() {
+    let database_url = common::fresh_database().await;
+    let mut config = cockpit_server::Config::for_tests(&sample_data(), &database_url);
+    config.live.queue = 16;
+    config.live.write_timeout_seconds = 2;
+    let instance = Instance::start(config).await;
+    let server = Server::start_on(&sample_data(), &database_url).await; // for users and the store
+    let commander = server.token("slow-commander", "commander").await;
+    let mut slow = Ws::connect(instance.addr, &commander).await;
+    let snapshot = slow.subscribe("a", "alarms", json!({}), None).await;
+    let epoch = snapshot[0]["epoch"].as_u64().unwrap();
+    // The client stops reading; 4,000 alarms of 4 KB (16 MB) are published meanwhile.
+    const TOTAL: u32 = 4000;
+    let client = reqwest::Client::new();
+    let status = |addr| {
+        let client = client.clone();
+        let token = commander.clone();
+        async move {
+            let r = client.get(format!("http://{addr}/api/live/status")).bearer_auth(token).send().await.unwrap();
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let mut largest = 0;
+    for batch in 0..(TOTAL / 200) {
+        let updates: Vec<Update> = (batch * 200..(batch + 1) * 200).map(|n| alarm(n, 4096)).collect();
+        publish(&server.store, &updates).await.unwrap();
+        let s = status(instance.addr).await;
+        largest = largest.max(s["largest_queue"].as_u64().unwrap());
+    }
+    assert!(largest <= 16, "the queue stayed bounded: {largest}");
+    // Reading now: what was buffered, then the close with its reason (or the cut).
+    let mut received = Vec::new();
+    let end = loop {
+        match slow.next_or_end().await {
+            Ok(v) => received.push(v),
+            Err(end) => break end,
+        }
+    };
+    assert!(matches!(&end, End::Closed(4008, reason) if reason == "behind") || end == End::Dropped, "{end:?}");
+    let got: Vec<u64> =
+        received.iter().filter(|v| v["type"] == "delta").map(|v| v["data"]["n"].as_u64().unwrap()).collect();
+    assert!((got.len() as u32) < TOTAL, "it was cut off before the end");
+    assert!(got.iter().enumerate().all(|(i, n)| *n == i as u64), "in order, no gap");
+    // It resumes from the last offset it saw: everything else, once.
+    let last = received.iter().rev().find(|v| v["type"] == "delta").map(|v| v["offset"].as_u64().unwrap());
+    let last = last.unwrap_or(snapshot[0]["offset"].as_u64().unwrap());
+    let mut ws = Ws::connect(instance.addr, &commander).await;
+    let answer = ws.subscribe("a", "alarms", json!({}), Some((epoch, last))).await;
+    assert_eq!(answer[0]["type"], "resumed", "{:?}", answer[0]);
+    let rest = ws.until(|v| v["data"]["n"] == TOTAL - 1).await;
+    let rest: Vec<u64> =
+        rest.iter().filter(|v| v["type"] == "delta").map(|v| v["data"]["n"].as_u64().unwrap()).collect();
+    let all: Vec<u64> = got.iter().chain(&rest).copied().collect();
+    assert_eq!(all, (0..u64::from(TOTAL)).collect::<Vec<_>>(), "every alarm exactly once");
+    instance.stop().await;
+}
+
+#[tokio::test]
+async fn a_restart_resumes_while_the_history_reaches_back_and_says_not_recovered_after() {
+    let database_url = common::fresh_database().await;
+    let mut config = cockpit_server::Config::for_tests(&sample_data(), &database_url);
+    config.live.history = 5;
+    let first = Instance::start(config.clone()).await;
+    let server = Server::start_on(&sample_data(), &database_url).await;
+    let commander = server.token("restart-commander", "commander").await;
+    let mut ws = Ws::connect(first.addr, &commander).await;
+    let snapshot = ws.subscribe("a", "alarms", json!({}), None).await;
+    let epoch = snapshot[0]["epoch"].as_u64().unwrap();
+    publish(&server.store, &[alarm(0, 0), alarm(1, 0)]).await.unwrap();
+    let seen = ws.until(|v| v["data"]["n"] == 1).await;
+    let last = seen.last().unwrap()["offset"].as_u64().unwrap();
+    // The server stops: the client is told, then two alarms happen while it is down.
+    first.stop().await;
+    let end = loop {
+        if let Err(end) = ws.next_or_end().await {
+            break end;
+        }
+    };
+    assert_eq!(end, End::Closed(1001, "server shutting down".into()));
+    publish(&server.store, &[alarm(2, 0), alarm(3, 0)]).await.unwrap();
+    let second = Instance::start(config.clone()).await;
+    // Within the history (loaded from the database): resumed, nothing lost.
+    let mut ws = Ws::connect(second.addr, &commander).await;
+    let answer = ws.subscribe("a", "alarms", json!({}), Some((epoch, last))).await;
+    assert_eq!(answer[0]["type"], "resumed", "{answer:?}");
+    let got = ws.until(|v| v["data"]["n"] == 3).await;
+    assert_eq!(got.iter().map(|v| v["data"]["n"].as_u64().unwrap()).collect::<Vec<_>>(), [2, 3]);
+    // Another epoch (a reset log): not recovered, with a fresh snapshot.
+    let answer = ws.subscribe("b", "alarms", json!({}), Some((epoch + 1, last))).await;
+    assert_eq!(answer[0]["reason"], "epoch_changed");
+    assert_eq!(answer[1]["type"], "snapshot");
+    // Down again while more than the history holds happens: explicitly not recovered.
+    drop(ws);
+    second.stop().await;
+    publish(&server.store, &(10..20).map(|n| alarm(n, 0)).collect::<Vec<_>>()).await.unwrap();
+    let third = Instance::start(config).await;
+    let mut ws = Ws::connect(third.addr, &commander).await;
+    let answer = ws.subscribe("a", "alarms", json!({}), Some((epoch, last))).await;
+    assert_eq!((answer[0]["type"].as_str(), answer[0]["reason"].as_str()), (Some("not_recovered"), Some("too_old")));
+    let snapshot = &answer[1];
+    assert_eq!(snapshot["type"], "snapshot");
+    let keys: BTreeSet<&str> =
+        snapshot["items"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap()).collect();
+    assert!(keys.contains("alarm-0") && keys.contains("alarm-19"), "the latest of every alarm: {keys:?}");
+    third.stop().await;
+}
+
+#[tokio::test]
+async fn a_change_made_through_one_instance_reaches_clients_of_another_with_the_same_offset() {
+    let database_url = common::fresh_database().await;
+    let a = Server::start_on(&sample_data(), &database_url).await;
+    let b = Server::start_on(&sample_data(), &database_url).await;
+    let ((lon, lat), _, _) = points(&a).await;
+    let dispatcher = a.token("cross-dispatcher", "dispatcher").await;
+    let mut on_a = Ws::connect(a.addr, &dispatcher).await;
+    let mut on_b = Ws::connect(b.addr, &dispatcher).await;
+    let snap_b = on_b.subscribe("c", "cases", json!({}), None).await;
+    on_a.subscribe("c", "cases", json!({}), None).await;
+    on_b.subscribe("a", "alarms", json!({}), None).await;
+    // A case created through A, an alarm published by a third party.
+    let case = create_case(&a, &dispatcher, lon, lat, "跨实例").await;
+    publish(&a.store, &[alarm(7, 0)]).await.unwrap();
+    let via_b = on_b.until(|v| v["channel"] == "alarms" && v["type"] == "delta").await;
+    let case_b = via_b.iter().find(|v| v["channel"] == "cases").expect("the case reached B");
+    assert_eq!(case_b["data"]["id"], case["id"]);
+    let case_a = on_a.until(|v| v["type"] == "delta").await.pop().unwrap();
+    assert_eq!(
+        (case_a["epoch"].clone(), case_a["offset"].clone()),
+        (case_b["epoch"].clone(), case_b["offset"].clone())
+    );
+    // A client of A resumes on B with A's offsets.
+    drop(on_a);
+    let (status, _) = b
+        .post_with(
+            &dispatcher,
+            &format!("/api/cases/{}/actions", case["id"]),
+            &json!({"action": "supervise", "note": "跨实例督办"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut again = Ws::connect(b.addr, &dispatcher).await;
+    let epoch = snap_b[0]["epoch"].as_u64().unwrap();
+    let answer = again.subscribe("c", "cases", json!({}), Some((epoch, case_a["offset"].as_u64().unwrap()))).await;
+    assert_eq!(answer[0]["type"], "resumed", "{answer:?}");
+    let next = again.next().await;
+    assert_eq!((next["type"].as_str(), next["key"].clone()), (Some("delta"), json!(format!("case:{}", case["id"]))));
+    assert!(next["offset"].as_u64() > case_a["offset"].as_u64());
+}
+
+#[tokio::test]
+async fn deadline_warnings_and_overdue_alarms_reach_the_alarms_and_cases_channels() {
+    let server = Server::start().await;
+    let ((lon, lat), _, _) = points(&server).await;
+    let dispatcher = server.token("deadline-dispatcher", "dispatcher").await;
+    let case = create_case(&server, &dispatcher, lon, lat, "超期测试").await;
+    let due: chrono::DateTime<chrono::Utc> = case["deadline"]["due_at"].as_str().unwrap().parse().unwrap();
+    let mut ws = Ws::connect(server.addr, &dispatcher).await;
+    ws.subscribe("a", "alarms", json!({"region": "330304001"}), None).await;
+    ws.subscribe("c", "cases", json!({}), None).await;
+    // The scheduler's tick, as every instance runs it, at the deadline.
+    let fired = cockpit_server::deadlines::tick(&server.store, due, chrono::TimeDelta::minutes(30)).await.unwrap();
+    assert_eq!((fired.warnings, fired.overdue_alarms), (1, 1));
+    // In log order: the case warned, the warning, the case overdue, the overdue alarm.
+    let got = ws.until(|v| v["channel"] == "alarms" && v["data"]["kind"] == "overdue").await;
+    let alarms: Vec<&Value> = got.iter().filter(|v| v["channel"] == "alarms").collect();
+    assert_eq!(alarms.len(), 2, "{got:?}");
+    assert_eq!(alarms[0]["key"], format!("case:{}:warning", case["id"]));
+    assert_eq!(alarms[1]["data"]["case_id"], case["id"]);
+    let changed: Vec<&Value> = got.iter().filter(|v| v["channel"] == "cases").collect();
+    assert!(changed.last().is_some_and(|c| c["data"]["overdue"] == true && c["data"]["id"] == case["id"]), "{got:?}");
+}
+
+#[tokio::test]
+async fn statistics_follow_the_cases_of_today_per_region_and_status() {
+    let server = Server::start().await;
+    let ((lon, lat), _, _) = points(&server).await;
+    let dispatcher = server.token("stats-dispatcher", "dispatcher").await;
+    let leader = server.user("stats-leader", &["leader"], "330304001", None).await;
+    let mut ws = Ws::connect(server.addr, &leader).await;
+    let snapshot = ws.subscribe("s", "statistics", json!({}), None).await;
+    assert_eq!(snapshot[0]["type"], "snapshot");
+    create_case(&server, &dispatcher, lon, lat, "统计一").await;
+    create_case(&server, &dispatcher, lon, lat, "统计二").await;
+    // Recomputed at most once a second: a replace that counts both, in the street.
+    let total = |v: &Value| -> i64 {
+        v["data"]["items"]
+            .as_array()
+            .map(|items| items.iter().filter(|r| r["level"] == "street").map(|r| r["count"].as_i64().unwrap()).sum())
+            .unwrap_or(0)
+    };
+    let got = ws.until(|v| v["type"] == "delta" && total(v) == 2).await;
+    let last = got.last().unwrap();
+    assert_eq!((last["op"].as_str(), last["key"].as_str()), (Some("replace"), Some("statistics")));
+    let items = last["data"]["items"].as_array().unwrap();
+    assert!(items.iter().all(|r| r["region"].as_str().unwrap().starts_with("330304001")), "{items:?}");
+    assert!(items.iter().any(|r| r["level"] == "grid"), "every level: {items:?}");
+}
+
+#[tokio::test]
+async fn a_sensor_reading_over_mqtt_reaches_the_device_and_alarm_streams() {
+    let server = Server::start().await;
+    let commander = server.token("mqtt-commander", "commander").await;
+    let (_, village) = server.get("/api/regions/330304001002").await;
+    let grid = village["properties"]["children"][0].clone();
+    let (lon, lat) = (grid["centre"][0].as_f64().unwrap(), grid["centre"][1].as_f64().unwrap());
+    let (status, device) = server
+        .post_as(
+            "mqtt-admin",
+            "system_administrator",
+            "/api/devices",
+            &json!({"id": "smk-live", "type": "smoke", "lon": lon, "lat": lat}),
+        )
+        .await;
+    assert_eq!(status, 201, "{device}");
+    let password = device["credential"]["password"].as_str().unwrap().to_string();
+    let mut ws = Ws::connect(server.addr, &commander).await;
+    ws.subscribe("d", "devices", json!({"region": "330304001"}), None).await;
+    ws.subscribe("a", "alarms", json!({"region": "330304001"}), None).await;
+
+    let (_, iot) = server.get_as("system_administrator", "/api/iot").await;
+    let broker: std::net::SocketAddr = iot["broker"].as_str().unwrap().parse().unwrap();
+    let mut options = rumqttc::MqttOptions::new("smk-live", broker.ip().to_string(), broker.port());
+    options.set_credentials("smk-live", password);
+    let (client, mut events) = rumqttc::AsyncClient::new(options, 10);
+    let body = json!({"values": {"smoke_obscuration_pct": 18.5}}).to_string();
+    client.publish("city/ouhai/devices/smk-live/telemetry", rumqttc::QoS::AtLeastOnce, false, body).await.unwrap();
+    tokio::spawn(async move { while events.poll().await.is_ok() {} });
+
+    let got =
+        ws.until(|v| v["channel"] == "alarms" && v["key"] == "smk-live/smoke" && v["data"]["change"] == "raised").await;
+    let alarm = got.last().unwrap();
+    assert_eq!(alarm["data"]["alarm"]["severity"], "critical", "{alarm}");
+    let mut devices: Vec<Value> = got.iter().filter(|v| v["channel"] == "devices").cloned().collect();
+    while devices.is_empty() {
+        let next = ws.next().await;
+        if next["channel"] == "devices" {
+            devices.push(next);
+        }
+    }
+    assert_eq!(devices[0]["key"], "smk-live", "{:?}", devices[0]);
+    assert_eq!(devices[0]["data"]["values"]["smoke_obscuration_pct"], 18.5, "{:?}", devices[0]);
+}
