@@ -169,6 +169,27 @@ pub struct Counters {
     pub connections: AtomicU64,
 }
 
+impl Counters {
+    /// Every running total with its name and meaning: the one list that the status JSON and
+    /// the Prometheus text both print.
+    fn totals(&self) -> [(&'static str, &AtomicU64, &'static str); 12] {
+        [
+            ("received", &self.received, "MQTT messages offered to the pipeline"),
+            ("accepted", &self.accepted, "messages decoded and taken in"),
+            ("rejected", &self.rejected, "messages refused by the decoder"),
+            ("processed", &self.processed, "messages through state and rules"),
+            ("stored_values", &self.stored_values, "values written to the history"),
+            ("batches", &self.batches, "write transactions committed"),
+            ("history_shed", &self.history_shed, "QoS 0 values not written to the history while the writer was behind"),
+            ("alarm_changes", &self.alarm_changes, "alarm steps written"),
+            ("cases_opened", &self.cases_opened, "cases opened for alarms"),
+            ("auth_failures", &self.auth_failures, "broker logins refused"),
+            ("acl_refusals", &self.acl_refusals, "publishes refused by the topic ACL"),
+            ("subscriber_drops", &self.subscriber_drops, "messages a slow plain subscriber missed"),
+        ]
+    }
+}
+
 struct Inner {
     store: Store,
     directory: RwLock<Directory>,
@@ -513,6 +534,9 @@ impl Iot {
             ),
             Err(_) => (serde_json::Map::new(), Vec::new()),
         };
+        let mut counters: serde_json::Map<String, Value> =
+            c.totals().iter().map(|(name, value, _)| (name.to_string(), json!(load(value)))).collect();
+        counters.insert("connections".into(), json!(load(&c.connections)));
         let broker = self.inner.broker.lock().ok().and_then(|b| b.map(|a| a.to_string()));
         let devices_registered = self.inner.directory.read().map(|d| d.registry.len()).unwrap_or(0);
         json!({
@@ -520,21 +544,7 @@ impl Iot {
             "broker": broker,
             "district": self.inner.district,
             "devices": devices_registered,
-            "counters": {
-                "received": load(&c.received),
-                "accepted": load(&c.accepted),
-                "rejected": load(&c.rejected),
-                "processed": load(&c.processed),
-                "stored_values": load(&c.stored_values),
-                "batches": load(&c.batches),
-                "history_shed": load(&c.history_shed),
-                "alarm_changes": load(&c.alarm_changes),
-                "cases_opened": load(&c.cases_opened),
-                "auth_failures": load(&c.auth_failures),
-                "acl_refusals": load(&c.acl_refusals),
-                "subscriber_drops": load(&c.subscriber_drops),
-                "connections": load(&c.connections),
-            },
+            "counters": counters,
             "rejections": {"by_reason": reasons, "by_device": devices},
         })
     }
@@ -544,18 +554,7 @@ impl Iot {
         use std::fmt::Write;
         let c = &self.inner.counters;
         let mut out = String::new();
-        for (name, value, help) in [
-            ("received", &c.received, "MQTT messages offered to the pipeline"),
-            ("accepted", &c.accepted, "messages decoded and taken in"),
-            ("rejected", &c.rejected, "messages refused by the decoder"),
-            ("processed", &c.processed, "messages through state and rules"),
-            ("stored_values", &c.stored_values, "values written to the history"),
-            ("history_shed", &c.history_shed, "QoS 0 values not written to the history while the writer was behind"),
-            ("alarm_changes", &c.alarm_changes, "alarm steps written"),
-            ("cases_opened", &c.cases_opened, "cases opened for alarms"),
-            ("auth_failures", &c.auth_failures, "broker logins refused"),
-            ("acl_refusals", &c.acl_refusals, "publishes refused by the topic ACL"),
-        ] {
+        for (name, value, help) in c.totals() {
             let _ = writeln!(out, "# HELP cockpit_iot_{name}_total {help}\n# TYPE cockpit_iot_{name}_total counter");
             let _ = writeln!(out, "cockpit_iot_{name}_total {}", value.load(Ordering::Relaxed));
         }
