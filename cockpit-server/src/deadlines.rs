@@ -145,7 +145,18 @@ pub async fn acknowledge(
     Ok(true)
 }
 
-/// Runs [`tick`] every `every` until `stop` turns true.
+/// How long the idempotency keys of case actions are kept: far longer than a phone stays
+/// offline with its queue.
+pub const ACTION_KEY_DAYS: i64 = 30;
+
+/// Forgets the action keys older than [`ACTION_KEY_DAYS`]; how many went.
+pub async fn prune_action_keys(store: &Store, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let cutoff = now - TimeDelta::days(ACTION_KEY_DAYS);
+    let done = sqlx::query("DELETE FROM action_keys WHERE created_at < $1").bind(cutoff).execute(store.pool()).await?;
+    Ok(done.rows_affected())
+}
+
+/// Runs [`tick`] (and prunes old action keys) every `every` until `stop` turns true.
 pub async fn run(store: Store, every: Duration, realarm: TimeDelta, mut stop: watch::Receiver<bool>) {
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -158,6 +169,9 @@ pub async fn run(store: Store, every: Duration, realarm: TimeDelta, mut stop: wa
             Ok(fired) if fired != Fired::default() => tracing::info!(?fired, "deadline alarms raised"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "deadline tick failed; retrying next interval"),
+        }
+        if let Err(e) = prune_action_keys(&store, Utc::now()).await {
+            tracing::warn!(error = %e, "pruning action keys failed; retrying next interval");
         }
     }
 }

@@ -10,17 +10,19 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use cockpit_events::{
-    Action, Actor, CaseId, CategoryCode, Crs, EntryPath, EventsError, GeoPoint, NewCase, Reporter, SourceId, SourceRef,
-    Status, Tag, Urgency, intake as open_case,
+    Action, Actor, CaseId, CategoryCode, Crs, DispatchDecision, EntryPath, EventsError, GeoPoint, ManualReason,
+    NewCase, Reporter, SourceId, SourceRef, Status, Tag, Urgency, intake as open_case,
 };
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use super::ApiError;
 use super::params::{self, count};
 use crate::AppState;
+use crate::auth::Principal;
 use crate::auth::{Caller, ClientAddress, lifecycle_role, permission_for};
-use crate::cases::{case_json, timeline_json};
-use crate::store::{AuditActor, AuditEntry, CaseFilter, CaseRow};
+use crate::cases::{ActionKey, Applied, case_json, timeline_json};
+use crate::store::{Assigned, AuditActor, AuditEntry, CaseFilter, CaseRow, CaseSort};
 
 type Body = Result<Json<Value>, axum::extract::rejection::JsonRejection>;
 
@@ -36,15 +38,28 @@ pub(crate) async fn visible(state: &AppState, caller: &Caller, id: i64) -> Resul
 
 /// `POST /api/cases`: a case created by hand (`entry`: `manual`, the default) or
 /// submitted by a third party for approval (`entry`: `third_party`).
+///
+/// With an `Idempotency-Key` header (and no `source_ref`), the key becomes the case's
+/// source reference for this user, so a repeat answers the case created first (200,
+/// `Idempotent-Replayed: true`) instead of opening a second one.
 pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, HeaderMap, Json<Value>), ApiError> {
     let Json(body) = body?;
     let now = Utc::now();
-    let (new, path) = new_case_from(&body, now)?;
+    let (mut new, path) = new_case_from(&body, now)?;
     let p = &caller.principal;
+    let key = idempotency_key(&headers)?;
+    if let Some(key) = &key {
+        if new.source_ref.is_some() {
+            return Err(ApiError::bad("Idempotency-Key", "cannot be combined with `source_ref`"));
+        }
+        new.source_ref = Some(SourceRef::new(format!("key:{}:{key}", p.username)));
+    }
+    let (description, category) = (new.description.clone(), new.category.as_str().to_string());
     // The first of the caller's roles that may open a case this way.
     let actor = p
         .roles
@@ -53,8 +68,16 @@ pub(crate) async fn create(
         .find(|a| open_case(path, a, now, String::new()).is_ok())
         .unwrap_or_else(|| p.primary_actor());
     let (created, row) = state.cases.create(new, path, &actor, now, caller.audit_actor()).await?;
+    let replayed = key.is_some() && !created.new;
+    if replayed && (row.description != description || row.category != category) {
+        return Err(ApiError::bad(
+            "Idempotency-Key",
+            format!("was used before for another case (case {}); choose a new key", row.id),
+        ));
+    }
     let status = if created.new { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(case_json(&row, &state.cases.rules, &state.geography, Some(p), now))))
+    let case = case_json(&row, &state.cases.rules, &state.geography, Some(p), now);
+    Ok((status, replayed_header(replayed), Json(case)))
 }
 
 /// `GET /api/cases/{id}`: the case and its timeline.
@@ -100,13 +123,23 @@ pub(crate) async fn reporter(
 /// `POST /api/cases/{id}/actions`: one action (`{"action": "dispatch", ...}`), answered
 /// with the case as it is now; 409 with the allowed actions when the status does not
 /// allow it, 403 when the caller's roles and permissions do not.
+///
+/// With an `Idempotency-Key` header, a repeat of the same request by the same user (a
+/// phone resending what it queued offline) applies nothing and answers the case as it is
+/// now with `Idempotent-Replayed: true`.
 pub(crate) async fn act(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<(HeaderMap, Json<Value>), ApiError> {
     let Json(body) = body?;
+    let key = idempotency_key(&headers)?.map(|key| ActionKey {
+        username: caller.principal.username.clone(),
+        key,
+        request_sha256: hex::encode(Sha256::digest(body.to_string().as_bytes())),
+    });
     let name =
         body.get("action").and_then(Value::as_str).ok_or_else(|| ApiError::bad("action", "is required"))?.to_string();
     if name == "auto_dispatch" {
@@ -118,9 +151,54 @@ pub(crate) async fn act(
     let status = Status::parse(&row.status).ok_or_else(|| ApiError::Internal(format!("case {id}: status")))?;
     let actor = caller.principal.actor_for(action.kind(), status);
     let now = Utc::now();
-    state.cases.act(CaseId(id), &actor, action, now, caller.audit_actor()).await?;
+    let applied = state.cases.act(CaseId(id), &actor, action, now, caller.audit_actor(), key.as_ref()).await?;
     let row = visible(&state, &caller, id).await?;
-    Ok(Json(case_json(&row, &state.cases.rules, &state.geography, Some(&caller.principal), now)))
+    let case = case_json(&row, &state.cases.rules, &state.geography, Some(&caller.principal), now);
+    Ok((replayed_header(applied == Applied::Replayed), Json(case)))
+}
+
+/// The `Idempotency-Key` header, if sent: 1 to 100 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().ok().filter(|k| (1..=100).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()));
+    key.map(|k| Some(k.to_string()))
+        .ok_or_else(|| ApiError::bad("Idempotency-Key", "must be 1 to 100 visible ASCII characters"))
+}
+
+/// `Idempotent-Replayed: true` on an answer to a repeated request.
+fn replayed_header(replayed: bool) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if replayed {
+        headers.insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
+    }
+    headers
+}
+
+/// `GET /api/cases/{id}/dispatch-suggestion`: what the dispatch rules decide for the case
+/// as it is now — the rule and the assignee, or why a dispatcher must choose.
+pub(crate) async fn dispatch_suggestion(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let row = visible(&state, &caller, id).await?;
+    Ok(Json(match state.cases.suggest_dispatch(&row) {
+        DispatchDecision::Dispatch { rule, to } => json!({
+            "rule": rule,
+            "to": to,
+            "explanation": format!("rule `{}` covers category {} here", rule.as_str(), row.category),
+        }),
+        DispatchDecision::Manual { reason } => json!({
+            "rule": null,
+            "to": null,
+            "reason": reason,
+            "explanation": match &reason {
+                ManualReason::NoRuleMatched => "no enabled rule covers this category and region".to_string(),
+                ManualReason::TargetUnresolved { rule, missing } =>
+                    format!("rule `{}` matches but {missing}", rule.as_str()),
+            },
+        }),
+    }))
 }
 
 /// `GET /api/cases?...`: filtered, newest first, `limit` per page; pass the last id of a
@@ -130,18 +208,22 @@ pub(crate) async fn list(
     caller: Caller,
     Query(q): Query<params::Query>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut filter = filter_from(&q)?;
-    filter.scope = caller.principal.case_scope();
+    let filter = filter_from(&q, &caller.principal)?;
     let rows = state.cases.store.cases(&filter).await?;
     let now = Utc::now();
-    let next = (rows.len() as i64 == filter.limit).then(|| rows.last().map(|r| r.id)).flatten();
+    let full = rows.len() as i64 == filter.limit;
+    let (next_before, next_offset) = match filter.sort {
+        CaseSort::Newest => (full.then(|| rows.last().map(|r| r.id)).flatten(), None),
+        _ => (None, full.then_some(filter.offset + filter.limit)),
+    };
     let items: Vec<Value> =
         rows.iter().map(|r| case_json(r, &state.cases.rules, &state.geography, Some(&caller.principal), now)).collect();
-    Ok(Json(json!({"items": items, "next_before": next})))
+    Ok(Json(json!({"items": items, "next_before": next_before, "next_offset": next_offset})))
 }
 
-/// Parses list filters from the query string; every error names its parameter.
-pub(crate) fn filter_from(q: &params::Query) -> Result<CaseFilter, ApiError> {
+/// Parses list filters from the query string for `caller` (whose scope bounds them and who
+/// is the `me` of `assigned=me` and `leader=me`); every error names its parameter.
+pub(crate) fn filter_from(q: &params::Query, caller: &Principal) -> Result<CaseFilter, ApiError> {
     let text = |k: &str| q.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let statuses: Vec<String> =
         text("status").map(|s| s.split(',').map(|x| x.trim().to_string()).collect()).unwrap_or_default();
@@ -184,6 +266,25 @@ pub(crate) fn filter_from(q: &params::Query) -> Result<CaseFilter, ApiError> {
         Some(b) => Some(b.parse::<i64>().map_err(|_| ApiError::bad("before", format!("`{b}` is not a case id")))?),
         None => None,
     };
+    let me = |k: &str| match text(k).as_deref() {
+        None => Ok(false),
+        Some("me") => Ok(true),
+        Some(other) => Err(ApiError::bad(k, format!("`{other}` is not `me`"))),
+    };
+    let assigned = me("assigned")?.then(|| Assigned {
+        user: caller.username.clone(),
+        department: caller.department.clone(),
+        grid: (caller.scope.level == cockpit_access::ScopeLevel::Grid).then(|| caller.scope.code.clone()),
+    });
+    let leader = me("leader")?.then(|| caller.username.clone());
+    let sort = match text("sort") {
+        None => CaseSort::Newest,
+        Some(s) => CaseSort::parse(&s)
+            .ok_or_else(|| ApiError::bad("sort", format!("`{s}` is not one of newest, oldest, deadline, urgency")))?,
+    };
+    if before_id.is_some() && sort != CaseSort::Newest {
+        return Err(ApiError::bad("before", "pages only the newest-first order; use `offset` with `sort`"));
+    }
     Ok(CaseFilter {
         region: text("region"),
         statuses,
@@ -199,7 +300,11 @@ pub(crate) fn filter_from(q: &params::Query) -> Result<CaseFilter, ApiError> {
         bbox,
         before_id,
         limit: count(q, "limit", 1..=500, 50)? as i64,
-        scope: Default::default(),
+        offset: count(q, "offset", 0..=100_000, 0)? as i64,
+        sort,
+        assigned,
+        leader,
+        scope: caller.case_scope(),
     })
 }
 

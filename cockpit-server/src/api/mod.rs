@@ -74,6 +74,7 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
         .add(get.clone(), "/api/cases/export.csv", Needs(P::ExportCases), stats::export_csv)
         .add(get.clone(), "/api/cases/export.xlsx", Needs(P::ExportCases), stats::export_xlsx)
         .add(get.clone(), "/api/cases/{id}", AnyOf(VIEW_CASES), cases::one)
+        .add(get.clone(), "/api/cases/{id}/dispatch-suggestion", Needs(P::DispatchCases), cases::dispatch_suggestion)
         .add(get.clone(), "/api/cases/{id}/reporter", Needs(P::UnmaskPersonalData), cases::reporter)
         .add(post.clone(), "/api/cases/{id}/actions", AnyOf(ACTION_PERMISSIONS), cases::act)
         .add(post.clone(), "/api/cases/{id}/alarms/acknowledge", Needs(P::AcknowledgeAlarms), cases::acknowledge)

@@ -49,8 +49,7 @@ pub(crate) async fn stats(
     let level_name = q.get("level").map(|l| l.trim()).filter(|l| !l.is_empty()).unwrap_or("street");
     let level = StatsLevel::parse(level_name)
         .ok_or_else(|| ApiError::bad("level", format!("`{level_name}` is not one of street, village, grid")))?;
-    let mut filter = filter_from(&without_limit(&q))?;
-    filter.scope = caller.principal.case_scope();
+    let filter = filter_from(&without_limit(&q), &caller.principal)?;
     let now = Utc::now();
     let local_now = now.with_timezone(&local_offset());
     let day_start = local_now
@@ -163,9 +162,8 @@ async fn export_rows(
     format: &str,
 ) -> Result<(Vec<CaseRow>, bool), ApiError> {
     let limit = count(q, "limit", 1..=EXPORT_MAX_ROWS, EXPORT_MAX_ROWS)?;
-    let mut filter = filter_from(&without_limit(q))?;
+    let mut filter = filter_from(&without_limit(q), &caller.principal)?;
     filter.limit = limit as i64 + 1;
-    filter.scope = caller.principal.case_scope();
     let mut rows = state.cases.store.cases(&filter).await?;
     let truncated = rows.len() > limit;
     rows.truncate(limit);

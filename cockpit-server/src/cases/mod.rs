@@ -9,5 +9,5 @@ mod view;
 
 pub use batch::Batcher;
 pub use rules::CaseRules;
-pub use service::{CaseService, ServiceError};
+pub use service::{ActionKey, Applied, CaseService, ServiceError};
 pub use view::{case_json, timeline_json};

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use cockpit_events::{
-    Action, ActionKind, Actor, CaseId, CaseRegions, CategoryCode, Crs, EntryPath, EventsError, NewCase, RegionCode,
-    Status, UserId, intake, transition,
+    Action, ActionKind, Actor, CaseId, CaseRegions, CategoryCode, Crs, DispatchDecision, DispatchRequest, EntryPath,
+    EventsError, NewCase, RegionCode, Status, UserId, intake, transition,
 };
 use cockpit_geo::{Coord, gcj02_to_wgs84};
 
@@ -36,6 +36,27 @@ pub struct Created {
     pub new: bool,
     /// The open case this one duplicates, when it was linked to one.
     pub duplicate_of: Option<CaseId>,
+}
+
+/// The idempotency key a caller sent with an action: who, the key, and a digest of the
+/// request it came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionKey {
+    /// The caller.
+    pub username: String,
+    /// The `Idempotency-Key` header.
+    pub key: String,
+    /// SHA-256 (hex) of the request body.
+    pub request_sha256: String,
+}
+
+/// What applying an action did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The action changed the case.
+    Done,
+    /// The key was used before for this very request: nothing was applied again.
+    Replayed,
 }
 
 /// Why a case operation failed.
@@ -122,8 +143,9 @@ impl CaseService {
         self.batcher.submit(prepared).await
     }
 
-    /// Applies an action; the state change, its timeline entry and its audit record
-    /// commit together.
+    /// Applies an action; the state change, its timeline entry, its audit record and its
+    /// idempotency key (if any) commit together. A key seen before for the same request
+    /// applies nothing and answers [`Applied::Replayed`]; for another request it is refused.
     pub async fn act(
         &self,
         id: CaseId,
@@ -131,8 +153,40 @@ impl CaseService {
         action: Action,
         now: DateTime<Utc>,
         who: AuditActor,
-    ) -> Result<(), ServiceError> {
+        key: Option<&ActionKey>,
+    ) -> Result<Applied, ServiceError> {
         let mut tx = self.store.pool().begin().await?;
+        if let Some(key) = key {
+            // A concurrent request with the same key waits here for the first to commit
+            // (then finds its key) or to roll back (then applies the action itself).
+            let inserted = sqlx::query(
+                "INSERT INTO action_keys (username, key, case_id, request_sha256, created_at)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(&key.username)
+            .bind(&key.key)
+            .bind(id.0)
+            .bind(&key.request_sha256)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 0 {
+                drop(tx);
+                let (case_id, digest): (i64, String) =
+                    sqlx::query_as("SELECT case_id, request_sha256 FROM action_keys WHERE username = $1 AND key = $2")
+                        .bind(&key.username)
+                        .bind(&key.key)
+                        .fetch_one(self.store.pool())
+                        .await?;
+                if case_id != id.0 || digest != key.request_sha256 {
+                    return Err(ServiceError::BadField {
+                        field: "Idempotency-Key",
+                        reason: format!("was used before for another request (on case {case_id}); choose a new key"),
+                    });
+                }
+                return Ok(Applied::Replayed);
+            }
+        }
         let row = Store::case_for_update(&mut tx, id).await?.ok_or(ServiceError::NotFound(id.0))?;
         let state = row.state()?;
         let kind = action.kind();
@@ -167,7 +221,24 @@ impl CaseService {
         let live = crate::store::live_entry(id.0, kind.as_str(), &row, assignee);
         crate::live::log::append(&mut tx, &[live]).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(Applied::Done)
+    }
+
+    /// What the dispatch rules would decide for a stored case now: the suggestion a
+    /// dispatcher sees before dispatching by hand.
+    pub fn suggest_dispatch(&self, row: &CaseRow) -> DispatchDecision {
+        let code = |c: &Option<String>| c.clone().map(RegionCode);
+        let regions = CaseRegions {
+            street: code(&row.street_code),
+            village: code(&row.village_code),
+            grid: code(&row.grid_code),
+        };
+        let worker = row.grid_code.as_deref().map(grid_worker);
+        self.rules.dispatch.decide(DispatchRequest {
+            category: &CategoryCode(row.category.clone()),
+            regions: &regions,
+            grid_worker: worker.as_ref(),
+        })
     }
 
     fn deadline(

@@ -173,8 +173,65 @@ pub struct CaseFilter {
     /// Keyset pagination: only cases with an id below this one (newest first).
     pub before_id: Option<i64>,
     pub limit: i64,
+    /// Rows to skip (the sorts other than newest first page by offset).
+    pub offset: i64,
+    pub sort: CaseSort,
+    /// Only what is assigned to this user, their department or their grid.
+    pub assigned: Option<Assigned>,
+    /// Only cases this user is bound to as a leader.
+    pub leader: Option<String>,
     /// What the caller may see at all (the whole district when left default).
     pub scope: CaseScope,
+}
+
+/// The order of a case list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CaseSort {
+    /// Newest first (keyset paging by id).
+    #[default]
+    Newest,
+    /// Oldest first.
+    Oldest,
+    /// The nearest deadline first; cases without one last.
+    Deadline,
+    /// Critical, then urgent, then normal; newest first within each.
+    Urgency,
+}
+
+impl CaseSort {
+    /// Parses `newest`, `oldest`, `deadline` or `urgency`.
+    pub fn parse(text: &str) -> Option<CaseSort> {
+        Some(match text {
+            "newest" => CaseSort::Newest,
+            "oldest" => CaseSort::Oldest,
+            "deadline" => CaseSort::Deadline,
+            "urgency" => CaseSort::Urgency,
+            _ => return None,
+        })
+    }
+
+    fn order_by(self) -> &'static str {
+        match self {
+            CaseSort::Newest => " ORDER BY id DESC",
+            CaseSort::Oldest => " ORDER BY id",
+            CaseSort::Deadline => " ORDER BY due_at NULLS LAST, id",
+            CaseSort::Urgency => {
+                " ORDER BY CASE urgency WHEN 'critical' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END, id DESC"
+            }
+        }
+    }
+}
+
+/// Whose cases `assigned=me` means: the user's own, their department's, and, for a grid
+/// worker, those given to their grid's worker.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Assigned {
+    /// The username.
+    pub user: String,
+    /// Their department, as the case scope names it.
+    pub department: Option<String>,
+    /// Their grid's code, when they are scoped to one grid.
+    pub grid: Option<String>,
 }
 
 /// The cases a caller may see: those in their region (none: the whole district, and the
@@ -480,7 +537,11 @@ impl Store {
         if let Some(before) = filter.before_id {
             q.push(" AND id < ").push_bind(before);
         }
-        q.push(" ORDER BY id DESC LIMIT ").push_bind(filter.limit);
+        q.push(filter.sort.order_by())
+            .push(" LIMIT ")
+            .push_bind(filter.limit)
+            .push(" OFFSET ")
+            .push_bind(filter.offset);
         Ok(q.build_query_as().fetch_all(&self.pool).await?)
     }
 }
@@ -535,6 +596,20 @@ pub(crate) fn push_filter(q: &mut QueryBuilder<Postgres>, f: &CaseFilter) {
     }
     if let Some(urgency) = &f.urgency {
         q.push(" AND urgency = ").push_bind(urgency.clone());
+    }
+    if let Some(a) = &f.assigned {
+        q.push(" AND (assignee ->> 'user' = ")
+            .push_bind(a.user.clone())
+            .push(" OR assignee ->> 'worker' = ")
+            .push_bind(a.user.clone())
+            .push(" OR assignee ->> 'department' = ")
+            .push_bind(a.department.clone().unwrap_or_default())
+            .push(" OR (assignee ->> 'kind' = 'grid_worker' AND assignee ->> 'grid' = ")
+            .push_bind(a.grid.clone().unwrap_or_default())
+            .push("))");
+    }
+    if let Some(leader) = &f.leader {
+        q.push(" AND ").push_bind(leader.clone()).push(" = ANY(leaders)");
     }
     if let Some(overdue) = f.overdue {
         q.push(" AND overdue = ").push_bind(overdue);

@@ -1,0 +1,237 @@
+//! What the workbench and the mobile app need from the case API beyond the loop itself:
+//! idempotency keys on creates and actions (a phone resends what it queued offline, and
+//! nothing is applied twice, even when both copies arrive together), the lists of "my
+//! tasks" and "my bound cases", sorting with paging, and the dispatch rules' suggestion.
+
+// A failed step of a test should stop it with the reason; helpers here are test code too.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use common::Server;
+use serde_json::{Value, json};
+
+/// The centre of the first grid of 繁荣社区 (景山街道), from the geography API.
+async fn a_grid_centre(server: &Server) -> (String, f64, f64) {
+    let (_, village) = server.get("/api/regions/330304001002").await;
+    let grid = village["properties"]["children"][0].clone();
+    let centre = grid["centre"].as_array().unwrap();
+    (grid["code"].as_str().unwrap().to_string(), centre[0].as_f64().unwrap(), centre[1].as_f64().unwrap())
+}
+
+/// POST JSON with an `Idempotency-Key`: the status, whether the answer says it replayed,
+/// and the body.
+async fn post_keyed(server: &Server, token: &str, path: &str, key: &str, body: &Value) -> (u16, bool, Value) {
+    let response = server
+        .client
+        .post(server.url(path))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    let replayed = response.headers().get("idempotent-replayed").is_some_and(|v| v == "true");
+    (status, replayed, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A street-vending case (占道经营) at `(lon, lat)`: the rules send it to the grid's worker.
+fn street_vending(lon: f64, lat: f64, description: &str) -> Value {
+    json!({"description": description, "category": "0402", "location": {"lon": lon, "lat": lat}})
+}
+
+/// The timeline entries of case `id` whose action is `action`.
+async fn entries(server: &Server, id: i64, action: &str) -> Vec<Value> {
+    let (_, case) = server.get(&format!("/api/cases/{id}")).await;
+    case["timeline"].as_array().unwrap().iter().filter(|e| e["action"] == action).cloned().collect()
+}
+
+#[tokio::test]
+async fn an_action_sent_twice_with_one_key_is_applied_once() {
+    let server = Server::start().await;
+    let (grid, lon, lat) = a_grid_centre(&server).await;
+    let dispatcher = server.token("d1", "dispatcher").await;
+    let worker = server.user("w1", &["grid_worker"], &grid, None).await;
+    let (status, case) = server.post_with(&dispatcher, "/api/cases", &street_vending(lon, lat, "摊位占道")).await;
+    assert_eq!(status, 201, "{case}");
+    let id = case["id"].as_i64().unwrap();
+    let actions = format!("/api/cases/{id}/actions");
+
+    // Accept, then the same request again (the phone never saw the first answer).
+    let accept = json!({"action": "accept"});
+    let (status, replayed, first) = post_keyed(&server, &worker, &actions, "accept-1", &accept).await;
+    assert_eq!((status, replayed), (200, false), "{first}");
+    assert_eq!(first["status"], "accepted");
+    let (status, replayed, again) = post_keyed(&server, &worker, &actions, "accept-1", &accept).await;
+    assert_eq!((status, replayed), (200, true), "{again}");
+    assert_eq!(again["status"], "accepted");
+    assert_eq!(entries(&server, id, "accept").await.len(), 1);
+
+    // Feedback: both copies arrive at once; one is applied, the other waits for it and
+    // is answered as a replay.
+    let feedback = json!({"action": "feedback", "text": "已劝离摊主", "position": {"lon": lon, "lat": lat}});
+    let (a, b) = tokio::join!(
+        post_keyed(&server, &worker, &actions, "feedback-1", &feedback),
+        post_keyed(&server, &worker, &actions, "feedback-1", &feedback),
+    );
+    assert_eq!((a.0, b.0), (200, 200), "{} {}", a.2, b.2);
+    assert!(a.1 != b.1, "exactly one of the two is a replay: {} {}", a.1, b.1);
+    let fed_back = entries(&server, id, "feedback").await;
+    assert_eq!(fed_back.len(), 1, "{fed_back:?}");
+    assert_eq!(fed_back[0]["content"], "已劝离摊主", "{fed_back:?}");
+
+    // The key names that request only: another body under it is refused, naming the field.
+    let other = json!({"action": "feedback", "text": "另一条反馈"});
+    let (status, _, problem) = post_keyed(&server, &worker, &actions, "feedback-1", &other).await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["field"], "Idempotency-Key", "{problem}");
+    assert_eq!(entries(&server, id, "feedback").await.len(), 1);
+
+    // A new key is a new feedback.
+    let (status, replayed, _) = post_keyed(&server, &worker, &actions, "feedback-2", &other).await;
+    assert_eq!((status, replayed), (200, false));
+    assert_eq!(entries(&server, id, "feedback").await.len(), 2);
+
+    // Keys are each user's own: the same key from another user is another request.
+    let dispatcher2 = server.token("d2", "dispatcher").await;
+    let supervise = json!({"action": "supervise", "note": "请复查"});
+    let (status, replayed, _) = post_keyed(&server, &dispatcher, &actions, "note", &supervise).await;
+    assert_eq!((status, replayed), (200, false));
+    let (status, replayed, _) = post_keyed(&server, &dispatcher2, &actions, "note", &supervise).await;
+    assert_eq!((status, replayed), (200, false));
+    assert_eq!(entries(&server, id, "supervise").await.len(), 2);
+
+    // A refused action does not keep its key: after the refusal the same key is free.
+    let close = json!({"action": "verify_and_close"});
+    let (status, _, _) = post_keyed(&server, &dispatcher, &actions, "close-1", &close).await;
+    assert_eq!(status, 409, "the case is not handled yet");
+    let handled = json!({"action": "mark_handled", "summary": "摊位已清理"});
+    let (status, _, _) = post_keyed(&server, &worker, &actions, "handled-1", &handled).await;
+    assert_eq!(status, 200);
+    let (status, replayed, closed) = post_keyed(&server, &dispatcher, &actions, "close-1", &close).await;
+    assert_eq!((status, replayed), (200, false), "{closed}");
+    assert_eq!(closed["status"], "closed");
+
+    // A key that is not 1 to 100 visible characters is refused before anything happens.
+    let (status, _, problem) = post_keyed(&server, &dispatcher, &actions, &"k".repeat(101), &supervise).await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["field"], "Idempotency-Key", "{problem}");
+}
+
+#[tokio::test]
+async fn a_case_created_twice_with_one_key_is_one_case() {
+    let server = Server::start().await;
+    let (_, lon, lat) = a_grid_centre(&server).await;
+    let worker = server.token("w1", "grid_worker").await;
+    let body = street_vending(lon, lat, "网格员巡查上报：流动摊贩");
+    let (status, replayed, first) = post_keyed(&server, &worker, "/api/cases", "report-1", &body).await;
+    assert_eq!((status, replayed), (201, false), "{first}");
+    let (status, replayed, again) = post_keyed(&server, &worker, "/api/cases", "report-1", &body).await;
+    assert_eq!((status, replayed), (200, true), "{again}");
+    assert_eq!(again["id"], first["id"]);
+    let (_, list) = server.get("/api/cases?q=%E6%B5%81%E5%8A%A8%E6%91%8A%E8%B4%A9").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+
+    // The same key for another case is refused; a new key makes a new case.
+    let (status, _, problem) =
+        post_keyed(&server, &worker, "/api/cases", "report-1", &street_vending(lon, lat, "另一处摊贩")).await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["field"], "Idempotency-Key", "{problem}");
+    let (status, _, second) =
+        post_keyed(&server, &worker, "/api/cases", "report-2", &street_vending(lon, lat, "另一处摊贩")).await;
+    assert_eq!(status, 201, "{second}");
+    assert_ne!(second["id"], first["id"]);
+}
+
+#[tokio::test]
+async fn my_tasks_my_bound_cases_and_sorted_pages() {
+    let server = Server::start().await;
+    let (grid, lon, lat) = a_grid_centre(&server).await;
+    let dispatcher = server.token("d1", "dispatcher").await;
+    let worker = server.user("w1", &["grid_worker"], &grid, None).await;
+    let leader = server.token("l1", "leader").await;
+
+    // Three cases in the worker's grid: two the rules give to the grid's worker (street
+    // vending; exposed rubbish, critical), and a construction case given to a bureau.
+    // (Distinct categories: two alike at one spot would be linked as duplicates.)
+    let mut ids = Vec::new();
+    for (description, category, urgency) in
+        [("摊位占道", "0402", "normal"), ("垃圾堆放", "0102", "critical"), ("夜间施工", "0301", "normal")]
+    {
+        let body = json!({"description": description, "category": category, "urgency": urgency,
+                          "location": {"lon": lon, "lat": lat}});
+        let (status, case) = server.post_with(&dispatcher, "/api/cases", &body).await;
+        assert_eq!(status, 201, "{case}");
+        ids.push(case["id"].as_i64().unwrap());
+    }
+    let listed = |body: &Value| -> Vec<i64> {
+        body["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect()
+    };
+
+    // The worker sees all three in their grid; "assigned to me" only the two for them.
+    let (_, all) = server.get_with(&worker, "/api/cases").await;
+    assert_eq!(listed(&all), vec![ids[2], ids[1], ids[0]]);
+    let (status, mine) = server.get_with(&worker, "/api/cases?assigned=me").await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(listed(&mine), vec![ids[1], ids[0]]);
+    let (status, problem) = server.get_with(&worker, "/api/cases?assigned=w2").await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("assigned")), "{problem}");
+
+    // Bound leaders: only the case the leader is bound to.
+    let (status, _) = server
+        .post_with(
+            &dispatcher,
+            &format!("/api/cases/{}/actions", ids[2]),
+            &json!({"action": "bind_leader", "leader": "l1"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, bound) = server.get_with(&leader, "/api/cases?leader=me").await;
+    assert_eq!(listed(&bound), vec![ids[2]]);
+
+    // Sorts: by urgency the critical case first; oldest first pages by offset.
+    let (_, by_urgency) = server.get_with(&dispatcher, "/api/cases?sort=urgency").await;
+    assert_eq!(listed(&by_urgency)[0], ids[1]);
+    let (_, page1) = server.get_with(&dispatcher, "/api/cases?sort=oldest&limit=2").await;
+    assert_eq!(listed(&page1), vec![ids[0], ids[1]]);
+    assert_eq!(page1["next_offset"], 2);
+    let (_, page2) = server.get_with(&dispatcher, "/api/cases?sort=oldest&limit=2&offset=2").await;
+    assert_eq!(listed(&page2), vec![ids[2]]);
+    assert_eq!(page2["next_offset"], Value::Null);
+    let (status, problem) = server.get_with(&dispatcher, "/api/cases?sort=size").await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("sort")), "{problem}");
+    let (status, problem) = server.get_with(&dispatcher, &format!("/api/cases?sort=oldest&before={}", ids[2])).await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("before")), "{problem}");
+}
+
+#[tokio::test]
+async fn the_dispatch_suggestion_names_the_rule_or_why_there_is_none() {
+    let server = Server::start().await;
+    let (grid, lon, lat) = a_grid_centre(&server).await;
+    let dispatcher = server.token("d1", "dispatcher").await;
+
+    // A street-order case: the grid rule, to the grid's worker.
+    let (_, case) = server.post_with(&dispatcher, "/api/cases", &street_vending(lon, lat, "占道")).await;
+    let (status, suggestion) =
+        server.get_with(&dispatcher, &format!("/api/cases/{}/dispatch-suggestion", case["id"])).await;
+    assert_eq!(status, 200, "{suggestion}");
+    assert_eq!(suggestion["rule"], "grid-street-order");
+    assert_eq!(suggestion["to"]["kind"], "grid_worker");
+    assert_eq!(suggestion["to"]["grid"], grid.as_str());
+
+    // 私搭乱建 (0101) in 景山街道: no rule covers it; the dispatcher is told so.
+    let body = json!({"description": "违章搭建", "category": "0101", "location": {"lon": lon, "lat": lat}});
+    let (_, case) = server.post_with(&dispatcher, "/api/cases", &body).await;
+    assert_eq!(case["status"], "new", "{case}");
+    let (status, suggestion) =
+        server.get_with(&dispatcher, &format!("/api/cases/{}/dispatch-suggestion", case["id"])).await;
+    assert_eq!(status, 200, "{suggestion}");
+    assert_eq!(suggestion["rule"], Value::Null);
+    assert_eq!(suggestion["reason"]["kind"], "no_rule_matched", "{suggestion}");
+    assert!(suggestion["explanation"].as_str().unwrap().contains("no enabled rule"), "{suggestion}");
+
+    // Only those who dispatch may ask.
+    let (status, _) = server.get_as("grid_worker", &format!("/api/cases/{}/dispatch-suggestion", case["id"])).await;
+    assert_eq!(status, 403);
+}
