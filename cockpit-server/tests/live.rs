@@ -715,3 +715,81 @@ async fn a_sensor_reading_over_mqtt_reaches_the_device_and_alarm_streams() {
     assert_eq!(devices[0]["key"], "smk-live", "{:?}", devices[0]);
     assert_eq!(devices[0]["data"]["values"]["smoke_obscuration_pct"], 18.5, "{:?}", devices[0]);
 }
+
+#[tokio::test]
+async fn silent_connections_close_as_idle_and_ended_sessions_as_such() {
+    let database_url = common::fresh_database().await;
+    let mut config = cockpit_server::Config::for_tests(&sample_data(), &database_url);
+    config.live.heartbeat_seconds = 1;
+    config.live.idle_timeout_seconds = 3;
+    let server = Server::start_configured(config).await;
+    let commander = server.token("idle-commander", "commander").await;
+
+    // A client that sends nothing is closed as idle.
+    let mut silent = Ws::connect(server.addr, &commander).await;
+    let end = loop {
+        if let Err(end) = silent.next_or_end().await {
+            break end;
+        }
+    };
+    assert_eq!(end, End::Closed(4000, "idle".into()));
+
+    // A client that answers keeps its connection past the idle timeout; once its session
+    // ends (logout everywhere), the server closes it with that reason.
+    let user = server.token("leaving-commander", "commander").await;
+    let mut talking = Ws::connect(server.addr, &user).await;
+    let keep_alive_until = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut logged_out = false;
+    let end = loop {
+        match tokio::time::timeout(Duration::from_millis(500), talking.next_or_end()).await {
+            Ok(Err(end)) => break end,
+            Ok(Ok(_)) => {}
+            Err(_) => talking.send(json!({"type": "ping"})).await,
+        }
+        if !logged_out && tokio::time::Instant::now() >= keep_alive_until {
+            let (status, body) = server.post_with(&user, "/api/auth/logout-everywhere", &json!({})).await;
+            assert!(status < 300, "{status} {body}");
+            logged_out = true;
+        }
+    };
+    assert!(logged_out, "the connection outlived the idle timeout while it talked: {end:?}");
+    assert_eq!(end, End::Closed(4001, "session ended".into()));
+}
+
+#[tokio::test]
+async fn assigned_to_me_streams_a_grid_workers_own_tasks_only() {
+    let server = Server::start().await;
+    let (_, village) = server.get("/api/regions/330304001002").await;
+    let grid = village["properties"]["children"][0].clone();
+    let code = grid["code"].as_str().unwrap().to_string();
+    let (lon, lat) = (grid["centre"][0].as_f64().unwrap(), grid["centre"][1].as_f64().unwrap());
+    let dispatcher = server.token("mine-dispatcher", "dispatcher").await;
+    let worker = server.user("mine-worker", &["grid_worker"], &code, None).await;
+
+    let mut ws = Ws::connect(server.addr, &worker).await;
+    let snapshot = ws.subscribe("mine", "cases", json!({"assigned_to_me": true}), None).await;
+    assert_eq!(snapshot[0]["type"], "snapshot", "{snapshot:?}");
+    assert_eq!(snapshot[0]["items"], json!([]));
+    let mut everything = Ws::connect(server.addr, &worker).await;
+    everything.subscribe("all", "cases", json!({}), None).await;
+
+    // In the worker's grid: street vending goes to the grid's worker; night construction to
+    // the construction bureau. Only the first is theirs.
+    let theirs = create_case(&server, &dispatcher, lon, lat, "占道经营").await;
+    let body = json!({"description": "夜间施工扰民", "category": "0301", "location": {"lon": lon, "lat": lat}});
+    let (status, bureau) = server.post_with(&dispatcher, "/api/cases", &body).await;
+    assert_eq!(status, 201, "{bureau}");
+    assert_eq!(bureau["assignee"]["kind"], "department", "{bureau}");
+
+    // The unfiltered stream sees both (the worker's region); the filtered one the first.
+    let all = everything.until(|v| v["type"] == "delta" && v["data"]["id"] == bureau["id"]).await;
+    assert!(all.iter().any(|v| v["type"] == "delta" && v["data"]["id"] == theirs["id"]), "{all:?}");
+    let mine: Vec<Value> = ws.drain().await.into_iter().filter(|v| v["type"] == "delta").collect();
+    assert!(!mine.is_empty(), "the worker's own case was streamed");
+    assert!(mine.iter().all(|v| v["data"]["id"] == theirs["id"]), "{mine:?}");
+
+    // A new subscription's snapshot holds the same: the worker's case only.
+    let snapshot = ws.subscribe("again", "cases", json!({"assigned_to_me": true}), None).await;
+    let ids: Vec<&Value> = snapshot[0]["items"].as_array().unwrap().iter().map(|c| &c["id"]).collect();
+    assert_eq!(ids, vec![&theirs["id"]], "{snapshot:?}");
+}

@@ -13,6 +13,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::auth::Principal;
+use crate::store::Assigned;
 
 /// One change as every instance holds it after reading it from the log.
 #[derive(Debug)]
@@ -118,8 +119,8 @@ pub(crate) struct Sub {
     /// The region is the whole district: only what lies inside it.
     pub inside_only: bool,
     pub filter: Filter,
-    /// Only what is assigned to this user or department.
-    pub assigned: Option<(String, Option<String>)>,
+    /// Only what is assigned to this user, their department or their grid.
+    pub assigned: Option<Assigned>,
     /// Too many values waited: the connection sends a fresh snapshot.
     pub lagging: AtomicBool,
 }
@@ -138,12 +139,13 @@ impl Sub {
         if !self.filter.contains(entry.position) {
             return false;
         }
-        if let Some((user, department)) = &self.assigned {
+        if let Some(Assigned { user, department, grid }) = &self.assigned {
             let a = entry.assignee.as_ref();
             let field = |name: &str| a.and_then(|a| a.get(name)).and_then(Value::as_str);
             let mine = field("user") == Some(user.as_str())
                 || field("worker") == Some(user.as_str())
-                || (department.is_some() && field("department") == department.as_deref());
+                || (department.is_some() && field("department") == department.as_deref())
+                || (grid.is_some() && field("kind") == Some("grid_worker") && field("grid") == grid.as_deref());
             if !mine {
                 return false;
             }

@@ -18,11 +18,13 @@ pub(super) async fn items(hub: &Hub, sub: &Sub) -> Result<Vec<Value>, StoreError
     let principal = &sub.client.principal;
     match sub.channel {
         Channel::Cases => {
-            let mut scope = principal.case_scope();
-            if sub.assigned.is_some() {
-                scope.assigned_to = sub.assigned.clone();
-            }
-            let filter = CaseFilter { region: sub.filter.region.clone(), scope, limit, ..CaseFilter::default() };
+            let filter = CaseFilter {
+                region: sub.filter.region.clone(),
+                assigned: sub.assigned.clone(),
+                scope: principal.case_scope(),
+                limit,
+                ..CaseFilter::default()
+            };
             let now = Utc::now();
             Ok(cases
                 .store

@@ -23,6 +23,7 @@ use super::Hub;
 use super::fanout::{Client, Entry, Sub};
 use crate::AppState;
 use crate::auth::{Caller, Principal};
+use crate::store::Assigned;
 
 /// The sub-protocol the server speaks.
 const PROTOCOL: &str = "cockpit-live";
@@ -64,7 +65,7 @@ impl Hub {
         principal: &Principal,
         channel: Channel,
         filter: &Filter,
-    ) -> Result<(Option<String>, bool, Option<(String, Option<String>)>), ProtocolError> {
+    ) -> Result<(Option<String>, bool, Option<Assigned>), ProtocolError> {
         let needs: &[P] = match channel {
             Channel::Cases => &[P::ViewCases, P::ViewAssignedCases],
             Channel::Alarms => &[P::ViewWall, P::ViewDevices, P::AcknowledgeAlarms],
@@ -102,10 +103,15 @@ impl Hub {
         if channel == Channel::Statistics && case_scope.assigned_to.is_some() {
             return Err(ProtocolError::Forbidden("statistics need the permission cases.view".into()));
         }
-        let assigned = match channel {
-            Channel::Cases => case_scope
-                .assigned_to
-                .or_else(|| filter.assigned_to_me.then(|| (principal.username.clone(), principal.department.clone()))),
+        // Those who see by assignment see only what is theirs; others may ask for it
+        // (a grid worker's "mine" includes what went to their grid's worker).
+        let assigned = match (channel, case_scope.assigned_to) {
+            (Channel::Cases, Some((user, department))) => Some(Assigned { user, department, grid: None }),
+            (Channel::Cases, None) if filter.assigned_to_me => Some(Assigned {
+                user: principal.username.clone(),
+                department: principal.department.clone(),
+                grid: (principal.scope.level == ScopeLevel::Grid).then(|| principal.scope.code.clone()),
+            }),
             _ => None,
         };
         Ok((region, inside_only, assigned))
