@@ -793,3 +793,203 @@ async fn assigned_to_me_streams_a_grid_workers_own_tasks_only() {
     let ids: Vec<&Value> = snapshot[0]["items"].as_array().unwrap().iter().map(|c| &c["id"]).collect();
     assert_eq!(ids, vec![&theirs["id"]], "{snapshot:?}");
 }
+
+/// The permissions each channel needs (any of them), as docs/live.md lists them.
+fn channel_needs(channel: &str) -> &'static [cockpit_access::Permission] {
+    use cockpit_access::Permission as P;
+    match channel {
+        "cases" => &[P::ViewCases, P::ViewAssignedCases],
+        "alarms" => &[P::ViewWall, P::ViewDevices, P::AcknowledgeAlarms],
+        "devices" => &[P::ViewDevices],
+        "statistics" => &[P::ViewStatistics],
+        "indicators" => &[P::ViewWall, P::ViewStatistics],
+        other => panic!("no channel {other}"),
+    }
+}
+
+/// Which side of the matrix a message shows: `Some(true)` inside the fixture's region
+/// (street `inside_code`), `Some(false)` inside `outside_code`, `None` when it names
+/// neither (a statistics row names its region; cases and device values carry a marker).
+fn side_of(channel: &str, data: &Value, inside_code: &str, outside_code: &str) -> Option<bool> {
+    match channel {
+        "cases" => match data["description"].as_str() {
+            Some("矩阵辖区内") => Some(true),
+            Some("矩阵辖区外") => Some(false),
+            _ => None,
+        },
+        "alarms" | "devices" => data["side"].as_str().map(|s| s == "in"),
+        "statistics" => {
+            let region = data["region"].as_str().unwrap_or_default();
+            if region.starts_with(inside_code) {
+                Some(true)
+            } else if region.starts_with(outside_code) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Every channel subscribed as every shipped role, by a user inside the fixture's region
+/// and one outside it: each cell allowed or refused as the role's permissions say, a
+/// region filter outside the user's scope refused, and no snapshot or delta from the
+/// other side — zero leaks.
+#[tokio::test]
+async fn every_channel_as_every_role_in_and_out_of_region_leaks_nothing() {
+    use cockpit_access::Role;
+    let server = Server::start().await;
+    let (_, village) = server.get("/api/regions/330304001002").await;
+    let grid = village["properties"]["children"][0].clone();
+    let in_grid = grid["code"].as_str().unwrap().to_string();
+    let in_at = (grid["centre"][0].as_f64().unwrap(), grid["centre"][1].as_f64().unwrap());
+    let (_, streets) = server.get("/api/regions?level=street").await;
+    let out_street = streets["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["code"].as_str().unwrap().to_string())
+        .find(|c| c != "330304001")
+        .unwrap();
+    let (_, grids) = server.get(&format!("/api/regions?level=grid&parent={out_street}")).await;
+    let out_grid = grids["features"][0]["properties"]["code"].as_str().unwrap().to_string();
+    let (_, out_region) = server.get(&format!("/api/regions/{out_grid}")).await;
+    let c = &out_region["properties"]["centre"];
+    let out_at = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+    let dispatcher = server.token("matrix-dispatcher", "dispatcher").await;
+    // One case on each side before anyone subscribes (for the snapshots).
+    create_case(&server, &dispatcher, in_at.0, in_at.1, "矩阵辖区内").await;
+    create_case(&server, &dispatcher, out_at.0, out_at.1, "矩阵辖区外").await;
+    let updates = |n: u32| -> Vec<Update> {
+        let mut out = Vec::new();
+        for (side, grid, at) in [("in", &in_grid, in_at), ("out", &out_grid, out_at)] {
+            let regions = RegionCodes {
+                street: Some(grid[..9].to_string()),
+                village: Some(grid[..12].to_string()),
+                grid: Some(grid.clone()),
+            };
+            out.push(Update {
+                channel: Channel::Alarms,
+                key: format!("matrix-alarm-{side}-{n}"),
+                regions: regions.clone(),
+                position: Some(at),
+                layer: None,
+                payload: json!({"side": side, "n": n}),
+            });
+            out.push(Update {
+                channel: Channel::Devices,
+                key: format!("matrix-gauge-{side}"),
+                regions,
+                position: Some(at),
+                layer: Some("water_level_river".into()),
+                payload: json!({"side": side, "n": n}),
+            });
+        }
+        out
+    };
+    publish(&server.store, &updates(0)).await.unwrap();
+
+    let channels = ["cases", "alarms", "devices", "statistics", "indicators"];
+    let mut cells = 0;
+    let mut failures: Vec<String> = Vec::new();
+    let mut open: Vec<(String, bool, Ws, Vec<&str>)> = Vec::new();
+    for role in Role::ALL {
+        let granted = role.default_permissions();
+        for inside in [true, false] {
+            let (scope, other) = match (role, inside) {
+                (Role::GridWorker, true) => (in_grid.clone(), out_grid.clone()),
+                (Role::GridWorker, false) => (out_grid.clone(), in_grid.clone()),
+                (_, true) => ("330304001".to_string(), out_street.clone()),
+                (_, false) => (out_street.clone(), "330304001".to_string()),
+            };
+            let name = format!("m-{}-{}", role.as_str().replace('_', "-"), if inside { "in" } else { "out" });
+            let token = server.user(&name, &[role.as_str()], &scope, None).await;
+            // Statistics are counts per region: those who see cases only by assignment
+            // (no `cases.view`) get none, as docs/live.md says.
+            let allowed: Vec<&str> = channels
+                .iter()
+                .copied()
+                .filter(|ch| channel_needs(ch).iter().any(|p| granted.contains(*p)))
+                .filter(|ch| *ch != "statistics" || granted.contains(cockpit_access::Permission::ViewCases))
+                .collect();
+            if allowed.is_empty() {
+                // No channel at all: refused at the upgrade.
+                cells += channels.len();
+                let mut request = format!("ws://{}/api/live", server.addr).into_client_request().unwrap();
+                request
+                    .headers_mut()
+                    .insert("sec-websocket-protocol", format!("cockpit-live, bearer.{token}").parse().unwrap());
+                match tokio_tungstenite::connect_async(request).await {
+                    Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status().as_u16() == 403 => {}
+                    other => failures.push(format!("{name}: upgrade {:?}, expected 403", other.map(|_| ()))),
+                }
+                continue;
+            }
+            let mut ws = Ws::connect(server.addr, &token).await;
+            for channel in channels {
+                cells += 1;
+                let answer = ws.subscribe(channel, channel, json!({}), None).await;
+                let first = &answer[0];
+                if !allowed.contains(&channel) {
+                    if first["code"] != "forbidden" {
+                        failures.push(format!("{name} {channel}: {first}, expected forbidden"));
+                    }
+                    continue;
+                }
+                if first["type"] != "snapshot" {
+                    failures.push(format!("{name} {channel}: {first}, expected a snapshot"));
+                    continue;
+                }
+                for item in first["items"].as_array().unwrap() {
+                    let data = if item.get("data").is_some() { &item["data"] } else { item };
+                    if side_of(channel, data, "330304001", &out_street) == Some(!inside) {
+                        failures.push(format!("{name} {channel}: snapshot leaks {item}"));
+                    }
+                }
+                // A region outside the user's scope is refused.
+                if channel != "indicators" {
+                    let refused = ws.subscribe("x", channel, json!({"region": other}), None).await;
+                    if refused[0]["code"] != "forbidden" {
+                        failures.push(format!("{name} {channel} region {other}: {}, expected forbidden", refused[0]));
+                    }
+                }
+            }
+            open.push((name, inside, ws, allowed));
+        }
+    }
+    assert!(failures.is_empty(), "{cells} cells, {} failures:\n{}", failures.len(), failures.join("\n"));
+
+    // Changes on both sides, then a last alarm on each side that everyone allowed alarms
+    // waits for: everything before it in the log has been fanned out by then.
+    create_case(&server, &dispatcher, in_at.0, in_at.1, "矩阵辖区内").await;
+    create_case(&server, &dispatcher, out_at.0, out_at.1, "矩阵辖区外").await;
+    publish(&server.store, &updates(1)).await.unwrap();
+    publish(&server.store, &updates(2)).await.unwrap();
+    let mut seen_own = 0;
+    for (name, inside, ws, allowed) in &mut open {
+        let mut messages = Vec::new();
+        if allowed.contains(&"alarms") {
+            let own = if *inside { "in" } else { "out" };
+            messages = ws.until(|v| v["channel"] == "alarms" && v["data"]["side"] == own && v["data"]["n"] == 2).await;
+        }
+        messages.extend(ws.drain().await);
+        for m in messages.iter().filter(|m| m["type"] == "delta") {
+            let channel = m["channel"].as_str().unwrap();
+            let rows: Vec<&Value> = match m["data"]["items"].as_array() {
+                Some(items) => items.iter().collect(),
+                None => vec![&m["data"]],
+            };
+            for data in rows {
+                match side_of(channel, data, "330304001", &out_street) {
+                    Some(side) if side != *inside => failures.push(format!("{name} {channel}: delta leaks {m}")),
+                    Some(_) => seen_own += 1,
+                    None => {}
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    // Not vacuous: the deltas of each user's own side did arrive.
+    assert!(seen_own > open.len(), "own-side deltas seen: {seen_own}");
+}
