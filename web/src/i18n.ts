@@ -46,7 +46,11 @@ const zh = {
   openCases: '未结案件',
   overdueCases: '超期案件',
   devices: '物联设备',
-  devicesHealth: '健康状态未接入',
+  devicesAbnormal: '异常',
+  deviceAlarms: '设备告警',
+  healthOnline: '设备在线',
+  healthAbnormal: '设备告警',
+  healthOffline: '离线',
   cameras: '视频监控',
   resources: '应急资源',
   layers: '图层',
@@ -133,7 +137,11 @@ const en: Record<Key, string> = {
   openCases: 'Open cases',
   overdueCases: 'Overdue cases',
   devices: 'Devices',
-  devicesHealth: 'health not connected yet',
+  devicesAbnormal: 'abnormal',
+  deviceAlarms: 'Device alarms',
+  healthOnline: 'device online',
+  healthAbnormal: 'device alarm',
+  healthOffline: 'offline',
   cameras: 'Cameras',
   resources: 'Resources',
   layers: 'Layers',
@@ -210,8 +218,10 @@ const actionZh: Record<string, string> = {
   overdue_alarm: '超期告警',
 };
 
-export function actionName(action: string): string {
-  return language === 'zh' ? (actionZh[action] ?? action) : action.replace(/_/g, ' ');
+/** An action's name; a missing one (older records) is an empty string, never a crash. */
+export function actionName(action: string | null | undefined): string {
+  const a = action ?? '';
+  return language === 'zh' ? (actionZh[a] ?? a) : a.replace(/_/g, ' ');
 }
 
 export type Language = 'zh' | 'en';
@@ -230,8 +240,10 @@ export function t(key: Key): string {
   return language === 'zh' ? zh[key] : en[key];
 }
 
-export function statusName(status: string): string {
-  return language === 'zh' ? (statusZh[status] ?? status) : status.replace(/_/g, ' ');
+/** A status's name; a missing one (a case's first timeline entry has no "from") is empty. */
+export function statusName(status: string | null | undefined): string {
+  const s = status ?? '';
+  return language === 'zh' ? (statusZh[s] ?? s) : s.replace(/_/g, ' ');
 }
 
 export function urgencyName(urgency: string): string {

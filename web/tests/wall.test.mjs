@@ -5,9 +5,13 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Server } from './support/server.mjs';
 import { artifacts, launch, openWall } from './support/browser.mjs';
+
+const run = promisify(execFile);
 
 let server;
 let browser;
@@ -177,6 +181,52 @@ describe('the wall, live (needs the server\'s /api/live)', () => {
       { timeout: 15_000, polling: 20 },
     );
     console.log(`case ${created.id} on the map and in the feed after ${Date.now() - started} ms`);
+    await context.close();
+  });
+
+  test('a smoke alarm over MQTT turns its device red and counts on the wall; clearing it turns it green', async () => {
+    // A smoke detector registered through the API, then heard over the embedded broker
+    // with Debian's mosquitto_pub: a peer we did not write.
+    const admin = await server.login('sysadmin');
+    const device = await server.api(admin, 'POST', '/api/devices', {
+      id: 'smk-wall',
+      type: 'smoke',
+      lon: 120.6305,
+      lat: 27.9905,
+    });
+    const { broker } = await server.api(admin, 'GET', '/api/iot');
+    const [host, port] = broker.split(':');
+    const publish = (pct) =>
+      run('mosquitto_pub', [
+        '-h', host, '-p', port, '-i', 'smk-wall', '-u', 'smk-wall', '-P', device.credential.password, '-q', '1',
+        '-t', 'city/ouhai/devices/smk-wall/telemetry', '-m', JSON.stringify({ values: { smoke_obscuration_pct: pct } }),
+      ]);
+    const { context, page } = await openWall(browser, server);
+    await page.waitForFunction(() => window.__wall.liveStatus === 'live');
+    const drawn = (health) =>
+      page.waitForFunction(
+        (h) =>
+          window.__wall.map.map
+            .querySourceFeatures('devices')
+            .some((f) => f.properties.id === 'smk-wall' && f.properties.health === h),
+        health,
+        { timeout: 30_000 },
+      );
+    await drawn('offline'); // registered, never heard
+    await publish(25);
+    await drawn('abnormal');
+    await page.waitForFunction(
+      () => window.__wall.map.map.querySourceFeatures('alarms').some((f) => f.properties.device === 'smk-wall'),
+      null,
+      { timeout: 30_000 },
+    );
+    assert.equal(await page.locator('#today-alarms').textContent(), '1');
+    await page.screenshot({ path: join(artifacts, 'wall-device-alarm-1920x1080.png') });
+    await publish(1);
+    await drawn('online');
+    await page.waitForFunction(() => document.querySelector('#today-alarms')?.textContent === '0', null, {
+      timeout: 30_000,
+    });
     await context.close();
   });
 

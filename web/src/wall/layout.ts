@@ -6,7 +6,7 @@ import { currentLanguage, statusName, t } from '../i18n';
 import type { LayerGroup } from './map';
 
 export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
-  const layerButtons: [LayerGroup | 'alarms' | 'rating', Parameters<typeof t>[0]][] = [
+  const layerButtons: [LayerGroup | 'rating', Parameters<typeof t>[0]][] = [
     ['cases', 'layerCases'],
     ['heat', 'layerHeat'],
     ['cameras', 'layerCameras'],
@@ -39,6 +39,7 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
             </div>
             <div class="minor">
               <div><span>${t('complaints')}</span><b id="today-complaints">—</b></div>
+              <div class="alert"><span>${t('deviceAlarms')}</span><b id="today-alarms">—</b></div>
               <div class="nosrc"><span>${t('risks')}</span><b>${t('noSource')}</b></div>
               <div class="nosrc"><span>${t('hazards')}</span><b>${t('noSource')}</b></div>
               <div class="nosrc"><span>${t('alarmedIndicators')}</span><b>${t('noSource')}</b></div>
@@ -73,7 +74,7 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
           <div class="layers" id="layers">
             ${layerButtons
               .map(([key, label]) =>
-                key === 'alarms' || key === 'rating'
+                key === 'rating'
                   ? `<button class="layer nodata" disabled title="${t('layerNoData')}">${t(label)}<small>${t('layerNoData')}</small></button>`
                   : `<button class="layer ${visible[key] ? 'on' : ''}" data-layer="${key}">${t(label)}</button>`,
               )
@@ -86,6 +87,9 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
             <span><i style="background:#b37feb"></i>${statusName('handled')}</span>
             <span><i style="background:#73d13d"></i>${statusName('closed')}</span>
             <span><i class="ring"></i>${t('overdue')}</span>
+            <span><i class="dot" style="background:#52c41a"></i>${t('healthOnline')}</span>
+            <span><i class="dot" style="background:#ff4d4f"></i>${t('healthAbnormal')}</span>
+            <span><i class="dot" style="background:#8c8c8c"></i>${t('healthOffline')}</span>
           </div>
           <section id="card" class="card hidden"></section>
         </main>

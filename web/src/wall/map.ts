@@ -34,6 +34,7 @@ export const LAYER_GROUPS = {
   keyAreas: ['key-areas-fill', 'key-areas-line'],
   blindSpots: ['blind-spots-fill'],
   devices: ['devices'],
+  alarms: ['alarms'],
   grids: ['grids-line'],
 } as const;
 
@@ -112,7 +113,7 @@ export class WallMap {
     const m = this.map;
     for (const id of ['streets', 'villages', 'grids', 'highlight', 'key-areas', 'blind-spots', 'radius'])
       this.source(id);
-    for (const id of ['cameras', 'resources', 'devices', 'cases-fresh', 'radius-cameras']) this.source(id);
+    for (const id of ['cameras', 'resources', 'devices', 'alarms', 'cases-fresh', 'radius-cameras']) this.source(id);
     // Clustered (in the map's worker) only when there are many cases: see `clusterCases`.
     m.addSource('cases', {
       type: 'geojson',
@@ -226,9 +227,31 @@ export class WallMap {
       source: 'devices',
       paint: {
         'circle-radius': 3 * s,
-        'circle-color': ['match', ['get', 'health'], 'ok', '#52c41a', 'degraded', '#faad14', 'offline', '#8c8c8c', '#1677ff'],
+        'circle-color': [
+          'match',
+          ['get', 'health'],
+          'online',
+          '#52c41a',
+          'warning',
+          '#faad14',
+          'abnormal',
+          '#ff4d4f',
+          '#8c8c8c',
+        ] as unknown as string,
         'circle-stroke-color': '#ffffff',
         'circle-stroke-width': 0.5 * s,
+      },
+    });
+    // A device alarm: a ring round its device, red when major or critical.
+    m.addLayer({
+      id: 'alarms',
+      type: 'circle',
+      source: 'alarms',
+      paint: {
+        'circle-radius': 9 * s,
+        'circle-color': 'rgba(255,77,79,0.18)',
+        'circle-stroke-color': ['case', ['get', 'severe'], '#ff4d4f', '#faad14'],
+        'circle-stroke-width': 2.5 * s,
       },
     });
     m.addLayer({

@@ -12,6 +12,7 @@ import { layoutHtml } from './layout';
 import { bounds, contains } from './geometry';
 import { type Basemap, CLUSTER_ABOVE, type LayerGroup, WallMap } from './map';
 import { Charts } from './overview';
+import { SensorStore } from './sensors';
 import type { Case, Device, Feature, FeatureCollection, Geometry, Level, RegionProps, Stats } from './types';
 
 export interface WallConfig {
@@ -25,6 +26,7 @@ export interface WallProbe {
   firstRenderMs: number | null;
   liveStatus: LiveStatus;
   store: CaseStore;
+  sensors: SensorStore;
   map: WallMap;
   selected: () => { level: Level; code: string } | null;
   openCase: (id: number) => Promise<void>;
@@ -74,6 +76,7 @@ export class Wall {
   private readonly regionsByParent = new Map<string, Feature[]>();
   private resources: FeatureCollection = { type: 'FeatureCollection', features: [] };
   private devices: Device[] = [];
+  private readonly sensors = new SensorStore();
   private streetStats: Stats | null = null;
   private selected: { level: Level; code: string; props: RegionProps; geometry: Geometry } | null = null;
   private feedFilter = { source: '', domain: '' };
@@ -88,6 +91,7 @@ export class Wall {
     keyAreas: true,
     blindSpots: false,
     devices: true,
+    alarms: true,
     grids: true,
   };
   private readonly probe: WallProbe;
@@ -103,6 +107,7 @@ export class Wall {
       firstRenderMs: null,
       liveStatus: 'connecting',
       store: this.store,
+      sensors: this.sensors,
       map: undefined as unknown as WallMap,
       selected: () => (this.selected ? { level: this.selected.level, code: this.selected.code } : null),
       openCase: (id) => this.openCase(id),
@@ -149,6 +154,17 @@ export class Wall {
       channel: 'cases',
       onSnapshot: (items, afterNotRecovered) => this.applyCaseSnapshot(items, afterNotRecovered),
       onDelta: (d) => this.applyCaseDelta(d),
+    });
+    this.sensors.onChange = () => this.drawSensors();
+    this.live.subscribe({
+      channel: 'devices',
+      onSnapshot: (items) => this.sensors.deviceSnapshot(items),
+      onDelta: (d) => this.sensors.deviceDelta(d),
+    });
+    this.live.subscribe({
+      channel: 'alarms',
+      onSnapshot: (items) => this.sensors.alarmSnapshot(items),
+      onDelta: (d) => this.sensors.alarmDelta(d),
     });
     this.live.subscribe({
       channel: 'statistics',
@@ -314,15 +330,16 @@ export class Wall {
     this.map.set('resources', this.resources);
     this.map.set('key-areas', keyAreas);
     this.map.set('blind-spots', blind);
-    this.map.set('devices', {
-      type: 'FeatureCollection',
-      features: devices.map((d) => ({
-        type: 'Feature',
-        geometry: { type: 'Point', coordinates: [d.location.lon, d.location.lat] },
-        properties: { id: d.id, type: d.type, health: 'unknown' },
-      })),
-    });
+    this.sensors.register(devices);
+    this.drawSensors();
     for (const [key, on] of Object.entries(this.visible)) this.map.setVisible(key as LayerGroup, on);
+  }
+
+  /** Devices by health and the active device alarms, on the map and in the today panel. */
+  private drawSensors(): void {
+    this.map.set('devices', this.sensors.deviceCollection());
+    this.map.set('alarms', this.sensors.alarmCollection());
+    $('today-alarms').textContent = String(this.sensors.activeAlarms().length);
   }
 
   private async reloadCases(): Promise<void> {
@@ -611,10 +628,16 @@ export class Wall {
       const s = await data.stats(this.api, `level=${level}&region=${code}`);
       summary = s.regions.find((r) => r.code === code) ?? s.totals;
     }
-    const devices =
-      level === 'district'
-        ? this.devices.length
-        : (await data.devices(this.api, code).catch(() => [] as Device[])).length;
+    const inRegion =
+      level === 'district' ? this.devices : await data.devices(this.api, code).catch(() => [] as Device[]);
+    const devices = inRegion.length;
+    let abnormal = 0;
+    let offline = 0;
+    for (const d of inRegion) {
+      const h = this.sensors.health(d.id);
+      if (h === 'abnormal' || h === 'warning') abnormal++;
+      else if (h === 'offline') offline++;
+    }
     const cameras =
       level === 'district'
         ? this.cameras.features.length
@@ -641,7 +664,7 @@ export class Wall {
       <div class="counts">
         <div><b data-count="open">${summary?.open ?? '—'}</b><span>${t('openCases')}</span></div>
         <div class="alert"><b data-count="overdue">${summary?.overdue ?? '—'}</b><span>${t('overdueCases')}</span></div>
-        <div><b data-count="devices">${devices}</b><span>${t('devices')}<small>${t('devicesHealth')}</small></span></div>
+        <div><b data-count="devices">${devices}</b><span>${t('devices')}<small data-count="devices-health">${t('devicesAbnormal')} ${abnormal} · ${t('healthOffline')} ${offline}</small></span></div>
         <div><b data-count="cameras">${cameras}</b><span>${t('cameras')}</span></div>
         <div><b data-count="resources">${resources.hospital + resources.fire_station + resources.shelter}</b><span>${t('resources')}<small>${
           zh
