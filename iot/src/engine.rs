@@ -116,8 +116,24 @@ impl RuleEngine {
         changes
     }
 
+    /// Watches a registered device that has not spoken (yet) to this engine: its stale
+    /// clock counts from `since_ms` (the server's start, say), so a device silent since
+    /// before a restart, or since its registration, still raises its stale-data alarms.
+    /// A device already watched is left as it is.
+    pub fn watch(&mut self, device: DeviceId, device_type: DeviceType, since_ms: i64) {
+        let rule_count = self.rules.len();
+        self.devices.entry(device).or_insert_with(|| Track {
+            device_type,
+            first_at_ms: since_ms,
+            last_at_ms: i64::MIN,
+            metric_at: BTreeMap::new(),
+            states: vec![RuleState::default(); rule_count],
+        });
+    }
+
     /// Raises stale-data alarms due at `now_ms`, device by device in id order. Only
-    /// devices the engine has had a reading from are watched.
+    /// devices the engine has had a reading from, or was told to [`watch`](Self::watch),
+    /// are watched.
     pub fn tick(&mut self, now_ms: i64) -> Vec<AlarmChange> {
         let mut changes = Vec::new();
         for (device, track) in &mut self.devices {

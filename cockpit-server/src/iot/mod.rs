@@ -290,7 +290,7 @@ impl Iot {
         });
         for (index, rx) in receivers.into_iter().enumerate() {
             let restored: Vec<_> = open.iter().filter(|a| iot.shard_of_row(a) == index).cloned().collect();
-            let shard = pipeline::Shard::new(
+            let mut shard = pipeline::Shard::new(
                 engine_rules.clone(),
                 settings.clone(),
                 &restored,
@@ -299,6 +299,9 @@ impl Iot {
                 history_tx.clone(),
                 iot.clone(),
             )?;
+            // Every registered device is watched from the start, so one silent since
+            // before it (or never heard at all) still goes stale.
+            shard.watch(iot.devices_of_shard(index), now_ms());
             tokio::spawn(shard.run(rx, stop.clone()));
         }
         let (case_tx, case_rx) = mpsc::channel(1);
@@ -424,6 +427,21 @@ impl Iot {
     /// A registered device's type.
     pub fn device_type(&self, device: &str) -> Option<DeviceType> {
         self.inner.directory.read().ok()?.registry.get(device).map(|d| d.device_type)
+    }
+
+    /// The registered devices whose grid (or, outside every grid, id) maps to shard `index`.
+    fn devices_of_shard(&self, index: usize) -> Vec<(cockpit_iot::DeviceId, DeviceType)> {
+        let Ok(directory) = self.inner.directory.read() else { return Vec::new() };
+        directory
+            .registry
+            .iter()
+            .filter(|d| {
+                let id = d.id.as_str();
+                let key = directory.places.get(id).and_then(|p| p.grid.as_deref()).unwrap_or(id);
+                shard_index(key) == index
+            })
+            .map(|d| (d.id.clone(), d.device_type))
+            .collect()
     }
 
     /// Where a device is.

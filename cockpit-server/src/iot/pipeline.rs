@@ -96,6 +96,14 @@ impl Shard {
         Ok(Shard { engine, storms, settings, states, writer, history, iot, places: HashMap::new() })
     }
 
+    /// Watches these devices for stale data from `since_ms` (those already known keep
+    /// their clocks).
+    pub(crate) fn watch(&mut self, devices: Vec<(DeviceId, cockpit_iot::DeviceType)>, since_ms: i64) {
+        for (device, device_type) in devices {
+            self.engine.watch(device, device_type, since_ms);
+        }
+    }
+
     pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<ShardMessage>, mut stop: watch::Receiver<bool>) {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

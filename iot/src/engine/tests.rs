@@ -174,6 +174,31 @@ fn stale_data_raises_on_tick_and_clears_on_the_next_value() {
 }
 
 #[test]
+fn a_watched_device_that_never_speaks_goes_stale_from_when_it_was_watched() {
+    let mut e = engine(Condition::Stale { after_ms: 30 * MIN });
+    e.watch(id("wl-silent"), DeviceType::WaterLevelRiver, T0);
+    assert!(e.tick(T0 + 30 * MIN - 1).is_empty());
+    let raised: Vec<String> = e.tick(T0 + 30 * MIN).iter().map(describe).collect();
+    assert_eq!(raised, [format!("raised {} @30", 30 * MIN)]);
+    assert!(e.tick(T0 + 40 * MIN).is_empty(), "raised once");
+    // Its first reading clears it, whatever its clock says (nothing newer was seen).
+    let cleared: Vec<String> =
+        e.observe(&reading("wl-silent", 41, &[(Metric::WaterLevel, 3.0)])).iter().map(describe).collect();
+    assert_eq!(cleared, ["cleared 3 @41"]);
+
+    // Watching a device already heard changes nothing: its clock stays its last reading.
+    let mut e = engine(Condition::Stale { after_ms: 30 * MIN });
+    e.observe(&reading("wl-1", 10, &[(Metric::WaterLevel, 3.0)]));
+    e.watch(id("wl-1"), DeviceType::WaterLevelRiver, T0);
+    assert!(e.tick(T0 + 39 * MIN).is_empty());
+    assert_eq!(e.tick(T0 + 40 * MIN).len(), 1);
+    // A device of a type no stale rule covers is never raised.
+    let mut e = engine(Condition::Stale { after_ms: 30 * MIN });
+    e.watch(id("smk-1"), DeviceType::Smoke, T0);
+    assert!(e.tick(T0 + 600 * MIN).is_empty());
+}
+
+#[test]
 fn readings_out_of_order_are_ignored() {
     let mut engine = engine(Condition::Above { raise: 4.5, clear: 4.3, for_ms: 0 });
     assert_eq!(feed(&mut engine, &[(10, 4.0), (5, 9.0), (10, 4.6), (9, 1.0)]), ["-", "-", "raised 4.6 @10", "-"]);
