@@ -290,7 +290,8 @@ impl Iot {
         });
         for (index, rx) in receivers.into_iter().enumerate() {
             let restored: Vec<_> = open.iter().filter(|a| iot.shard_of_row(a) == index).cloned().collect();
-            let mut shard = pipeline::Shard::new(
+            let shard = pipeline::Shard::new(
+                index,
                 engine_rules.clone(),
                 settings.clone(),
                 &restored,
@@ -299,9 +300,6 @@ impl Iot {
                 history_tx.clone(),
                 iot.clone(),
             )?;
-            // Every registered device is watched from the start, so one silent since
-            // before it (or never heard at all) still goes stale.
-            shard.watch(iot.devices_of_shard(index), now_ms());
             tokio::spawn(shard.run(rx, stop.clone()));
         }
         let (case_tx, case_rx) = mpsc::channel(1);
@@ -430,7 +428,7 @@ impl Iot {
     }
 
     /// The registered devices whose grid (or, outside every grid, id) maps to shard `index`.
-    fn devices_of_shard(&self, index: usize) -> Vec<(cockpit_iot::DeviceId, DeviceType)> {
+    pub(crate) fn devices_of_shard(&self, index: usize) -> Vec<(cockpit_iot::DeviceId, DeviceType)> {
         let Ok(directory) = self.inner.directory.read() else { return Vec::new() };
         directory
             .registry

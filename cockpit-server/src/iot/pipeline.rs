@@ -49,6 +49,8 @@ pub(crate) struct Shard {
     iot: Iot,
     /// Where each device with an open alarm is, for alarms that stale ticks raise.
     places: HashMap<DeviceId, Arc<Place>>,
+    /// This shard's number: its devices are those whose grid maps to it.
+    index: usize,
 }
 
 fn time(ms: i64) -> DateTime<Utc> {
@@ -56,7 +58,9 @@ fn time(ms: i64) -> DateTime<Utc> {
 }
 
 impl Shard {
+    #[allow(clippy::too_many_arguments)] // The shard's parts, each from the pipeline's start.
     pub(crate) fn new(
+        index: usize,
         rules: Vec<cockpit_iot::Rule>,
         settings: Arc<Settings>,
         open: &[AlarmRow],
@@ -93,12 +97,12 @@ impl Shard {
             }
         }
         let storms = StormGrouper::new(settings.storm_window_ms, settings.storm_threshold);
-        Ok(Shard { engine, storms, settings, states, writer, history, iot, places: HashMap::new() })
+        Ok(Shard { engine, storms, settings, states, writer, history, iot, places: HashMap::new(), index })
     }
 
     /// Watches these devices for stale data from `since_ms` (those already known keep
     /// their clocks).
-    pub(crate) fn watch(&mut self, devices: Vec<(DeviceId, cockpit_iot::DeviceType)>, since_ms: i64) {
+    fn watch(&mut self, devices: Vec<(DeviceId, cockpit_iot::DeviceType)>, since_ms: i64) {
         for (device, device_type) in devices {
             self.engine.watch(device, device_type, since_ms);
         }
@@ -118,7 +122,11 @@ impl Shard {
                     None => return,
                 },
                 _ = tick.tick() => {
-                    let changes = self.engine.tick(super::now_ms());
+                    // Devices registered since the last tick start their stale clocks now
+                    // (the first tick, at the start, watches every registered device).
+                    let now = super::now_ms();
+                    self.watch(self.iot.devices_of_shard(self.index), now);
+                    let changes = self.engine.tick(now);
                     for change in changes {
                         let place = self.places.get(&change.key().device).cloned()
                             .or_else(|| self.iot.place(change.key().device.as_str()))
