@@ -135,6 +135,23 @@ where
     panic!("{what}: never held; last value {last}");
 }
 
+/// As [`eventually`], for what waits on the pipeline's 5-second tick: up to 30 s.
+async fn eventually_slow<F, Fut>(what: &str, mut get: F, check: impl Fn(&Value) -> bool) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Value>,
+{
+    let mut last = Value::Null;
+    for _ in 0..300 {
+        last = get().await;
+        if check(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what}: never held; last value {last}");
+}
+
 #[tokio::test]
 async fn devices_log_in_with_their_credential_and_publish_only_to_their_own_topics() {
     let server = Server::start().await;
@@ -545,25 +562,19 @@ async fn a_registered_device_never_heard_goes_stale() {
     let database_url = common::fresh_database().await;
     let mut config = cockpit_server::Config::for_tests(&common::sample_data(), &database_url);
     config.iot.rules_file = rules.clone();
-    let first = Server::start_configured(config).await;
-    let (_, lon, lat) = a_grid(&first, 0).await;
-    let stale_alarms = |server: &'static Server, device: &'static str| async move {
-        let mut last = Value::Null;
-        for _ in 0..300 {
-            last = server.get_as("commander", &format!("/api/alarms?device={device}")).await.1;
-            if last["items"].as_array().is_some_and(|items| !items.is_empty()) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        last["items"].as_array().unwrap().clone()
-    };
-    let first: &'static Server = Box::leak(Box::new(first));
+    let server = Server::start_configured(config).await;
+    let (_, lon, lat) = a_grid(&server, 0).await;
     // Registered while the server runs, and never heard: stale a tick after. (At a start,
     // the first tick watches every registered device the same way.)
-    register(first, "smk-silent", "smoke", lon, lat).await;
-    let items = stale_alarms(first, "smk-silent").await;
-    assert_eq!(items.len(), 1, "{items:?}");
+    register(&server, "smk-silent", "smoke", lon, lat).await;
+    let alarms = eventually_slow(
+        "a stale alarm",
+        || async { server.get_as("commander", "/api/alarms?device=smk-silent").await.1 },
+        |a| a["items"].as_array().is_some_and(|items| !items.is_empty()),
+    )
+    .await;
+    let items = alarms["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{alarms}");
     assert_eq!((items[0]["rule_id"].as_str(), items[0]["state"].as_str()), (Some("smoke-silent"), Some("active")));
     std::fs::remove_file(rules).unwrap();
 }
