@@ -119,35 +119,36 @@ async fn iot_status(server: &Server) -> Value {
 
 /// Waits until `check` holds of the value `get` fetches (the pipeline is asynchronous for
 /// what is not acknowledged at QoS 1); the last value.
-async fn eventually<F, Fut>(what: &str, mut get: F, check: impl Fn(&Value) -> bool) -> Value
+async fn eventually<F, Fut>(what: &str, get: F, check: impl Fn(&Value) -> bool) -> Value
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Value>,
 {
-    let mut last = Value::Null;
-    for _ in 0..200 {
-        last = get().await;
-        if check(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{what}: never held; last value {last}");
+    eventually_within(what, Duration::from_secs(10), get, check).await
 }
 
 /// As [`eventually`], for what waits on the pipeline's 5-second tick: up to 30 s.
-async fn eventually_slow<F, Fut>(what: &str, mut get: F, check: impl Fn(&Value) -> bool) -> Value
+async fn eventually_slow<F, Fut>(what: &str, get: F, check: impl Fn(&Value) -> bool) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Value>,
+{
+    eventually_within(what, Duration::from_secs(30), get, check).await
+}
+
+async fn eventually_within<F, Fut>(what: &str, limit: Duration, mut get: F, check: impl Fn(&Value) -> bool) -> Value
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Value>,
 {
     let mut last = Value::Null;
-    for _ in 0..300 {
+    let pause = Duration::from_millis(50);
+    for _ in 0..(limit.as_millis() / pause.as_millis()) {
         last = get().await;
         if check(&last) {
             return last;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(pause).await;
     }
     panic!("{what}: never held; last value {last}");
 }
