@@ -101,9 +101,11 @@ impl AppState {
         auth::bootstrap_accounts(&store, &auth, &geography.city, a.bootstrap, &config.data_home)
             .await
             .context("creating the first accounts")?;
-        let rules = Arc::new(rules);
+        let documents =
+            cases::RuleDocuments::start(rules, store.clone()).await.context("reading the edited rules documents")?;
+        let rules = documents.handle();
         let batcher = cases::Batcher::start(store.clone(), rules.clone());
-        let cases = CaseService { store, geography: geography.clone(), rules, batcher, privacy: ring };
+        let cases = CaseService { store, geography: geography.clone(), rules, documents, batcher, privacy: ring };
         let live = live::Hub::new(cases.clone(), config.live.clone());
         let attachments = attachments::AttachmentStore::new(&config.data_home, config.attachments.max_bytes);
         if config.iot.simulate {
@@ -194,6 +196,8 @@ async fn serve(
     // Alarms and device values from the sensors reach the live streams.
     tokio::spawn(iot::live::run(state.iot.clone(), hub.clone(), stopped.clone()));
     let chainer = tokio::spawn(chain_audit(store.clone(), stopped.clone()));
+    // Rules documents edited through another instance come into force here within seconds.
+    tokio::spawn(state.cases.documents.clone().follow(Duration::from_secs(5), stopped.clone()));
     let scheduler = tokio::spawn(deadlines::run(
         store,
         Duration::from_secs(config.cases.scheduler_interval_seconds.max(1)),

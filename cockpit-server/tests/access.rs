@@ -42,6 +42,8 @@ fn request_for(path: &str, f: &Fixture) -> (String, Value) {
         .replace("/api/sources/{id}", "/api/sources/hotline-12345")
         .replace("/api/devices/{id}", "/api/devices/wl-matrix")
         .replace("/api/alarms/{id}", &format!("/api/alarms/{}", f.alarm))
+        // An empty calendar document is the default calendar: valid, and harmless here.
+        .replace("/api/config/rules/{name}", "/api/config/rules/calendar")
         .replace("{id}", &f.case.to_string())
         .replace("{source}", "hotline-12345")
         .replace("{code}", "330304001")

@@ -235,3 +235,95 @@ async fn the_dispatch_suggestion_names_the_rule_or_why_there_is_none() {
     let (status, _) = server.get_as("grid_worker", &format!("/api/cases/{}/dispatch-suggestion", case["id"])).await;
     assert_eq!(status, 403);
 }
+
+/// PUT JSON with an access token.
+async fn put_with(server: &Server, token: &str, path: &str, body: &Value) -> (u16, Value) {
+    let response = server.client.put(server.url(path)).bearer_auth(token).json(body).send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn an_operator_edits_the_dispatch_rules_and_the_next_case_follows_them() {
+    let server = Server::start().await;
+    let (_, lon, lat) = a_grid_centre(&server).await;
+    let dispatcher = server.token("d1", "dispatcher").await;
+    let admin = server.token("rules-admin", "system_administrator").await;
+
+    // Everyone who handles cases reads the category tree; the documents need the permission.
+    let (status, categories) = server.get_with(&dispatcher, "/api/categories").await;
+    assert_eq!(status, 200, "{categories}");
+    let items = categories["items"].as_array().unwrap();
+    assert!(items.iter().any(|c| c["code"] == "0101" && c["parent"] == "01"), "{categories}");
+    let (status, _) = server.get_with(&dispatcher, "/api/config/rules").await;
+    assert_eq!(status, 403);
+    let (status, documents) = server.get_with(&admin, "/api/config/rules").await;
+    assert_eq!(status, 200, "{documents}");
+    assert_eq!(documents["dispatch-rules"]["source"], "file");
+    let mut rules = documents["dispatch-rules"]["body"].as_array().unwrap().clone();
+
+    // 私搭乱建 (0101) has no rule: a case of it waits for a dispatcher.
+    let illegal = json!({"description": "违章搭建", "category": "0101", "location": {"lon": lon, "lat": lat}});
+    let (_, before) = server.post_with(&dispatcher, "/api/cases", &illegal).await;
+    assert_eq!(before["status"], "new", "{before}");
+
+    // A document that does not check is refused, naming it and why; nothing changes.
+    let mut twice = rules.clone();
+    twice.push(rules[0].clone());
+    let (status, problem) = put_with(&server, &admin, "/api/config/rules/dispatch-rules", &json!(twice)).await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["field"], "dispatch-rules", "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("appears twice"), "{problem}");
+    let (status, _) = put_with(&server, &admin, "/api/config/rules/weather", &json!([])).await;
+    assert_eq!(status, 404);
+
+    // Another instance on the same database, already running.
+    let other = Server::start_on(&common::sample_data(), &server.database_url).await;
+    let dispatcher2 = other.token("d2", "dispatcher").await;
+
+    // The operator adds a rule: 0101 goes to the housing and construction bureau.
+    rules.push(json!({"id": "illegal-building-to-construction", "category_prefix": "0101", "region_prefix": "",
+                      "target": {"kind": "department", "department": "区住房和城乡建设局"}, "priority": 5}));
+    let (status, answer) = put_with(&server, &admin, "/api/config/rules/dispatch-rules", &json!(rules)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["version"].as_i64().unwrap() > 0);
+    let illegal =
+        json!({"description": "又一处违章搭建", "category": "0101", "location": {"lon": lon, "lat": lat + 0.001}});
+    let (_, after) = server.post_with(&dispatcher, "/api/cases", &illegal).await;
+    assert_eq!(after["status"], "dispatched", "{after}");
+    assert_eq!(after["dispatch_rule"], "illegal-building-to-construction", "{after}");
+    let (_, suggestion) =
+        server.get_with(&dispatcher, &format!("/api/cases/{}/dispatch-suggestion", before["id"])).await;
+    assert_eq!(suggestion["rule"], "illegal-building-to-construction", "{suggestion}");
+
+    // Read back as edited, with who did it, and audited.
+    let (_, documents) = server.get_with(&admin, "/api/config/rules").await;
+    assert_eq!(documents["dispatch-rules"]["source"], "edited");
+    assert_eq!(documents["dispatch-rules"]["updated_by"], "rules-admin");
+    // (Audit records are written with the change and chained into the log just after.)
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM audit_log WHERE action = 'config.update')
+              + (SELECT count(*) FROM audit_pending WHERE action = 'config.update')",
+    )
+    .fetch_one(server.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+
+    // The other instance notices the edit on its next poll (every 5 s).
+    let path = format!("/api/cases/{}/dispatch-suggestion", before["id"]);
+    let mut seen = Value::Null;
+    for _ in 0..150 {
+        seen = other.get_with(&dispatcher2, &path).await.1;
+        if seen["rule"] == "illegal-building-to-construction" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen["rule"], "illegal-building-to-construction", "{seen}");
+    // And an instance started afterwards begins with the edited rules in force.
+    let third = Server::start_on(&common::sample_data(), &server.database_url).await;
+    let dispatcher3 = third.token("d3", "dispatcher").await;
+    let (_, suggestion) = third.get_with(&dispatcher3, &path).await;
+    assert_eq!(suggestion["rule"], "illegal-building-to-construction", "{suggestion}");
+}

@@ -76,7 +76,7 @@ pub(crate) async fn create(
         ));
     }
     let status = if created.new { StatusCode::CREATED } else { StatusCode::OK };
-    let case = case_json(&row, &state.cases.rules, &state.geography, Some(p), now);
+    let case = case_json(&row, &state.cases.rules.get(), &state.geography, Some(p), now);
     Ok((status, replayed_header(replayed), Json(case)))
 }
 
@@ -88,7 +88,7 @@ pub(crate) async fn one(
 ) -> Result<Json<Value>, ApiError> {
     let row = visible(&state, &caller, id).await?;
     let timeline = state.cases.store.timeline(CaseId(id)).await?;
-    let mut body = case_json(&row, &state.cases.rules, &state.geography, Some(&caller.principal), Utc::now());
+    let mut body = case_json(&row, &state.cases.rules.get(), &state.geography, Some(&caller.principal), Utc::now());
     body["timeline"] = timeline_json(&timeline);
     Ok(Json(body))
 }
@@ -153,7 +153,7 @@ pub(crate) async fn act(
     let now = Utc::now();
     let applied = state.cases.act(CaseId(id), &actor, action, now, caller.audit_actor(), key.as_ref()).await?;
     let row = visible(&state, &caller, id).await?;
-    let case = case_json(&row, &state.cases.rules, &state.geography, Some(&caller.principal), now);
+    let case = case_json(&row, &state.cases.rules.get(), &state.geography, Some(&caller.principal), now);
     Ok((replayed_header(applied == Applied::Replayed), Json(case)))
 }
 
@@ -216,8 +216,10 @@ pub(crate) async fn list(
         CaseSort::Newest => (full.then(|| rows.last().map(|r| r.id)).flatten(), None),
         _ => (None, full.then_some(filter.offset + filter.limit)),
     };
-    let items: Vec<Value> =
-        rows.iter().map(|r| case_json(r, &state.cases.rules, &state.geography, Some(&caller.principal), now)).collect();
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| case_json(r, &state.cases.rules.get(), &state.geography, Some(&caller.principal), now))
+        .collect();
     Ok(Json(json!({"items": items, "next_before": next_before, "next_offset": next_offset})))
 }
 
@@ -409,7 +411,7 @@ pub(crate) async fn intake(
     Path(source_id): Path<String>,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let rules = &state.cases.rules;
+    let rules = &state.cases.rules.get();
     let source = rules.sources.get(&source_id).ok_or_else(|| ApiError::NotFound(format!("no source `{source_id}`")))?;
     let (Some(expected), Some(mapping)) = (&source.token_sha256, &source.mapping) else {
         return Err(ApiError::NotFound(format!("source `{source_id}` does not deliver through the gateway")));
@@ -476,10 +478,11 @@ pub(crate) async fn acknowledge(
 /// `GET /api/sources`: every source with its state: enabled, last delivery, cases today.
 pub(crate) async fn sources(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let rows = state.cases.store.sources().await?;
+    let rules = state.cases.rules.get();
     let items: Vec<Value> = rows
         .into_iter()
         .map(|(id, name, kind, enabled, last_delivery_at, today)| {
-            let configured = state.cases.rules.sources.get(&id);
+            let configured = rules.sources.get(&id);
             json!({
                 "id": id,
                 "name": name,

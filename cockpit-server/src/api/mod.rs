@@ -5,6 +5,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod cases;
+mod config;
 mod devices;
 mod error;
 mod geojson;
@@ -80,6 +81,14 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
         .add(post.clone(), "/api/cases/{id}/alarms/acknowledge", Needs(P::AcknowledgeAlarms), cases::acknowledge)
         .add(post.clone(), "/api/intake/{source}", Source, cases::intake)
         .add(get.clone(), "/api/sources", Needs(P::ViewSources), cases::sources)
+        .add(
+            get.clone(),
+            "/api/categories",
+            AnyOf(&[P::ViewCases, P::ViewAssignedCases, P::CreateCases]),
+            config::categories,
+        )
+        .add(get.clone(), "/api/config/rules", Needs(P::ConfigureRules), config::rules)
+        .add(put.clone(), "/api/config/rules/{name}", Needs(P::ConfigureRules), config::put_rules)
         .add(put.clone(), "/api/sources/{id}/enabled", Needs(P::ManageSources), cases::set_source_enabled)
         .add_limited(
             post.clone(),

@@ -62,7 +62,8 @@ impl IntoResponse for Open311Error {
 
 /// `GET /open311/v2/services.json`: every leaf category, grouped by its parent.
 pub(crate) async fn services(State(state): State<AppState>) -> Json<Value> {
-    let tree = &state.cases.rules.categories;
+    let rules = state.cases.rules.get();
+    let tree = &rules.categories;
     let mut leaves = Vec::new();
     let mut stack: Vec<&Category> = tree.children(None).into_iter().rev().collect();
     while let Some(category) = stack.pop() {
@@ -99,7 +100,7 @@ pub(crate) async fn report(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, Open311Error> {
-    let rules = &state.cases.rules;
+    let rules = &state.cases.rules.get();
     let source = rules
         .sources
         .get(SOURCE)
@@ -270,7 +271,8 @@ pub(crate) async fn requests(
             };
             statuses.extend(Status::ALL.into_iter().filter(|s| is_open(*s) == open).map(|s| s.as_str().to_string()));
         }
-        let tree = &state.cases.rules.categories;
+        let rules = state.cases.rules.get();
+        let tree = &rules.categories;
         let codes: Vec<Option<String>> = match list("service_code") {
             None => vec![None],
             Some(codes) => codes
@@ -342,7 +344,8 @@ fn status_note(status: Status) -> &'static str {
 
 fn request_json(row: &CaseRow, state: &AppState) -> Value {
     let status = Status::parse(&row.status);
-    let tree = &state.cases.rules.categories;
+    let rules = state.cases.rules.get();
+    let tree = &rules.categories;
     let city = &state.geography.city;
     // The unit in charge, never a person: a department, or a street's own platform.
     let agency = row.assignee.as_ref().and_then(|a| match a["kind"].as_str() {

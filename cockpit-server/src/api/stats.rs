@@ -193,7 +193,7 @@ fn cells(row: &CaseRow, state: &AppState, now: DateTime<Utc>) -> [Cell; 19] {
     // Stored masked: an export never holds the clear phone number.
     let phone = row.reporter_masked.as_ref().and_then(|r| r["phone"].as_str()).map(str::to_string);
     let overdue = row.overdue || (row.closed_at.is_none() && row.due_at.is_some_and(|due| now >= due));
-    let category = state.cases.rules.categories.full_name(&CategoryCode(row.category.clone()));
+    let category = state.cases.rules.get().categories.full_name(&CategoryCode(row.category.clone()));
     [
         Cell::Int(row.id),
         Cell::Text(row.source_id.clone()),

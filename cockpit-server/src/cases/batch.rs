@@ -20,7 +20,7 @@ use cockpit_events::{
 use cockpit_geo::Coord;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::rules::CaseRules;
+use super::rules::{CaseRules, RulesHandle};
 use super::service::{Created, ServiceError, grid_worker};
 use crate::store::{AuditActor, CaseRow, InsertCase, NearQuery, Store};
 
@@ -57,7 +57,7 @@ pub struct Batcher {
 
 impl Batcher {
     /// Starts the writer tasks.
-    pub fn start(store: Store, rules: Arc<CaseRules>) -> Batcher {
+    pub fn start(store: Store, rules: RulesHandle) -> Batcher {
         let (queue, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
         for _ in 0..WRITERS {
@@ -77,7 +77,7 @@ impl Batcher {
                         }
                         batch
                     };
-                    write(&store, &rules, batch).await;
+                    write(&store, &rules.get(), batch).await;
                 }
             });
         }

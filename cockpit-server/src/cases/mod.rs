@@ -1,13 +1,16 @@
 //! Cases in the server: the city's case rules (categories, dispatch rules, calendar,
-//! sources and their mappings) loaded from `<data_dir>/cases/`, and the service that
-//! creates cases and applies actions, each in one transaction with its timeline.
+//! sources and their mappings) loaded from `<data_dir>/cases/`, with the documents an
+//! operator edits laid over them, and the service that creates cases and applies actions,
+//! each in one transaction with its timeline.
 
 mod batch;
+mod documents;
 mod rules;
 mod service;
 mod view;
 
 pub use batch::Batcher;
-pub use rules::CaseRules;
+pub use documents::{DocumentError, RuleDocuments};
+pub use rules::{CaseRules, DOCUMENTS};
 pub use service::{ActionKey, Applied, CaseService, ServiceError};
 pub use view::{case_json, timeline_json};

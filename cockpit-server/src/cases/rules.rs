@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
 use cockpit_events::{
@@ -51,6 +52,8 @@ pub struct CaseRules {
     pub categories: CategoryTree,
     pub dispatch: DispatchRules,
     pub calendar: WorkingCalendar,
+    /// The calendar as configured (the working calendar is built from it).
+    pub calendar_config: CalendarConfig,
     pub deadlines: DeadlinePolicy,
     pub duplicates: DuplicatePolicy,
     pub sources: BTreeMap<String, SourceConfig>,
@@ -68,8 +71,8 @@ impl CaseRules {
         let rules: Vec<DispatchRule> =
             serde_json::from_str(&read("dispatch-rules.json")?).context("dispatch-rules.json")?;
         let dispatch = DispatchRules::new(rules).context("dispatch-rules.json")?;
-        let calendar: CalendarConfig = serde_json::from_str(&read("calendar.json")?).context("calendar.json")?;
-        let calendar = WorkingCalendar::new(&calendar).context("calendar.json")?;
+        let calendar_config: CalendarConfig = serde_json::from_str(&read("calendar.json")?).context("calendar.json")?;
+        let calendar = WorkingCalendar::new(&calendar_config).context("calendar.json")?;
         let raw: Vec<RawSource> = serde_json::from_str(&read("sources.json")?).context("sources.json")?;
         let mut sources = BTreeMap::new();
         for source in raw {
@@ -99,6 +102,72 @@ impl CaseRules {
                 "sources.json must define the built-in source `{required}`"
             );
         }
-        Ok(CaseRules { categories, dispatch, calendar, deadlines, duplicates, sources })
+        Ok(CaseRules { categories, dispatch, calendar, calendar_config, deadlines, duplicates, sources })
+    }
+
+    /// An editable document as JSON, in the form of its file under `cases/`.
+    pub fn document(&self, name: &str) -> Option<serde_json::Value> {
+        match name {
+            "categories" => serde_json::to_value(&self.categories).ok(),
+            "dispatch-rules" => serde_json::to_value(&self.dispatch).ok(),
+            "calendar" => serde_json::to_value(&self.calendar_config).ok(),
+            _ => None,
+        }
+    }
+
+    /// These rules with one document replaced, checked as the file would be at start; the
+    /// error says what is wrong with the document.
+    pub fn with_document(&self, name: &str, body: &serde_json::Value) -> Result<CaseRules, String> {
+        let mut next = self.clone();
+        match name {
+            "categories" => {
+                let categories: Vec<Category> = serde_json::from_value(body.clone()).map_err(|e| e.to_string())?;
+                next.categories = CategoryTree::new(categories).map_err(|e| e.to_string())?;
+            }
+            "dispatch-rules" => {
+                let rules: Vec<DispatchRule> = serde_json::from_value(body.clone()).map_err(|e| e.to_string())?;
+                next.dispatch = DispatchRules::new(rules).map_err(|e| e.to_string())?;
+            }
+            "calendar" => {
+                let config: CalendarConfig = serde_json::from_value(body.clone()).map_err(|e| e.to_string())?;
+                next.calendar = WorkingCalendar::new(&config).map_err(|e| e.to_string())?;
+                next.calendar_config = config;
+            }
+            other => return Err(format!("there is no document `{other}`; the documents are {}", DOCUMENTS.join(", "))),
+        }
+        Ok(next)
+    }
+}
+
+/// The documents of the case rules an operator may edit through the API (stored in
+/// `config_documents`, laid over the files of `cases/` at start and on every change).
+pub const DOCUMENTS: [&str; 3] = ["categories", "dispatch-rules", "calendar"];
+
+/// The case rules in force: replaced whole when an operator edits a document, read by
+/// each request as it starts.
+#[derive(Debug, Clone)]
+pub struct RulesHandle(Arc<RwLock<Arc<CaseRules>>>);
+
+impl RulesHandle {
+    /// A handle on `rules`.
+    pub fn new(rules: CaseRules) -> RulesHandle {
+        RulesHandle(Arc::new(RwLock::new(Arc::new(rules))))
+    }
+
+    /// The rules as they are now.
+    pub fn get(&self) -> Arc<CaseRules> {
+        match self.0.read() {
+            Ok(rules) => rules.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Puts `rules` in force.
+    pub fn set(&self, rules: CaseRules) {
+        let rules = Arc::new(rules);
+        match self.0.write() {
+            Ok(mut slot) => *slot = rules,
+            Err(poisoned) => *poisoned.into_inner() = rules,
+        }
     }
 }

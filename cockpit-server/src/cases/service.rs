@@ -11,7 +11,7 @@ use cockpit_events::{
 use cockpit_geo::{Coord, gcj02_to_wgs84};
 
 use super::batch::{Batcher, Prepared};
-use super::rules::CaseRules;
+use super::rules::RulesHandle;
 use crate::Geography;
 use crate::store::{AuditActor, AuditEntry, CaseRow, Store, StoreError};
 
@@ -21,7 +21,10 @@ use crate::store::{AuditActor, AuditEntry, CaseRow, Store, StoreError};
 pub struct CaseService {
     pub store: Store,
     pub geography: Arc<Geography>,
-    pub rules: Arc<CaseRules>,
+    /// The city's case rules in force (an operator may replace them while running).
+    pub rules: RulesHandle,
+    /// The editable documents behind `rules`.
+    pub documents: super::RuleDocuments,
     pub batcher: Batcher,
     /// Seals reporters' personal data.
     pub privacy: Arc<cockpit_access::KeyRing>,
@@ -99,7 +102,8 @@ impl CaseService {
         now: DateTime<Utc>,
         who: AuditActor,
     ) -> Result<(Created, CaseRow), ServiceError> {
-        let category = self.rules.categories.get(&new.category).ok_or_else(|| ServiceError::BadField {
+        let rules = self.rules.get();
+        let category = rules.categories.get(&new.category).ok_or_else(|| ServiceError::BadField {
             field: "category",
             reason: format!("`{}` is not a configured category", new.category.as_str()),
         })?;
@@ -234,7 +238,7 @@ impl CaseService {
             grid: code(&row.grid_code),
         };
         let worker = row.grid_code.as_deref().map(grid_worker);
-        self.rules.dispatch.decide(DispatchRequest {
+        self.rules.get().dispatch.decide(DispatchRequest {
             category: &CategoryCode(row.category.clone()),
             regions: &regions,
             grid_worker: worker.as_ref(),
@@ -247,10 +251,11 @@ impl CaseService {
         urgency: cockpit_events::Urgency,
         now: DateTime<Utc>,
     ) -> Result<Option<cockpit_events::Deadline>, ServiceError> {
-        let Some(limit) = self.rules.categories.time_limit(category, urgency) else { return Ok(None) };
-        self.rules
+        let rules = self.rules.get();
+        let Some(limit) = rules.categories.time_limit(category, urgency) else { return Ok(None) };
+        rules
             .deadlines
-            .deadline(&self.rules.calendar, now, limit)
+            .deadline(&rules.calendar, now, limit)
             .map(Some)
             .map_err(|e| ServiceError::BadField { field: "category", reason: e.to_string() })
     }

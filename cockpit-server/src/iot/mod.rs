@@ -236,7 +236,7 @@ impl Iot {
         for entry in &rules {
             if let Some(case) = &entry.case {
                 let code = cockpit_events::CategoryCode::new(case.category.clone());
-                if cases.rules.categories.get(&code).is_none() {
+                if cases.rules.get().categories.get(&code).is_none() {
                     anyhow::bail!("rule {}: case category `{}` is not configured", entry.rule.id, case.category);
                 }
                 if cockpit_events::Urgency::parse(&case.urgency).is_none() {

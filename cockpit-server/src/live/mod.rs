@@ -416,7 +416,7 @@ impl Hub {
         if !ids.is_empty() {
             let now = Utc::now();
             for row in cases.store.cases_by_ids(&ids).await? {
-                let mut json = crate::cases::case_json(&row, &cases.rules, &cases.geography, None, now);
+                let mut json = crate::cases::case_json(&row, &cases.rules.get(), &cases.geography, None, now);
                 if let Some(object) = json.as_object_mut() {
                     object.remove("allowed_actions");
                 }

@@ -1,0 +1,47 @@
+//! The case rules an operator edits: the category tree with its time limits (the deadline
+//! templates), the dispatch rules and the working calendar. Reading the category tree is
+//! for everyone who handles cases (the forms need it); the documents are for those who
+//! configure rules, and each change is audited.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+
+use super::ApiError;
+use crate::AppState;
+use crate::auth::Caller;
+use crate::cases::{DOCUMENTS, DocumentError};
+
+type Body = Result<Json<Value>, axum::extract::rejection::JsonRejection>;
+
+/// `GET /api/categories`: the category tree in force, each category with its parent and
+/// time limits, parents before children.
+pub(crate) async fn categories(State(state): State<AppState>) -> Json<Value> {
+    let rules = state.cases.rules.get();
+    Json(json!({"items": rules.document("categories")}))
+}
+
+/// `GET /api/config/rules`: each editable document as in force, and who last edited it.
+pub(crate) async fn rules(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(state.cases.documents.current().await?))
+}
+
+/// `PUT /api/config/rules/{name}` with the whole document (as its file under `cases/`):
+/// checked as the file is at start (a bad document is a 400 naming it and saying why),
+/// stored, audited and in force on every instance within seconds.
+pub(crate) async fn put_rules(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    if !DOCUMENTS.contains(&name.as_str()) {
+        return Err(ApiError::NotFound(format!("no rules document `{name}`; there are {}", DOCUMENTS.join(", "))));
+    }
+    let Json(body) = body?;
+    let version = state.cases.documents.put(&name, &body, caller.audit_actor()).await.map_err(|e| match e {
+        DocumentError::Invalid { name, reason } => ApiError::bad(&name, reason),
+        DocumentError::Store(e) => ApiError::from(e),
+    })?;
+    Ok(Json(json!({"name": name, "version": version, "body": state.cases.rules.get().document(&name)})))
+}
