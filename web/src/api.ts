@@ -6,8 +6,35 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The server's problem body (`detail`, `field`, `allowed`), when it sent one. */
+    readonly problem: Problem | null = null,
   ) {
     super(message);
+  }
+
+  /** What to tell the user: the server's `detail` (and the field it names), else the message. */
+  get detail(): string {
+    if (!this.problem?.detail) return this.message;
+    return this.problem.field ? `${this.problem.detail} (${this.problem.field})` : this.problem.detail;
+  }
+}
+
+/** A JSON problem (RFC 9457) as the server answers a refused request. */
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  field?: string;
+  allowed?: string[];
+}
+
+async function problemOf(response: Response): Promise<Problem | null> {
+  try {
+    const body = (await response.json()) as unknown;
+    return typeof body === 'object' && body !== null ? (body as Problem) : null;
+  } catch {
+    return null;
   }
 }
 
@@ -24,8 +51,9 @@ export class Api {
   /** When the access token was issued (access tokens live ten minutes by default). */
   private issuedAt = Date.now();
 
-  constructor() {
-    const saved = sessionStorage.getItem(STORAGE);
+  /** `storage`: the sessionStorage key that keeps the session across reloads (one per screen). */
+  constructor(private readonly storage = STORAGE) {
+    const saved = sessionStorage.getItem(storage);
     this.tokens = saved ? (JSON.parse(saved) as Tokens) : null;
     // A token kept from before a reload may be of any age: renew it at the first need.
     if (this.tokens) this.issuedAt = 0;
@@ -40,13 +68,18 @@ export class Api {
     return this.tokens?.access_token ?? null;
   }
 
-  async login(username: string, password: string): Promise<void> {
+  /** Logs in; `totp` when the account has a second factor (a 401 problem with
+   *  `field: "totp"` says the server wants one). */
+  async login(username: string, password: string, totp?: string): Promise<void> {
     const response = await fetch('/api/auth/login', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ username, password }),
+      body: JSON.stringify(totp ? { username, password, totp } : { username, password }),
     });
-    if (!response.ok) throw new ApiError(response.status, await response.text());
+    if (!response.ok) {
+      const problem = await problemOf(response);
+      throw new ApiError(response.status, problem?.detail ?? `login: ${response.status}`, problem);
+    }
     this.keep((await response.json()) as Tokens);
   }
 
@@ -54,8 +87,35 @@ export class Api {
     return this.request<T>('GET', path);
   }
 
-  post<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('POST', path, body);
+  post<T>(path: string, body: unknown, headers?: Record<string, string>): Promise<T> {
+    return this.request<T>('POST', path, body, false, headers);
+  }
+
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PUT', path, body);
+  }
+
+  /** A raw body (an attachment) sent with its content type; the JSON answer. */
+  upload<T>(path: string, data: Blob, contentType: string, headers?: Record<string, string>): Promise<T> {
+    return this.request<T>('POST', path, data, false, { ...headers, 'Content-Type': contentType });
+  }
+
+  /** A download (attachment, export) with the session's token: the body as a Blob and the
+   *  file name from Content-Disposition. */
+  async blob(path: string, retried = false): Promise<{ blob: Blob; fileName: string | null }> {
+    const headers: Record<string, string> = {};
+    if (this.tokens) headers.Authorization = `Bearer ${this.tokens.access_token}`;
+    let response: Response;
+    try {
+      response = await fetch(path, { headers });
+    } catch {
+      throw new ApiError(0, `server unreachable: GET ${path}`);
+    }
+    if (response.status === 401 && !retried && (await this.refresh())) return this.blob(path, true);
+    if (!response.ok) throw new ApiError(response.status, `GET ${path}: ${response.status}`, await problemOf(response));
+    const disposition = response.headers.get('Content-Disposition') ?? '';
+    const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? null;
+    return { blob: await response.blob(), fileName: name };
   }
 
   /** An access token at most five minutes old, for the live stream's connections (its
@@ -105,24 +165,34 @@ export class Api {
   private keep(tokens: Tokens | null): void {
     this.tokens = tokens;
     this.issuedAt = Date.now();
-    if (tokens) sessionStorage.setItem(STORAGE, JSON.stringify(tokens));
-    else sessionStorage.removeItem(STORAGE);
+    if (tokens) sessionStorage.setItem(this.storage, JSON.stringify(tokens));
+    else sessionStorage.removeItem(this.storage);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    retried = false,
+    extra?: Record<string, string>,
+  ): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.tokens) headers.Authorization = `Bearer ${this.tokens.access_token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
+    Object.assign(headers, extra);
+    const payload = body === undefined ? undefined : body instanceof Blob ? body : JSON.stringify(body);
     let response: Response;
     try {
-      response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      response = await fetch(path, { method, headers, body: payload });
     } catch {
       throw new ApiError(0, `server unreachable: ${method} ${path}`);
     }
     if (response.status === 401 && !retried && (await this.refresh())) {
-      return this.request<T>(method, path, body, true);
+      return this.request<T>(method, path, body, true, extra);
     }
-    if (!response.ok) throw new ApiError(response.status, `${method} ${path}: ${response.status}`);
+    if (!response.ok) {
+      throw new ApiError(response.status, `${method} ${path}: ${response.status}`, await problemOf(response));
+    }
     return (await response.json()) as T;
   }
 }

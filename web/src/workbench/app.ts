@@ -1,0 +1,137 @@
+// The workbench shell: who is logged in, the reference data every screen uses (categories,
+// sources, streets), one live-stream connection, the navigation and a hash router:
+// #/cases, #/cases/<id>, #/new, #/leader, #/config.
+
+import type { Api } from '../api';
+import { LiveClient, type LiveStatus } from '../live/client';
+import { h, fill } from './dom';
+import type { Me } from './types';
+import { w } from './words';
+import { Refs } from './refs';
+import { caseList } from './list';
+import { caseDetail } from './detail';
+import { createCase } from './create';
+import { leaderView } from './leader';
+import { configScreens } from './config';
+
+/** What a screen gets: the session, the caller, reference data, the live stream. */
+export interface Ctx {
+  api: Api;
+  me: Me;
+  refs: Refs;
+  live: LiveClient;
+  go: (hash: string) => void;
+  can: (permission: string) => boolean;
+  /** Live status changes, for screens that show them. */
+  onLive: (f: (s: LiveStatus) => void) => () => void;
+}
+
+/** A mounted screen: called to unmount it. */
+export type Unmount = () => void;
+
+export class Workbench {
+  private main = h('main', { class: 'wb-main', test: 'main' });
+  private unmount: Unmount | null = null;
+  private liveListeners = new Set<(s: LiveStatus) => void>();
+  private ctx!: Ctx;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly api: Api,
+  ) {}
+
+  async start(): Promise<void> {
+    const me = await this.api.get<Me>('/api/auth/me');
+    const refs = await Refs.load(this.api, me);
+    const live = new LiveClient({
+      token: () => this.api.freshToken(),
+      renewSession: async () => {
+        await this.api.refresh();
+      },
+      onStatus: (s) => {
+        document.body.dataset.live = s;
+        for (const f of this.liveListeners) f(s);
+      },
+    });
+    const can = (p: string) => me.permissions.includes(p);
+    this.ctx = {
+      api: this.api,
+      me,
+      refs,
+      live,
+      can,
+      go: (hash) => {
+        if (location.hash === hash) this.route();
+        else location.hash = hash;
+      },
+      onLive: (f) => {
+        this.liveListeners.add(f);
+        f(live.state);
+        return () => this.liveListeners.delete(f);
+      },
+    };
+    const nav = (hash: string, label: string, test: string) => h('a', { href: hash, test }, label);
+    const leader = me.roles.some((r) => r.role === 'leader' || r.role === 'commander');
+    const header = h(
+      'header',
+      { class: 'wb-header' },
+      h('h1', {}, w('title')),
+      h(
+        'nav',
+        { test: 'nav' },
+        nav('#/cases', w('navCases'), 'nav-cases'),
+        can('cases.create') ? nav('#/new', w('navNew'), 'nav-new') : null,
+        leader ? nav('#/leader', w('navLeader'), 'nav-leader') : null,
+        can('users.view') || can('sources.view') || can('devices.view')
+          ? nav('#/config', w('navConfig'), 'nav-config')
+          : null,
+      ),
+      h(
+        'div',
+        { class: 'who' },
+        h('span', { test: 'whoami' }, `${me.display_name} · ${me.roles.map((r) => r.title).join('、')}`),
+        h(
+          'button',
+          {
+            class: 'link',
+            test: 'logout',
+            onclick: async () => {
+              try {
+                await this.api.post('/api/auth/logout', {});
+              } catch {
+                // The session is gone either way.
+              }
+              sessionStorage.removeItem('cockpit.workbench.session');
+              location.hash = '';
+              location.reload();
+            },
+          },
+          w('logout'),
+        ),
+      ),
+    );
+    fill(this.root, h('div', { class: 'wb' }, header, this.main));
+    document.body.classList.add('workbench');
+    live.start();
+    window.addEventListener('hashchange', () => this.route());
+    this.route();
+    (window as unknown as { __wb: unknown }).__wb = { ctx: this.ctx };
+  }
+
+  private route(): void {
+    this.unmount?.();
+    this.unmount = null;
+    this.main.replaceChildren();
+    const hash = location.hash || '#/cases';
+    for (const a of this.root.querySelectorAll('nav a')) {
+      a.classList.toggle('active', hash.startsWith(a.getAttribute('href') ?? '?'));
+    }
+    const detail = /^#\/cases\/(\d+)$/.exec(hash);
+    if (detail) this.unmount = caseDetail(this.ctx, this.main, Number(detail[1]));
+    else if (hash === '#/new') this.unmount = createCase(this.ctx, this.main);
+    else if (hash === '#/leader') this.unmount = leaderView(this.ctx, this.main);
+    else if (hash.startsWith('#/config')) this.unmount = configScreens(this.ctx, this.main);
+    else this.unmount = caseList(this.ctx, this.main, {});
+    document.body.dataset.screen = hash.replace(/^#\//, '').replace(/\/\d+$/, '');
+  }
+}

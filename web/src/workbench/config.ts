@@ -1,0 +1,194 @@
+// Configuration screens whose server APIs exist: users with their roles and region scopes,
+// intake sources (switch on or off), devices (list and register).
+
+import { ApiError } from '../api';
+import type { Ctx, Unmount } from './app';
+import { h, fill, when } from './dom';
+import { w } from './words';
+
+export function configScreens(ctx: Ctx, root: HTMLElement): Unmount {
+  const body = h('div', { class: 'config-body' });
+  const tabs: [string, string, (el: HTMLElement) => void][] = [];
+  if (ctx.can('users.view')) tabs.push(['users', w('configUsers'), (el) => void users(ctx, el)]);
+  if (ctx.can('sources.view')) tabs.push(['sources', w('configSources'), (el) => void sources(ctx, el)]);
+  if (ctx.can('devices.view')) tabs.push(['devices', w('configDevices'), (el) => void devices(ctx, el)]);
+  const open = (i: number) => {
+    for (const [n, b] of buttons.entries()) b.classList.toggle('active', n === i);
+    body.replaceChildren();
+    tabs[i]?.[2](body);
+  };
+  const buttons = tabs.map(([id, label], i) => h('button', { test: `config-tab-${id}`, onclick: () => open(i) }, label));
+  fill(
+    root,
+    h(
+      'section',
+      { class: 'config-screen', test: 'config-screen' },
+      h('div', { class: 'tabs' }, buttons),
+      h('p', { class: 'muted', test: 'config-missing' }, w('configMissing')),
+      tabs.length ? body : h('p', {}, w('forbidden')),
+    ),
+  );
+  open(0);
+  return () => {};
+}
+
+function problem(err: unknown): string {
+  return err instanceof ApiError ? err.detail : String(err);
+}
+
+async function users(ctx: Ctx, el: HTMLElement): Promise<void> {
+  try {
+    const { users } = await ctx.api.get<{ users: { username: string; display_name: string; department: string | null; roles: string[]; scope: { level: string; code: string } | null; active: boolean; totp_enabled: boolean }[] }>('/api/users');
+    fill(
+      el,
+      h(
+        'table',
+        { class: 'cases', test: 'config-users' },
+        h('thead', {}, h('tr', {}, [w('username'), w('titleCol'), w('department'), w('roles'), w('scope'), w('active'), 'TOTP'].map((t) => h('th', {}, t)))),
+        h(
+          'tbody',
+          {},
+          users.map((u) =>
+            h(
+              'tr',
+              { test: 'config-user', 'data-username': u.username },
+              h('td', {}, u.username),
+              h('td', {}, u.display_name),
+              h('td', {}, u.department ?? '—'),
+              h('td', {}, u.roles.join('、')),
+              h('td', {}, u.scope ? `${u.scope.level} ${u.scope.code}` : '—'),
+              h('td', {}, u.active ? w('enabled') : w('disabled')),
+              h('td', {}, u.totp_enabled ? '✓' : ''),
+            ),
+          ),
+        ),
+      ),
+    );
+  } catch (err) {
+    fill(el, h('p', { class: 'error' }, problem(err)));
+  }
+}
+
+async function sources(ctx: Ctx, el: HTMLElement): Promise<void> {
+  try {
+    const { sources: list } = await ctx.api.get<{ sources: { id: string; name: string; kind: string; enabled: boolean; cases_today: number; last_delivery_at: string | null }[] }>('/api/sources');
+    const error = h('p', { class: 'error', role: 'alert', test: 'config-error' });
+    fill(
+      el,
+      error,
+      h(
+        'table',
+        { class: 'cases', test: 'config-sources' },
+        h('thead', {}, h('tr', {}, [w('source'), w('type'), w('active'), w('casesToday'), w('lastDelivery'), ''].map((t) => h('th', {}, t)))),
+        h(
+          'tbody',
+          {},
+          list.map((s) =>
+            h(
+              'tr',
+              { test: 'config-source', 'data-id': s.id },
+              h('td', {}, `${s.name} (${s.id})`),
+              h('td', {}, s.kind),
+              h('td', {}, s.enabled ? w('enabled') : w('disabled')),
+              h('td', { class: 'num' }, String(s.cases_today)),
+              h('td', {}, when(s.last_delivery_at)),
+              h(
+                'td',
+                {},
+                ctx.can('sources.manage')
+                  ? h(
+                      'button',
+                      {
+                        test: 'source-toggle',
+                        onclick: async () => {
+                          try {
+                            await ctx.api.put(`/api/sources/${s.id}/enabled`, { enabled: !s.enabled });
+                            void sources(ctx, el);
+                          } catch (err) {
+                            error.textContent = problem(err);
+                          }
+                        },
+                      },
+                      s.enabled ? w('disable') : w('enable'),
+                    )
+                  : null,
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+  } catch (err) {
+    fill(el, h('p', { class: 'error' }, problem(err)));
+  }
+}
+
+async function devices(ctx: Ctx, el: HTMLElement): Promise<void> {
+  try {
+    const page = await ctx.api.get<{ items?: Record<string, unknown>[]; devices?: Record<string, unknown>[] }>('/api/devices?limit=200');
+    const list = page.items ?? page.devices ?? [];
+    const error = h('p', { class: 'error', role: 'alert', test: 'config-error' });
+    const id = h('input', { test: 'device-id' });
+    const type = h('input', { test: 'device-type' });
+    const lon = h('input', { test: 'device-lon', inputmode: 'decimal' });
+    const lat = h('input', { test: 'device-lat', inputmode: 'decimal' });
+    const credential = h('pre', { test: 'device-credential' });
+    const register = ctx.can('devices.manage')
+      ? h(
+          'form',
+          {
+            class: 'inline-form',
+            onsubmit: async (e: Event) => {
+              e.preventDefault();
+              error.textContent = '';
+              try {
+                const made = await ctx.api.post<Record<string, unknown>>('/api/devices', {
+                  id: id.value.trim(),
+                  type: type.value.trim(),
+                  lon: Number(lon.value),
+                  lat: Number(lat.value),
+                  metadata: {},
+                });
+                credential.textContent = `${w('credential')}: ${JSON.stringify(made.credential ?? made, null, 1)}`;
+              } catch (err) {
+                error.textContent = problem(err);
+              }
+            },
+          },
+          h('label', {}, 'ID', id),
+          h('label', {}, w('type'), type),
+          h('label', {}, w('lon'), lon),
+          h('label', {}, w('lat'), lat),
+          h('button', { type: 'submit', class: 'primary', test: 'device-register' }, w('register')),
+        )
+      : null;
+    const cols = ['id', 'type', 'street', 'health', 'last_seen_at'];
+    fill(
+      el,
+      register,
+      credential,
+      error,
+      h(
+        'table',
+        { class: 'cases', test: 'config-devices' },
+        h('thead', {}, h('tr', {}, cols.map((c) => h('th', {}, c)))),
+        h(
+          'tbody',
+          {},
+          list.map((d) =>
+            h(
+              'tr',
+              { test: 'config-device' },
+              cols.map((c) => {
+                const v = d[c];
+                return h('td', {}, typeof v === 'object' && v !== null ? String((v as { name?: string }).name ?? JSON.stringify(v)) : String(v ?? '—'));
+              }),
+            ),
+          ),
+        ),
+      ),
+    );
+  } catch (err) {
+    fill(el, h('p', { class: 'error' }, problem(err)));
+  }
+}
