@@ -69,7 +69,8 @@ export function caseDetail(ctx: Ctx, root: HTMLElement, id: number): Unmount {
       row(w('description'), c.description, 'detail-description'),
       row(w('location'), `${region || (c.outside_district ? w('outside') : '—')}${c.location ? ` · ${c.location.lon.toFixed(5)}, ${c.location.lat.toFixed(5)}` : ''}`, 'detail-location'),
       row(w('address'), c.address),
-      row(w('source'), `${c.source_name ?? c.source}${c.source_ref ? ` · ${c.source_ref}` : ''}`, 'detail-source'),
+      // A source's own reference is shown; the server's record of an idempotency key is not.
+      row(w('source'), `${c.source_name ?? c.source}${c.source_ref && !c.source_ref.startsWith('key:') ? ` · ${c.source_ref}` : ''}`, 'detail-source'),
       row(w('tag'), c.tags.join('、') || null, 'detail-tags'),
       row(w('reporter'), c.reporter ? [c.reporter.name, c.reporter.phone].filter(Boolean).join(' ') : null, 'detail-reporter'),
       row(w('occurredAt'), when(c.occurred_at)),

@@ -20,26 +20,23 @@ export interface ListOptions {
   test?: string;
 }
 
-type SortKey = 'id' | 'created_at' | 'due_at' | 'status' | 'urgency' | 'category' | 'region';
+/** The server's orders (`sort=`): newest pages by `before`, the others by `offset`. */
+type Sort = 'newest' | 'oldest' | 'deadline' | 'urgency';
 
 const URGENCY_RANK: Record<string, number> = { critical: 0, urgent: 1, normal: 2 };
 
-function sortValue(c: Case, key: SortKey): string | number {
-  switch (key) {
-    case 'id':
-      return c.id;
-    case 'created_at':
-      return c.created_at;
-    case 'due_at':
-      return c.deadline?.due_at ?? '9999';
-    case 'status':
-      return STATUSES.indexOf(c.status);
+/** The same orders in the browser, to place a case that arrives over the live stream. */
+function compare(sort: Sort, a: Case, b: Case): number {
+  const due = (c: Case) => c.deadline?.due_at ?? '9999';
+  switch (sort) {
+    case 'newest':
+      return b.id - a.id;
+    case 'oldest':
+      return a.id - b.id;
+    case 'deadline':
+      return due(a) < due(b) ? -1 : due(a) > due(b) ? 1 : b.id - a.id;
     case 'urgency':
-      return URGENCY_RANK[c.urgency] ?? 9;
-    case 'category':
-      return c.category.code;
-    case 'region':
-      return c.grid?.code ?? c.village?.code ?? c.street?.code ?? '~';
+      return (URGENCY_RANK[a.urgency] ?? 9) - (URGENCY_RANK[b.urgency] ?? 9) || b.id - a.id;
   }
 }
 
@@ -49,7 +46,8 @@ export function caseList(ctx: Ctx, root: HTMLElement, options: ListOptions): Unm
   const rows = new Map<number, Case>();
   let order: number[] = [];
   let nextBefore: number | null = null;
-  let sort: { key: SortKey; desc: boolean } = { key: 'id', desc: true };
+  let nextOffset: number | null = null;
+  let sort: Sort = 'newest';
   let loadSeq = 0;
   let subscription: string | null = null;
   const fresh = new Set<number>();
@@ -61,17 +59,22 @@ export function caseList(ctx: Ctx, root: HTMLElement, options: ListOptions): Unm
   const liveBadge = h('span', { class: 'live-badge', test: 'live-badge' });
   const error = h('p', { class: 'error', test: `${test}-error`, role: 'alert' });
 
-  const header = (key: SortKey, label: string) =>
+  /** A column header; those with a server order sort by it (the id and creation time
+   *  toggle newest/oldest). */
+  const header = (label: string, orders?: Sort[]) =>
     h(
       'th',
-      {
-        test: `sort-${key}`,
-        class: 'sortable',
-        onclick: () => {
-          sort = { key, desc: sort.key === key ? !sort.desc : key === 'id' || key === 'created_at' };
-          render();
-        },
-      },
+      orders
+        ? {
+            test: `sort-${orders[0]}`,
+            class: 'sortable',
+            'data-sorts': orders.join(' '),
+            onclick: () => {
+              sort = orders.length > 1 && sort === orders[0] ? orders[1] : orders[0];
+              void load(true);
+            },
+          }
+        : {},
       label,
     );
   const table = h(
@@ -83,16 +86,16 @@ export function caseList(ctx: Ctx, root: HTMLElement, options: ListOptions): Unm
       h(
         'tr',
         {},
-        header('id', w('id')),
-        h('th', {}, w('titleCol')),
-        header('category', w('category')),
-        header('status', w('status')),
-        header('urgency', w('urgency')),
-        header('region', w('location')),
-        h('th', {}, w('source')),
-        h('th', {}, w('assignee')),
-        header('created_at', w('createdAt')),
-        header('due_at', w('dueAt')),
+        header(w('id'), ['newest', 'oldest']),
+        header(w('titleCol')),
+        header(w('category')),
+        header(w('status')),
+        header(w('urgency'), ['urgency']),
+        header(w('location')),
+        header(w('source')),
+        header(w('assignee')),
+        header(w('createdAt'), ['newest', 'oldest']),
+        header(w('dueAt'), ['deadline']),
       ),
     ),
     tbody,
@@ -130,20 +133,16 @@ export function caseList(ctx: Ctx, root: HTMLElement, options: ListOptions): Unm
 
   function render(): void {
     const list = order.map((id) => rows.get(id)).filter((c): c is Case => !!c);
-    const { key, desc } = sort;
-    list.sort((a, b) => {
-      const x = sortValue(a, key);
-      const y = sortValue(b, key);
-      const r = x < y ? -1 : x > y ? 1 : b.id - a.id;
-      return desc ? -r : r;
-    });
     fill(tbody, list.map(row));
     for (const th of table.querySelectorAll('th.sortable')) {
-      th.classList.toggle('sorted', th.getAttribute('data-test') === `sort-${key}`);
-      th.classList.toggle('desc', desc);
+      const sorts = (th.getAttribute('data-sorts') ?? '').split(' ');
+      th.classList.toggle('sorted', sorts.includes(sort));
+      th.classList.toggle('desc', sort !== 'oldest');
     }
-    status.textContent = list.length === 0 ? w('empty') : `${list.length}${nextBefore === null ? ` · ${w('noMore')}` : ''}`;
-    more.hidden = nextBefore === null;
+    table.dataset.sort = sort;
+    const end = nextBefore === null && nextOffset === null;
+    status.textContent = list.length === 0 ? w('empty') : `${list.length}${end ? ` · ${w('noMore')}` : ''}`;
+    more.hidden = end;
     root.dataset.loaded = 'true';
   }
 
@@ -153,7 +152,9 @@ export function caseList(ctx: Ctx, root: HTMLElement, options: ListOptions): Unm
     if (reset) root.dataset.loaded = 'false';
     const p = query(filters);
     p.set('limit', '50');
+    if (sort !== 'newest') p.set('sort', sort);
     if (!reset && nextBefore !== null) p.set('before', String(nextBefore));
+    if (!reset && nextOffset !== null) p.set('offset', String(nextOffset));
     try {
       const page = await ctx.api.get<CasePage>(`/api/cases?${p}`);
       if (mine !== loadSeq) return;
@@ -166,7 +167,8 @@ export function caseList(ctx: Ctx, root: HTMLElement, options: ListOptions): Unm
         if (!rows.has(c.id)) order.push(c.id);
         rows.set(c.id, c);
       }
-      nextBefore = page.next_before;
+      nextBefore = page.next_before ?? null;
+      nextOffset = page.next_offset ?? null;
       render();
     } catch (err) {
       if (mine !== loadSeq) return;
@@ -190,9 +192,13 @@ export function caseList(ctx: Ctx, root: HTMLElement, options: ListOptions): Unm
         const known = rows.has(c.id);
         if (known) {
           rows.set(c.id, { ...rows.get(c.id)!, ...c });
-        } else if (matches(c, filters, ctx.me.username) && (order.length === 0 || c.id > Math.min(...order))) {
+        } else if (matches(c, filters, ctx.me.username)) {
+          // In its place in the order: at the top for the newest first; elsewhere only
+          // within the loaded pages (beyond them, "more" brings it).
+          const at = order.findIndex((id) => compare(sort, c, rows.get(id)!) < 0);
+          if (at < 0 && (nextBefore !== null || nextOffset !== null)) return;
           rows.set(c.id, c);
-          order.unshift(c.id);
+          order.splice(at < 0 ? order.length : at, 0, c.id);
           fresh.add(c.id);
         } else {
           return;

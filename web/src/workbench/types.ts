@@ -59,6 +59,8 @@ export interface Case {
 export interface CasePage {
   items: Case[];
   next_before: number | null;
+  /** For the sorts other than newest first. */
+  next_offset?: number | null;
 }
 
 export interface Me {
