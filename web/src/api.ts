@@ -15,7 +15,8 @@ export class ApiError extends Error {
   /** What to tell the user: the server's `detail` (and the field it names), else the message. */
   get detail(): string {
     if (!this.problem?.detail) return this.message;
-    return this.problem.field ? `${this.problem.detail} (${this.problem.field})` : this.problem.detail;
+    const { detail, field } = this.problem;
+    return field && !detail.includes(field) ? `${detail} (${field})` : detail;
   }
 }
 

@@ -9,6 +9,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server } from './support/server.mjs';
@@ -37,6 +38,7 @@ async function api(user, method, path, body) {
 
 /** The same call, answering the problem instead of throwing. */
 async function attempt(user, method, path, body) {
+  // (PUT and POST alike: the body is JSON.)
   const r = await fetch(`${server.url}${path}`, {
     method,
     headers: { Authorization: `Bearer ${await token(user)}`, 'Content-Type': 'application/json' },
@@ -49,6 +51,19 @@ function newCase(user, fields) {
   return api(user, 'POST', '/api/cases', { location: INSIDE, ...fields });
 }
 
+/** RFC 6238 (SHA-1, 30 s, 6 digits) for a base32 secret: what an authenticator app shows. */
+function totp(secret, unixSecs) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSecs / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const at = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
 /** Opens the workbench at width × height and logs in as `user` through the form. */
 async function open(user, { width = 1920, height = 1080, hash = '' } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, acceptDownloads: true });
@@ -59,7 +74,8 @@ async function open(user, { width = 1920, height = 1080, hash = '' } = {}) {
   await page.fill('[data-test=login-password]', server.accounts[user]);
   await page.click('[data-test=login-submit]');
   await page.waitForSelector('[data-test=whoami]');
-  await page.waitForFunction(() => document.body.dataset.live === 'live');
+  // Live for those who see cases; 'off' for the administrators, who have no live channel.
+  await page.waitForFunction(() => ['live', 'off'].includes(document.body.dataset.live));
   return { context, page };
 }
 
@@ -387,5 +403,99 @@ describe('the workbench', () => {
     assert.equal(t.action, 'instruct');
     assert.equal(t.content, '请执法局牵头，三日内办结');
     await context.close();
+  });
+
+  test('configuration: a new account, its roles and scope, a device registered, a source switched off', async () => {
+    // The system administrator creates an account limited to one street and registers a device.
+    const admin = await open('sysadmin', { width: 1366, height: 768 });
+    await admin.page.waitForSelector('[data-test=config-users]');
+    assert.equal(await admin.page.locator('[data-test=nav-cases]').count(), 0);
+    await admin.page.fill('[data-test=new-user-username]', 'inspector1');
+    await admin.page.fill('[data-test=new-user-display]', '巡查员一');
+    await admin.page.fill('[data-test=new-user-password]', 'Wb-initial-2026!x');
+    await admin.page.selectOption('[data-test=new-user-department]', 'enforcement');
+    await admin.page.selectOption('[data-test=new-user] [data-test=user-scope-level]', 'street');
+    await admin.page.fill('[data-test=new-user] [data-test=user-scope-code]', '330304001');
+    await admin.page.click('[data-test=new-user-submit]');
+    await admin.page.waitForSelector('[data-test=config-user][data-username=inspector1]');
+    const made = (await api('sysadmin', 'GET', '/api/users')).users.find((u) => u.username === 'inspector1');
+    assert.deepEqual(made.scope, { level: 'street', code: '330304001' });
+    assert.equal(made.department, 'enforcement');
+    assert.deepEqual(made.roles, []);
+
+    await admin.page.click('[data-test=config-tab-devices]');
+    await admin.page.fill('[data-test=device-id]', 'WB-SMOKE-0001');
+    await admin.page.fill('[data-test=device-type]', 'smoke');
+    await admin.page.fill('[data-test=device-lon]', String(INSIDE.lon));
+    await admin.page.fill('[data-test=device-lat]', String(INSIDE.lat));
+    await admin.page.click('[data-test=device-register]');
+    await admin.page.waitForFunction(() => document.querySelector('[data-test=device-credential]')?.textContent !== '');
+    const device = await api('sysadmin', 'GET', '/api/devices/WB-SMOKE-0001');
+    assert.equal(device.type, 'smoke');
+    await admin.page.screenshot({ path: join(artifacts, 'config-devices-1366x768.png') });
+    await admin.context.close();
+
+    // The security administrator grants a role; nobody else can.
+    const sec = await open('secadmin', { width: 1366, height: 768 });
+    await sec.page.click('[data-test=config-user][data-username=inspector1]');
+    await sec.page.check('[data-test=user-roles] [data-test=role-dispatcher]');
+    await sec.page.click('[data-test=user-roles-save]');
+    await sec.page.waitForSelector('[data-test=config-user][data-username=inspector1][data-roles=dispatcher]');
+    assert.deepEqual((await api('secadmin', 'GET', '/api/users')).users.find((u) => u.username === 'inspector1').roles, ['dispatcher']);
+    // Adding the auditor's role to the security administrator is refused, with the server's reason.
+    await sec.page.click('[data-test=config-user][data-username=secadmin]');
+    await sec.page.check('[data-test=user-roles] [data-test=role-auditor]');
+    await sec.page.click('[data-test=user-roles-save]');
+    await sec.page.waitForFunction(() => document.querySelector('[data-test=config-error]')?.textContent !== '');
+    const secadmin = (await api('secadmin', 'GET', '/api/users')).users.find((u) => u.username === 'secadmin');
+    const refused = await attempt('secadmin', 'PUT', `/api/users/${secadmin.id}/roles`, { roles: ['auditor', 'security_administrator'] });
+    assert.equal(refused.status, 400);
+    assert.ok((await sec.page.textContent('[data-test=config-error]')).includes(refused.body.detail), refused.body.detail);
+    assert.deepEqual(secadmin.roles, ['security_administrator']);
+    await sec.page.screenshot({ path: join(artifacts, 'config-users-1366x768.png') });
+    await sec.context.close();
+
+    // The dispatcher switches an intake source off.
+    const d = await open('dispatcher', { hash: '#/config' });
+    await d.page.click('[data-test=config-tab-sources]');
+    await d.page.click('[data-test=config-source][data-id=hotline-12345] [data-test=source-toggle]');
+    await d.page.waitForFunction(() => document.querySelector('[data-test=config-source][data-id=hotline-12345]')?.textContent.includes('已停用'));
+    const sources = (await api('dispatcher', 'GET', '/api/sources')).sources;
+    assert.equal(sources.find((x) => x.id === 'hotline-12345').enabled, false);
+    await d.context.close();
+  });
+
+  test('a new account changes its password first; a second factor is asked for and taken', async () => {
+    // inspector1 (made above) must change the initial password at the first login.
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/workbench.html`);
+    await page.fill('[data-test=login-username]', 'inspector1');
+    await page.fill('[data-test=login-password]', 'Wb-initial-2026!x');
+    await page.click('[data-test=login-submit]');
+    await page.fill('[data-test=password-current]', 'Wb-initial-2026!x');
+    await page.fill('[data-test=password-new]', 'Wb-changed-2026!y');
+    await page.click('[data-test=password-submit]');
+    await page.waitForSelector('[data-test=password-changed]');
+    await context.close();
+
+    // It enrols a second factor (API), then logs in with the code its app shows.
+    server.accounts.inspector1 = 'Wb-changed-2026!y';
+    const enrolled = await api('inspector1', 'POST', '/api/auth/totp/enrol', {});
+    const now = Math.floor(Date.now() / 1000);
+    await api('inspector1', 'POST', '/api/auth/totp/confirm', { code: totp(enrolled.secret, now) });
+    const second = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const p2 = await second.newPage();
+    await p2.goto(`${server.url}/workbench.html`);
+    await p2.fill('[data-test=login-username]', 'inspector1');
+    await p2.fill('[data-test=login-password]', 'Wb-changed-2026!y');
+    await p2.click('[data-test=login-submit]');
+    await p2.waitForSelector('[data-test=login-totp-row]:not([hidden])');
+    // The code of the next step: the one used to confirm cannot be used again.
+    await p2.fill('[data-test=login-totp]', totp(enrolled.secret, now + 30));
+    await p2.click('[data-test=login-submit]');
+    await p2.waitForSelector('[data-test=whoami]');
+    assert.match(await p2.textContent('[data-test=whoami]'), /巡查员一/);
+    await second.close();
   });
 });

@@ -13,6 +13,7 @@ import { caseDetail } from './detail';
 import { createCase } from './create';
 import { leaderView } from './leader';
 import { configScreens } from './config';
+import { ApiError } from '../api';
 
 /** What a screen gets: the session, the caller, reference data, the live stream. */
 export interface Ctx {
@@ -34,6 +35,7 @@ export class Workbench {
   private unmount: Unmount | null = null;
   private liveListeners = new Set<(s: LiveStatus) => void>();
   private ctx!: Ctx;
+  private casesAllowed = false;
 
   constructor(
     private readonly root: HTMLElement,
@@ -42,6 +44,11 @@ export class Workbench {
 
   async start(): Promise<void> {
     const me = await this.api.get<Me>('/api/auth/me');
+    if (me.restricted) {
+      // A first login or a reset password: nothing else until the password is changed.
+      fill(this.root, passwordChange(this.api));
+      return;
+    }
     const refs = await Refs.load(this.api, me);
     const live = new LiveClient({
       token: () => this.api.freshToken(),
@@ -54,6 +61,7 @@ export class Workbench {
       },
     });
     const can = (p: string) => me.permissions.includes(p);
+    this.casesAllowed = can('cases.view') || can('cases.view_assigned');
     this.ctx = {
       api: this.api,
       me,
@@ -79,7 +87,7 @@ export class Workbench {
       h(
         'nav',
         { test: 'nav' },
-        nav('#/cases', w('navCases'), 'nav-cases'),
+        this.casesAllowed ? nav('#/cases', w('navCases'), 'nav-cases') : null,
         can('cases.create') ? nav('#/new', w('navNew'), 'nav-new') : null,
         leader ? nav('#/leader', w('navLeader'), 'nav-leader') : null,
         can('users.view') || can('sources.view') || can('devices.view')
@@ -112,7 +120,9 @@ export class Workbench {
     );
     fill(this.root, h('div', { class: 'wb' }, header, this.main));
     document.body.classList.add('workbench');
-    live.start();
+    // The live stream is for those who see cases; the administrators have no channel.
+    if (this.casesAllowed) live.start();
+    else document.body.dataset.live = 'off';
     window.addEventListener('hashchange', () => this.route());
     this.route();
     (window as unknown as { __wb: unknown }).__wb = { ctx: this.ctx };
@@ -122,7 +132,7 @@ export class Workbench {
     this.unmount?.();
     this.unmount = null;
     this.main.replaceChildren();
-    const hash = location.hash || '#/cases';
+    const hash = location.hash || (this.casesAllowed ? '#/cases' : '#/config');
     for (const a of this.root.querySelectorAll('nav a')) {
       a.classList.toggle('active', hash.startsWith(a.getAttribute('href') ?? '?'));
     }
@@ -134,4 +144,36 @@ export class Workbench {
     else this.unmount = caseList(this.ctx, this.main, {});
     document.body.dataset.screen = hash.replace(/^#\//, '').replace(/\/\d+$/, '');
   }
+}
+
+/** The password change a restricted session must make first; then a new login. */
+function passwordChange(api: Api): HTMLElement {
+  const current = h('input', { type: 'password', test: 'password-current', autocomplete: 'current-password', required: true });
+  const next = h('input', { type: 'password', test: 'password-new', autocomplete: 'new-password', required: true });
+  const error = h('p', { class: 'error', role: 'alert', test: 'password-error' });
+  const form = h(
+    'form',
+    {
+      class: 'login',
+      test: 'password-change',
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        error.textContent = '';
+        try {
+          await api.post('/api/auth/password', { current: current.value, new: next.value });
+          sessionStorage.removeItem('cockpit.workbench.session');
+          fill(form, h('p', { test: 'password-changed' }, w('passwordChanged')), h('button', { class: 'primary', onclick: () => location.reload() }, w('login')));
+        } catch (err) {
+          error.textContent = err instanceof ApiError ? err.detail : String(err);
+        }
+      },
+    },
+    h('h1', {}, w('changePassword')),
+    h('p', { class: 'muted' }, w('restricted')),
+    h('label', {}, w('currentPassword'), current),
+    h('label', {}, w('newPassword'), next),
+    h('button', { type: 'submit', class: 'primary', test: 'password-submit' }, w('changePassword')),
+    error,
+  );
+  return h('div', { class: 'login-page' }, form);
 }

@@ -71,6 +71,8 @@ export interface Me {
   permissions: string[];
   roles: { role: string; title: string }[];
   scope: { code: string; level: string };
+  /** A session that may only change its password or enrol a second factor. */
+  restricted: boolean;
 }
 
 export interface SearchResult {

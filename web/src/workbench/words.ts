@@ -125,6 +125,16 @@ const zh = {
   forbidden: '您没有查看此页面的权限',
   casesToday: '今日案件',
   lastDelivery: '最近接收',
+  displayName: '姓名',
+  newUser: '新建用户',
+  saveRoles: '保存角色',
+  saveScope: '保存范围',
+  mustChange: '首次登录或密码已重置：请设置新密码后重新登录',
+  restricted: '当前会话受限（需修改密码或启用动态验证码）',
+  currentPassword: '当前密码',
+  newPassword: '新密码',
+  changePassword: '修改密码',
+  passwordChanged: '密码已修改，请重新登录',
 };
 
 type Key = keyof typeof zh;
@@ -252,6 +262,16 @@ const en: Record<Key, string> = {
   forbidden: 'You may not see this page',
   casesToday: 'Cases today',
   lastDelivery: 'Last delivery',
+  displayName: 'Name',
+  newUser: 'New user',
+  saveRoles: 'Save roles',
+  saveScope: 'Save scope',
+  mustChange: 'First login or password reset: set a new password, then log in again',
+  restricted: 'This session is restricted (password change or second factor needed)',
+  currentPassword: 'Current password',
+  newPassword: 'New password',
+  changePassword: 'Change password',
+  passwordChanged: 'Password changed; log in again',
 };
 
 export function w(key: Key): string {
