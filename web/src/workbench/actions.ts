@@ -135,7 +135,10 @@ function dispatchFields(ctx: Ctx, c: Case, fields: HTMLElement): () => Body | nu
   );
   if (c.street) street.value = c.street.code;
   const grid = h('input', { test: 'dispatch-grid', value: c.grid?.code ?? '' });
-  const worker = h('input', { test: 'dispatch-worker' });
+  // The server names a grid's full-time worker `grid-worker-<grid>` (cases/service.rs);
+  // a named account may be typed instead.
+  const worker = h('input', { test: 'dispatch-worker', placeholder: c.grid ? `grid-worker-${c.grid.code}` : '' });
+  grid.addEventListener('change', () => (worker.placeholder = grid.value.trim() ? `grid-worker-${grid.value.trim()}` : ''));
   const note = h('textarea', { test: 'action-note', rows: 2 });
 
   const rows: Record<Assignee['kind'], HTMLElement[]> = {
@@ -198,7 +201,7 @@ function dispatchFields(ctx: Ctx, c: Case, fields: HTMLElement): () => Body | nu
         to = { kind: 'street_platform', street: street.value };
         break;
       case 'grid_worker':
-        to = { kind: 'grid_worker', grid: grid.value.trim(), worker: worker.value.trim() };
+        to = { kind: 'grid_worker', grid: grid.value.trim(), worker: worker.value.trim() || worker.placeholder };
         break;
     }
     return { to, note: note.value };

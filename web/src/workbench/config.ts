@@ -146,6 +146,7 @@ async function users(ctx: Ctx, el: HTMLElement): Promise<void> {
                 await ctx.api.put(`/api/users/${u.id}/roles`, { roles: chosen });
                 reload(`${u.username} · ${w('roles')} · ${w('done')}`);
               } catch (err) {
+                notice.textContent = '';
                 error.textContent = problem(err);
               }
             },
@@ -211,6 +212,25 @@ async function users(ctx: Ctx, el: HTMLElement): Promise<void> {
             h('td', { test: 'user-scope-text' }, u.scope ? `${u.scope.level} ${u.scope.code}` : '—'),
             h('td', {}, u.active ? w('enabled') : w('disabled')),
             h('td', {}, u.totp_enabled ? '✓' : ''),
+          ),
+        ),
+      ),
+    ),
+    h('h3', {}, w('roles')),
+    h(
+      'table',
+      { class: 'cases roles', test: 'config-roles' },
+      h('thead', {}, h('tr', {}, [w('roles'), 'TOTP', w('permissions')].map((t) => h('th', {}, t)))),
+      h(
+        'tbody',
+        {},
+        roles.map((r) =>
+          h(
+            'tr',
+            { test: 'config-role', 'data-role': r.role },
+            h('td', {}, `${r.title} (${r.role})`),
+            h('td', {}, r.require_totp ? '✓' : ''),
+            h('td', {}, r.permissions.join(' · ')),
           ),
         ),
       ),
