@@ -65,11 +65,11 @@ function totp(secret, unixSecs) {
 }
 
 /** Opens the workbench at width × height and logs in as `user` through the form. */
-async function open(user, { width = 1920, height = 1080, hash = '' } = {}) {
+async function open(user, { width = 1920, height = 1080, hash = '', path = '/workbench.html' } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, acceptDownloads: true });
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${server.url}/workbench.html${hash}`);
+  await page.goto(`${server.url}${path}${hash}`);
   await page.fill('[data-test=login-username]', user);
   await page.fill('[data-test=login-password]', server.accounts[user]);
   await page.click('[data-test=login-submit]');
@@ -229,7 +229,8 @@ describe('the workbench', () => {
 
   test('a refused action shows the server reason', async () => {
     const c = await newCase('dispatcher', { description: '小区门口乱贴小广告', category: '0201' });
-    const { context, page } = await open('dispatcher', { width: 1366, height: 768, hash: `#/cases/${c.id}` });
+    // Opened through /workbench/, where the wall's case card links.
+    const { context, page } = await open('dispatcher', { width: 1366, height: 768, path: '/workbench/', hash: `#/cases/${c.id}` });
     await detailLoaded(page, c.id);
     await page.click('[data-test=action-dispatch]');
     await page.waitForSelector('[data-test=dispatch-suggestion][data-ready=true]');
@@ -301,6 +302,58 @@ describe('the workbench', () => {
     await page.click('[data-test=case-list-more]');
     await page.waitForFunction(() => document.querySelectorAll('[data-test=case-row]').length === 55);
     assert.deepEqual(new Set(await ids()), new Set(made.map((c) => c.id)));
+    await context.close();
+  });
+
+  test('filters: region through the tree, urgency, keyword and time range; live cases outside the region stay out', async () => {
+    const tag = '区域树测试';
+    const WUTIAN = { lon: 120.6535, lat: 27.958 }; // 梧田街道
+    const a = await newCase('dispatcher', { description: '景山 树 一般', category: '0201', tags: [tag] });
+    const b = await newCase('dispatcher', { description: '景山 树 紧急', category: '0201', tags: [tag], urgency: 'urgent' });
+    await newCase('dispatcher', { description: '梧田 树', category: '0201', tags: [tag], location: WUTIAN });
+    const { context, page } = await open('dispatcher');
+    await listLoaded(page);
+    const ids = async () => (await page.$$eval('[data-test=case-row]', (rows) => rows.map((r) => Number(r.dataset.id)))).sort();
+    await page.fill('[data-test=filter-tag]', tag);
+    await page.click('[data-test=filter-apply]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-test=case-row]').length === 3);
+
+    await page.selectOption('[data-test=filter-street]', GRID.slice(0, 9));
+    await page.waitForFunction(() => document.querySelectorAll('[data-test=case-row]').length === 2);
+    assert.deepEqual(await ids(), [a.id, b.id].sort());
+    await page.waitForSelector(`[data-test=filter-village][data-loaded="${GRID.slice(0, 9)}"]`);
+    await page.selectOption('[data-test=filter-village]', GRID.slice(0, 12));
+    await page.waitForSelector(`[data-test=filter-grid][data-loaded="${GRID.slice(0, 12)}"]`);
+    await page.selectOption('[data-test=filter-grid]', GRID);
+    await listLoaded(page);
+    assert.match(await page.textContent('[data-test=filter-region-chip]'), /繁荣社区第1网格/);
+    assert.deepEqual(await ids(), [a.id, b.id].sort());
+
+    // Live: a case of another street does not join; one of this grid does, in order.
+    const outside = await newCase('commander', { description: '梧田 树 实时', category: '0201', tags: [tag], location: WUTIAN });
+    const inside = await newCase('commander', { description: '景山 树 实时', category: '0201', tags: [tag] });
+    await page.waitForSelector(`[data-test=case-row][data-id="${inside.id}"]`);
+    assert.equal(await page.locator(`[data-test=case-row][data-id="${outside.id}"]`).count(), 0);
+
+    await page.selectOption('[data-test=filter-urgency]', 'urgent');
+    await page.click('[data-test=filter-apply]');
+    await listLoaded(page);
+    assert.deepEqual(await ids(), [b.id]);
+    await page.selectOption('[data-test=filter-urgency]', '');
+    await page.fill('[data-test=filter-q]', '实时');
+    await page.click('[data-test=filter-apply]');
+    await listLoaded(page);
+    assert.deepEqual(await ids(), [inside.id]);
+    await page.fill('[data-test=filter-q]', '');
+    // Created from a minute after the last case: none.
+    const later = new Date(Date.parse(inside.created_at) + 60_000);
+    const local = new Date(later.getTime() - later.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await page.fill('[data-test=filter-from]', local);
+    await page.click('[data-test=filter-apply]');
+    await listLoaded(page);
+    assert.deepEqual(await ids(), []);
+    assert.equal(await page.textContent('[data-test=case-list-status]'), '没有符合条件的案件');
+    await page.screenshot({ path: join(artifacts, 'filters-1920x1080.png') });
     await context.close();
   });
 

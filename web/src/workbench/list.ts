@@ -319,6 +319,12 @@ function filterBar(ctx: Ctx, f: Filters, apply: () => void): HTMLElement {
     showChip();
     apply();
   }, 'filter-region');
+  const tree = regionTree(ctx, (code, name) => {
+    if (code) f.region = { code, name };
+    else delete f.region;
+    showChip();
+    apply();
+  });
 
   const statuses: [string, string][] = [[OPEN, `${statusName('new')}…${statusName('handled')}`], ...STATUSES.map((s): [string, string] => [s, statusName(s)])];
   const overdue = h('input', { type: 'checkbox', test: 'filter-overdue', checked: !!f.overdue, onchange: () => set('overdue')(overdue.checked) });
@@ -334,7 +340,7 @@ function filterBar(ctx: Ctx, f: Filters, apply: () => void): HTMLElement {
         apply();
       },
     },
-    h('label', {}, w('region'), h('div', { class: 'region-filter' }, chip, search)),
+    h('label', {}, w('region'), h('div', { class: 'region-filter' }, chip, tree, search)),
     h('label', {}, w('status'), select('filter-status', f.status, statuses, set('status'))),
     h('label', {}, w('category'), select('filter-category', f.category, categories, set('category'))),
     h('label', {}, w('urgency'), select('filter-urgency', f.urgency, ['normal', 'urgent', 'critical'].map((u): [string, string] => [u, urgencyName(u)]), set('urgency'))),
@@ -357,4 +363,48 @@ function filterBar(ctx: Ctx, f: Filters, apply: () => void): HTMLElement {
       }, w('reset')),
     ),
   );
+}
+
+/** The region tree as three linked selects: street, then its villages, then their grids
+ *  (`GET /api/regions?level=&parent=`). Picking one filters by it (the deepest chosen). */
+function regionTree(ctx: Ctx, pick: (code: string | null, name: string) => void): HTMLElement {
+  type Named = { code: string; name: string };
+  const options = (items: Named[]) => [h('option', { value: '' }, '—'), ...items.map((r) => h('option', { value: r.code }, r.name))];
+  const streets: Named[] = ctx.refs.streets.features.map((f) => ({ code: String(f.properties?.code), name: String(f.properties?.name) }));
+  const street = h('select', { test: 'filter-street' }, options(streets));
+  const village = h('select', { test: 'filter-village', disabled: true });
+  const grid = h('select', { test: 'filter-grid', disabled: true });
+  const children = async (level: string, parent: string): Promise<Named[]> => {
+    try {
+      const fc = await ctx.api.get<{ features: { properties: Named }[] }>(`/api/regions?level=${level}&parent=${parent}`);
+      return fc.features.map((f) => ({ code: f.properties.code, name: f.properties.name })).sort((a, b) => a.code.localeCompare(b.code));
+    } catch {
+      return [];
+    }
+  };
+  const label = (s: HTMLSelectElement) => s.selectedOptions[0]?.textContent ?? '';
+  street.onchange = async () => {
+    fill(village, []);
+    fill(grid, []);
+    village.disabled = grid.disabled = true;
+    if (!street.value) return pick(null, '');
+    pick(street.value, label(street));
+    fill(village, options(await children('village', street.value)));
+    village.disabled = false;
+    village.dataset.loaded = street.value;
+  };
+  village.onchange = async () => {
+    fill(grid, []);
+    grid.disabled = true;
+    if (!village.value) return pick(street.value, label(street));
+    pick(village.value, `${label(street)} / ${label(village)}`);
+    fill(grid, options(await children('grid', village.value)));
+    grid.disabled = false;
+    grid.dataset.loaded = village.value;
+  };
+  grid.onchange = () => {
+    if (!grid.value) return pick(village.value, `${label(street)} / ${label(village)}`);
+    pick(grid.value, `${label(street)} / ${label(village)} / ${label(grid)}`);
+  };
+  return h('span', { class: 'region-tree' }, street, village, grid);
 }
