@@ -22,6 +22,9 @@ mkdirSync(artifacts, { recursive: true });
 const GRID = '330304001002001';
 const INSIDE = { lon: 120.6207, lat: 27.9975 };
 
+/** A desk in Wenzhou: Chinese locale, Beijing time. */
+const DESK = { locale: 'zh-CN', timezoneId: 'Asia/Shanghai', deviceScaleFactor: 1 };
+
 let server;
 let browser;
 const tokens = {};
@@ -66,7 +69,7 @@ function totp(secret, unixSecs) {
 
 /** Opens the workbench at width × height and logs in as `user` through the form. */
 async function open(user, { width = 1920, height = 1080, hash = '', path = '/workbench.html' } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, acceptDownloads: true });
+  const context = await browser.newContext({ ...DESK, viewport: { width, height }, acceptDownloads: true });
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
   await page.goto(`${server.url}${path}${hash}`);
@@ -102,7 +105,7 @@ after(async () => {
 
 describe('the workbench', () => {
   test('a second factor is asked for only when the server wants it; a wrong password shows the reason', async () => {
-    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const context = await browser.newContext({ ...DESK, viewport: { width: 1366, height: 768 } });
     const page = await context.newPage();
     await page.goto(`${server.url}/workbench.html`);
     assert.equal(await page.isHidden('[data-test=login-totp-row]'), true);
@@ -347,7 +350,8 @@ describe('the workbench', () => {
     await page.fill('[data-test=filter-q]', '');
     // Created from a minute after the last case: none.
     const later = new Date(Date.parse(inside.created_at) + 60_000);
-    const local = new Date(later.getTime() - later.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    // The browser's clock is Asia/Shanghai (UTC+8, no summer time).
+    const local = new Date(later.getTime() + 8 * 3600_000).toISOString().slice(0, 16);
     await page.fill('[data-test=filter-from]', local);
     await page.click('[data-test=filter-apply]');
     await listLoaded(page);
@@ -520,7 +524,7 @@ describe('the workbench', () => {
 
   test('a new account changes its password first; a second factor is asked for and taken', async () => {
     // inspector1 (made above) must change the initial password at the first login.
-    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const context = await browser.newContext({ ...DESK, viewport: { width: 1366, height: 768 } });
     const page = await context.newPage();
     await page.goto(`${server.url}/workbench.html`);
     await page.fill('[data-test=login-username]', 'inspector1');
@@ -537,7 +541,7 @@ describe('the workbench', () => {
     const enrolled = await api('inspector1', 'POST', '/api/auth/totp/enrol', {});
     const now = Math.floor(Date.now() / 1000);
     await api('inspector1', 'POST', '/api/auth/totp/confirm', { code: totp(enrolled.secret, now) });
-    const second = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const second = await browser.newContext({ ...DESK, viewport: { width: 1366, height: 768 } });
     const p2 = await second.newPage();
     await p2.goto(`${server.url}/workbench.html`);
     await p2.fill('[data-test=login-username]', 'inspector1');
