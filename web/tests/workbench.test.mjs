@@ -441,6 +441,43 @@ describe('the workbench', () => {
     await context.close();
   });
 
+  test('a department handler accepts on the PC and reports handled with a photo', async () => {
+    const c = await newCase('dispatcher', { description: '管道破裂漏水', category: '0501' });
+    assert.deepEqual(c.assignee, { kind: 'department', department: '区应急管理局' });
+    const { context, page } = await open('handler', { width: 1366, height: 768 });
+    await listLoaded(page);
+    await page.waitForSelector(`[data-test=case-row][data-id="${c.id}"]`);
+    await page.click(`[data-test=case-row][data-id="${c.id}"]`);
+    await detailLoaded(page, c.id);
+    await page.click('[data-test=action-accept]');
+    await page.click('[data-test=action-submit]');
+    await page.waitForSelector('[data-test=case-detail][data-status=accepted]');
+    await page.click('[data-test=action-mark_handled]');
+    await page.fill('[data-test=action-summary]', '已关阀抢修完毕');
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAFklEQVR4nGP8z4AATEhsPBwmBkYGBgBBJQEHqd7jfQAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    await page.setInputFiles('[data-test=action-photos]', { name: '现场.png', mimeType: 'image/png', buffer: png });
+    await page.click('[data-test=action-submit]');
+    await page.waitForSelector('[data-test=case-detail][data-status=handled]');
+    await page.waitForFunction(() => {
+      const img = document.querySelector('[data-test=timeline-entry][data-action=mark_handled] [data-test=attachment-photo]');
+      return img && img.complete && img.naturalWidth === 4;
+    });
+    const entry = (await api('dispatcher', 'GET', `/api/cases/${c.id}`)).timeline.at(-1);
+    assert.equal(entry.action, 'mark_handled');
+    assert.equal(entry.content, '已关阀抢修完毕');
+    assert.equal(entry.attachments.length, 1);
+    // The photo downloads as the bytes that were sent.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-test=timeline-entry][data-action=mark_handled] [data-test=attachment-download]'),
+    ]);
+    assert.deepEqual(readFileSync(await download.path()), png);
+    await context.close();
+  });
+
   test('the leader sees the cases bound to them and instructs', async () => {
     const c = await newCase('dispatcher', { description: '学校门口占道经营', category: '0101' });
     await api('dispatcher', 'POST', `/api/cases/${c.id}/actions`, { action: 'bind_leader', leader: 'leader' });
