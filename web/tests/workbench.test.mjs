@@ -230,6 +230,51 @@ describe('the workbench', () => {
     await context.close();
   });
 
+  test('a create and an action whose answers were lost are sent again and applied once', async () => {
+    const { context, page } = await open('dispatcher', { width: 1366, height: 768, hash: '#/new' });
+    // The first POST reaches the server, but its answer is lost on the way back.
+    const lose = (pattern) => {
+      let lost = false;
+      return page.route(pattern, async (route) => {
+        if (route.request().method() === 'POST' && !lost) {
+          lost = true;
+          await route.fetch();
+          await route.abort('connectionreset');
+        } else {
+          await route.continue();
+        }
+      });
+    };
+    await lose('**/api/cases');
+    await page.waitForSelector('[data-test=create-map][data-ready=true]');
+    const description = `断网重试立案 ${Date.now()}`;
+    await page.fill('[data-test=create-description]', description);
+    await page.selectOption('[data-test=create-category]', '0201');
+    await page.fill('[data-test=create-search]', '繁荣社区第1网格');
+    await page.click(`[data-test=region-option][data-code="${GRID}"]`);
+    await page.click('[data-test=create-submit]');
+    await page.waitForFunction(() => document.querySelector('[data-test=create-error]')?.textContent !== '');
+    assert.match(await page.textContent('[data-test=create-error]'), /无法连接服务器/);
+    await page.click('[data-test=create-submit]');
+    await page.waitForURL(/#\/cases\/\d+$/);
+    const found = (await api('dispatcher', 'GET', `/api/cases?q=${encodeURIComponent(description)}`)).items;
+    assert.equal(found.length, 1);
+    const id = found[0].id;
+    await detailLoaded(page, id);
+
+    await lose('**/api/cases/*/actions');
+    await page.click('[data-test=action-supervise]');
+    await page.fill('[data-test=action-note]', '请加快办理');
+    await page.click('[data-test=action-submit]');
+    await page.waitForFunction(() => document.querySelector('[data-test=action-error]')?.textContent !== '');
+    await page.click('[data-test=action-submit]');
+    await page.waitForSelector('[data-test=detail-notice]:not(:empty)');
+    const supervised = (await api('dispatcher', 'GET', `/api/cases/${id}`)).timeline.filter((t) => t.action === 'supervise');
+    assert.equal(supervised.length, 1);
+    assert.equal(supervised[0].content, '请加快办理');
+    await context.close();
+  });
+
   test('a refused action shows the server reason', async () => {
     const c = await newCase('dispatcher', { description: '小区门口乱贴小广告', category: '0201' });
     // Opened through /workbench/, where the wall's case card links.

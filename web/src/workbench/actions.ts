@@ -2,13 +2,12 @@
 // sent to `POST /api/cases/{id}/actions` with an Idempotency-Key so that a double submit
 // is applied once. A refusal shows the server's reason (the problem's `detail`).
 
-import { ApiError } from '../api';
 import { actionName } from '../i18n';
 import type { Ctx } from './app';
 import { h, idempotencyKey } from './dom';
 import { displayName, streetName } from './assignee';
 import type { Assignee, Case, DispatchSuggestion } from './types';
-import { w } from './words';
+import { explain, w } from './words';
 
 type Body = Record<string, unknown>;
 
@@ -94,7 +93,7 @@ export function actionForm(ctx: Ctx, c: Case, action: string, done: (after: Case
           );
           done(after);
         } catch (err) {
-          error.textContent = `${w('refused')}: ${err instanceof ApiError ? err.detail : String(err)}`;
+          error.textContent = `${w('refused')}: ${explain(err)}`;
         } finally {
           submit.disabled = false;
         }
@@ -183,7 +182,7 @@ function dispatchFields(ctx: Ctx, c: Case, fields: HTMLElement): () => Body | nu
       suggestion.dataset.ready = 'true';
     },
     (err) => {
-      suggestion.textContent = `${w('suggestion')}: ${err instanceof ApiError ? err.detail : String(err)}`;
+      suggestion.textContent = `${w('suggestion')}: ${explain(err)}`;
       suggestion.dataset.ready = 'true';
     },
   );

@@ -6,14 +6,13 @@ import type { Api } from '../api';
 import { LiveClient, type LiveStatus } from '../live/client';
 import { h, fill } from './dom';
 import type { Me } from './types';
-import { w } from './words';
+import { explain, w } from './words';
 import { Refs } from './refs';
 import { caseList } from './list';
 import { caseDetail } from './detail';
 import { createCase } from './create';
 import { leaderView } from './leader';
 import { configScreens } from './config';
-import { ApiError } from '../api';
 
 /** What a screen gets: the session, the caller, reference data, the live stream. */
 export interface Ctx {
@@ -164,7 +163,7 @@ function passwordChange(api: Api): HTMLElement {
           sessionStorage.removeItem('cockpit.workbench.session');
           fill(form, h('p', { test: 'password-changed' }, w('passwordChanged')), h('button', { class: 'primary', onclick: () => location.reload() }, w('login')));
         } catch (err) {
-          error.textContent = err instanceof ApiError ? err.detail : String(err);
+          error.textContent = explain(err);
         }
       },
     },

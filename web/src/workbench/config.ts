@@ -1,10 +1,9 @@
 // Configuration screens whose server APIs exist: users with their roles and region scopes,
 // intake sources (switch on or off), devices (list and register).
 
-import { ApiError } from '../api';
 import type { Ctx, Unmount } from './app';
 import { h, fill, when } from './dom';
-import { w } from './words';
+import { explain, w } from './words';
 
 export function configScreens(ctx: Ctx, root: HTMLElement): Unmount {
   const body = h('div', { class: 'config-body' });
@@ -30,10 +29,6 @@ export function configScreens(ctx: Ctx, root: HTMLElement): Unmount {
   );
   open(0);
   return () => {};
-}
-
-function problem(err: unknown): string {
-  return err instanceof ApiError ? err.detail : String(err);
 }
 
 interface UserRow {
@@ -67,7 +62,7 @@ async function users(ctx: Ctx, el: HTMLElement): Promise<void> {
     list = (await ctx.api.get<{ users: UserRow[] }>('/api/users')).users;
     roles = (await ctx.api.get<{ roles: RoleRow[] }>('/api/roles')).roles;
   } catch (err) {
-    fill(el, h('p', { class: 'error' }, problem(err)));
+    fill(el, h('p', { class: 'error' }, explain(err)));
     return;
   }
   const departments = ctx.refs.departments ?? [];
@@ -110,7 +105,7 @@ async function users(ctx: Ctx, el: HTMLElement): Promise<void> {
                 });
                 reload(`${username.value.trim()} · ${w('done')}`);
               } catch (err) {
-                error.textContent = problem(err);
+                error.textContent = explain(err);
               }
             },
           },
@@ -147,7 +142,7 @@ async function users(ctx: Ctx, el: HTMLElement): Promise<void> {
                 reload(`${u.username} · ${w('roles')} · ${w('done')}`);
               } catch (err) {
                 notice.textContent = '';
-                error.textContent = problem(err);
+                error.textContent = explain(err);
               }
             },
           },
@@ -175,7 +170,7 @@ async function users(ctx: Ctx, el: HTMLElement): Promise<void> {
                 });
                 reload(`${u.username} · ${w('scope')} · ${w('done')}`);
               } catch (err) {
-                error.textContent = problem(err);
+                error.textContent = explain(err);
               }
             },
           },
@@ -274,7 +269,7 @@ async function sources(ctx: Ctx, el: HTMLElement): Promise<void> {
                             await ctx.api.put(`/api/sources/${s.id}/enabled`, { enabled: !s.enabled });
                             void sources(ctx, el);
                           } catch (err) {
-                            error.textContent = problem(err);
+                            error.textContent = explain(err);
                           }
                         },
                       },
@@ -288,7 +283,7 @@ async function sources(ctx: Ctx, el: HTMLElement): Promise<void> {
       ),
     );
   } catch (err) {
-    fill(el, h('p', { class: 'error' }, problem(err)));
+    fill(el, h('p', { class: 'error' }, explain(err)));
   }
 }
 
@@ -320,7 +315,7 @@ async function devices(ctx: Ctx, el: HTMLElement): Promise<void> {
                 });
                 credential.textContent = `${w('credential')}: ${JSON.stringify(made.credential ?? made, null, 1)}`;
               } catch (err) {
-                error.textContent = problem(err);
+                error.textContent = explain(err);
               }
             },
           },
@@ -358,6 +353,6 @@ async function devices(ctx: Ctx, el: HTMLElement): Promise<void> {
       ),
     );
   } catch (err) {
-    fill(el, h('p', { class: 'error' }, problem(err)));
+    fill(el, h('p', { class: 'error' }, explain(err)));
   }
 }

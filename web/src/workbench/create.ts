@@ -3,14 +3,13 @@
 // the region's centre and can be refined by a click), address and reporter. Sent once
 // with an Idempotency-Key; the new case opens.
 
-import { ApiError } from '../api';
 import { urgencyName } from '../i18n';
 import type { Ctx, Unmount } from './app';
 import { h, fill, idempotencyKey } from './dom';
 import { SmallMap } from './map';
 import { regionSearch } from './search';
 import type { Case } from './types';
-import { w } from './words';
+import { explain, w } from './words';
 
 interface Located {
   inside: boolean;
@@ -92,7 +91,7 @@ export function createCase(ctx: Ctx, root: HTMLElement): Unmount {
           const c = await ctx.api.post<Case>('/api/cases', body, { 'Idempotency-Key': key });
           ctx.go(`#/cases/${c.id}`);
         } catch (err) {
-          error.textContent = err instanceof ApiError ? err.detail : String(err);
+          error.textContent = explain(err);
         } finally {
           submit.disabled = false;
         }

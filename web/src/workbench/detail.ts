@@ -4,7 +4,6 @@
 // follows the live stream: a change made elsewhere shows at once (an open form stays open,
 // and the server answers a now-impossible action with its reason).
 
-import { ApiError } from '../api';
 import type { Feature } from 'geojson';
 import { actionName, statusName, urgencyName } from '../i18n';
 import type { Ctx, Unmount } from './app';
@@ -13,7 +12,7 @@ import { assigneeText, displayName } from './assignee';
 import { h, fill, when, saveBlob } from './dom';
 import { SmallMap } from './map';
 import type { Case, TimelineEntry } from './types';
-import { w } from './words';
+import { explain, w } from './words';
 
 export function caseDetail(ctx: Ctx, root: HTMLElement, id: number): Unmount {
   const head = h('div', { class: 'detail-head', test: 'detail-head' });
@@ -159,7 +158,7 @@ export function caseDetail(ctx: Ctx, root: HTMLElement, id: number): Unmount {
         }
         box.dataset.type = blob.type;
       },
-      (err) => fill(box, err instanceof ApiError ? err.detail : String(err)),
+      (err) => fill(box, explain(err)),
     );
     return box;
   };
@@ -197,7 +196,7 @@ export function caseDetail(ctx: Ctx, root: HTMLElement, id: number): Unmount {
       root.dataset.loaded = 'true';
     } catch (err) {
       if (gone) return;
-      error.textContent = err instanceof ApiError ? err.detail : String(err);
+      error.textContent = explain(err);
       root.dataset.loaded = 'true';
     }
   };

@@ -73,3 +73,18 @@ export function matches(c: Case, f: Filters, username: string): boolean {
   if (f.leader && !c.leaders.includes(username)) return false;
   return true;
 }
+
+/** The list's filters are kept for the tab's session (a reload keeps them). */
+const SAVED = 'cockpit.workbench.filters';
+
+export function savedFilters(): Filters {
+  try {
+    return JSON.parse(sessionStorage.getItem(SAVED) ?? '{}') as Filters;
+  } catch {
+    return {};
+  }
+}
+
+export function saveFilters(f: Filters): void {
+  sessionStorage.setItem(SAVED, JSON.stringify(f));
+}

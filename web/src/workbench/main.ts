@@ -6,7 +6,7 @@ import { Api, ApiError } from '../api';
 import { setLanguage } from '../i18n';
 import { h, fill } from './dom';
 import { Workbench } from './app';
-import { w } from './words';
+import { explain, w } from './words';
 
 function login(root: HTMLElement, api: Api): Promise<void> {
   const error = h('p', { class: 'error', test: 'login-error', role: 'alert' });
@@ -54,7 +54,7 @@ function login(root: HTMLElement, api: Api): Promise<void> {
           error.textContent = first ? w('totpNeeded') : `${w('loginFailed')}: ${err.detail}`;
           return;
         }
-        error.textContent = `${w('loginFailed')}: ${err instanceof ApiError ? err.detail : String(err)}`;
+        error.textContent = `${w('loginFailed')}: ${explain(err)}`;
       }
     };
   });

@@ -1,6 +1,7 @@
 // The workbench's words in Chinese (the default) and English, in the language the shared
 // i18n module holds (`?lang=en` switches). Status, action and urgency names come from there.
 
+import { ApiError } from '../api';
 import { currentLanguage } from '../i18n';
 
 const zh = {
@@ -125,6 +126,7 @@ const zh = {
   forbidden: '您没有查看此页面的权限',
   casesToday: '今日案件',
   lastDelivery: '最近接收',
+  unreachable: '无法连接服务器，请检查网络后重试（重试不会重复提交）',
   displayName: '姓名',
   permissions: '权限',
   newUser: '新建用户',
@@ -263,6 +265,7 @@ const en: Record<Key, string> = {
   forbidden: 'You may not see this page',
   casesToday: 'Cases today',
   lastDelivery: 'Last delivery',
+  unreachable: 'The server cannot be reached; check the network and try again (a retry is not applied twice)',
   displayName: 'Name',
   permissions: 'Permissions',
   newUser: 'New user',
@@ -278,4 +281,11 @@ const en: Record<Key, string> = {
 
 export function w(key: Key): string {
   return currentLanguage() === 'zh' ? zh[key] : en[key];
+}
+
+/** What to tell the user about a failed request: the server's reason, or that it could
+ *  not be reached. */
+export function explain(err: unknown): string {
+  if (err instanceof ApiError) return err.status === 0 ? w('unreachable') : err.detail;
+  return String(err);
 }
