@@ -169,7 +169,11 @@ describe('the workbench', () => {
     assert.equal(stored.status, 'new');
     assert.equal(await page.getAttribute('[data-test=case-detail]', 'data-status'), 'new');
     assert.match(await page.textContent('[data-test=detail-location]'), /繁荣社区第1网格/);
-    assert.equal(await page.textContent('[data-test=detail-reporter]'), `${stored.reporter.name} ${stored.reporter.phone}`);
+    assert.equal(await page.textContent('[data-test=reporter-text]'), `${stored.reporter.name} ${stored.reporter.phone}`);
+    assert.equal(stored.reporter.phone, '139****1111');
+    // The dispatcher may see the reporter in full (audited by the server).
+    await page.click('[data-test=reporter-reveal]');
+    await page.waitForFunction(() => document.querySelector('[data-test=reporter-text]')?.textContent === '王五 13900001111');
     await page.waitForSelector(`[data-test=detail-map][data-outline="${GRID}"]`);
 
     // The list shows it, not yet dispatched.

@@ -71,7 +71,7 @@ export function caseDetail(ctx: Ctx, root: HTMLElement, id: number): Unmount {
       // A source's own reference is shown; the server's record of an idempotency key is not.
       row(w('source'), `${c.source_name ?? c.source}${c.source_ref && !c.source_ref.startsWith('key:') ? ` · ${c.source_ref}` : ''}`, 'detail-source'),
       row(w('tag'), c.tags.join('、') || null, 'detail-tags'),
-      row(w('reporter'), c.reporter ? [c.reporter.name, c.reporter.phone].filter(Boolean).join(' ') : null, 'detail-reporter'),
+      row(w('reporter'), reporter(c), 'detail-reporter'),
       row(w('occurredAt'), when(c.occurred_at)),
       row(w('createdAt'), when(c.created_at)),
       row(w('dueAt'), c.deadline ? `${when(c.deadline.due_at)}${c.deadline.state === 'warning' ? ` · ${w('warning')}` : ''}` : null, 'detail-due'),
@@ -93,6 +93,31 @@ export function caseDetail(ctx: Ctx, root: HTMLElement, id: number): Unmount {
           ),
     );
     showMap(c);
+  };
+
+  /** The masked reporter; those allowed may reveal it in full (the server audits each look). */
+  const reporter = (c: Case): Node | null => {
+    if (!c.reporter || (!c.reporter.name && !c.reporter.phone)) return null;
+    const text = h('span', { test: 'reporter-text' }, [c.reporter.name, c.reporter.phone].filter(Boolean).join(' '));
+    if (!ctx.can('personal_data.unmask')) return text;
+    const reveal = h(
+      'button',
+      {
+        class: 'link',
+        test: 'reporter-reveal',
+        onclick: async () => {
+          try {
+            const clear = await ctx.api.get<{ reporter: { name?: string; phone?: string } }>(`/api/cases/${c.id}/reporter`);
+            text.textContent = [clear.reporter.name, clear.reporter.phone].filter(Boolean).join(' ');
+            reveal.remove();
+          } catch (err) {
+            error.textContent = explain(err);
+          }
+        },
+      },
+      w('reveal'),
+    );
+    return h('span', {}, text, ' ', reveal);
   };
 
   const openForm = (action: string) => {

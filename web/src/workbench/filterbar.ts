@@ -102,11 +102,14 @@ export function filterBar(ctx: Ctx, f: Filters, apply: () => void): HTMLElement 
  *  (`GET /api/regions?level=&parent=`). Picking one filters by it (the deepest chosen). */
 function regionTree(ctx: Ctx, pick: (code: string | null, name: string) => void): HTMLElement {
   type Named = { code: string; name: string };
-  const options = (items: Named[]) => [h('option', { value: '' }, '—'), ...items.map((r) => h('option', { value: r.code }, r.name))];
+  const options = (items: Named[], label: string) => [
+    h('option', { value: '' }, `${label} —`),
+    ...items.map((r) => h('option', { value: r.code }, r.name)),
+  ];
   const streets: Named[] = ctx.refs.streets.features.map((f) => ({ code: String(f.properties?.code), name: String(f.properties?.name) }));
-  const street = h('select', { test: 'filter-street' }, options(streets));
-  const village = h('select', { test: 'filter-village', disabled: true });
-  const grid = h('select', { test: 'filter-grid', disabled: true });
+  const street = h('select', { test: 'filter-street' }, options(streets, w('street')));
+  const village = h('select', { test: 'filter-village', disabled: true }, options([], w('village')));
+  const grid = h('select', { test: 'filter-grid', disabled: true }, options([], w('grid')));
   const children = async (level: string, parent: string): Promise<Named[]> => {
     try {
       const fc = await ctx.api.get<{ features: { properties: Named }[] }>(`/api/regions?level=${level}&parent=${parent}`);
@@ -117,21 +120,21 @@ function regionTree(ctx: Ctx, pick: (code: string | null, name: string) => void)
   };
   const label = (s: HTMLSelectElement) => s.selectedOptions[0]?.textContent ?? '';
   street.onchange = async () => {
-    fill(village, []);
-    fill(grid, []);
+    fill(village, options([], w('village')));
+    fill(grid, options([], w('grid')));
     village.disabled = grid.disabled = true;
     if (!street.value) return pick(null, '');
     pick(street.value, label(street));
-    fill(village, options(await children('village', street.value)));
+    fill(village, options(await children('village', street.value), w('village')));
     village.disabled = false;
     village.dataset.loaded = street.value;
   };
   village.onchange = async () => {
-    fill(grid, []);
+    fill(grid, options([], w('grid')));
     grid.disabled = true;
     if (!village.value) return pick(street.value, label(street));
     pick(village.value, `${label(street)} / ${label(village)}`);
-    fill(grid, options(await children('grid', village.value)));
+    fill(grid, options(await children('grid', village.value), w('grid')));
     grid.disabled = false;
     grid.dataset.loaded = village.value;
   };

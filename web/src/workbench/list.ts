@@ -123,7 +123,7 @@ export function caseList(ctx: Ctx, root: HTMLElement, options: ListOptions): Unm
       h('td', { test: 'case-status' }, h('span', { class: `status s-${c.status}` }, statusName(c.status))),
       h('td', {}, h('span', { class: `urgency u-${c.urgency}` }, urgencyName(c.urgency))),
       h('td', {}, region || (c.outside_district ? w('outside') : '—')),
-      h('td', {}, c.source_name ?? c.source),
+      h('td', { class: 'nowrap' }, c.source_name ?? c.source),
       h('td', { test: 'case-assignee' }, assigneeText(ctx, c.assignee)),
       h('td', { class: 'num' }, when(c.created_at)),
       h('td', { class: 'num' }, when(c.deadline?.due_at), deadline),
