@@ -527,6 +527,23 @@ describe('the workbench', () => {
     await context.close();
   });
 
+  test('a handler returns a case on the PC: it leaves their view and is back in the pool', async () => {
+    const c = await newCase('dispatcher', { description: '燃气管道破裂', category: '0501' });
+    const { context, page } = await open('handler', { width: 1366, height: 768, hash: `#/cases/${c.id}` });
+    await detailLoaded(page, c.id);
+    await page.click('[data-test=action-return]');
+    await page.fill('[data-test=action-reason]', '属燃气公司职责');
+    await page.click('[data-test=action-submit]');
+    // The server applies the return; its answer (the case as the handler sees it) is, on
+    // this server, a 404 now that the case is no longer assigned to them. The form says
+    // the case has left their view (or, with a 200, that the return was done).
+    await page.waitForSelector('[data-test=action-error][data-gone=true], [data-test=detail-notice]:not(:empty)');
+    const back = await api('dispatcher', 'GET', `/api/cases/${c.id}`);
+    assert.equal(back.status, 'new');
+    assert.equal(back.timeline.at(-1).content, '属燃气公司职责');
+    await context.close();
+  });
+
   test('the leader sees the cases bound to them and instructs', async () => {
     const c = await newCase('dispatcher', { description: '学校门口占道经营', category: '0101' });
     await api('dispatcher', 'POST', `/api/cases/${c.id}/actions`, { action: 'bind_leader', leader: 'leader' });

@@ -2,6 +2,7 @@
 // sent to `POST /api/cases/{id}/actions` with an Idempotency-Key so that a double submit
 // is applied once. A refusal shows the server's reason (the problem's `detail`).
 
+import { ApiError } from '../api';
 import { actionName } from '../i18n';
 import type { Ctx } from './app';
 import { h, idempotencyKey } from './dom';
@@ -93,6 +94,13 @@ export function actionForm(ctx: Ctx, c: Case, action: string, done: (after: Case
           );
           done(after);
         } catch (err) {
+          if (err instanceof ApiError && err.status === 404) {
+            // The case is no longer visible to this user: the action may have taken it out
+            // of their view (a handler's return), or it left before. Either way, say so.
+            error.textContent = w('goneFromView');
+            error.dataset.gone = 'true';
+            return;
+          }
           error.textContent = `${w('refused')}: ${explain(err)}`;
         } finally {
           submit.disabled = false;
