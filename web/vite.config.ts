@@ -1,6 +1,6 @@
 // The wall is one page; everything it needs (scripts, styles, the map's worker) is
 // bundled into dist/, which cockpit-server serves. Nothing is fetched from elsewhere.
-import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 export default defineConfig({
@@ -10,11 +10,11 @@ export default defineConfig({
     emptyOutDir: true,
     chunkSizeWarningLimit: 2500,
     assetsInlineLimit: 0,
-    // Two pages: the wall (index.html) and the PC workbench (workbench.html).
+    // The wall (index.html) and the PC workbench (workbench.html).
     rollupOptions: {
       input: {
-        index: resolve(import.meta.dirname, 'index.html'),
-        workbench: resolve(import.meta.dirname, 'workbench.html'),
+        index: fileURLToPath(new URL('./index.html', import.meta.url)),
+        workbench: fileURLToPath(new URL('./workbench.html', import.meta.url)),
       },
     },
   },

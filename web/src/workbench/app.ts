@@ -108,7 +108,7 @@ export class Workbench {
               } catch {
                 // The session is gone either way.
               }
-              sessionStorage.removeItem('cockpit.workbench.session');
+              this.api.forget();
               location.hash = '';
               location.reload();
             },
@@ -160,7 +160,7 @@ function passwordChange(api: Api): HTMLElement {
         error.textContent = '';
         try {
           await api.post('/api/auth/password', { current: current.value, new: next.value });
-          sessionStorage.removeItem('cockpit.workbench.session');
+          api.forget();
           fill(form, h('p', { test: 'password-changed' }, w('passwordChanged')), h('button', { class: 'primary', onclick: () => location.reload() }, w('login')));
         } catch (err) {
           error.textContent = explain(err);

@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const asked = new URLSearchParams(location.search).get('lang');
   setLanguage(asked === 'en' ? 'en' : 'zh');
   document.title = w('title');
-  const api = new Api('cockpit.workbench.session');
+  const api = new Api({ key: 'cockpit.workbench.session' });
   for (;;) {
     if (!api.signedIn) await login(root, api);
     try {
