@@ -21,6 +21,10 @@ mkdirSync(artifacts, { recursive: true });
 // The demo grid worker's grid (景山街道 / 繁荣社区 / 繁荣社区第1网格) and a point inside it.
 const GRID = '330304001002001';
 const INSIDE = { lon: 120.6207, lat: 27.9975 };
+// A point in another street (梧田街道). A second report of a category near an earlier one
+// is linked to it as a duplicate and not dispatched by rule: tests that need a rule's
+// dispatch use their own spot.
+const WUTIAN = { lon: 120.6535, lat: 27.958 };
 
 /** A desk in Wenzhou: Chinese locale, Beijing time. */
 const DESK = { locale: 'zh-CN', timezoneId: 'Asia/Shanghai', deviceScaleFactor: 1 };
@@ -359,7 +363,6 @@ describe('the workbench', () => {
 
   test('filters: region through the tree, urgency, keyword and time range; live cases outside the region stay out', async () => {
     const tag = '区域树测试';
-    const WUTIAN = { lon: 120.6535, lat: 27.958 }; // 梧田街道
     const a = await newCase('dispatcher', { description: '景山 树 一般', category: '0201', tags: [tag] });
     const b = await newCase('dispatcher', { description: '景山 树 紧急', category: '0201', tags: [tag], urgency: 'urgent' });
     await newCase('dispatcher', { description: '梧田 树', category: '0201', tags: [tag], location: WUTIAN });
@@ -528,7 +531,8 @@ describe('the workbench', () => {
   });
 
   test('a handler returns a case on the PC: it leaves their view and is back in the pool', async () => {
-    const c = await newCase('dispatcher', { description: '燃气管道破裂', category: '0501' });
+    const c = await newCase('dispatcher', { description: '燃气管道破裂', category: '0501', location: WUTIAN });
+    assert.equal(c.status, 'dispatched');
     const { context, page } = await open('handler', { width: 1366, height: 768, hash: `#/cases/${c.id}` });
     await detailLoaded(page, c.id);
     await page.click('[data-test=action-return]');
