@@ -20,6 +20,13 @@ export class ApiError extends Error {
   }
 }
 
+/** What a login says beyond the tokens: the session is restricted until the password is
+ *  changed, or until a second factor the role requires is enrolled. */
+export interface LoginAnswer {
+  must_change_password: boolean;
+  enrolment_only: boolean;
+}
+
 /** A JSON problem (RFC 9457) as the server answers a refused request. */
 export interface Problem {
   type?: string;
@@ -81,7 +88,7 @@ export class Api {
 
   /** Logs in; `totp` when the account has a second factor (a 401 problem with
    *  `field: "totp"` says the server wants one). */
-  async login(username: string, password: string, totp?: string): Promise<void> {
+  async login(username: string, password: string, totp?: string): Promise<LoginAnswer> {
     const response = await fetch('/api/auth/login', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -91,7 +98,9 @@ export class Api {
       const problem = await problemOf(response);
       throw new ApiError(response.status, problem?.detail ?? `login: ${response.status}`, problem);
     }
-    this.keep((await response.json()) as Tokens);
+    const answer = (await response.json()) as Tokens & LoginAnswer;
+    this.keep(answer);
+    return { must_change_password: !!answer.must_change_password, enrolment_only: !!answer.enrolment_only };
   }
 
   get<T>(path: string): Promise<T> {

@@ -639,8 +639,9 @@ describe('the workbench', () => {
     await page.click('[data-test=login-submit]');
     await page.fill('[data-test=password-current]', 'Wb-initial-2026!x');
     await page.fill('[data-test=password-new]', 'Wb-changed-2026!y');
+    assert.equal(await page.locator('[data-test=totp-enrolment]').count(), 0);
     await page.click('[data-test=password-submit]');
-    await page.waitForSelector('[data-test=password-changed]');
+    await page.waitForSelector('[data-test=restricted-done]');
     await context.close();
 
     // It enrols a second factor (API), then logs in with the code its app shows.
@@ -661,5 +662,63 @@ describe('the workbench', () => {
     await p2.waitForSelector('[data-test=whoami]');
     assert.match(await p2.textContent('[data-test=whoami]'), /巡查员一/);
     await second.close();
+  });
+
+  test('a role that requires a second factor: the first login changes the password, enrols, then logs in with a code', async () => {
+    // A new leader account, and the leader role set to require a second factor.
+    const made = await api('sysadmin', 'POST', '/api/users', {
+      username: 'leader2',
+      display_name: '区领导二',
+      password: 'Wb-first-2026!q',
+      department: 'district',
+      scope: { level: 'district', code: '330304' },
+    });
+    await api('secadmin', 'PUT', `/api/users/${made.id}/roles`, { roles: ['leader'] });
+    await api('secadmin', 'PUT', '/api/roles/leader', { require_totp: true });
+    try {
+      const context = await browser.newContext({ ...DESK, viewport: { width: 1366, height: 768 } });
+      const page = await context.newPage();
+      const login = async (password, code) => {
+        await page.goto(`${server.url}/workbench.html`);
+        await page.fill('[data-test=login-username]', 'leader2');
+        await page.fill('[data-test=login-password]', password);
+        await page.click('[data-test=login-submit]');
+        if (code) {
+          await page.waitForSelector('[data-test=login-totp-row]:not([hidden])');
+          await page.fill('[data-test=login-totp]', code);
+          await page.click('[data-test=login-submit]');
+        }
+      };
+      await login('Wb-first-2026!q');
+      await page.waitForSelector('[data-test=restricted]');
+      assert.equal(await page.locator('[data-test=password-change]').count(), 1);
+      assert.equal(await page.locator('[data-test=totp-enrolment]').count(), 1);
+      await page.fill('[data-test=password-current]', 'Wb-first-2026!q');
+      await page.fill('[data-test=password-new]', 'Wb-second-2026!r');
+      await page.click('[data-test=password-submit]');
+      await page.waitForSelector('[data-test=restricted-done]');
+
+      // Logged in again: only the enrolment is left.
+      await login('Wb-second-2026!r');
+      await page.waitForSelector('[data-test=restricted]');
+      assert.equal(await page.locator('[data-test=password-change]').count(), 0);
+      await page.click('[data-test=totp-enrol]');
+      await page.waitForFunction(() => document.querySelector('[data-test=totp-secret]')?.textContent !== '');
+      const secret = await page.textContent('[data-test=totp-secret]');
+      assert.match(await page.textContent('[data-test=totp-uri]'), new RegExp(`^otpauth://totp/.*secret=${secret}`));
+      const now = Math.floor(Date.now() / 1000);
+      await page.fill('[data-test=totp-code]', totp(secret, now));
+      await page.click('[data-test=totp-confirm]');
+      await page.waitForSelector('[data-test=restricted-done]');
+
+      // The next login asks for a code and opens the leader's workbench.
+      await login('Wb-second-2026!r', totp(secret, now + 30));
+      await page.waitForSelector('[data-test=whoami]');
+      assert.match(await page.textContent('[data-test=whoami]'), /区领导二/);
+      assert.equal(await page.locator('[data-test=nav-leader]').count(), 1);
+      await context.close();
+    } finally {
+      await api('secadmin', 'PUT', '/api/roles/leader', { require_totp: false });
+    }
   });
 });

@@ -2,7 +2,7 @@
 // sources, streets), one live-stream connection, the navigation and a hash router:
 // #/cases, #/cases/<id>, #/new, #/leader, #/config.
 
-import type { Api } from '../api';
+import type { Api, LoginAnswer } from '../api';
 import { LiveClient, type LiveStatus } from '../live/client';
 import { h, fill } from './dom';
 import type { Me } from './types';
@@ -36,16 +36,18 @@ export class Workbench {
   private ctx!: Ctx;
   private casesAllowed = false;
 
+  /** `login`: what the login just said (null after a reload: then `me.restricted` tells). */
   constructor(
     private readonly root: HTMLElement,
     private readonly api: Api,
+    private readonly login: LoginAnswer | null = null,
   ) {}
 
   async start(): Promise<void> {
     const me = await this.api.get<Me>('/api/auth/me');
     if (me.restricted) {
       // A first login or a reset password: nothing else until the password is changed.
-      fill(this.root, passwordChange(this.api));
+      fill(this.root, restrictedScreen(this.api, this.login));
       return;
     }
     const refs = await Refs.load(this.api, me);
@@ -145,34 +147,107 @@ export class Workbench {
   }
 }
 
-/** The password change a restricted session must make first; then a new login. */
-function passwordChange(api: Api): HTMLElement {
+/** A restricted session must first change its password (first login, reset) or enrol the
+ *  second factor its role requires; then log in again. Without the login's answer (after a
+ *  reload) both are offered. */
+function restrictedScreen(api: Api, login: LoginAnswer | null): HTMLElement {
+  const password = !login || login.must_change_password;
+  const totp = !login || login.enrolment_only;
+  const done = (form: HTMLElement, message: string) => {
+    api.forget();
+    fill(
+      form,
+      h('p', { test: 'restricted-done' }, message),
+      h('button', { class: 'primary', test: 'login-again', onclick: () => location.reload() }, w('login')),
+    );
+  };
+  const box = h('div', { class: 'login restricted', test: 'restricted' }, h('h1', {}, w('title')), h('p', { class: 'muted' }, w('restricted')));
+  if (password) box.append(passwordForm(api, (form) => done(form, w('passwordChanged'))));
+  if (totp) box.append(totpForm(api, (form) => done(form, w('totpEnabled'))));
+  return h('div', { class: 'login-page' }, box);
+}
+
+function passwordForm(api: Api, done: (form: HTMLElement) => void): HTMLElement {
   const current = h('input', { type: 'password', test: 'password-current', autocomplete: 'current-password', required: true });
   const next = h('input', { type: 'password', test: 'password-new', autocomplete: 'new-password', required: true });
   const error = h('p', { class: 'error', role: 'alert', test: 'password-error' });
   const form = h(
     'form',
     {
-      class: 'login',
+      class: 'restricted-part',
       test: 'password-change',
       onsubmit: async (e: Event) => {
         e.preventDefault();
         error.textContent = '';
         try {
           await api.post('/api/auth/password', { current: current.value, new: next.value });
-          api.forget();
-          fill(form, h('p', { test: 'password-changed' }, w('passwordChanged')), h('button', { class: 'primary', onclick: () => location.reload() }, w('login')));
+          done(form);
         } catch (err) {
           error.textContent = explain(err);
         }
       },
     },
-    h('h1', {}, w('changePassword')),
-    h('p', { class: 'muted' }, w('restricted')),
+    h('h2', {}, w('changePassword')),
     h('label', {}, w('currentPassword'), current),
     h('label', {}, w('newPassword'), next),
     h('button', { type: 'submit', class: 'primary', test: 'password-submit' }, w('changePassword')),
     error,
   );
-  return h('div', { class: 'login-page' }, form);
+  return form;
+}
+
+/** Enrolment: the secret (and its otpauth URI) for the authenticator app, then a code from
+ *  it to confirm. */
+function totpForm(api: Api, done: (form: HTMLElement) => void): HTMLElement {
+  const secret = h('code', { test: 'totp-secret' });
+  const uri = h('code', { test: 'totp-uri', class: 'uri' });
+  const code = h('input', { test: 'totp-code', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6 });
+  const error = h('p', { class: 'error', role: 'alert', test: 'totp-error' });
+  const confirm = h('div', { class: 'totp-confirm', hidden: true }, h('label', {}, w('totpSecret'), secret), h('label', {}, 'otpauth', uri), h('label', {}, w('totp'), code));
+  const start = h(
+    'button',
+    {
+      type: 'button',
+      test: 'totp-enrol',
+      onclick: async () => {
+        error.textContent = '';
+        try {
+          const answer = await api.post<{ secret: string; otpauth_uri: string }>('/api/auth/totp/enrol', {});
+          secret.textContent = answer.secret;
+          uri.textContent = answer.otpauth_uri;
+          confirm.hidden = false;
+          submit.hidden = false;
+          start.hidden = true;
+          code.focus();
+        } catch (err) {
+          error.textContent = explain(err);
+        }
+      },
+    },
+    w('totpEnrol'),
+  );
+  const submit = h('button', { type: 'submit', class: 'primary', test: 'totp-confirm', hidden: true }, w('totpConfirm'));
+  const form = h(
+    'form',
+    {
+      class: 'restricted-part',
+      test: 'totp-enrolment',
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        error.textContent = '';
+        try {
+          await api.post('/api/auth/totp/confirm', { code: code.value.trim() });
+          done(form);
+        } catch (err) {
+          error.textContent = explain(err);
+        }
+      },
+    },
+    h('h2', {}, w('totpTitle')),
+    start,
+    confirm,
+    submit,
+    error,
+  );
+  return form;
 }

@@ -2,13 +2,13 @@
 // second factor when the server asks for it), then the workbench.
 
 import './workbench.css';
-import { Api, ApiError } from '../api';
+import { Api, ApiError, type LoginAnswer } from '../api';
 import { setLanguage } from '../i18n';
 import { h, fill } from './dom';
 import { Workbench } from './app';
 import { explain, w } from './words';
 
-function login(root: HTMLElement, api: Api): Promise<void> {
+function login(root: HTMLElement, api: Api): Promise<LoginAnswer> {
   const error = h('p', { class: 'error', test: 'login-error', role: 'alert' });
   const username = h('input', { name: 'username', autocomplete: 'username', test: 'login-username', required: true });
   const password = h('input', {
@@ -43,8 +43,7 @@ function login(root: HTMLElement, api: Api): Promise<void> {
       e.preventDefault();
       error.textContent = '';
       try {
-        await api.login(username.value.trim(), password.value, totpRow.hidden ? undefined : totp.value.trim());
-        resolve();
+        resolve(await api.login(username.value.trim(), password.value, totpRow.hidden ? undefined : totp.value.trim()));
       } catch (err) {
         if (err instanceof ApiError && err.problem?.field === 'totp') {
           // The account has a second factor: ask for the code and try again.
@@ -68,9 +67,9 @@ async function main(): Promise<void> {
   document.title = w('title');
   const api = new Api({ key: 'cockpit.workbench.session' });
   for (;;) {
-    if (!api.signedIn) await login(root, api);
+    const answer = api.signedIn ? null : await login(root, api);
     try {
-      await new Workbench(root, api).start();
+      await new Workbench(root, api, answer).start();
       return;
     } catch (err) {
       // The saved session had ended: log in again.
