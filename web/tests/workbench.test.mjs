@@ -617,6 +617,29 @@ describe('the workbench', () => {
     assert.ok((await sec.page.textContent('[data-test=config-error]')).includes(refused.body.detail), refused.body.detail);
     assert.deepEqual(secadmin.roles, ['security_administrator']);
     await sec.page.screenshot({ path: join(artifacts, 'config-users-1366x768.png') });
+
+    // The leader's role without exports; a bundle the role may not hold is refused.
+    const before = (await api('secadmin', 'GET', '/api/roles')).roles.find((r) => r.role === 'leader');
+    try {
+      await sec.page.click('[data-test=config-role][data-role=leader]');
+      await sec.page.uncheck('[data-test=role-editor] [data-test="perm-cases.export"]');
+      await sec.page.click('[data-test=role-save]');
+      await sec.page.waitForFunction(() => document.querySelector('[data-test=config-notice]')?.textContent !== '');
+      const after = (await api('secadmin', 'GET', '/api/roles')).roles.find((r) => r.role === 'leader');
+      assert.deepEqual(after.permissions, before.permissions.filter((p) => p !== 'cases.export'));
+      await sec.page.click('[data-test=config-role][data-role=leader]');
+      await sec.page.check('[data-test=role-editor] [data-test="perm-users.manage"]');
+      await sec.page.click('[data-test=role-save]');
+      await sec.page.waitForFunction(() => document.querySelector('[data-test=config-error]')?.textContent !== '');
+      const refusedRole = await attempt('secadmin', 'PUT', '/api/roles/leader', {
+        permissions: [...after.permissions, 'users.manage'],
+        require_totp: false,
+      });
+      assert.equal(refusedRole.status, 400);
+      assert.ok((await sec.page.textContent('[data-test=config-error]')).includes(refusedRole.body.detail), refusedRole.body.detail);
+    } finally {
+      await api('secadmin', 'PUT', '/api/roles/leader', { permissions: before.permissions });
+    }
     await sec.context.close();
 
     // The dispatcher switches an intake source off.

@@ -50,6 +50,12 @@ interface RoleRow {
   require_totp: boolean;
 }
 
+interface PermissionGroup {
+  group: string;
+  title: string;
+  permissions: { permission: string; title: string }[];
+}
+
 const LEVELS = ['district', 'street', 'village', 'grid'];
 
 /** Users: the list; new accounts and scopes (users.manage); roles (roles.manage, never one's own). */
@@ -183,6 +189,54 @@ async function users(ctx: Ctx, el: HTMLElement): Promise<void> {
     fill(editor, parts);
   };
 
+  /** A role's permissions and second-factor requirement (roles.manage); the server keeps
+   *  each role's bundle and the separation of the three administrators. */
+  const editRole = async (r: RoleRow) => {
+    if (!ctx.can('roles.manage')) return;
+    let groups: PermissionGroup[];
+    try {
+      groups = (await ctx.api.get<{ groups: PermissionGroup[] }>('/api/permissions')).groups;
+    } catch (err) {
+      error.textContent = explain(err);
+      return;
+    }
+    const boxes = groups.flatMap((g) =>
+      g.permissions.map((p) => h('input', { type: 'checkbox', value: p.permission, test: `perm-${p.permission}`, checked: r.permissions.includes(p.permission) })),
+    );
+    const requireTotp = h('input', { type: 'checkbox', test: 'role-require-totp', checked: r.require_totp });
+    let i = 0;
+    fill(
+      editor,
+      h('h3', {}, `${r.title} (${r.role})`),
+      h(
+        'form',
+        {
+          class: 'role-form',
+          test: 'role-editor',
+          onsubmit: async (e: Event) => {
+            e.preventDefault();
+            error.textContent = '';
+            try {
+              await ctx.api.put(`/api/roles/${r.role}`, {
+                permissions: boxes.filter((b) => b.checked).map((b) => b.value),
+                require_totp: requireTotp.checked,
+              });
+              reload(`${r.title} · ${w('done')}`);
+            } catch (err) {
+              notice.textContent = '';
+              error.textContent = explain(err);
+            }
+          },
+        },
+        groups.map((g) =>
+          h('fieldset', {}, h('legend', {}, g.title), g.permissions.map((p) => h('label', { class: 'check' }, boxes[i++], p.title))),
+        ),
+        h('label', { class: 'check' }, requireTotp, w('requireTotp')),
+        h('button', { type: 'submit', class: 'primary', test: 'role-save' }, w('saveRole')),
+      ),
+    );
+  };
+
   fill(
     el,
     create,
@@ -222,7 +276,7 @@ async function users(ctx: Ctx, el: HTMLElement): Promise<void> {
         roles.map((r) =>
           h(
             'tr',
-            { test: 'config-role', 'data-role': r.role },
+            { test: 'config-role', 'data-role': r.role, 'data-totp': String(r.require_totp), onclick: () => editRole(r) },
             h('td', {}, `${r.title} (${r.role})`),
             h('td', {}, r.require_totp ? '✓' : ''),
             h('td', {}, r.permissions.join(' · ')),
