@@ -587,6 +587,15 @@ describe('the workbench', () => {
     assert.equal(made.department, 'enforcement');
     assert.deepEqual(made.roles, []);
 
+    await admin.page.click('[data-test=config-tab-departments]');
+    await admin.page.fill('[data-test=department-id]', 'gas');
+    await admin.page.fill('[data-test=department-name]', '区燃气管理所');
+    await admin.page.selectOption('[data-test=department-parent]', 'housing');
+    await admin.page.click('[data-test=department-submit]');
+    await admin.page.waitForSelector('[data-test=config-department][data-id=gas]');
+    const gas = (await api('sysadmin', 'GET', '/api/departments')).departments.find((x) => x.id === 'gas');
+    assert.deepEqual(gas, { id: 'gas', name: '区燃气管理所', parent: 'housing' });
+
     await admin.page.click('[data-test=config-tab-devices]');
     await admin.page.fill('[data-test=device-id]', 'WB-SMOKE-0001');
     await admin.page.fill('[data-test=device-type]', 'smoke');

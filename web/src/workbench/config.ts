@@ -9,6 +9,7 @@ export function configScreens(ctx: Ctx, root: HTMLElement): Unmount {
   const body = h('div', { class: 'config-body' });
   const tabs: [string, string, (el: HTMLElement) => void][] = [];
   if (ctx.can('users.view')) tabs.push(['users', w('configUsers'), (el) => void users(ctx, el)]);
+  if (ctx.can('users.view')) tabs.push(['departments', w('configDepartments'), (el) => void departments(ctx, el)]);
   if (ctx.can('sources.view')) tabs.push(['sources', w('configSources'), (el) => void sources(ctx, el)]);
   if (ctx.can('devices.view')) tabs.push(['devices', w('configDevices'), (el) => void devices(ctx, el)]);
   const open = (i: number) => {
@@ -409,4 +410,62 @@ async function devices(ctx: Ctx, el: HTMLElement): Promise<void> {
   } catch (err) {
     fill(el, h('p', { class: 'error' }, explain(err)));
   }
+}
+
+/** The department tree (users.view) and a new department under a parent (departments.manage). */
+async function departments(ctx: Ctx, el: HTMLElement): Promise<void> {
+  type Dept = { id: string; name: string; parent: string | null };
+  let list: Dept[];
+  try {
+    list = (await ctx.api.get<{ departments: Dept[] }>('/api/departments')).departments;
+  } catch (err) {
+    fill(el, h('p', { class: 'error' }, explain(err)));
+    return;
+  }
+  const error = h('p', { class: 'error', role: 'alert', test: 'config-error' });
+  const id = h('input', { test: 'department-id', required: true });
+  const name = h('input', { test: 'department-name', required: true });
+  const parent = h('select', { test: 'department-parent' }, list.map((d) => h('option', { value: d.id }, d.name)));
+  const root = list.find((d) => d.parent === null);
+  if (root) parent.value = root.id;
+  const form = ctx.can('departments.manage')
+    ? h(
+        'form',
+        {
+          class: 'inline-form',
+          test: 'new-department',
+          onsubmit: async (e: Event) => {
+            e.preventDefault();
+            error.textContent = '';
+            try {
+              await ctx.api.post('/api/departments', { id: id.value.trim(), name: name.value.trim(), parent: parent.value });
+              void departments(ctx, el);
+            } catch (err) {
+              error.textContent = explain(err);
+            }
+          },
+        },
+        h('label', {}, 'ID', id),
+        h('label', {}, w('department'), name),
+        h('label', {}, w('parent'), parent),
+        h('button', { type: 'submit', class: 'primary', test: 'department-submit' }, w('newDepartment')),
+      )
+    : null;
+  // Depth-first, children under their parent, indented.
+  const rows: HTMLElement[] = [];
+  const walk = (parentId: string | null, depth: number) => {
+    for (const d of list.filter((x) => x.parent === parentId).sort((a, b) => a.id.localeCompare(b.id))) {
+      rows.push(
+        h('tr', { test: 'config-department', 'data-id': d.id }, h('td', { style: `padding-left: ${8 + depth * 20}px` }, d.name), h('td', {}, d.id)),
+      );
+      walk(d.id, depth + 1);
+    }
+  };
+  walk(null, 0);
+  fill(
+    el,
+    form,
+    error,
+    h('table', { class: 'cases', test: 'config-departments' }, h('thead', {}, h('tr', {}, h('th', {}, w('department')), h('th', {}, 'ID'))), h('tbody', {}, rows)),
+  );
 }
