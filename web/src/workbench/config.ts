@@ -1,5 +1,5 @@
-// Configuration screens whose server APIs exist: users with their roles and region scopes,
-// intake sources (switch on or off), devices (list and register).
+// Configuration screens whose server APIs exist: users with their roles and region scopes
+// (users.ts), departments, intake sources (switch on or off), devices (list and register).
 
 import type { Ctx, Unmount } from './app';
 import { h, fill, when } from './dom';
