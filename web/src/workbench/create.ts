@@ -3,6 +3,7 @@
 // the region's centre and can be refined by a click), address and reporter. Sent once
 // with an Idempotency-Key; the new case opens.
 
+import type { Feature } from 'geojson';
 import { urgencyName } from '../i18n';
 import type { Ctx, Unmount } from './app';
 import { h, fill, idempotencyKey } from './dom';
@@ -13,14 +14,15 @@ import { explain, w } from './words';
 
 interface Located {
   inside: boolean;
-  street: { name: string } | null;
-  village: { name: string } | null;
-  grid: { name: string } | null;
+  street: { code: string; name: string } | null;
+  village: { code: string; name: string } | null;
+  grid: { code: string; name: string } | null;
 }
 
 export function createCase(ctx: Ctx, root: HTMLElement): Unmount {
   const key = idempotencyKey();
   let point: { lon: number; lat: number } | null = null;
+  let outlined: string | null = null;
   let gone = false;
 
   const description = h('textarea', { test: 'create-description', rows: 4, required: true });
@@ -61,6 +63,15 @@ export function createCase(ctx: Ctx, root: HTMLElement): Unmount {
       const where = at.inside ? [at.street?.name, at.village?.name, at.grid?.name].filter(Boolean).join(' / ') : w('outside');
       picked.textContent = `${w('picked')}: ${where} (${lon.toFixed(6)}, ${lat.toFixed(6)})`;
       picked.dataset.located = 'true';
+      // The grid that will own the case, outlined.
+      if (at.grid && at.grid.code !== outlined) {
+        outlined = at.grid.code;
+        const f = await ctx.api.get<Feature>(`/api/regions/${at.grid.code}`);
+        if (!gone && outlined === at.grid.code) map.setOutline(f, false);
+      } else if (!at.grid) {
+        outlined = null;
+        map.setOutline(null, false);
+      }
     } catch {
       // The point stands; the server tags it on create.
     }
