@@ -336,7 +336,9 @@ describe('the workbench', () => {
     for (let i = 0; i < 54; i++) {
       made.push(await newCase('dispatcher', { description: `分页 ${i}`, category: '0201', tags: [tag] }));
     }
-    made.push(await newCase('dispatcher', { description: '分页 特急', category: '0201', tags: [tag], urgency: 'critical' }));
+    // The one critical case is also the only one with a deadline (exposed rubbish, critical: two hours).
+    made.push(await newCase('dispatcher', { description: '分页 特急', category: '0102', tags: [tag], urgency: 'critical', location: WUTIAN }));
+    assert.ok(made.at(-1).deadline);
     const { context, page } = await open('dispatcher', { width: 1366, height: 768 });
     await listLoaded(page);
     await page.fill('[data-test=filter-tag]', tag);
@@ -358,6 +360,13 @@ describe('the workbench', () => {
     await page.click('[data-test=case-list-more]');
     await page.waitForFunction(() => document.querySelectorAll('[data-test=case-row]').length === 55);
     assert.deepEqual(new Set(await ids()), new Set(made.map((c) => c.id)));
+
+    await page.click('[data-test=sort-deadline]');
+    await page.waitForSelector('[data-test=case-list][data-sort=deadline]');
+    await listLoaded(page);
+    const byDeadline = (await api('dispatcher', 'GET', `/api/cases?tag=${encodeURIComponent(tag)}&sort=deadline&limit=50`)).items;
+    assert.equal(byDeadline[0].id, made.at(-1).id);
+    assert.deepEqual(await ids(), byDeadline.map((c) => c.id));
     await context.close();
   });
 
