@@ -1,0 +1,285 @@
+// The form of each lifecycle action (events/src/action.rs: `{"action": "<name>", ...}`),
+// sent to `POST /api/cases/{id}/actions` with an Idempotency-Key so that a double submit
+// is applied once. A refusal shows the server's reason (the problem's `detail`).
+
+import { ApiError } from '../api';
+import { actionName } from '../i18n';
+import type { Ctx } from './app';
+import { h, idempotencyKey } from './dom';
+import { displayName, streetName } from './assignee';
+import type { Assignee, Case, DispatchSuggestion } from './types';
+import { explain, w } from './words';
+
+type Body = Record<string, unknown>;
+
+/** Opens the form of `action` on case `c`; `done` gets the case after the action. */
+export function actionForm(ctx: Ctx, c: Case, action: string, done: (after: Case) => void, cancel: () => void): HTMLElement {
+  const error = h('p', { class: 'error', test: 'action-error', role: 'alert' });
+  const fields = h('div', { class: 'fields' });
+  const key = idempotencyKey();
+  let collect: () => Body | null | Promise<Body | null> = () => ({});
+
+  const textField = (name: string, label: string, required: boolean, multiline = true) => {
+    const input = multiline
+      ? h('textarea', { name, rows: 3, test: `action-${name}`, required })
+      : h('input', { name, test: `action-${name}`, required });
+    fields.append(h('label', {}, `${label}${required ? ` (${w('required')})` : ''}`, input));
+    return input;
+  };
+
+  switch (action) {
+    case 'dispatch':
+      collect = dispatchFields(ctx, c, fields);
+      break;
+    case 'reject':
+    case 'return':
+    case 'send_back':
+    case 'close_directly':
+    case 'reopen': {
+      const reason = textField('reason', w('reason'), true);
+      collect = () => ({ reason: reason.value });
+      break;
+    }
+    case 'approve':
+    case 'verify_and_close':
+    case 'supervise': {
+      const note = textField('note', w('note'), action === 'supervise');
+      collect = () => ({ note: note.value });
+      break;
+    }
+    case 'instruct': {
+      const text = textField('text', w('text'), true);
+      collect = () => ({ text: text.value });
+      break;
+    }
+    case 'feedback':
+    case 'mark_handled':
+      collect = handlingFields(ctx, c, action, fields);
+      break;
+    case 'bind_leader': {
+      const leaders = ctx.refs.users?.filter((u) => u.roles.includes('leader')) ?? null;
+      const input = leaders
+        ? h('select', { test: 'action-leader' }, leaders.map((u) => h('option', { value: u.username }, `${u.display_name} (${u.username})`)))
+        : h('input', { test: 'action-leader', required: true, placeholder: 'leader' });
+      fields.append(h('label', {}, w('leader'), input));
+      collect = () => ({ leader: input.value.trim() });
+      break;
+    }
+    case 'evaluate':
+      collect = evaluationFields(fields);
+      break;
+    default:
+      // accept, start: nothing to say.
+      break;
+  }
+
+  const submit = h('button', { type: 'submit', class: 'primary', test: 'action-submit' }, `${actionName(action)} · ${w('submit')}`);
+  const form = h(
+    'form',
+    {
+      class: 'action-form',
+      test: 'action-form',
+      'data-action': action,
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        error.textContent = '';
+        submit.disabled = true;
+        try {
+          const extra = await Promise.resolve(collect());
+          if (extra === null) return;
+          const after = await ctx.api.post<Case>(
+            `/api/cases/${c.id}/actions`,
+            { action, ...extra },
+            { 'Idempotency-Key': key },
+          );
+          done(after);
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 404) {
+            // The case is no longer visible to this user: the action may have taken it out
+            // of their view (a handler's return), or it left before. Either way, say so.
+            error.textContent = w('goneFromView');
+            error.dataset.gone = 'true';
+            return;
+          }
+          error.textContent = `${w('refused')}: ${explain(err)}`;
+        } finally {
+          submit.disabled = false;
+        }
+      },
+    },
+    h('h3', {}, actionName(action)),
+    fields,
+    error,
+    h('div', { class: 'buttons' }, submit, h('button', { type: 'button', test: 'action-cancel', onclick: cancel }, w('cancel'))),
+  );
+  return form;
+}
+
+/** The dispatch target: kind, then department / person / street / grid and worker,
+ *  pre-filled with the dispatch rule's suggestion for this case. */
+function dispatchFields(ctx: Ctx, c: Case, fields: HTMLElement): () => Body | null {
+  const kinds: [Assignee['kind'], string][] = [
+    ['department', w('department')],
+    ['person', w('person')],
+    ['street_platform', w('streetPlatform')],
+    ['grid_worker', w('gridWorker')],
+  ];
+  const kind = h('select', { test: 'dispatch-kind' }, kinds.map(([k, l]) => h('option', { value: k }, l)));
+  const suggestion = h('p', { class: 'suggestion', test: 'dispatch-suggestion' }, w('loading'));
+
+  const departments = ctx.refs.departments;
+  const department = departments
+    ? h('select', { test: 'dispatch-department' }, departments.filter((d) => d.parent !== null).map((d) => h('option', { value: d.name }, d.name)))
+    : h('input', { test: 'dispatch-department'});
+  const users = ctx.refs.users?.filter((u) => u.active) ?? null;
+  const person = users
+    ? h('select', { test: 'dispatch-person' }, users.map((u) => h('option', { value: u.username }, `${u.display_name} (${u.username})`)))
+    : h('input', { test: 'dispatch-person' });
+  const street = h(
+    'select',
+    { test: 'dispatch-street' },
+    ctx.refs.streets.features.map((f) => h('option', { value: String(f.properties?.code) }, String(f.properties?.name))),
+  );
+  if (c.street) street.value = c.street.code;
+  const grid = h('input', { test: 'dispatch-grid', value: c.grid?.code ?? '' });
+  // The server names a grid's full-time worker `grid-worker-<grid>` (cases/service.rs);
+  // a named account may be typed instead.
+  const worker = h('input', { test: 'dispatch-worker', placeholder: c.grid ? `grid-worker-${c.grid.code}` : '' });
+  grid.addEventListener('change', () => (worker.placeholder = grid.value.trim() ? `grid-worker-${grid.value.trim()}` : ''));
+  const note = h('textarea', { test: 'action-note', rows: 2 });
+
+  const rows: Record<Assignee['kind'], HTMLElement[]> = {
+    department: [h('label', {}, w('department'), department)],
+    person: [h('label', {}, w('user'), person)],
+    street_platform: [h('label', {}, w('street'), street)],
+    grid_worker: [h('label', {}, w('grid'), grid), h('label', {}, w('worker'), worker)],
+  };
+  const targets = h('div', { class: 'targets' });
+  const show = () => targets.replaceChildren(...rows[kind.value as Assignee['kind']]);
+  kind.onchange = show;
+  show();
+  fields.append(suggestion, h('label', {}, w('target'), kind), targets, h('label', {}, w('note'), note));
+
+  const prefill = (to: Assignee) => {
+    kind.value = to.kind;
+    switch (to.kind) {
+      case 'department':
+        if (department instanceof HTMLSelectElement && ![...department.options].some((o) => o.value === to.department)) {
+          department.append(h('option', { value: to.department }, to.department));
+        }
+        department.value = to.department;
+        break;
+      case 'person':
+        person.value = to.user;
+        break;
+      case 'street_platform':
+        street.value = to.street;
+        break;
+      case 'grid_worker':
+        grid.value = to.grid;
+        worker.value = to.worker;
+        break;
+    }
+    show();
+  };
+  void ctx.api.get<DispatchSuggestion>(`/api/cases/${c.id}/dispatch-suggestion`).then(
+    (s) => {
+      suggestion.textContent = `${w('suggestion')}: ${s.to ? describe(ctx, s.to) : w('noSuggestion')}${s.rule ? ` [${s.rule}]` : ''} — ${s.explanation}`;
+      suggestion.dataset.rule = s.rule ?? '';
+      if (s.to) prefill(s.to);
+      suggestion.dataset.ready = 'true';
+    },
+    (err) => {
+      suggestion.textContent = `${w('suggestion')}: ${explain(err)}`;
+      suggestion.dataset.ready = 'true';
+    },
+  );
+
+  return () => {
+    let to: Assignee;
+    switch (kind.value as Assignee['kind']) {
+      case 'department':
+        to = { kind: 'department', department: department.value.trim() };
+        break;
+      case 'person':
+        to = { kind: 'person', user: person.value.trim() };
+        break;
+      case 'street_platform':
+        to = { kind: 'street_platform', street: street.value };
+        break;
+      case 'grid_worker':
+        to = { kind: 'grid_worker', grid: grid.value.trim(), worker: worker.value.trim() || worker.placeholder };
+        break;
+    }
+    return { to, note: note.value };
+  };
+}
+
+function describe(ctx: Ctx, a: Assignee): string {
+  switch (a.kind) {
+    case 'department':
+      return `${w('department')} ${a.department}`;
+    case 'person':
+      return `${w('person')} ${displayName(ctx, a.user)}`;
+    case 'street_platform':
+      return `${w('streetPlatform')} ${streetName(ctx, a.street)}`;
+    case 'grid_worker':
+      return `${w('gridWorker')} ${displayName(ctx, a.worker)} · ${a.grid}`;
+  }
+}
+
+/** Feedback and "handled": text and photos (uploaded first, then named in the action). */
+function handlingFields(ctx: Ctx, c: Case, action: string, fields: HTMLElement): () => Promise<Body | null> {
+  const name = action === 'feedback' ? 'text' : 'summary';
+  const text = h('textarea', { test: `action-${name}`, rows: 3 });
+  const photos = h('input', { type: 'file', accept: 'image/jpeg,image/png,image/webp', multiple: true, test: 'action-photos' });
+  fields.append(
+    h('label', {}, action === 'feedback' ? w('text') : `${w('summary')} (${w('required')})`, text),
+    h('label', {}, w('photos'), photos),
+  );
+  return async () => {
+    const refs: string[] = [];
+    for (const file of photos.files ?? []) {
+      const att = await ctx.api.upload<{ id: string }>(
+        `/api/cases/${c.id}/attachments?name=${encodeURIComponent(file.name)}`,
+        file,
+        file.type || 'application/octet-stream',
+      );
+      refs.push(att.id);
+    }
+    return { [name]: text.value, photos: refs };
+  };
+}
+
+/** Satisfied, or unsatisfied with one of the tender's reasons (other: with a text). */
+function evaluationFields(fields: HTMLElement): () => Body | null {
+  const verdict = h(
+    'select',
+    { test: 'evaluate-verdict' },
+    h('option', { value: 'satisfied' }, w('satisfied')),
+    h('option', { value: 'unsatisfied' }, w('unsatisfied')),
+  );
+  const reason = h(
+    'select',
+    { test: 'evaluate-reason' },
+    (['false_closure', 'procedural_closure', 'descriptive_closure', 'other'] as const).map((r) => h('option', { value: r }, w(r))),
+  );
+  const other = h('input', { test: 'evaluate-other' });
+  const remark = h('textarea', { test: 'evaluate-remark', rows: 2 });
+  const reasonRow = h('div', { class: 'reason-row' }, h('label', {}, w('unsatisfiedReason'), reason), h('label', {}, w('other'), other));
+  const sync = () => {
+    reasonRow.hidden = verdict.value !== 'unsatisfied';
+    other.parentElement!.hidden = reason.value !== 'other';
+  };
+  verdict.onchange = sync;
+  reason.onchange = sync;
+  fields.append(h('label', {}, w('verdict'), verdict), reasonRow, h('label', {}, w('remark'), remark));
+  sync();
+  return () => {
+    const v =
+      verdict.value === 'satisfied'
+        ? 'satisfied'
+        : { unsatisfied: reason.value === 'other' ? { other: other.value } : reason.value };
+    return { evaluation: { verdict: v, remark: remark.value } };
+  };
+}

@@ -1,0 +1,253 @@
+// The workbench shell: who is logged in, the reference data every screen uses (categories,
+// sources, streets), one live-stream connection, the navigation and a hash router:
+// #/cases, #/cases/<id>, #/new, #/leader, #/config.
+
+import type { Api, LoginAnswer } from '../api';
+import { LiveClient, type LiveStatus } from '../live/client';
+import { h, fill } from './dom';
+import type { Me } from './types';
+import { explain, w } from './words';
+import { Refs } from './refs';
+import { caseList } from './list';
+import { caseDetail } from './detail';
+import { createCase } from './create';
+import { leaderView } from './leader';
+import { configScreens } from './config';
+
+/** What a screen gets: the session, the caller, reference data, the live stream. */
+export interface Ctx {
+  api: Api;
+  me: Me;
+  refs: Refs;
+  live: LiveClient;
+  go: (hash: string) => void;
+  can: (permission: string) => boolean;
+  /** Live status changes, for screens that show them. */
+  onLive: (f: (s: LiveStatus) => void) => () => void;
+}
+
+/** A mounted screen: called to unmount it. */
+export type Unmount = () => void;
+
+export class Workbench {
+  private main = h('main', { class: 'wb-main', test: 'main' });
+  private unmount: Unmount | null = null;
+  private liveListeners = new Set<(s: LiveStatus) => void>();
+  private ctx!: Ctx;
+  private casesAllowed = false;
+
+  /** `login`: what the login just said (null after a reload: then `me.restricted` tells). */
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly api: Api,
+    private readonly login: LoginAnswer | null = null,
+  ) {}
+
+  async start(): Promise<void> {
+    const me = await this.api.get<Me>('/api/auth/me');
+    if (me.restricted) {
+      // A first login or a reset password: nothing else until the password is changed.
+      fill(this.root, restrictedScreen(this.api, this.login));
+      return;
+    }
+    const refs = await Refs.load(this.api, me);
+    const live = new LiveClient({
+      token: () => this.api.freshToken(),
+      renewSession: async () => {
+        await this.api.refresh();
+      },
+      onStatus: (s) => {
+        document.body.dataset.live = s;
+        for (const f of this.liveListeners) f(s);
+      },
+    });
+    const can = (p: string) => me.permissions.includes(p);
+    this.casesAllowed = can('cases.view') || can('cases.view_assigned');
+    this.ctx = {
+      api: this.api,
+      me,
+      refs,
+      live,
+      can,
+      go: (hash) => {
+        if (location.hash === hash) this.route();
+        else location.hash = hash;
+      },
+      onLive: (f) => {
+        this.liveListeners.add(f);
+        f(live.state);
+        return () => this.liveListeners.delete(f);
+      },
+    };
+    const nav = (hash: string, label: string, test: string) => h('a', { href: hash, test }, label);
+    const leader = me.roles.some((r) => r.role === 'leader' || r.role === 'commander');
+    const header = h(
+      'header',
+      { class: 'wb-header' },
+      h('h1', {}, w('title')),
+      h(
+        'nav',
+        { test: 'nav' },
+        this.casesAllowed ? nav('#/cases', w('navCases'), 'nav-cases') : null,
+        can('cases.create') ? nav('#/new', w('navNew'), 'nav-new') : null,
+        leader ? nav('#/leader', w('navLeader'), 'nav-leader') : null,
+        can('users.view') || can('sources.view') || can('devices.view')
+          ? nav('#/config', w('navConfig'), 'nav-config')
+          : null,
+      ),
+      h(
+        'div',
+        { class: 'who' },
+        h('span', { test: 'whoami' }, `${me.display_name} · ${me.roles.map((r) => r.title).join('、')}`),
+        h(
+          'button',
+          {
+            class: 'link',
+            test: 'logout',
+            onclick: async () => {
+              try {
+                await this.api.post('/api/auth/logout', {});
+              } catch {
+                // The session is gone either way.
+              }
+              this.api.forget();
+              location.hash = '';
+              location.reload();
+            },
+          },
+          w('logout'),
+        ),
+      ),
+    );
+    fill(this.root, h('div', { class: 'wb' }, header, this.main));
+    document.body.classList.add('workbench');
+    // The live stream is for those who see cases; the administrators have no channel.
+    if (this.casesAllowed) live.start();
+    else document.body.dataset.live = 'off';
+    window.addEventListener('hashchange', () => this.route());
+    this.route();
+    (window as unknown as { __wb: unknown }).__wb = { ctx: this.ctx };
+  }
+
+  private route(): void {
+    this.unmount?.();
+    this.unmount = null;
+    this.main.replaceChildren();
+    const hash = location.hash || (this.casesAllowed ? '#/cases' : '#/config');
+    for (const a of this.root.querySelectorAll('nav a')) {
+      a.classList.toggle('active', hash.startsWith(a.getAttribute('href') ?? '?'));
+    }
+    const detail = /^#\/cases\/(\d+)$/.exec(hash);
+    if (detail) this.unmount = caseDetail(this.ctx, this.main, Number(detail[1]));
+    else if (hash === '#/new') this.unmount = createCase(this.ctx, this.main);
+    else if (hash === '#/leader') this.unmount = leaderView(this.ctx, this.main);
+    else if (hash.startsWith('#/config')) this.unmount = configScreens(this.ctx, this.main);
+    else this.unmount = caseList(this.ctx, this.main, {});
+    document.body.dataset.screen = hash.replace(/^#\//, '').replace(/\/\d+$/, '');
+  }
+}
+
+/** A restricted session must first change its password (first login, reset) or enrol the
+ *  second factor its role requires; then log in again. Without the login's answer (after a
+ *  reload) both are offered. */
+function restrictedScreen(api: Api, login: LoginAnswer | null): HTMLElement {
+  const password = !login || login.must_change_password;
+  const totp = !login || login.enrolment_only;
+  const done = (form: HTMLElement, message: string) => {
+    api.forget();
+    fill(
+      form,
+      h('p', { test: 'restricted-done' }, message),
+      h('button', { class: 'primary', test: 'login-again', onclick: () => location.reload() }, w('login')),
+    );
+  };
+  const box = h('div', { class: 'login restricted', test: 'restricted' }, h('h1', {}, w('title')), h('p', { class: 'muted' }, w('restricted')));
+  if (password) box.append(passwordForm(api, (form) => done(form, w('passwordChanged'))));
+  if (totp) box.append(totpForm(api, (form) => done(form, w('totpEnabled'))));
+  return h('div', { class: 'login-page' }, box);
+}
+
+function passwordForm(api: Api, done: (form: HTMLElement) => void): HTMLElement {
+  const current = h('input', { type: 'password', test: 'password-current', autocomplete: 'current-password', required: true });
+  const next = h('input', { type: 'password', test: 'password-new', autocomplete: 'new-password', required: true });
+  const error = h('p', { class: 'error', role: 'alert', test: 'password-error' });
+  const form = h(
+    'form',
+    {
+      class: 'restricted-part',
+      test: 'password-change',
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        error.textContent = '';
+        try {
+          await api.post('/api/auth/password', { current: current.value, new: next.value });
+          done(form);
+        } catch (err) {
+          error.textContent = explain(err);
+        }
+      },
+    },
+    h('h2', {}, w('changePassword')),
+    h('label', {}, w('currentPassword'), current),
+    h('label', {}, w('newPassword'), next),
+    h('button', { type: 'submit', class: 'primary', test: 'password-submit' }, w('changePassword')),
+    error,
+  );
+  return form;
+}
+
+/** Enrolment: the secret (and its otpauth URI) for the authenticator app, then a code from
+ *  it to confirm. */
+function totpForm(api: Api, done: (form: HTMLElement) => void): HTMLElement {
+  const secret = h('code', { test: 'totp-secret' });
+  const uri = h('code', { test: 'totp-uri', class: 'uri' });
+  const code = h('input', { test: 'totp-code', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6 });
+  const error = h('p', { class: 'error', role: 'alert', test: 'totp-error' });
+  const confirm = h('div', { class: 'totp-confirm', hidden: true }, h('label', {}, w('totpSecret'), secret), h('label', {}, 'otpauth', uri), h('label', {}, w('totp'), code));
+  const start = h(
+    'button',
+    {
+      type: 'button',
+      test: 'totp-enrol',
+      onclick: async () => {
+        error.textContent = '';
+        try {
+          const answer = await api.post<{ secret: string; otpauth_uri: string }>('/api/auth/totp/enrol', {});
+          secret.textContent = answer.secret;
+          uri.textContent = answer.otpauth_uri;
+          confirm.hidden = false;
+          submit.hidden = false;
+          start.hidden = true;
+          code.focus();
+        } catch (err) {
+          error.textContent = explain(err);
+        }
+      },
+    },
+    w('totpEnrol'),
+  );
+  const submit = h('button', { type: 'submit', class: 'primary', test: 'totp-confirm', hidden: true }, w('totpConfirm'));
+  const form = h(
+    'form',
+    {
+      class: 'restricted-part',
+      test: 'totp-enrolment',
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        error.textContent = '';
+        try {
+          await api.post('/api/auth/totp/confirm', { code: code.value.trim() });
+          done(form);
+        } catch (err) {
+          error.textContent = explain(err);
+        }
+      },
+    },
+    h('h2', {}, w('totpTitle')),
+    start,
+    confirm,
+    submit,
+    error,
+  );
+  return form;
+}

@@ -1,0 +1,216 @@
+// Configuration screens whose server APIs exist: users with their roles and region scopes
+// (users.ts), departments, intake sources (switch on or off), devices (list and register).
+
+import type { Ctx, Unmount } from './app';
+import { h, fill, when } from './dom';
+import { users } from './users';
+import { explain, w } from './words';
+
+export function configScreens(ctx: Ctx, root: HTMLElement): Unmount {
+  const body = h('div', { class: 'config-body' });
+  const tabs: [string, string, (el: HTMLElement) => void][] = [];
+  if (ctx.can('users.view')) tabs.push(['users', w('configUsers'), (el) => void users(ctx, el)]);
+  if (ctx.can('users.view')) tabs.push(['departments', w('configDepartments'), (el) => void departments(ctx, el)]);
+  if (ctx.can('sources.view')) tabs.push(['sources', w('configSources'), (el) => void sources(ctx, el)]);
+  if (ctx.can('devices.view')) tabs.push(['devices', w('configDevices'), (el) => void devices(ctx, el)]);
+  const open = (i: number) => {
+    for (const [n, b] of buttons.entries()) b.classList.toggle('active', n === i);
+    body.replaceChildren();
+    tabs[i]?.[2](body);
+  };
+  const buttons = tabs.map(([id, label], i) => h('button', { test: `config-tab-${id}`, onclick: () => open(i) }, label));
+  fill(
+    root,
+    h(
+      'section',
+      { class: 'config-screen', test: 'config-screen' },
+      h('div', { class: 'tabs' }, buttons),
+      h('p', { class: 'muted', test: 'config-missing' }, w('configMissing')),
+      tabs.length ? body : h('p', {}, w('forbidden')),
+    ),
+  );
+  open(0);
+  return () => {};
+}
+
+async function sources(ctx: Ctx, el: HTMLElement): Promise<void> {
+  try {
+    const { sources: list } = await ctx.api.get<{ sources: { id: string; name: string; kind: string; enabled: boolean; cases_today: number; last_delivery_at: string | null }[] }>('/api/sources');
+    const error = h('p', { class: 'error', role: 'alert', test: 'config-error' });
+    fill(
+      el,
+      error,
+      h(
+        'table',
+        { class: 'cases', test: 'config-sources' },
+        h('thead', {}, h('tr', {}, [w('source'), w('type'), w('active'), w('casesToday'), w('lastDelivery'), ''].map((t) => h('th', {}, t)))),
+        h(
+          'tbody',
+          {},
+          list.map((s) =>
+            h(
+              'tr',
+              { test: 'config-source', 'data-id': s.id },
+              h('td', {}, `${s.name} (${s.id})`),
+              h('td', {}, s.kind),
+              h('td', {}, s.enabled ? w('enabled') : w('disabled')),
+              h('td', { class: 'num' }, String(s.cases_today)),
+              h('td', {}, when(s.last_delivery_at)),
+              h(
+                'td',
+                {},
+                ctx.can('sources.manage')
+                  ? h(
+                      'button',
+                      {
+                        test: 'source-toggle',
+                        onclick: async () => {
+                          try {
+                            await ctx.api.put(`/api/sources/${s.id}/enabled`, { enabled: !s.enabled });
+                            void sources(ctx, el);
+                          } catch (err) {
+                            error.textContent = explain(err);
+                          }
+                        },
+                      },
+                      s.enabled ? w('disable') : w('enable'),
+                    )
+                  : null,
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+  } catch (err) {
+    fill(el, h('p', { class: 'error' }, explain(err)));
+  }
+}
+
+async function devices(ctx: Ctx, el: HTMLElement): Promise<void> {
+  try {
+    const page = await ctx.api.get<{ items?: Record<string, unknown>[]; devices?: Record<string, unknown>[] }>('/api/devices?limit=200');
+    const list = page.items ?? page.devices ?? [];
+    const error = h('p', { class: 'error', role: 'alert', test: 'config-error' });
+    const id = h('input', { test: 'device-id' });
+    const type = h('input', { test: 'device-type' });
+    const lon = h('input', { test: 'device-lon', inputmode: 'decimal' });
+    const lat = h('input', { test: 'device-lat', inputmode: 'decimal' });
+    const credential = h('pre', { test: 'device-credential' });
+    const register = ctx.can('devices.manage')
+      ? h(
+          'form',
+          {
+            class: 'inline-form',
+            onsubmit: async (e: Event) => {
+              e.preventDefault();
+              error.textContent = '';
+              try {
+                const made = await ctx.api.post<Record<string, unknown>>('/api/devices', {
+                  id: id.value.trim(),
+                  type: type.value.trim(),
+                  lon: Number(lon.value),
+                  lat: Number(lat.value),
+                  metadata: {},
+                });
+                credential.textContent = `${w('credential')}: ${JSON.stringify(made.credential ?? made, null, 1)}`;
+              } catch (err) {
+                error.textContent = explain(err);
+              }
+            },
+          },
+          h('label', {}, 'ID', id),
+          h('label', {}, w('type'), type),
+          h('label', {}, w('lon'), lon),
+          h('label', {}, w('lat'), lat),
+          h('button', { type: 'submit', class: 'primary', test: 'device-register' }, w('register')),
+        )
+      : null;
+    const cols = ['id', 'type', 'street', 'health', 'last_seen_at'];
+    fill(
+      el,
+      register,
+      credential,
+      error,
+      h(
+        'table',
+        { class: 'cases', test: 'config-devices' },
+        h('thead', {}, h('tr', {}, cols.map((c) => h('th', {}, c)))),
+        h(
+          'tbody',
+          {},
+          list.map((d) =>
+            h(
+              'tr',
+              { test: 'config-device' },
+              cols.map((c) => {
+                const v = d[c];
+                return h('td', {}, typeof v === 'object' && v !== null ? String((v as { name?: string }).name ?? JSON.stringify(v)) : String(v ?? '—'));
+              }),
+            ),
+          ),
+        ),
+      ),
+    );
+  } catch (err) {
+    fill(el, h('p', { class: 'error' }, explain(err)));
+  }
+}
+
+/** The department tree (users.view) and a new department under a parent (departments.manage). */
+async function departments(ctx: Ctx, el: HTMLElement): Promise<void> {
+  type Dept = { id: string; name: string; parent: string | null };
+  let list: Dept[];
+  try {
+    list = (await ctx.api.get<{ departments: Dept[] }>('/api/departments')).departments;
+  } catch (err) {
+    fill(el, h('p', { class: 'error' }, explain(err)));
+    return;
+  }
+  const error = h('p', { class: 'error', role: 'alert', test: 'config-error' });
+  const id = h('input', { test: 'department-id', required: true });
+  const name = h('input', { test: 'department-name', required: true });
+  const parent = h('select', { test: 'department-parent' }, list.map((d) => h('option', { value: d.id }, d.name)));
+  const root = list.find((d) => d.parent === null);
+  if (root) parent.value = root.id;
+  const form = ctx.can('departments.manage')
+    ? h(
+        'form',
+        {
+          class: 'inline-form',
+          test: 'new-department',
+          onsubmit: async (e: Event) => {
+            e.preventDefault();
+            error.textContent = '';
+            try {
+              await ctx.api.post('/api/departments', { id: id.value.trim(), name: name.value.trim(), parent: parent.value });
+              void departments(ctx, el);
+            } catch (err) {
+              error.textContent = explain(err);
+            }
+          },
+        },
+        h('label', {}, 'ID', id),
+        h('label', {}, w('department'), name),
+        h('label', {}, w('parent'), parent),
+        h('button', { type: 'submit', class: 'primary', test: 'department-submit' }, w('newDepartment')),
+      )
+    : null;
+  // Depth-first, children under their parent, indented.
+  const rows: HTMLElement[] = [];
+  const walk = (parentId: string | null, depth: number) => {
+    for (const d of list.filter((x) => x.parent === parentId).sort((a, b) => a.id.localeCompare(b.id))) {
+      rows.push(
+        h('tr', { test: 'config-department', 'data-id': d.id }, h('td', { style: `padding-left: ${8 + depth * 20}px` }, d.name), h('td', {}, d.id)),
+      );
+      walk(d.id, depth + 1);
+    }
+  };
+  walk(null, 0);
+  fill(
+    el,
+    form,
+    error,
+    h('table', { class: 'cases', test: 'config-departments' }, h('thead', {}, h('tr', {}, h('th', {}, w('department')), h('th', {}, 'ID'))), h('tbody', {}, rows)),
+  );
+}

@@ -1,0 +1,59 @@
+// A few DOM building blocks for the workbench's screens: `h` makes an element with
+// attributes and children (text is always set as text, never parsed as HTML).
+
+export type Child = Node | string | number | null | undefined | false;
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number | boolean | null | undefined | EventListener> = {},
+  ...children: (Child | Child[])[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (typeof v === 'function') el.addEventListener(k.replace(/^on/, ''), v);
+    else if (k === 'test') el.dataset.test = String(v);
+    else if (k === 'value' && 'value' in el) (el as HTMLInputElement).value = String(v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el: Node, children: (Child | Child[])[]): void {
+  for (const c of children) {
+    if (Array.isArray(c)) append(el, c);
+    else if (c instanceof Node) el.appendChild(c);
+    else if (c !== null && c !== undefined && c !== false) el.appendChild(document.createTextNode(String(c)));
+  }
+}
+
+/** Replaces the children of `el`. */
+export function fill(el: Element, ...children: (Child | Child[])[]): void {
+  el.replaceChildren();
+  append(el, children);
+}
+
+/** A date-time in the viewer's clock, to the minute (Asia/Shanghai on these desks). */
+export function when(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** A key for a request that must be applied once however often it is sent. */
+export function idempotencyKey(): string {
+  return crypto.randomUUID();
+}
+
+/** Saves a Blob as a file through a temporary link. */
+export function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: name });
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
