@@ -327,3 +327,61 @@ async fn an_operator_edits_the_dispatch_rules_and_the_next_case_follows_them() {
     let (_, suggestion) = third.get_with(&dispatcher3, &path).await;
     assert_eq!(suggestion["rule"], "illegal-building-to-construction", "{suggestion}");
 }
+
+#[tokio::test]
+async fn a_return_out_of_view_is_answered_as_applied_and_a_leader_evaluates() {
+    let server = Server::start().await;
+    let (grid, lon, lat) = a_grid_centre(&server).await;
+    let dispatcher = server.token("d1", "dispatcher").await;
+
+    // Whom a dispatcher can give a case to; not for the grid worker.
+    let worker = server.user("w1", &["grid_worker"], &grid, None).await;
+    let (status, targets) = server.get_with(&dispatcher, "/api/dispatch/targets").await;
+    assert_eq!(status, 200, "{targets}");
+    assert!(targets["departments"].as_array().unwrap().iter().any(|d| d["name"] == "区应急管理局"), "{targets}");
+    assert!(targets["people"].as_array().unwrap().iter().any(|p| p["username"] == "w1"), "{targets}");
+    assert!(targets["people"].as_array().unwrap().iter().all(|p| p["username"] != "d1"), "{targets}");
+    let (status, _) = server.get_with(&worker, "/api/dispatch/targets").await;
+    assert_eq!(status, 403);
+
+    // A burst pipe goes to the emergency bureau; its handler returns it to the centre. The
+    // case leaves the handler's view, and the answer says it was applied all the same.
+    let pipe = json!({"description": "管道破裂", "category": "0501", "location": {"lon": lon, "lat": lat}});
+    let (_, case) = server.post_with(&dispatcher, "/api/cases", &pipe).await;
+    assert_eq!(case["assignee"]["department"], "区应急管理局", "{case}");
+    let handler = server.token("h1", "department_handler").await;
+    let actions = format!("/api/cases/{}/actions", case["id"]);
+    let (status, answer) =
+        server.post_with(&handler, &actions, &json!({"action": "return", "reason": "不属本局职责"})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer, json!({"id": case["id"], "status": "new", "visible": false}));
+    assert!(answer.get("description").is_none(), "nothing of the case is shown");
+
+    // A case created with an idempotency key does not show the key as its reference.
+    let (_, replayed, keyed) =
+        post_keyed(&server, &dispatcher, "/api/cases", "k-1", &street_vending(lon, lat, "摊位")).await;
+    assert!(!replayed);
+    assert_eq!(keyed["source_ref"], Value::Null, "{keyed}");
+
+    // The loop's end: handled, closed, then a leader evaluates it unsatisfied and the
+    // centre reopens it.
+    let id = keyed["id"].as_i64().unwrap();
+    let actions = format!("/api/cases/{id}/actions");
+    for (token, body) in [
+        (&worker, json!({"action": "accept"})),
+        (&worker, json!({"action": "mark_handled", "summary": "已清理"})),
+        (&dispatcher, json!({"action": "verify_and_close"})),
+    ] {
+        let (status, answer) = server.post_with(token, &actions, &body).await;
+        assert_eq!(status, 200, "{body}: {answer}");
+    }
+    let leader = server.token("l1", "leader").await;
+    let evaluate = json!({"action": "evaluate", "evaluation": {"verdict": {"unsatisfied": "false_closure"}, "remark": "摊位仍在"}});
+    let (status, evaluated) = server.post_with(&leader, &actions, &evaluate).await;
+    assert_eq!(status, 200, "{evaluated}");
+    assert_eq!(evaluated["status"], "evaluated_unsatisfied");
+    let (status, reopened) =
+        server.post_with(&dispatcher, &actions, &json!({"action": "reopen", "reason": "回访不满意"})).await;
+    assert_eq!(status, 200, "{reopened}");
+    assert_eq!(reopened["status"], "new");
+}

@@ -88,7 +88,7 @@ pub fn rule(kind: ActionKind) -> Rule {
         ActionKind::Instruct => (NOT_TERMINAL, &[Role::Leader]),
         ActionKind::BindLeader => (NOT_TERMINAL, CENTRE),
         ActionKind::Reopen => (&[Closed, EvaluatedUnsatisfied], CENTRE),
-        ActionKind::Evaluate => (&[Closed], &[Role::Commander, Role::Dispatcher, Role::Source]),
+        ActionKind::Evaluate => (&[Closed], &[Role::Commander, Role::Leader, Role::Dispatcher, Role::Source]),
     };
     Rule { from, roles }
 }

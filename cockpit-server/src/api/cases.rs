@@ -121,8 +121,9 @@ pub(crate) async fn reporter(
 }
 
 /// `POST /api/cases/{id}/actions`: one action (`{"action": "dispatch", ...}`), answered
-/// with the case as it is now; 409 with the allowed actions when the status does not
-/// allow it, 403 when the caller's roles and permissions do not.
+/// with the case as it is now (or, when the action took it out of the caller's view,
+/// `{"id", "status", "visible": false}`); 409 with the allowed actions when the status
+/// does not allow it, 403 when the caller's roles and permissions do not.
 ///
 /// With an `Idempotency-Key` header, a repeat of the same request by the same user (a
 /// phone resending what it queued offline) applies nothing and answers the case as it is
@@ -152,9 +153,15 @@ pub(crate) async fn act(
     let actor = caller.principal.actor_for(action.kind(), status);
     let now = Utc::now();
     let applied = state.cases.act(CaseId(id), &actor, action, now, caller.audit_actor(), key.as_ref()).await?;
-    let row = visible(&state, &caller, id).await?;
+    let headers = replayed_header(applied == Applied::Replayed);
+    // An action can take the case out of the actor's view (a handler's return): it was
+    // applied all the same, and the answer says so without showing the case.
+    let Some(row) = state.cases.store.case_in(CaseId(id), &caller.principal.case_scope()).await? else {
+        let status = state.cases.store.case(CaseId(id)).await?.map(|r| r.status);
+        return Ok((headers, Json(json!({"id": id, "status": status, "visible": false}))));
+    };
     let case = case_json(&row, &state.cases.rules.get(), &state.geography, Some(&caller.principal), now);
-    Ok((replayed_header(applied == Applied::Replayed), Json(case)))
+    Ok((headers, Json(case)))
 }
 
 /// The `Idempotency-Key` header, if sent: 1 to 100 visible ASCII characters.

@@ -81,6 +81,7 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
         .add(post.clone(), "/api/cases/{id}/alarms/acknowledge", Needs(P::AcknowledgeAlarms), cases::acknowledge)
         .add(post.clone(), "/api/intake/{source}", Source, cases::intake)
         .add(get.clone(), "/api/sources", Needs(P::ViewSources), cases::sources)
+        .add(get.clone(), "/api/dispatch/targets", Needs(P::DispatchCases), users::dispatch_targets)
         .add(
             get.clone(),
             "/api/categories",

@@ -151,6 +151,32 @@ fn user_json(u: &UserRow) -> Value {
     })
 }
 
+/// `GET /api/dispatch/targets`: whom a dispatcher can give a case to: the departments (a
+/// case names its department by name) and the active people who handle cases (department
+/// handlers and grid workers), with their scopes. Nothing more of the accounts.
+pub(crate) async fn dispatch_targets(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let departments = state.cases.store.departments().await?;
+    let users = state.cases.store.users().await?;
+    let handles = |u: &&UserRow| u.active && u.roles.iter().any(|r| r == "department_handler" || r == "grid_worker");
+    let people: Vec<Value> = users
+        .iter()
+        .filter(handles)
+        .map(|u| {
+            json!({
+                "username": u.username,
+                "display_name": u.display_name,
+                "department": u.department_id,
+                "roles": u.roles,
+                "scope": {"level": u.scope_level, "code": u.scope_code},
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "departments": departments.into_iter().map(|(id, name, _)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
+        "people": people,
+    })))
+}
+
 /// `GET /api/users`.
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let users = state.cases.store.users().await?;

@@ -32,7 +32,8 @@ pub fn case_json(
         "id": row.id,
         "source": row.source_id,
         "source_name": rules.sources.get(&row.source_id).map(|s| s.name.as_str()),
-        "source_ref": row.source_ref,
+        // A reference made from a user's idempotency key is theirs alone, not the case's.
+        "source_ref": row.source_ref.as_deref().filter(|r| !r.starts_with("key:")),
         "category": {
             "code": row.category,
             "name": rules.categories.full_name(&CategoryCode(row.category.clone())),

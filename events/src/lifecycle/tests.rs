@@ -51,7 +51,7 @@ const TABLE: &[(Status, ActionKind, &str, Status)] = &[
     (S::Handled, A::Instruct, "L", S::Handled),
     (S::Handled, A::BindLeader, "CD", S::Handled),
     (S::Closed, A::Reopen, "CD", S::New),
-    (S::Closed, A::Evaluate, "CDS", S::EvaluatedSatisfied),
+    (S::Closed, A::Evaluate, "CLDS", S::EvaluatedSatisfied),
     (S::Closed, A::Instruct, "L", S::Closed),
     (S::Closed, A::BindLeader, "CD", S::Closed),
     (S::EvaluatedUnsatisfied, A::Reopen, "CD", S::New),

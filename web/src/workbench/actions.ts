@@ -87,11 +87,17 @@ export function actionForm(ctx: Ctx, c: Case, action: string, done: (after: Case
         try {
           const extra = await Promise.resolve(collect());
           if (extra === null) return;
-          const after = await ctx.api.post<Case>(
+          const after = await ctx.api.post<Case & { visible?: boolean }>(
             `/api/cases/${c.id}/actions`,
             { action, ...extra },
             { 'Idempotency-Key': key },
           );
+          if (after.visible === false) {
+            // Applied, and the case left this user's view with it (a handler's return).
+            error.textContent = w('goneFromView');
+            error.dataset.gone = 'true';
+            return;
+          }
           done(after);
         } catch (err) {
           if (err instanceof ApiError && err.status === 404) {
