@@ -18,14 +18,25 @@ interface Tokens {
 
 const STORAGE = 'cockpit.wall.session';
 
+/** Where a front end keeps its session: the wall keeps it for the tab (sessionStorage);
+ *  the mobile app keeps it across restarts of the phone's browser (localStorage). */
+export interface SessionStore {
+  storage?: Storage;
+  key?: string;
+}
+
 export class Api {
   private tokens: Tokens | null;
   private refreshing: Promise<boolean> | null = null;
   /** When the access token was issued (access tokens live ten minutes by default). */
   private issuedAt = Date.now();
+  private readonly storage: Storage;
+  private readonly storageKey: string;
 
-  constructor() {
-    const saved = sessionStorage.getItem(STORAGE);
+  constructor(session: SessionStore = {}) {
+    this.storage = session.storage ?? sessionStorage;
+    this.storageKey = session.key ?? STORAGE;
+    const saved = this.storage.getItem(this.storageKey);
     this.tokens = saved ? (JSON.parse(saved) as Tokens) : null;
     // A token kept from before a reload may be of any age: renew it at the first need.
     if (this.tokens) this.issuedAt = 0;
@@ -105,8 +116,29 @@ export class Api {
   private keep(tokens: Tokens | null): void {
     this.tokens = tokens;
     this.issuedAt = Date.now();
-    if (tokens) sessionStorage.setItem(STORAGE, JSON.stringify(tokens));
-    else sessionStorage.removeItem(STORAGE);
+    if (tokens) this.storage.setItem(this.storageKey, JSON.stringify(tokens));
+    else this.storage.removeItem(this.storageKey);
+  }
+
+  /** Forgets the session here (the server's session ends when its tokens expire). */
+  forget(): void {
+    this.keep(null);
+  }
+
+  /** A request with the session's token, renewed once on a 401; the raw response, for
+   *  callers that read its status, headers or problem body themselves. Throws
+   *  `ApiError(0)` when the server could not be reached. */
+  async send(path: string, init: RequestInit = {}, retried = false): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.tokens) headers.set('Authorization', `Bearer ${this.tokens.access_token}`);
+    let response: Response;
+    try {
+      response = await fetch(path, { ...init, headers });
+    } catch {
+      throw new ApiError(0, `server unreachable: ${init.method ?? 'GET'} ${path}`);
+    }
+    if (response.status === 401 && !retried && (await this.refresh())) return this.send(path, init, true);
+    return response;
   }
 
   private async request<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
