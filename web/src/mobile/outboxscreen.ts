@@ -18,7 +18,7 @@ export function outboxScreen(app: App): () => void {
       <ul class="outbox" data-test="outbox-list">
         ${entries
           .map(
-            (e) => `<li class="entry ${e.state}" data-test="outbox-entry" data-state="${e.state}" data-key="${esc(e.key)}">
+            (e) => `<li class="entry ${e.state}" data-test="outbox-entry" data-state="${e.state}" data-key="${esc(e.key)}" data-attachments="${esc(e.photos.map((p) => p.attachmentId ?? '').join(','))}">
               <b>${esc(e.label)}</b>
               <span class="state" data-test="outbox-state">${esc(stateName(e.state))}</span>
               ${e.photos.length ? `<span data-test="outbox-photos" data-count="${e.photos.length}">📷 ${e.photos.filter((p) => p.attachmentId).length}/${e.photos.length}</span>` : ''}

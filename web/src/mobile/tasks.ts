@@ -82,10 +82,13 @@ export class Tasks {
     for (const l of this.listeners) l();
   }
 
-  /** Whether the case is assigned to me (as a person or as my grid's worker). */
+  /** Whether the case is assigned to me: as a person, or to my grid's worker (a rule's
+   *  automatic dispatch names the grid's worker by the grid). */
   isMine(c: Case): boolean {
     const a = c.assignee;
-    return !!a && (a.user === this.me.username || a.worker === this.me.username);
+    if (!a) return false;
+    if (a.user === this.me.username || a.worker === this.me.username) return true;
+    return a.kind === 'grid_worker' && this.me.scope.level === 'grid' && a.grid === this.me.scope.code;
   }
 
   /** The open cases, mine first, then by deadline (soonest first), then newest. */
