@@ -394,6 +394,22 @@ describe('the mobile app', () => {
     }
   });
 
+  test('log out: the session and the tasks kept on the phone are gone', async () => {
+    const { context, page } = await newPhone();
+    try {
+      await logIn(page);
+      await page.waitForSelector('[data-test=task]');
+      await page.tap('[data-test=logout]');
+      await page.waitForSelector('[data-test=login-form]');
+      const kept = await page.evaluate(() => Object.keys(localStorage).filter((k) => /session|tasks|\.me$/.test(k)));
+      assert.deepEqual(kept, []);
+      await page.reload();
+      await page.waitForSelector('[data-test=login-form]');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('installable: manifest and service worker served with their types; the app opens with the server gone', async () => {
     const manifest = await fetch(`${server.url}/mobile.webmanifest`);
     assert.equal(manifest.headers.get('content-type'), 'application/manifest+json');

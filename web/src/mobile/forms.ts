@@ -3,6 +3,7 @@
 // description). Each filled form has one Idempotency-Key: tapping "send" again sends
 // nothing new; changing the form after sending makes it a new submission with a new key.
 
+import { icons } from './icons';
 import { prepare } from './photo';
 import { esc, newKey, positionText, type App, type Fix } from './shell';
 import type { Entry, Job } from './outbox';
@@ -32,7 +33,7 @@ interface FormSpec {
   /** A message when the form cannot go (blank required text), or null. */
   check(values: Record<string, string>, photos: number, fix: Fix | null): string | null;
   job(values: Record<string, string>, fix: Fix | null): Job;
-  label: string;
+  label: string | ((values: Record<string, string>) => string);
   /** Where to go after the server applied it. */
   after(entry: Entry): string | null;
 }
@@ -62,7 +63,7 @@ function form(app: App, spec: FormSpec): () => void {
         spec.photos
           ? `<div class="photos-field"><span>${w('photos')}</span>
           <div class="thumbs" data-test="photo-thumbs"></div>
-          <label class="button camera">📷 ${w('takePhoto')}
+          <label class="button camera">${icons.camera} ${w('takePhoto')}
             <input type="file" accept="image/*" capture="environment" multiple data-test="photo-input" hidden /></label></div>`
           : ''
       }
@@ -91,7 +92,7 @@ function form(app: App, spec: FormSpec): () => void {
     thumbs.innerHTML = shots
       .map(
         (s, i) => `<figure data-test="photo-thumb"><img src="${s.url}" alt="" />
-        <button type="button" data-remove="${i}" data-test="photo-remove">${w('removePhoto')}</button></figure>`,
+        <button type="button" class="button small" data-remove="${i}" data-test="photo-remove">${w('removePhoto')}</button></figure>`,
       )
       .join('');
     for (const b of thumbs.querySelectorAll<HTMLButtonElement>('button[data-remove]')) {
@@ -137,7 +138,7 @@ function form(app: App, spec: FormSpec): () => void {
     submitted = true;
     const { entry, added } = await app.outbox.add({
       key,
-      label: spec.label,
+      label: typeof spec.label === 'string' ? spec.label : spec.label(values),
       job: spec.job(values, fix),
       photos: shots.map((s, i) => ({ blob: s.blob, name: s.name, key: `${key}.p${i}` })),
     });
@@ -180,7 +181,7 @@ export function feedbackScreen(app: App, id: number): () => void {
     position: true,
     check: (v, photos) => (v.text || photos ? null : w('textOrPhoto')),
     job: (v, fix) => ({ kind: 'action', caseId: id, body: { action: 'feedback', text: v.text, position: point(fix) } }),
-    label: `${actionName('feedback')} #${id}`,
+    label: (v) => `${actionName('feedback')} #${id}${v.text ? `：${v.text.slice(0, 40)}` : ''}`,
     after: () => null,
   });
 }
@@ -195,7 +196,7 @@ export function handledScreen(app: App, id: number): () => void {
     position: false,
     check: (v) => (v.summary ? null : `${w('required')}：${w('summary')}`),
     job: (v) => ({ kind: 'action', caseId: id, body: { action: 'mark_handled', summary: v.summary } }),
-    label: `${actionName('mark_handled')} #${id}`,
+    label: (v) => `${actionName('mark_handled')} #${id}：${v.summary.slice(0, 40)}`,
     after: () => `#/case/${id}`,
   });
 }
@@ -210,7 +211,7 @@ export function returnScreen(app: App, id: number): () => void {
     position: false,
     check: (v) => (v.reason ? null : `${w('required')}：${w('returnReason')}`),
     job: (v) => ({ kind: 'action', caseId: id, body: { action: 'return', reason: v.reason } }),
-    label: `${actionName('return')} #${id}`,
+    label: (v) => `${actionName('return')} #${id}：${v.reason.slice(0, 40)}`,
     after: () => '#/tasks',
   });
 }
@@ -249,7 +250,7 @@ export function reportScreen(app: App, categories: Category[]): () => void {
       kind: 'create',
       body: { description: v.description, category: v.category, location: point(fix) },
     }),
-    label: w('newCase'),
+    label: (v) => `${w('newCase')}：${v.description.slice(0, 40)}`,
     after: () => null,
   });
 }

@@ -7,6 +7,7 @@ import './mobile.css';
 import { Api, ApiError } from '../api';
 import type { LiveStatus } from '../live/client';
 import { feedbackScreen, handledScreen, reportScreen, returnScreen, type Category } from './forms';
+import { icons } from './icons';
 import { Outbox } from './outbox';
 import { outboxScreen } from './outboxscreen';
 import { caseScreen, tasksScreen } from './screens';
@@ -82,22 +83,25 @@ async function categories(): Promise<Category[]> {
   return JSON.parse(localStorage.getItem(CATEGORIES) ?? '[]') as Category[];
 }
 
-function shell(root: HTMLElement): { main: HTMLElement; net: HTMLElement; badge: HTMLElement } {
+function shell(root: HTMLElement): { main: HTMLElement; net: HTMLElement; badge: HTMLElement; banner: HTMLElement } {
   root.innerHTML = `
     <header class="bar">
       <b>${w('title')}</b>
       <span class="net" data-test="net-status"></span>
+      <button type="button" class="logout" data-test="logout">${w('logout')}</button>
     </header>
+    <p class="offline-banner" data-test="offline-banner" hidden>${w('offline')}</p>
     <main id="screen"></main>
     <nav class="tabs">
-      <a href="#/tasks" data-test="nav-tasks" data-tab="tasks">📋<span>${w('tasks')}</span></a>
-      <a href="#/report" data-test="nav-report" data-tab="report">➕<span>${w('report')}</span></a>
-      <a href="#/queue" data-test="nav-queue" data-tab="queue">📤<span>${w('queue')}</span><i class="badge" data-test="outbox-badge" hidden></i></a>
+      <a href="#/tasks" data-test="nav-tasks" data-tab="tasks">${icons.tasks}<span>${w('tasks')}</span></a>
+      <a href="#/report" data-test="nav-report" data-tab="report">${icons.report}<span>${w('report')}</span></a>
+      <a href="#/queue" data-test="nav-queue" data-tab="queue">${icons.outbox}<span>${w('queue')}</span><i class="badge" data-test="outbox-badge" hidden></i></a>
     </nav>`;
   return {
     main: root.querySelector('#screen') as HTMLElement,
     net: root.querySelector('[data-test=net-status]') as HTMLElement,
     badge: root.querySelector('[data-test=outbox-badge]') as HTMLElement,
+    banner: root.querySelector('[data-test=offline-banner]') as HTMLElement,
   };
 }
 
@@ -115,7 +119,7 @@ async function main(): Promise<void> {
     if (!me) api.forget();
   }
   const parts = shell(root);
-  const outbox = new Outbox(api);
+  const outbox = new Outbox(api, me.username);
   const tasks = new Tasks(api, me);
   const app: App = {
     api,
@@ -141,7 +145,8 @@ async function main(): Promise<void> {
   const net = () => {
     const online = navigator.onLine;
     parts.net.dataset.state = online ? live : 'offline';
-    parts.net.textContent = online ? (live === 'live' ? w('live') : w(live)) : w('offline');
+    parts.net.textContent = online ? (live === 'live' ? w('live') : w(live)) : w('offlineShort');
+    parts.banner.hidden = online;
     parts.net.className = `net ${parts.net.dataset.state}`;
   };
   window.addEventListener('online', net);
@@ -155,6 +160,12 @@ async function main(): Promise<void> {
     parts.badge.dataset.failed = String(entries.filter((e) => e.state === 'failed').length);
   };
   outbox.subscribe(() => void badge());
+  (root.querySelector('[data-test=logout]') as HTMLButtonElement).onclick = async () => {
+    await api.send('/api/auth/logout', { method: 'POST' }).catch(() => {});
+    api.forget();
+    for (const k of [ME, 'cockpit.mobile.tasks']) localStorage.removeItem(k);
+    location.reload();
+  };
   void badge();
   net();
 

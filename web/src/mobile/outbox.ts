@@ -36,6 +36,8 @@ export type EntryState = 'waiting' | 'failed' | 'done';
 
 export interface Entry {
   seq?: number;
+  /** Who acted: only their session sends it (a shared phone keeps others' entries apart). */
+  user: string;
   /** The submission's Idempotency-Key. */
   key: string;
   /** What the worker did, in words (shown in the outbox). */
@@ -100,7 +102,10 @@ export class Outbox {
   /** Called when the session ended (a 401 that a refresh could not cure). */
   onSessionEnded: () => void = () => {};
 
-  constructor(private readonly api: Api) {
+  constructor(
+    private readonly api: Api,
+    private readonly user: string,
+  ) {
     window.addEventListener('online', () => this.flush());
   }
 
@@ -115,13 +120,13 @@ export class Outbox {
   }
 
   /** Adds a submission unless one with its key is there: the entry kept, and whether it was new. */
-  async add(entry: Omit<Entry, 'state' | 'attempts' | 'createdAt'>): Promise<{ entry: Entry; added: boolean }> {
+  async add(entry: Omit<Entry, 'state' | 'attempts' | 'createdAt' | 'user'>): Promise<{ entry: Entry; added: boolean }> {
     const db = await this.db;
     const tx = db.transaction(STORE, 'readwrite');
     const store = tx.objectStore(STORE);
     const existing = (await promised(store.index('key').get(entry.key))) as Entry | undefined;
     if (existing) return { entry: existing, added: false };
-    const full: Entry = { ...entry, state: 'waiting', attempts: 0, createdAt: Date.now() };
+    const full: Entry = { ...entry, user: this.user, state: 'waiting', attempts: 0, createdAt: Date.now() };
     full.seq = (await promised(store.add(full))) as number;
     await new Promise<void>((resolve, reject) => {
       tx.oncomplete = () => resolve();
@@ -132,7 +137,7 @@ export class Outbox {
     return { entry: full, added: true };
   }
 
-  /** Every entry, oldest first (those done more than a day ago are dropped). */
+  /** Every entry of this user, oldest first (those done more than a day ago are dropped). */
   async all(): Promise<Entry[]> {
     const db = await this.db;
     const entries = (await promised(db.transaction(STORE).objectStore(STORE).getAll())) as Entry[];
@@ -141,7 +146,7 @@ export class Outbox {
       const store = db.transaction(STORE, 'readwrite').objectStore(STORE);
       for (const e of old) store.delete(e.seq as number);
     }
-    return entries.filter((e) => !old.includes(e)).sort((a, b) => (a.seq as number) - (b.seq as number));
+    return entries.filter((e) => !old.includes(e) && e.user === this.user).sort((a, b) => (a.seq as number) - (b.seq as number));
   }
 
   /** The entry of a submission key, if any. */

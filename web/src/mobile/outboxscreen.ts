@@ -3,6 +3,7 @@
 // given up.
 
 import { stateName } from './forms';
+import { icons } from './icons';
 import { esc, type App } from './shell';
 import { w } from './words';
 
@@ -19,10 +20,10 @@ export function outboxScreen(app: App): () => void {
         ${entries
           .map(
             (e) => `<li class="entry ${e.state}" data-test="outbox-entry" data-state="${e.state}" data-key="${esc(e.key)}" data-attachments="${esc(e.photos.map((p) => p.attachmentId ?? '').join(','))}">
+              <span class="entry-top"><span class="state" data-test="outbox-state">${esc(stateName(e.state))}</span>
+              <time>${esc(new Date(e.createdAt).toLocaleTimeString())}</time></span>
               <b>${esc(e.label)}</b>
-              <span class="state" data-test="outbox-state">${esc(stateName(e.state))}</span>
-              ${e.photos.length ? `<span data-test="outbox-photos" data-count="${e.photos.length}">📷 ${e.photos.filter((p) => p.attachmentId).length}/${e.photos.length}</span>` : ''}
-              <time>${esc(new Date(e.createdAt).toLocaleTimeString())}</time>
+              ${e.photos.length ? `<span class="photos" data-test="outbox-photos" data-count="${e.photos.length}">${icons.photo} ${e.photos.filter((p) => p.attachmentId).length}/${e.photos.length} ${w('uploaded')}</span>` : ''}
               ${e.error && e.state !== 'done' ? `<p class="error" data-test="outbox-error">${esc(e.error)}</p>` : ''}
               ${e.state === 'waiting' ? `<p class="hint">${w('retryAt')}</p>` : ''}
               ${

@@ -2,6 +2,7 @@
 // return, start, feedback, mark handled), the case on a small map with my position, and
 // its timeline. Accept and start go through the outbox like every other action.
 
+import { icons } from './icons';
 import { CaseMap } from './map';
 import { countdownHtml, esc, newKey, positionText, type App } from './shell';
 import type { Case } from './tasks';
@@ -10,10 +11,14 @@ import { actionName, language, statusName, urgencyName, w } from './words';
 export function tasksScreen(app: App): () => void {
   const render = () => {
     const list = app.tasks.list();
+    const mine = list.filter((c) => app.tasks.isMine(c));
+    const others = list.filter((c) => !app.tasks.isMine(c));
+    const group = (title: string, cases: typeof list) =>
+      cases.length ? `<li class="group"><h2>${title} (${cases.length})</h2></li>${cases.map((c) => taskItem(app, c)).join('')}` : '';
     app.main.innerHTML = `
       <h1 class="screen-title">${w('tasks')}</h1>
       <ul class="tasks" data-test="task-list">
-        ${list.length ? list.map((c) => taskItem(app, c)).join('') : `<li class="empty" data-test="no-tasks">${w('noTasks')}</li>`}
+        ${list.length ? group(w('mine'), mine) + group(w('inGrid'), others) : `<li class="empty" data-test="no-tasks">${w('noTasks')}</li>`}
       </ul>`;
   };
   render();
@@ -48,6 +53,7 @@ export function caseScreen(app: App, id: number): () => void {
       <div class="case-info" data-test="case-info"><p>${w('loading')}</p></div>
       <p class="message" data-test="case-message" role="status"></p>
       <div class="map" data-test="case-map"></div>
+      <p class="legend"><i class="dot case"></i>${w('casePlace')} <i class="dot me"></i>${w('myPosition')}</p>
       <p class="me">${w('myPosition')}: <span data-test="my-position">${w('locating')}</span></p>
       <div class="case-timeline" data-test="case-timeline"></div>
     </section>`;
@@ -95,7 +101,7 @@ export function caseScreen(app: App, id: number): () => void {
           (t) => `<li data-test="timeline-entry" data-action="${esc(t.action)}">
             <b>${esc(actionName(t.action))}</b> <time>${esc(new Date(t.at).toLocaleString(language() === 'zh' ? 'zh-CN' : 'en-GB'))}</time>
             ${t.content ? `<p>${esc(t.content)}</p>` : ''}
-            ${(t.attachments ?? []).length ? `<p class="photos">📷 ${(t.attachments ?? []).length}</p>` : ''}
+            ${(t.attachments ?? []).length ? `<p class="photos">${icons.photo} ${(t.attachments ?? []).length}</p>` : ''}
           </li>`,
         )
         .join('')}</ol>`;
