@@ -20,9 +20,16 @@ export function esc(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** A new submission key: the Idempotency-Key of one filled form. */
+/** A new submission key: the Idempotency-Key of one filled form. `randomUUID` exists only
+ *  in secure contexts (https, localhost); a phone on a plain-http intranet address gets a
+ *  v4 UUID made from `getRandomValues`, which exists everywhere. */
 export function newKey(): string {
-  return crypto.randomUUID();
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 /** The countdown's text and class for a case's deadline at `now`. */
