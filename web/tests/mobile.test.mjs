@@ -349,6 +349,35 @@ describe('the mobile app', () => {
     }
   });
 
+  test('accept tapped offline, and again on a later visit, is one accept sent when back online', async () => {
+    const c = await dispatchedCase('树枝断落挡路（离线接收测试）');
+    const { context, page } = await newPhone();
+    try {
+      await logIn(page);
+      await page.tap(`[data-test=task][data-case-id="${c.id}"]`);
+      await page.waitForSelector('[data-test=act-accept]');
+      await context.setOffline(true);
+      await page.tap('[data-test=act-accept]');
+      await page.waitForSelector('[data-test=case-message][data-state=waiting]');
+      await page.tap('[data-test=back]');
+      await page.tap(`[data-test=task][data-case-id="${c.id}"]`);
+      await page.waitForSelector('[data-test=act-accept]');
+      await page.tap('[data-test=act-accept]');
+      await page.waitForSelector('[data-test=case-message][data-state=duplicate]');
+      await page.tap('[data-test=nav-queue]');
+      await page.waitForSelector('[data-test=outbox-entry]');
+      assert.equal(await page.locator('[data-test=outbox-entry]').count(), 1);
+      assert.equal((await server.api(dispatcher, 'GET', `/api/cases/${c.id}`)).status, 'dispatched');
+      await context.setOffline(false);
+      await page.waitForSelector('[data-test=outbox-entry][data-state=done]');
+      const after = await server.api(dispatcher, 'GET', `/api/cases/${c.id}`);
+      assert.equal(after.status, 'accepted');
+      assert.equal(after.timeline.filter((t) => t.action === 'accept').length, 1);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('a request applied by the server whose response was lost is sent again with the same key and applied once', async () => {
     const c = await dispatchedCase('路灯不亮（应答丢失测试）');
     await server.api(worker, 'POST', `/api/cases/${c.id}/actions`, { action: 'accept' });

@@ -120,7 +120,12 @@ export function caseScreen(app: App, id: number): () => void {
   };
 
   const act = async (c: Case, action: string) => {
-    const k = key(action, c.status);
+    // An accept or start of this case still waiting in the outbox (from an earlier visit)
+    // is the same submission: it keeps its key.
+    const waiting = (await app.outbox.all()).find(
+      (e) => e.state === 'waiting' && e.job.kind === 'action' && e.job.caseId === c.id && e.job.body.action === action,
+    );
+    const k = waiting?.key ?? key(action, c.status);
     pending.add(action);
     render();
     const { entry, added } = await app.outbox.add({
@@ -132,7 +137,9 @@ export function caseScreen(app: App, id: number): () => void {
     await app.outbox.flush();
     const now = (await app.outbox.byKey(entry.key)) ?? entry;
     pending = new Set([...pending].filter((a) => a !== action));
-    message.className = `message ${now.state}`;
+    const state = now.state === 'waiting' && !added ? 'duplicate' : now.state;
+    message.className = `message ${state}`;
+    message.dataset.state = state;
     message.textContent =
       now.state === 'done' ? `${actionName(action)}：${w('sent')}` : now.state === 'failed' ? `${w('refused')}：${now.error ?? ''}` : added ? w('queued') : w('alreadyQueued');
     render();

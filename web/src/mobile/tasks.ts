@@ -114,7 +114,6 @@ export class Tasks {
     ]);
     const fresh = new Map<number, Case>();
     for (const c of [...grid.items, ...mine.items]) fresh.set(c.id, c);
-    for (const [id, c] of this.byId) if (!fresh.has(id) && !OPEN.includes(c.status)) fresh.set(id, c);
     this.byId.clear();
     for (const [id, c] of fresh) this.byId.set(id, c);
     this.changed();
