@@ -253,7 +253,6 @@ describe('the mobile app', () => {
     const ret = after.timeline.filter((t) => t.action === 'return');
     assert.equal(ret.length, 1);
     assert.equal(ret[0].content, '该处为市政道路，不属网格职责');
-    // The same form sent again is the same submission: nothing more reaches the server.
     // A new return (a new form) of a case no longer dispatched is refused by the server,
     // and its problem detail is shown to the worker, not retried.
     await page.goto(`${server.url}/mobile.html#/case/${c.id}/return`);
@@ -360,6 +359,8 @@ describe('the mobile app', () => {
       await page.tap('[data-test=act-accept]');
       await page.waitForSelector('[data-test=case-message][data-state=waiting]');
       await page.tap('[data-test=back]');
+      // My tasks shows that something of mine waits for this case.
+      await page.locator(`[data-test=task][data-case-id="${c.id}"] [data-test=task-pending]`).waitFor();
       await page.tap(`[data-test=task][data-case-id="${c.id}"]`);
       await page.waitForSelector('[data-test=act-accept]');
       await page.tap('[data-test=act-accept]');
@@ -443,6 +444,26 @@ describe('the mobile app', () => {
       assert.deepEqual(kept, []);
       await page.reload();
       await page.waitForSelector('[data-test=login-form]');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('English on asking (?lang=en), kept for the next visits', async () => {
+    const { context, page } = await newPhone();
+    try {
+      await page.goto(`${server.url}/mobile.html?lang=en`);
+      await page.waitForSelector('[data-test=login-form]');
+      assert.equal(await page.textContent('[data-test=login-submit]'), 'Log in');
+      await page.fill('[data-test=login-username]', 'gridworker');
+      await page.fill('[data-test=login-password]', server.accounts.gridworker);
+      await page.tap('[data-test=login-submit]');
+      await page.waitForSelector('[data-test=task-list]');
+      await page.goto(`${server.url}/mobile.html#/tasks`);
+      await page.waitForSelector('[data-test=task-list]');
+      assert.equal(await page.textContent('.screen-title'), 'My tasks');
+      assert.match(await page.locator('[data-test=countdown]').first().textContent(), /^(\d+ d )?(\d+ h )?\d+ min left$/);
+      await page.screenshot({ path: join(artifacts, 'mobile-tasks-en-390x844.png') });
     } finally {
       await context.close();
     }

@@ -107,6 +107,8 @@ function shell(root: HTMLElement): { main: HTMLElement; net: HTMLElement; badge:
 
 async function main(): Promise<void> {
   chooseLanguage();
+  // What waits in the outbox must survive storage pressure: ask the browser to keep it.
+  void navigator.storage?.persist?.().catch(() => false);
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('/mobile-sw.js', { scope: '/mobile' }).catch(() => {});
   }

@@ -9,12 +9,19 @@ import type { Case } from './tasks';
 import { actionName, language, statusName, urgencyName, w } from './words';
 
 export function tasksScreen(app: App): () => void {
+  /** Cases with something of mine waiting in the outbox. */
+  let waiting = new Set<number>();
+  const refresh = async () => {
+    const entries = await app.outbox.all();
+    waiting = new Set(entries.filter((e) => e.state === 'waiting' && e.job.caseId !== undefined).map((e) => e.job.caseId as number));
+    render();
+  };
   const render = () => {
     const list = app.tasks.list();
     const mine = list.filter((c) => app.tasks.isMine(c));
     const others = list.filter((c) => !app.tasks.isMine(c));
     const group = (title: string, cases: typeof list) =>
-      cases.length ? `<li class="group"><h2>${title} (${cases.length})</h2></li>${cases.map((c) => taskItem(app, c)).join('')}` : '';
+      cases.length ? `<li class="group"><h2>${title} (${cases.length})</h2></li>${cases.map((c) => taskItem(app, c, waiting.has(c.id))).join('')}` : '';
     app.main.innerHTML = `
       <h1 class="screen-title">${w('tasks')}</h1>
       <ul class="tasks" data-test="task-list">
@@ -22,10 +29,16 @@ export function tasksScreen(app: App): () => void {
       </ul>`;
   };
   render();
-  return app.tasks.subscribe(render);
+  void refresh();
+  const stopTasks = app.tasks.subscribe(render);
+  const stopOutbox = app.outbox.subscribe(() => void refresh());
+  return () => {
+    stopTasks();
+    stopOutbox();
+  };
 }
 
-function taskItem(app: App, c: Case): string {
+function taskItem(app: App, c: Case, pending: boolean): string {
   const mine = app.tasks.isMine(c);
   return `
     <li>
@@ -34,6 +47,7 @@ function taskItem(app: App, c: Case): string {
           <b class="status s-${esc(c.status)}" data-test="task-status">${esc(statusName(c.status))}</b>
           ${mine ? `<span class="badge">${w('assignedToMe')}</span>` : ''}
           ${c.urgency !== 'normal' ? `<span class="badge urgent">${esc(urgencyName(c.urgency))}</span>` : ''}
+          ${pending ? `<span class="badge pending" data-test="task-pending">${w('waiting')}</span>` : ''}
           <span class="id">#${c.id}</span>
         </span>
         <span class="task-title">${esc(c.title || c.description)}</span>

@@ -4,7 +4,7 @@
 import type { Api } from '../api';
 import type { Outbox } from './outbox';
 import type { Tasks, Case } from './tasks';
-import { duration, w } from './words';
+import { duration, language, w } from './words';
 
 export interface App {
   api: Api;
@@ -37,7 +37,8 @@ export function countdown(c: Case, now = Date.now()): { text: string; cls: strin
   if (!c.deadline) return { text: w('noDeadline'), cls: 'none' };
   const left = Date.parse(c.deadline.due_at) - now;
   if (left <= 0 || c.overdue) return { text: `${w('overdueBy')} ${duration(left)}`, cls: 'overdue' };
-  return { text: `${w('left')} ${duration(left)}`, cls: c.deadline.state === 'warning' ? 'warning' : 'ok' };
+  const text = language() === 'zh' ? `${w('left')} ${duration(left)}` : `${duration(left)} ${w('left')}`;
+  return { text, cls: c.deadline.state === 'warning' ? 'warning' : 'ok' };
 }
 
 export function countdownHtml(c: Case): string {
