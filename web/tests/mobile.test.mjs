@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Server } from './support/server.mjs';
 import { artifacts, launch } from './support/browser.mjs';
+import { newPhone as newPhoneContext, phoneLogIn } from './support/phone.mjs';
 
 let server;
 let browser;
@@ -42,28 +43,12 @@ after(async () => {
 });
 
 /** A phone's browser context; the worker stands a little east of the grid's centre. */
-async function newPhone({ serviceWorkers = 'block' } = {}) {
-  const context = await browser.newContext({
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    locale: 'zh-CN',
-    geolocation: { longitude: spot.lon + 0.001, latitude: spot.lat, accuracy: 8 },
-    permissions: ['geolocation'],
-    serviceWorkers,
-  });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
-  return { context, page };
+function newPhone({ serviceWorkers = 'block' } = {}) {
+  return newPhoneContext(browser, { at: { lon: spot.lon + 0.001, lat: spot.lat }, serviceWorkers });
 }
 
-async function logIn(page, user = 'gridworker') {
-  await page.goto(`${server.url}/mobile.html`);
-  await page.fill('[data-test=login-username]', user);
-  await page.fill('[data-test=login-password]', server.accounts[user]);
-  await page.tap('[data-test=login-submit]');
-  await page.waitForSelector('[data-test=task-list]');
+function logIn(page, user = 'gridworker') {
+  return phoneLogIn(page, server, user);
 }
 
 /** A case in the worker's grid, created and dispatched to the grid worker by the dispatcher. */
