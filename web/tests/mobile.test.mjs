@@ -147,15 +147,20 @@ describe('the mobile app', () => {
     assert.ok(c.deadline?.due_at, 'the case has a deadline');
     const countdown = await task.locator('[data-test=countdown]').textContent();
     assert.match(countdown, /^剩余 (\d+天)?(\d+小时)?\d+分$/);
-    // The first task is the one assigned to me that is due first.
+    // The new task is announced; tapping the notice opens it.
+    const toast = page.locator('[data-test=new-task-toast]');
+    await toast.waitFor();
+    assert.equal(await toast.getAttribute('data-case-id'), String(c.id));
     await page.screenshot({ path: join(artifacts, 'mobile-tasks-390x844.png') });
+    await toast.tap();
+    await page.waitForSelector(`[data-test=case-view][data-case-id="${c.id}"]`);
+    assert.ok(await toast.isHidden());
     phone.caseId = c.id;
   });
 
   test('a task: details, the case on the map with my position; accept it', async () => {
     const { page } = phone;
     const id = phone.caseId;
-    await page.tap(`[data-test=task][data-case-id="${id}"]`);
     await page.waitForSelector(`[data-test=case-view][data-case-id="${id}"]`);
     await page.waitForFunction(() => /120\.6\d+, 27\.9\d+/.test(document.querySelector('[data-test=my-position]')?.textContent ?? ''));
     // The map draws the case and my position as two points.
@@ -205,6 +210,12 @@ describe('the mobile app', () => {
     const bytes = Buffer.from(await r.arrayBuffer());
     assert.ok(bytes.length < photo.buffer.length, `${bytes.length} < ${photo.buffer.length}`);
     assert.deepEqual(jpegSize(bytes), [1600, 1200]);
+    // The case's timeline shows the photo.
+    await page.tap('[data-test=back]');
+    await page.waitForFunction(() => {
+      const img = document.querySelector('[data-test=timeline-entry][data-action=feedback] [data-test=timeline-photo]');
+      return img?.complete && img.naturalWidth === 1600;
+    });
   });
 
   test('mark handled with a summary', async () => {

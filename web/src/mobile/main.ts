@@ -83,7 +83,7 @@ async function categories(): Promise<Category[]> {
   return JSON.parse(localStorage.getItem(CATEGORIES) ?? '[]') as Category[];
 }
 
-function shell(root: HTMLElement): { main: HTMLElement; net: HTMLElement; badge: HTMLElement; banner: HTMLElement } {
+function shell(root: HTMLElement): { main: HTMLElement; net: HTMLElement; badge: HTMLElement; banner: HTMLElement; toast: HTMLElement } {
   root.innerHTML = `
     <header class="bar">
       <b>${w('title')}</b>
@@ -91,6 +91,7 @@ function shell(root: HTMLElement): { main: HTMLElement; net: HTMLElement; badge:
       <button type="button" class="logout" data-test="logout">${w('logout')}</button>
     </header>
     <p class="offline-banner" data-test="offline-banner" hidden>${w('offline')}</p>
+    <button type="button" class="toast" data-test="new-task-toast" hidden></button>
     <main id="screen"></main>
     <nav class="tabs">
       <a href="#/tasks" data-test="nav-tasks" data-tab="tasks">${icons.tasks}<span>${w('tasks')}</span></a>
@@ -102,6 +103,7 @@ function shell(root: HTMLElement): { main: HTMLElement; net: HTMLElement; badge:
     net: root.querySelector('[data-test=net-status]') as HTMLElement,
     badge: root.querySelector('[data-test=outbox-badge]') as HTMLElement,
     banner: root.querySelector('[data-test=offline-banner]') as HTMLElement,
+    toast: root.querySelector('[data-test=new-task-toast]') as HTMLElement,
   };
 }
 
@@ -141,6 +143,17 @@ async function main(): Promise<void> {
   };
   outbox.onSessionEnded = () => {
     parts.net.textContent = w('sessionEnded');
+  };
+
+  tasks.onNewTask = (c) => {
+    parts.toast.hidden = false;
+    parts.toast.dataset.caseId = String(c.id);
+    parts.toast.textContent = `${w('newTask')} #${c.id}：${c.title || c.description}`;
+    navigator.vibrate?.([200, 100, 200]);
+  };
+  parts.toast.onclick = () => {
+    parts.toast.hidden = true;
+    app.go(`#/case/${parts.toast.dataset.caseId}`);
   };
 
   let live: LiveStatus = 'connecting';
@@ -183,6 +196,7 @@ async function main(): Promise<void> {
     window.scrollTo(0, 0);
     if (m) {
       const id = Number(m[1]);
+      if (parts.toast.dataset.caseId === m[1]) parts.toast.hidden = true;
       leave =
         m[2] === 'feedback'
           ? feedbackScreen(app, id)

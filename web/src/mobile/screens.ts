@@ -2,7 +2,6 @@
 // return, start, feedback, mark handled), the case on a small map with my position, and
 // its timeline. Accept and start go through the outbox like every other action.
 
-import { icons } from './icons';
 import { CaseMap } from './map';
 import { countdownHtml, esc, newKey, positionText, type App } from './shell';
 import type { Case } from './tasks';
@@ -115,10 +114,11 @@ export function caseScreen(app: App, id: number): () => void {
           (t) => `<li data-test="timeline-entry" data-action="${esc(t.action)}">
             <b>${esc(actionName(t.action))}</b> <time>${esc(new Date(t.at).toLocaleString(language() === 'zh' ? 'zh-CN' : 'en-GB'))}</time>
             ${t.content ? `<p>${esc(t.content)}</p>` : ''}
-            ${(t.attachments ?? []).length ? `<p class="photos">${icons.photo} ${(t.attachments ?? []).length}</p>` : ''}
+            ${(t.attachments ?? []).length ? `<p class="photos">${(t.attachments ?? []).map((a) => `<img data-attachment="${esc(a)}" data-test="timeline-photo" alt="" />`).join('')}</p>` : ''}
           </li>`,
         )
         .join('')}</ol>`;
+      for (const img of timeline.querySelectorAll<HTMLImageElement>('img[data-attachment]')) void showPhoto(img);
     }
     if (!map && c.location) {
       map = new CaseMap(app.main.querySelector('.map') as HTMLElement, c.location);
@@ -131,6 +131,24 @@ export function caseScreen(app: App, id: number): () => void {
         );
       }
     }
+  };
+
+  /** Attachments need the session's token: fetched once each, shown from a blob URL. */
+  const photos = new Map<string, Promise<string | null>>();
+  const showPhoto = async (img: HTMLImageElement) => {
+    const id = img.dataset.attachment as string;
+    if (!photos.has(id)) {
+      photos.set(
+        id,
+        app.api.send(`/api/attachments/${encodeURIComponent(id)}`).then(
+          async (r) => (r.ok ? URL.createObjectURL(await r.blob()) : null),
+          () => null,
+        ),
+      );
+    }
+    const url = await photos.get(id);
+    if (url) img.src = url;
+    else photos.delete(id);
   };
 
   const act = async (c: Case, action: string) => {
@@ -173,5 +191,6 @@ export function caseScreen(app: App, id: number): () => void {
     stopTasks();
     stopPosition();
     map?.remove();
+    for (const url of photos.values()) void url.then((u) => u && URL.revokeObjectURL(u));
   };
 }

@@ -58,6 +58,8 @@ export class Tasks {
   readonly byId = new Map<number, Case>();
   private readonly listeners = new Set<() => void>();
   private live: LiveClient | null = null;
+  /** A case newly assigned to me arrived on the live stream (not in a snapshot). */
+  onNewTask: (c: Case) => void = () => {};
   liveStatus: LiveStatus = 'connecting';
 
   constructor(
@@ -141,7 +143,11 @@ export class Tasks {
     });
     const apply = (data: unknown) => {
       const c = data as Case;
-      if (typeof c?.id === 'number') this.put(c);
+      if (typeof c?.id !== 'number') return;
+      const before = this.byId.get(c.id);
+      const wasMine = !!before && this.isMine(before) && OPEN.includes(before.status);
+      this.put(c);
+      if (!wasMine && this.isMine(c) && (c.status === 'dispatched' || c.status === 'new')) this.onNewTask(c);
     };
     const snapshot = (items: unknown[]) => {
       for (const item of items) {
