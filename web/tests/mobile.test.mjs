@@ -429,6 +429,36 @@ describe('the mobile app', () => {
     }
   });
 
+  test('a session ended elsewhere: log in again, and what waited is sent', async () => {
+    const c = await dispatchedCase('广告牌松动（会话结束测试）');
+    const { context, page } = await newPhone();
+    try {
+      await logIn(page);
+      await page.tap(`[data-test=task][data-case-id="${c.id}"]`);
+      await page.waitForSelector('[data-test=act-accept]');
+      // Every session of the worker ends (a password reset would do the same).
+      const other = await server.login('gridworker');
+      await server.api(other, 'POST', '/api/auth/logout-everywhere');
+      await page.tap('[data-test=act-accept]');
+      await page.waitForSelector('[data-test=login-form]');
+      assert.match(await page.textContent('[data-test=login-error]'), /登录已过期/);
+      assert.equal((await server.api(dispatcher, 'GET', `/api/cases/${c.id}`)).status, 'dispatched');
+      await page.fill('[data-test=login-username]', 'gridworker');
+      await page.fill('[data-test=login-password]', server.accounts.gridworker);
+      await page.tap('[data-test=login-submit]');
+      // Back where the worker was, the accept that waited goes out.
+      await page.waitForSelector(`[data-test=case-view][data-case-id="${c.id}"] [data-test=case-status][data-status=accepted]`);
+      await page.tap('[data-test=nav-queue]');
+      await page.waitForSelector('[data-test=outbox-entry][data-state=done]');
+      assert.equal(await page.locator('[data-test=outbox-entry]').count(), 1);
+      const after = await server.api(dispatcher, 'GET', `/api/cases/${c.id}`);
+      assert.equal(after.status, 'accepted');
+      assert.equal(after.timeline.filter((t) => t.action === 'accept').length, 1);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('log out: the session and the tasks kept on the phone are gone', async () => {
     const { context, page } = await newPhone();
     try {

@@ -32,8 +32,9 @@ function login(root: HTMLElement, api: Api): Promise<void> {
       <label>${w('username')}<input name="username" autocomplete="username" autocapitalize="none" data-test="login-username" /></label>
       <label>${w('password')}<input name="password" type="password" autocomplete="current-password" data-test="login-password" /></label>
       <button type="submit" class="button primary big" data-test="login-submit">${w('login')}</button>
-      <p class="error" data-test="login-error" role="alert"></p>
+      <p class="error" data-test="login-error" role="alert">${sessionStorage.getItem('cockpit.mobile.notice') ?? ''}</p>
     </form>`;
+  sessionStorage.removeItem('cockpit.mobile.notice');
   return new Promise((resolve) => {
     const form = root.querySelector('form') as HTMLFormElement;
     form.onsubmit = async (e) => {
@@ -141,9 +142,16 @@ async function main(): Promise<void> {
     const id = entry.job.caseId;
     if (id !== undefined && location.hash.startsWith(`#/case/${id}`)) void tasks.fetch(id).catch(() => {});
   };
-  outbox.onSessionEnded = () => {
-    parts.net.textContent = w('sessionEnded');
+  // The session ended (logged out everywhere, password reset, deactivated): log in again.
+  // What waits in the outbox stays there and goes once the same worker is back.
+  const sessionEnded = () => {
+    if (api.signedIn) return;
+    tasks.stop();
+    sessionStorage.setItem('cockpit.mobile.notice', w('sessionEnded'));
+    location.reload();
   };
+  outbox.onSessionEnded = sessionEnded;
+  tasks.onSessionEnded = sessionEnded;
 
   tasks.onNewTask = (c) => {
     parts.toast.hidden = false;

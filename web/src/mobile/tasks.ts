@@ -60,6 +60,8 @@ export class Tasks {
   private live: LiveClient | null = null;
   /** A case newly assigned to me arrived on the live stream (not in a snapshot). */
   onNewTask: (c: Case) => void = () => {};
+  /** The session ended (the live stream was closed with 4001 and no refresh cured it). */
+  onSessionEnded: () => void = () => {};
   liveStatus: LiveStatus = 'connecting';
 
   constructor(
@@ -134,7 +136,8 @@ export class Tasks {
     const live = new LiveClient({
       token: () => this.api.freshToken(),
       renewSession: async () => {
-        await this.api.refresh();
+        const renewed = await this.api.refresh().catch(() => true);
+        if (!renewed) this.onSessionEnded();
       },
       onStatus: (s) => {
         this.liveStatus = s;
