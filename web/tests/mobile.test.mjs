@@ -21,6 +21,12 @@ let worker;
 /** The grid worker's grid and a point in it. */
 let grid;
 let spot;
+/** Points of the grid ~110 m apart, each used once per category: the server marks a case
+ *  of the same category within 100 m as a duplicate (which has no deadline of its own).
+ *  Reports made in the tests use another category (0201). */
+let places = [];
+let made = 0;
+const CATEGORIES = ['0101', '0104'];
 /** One phone for the tests that follow one another (login, live, accept, feedback). */
 let phone;
 
@@ -34,6 +40,14 @@ before(async () => {
   const region = await server.api(dispatcher, 'GET', `/api/regions/${grid}`);
   const [lon, lat] = region.properties.centre;
   spot = { lon, lat };
+  for (let dx = -2; dx <= 2; dx++) {
+    for (let dy = -2; dy <= 2; dy++) {
+      const p = { lon: lon + dx * 0.00112, lat: lat + dy * 0.001 };
+      const at = await server.api(dispatcher, 'GET', `/api/locate?lon=${p.lon}&lat=${p.lat}`);
+      if (JSON.stringify(at).includes(`"${grid}"`)) places.push(p);
+    }
+  }
+  assert.ok(places.length >= 5, `${places.length} points in the grid`);
 });
 
 after(async () => {
@@ -55,10 +69,11 @@ function logIn(page, user = 'gridworker') {
 async function dispatchedCase(description) {
   const c = await server.api(dispatcher, 'POST', '/api/cases', {
     description,
-    category: '0101',
-    location: { lon: spot.lon, lat: spot.lat },
+    category: CATEGORIES[Math.floor(made / places.length) % CATEGORIES.length],
+    location: places[made++ % places.length],
     reporter: { name: '测试乙', phone: '13900001111' },
   });
+  assert.equal(c.duplicate_of, null, `case ${c.id} is a duplicate`);
   // A dispatch rule may already have sent it to the grid's worker.
   if (c.status === 'dispatched' && c.assignee?.worker === 'gridworker') return c;
   assert.equal(c.status, 'new', `case ${c.id}: ${c.status} ${JSON.stringify(c.assignee)}`);
@@ -216,6 +231,7 @@ describe('the mobile app', () => {
       const img = document.querySelector('[data-test=timeline-entry][data-action=feedback] [data-test=timeline-photo]');
       return img?.complete && img.naturalWidth === 1600;
     });
+    await page.screenshot({ path: join(artifacts, 'mobile-case-timeline-390x844.png'), fullPage: true });
   });
 
   test('mark handled with a summary', async () => {
@@ -271,7 +287,7 @@ describe('the mobile app', () => {
     const { page } = phone;
     await page.tap('[data-test=nav-report]');
     await page.waitForSelector('[data-test=report-form]');
-    await page.selectOption('[data-test=report-category]', '0101');
+    await page.selectOption('[data-test=report-category]', '0201');
     await page.fill('[data-test=report-description]', '小区门口违章搭建雨棚（街面上报）');
     await page.setInputFiles('[data-test=photo-input]', await cameraPhoto(page, 'R1'));
     await page.waitForSelector('[data-test=photo-thumb]');
@@ -282,7 +298,7 @@ describe('the mobile app', () => {
     const list = await server.api(dispatcher, 'GET', `/api/cases?q=${encodeURIComponent('违章搭建雨棚')}`);
     assert.equal(list.items.length, 1);
     const c = list.items[0];
-    assert.equal(c.category.code, '0101');
+    assert.equal(c.category.code, '0201');
     assert.equal(c.grid.code, grid);
     assert.ok(Math.abs(c.location.lon - (spot.lon + 0.001)) < 1e-6);
     // The photo went to the new case: the outbox names its attachment, the server has it.
