@@ -231,6 +231,9 @@ describe('the mobile app', () => {
       const img = document.querySelector('[data-test=timeline-entry][data-action=feedback] [data-test=timeline-photo]');
       return img?.complete && img.naturalWidth === 1600;
     });
+    const steps = await page.locator('[data-test=timeline-entry] b').allTextContents();
+    assert.equal(steps[0], '反馈', 'newest first');
+    assert.equal(steps.at(-1), '立案', 'the creation is the oldest step');
     await page.screenshot({ path: join(artifacts, 'mobile-case-timeline-390x844.png'), fullPage: true });
   });
 

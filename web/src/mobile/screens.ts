@@ -111,8 +111,8 @@ export function caseScreen(app: App, id: number): () => void {
       timeline.innerHTML = `<h2>${w('timeline')}</h2><ol class="timeline">${[...c.timeline]
         .reverse()
         .map(
-          (t) => `<li data-test="timeline-entry" data-action="${esc(t.action)}">
-            <b>${esc(actionName(t.action))}</b> <time>${esc(new Date(t.at).toLocaleString(language() === 'zh' ? 'zh-CN' : 'en-GB'))}</time>
+          (t) => `<li data-test="timeline-entry" data-action="${esc(t.action ?? 'create')}">
+            <b>${esc(actionName(t.action ?? 'create'))}</b> <time>${esc(new Date(t.at).toLocaleString(language() === 'zh' ? 'zh-CN' : 'en-GB'))}</time>
             ${t.content ? `<p>${esc(t.content)}</p>` : ''}
             ${(t.attachments ?? []).length ? `<p class="photos">${(t.attachments ?? []).map((a) => `<img data-attachment="${esc(a)}" data-test="timeline-photo" alt="" />`).join('')}</p>` : ''}
           </li>`,

@@ -35,7 +35,8 @@ export interface Case {
 export interface TimelineEntry {
   at: string;
   actor: { user: string | null; role: string | null };
-  action: string;
+  /** null on the entry of the case's creation. */
+  action: string | null;
   from: string | null;
   to: string | null;
   content: string | null;
