@@ -1,5 +1,5 @@
-// The wall is one page; everything it needs (scripts, styles, the map's worker) is
-// bundled into dist/, which cockpit-server serves. Nothing is fetched from elsewhere.
+// The front ends are pages of one build: everything they need (scripts, styles, the map's
+// worker) is bundled into dist/, which cockpit-server serves. Nothing is fetched from elsewhere.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
@@ -10,11 +10,13 @@ export default defineConfig({
     emptyOutDir: true,
     chunkSizeWarningLimit: 2500,
     assetsInlineLimit: 0,
-    // The wall (index.html) and the PC workbench (workbench.html).
+    // The wall (index.html), the PC workbench (workbench.html) and the grid worker's
+    // mobile app (mobile.html).
     rollupOptions: {
       input: {
         index: fileURLToPath(new URL('./index.html', import.meta.url)),
         workbench: fileURLToPath(new URL('./workbench.html', import.meta.url)),
+        mobile: fileURLToPath(new URL('./mobile.html', import.meta.url)),
       },
     },
   },
