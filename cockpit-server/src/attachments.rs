@@ -65,6 +65,22 @@ pub struct Attachment {
     pub file_name: Option<String>,
 }
 
+/// What saving an attachment did.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    /// The attachment as stored.
+    pub attachment: Attachment,
+    /// The same content was attached to the case before (a repeated upload): nothing new.
+    pub existed: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct SavedRow {
+    #[sqlx(flatten)]
+    attachment: Attachment,
+    existed: bool,
+}
+
 /// Where attachment files live: `<data_home>/attachments/<first two hex>/<sha256>`.
 #[derive(Debug, Clone)]
 pub struct AttachmentStore {
@@ -91,7 +107,7 @@ impl AttachmentStore {
         declared_type: &str,
         file_name: Option<String>,
         bytes: &[u8],
-    ) -> Result<Attachment, AttachmentError> {
+    ) -> Result<Saved, AttachmentError> {
         if bytes.is_empty() {
             return Err(AttachmentError::Empty);
         }
@@ -117,11 +133,12 @@ impl AttachmentStore {
         let sha256 = hex::encode(Sha256::digest(bytes));
         self.write_file(&sha256, bytes)?;
         let id = format!("att-{}-{}", case.0, &sha256[..16]);
-        let attachment: Attachment = sqlx::query_as(
+        // `xmax` is set on a row the upsert updated: the same content was attached before.
+        let row: SavedRow = sqlx::query_as(
             "INSERT INTO attachments (id, case_id, sha256, size_bytes, content_type, file_name)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (id) DO UPDATE SET file_name = COALESCE(attachments.file_name, EXCLUDED.file_name)
-             RETURNING id, case_id, sha256, size_bytes, content_type, file_name",
+             RETURNING id, case_id, sha256, size_bytes, content_type, file_name, (xmax <> 0) AS existed",
         )
         .bind(&id)
         .bind(case.0)
@@ -132,7 +149,20 @@ impl AttachmentStore {
         .fetch_one(store.pool())
         .await
         .map_err(StoreError::from)?;
-        Ok(attachment)
+        Ok(Saved { attachment: row.attachment, existed: row.existed })
+    }
+
+    /// The records of a case's attachments, oldest first (those a report brought with it
+    /// are cited by no timeline entry, so the case lists them all).
+    pub async fn of_case(&self, store: &Store, case: CaseId) -> Result<Vec<Attachment>, AttachmentError> {
+        Ok(sqlx::query_as(
+            "SELECT id, case_id, sha256, size_bytes, content_type, file_name FROM attachments
+             WHERE case_id = $1 ORDER BY created_at, id",
+        )
+        .bind(case.0)
+        .fetch_all(store.pool())
+        .await
+        .map_err(StoreError::from)?)
     }
 
     /// The record and content of an attachment, the content checked against its SHA-256.

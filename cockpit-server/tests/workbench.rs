@@ -169,6 +169,10 @@ async fn my_tasks_my_bound_cases_and_sorted_pages() {
         body["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect()
     };
 
+    // The rules give the grid's cases to its worker's own account.
+    let (_, first) = server.get_with(&dispatcher, &format!("/api/cases/{}", ids[0])).await;
+    assert_eq!(first["assignee"], json!({"kind": "grid_worker", "grid": grid, "worker": "w1"}));
+
     // The worker sees all three in their grid; "assigned to me" only the two for them.
     let (_, all) = server.get_with(&worker, "/api/cases").await;
     assert_eq!(listed(&all), vec![ids[2], ids[1], ids[0]]);
@@ -384,4 +388,37 @@ async fn a_return_out_of_view_is_answered_as_applied_and_a_leader_evaluates() {
         server.post_with(&dispatcher, &actions, &json!({"action": "reopen", "reason": "回访不满意"})).await;
     assert_eq!(status, 200, "{reopened}");
     assert_eq!(reopened["status"], "new");
+}
+
+#[tokio::test]
+async fn a_reports_photos_are_listed_with_the_case_and_a_repeated_upload_is_a_replay() {
+    let server = Server::start().await;
+    let (_, lon, lat) = a_grid_centre(&server).await;
+    let worker = server.token("w1", "grid_worker").await;
+    let (_, case) = server.post_with(&worker, "/api/cases", &street_vending(lon, lat, "随手拍：占道")).await;
+    let path = format!("/api/cases/{}/attachments?name=street.png", case["id"]);
+    let png = b"\x89PNG\r\n\x1a\nreport-photo".to_vec();
+    let upload = || async {
+        let r = server
+            .client
+            .post(server.url(&path))
+            .bearer_auth(&worker)
+            .header("content-type", "image/png")
+            .body(png.clone())
+            .send()
+            .await
+            .unwrap();
+        let replayed = r.headers().get("idempotent-replayed").is_some_and(|v| v == "true");
+        (r.status().as_u16(), replayed, r.json::<Value>().await.unwrap())
+    };
+    let (status, replayed, first) = upload().await;
+    assert_eq!((status, replayed), (201, false), "{first}");
+    let (status, replayed, again) = upload().await;
+    assert_eq!((status, replayed), (201, true), "{again}");
+    assert_eq!(again["id"], first["id"]);
+    // Cited by no action, the photo is still listed with the case.
+    let (_, detail) = server.get_with(&worker, &format!("/api/cases/{}", case["id"])).await;
+    let listed = detail["attachments"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{detail}");
+    assert_eq!((listed[0]["id"].clone(), listed[0]["file_name"].clone()), (first["id"].clone(), json!("street.png")));
 }

@@ -17,6 +17,9 @@ use crate::auth::Caller;
 
 /// `POST /api/cases/{id}/attachments[?name=photo.jpg]`: the raw file as the body, its type
 /// in `Content-Type`. 201 with the attachment's id, to cite in feedback's `photos`.
+/// Attachments are named by their case and content, so an upload repeated (a phone
+/// resending what it queued) names the same attachment, and is answered with
+/// `Idempotent-Replayed: true`.
 pub(crate) async fn upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -24,7 +27,7 @@ pub(crate) async fn upload(
     Path(id): Path<i64>,
     Query(q): Query<params::Query>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+) -> Result<(StatusCode, HeaderMap, axum::Json<Value>), ApiError> {
     visible(&state, &caller, id).await?;
     let limit = state.attachments.max_bytes();
     let body = body.map_err(|e| match e {
@@ -46,7 +49,11 @@ pub(crate) async fn upload(
             AttachmentError::NoSuchCase(id) => ApiError::NotFound(format!("case {id} does not exist")),
             AttachmentError::Io(_) | AttachmentError::Store(_) => ApiError::Internal(e.to_string()),
         })?;
-    Ok((StatusCode::CREATED, axum::Json(json!(saved))))
+    let mut answer = HeaderMap::new();
+    if saved.existed {
+        answer.insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
+    }
+    Ok((StatusCode::CREATED, answer, axum::Json(json!(saved.attachment))))
 }
 
 /// `GET /api/attachments/{id}`: the file, checked against its SHA-256 (also its ETag).

@@ -88,8 +88,14 @@ pub(crate) async fn one(
 ) -> Result<Json<Value>, ApiError> {
     let row = visible(&state, &caller, id).await?;
     let timeline = state.cases.store.timeline(CaseId(id)).await?;
+    let attachments = state
+        .attachments
+        .of_case(&state.cases.store, CaseId(id))
+        .await
+        .map_err(|e| ApiError::Internal(format!("case {id}: {e}")))?;
     let mut body = case_json(&row, &state.cases.rules.get(), &state.geography, Some(&caller.principal), Utc::now());
     body["timeline"] = timeline_json(&timeline);
+    body["attachments"] = json!(attachments);
     Ok(Json(body))
 }
 
@@ -189,7 +195,7 @@ pub(crate) async fn dispatch_suggestion(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let row = visible(&state, &caller, id).await?;
-    Ok(Json(match state.cases.suggest_dispatch(&row) {
+    Ok(Json(match state.cases.suggest_dispatch(&row).await? {
         DispatchDecision::Dispatch { rule, to } => json!({
             "rule": rule,
             "to": to,

@@ -10,6 +10,7 @@
 //! If a batch fails as a whole, its cases are written one by one, so that one bad case
 //! cannot fail the others.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -134,6 +135,9 @@ async fn write_batch(
         })
         .collect();
     let near = store.open_cases_near_many(&queries).await?;
+    let grids: Vec<String> =
+        cases.iter().filter_map(|c| c.regions.grid.as_ref().map(|g| g.as_str().to_string())).collect();
+    let workers = store.grid_workers(&grids).await?;
     let ids = store.next_case_ids(cases.len()).await?;
     let mut rows = Vec::with_capacity(cases.len());
     let mut duplicates = Vec::with_capacity(cases.len());
@@ -159,7 +163,7 @@ async fn write_batch(
         {
             in_batch.push(footprint(*id, p.x, p.y, case.new.occurred_at));
         }
-        rows.push(row(rules, case, duplicate_of, *id)?);
+        rows.push(row(rules, &workers, case, duplicate_of, *id)?);
         duplicates.push(duplicate_of);
     }
     let written = store.create_cases(&rows).await?;
@@ -180,13 +184,19 @@ async fn write_batch(
 /// The row for a case: its deadline (none for a duplicate, which waits with the case it
 /// duplicates), and its dispatch by the rules, decided before the insert so that the case,
 /// its intake entry and its dispatch entry are written together.
-fn row(rules: &CaseRules, case: &Prepared, duplicate_of: Option<CaseId>, id: i64) -> Result<InsertCase, ServiceError> {
+fn row(
+    rules: &CaseRules,
+    workers: &HashMap<String, String>,
+    case: &Prepared,
+    duplicate_of: Option<CaseId>,
+    id: i64,
+) -> Result<InsertCase, ServiceError> {
     let new = &case.new;
     let deadline = case.deadline.filter(|_| duplicate_of.is_none());
     let mut state = case.opening.state.clone();
     let mut timeline = vec![case.opening.entry.clone()];
     if state.status == Status::New && duplicate_of.is_none() {
-        let worker = case.regions.grid.as_ref().map(|g| grid_worker(g.as_str()));
+        let worker = case.regions.grid.as_ref().map(|g| grid_worker(workers, g.as_str()));
         let decision = rules.dispatch.decide(DispatchRequest {
             category: &new.category,
             regions: &case.regions,

@@ -86,9 +86,11 @@ impl From<sqlx::Error> for ServiceError {
     }
 }
 
-/// The account id of a grid's full-time worker.
-pub(crate) fn grid_worker(grid: &str) -> UserId {
-    UserId(format!("grid-worker-{grid}"))
+/// The account of a grid's full-time worker, from `workers` (grid → username, see
+/// `Store::grid_workers`); `grid-worker-<grid>` when the grid has none yet, which the
+/// grid's worker still finds among their grid's tasks.
+pub(crate) fn grid_worker(workers: &std::collections::HashMap<String, String>, grid: &str) -> UserId {
+    UserId(workers.get(grid).cloned().unwrap_or_else(|| format!("grid-worker-{grid}")))
 }
 
 impl CaseService {
@@ -230,19 +232,20 @@ impl CaseService {
 
     /// What the dispatch rules would decide for a stored case now: the suggestion a
     /// dispatcher sees before dispatching by hand.
-    pub fn suggest_dispatch(&self, row: &CaseRow) -> DispatchDecision {
+    pub async fn suggest_dispatch(&self, row: &CaseRow) -> Result<DispatchDecision, ServiceError> {
         let code = |c: &Option<String>| c.clone().map(RegionCode);
         let regions = CaseRegions {
             street: code(&row.street_code),
             village: code(&row.village_code),
             grid: code(&row.grid_code),
         };
-        let worker = row.grid_code.as_deref().map(grid_worker);
-        self.rules.get().dispatch.decide(DispatchRequest {
+        let workers = self.store.grid_workers(row.grid_code.as_slice()).await?;
+        let worker = row.grid_code.as_deref().map(|g| grid_worker(&workers, g));
+        Ok(self.rules.get().dispatch.decide(DispatchRequest {
             category: &CategoryCode(row.category.clone()),
             regions: &regions,
             grid_worker: worker.as_ref(),
-        })
+        }))
     }
 
     fn deadline(

@@ -104,6 +104,27 @@ fn permissions_of(names: &[String]) -> PermissionSet {
 }
 
 impl Store {
+    /// The full-time worker of each of these grids that has an account: the active user
+    /// with the grid worker role scoped to it (the first by username when there are two).
+    pub async fn grid_workers(
+        &self,
+        grids: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        if grids.is_empty() {
+            return Ok(Default::default());
+        }
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT DISTINCT ON (u.scope_code) u.scope_code, u.username
+             FROM users u JOIN user_roles r ON r.user_id = u.id
+             WHERE r.role = 'grid_worker' AND u.active AND u.scope_level = 'grid' AND u.scope_code = ANY($1)
+             ORDER BY u.scope_code, u.username",
+        )
+        .bind(grids)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// Inserts the shipped role bundles that are missing; existing ones stay as the
     /// security administrator left them.
     pub async fn seed_roles(&self) -> Result<(), StoreError> {
