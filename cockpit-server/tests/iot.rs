@@ -98,13 +98,6 @@ async fn register(server: &Server, id: &str, kind: &str, lon: f64, lat: f64) -> 
     device["credential"]["password"].as_str().unwrap().to_string()
 }
 
-async fn a_grid(server: &Server, index: usize) -> (String, f64, f64) {
-    let (_, village) = server.get("/api/regions/330304001002").await;
-    let grid = village["properties"]["children"][index].clone();
-    let centre = grid["centre"].as_array().unwrap();
-    (grid["code"].as_str().unwrap().to_string(), centre[0].as_f64().unwrap(), centre[1].as_f64().unwrap())
-}
-
 fn topic(device: &str, kind: &str) -> String {
     format!("city/ouhai/devices/{device}/{kind}")
 }
@@ -156,7 +149,7 @@ where
 #[tokio::test]
 async fn devices_log_in_with_their_credential_and_publish_only_to_their_own_topics() {
     let server = Server::start().await;
-    let (_, lon, lat) = a_grid(&server, 0).await;
+    let (_, lon, lat) = server.grid_of_fanrong(0).await;
     let password = register(&server, "wl-acl-1", "water_level_river", lon, lat).await;
     register(&server, "wl-acl-2", "water_level_river", lon, lat).await;
 
@@ -224,7 +217,7 @@ async fn devices_log_in_with_their_credential_and_publish_only_to_their_own_topi
 #[tokio::test]
 async fn every_malformed_message_is_refused_with_its_reason_and_the_connection_stays_up() {
     let server = Server::start().await;
-    let (_, lon, lat) = a_grid(&server, 0).await;
+    let (_, lon, lat) = server.grid_of_fanrong(0).await;
     let password = register(&server, "aq-bad", "air_quality", lon, lat).await;
     let mut client = connect(&server, "aq-bad", "aq-bad", &password).await.connected().await;
     let now = chrono::Utc::now().timestamp_millis();
@@ -311,7 +304,7 @@ async fn close_case(server: &Server, id: i64) {
 #[tokio::test]
 async fn a_river_over_its_line_long_enough_raises_one_alarm_and_one_case_whatever_the_timing() {
     let server = Server::start().await;
-    let (grid, lon, lat) = a_grid(&server, 1).await;
+    let (grid, lon, lat) = server.grid_of_fanrong(1).await;
     let password = register(&server, "wl-river", "water_level_river", lon, lat).await;
     // Two connections of the same gauge, publishing at once.
     let mut a = connect(&server, "wl-river-a", "wl-river", &password).await.connected().await;
@@ -392,7 +385,7 @@ async fn a_river_over_its_line_long_enough_raises_one_alarm_and_one_case_whateve
 #[tokio::test]
 async fn many_alarms_of_one_rule_in_one_grid_become_one_storm_with_one_case() {
     let server = Server::start().await;
-    let (grid, lon, lat) = a_grid(&server, 2).await;
+    let (grid, lon, lat) = server.grid_of_fanrong(2).await;
     let now = chrono::Utc::now().timestamp_millis();
     // Six smoke detectors in one grid go off within seconds; the threshold is 3.
     for i in 0..6 {
@@ -438,7 +431,7 @@ async fn many_alarms_of_one_rule_in_one_grid_become_one_storm_with_one_case() {
 #[tokio::test]
 async fn a_camera_detection_and_a_last_will_are_stored() {
     let server = Server::start().await;
-    let (_, lon, lat) = a_grid(&server, 0).await;
+    let (_, lon, lat) = server.grid_of_fanrong(0).await;
     let password = register(&server, "cam-ai-1", "camera", lon, lat).await;
     let (host, port) = broker(&server).await;
     let mut options = MqttOptions::new("cam-ai-1", host, port);
@@ -564,7 +557,7 @@ async fn a_registered_device_never_heard_goes_stale() {
     let mut config = cockpit_server::Config::for_tests(&common::sample_data(), &database_url);
     config.iot.rules_file = rules.clone();
     let server = Server::start_configured(config).await;
-    let (_, lon, lat) = a_grid(&server, 0).await;
+    let (_, lon, lat) = server.grid_of_fanrong(0).await;
     // Registered while the server runs, and never heard: stale a tick after. (At a start,
     // the first tick watches every registered device the same way.)
     register(&server, "smk-silent", "smoke", lon, lat).await;

@@ -11,14 +11,6 @@ mod common;
 use common::Server;
 use serde_json::{Value, json};
 
-/// The centre of the first grid of 繁荣社区 (景山街道), from the geography API.
-async fn a_grid_centre(server: &Server) -> (String, f64, f64) {
-    let (_, village) = server.get("/api/regions/330304001002").await;
-    let grid = village["properties"]["children"][0].clone();
-    let centre = grid["centre"].as_array().unwrap();
-    (grid["code"].as_str().unwrap().to_string(), centre[0].as_f64().unwrap(), centre[1].as_f64().unwrap())
-}
-
 async fn act(server: &Server, user: &str, role: &str, id: i64, action: Value) -> (u16, Value) {
     server.post_as(user, role, &format!("/api/cases/{id}/actions"), &action).await
 }
@@ -26,7 +18,7 @@ async fn act(server: &Server, user: &str, role: &str, id: i64, action: Value) ->
 #[tokio::test]
 async fn a_case_goes_round_the_whole_loop() {
     let server = Server::start().await;
-    let (grid, lon, lat) = a_grid_centre(&server).await;
+    let (grid, lon, lat) = server.grid_of_fanrong(0).await;
 
     // A dispatcher creates a street-vending case (占道经营, 0402) at the grid's centre: the
     // grid-order rule sends it to the grid's full-time worker at once.
@@ -144,7 +136,7 @@ async fn a_case_goes_round_the_whole_loop() {
 #[tokio::test]
 async fn third_party_submissions_wait_for_approval() {
     let server = Server::start().await;
-    let (_, lon, lat) = a_grid_centre(&server).await;
+    let (_, lon, lat) = server.grid_of_fanrong(0).await;
     let body = json!({"entry": "third_party", "description": "井盖缺失", "category": "06", "location": {"lon": lon, "lat": lat}});
     let (status, case) = server.post_as("h1", "department_handler", "/api/cases", &body).await;
     assert_eq!(status, 201, "{case}");
@@ -206,7 +198,7 @@ async fn bad_requests_name_the_field_and_write_nothing() {
 #[tokio::test]
 async fn the_list_filters_by_region_text_radius_and_pages_by_keyset() {
     let server = Server::start().await;
-    let (grid, lon, lat) = a_grid_centre(&server).await;
+    let (grid, lon, lat) = server.grid_of_fanrong(0).await;
     // Ten cases at the grid centre, a different category each time so none is a duplicate
     // of another, and one far away in 泽雅.
     let categories = ["0101", "0102", "0104", "0201", "0301", "0402", "0501", "0503", "06", "0701"];

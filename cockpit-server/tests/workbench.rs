@@ -11,14 +11,6 @@ mod common;
 use common::Server;
 use serde_json::{Value, json};
 
-/// The centre of the first grid of 繁荣社区 (景山街道), from the geography API.
-async fn a_grid_centre(server: &Server) -> (String, f64, f64) {
-    let (_, village) = server.get("/api/regions/330304001002").await;
-    let grid = village["properties"]["children"][0].clone();
-    let centre = grid["centre"].as_array().unwrap();
-    (grid["code"].as_str().unwrap().to_string(), centre[0].as_f64().unwrap(), centre[1].as_f64().unwrap())
-}
-
 /// POST JSON with an `Idempotency-Key`: the status, whether the answer says it replayed,
 /// and the body.
 async fn post_keyed(server: &Server, token: &str, path: &str, key: &str, body: &Value) -> (u16, bool, Value) {
@@ -50,7 +42,7 @@ async fn entries(server: &Server, id: i64, action: &str) -> Vec<Value> {
 #[tokio::test]
 async fn an_action_sent_twice_with_one_key_is_applied_once() {
     let server = Server::start().await;
-    let (grid, lon, lat) = a_grid_centre(&server).await;
+    let (grid, lon, lat) = server.grid_of_fanrong(0).await;
     let dispatcher = server.token("d1", "dispatcher").await;
     let worker = server.user("w1", &["grid_worker"], &grid, None).await;
     let (status, case) = server.post_with(&dispatcher, "/api/cases", &street_vending(lon, lat, "摊位占道")).await;
@@ -122,7 +114,7 @@ async fn an_action_sent_twice_with_one_key_is_applied_once() {
 #[tokio::test]
 async fn a_case_created_twice_with_one_key_is_one_case() {
     let server = Server::start().await;
-    let (_, lon, lat) = a_grid_centre(&server).await;
+    let (_, lon, lat) = server.grid_of_fanrong(0).await;
     let worker = server.token("w1", "grid_worker").await;
     let body = street_vending(lon, lat, "网格员巡查上报：流动摊贩");
     let (status, replayed, first) = post_keyed(&server, &worker, "/api/cases", "report-1", &body).await;
@@ -147,7 +139,7 @@ async fn a_case_created_twice_with_one_key_is_one_case() {
 #[tokio::test]
 async fn my_tasks_my_bound_cases_and_sorted_pages() {
     let server = Server::start().await;
-    let (grid, lon, lat) = a_grid_centre(&server).await;
+    let (grid, lon, lat) = server.grid_of_fanrong(0).await;
     let dispatcher = server.token("d1", "dispatcher").await;
     let worker = server.user("w1", &["grid_worker"], &grid, None).await;
     let leader = server.token("l1", "leader").await;
@@ -212,7 +204,7 @@ async fn my_tasks_my_bound_cases_and_sorted_pages() {
 #[tokio::test]
 async fn the_dispatch_suggestion_names_the_rule_or_why_there_is_none() {
     let server = Server::start().await;
-    let (grid, lon, lat) = a_grid_centre(&server).await;
+    let (grid, lon, lat) = server.grid_of_fanrong(0).await;
     let dispatcher = server.token("d1", "dispatcher").await;
 
     // A street-order case: the grid rule, to the grid's worker.
@@ -250,7 +242,7 @@ async fn put_with(server: &Server, token: &str, path: &str, body: &Value) -> (u1
 #[tokio::test]
 async fn an_operator_edits_the_dispatch_rules_and_the_next_case_follows_them() {
     let server = Server::start().await;
-    let (_, lon, lat) = a_grid_centre(&server).await;
+    let (_, lon, lat) = server.grid_of_fanrong(0).await;
     let dispatcher = server.token("d1", "dispatcher").await;
     let admin = server.token("rules-admin", "system_administrator").await;
 
@@ -335,7 +327,7 @@ async fn an_operator_edits_the_dispatch_rules_and_the_next_case_follows_them() {
 #[tokio::test]
 async fn a_return_out_of_view_is_answered_as_applied_and_a_leader_evaluates() {
     let server = Server::start().await;
-    let (grid, lon, lat) = a_grid_centre(&server).await;
+    let (grid, lon, lat) = server.grid_of_fanrong(0).await;
     let dispatcher = server.token("d1", "dispatcher").await;
 
     // Whom a dispatcher can give a case to; not for the grid worker.
@@ -393,7 +385,7 @@ async fn a_return_out_of_view_is_answered_as_applied_and_a_leader_evaluates() {
 #[tokio::test]
 async fn a_reports_photos_are_listed_with_the_case_and_a_repeated_upload_is_a_replay() {
     let server = Server::start().await;
-    let (_, lon, lat) = a_grid_centre(&server).await;
+    let (_, lon, lat) = server.grid_of_fanrong(0).await;
     let worker = server.token("w1", "grid_worker").await;
     let (_, case) = server.post_with(&worker, "/api/cases", &street_vending(lon, lat, "随手拍：占道")).await;
     let path = format!("/api/cases/{}/attachments?name=street.png", case["id"]);

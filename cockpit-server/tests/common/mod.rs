@@ -188,6 +188,15 @@ impl Server {
         (status, response.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// The code and centre of grid `index` of 繁荣社区 (景山街道), from the geography API.
+    pub async fn grid_of_fanrong(&self, index: usize) -> (String, f64, f64) {
+        let (_, village) = self.get("/api/regions/330304001002").await;
+        let grid = village["properties"]["children"][index].clone();
+        let centre = grid["centre"].as_array().expect("a centre");
+        let number = |i: usize| centre[i].as_f64().expect("a coordinate");
+        (grid["code"].as_str().expect("a code").to_string(), number(0), number(1))
+    }
+
     /// GET as the district's commander (geography, cases).
     pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
         self.get_as("commander", path).await
