@@ -233,9 +233,9 @@ describe('the workbench', () => {
     // returns it; back in the pool, the dispatcher sees the rule's suggestion.
     const c = await newCase('dispatcher', { description: '道路积水没过脚踝', category: '0503' });
     assert.equal(c.status, 'dispatched');
-    // The server applies the return but answers it 404: the case has left the handler's
-    // view by then (reported). What counts is the case's state, checked as the dispatcher.
-    await attempt('handler', 'POST', `/api/cases/${c.id}/actions`, { action: 'return', reason: '不属于本单位' });
+    // The server applies the return and says the case has left the handler's view.
+    const returned = await attempt('handler', 'POST', `/api/cases/${c.id}/actions`, { action: 'return', reason: '不属于本单位' });
+    assert.deepEqual(returned, { status: 200, body: { id: c.id, status: 'new', visible: false } });
     assert.equal((await api('dispatcher', 'GET', `/api/cases/${c.id}`)).status, 'new');
     const suggestion = await api('dispatcher', 'GET', `/api/cases/${c.id}/dispatch-suggestion`);
     assert.equal(suggestion.to?.kind, 'department');
@@ -572,17 +572,16 @@ describe('the workbench', () => {
     await page.click('[data-test=action-return]');
     await page.fill('[data-test=action-reason]', '属燃气公司职责');
     await page.click('[data-test=action-submit]');
-    // The server applies the return; its answer (the case as the handler sees it) is, on
-    // this server, a 404 now that the case is no longer assigned to them. The form says
-    // the case has left their view (or, with a 200, that the return was done).
-    await page.waitForSelector('[data-test=action-error][data-gone=true], [data-test=detail-notice]:not(:empty)');
+    // The server applies the return and answers that the case has left the handler's
+    // view (200, visible false): the form says so.
+    await page.waitForSelector('[data-test=action-error][data-gone=true]');
     const back = await api('dispatcher', 'GET', `/api/cases/${c.id}`);
     assert.equal(back.status, 'new');
     assert.equal(back.timeline.at(-1).content, '属燃气公司职责');
     await context.close();
   });
 
-  test('the leader sees the cases bound to them and instructs', async () => {
+  test('the leader sees the cases bound to them, instructs, and finds their instructions', async () => {
     const c = await newCase('dispatcher', { description: '学校门口占道经营', category: '0101' });
     await api('dispatcher', 'POST', `/api/cases/${c.id}/actions`, { action: 'bind_leader', leader: 'leader' });
     const other = await newCase('dispatcher', { description: '未包案的案件', category: '0101' });
@@ -600,6 +599,19 @@ describe('the workbench', () => {
     const t = (await api('leader', 'GET', `/api/cases/${c.id}`)).timeline.at(-1);
     assert.equal(t.action, 'instruct');
     assert.equal(t.content, '请执法局牵头，三日内办结');
+
+    // "My instructions": this case, and an unbound one instructed (API), not the others.
+    await api('leader', 'POST', `/api/cases/${other.id}/actions`, { action: 'instruct', text: '请属地街道跟进' });
+    const untouched = await newCase('dispatcher', { description: '未批示的案件', category: '0201' });
+    await page.goto(`${server.url}/workbench.html#/leader`);
+    await page.waitForSelector('[data-test=leader-instructions][data-loaded=true]');
+    const rows = await page.$$eval('[data-test=instruction-row]', (rs) => rs.map((r) => [Number(r.dataset.id), r.querySelector('[data-test=instruction-text]').textContent]));
+    assert.deepEqual(rows, [
+      [other.id, '请属地街道跟进'],
+      [c.id, '请执法局牵头，三日内办结'],
+    ]);
+    assert.ok(!rows.some(([id]) => id === untouched.id));
+    await page.screenshot({ path: join(artifacts, 'leader-instructions-1366x768.png') });
     await context.close();
   });
 
