@@ -83,7 +83,9 @@ export async function rulesScreen(ctx: Ctx, el: HTMLElement, name: Name): Promis
     } catch (err) {
       if (err instanceof ApiError && err.problem?.field) {
         error.dataset.field = err.problem.field;
-        error.textContent = `${w('refused')}: ${err.problem.field}: ${err.problem.detail ?? err.message}`;
+        // The document's name, once (the server's reason may already start with it).
+        const detail = err.problem.detail ?? err.message;
+        error.textContent = `${w('refused')}: ${detail.includes(err.problem.field) ? detail : `${err.problem.field}: ${detail}`}`;
       } else {
         error.textContent = `${w('refused')}: ${explain(err)}`;
       }
@@ -305,8 +307,16 @@ function calendarEditor(el: HTMLElement, cal: Calendar): void {
     h(
       'p',
       { class: 'muted', test: 'calendar-week' },
-      `${w('officeHours')}: ${cal.office_hours.map((p) => `${p.start.slice(0, 5)}–${p.end.slice(0, 5)}`).join('、')} · ${w('weekend')}: ${cal.weekend.join(', ')} · UTC${cal.utc_offset_minutes >= 0 ? '+' : ''}${cal.utc_offset_minutes / 60}`,
+      `${w('officeHours')}: ${cal.office_hours.map((p) => `${p.start.slice(0, 5)}–${p.end.slice(0, 5)}`).join('、')} · ${w('weekend')}: ${cal.weekend.map(dayName).join('、')} · UTC${cal.utc_offset_minutes >= 0 ? '+' : ''}${cal.utc_offset_minutes / 60}`,
     ),
     h('div', { class: 'calendar-lists' }, dates('holidays', 'holiday', w('holidays')), dates('makeup_workdays', 'makeup', w('makeupWorkdays'))),
   );
+}
+
+const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+
+/** A day of the weekend in the interface's language (`Sat`: 周六). */
+function dayName(d: string): string {
+  const i = DAYS.indexOf(d.slice(0, 3));
+  return i >= 0 ? (w('weekdays').split(',')[i] ?? d) : d;
 }
