@@ -133,6 +133,14 @@ describe('the workbench', () => {
     await listLoaded(page);
     await page.click('[data-test=nav-new]');
     await page.waitForSelector('[data-test=create-map][data-ready=true]');
+    // The category choices are the tree in force.
+    const tree = (await api('dispatcher', 'GET', '/api/categories')).items;
+    const offered = await page.$$eval('[data-test=create-category] option', (os) => os.map((o) => o.value).filter(Boolean));
+    assert.deepEqual(offered.sort(), tree.map((c) => c.code).sort());
+    assert.deepEqual(
+      (await page.$$eval('[data-test=create-category] optgroup', (gs) => gs.map((g) => g.label))),
+      tree.filter((c) => !c.parent && tree.some((x) => x.parent === c.code)).map((c) => c.name),
+    );
     await page.fill('[data-test=create-description]', '景山街道繁荣社区电线杆上张贴非法小广告');
     await page.selectOption('[data-test=create-category]', '0201');
     await page.selectOption('[data-test=create-urgency]', 'urgent');
@@ -191,9 +199,16 @@ describe('the workbench', () => {
     await detailLoaded(page, id);
     await page.click('[data-test=action-dispatch]');
     await page.waitForSelector('[data-test=dispatch-suggestion][data-ready=true]');
+    // The department and people lists are the server's dispatch targets.
+    const targets = await api('dispatcher', 'GET', '/api/dispatch/targets');
+    const options = (sel) => page.$$eval(`${sel} option`, (os) => os.map((o) => o.value).filter((v) => v !== '__other'));
+    await page.selectOption('[data-test=dispatch-kind]', 'department');
+    assert.deepEqual(await options('[data-test=dispatch-department]'), targets.departments.map((d) => d.name));
+    await page.selectOption('[data-test=dispatch-kind]', 'person');
+    assert.deepEqual(new Set(await options('[data-test=dispatch-person]')), new Set(targets.people.map((p) => p.username)));
     await page.selectOption('[data-test=dispatch-kind]', 'grid_worker');
     assert.equal(await page.inputValue('[data-test=dispatch-grid]'), GRID);
-    await page.fill('[data-test=dispatch-worker]', 'gridworker');
+    await page.selectOption('[data-test=dispatch-worker]', 'gridworker');
     await page.fill('[data-test=action-note]', '请今日内清理');
     await page.click('[data-test=action-submit]');
     await page.waitForSelector('[data-test=case-detail][data-status=dispatched]');
@@ -218,9 +233,9 @@ describe('the workbench', () => {
     // returns it; back in the pool, the dispatcher sees the rule's suggestion.
     const c = await newCase('dispatcher', { description: '道路积水没过脚踝', category: '0503' });
     assert.equal(c.status, 'dispatched');
-    // The server applies the return but answers it 404: the case has left the handler's
-    // view by then (reported). What counts is the case's state, checked as the dispatcher.
-    await attempt('handler', 'POST', `/api/cases/${c.id}/actions`, { action: 'return', reason: '不属于本单位' });
+    // The server applies the return and says the case has left the handler's view.
+    const returned = await attempt('handler', 'POST', `/api/cases/${c.id}/actions`, { action: 'return', reason: '不属于本单位' });
+    assert.deepEqual(returned, { status: 200, body: { id: c.id, status: 'new', visible: false } });
     assert.equal((await api('dispatcher', 'GET', `/api/cases/${c.id}`)).status, 'new');
     const suggestion = await api('dispatcher', 'GET', `/api/cases/${c.id}/dispatch-suggestion`);
     assert.equal(suggestion.to?.kind, 'department');
@@ -449,7 +464,7 @@ describe('the workbench', () => {
     await context.close();
   });
 
-  test('a closed case with a feedback photo is evaluated unsatisfied and reopened', async () => {
+  test('a closed case with a feedback photo is evaluated unsatisfied by the leader and reopened by the dispatcher', async () => {
     // The steps before the evaluation go through the API.
     const c = await newCase('dispatcher', { description: '路面坑洼积水', category: '0101' });
     await api('dispatcher', 'POST', `/api/cases/${c.id}/actions`, {
@@ -471,7 +486,9 @@ describe('the workbench', () => {
     await api('gridworker', 'POST', `/api/cases/${c.id}/actions`, { action: 'mark_handled', summary: '已修补' });
     await api('dispatcher', 'POST', `/api/cases/${c.id}/actions`, { action: 'verify_and_close', note: '' });
 
-    const { context, page } = await open('dispatcher', { hash: `#/cases/${c.id}` });
+    // The leader evaluates; the dispatcher (the centre) reopens.
+    const leader = await open('leader', { hash: `#/cases/${c.id}` });
+    let page = leader.page;
     await detailLoaded(page, c.id);
     assert.equal(await page.getAttribute('[data-test=case-detail]', 'data-status'), 'closed');
     // The feedback's photo is shown (fetched with the token) and opens large.
@@ -492,7 +509,15 @@ describe('the workbench', () => {
     assert.match(await page.textContent('[data-test=detail-evaluation]'), /虚假办结/);
     const evaluated = await api('dispatcher', 'GET', `/api/cases/${c.id}`);
     assert.deepEqual(evaluated.evaluation, { verdict: { unsatisfied: 'false_closure' }, remark: '现场仍有积水' });
+    assert.deepEqual(evaluated.timeline.at(-1).actor, { user: 'leader', role: 'leader' });
+    // The leader may not reopen: that is the centre's.
+    assert.equal(await page.locator('[data-test=action-reopen]').count(), 0);
+    await leader.context.close();
 
+    const { context, page: desk } = await open('dispatcher', { hash: `#/cases/${c.id}` });
+    page = desk;
+    await detailLoaded(page, c.id);
+    assert.equal(await page.getAttribute('[data-test=case-detail]', 'data-status'), 'evaluated_unsatisfied');
     await page.click('[data-test=action-reopen]');
     await page.fill('[data-test=action-reason]', '评价不满意，重新办理');
     await page.click('[data-test=action-submit]');
@@ -547,17 +572,16 @@ describe('the workbench', () => {
     await page.click('[data-test=action-return]');
     await page.fill('[data-test=action-reason]', '属燃气公司职责');
     await page.click('[data-test=action-submit]');
-    // The server applies the return; its answer (the case as the handler sees it) is, on
-    // this server, a 404 now that the case is no longer assigned to them. The form says
-    // the case has left their view (or, with a 200, that the return was done).
-    await page.waitForSelector('[data-test=action-error][data-gone=true], [data-test=detail-notice]:not(:empty)');
+    // The server applies the return and answers that the case has left the handler's
+    // view (200, visible false): the form says so.
+    await page.waitForSelector('[data-test=action-error][data-gone=true]');
     const back = await api('dispatcher', 'GET', `/api/cases/${c.id}`);
     assert.equal(back.status, 'new');
     assert.equal(back.timeline.at(-1).content, '属燃气公司职责');
     await context.close();
   });
 
-  test('the leader sees the cases bound to them and instructs', async () => {
+  test('the leader sees the cases bound to them, instructs, and finds their instructions', async () => {
     const c = await newCase('dispatcher', { description: '学校门口占道经营', category: '0101' });
     await api('dispatcher', 'POST', `/api/cases/${c.id}/actions`, { action: 'bind_leader', leader: 'leader' });
     const other = await newCase('dispatcher', { description: '未包案的案件', category: '0101' });
@@ -575,6 +599,19 @@ describe('the workbench', () => {
     const t = (await api('leader', 'GET', `/api/cases/${c.id}`)).timeline.at(-1);
     assert.equal(t.action, 'instruct');
     assert.equal(t.content, '请执法局牵头，三日内办结');
+
+    // "My instructions": this case, and an unbound one instructed (API), not the others.
+    await api('leader', 'POST', `/api/cases/${other.id}/actions`, { action: 'instruct', text: '请属地街道跟进' });
+    const untouched = await newCase('dispatcher', { description: '未批示的案件', category: '0201' });
+    await page.goto(`${server.url}/workbench.html#/leader`);
+    await page.waitForSelector('[data-test=leader-instructions][data-loaded=true]');
+    const rows = await page.$$eval('[data-test=instruction-row]', (rs) => rs.map((r) => [Number(r.dataset.id), r.querySelector('[data-test=instruction-text]').textContent]));
+    assert.deepEqual(rows, [
+      [other.id, '请属地街道跟进'],
+      [c.id, '请执法局牵头，三日内办结'],
+    ]);
+    assert.ok(!rows.some(([id]) => id === untouched.id));
+    await page.screenshot({ path: join(artifacts, 'leader-instructions-1366x768.png') });
     await context.close();
   });
 
@@ -760,6 +797,131 @@ describe('the workbench', () => {
       await context.close();
     } finally {
       await api('secadmin', 'PUT', '/api/roles/leader', { require_totp: false });
+    }
+  });
+
+  test('the case rules: a dispatch rule added in the UI dispatches the next case; a bad document shows the refusal; a holiday and a category saved', async () => {
+    const original = await api('sysadmin', 'GET', '/api/config/rules');
+    assert.equal(original['dispatch-rules'].source, 'file');
+    // A spot of its own (no earlier 私搭乱建 report within 100 m, so not a duplicate).
+    const spot = (n) => ({ lon: 120.6505 + n * 0.004, lat: 27.9615 });
+    const { context, page } = await open('sysadmin', { width: 1920, height: 1080, hash: '#/config/dispatch-rules' });
+    try {
+      await page.waitForSelector('[data-test=rules-dispatch-rules] [data-test=rule-row]');
+      assert.match(await page.textContent('[data-test=rules-meta]'), /配置文件/);
+      assert.equal(await page.locator('[data-test=rule-row]').count(), original['dispatch-rules'].body.length);
+
+      // 0101 私搭乱建 → 区住房和城乡建设局.
+      await page.click('[data-test=rule-add]');
+      const last = '[data-test=rule-row]:last-child';
+      await page.fill(`${last} [data-test=rule-id]`, 'wb-illegal-building');
+      await page.fill(`${last} [data-test=rule-category]`, '0101');
+      assert.equal(await page.textContent(`${last} [data-test=rule-category-name]`), '私搭乱建');
+      await page.selectOption(`${last} [data-test=rule-kind]`, 'department');
+      await page.selectOption(`${last} [data-test=rule-department]`, '区住房和城乡建设局');
+      await page.fill(`${last} [data-test=rule-priority]`, '3');
+      await page.click('[data-test=rules-save]');
+      await page.waitForSelector('[data-test=rules-notice]:not(:empty)');
+      await page.waitForSelector('[data-test=rule-row][data-id=wb-illegal-building][data-enabled=true]');
+      assert.match(await page.textContent('[data-test=rules-meta]'), /sysadmin/);
+      const saved = (await api('sysadmin', 'GET', '/api/config/rules'))['dispatch-rules'];
+      assert.equal(saved.updated_by, 'sysadmin');
+      assert.deepEqual(saved.body.find((r) => r.id === 'wb-illegal-building'), {
+        id: 'wb-illegal-building',
+        category_prefix: '0101',
+        region_prefix: '',
+        target: { kind: 'department', department: '区住房和城乡建设局' },
+        priority: 3,
+        enabled: true,
+      });
+      // The next case of the category is dispatched by it.
+      const c = await newCase('dispatcher', { description: '违章搭建彩钢棚', category: '0101', location: spot(0) });
+      assert.equal(c.status, 'dispatched');
+      assert.equal(c.dispatch_rule, 'wb-illegal-building');
+      assert.deepEqual(c.assignee, { kind: 'department', department: '区住房和城乡建设局' });
+      assert.equal((await api('dispatcher', 'GET', `/api/cases/${c.id}`)).dispatch_rule, 'wb-illegal-building');
+      await page.screenshot({ path: join(artifacts, 'config-dispatch-rules-1920x1080.png') });
+
+      // A second rule with an id already used: refused, with the document's name and why.
+      await page.click('[data-test=rule-add]');
+      await page.fill(`${last} [data-test=rule-id]`, 'grid-street-order');
+      await page.fill(`${last} [data-test=rule-category]`, '0104');
+      await page.click('[data-test=rules-save]');
+      await page.waitForSelector('[data-test=rules-error]:not(:empty)');
+      const refused = await attempt('sysadmin', 'PUT', '/api/config/rules/dispatch-rules', [
+        ...saved.body,
+        { id: 'grid-street-order', category_prefix: '0104', region_prefix: '', target: { kind: 'department', department: '区住房和城乡建设局' }, priority: 0, enabled: true },
+      ]);
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.field, 'dispatch-rules');
+      const shown = await page.textContent('[data-test=rules-error]');
+      assert.ok(shown.includes(refused.body.detail) && shown.includes('dispatch-rules'), `${shown} / ${refused.body.detail}`);
+      assert.equal((await api('sysadmin', 'GET', '/api/config/rules'))['dispatch-rules'].version, saved.version);
+      await page.screenshot({ path: join(artifacts, 'config-refused-1920x1080.png') });
+
+      // The bad row removed and the new rule disabled: the next case waits for a dispatcher.
+      await page.click(`${last} [data-test=rule-remove]`);
+      await page.uncheck('[data-test=rule-row][data-id=wb-illegal-building] [data-test=rule-enabled]');
+      await page.click('[data-test=rules-save]');
+      await page.waitForSelector('[data-test=rule-row][data-id=wb-illegal-building][data-enabled=false]');
+      assert.equal(await page.textContent('[data-test=rules-error]'), '');
+      const disabled = (await api('sysadmin', 'GET', '/api/config/rules'))['dispatch-rules'].body;
+      assert.equal(disabled.length, original['dispatch-rules'].body.length + 1);
+      assert.equal(disabled.find((r) => r.id === 'wb-illegal-building').enabled, false);
+      const next = await newCase('dispatcher', { description: '违章搭建雨棚', category: '0101', location: spot(1) });
+      assert.equal(next.status, 'new');
+      assert.equal(next.dispatch_rule, null);
+
+      // The calendar: a holiday added; a date both holiday and make-up day is refused.
+      await page.click('[data-test=config-tab-calendar]');
+      await page.waitForSelector('[data-test=rules-calendar]');
+      await page.fill('[data-test=holiday-date]', '2026-10-01');
+      await page.click('[data-test=holiday-add]');
+      await page.waitForSelector('[data-test=calendar-holiday][data-date="2026-10-01"]');
+      await page.click('[data-test=rules-save]');
+      await page.waitForSelector('[data-test=rules-notice]:not(:empty)');
+      const calendar = (await api('sysadmin', 'GET', '/api/config/rules')).calendar;
+      assert.ok(calendar.body.holidays.includes('2026-10-01'));
+      assert.equal(calendar.updated_by, 'sysadmin');
+      await page.fill('[data-test=makeup-date]', '2026-10-01');
+      await page.click('[data-test=makeup-add]');
+      await page.click('[data-test=rules-save]');
+      await page.waitForSelector('[data-test=rules-error][data-field=calendar]');
+      assert.match(await page.textContent('[data-test=rules-error]'), /2026-10-01/);
+      assert.deepEqual((await api('sysadmin', 'GET', '/api/config/rules')).calendar.body.makeup_workdays, []);
+      await page.screenshot({ path: join(artifacts, 'config-calendar-1920x1080.png') });
+
+      // The category tree: 0202 横幅广告 under 02 with a time limit of its own; the create
+      // form offers it at once.
+      await page.click('[data-test=config-tab-categories]');
+      await page.waitForSelector('[data-test=rules-categories] [data-test=category-row]');
+      await page.click('[data-test=category-add]');
+      const row = '[data-test=category-row][data-code=""]';
+      await page.click(`${row} [data-test=limit-add]`);
+      await page.fill(`${row} [data-test=category-code]`, '0202');
+      await page.fill(`${row} [data-test=category-name]`, '横幅广告');
+      await page.selectOption(`${row} [data-test=category-parent]`, '02');
+      await page.selectOption(`${row} [data-test=limit-urgency]`, 'urgent');
+      await page.fill(`${row} [data-test=limit-count]`, '3');
+      await page.selectOption(`${row} [data-test=limit-unit]`, 'working_hours');
+      await page.click('[data-test=rules-save]');
+      await page.waitForSelector('[data-test=category-row][data-code="0202"]');
+      const items = (await api('dispatcher', 'GET', '/api/categories')).items;
+      assert.deepEqual(items.find((x) => x.code === '0202'), {
+        code: '0202',
+        name: '横幅广告',
+        parent: '02',
+        time_limits: [{ urgency: 'urgent', limit: { working_hours: 3 } }],
+      });
+      await page.screenshot({ path: join(artifacts, 'config-categories-1920x1080.png') });
+      const desk = await open('dispatcher', { width: 1366, height: 768, hash: '#/new' });
+      await desk.page.waitForSelector('[data-test=create-category] option[value="0202"]', { state: 'attached' });
+      await desk.context.close();
+    } finally {
+      await context.close();
+      for (const name of ['dispatch-rules', 'calendar', 'categories']) {
+        await api('sysadmin', 'PUT', `/api/config/rules/${name}`, original[name].body);
+      }
     }
   });
 });

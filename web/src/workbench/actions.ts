@@ -7,6 +7,7 @@ import { actionName } from '../i18n';
 import type { Ctx } from './app';
 import { h, idempotencyKey } from './dom';
 import { displayName, streetName } from './assignee';
+import { choice } from './choice';
 import type { Assignee, Case, DispatchSuggestion } from './types';
 import { explain, w } from './words';
 
@@ -133,14 +134,24 @@ function dispatchFields(ctx: Ctx, c: Case, fields: HTMLElement): () => Body | nu
   const kind = h('select', { test: 'dispatch-kind' }, kinds.map(([k, l]) => h('option', { value: k }, l)));
   const suggestion = h('p', { class: 'suggestion', test: 'dispatch-suggestion' }, w('loading'));
 
-  const departments = ctx.refs.departments;
-  const department = departments
-    ? h('select', { test: 'dispatch-department' }, departments.filter((d) => d.parent !== null).map((d) => h('option', { value: d.name }, d.name)))
-    : h('input', { test: 'dispatch-department'});
-  const users = ctx.refs.users?.filter((u) => u.active) ?? null;
-  const person = users
-    ? h('select', { test: 'dispatch-person' }, users.map((u) => h('option', { value: u.username }, `${u.display_name} (${u.username})`)))
-    : h('input', { test: 'dispatch-person' });
+  // Departments by name and the people who handle cases, from GET /api/dispatch/targets
+  // (else from the department and user lists, for those who may see them); a name not in
+  // the lists can still be typed.
+  const known = ctx.refs.targets;
+  const departmentNames = known
+    ? known.departments.map((d) => d.name)
+    : (ctx.refs.departments?.filter((d) => d.parent !== null).map((d) => d.name) ?? []);
+  const department = choice('dispatch-department', departmentNames.map((n): [string, string] => [n, n]));
+  const deptName = (id: string | null) => known?.departments.find((d) => d.id === id)?.name ?? id ?? '—';
+  const people = known
+    ? known.people
+    : (ctx.refs.users?.filter((u) => u.active).map((u) => ({ username: u.username, display_name: u.display_name, department: u.department, roles: u.roles, scope: u.scope ?? { level: '', code: '' } })) ?? []);
+  const byDept = new Map<string, [string, string][]>();
+  for (const p of people) {
+    const g = deptName(p.department);
+    byDept.set(g, [...(byDept.get(g) ?? []), [p.username, `${p.display_name} (${p.username})`]]);
+  }
+  const person = choice('dispatch-person', [...byDept].map(([label, options]) => ({ label, options })));
   const street = h(
     'select',
     { test: 'dispatch-street' },
@@ -148,17 +159,24 @@ function dispatchFields(ctx: Ctx, c: Case, fields: HTMLElement): () => Body | nu
   );
   if (c.street) street.value = c.street.code;
   const grid = h('input', { test: 'dispatch-grid', value: c.grid?.code ?? '' });
-  // The server names a grid's full-time worker `grid-worker-<grid>` (cases/service.rs);
-  // a named account may be typed instead.
-  const worker = h('input', { test: 'dispatch-worker', placeholder: c.grid ? `grid-worker-${c.grid.code}` : '' });
-  grid.addEventListener('change', () => (worker.placeholder = grid.value.trim() ? `grid-worker-${grid.value.trim()}` : ''));
+  // The server names a grid's full-time worker `grid-worker-<grid>` (cases/service.rs):
+  // the first choice; or one of the grid workers (their grid fills in), or a typed account.
+  const gridWorkers = people.filter((p) => p.roles.includes('grid_worker'));
+  const worker = choice('dispatch-worker', [
+    ['', w('gridsOwnWorker')],
+    ...gridWorkers.map((p): [string, string] => [p.username, `${p.display_name} (${p.username}) · ${p.scope.code}`]),
+  ]);
+  worker.select.addEventListener('change', () => {
+    const p = gridWorkers.find((x) => x.username === worker.select.value);
+    if (p && p.scope.level === 'grid') grid.value = p.scope.code;
+  });
   const note = h('textarea', { test: 'action-note', rows: 2 });
 
   const rows: Record<Assignee['kind'], HTMLElement[]> = {
-    department: [h('label', {}, w('department'), department)],
-    person: [h('label', {}, w('user'), person)],
+    department: [h('label', {}, w('department'), department.el)],
+    person: [h('label', {}, w('user'), person.el)],
     street_platform: [h('label', {}, w('street'), street)],
-    grid_worker: [h('label', {}, w('grid'), grid), h('label', {}, w('worker'), worker)],
+    grid_worker: [h('label', {}, w('grid'), grid), h('label', {}, w('worker'), worker.el)],
   };
   const targets = h('div', { class: 'targets' });
   const show = () => targets.replaceChildren(...rows[kind.value as Assignee['kind']]);
@@ -170,20 +188,17 @@ function dispatchFields(ctx: Ctx, c: Case, fields: HTMLElement): () => Body | nu
     kind.value = to.kind;
     switch (to.kind) {
       case 'department':
-        if (department instanceof HTMLSelectElement && ![...department.options].some((o) => o.value === to.department)) {
-          department.append(h('option', { value: to.department }, to.department));
-        }
-        department.value = to.department;
+        department.set(to.department);
         break;
       case 'person':
-        person.value = to.user;
+        person.set(to.user);
         break;
       case 'street_platform':
         street.value = to.street;
         break;
       case 'grid_worker':
         grid.value = to.grid;
-        worker.value = to.worker;
+        worker.set(to.worker === `grid-worker-${to.grid}` ? '' : to.worker);
         break;
     }
     show();
@@ -205,16 +220,16 @@ function dispatchFields(ctx: Ctx, c: Case, fields: HTMLElement): () => Body | nu
     let to: Assignee;
     switch (kind.value as Assignee['kind']) {
       case 'department':
-        to = { kind: 'department', department: department.value.trim() };
+        to = { kind: 'department', department: department.value() };
         break;
       case 'person':
-        to = { kind: 'person', user: person.value.trim() };
+        to = { kind: 'person', user: person.value() };
         break;
       case 'street_platform':
         to = { kind: 'street_platform', street: street.value };
         break;
       case 'grid_worker':
-        to = { kind: 'grid_worker', grid: grid.value.trim(), worker: worker.value.trim() || worker.placeholder };
+        to = { kind: 'grid_worker', grid: grid.value.trim(), worker: worker.value() || `grid-worker-${grid.value.trim()}` };
         break;
     }
     return { to, note: note.value };

@@ -91,7 +91,7 @@ export class Workbench {
         this.casesAllowed ? nav('#/cases', w('navCases'), 'nav-cases') : null,
         can('cases.create') ? nav('#/new', w('navNew'), 'nav-new') : null,
         leader ? nav('#/leader', w('navLeader'), 'nav-leader') : null,
-        can('users.view') || can('sources.view') || can('devices.view')
+        can('users.view') || can('sources.view') || can('devices.view') || can('rules.configure')
           ? nav('#/config', w('navConfig'), 'nav-config')
           : null,
       ),

@@ -1,9 +1,11 @@
 // Configuration screens whose server APIs exist: users with their roles and region scopes
-// (users.ts), departments, intake sources (switch on or off), devices (list and register).
+// (users.ts), departments, intake sources (switch on or off), devices (list and register),
+// and the case rules (rules.ts: categories and time limits, dispatch rules, calendar).
 
 import type { Ctx, Unmount } from './app';
 import { h, fill, when } from './dom';
 import { users } from './users';
+import { rulesScreen } from './rules';
 import { explain, w } from './words';
 
 export function configScreens(ctx: Ctx, root: HTMLElement): Unmount {
@@ -13,8 +15,15 @@ export function configScreens(ctx: Ctx, root: HTMLElement): Unmount {
   if (ctx.can('users.view')) tabs.push(['departments', w('configDepartments'), (el) => void departments(ctx, el)]);
   if (ctx.can('sources.view')) tabs.push(['sources', w('configSources'), (el) => void sources(ctx, el)]);
   if (ctx.can('devices.view')) tabs.push(['devices', w('configDevices'), (el) => void devices(ctx, el)]);
+  if (ctx.can('rules.configure')) {
+    tabs.push(['categories', w('configCategories'), (el) => void rulesScreen(ctx, el, 'categories')]);
+    tabs.push(['dispatch-rules', w('configDispatchRules'), (el) => void rulesScreen(ctx, el, 'dispatch-rules')]);
+    tabs.push(['calendar', w('configCalendar'), (el) => void rulesScreen(ctx, el, 'calendar')]);
+  }
   const open = (i: number) => {
     for (const [n, b] of buttons.entries()) b.classList.toggle('active', n === i);
+    // The tab is in the address (#/config/<tab>), without reloading the screen.
+    if (tabs[i]) history.replaceState(null, '', `#/config/${tabs[i][0]}`);
     body.replaceChildren();
     tabs[i]?.[2](body);
   };
@@ -29,7 +38,8 @@ export function configScreens(ctx: Ctx, root: HTMLElement): Unmount {
       tabs.length ? body : h('p', {}, w('forbidden')),
     ),
   );
-  open(0);
+  const asked = /^#\/config\/([\w-]+)/.exec(location.hash)?.[1];
+  open(Math.max(0, tabs.findIndex(([id]) => id === asked)));
   return () => {};
 }
 

@@ -27,19 +27,19 @@ export function createCase(ctx: Ctx, root: HTMLElement): Unmount {
 
   const description = h('textarea', { test: 'create-description', rows: 4, required: true });
   const title = h('input', { test: 'create-title' });
-  const groups = ctx.refs.categories.filter((c) => !c.leaf);
+  // Each major class with its children as a group (any node of the tree may be chosen).
+  const cats = ctx.refs.categories;
+  const option = (c: (typeof cats)[number]) => h('option', { value: c.code }, `${'　'.repeat(Math.max(0, c.depth - 1))}${c.name} (${c.code})`);
   const category = h(
     'select',
     { test: 'create-category', required: true },
     h('option', { value: '' }, '—'),
-    groups.map((g) =>
-      h(
-        'optgroup',
-        { label: g.name },
-        ctx.refs.categories.filter((c) => c.leaf && c.code.startsWith(g.code)).map((c) => h('option', { value: c.code }, `${c.name} (${c.code})`)),
-      ),
-    ),
-    ctx.refs.categories.filter((c) => c.leaf && !groups.some((g) => c.code.startsWith(g.code))).map((c) => h('option', { value: c.code }, `${c.name} (${c.code})`)),
+    cats
+      .filter((c) => c.depth === 0)
+      .map((top) => {
+        const members = cats.filter((c) => c.code !== top.code && c.code.startsWith(top.code) && c.depth > 0);
+        return members.length ? h('optgroup', { label: top.name }, option(top), members.map(option)) : option(top);
+      }),
   );
   const urgency = h('select', { test: 'create-urgency' }, ['normal', 'urgent', 'critical'].map((u) => h('option', { value: u }, urgencyName(u))));
   const tags = h('input', { test: 'create-tags' });

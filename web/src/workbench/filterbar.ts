@@ -62,7 +62,7 @@ export function filterBar(ctx: Ctx, f: Filters, apply: () => void): HTMLElement 
   const statuses: [string, string][] = [[OPEN, `${statusName('new')}…${statusName('handled')}`], ...STATUSES.map((s): [string, string] => [s, statusName(s)])];
   const overdue = h('input', { type: 'checkbox', test: 'filter-overdue', checked: !!f.overdue, onchange: () => set('overdue')(overdue.checked) });
   const sources: [string, string][] = ctx.refs.sources.map((s) => [s.id, s.name]);
-  const categories: [string, string][] = ctx.refs.categories.map((c) => [c.code, c.leaf && c.group ? `　${c.name}` : c.name]);
+  const categories: [string, string][] = ctx.refs.categories.map((c) => [c.code, `${'　'.repeat(c.depth)}${c.name}`]);
   return h(
     'form',
     {

@@ -1,7 +1,7 @@
-// Reference data the screens share, loaded once after login: the category tree (the
-// server's Open311 service list: leaf categories with their group), the intake sources,
-// the streets (names and outlines, for the filters and the maps), and, for those allowed
-// to see them, departments and users (the dispatch form's pickers).
+// Reference data the screens share, loaded once after login: the category tree in force
+// (`GET /api/categories`), the intake sources, the streets (names and outlines, for the
+// filters and the maps), whom a case may be dispatched to (`GET /api/dispatch/targets`,
+// for dispatchers) and, for those allowed to see them, departments and users.
 
 import type { Api } from '../api';
 import type { FeatureCollection } from 'geojson';
@@ -10,9 +10,31 @@ import type { Me } from './types';
 export interface Category {
   code: string;
   name: string;
-  /** Leaves only: the group's name. */
-  group: string;
+  parent: string | null;
+  /** 0 for a major class. */
+  depth: number;
+  /** Without children. */
   leaf: boolean;
+}
+
+/** One category as the server sends it (the categories document's form). */
+export interface CategoryDoc {
+  code: string;
+  name: string;
+  parent?: string | null;
+  time_limits?: TimeLimitDoc[];
+}
+
+export interface TimeLimitDoc {
+  urgency?: string | null;
+  /** One of working_hours, working_days, hours, minutes, with its count. */
+  limit: Record<string, number>;
+}
+
+/** `GET /api/dispatch/targets`. */
+export interface Targets {
+  departments: { id: string; name: string }[];
+  people: { username: string; display_name: string; department: string | null; roles: string[]; scope: { level: string; code: string } }[];
 }
 
 export interface Source {
@@ -39,12 +61,6 @@ export interface User {
   totp_enabled?: boolean;
 }
 
-interface Service {
-  service_code: string;
-  service_name: string;
-  group: string;
-}
-
 async function optional<T>(p: Promise<T>): Promise<T | null> {
   try {
     return await p;
@@ -61,19 +77,25 @@ export class Refs {
   /** Null when the caller may not list them (the forms then take a typed name). */
   departments: Department[] | null = null;
   users: User[] | null = null;
+  /** Null for those who may not dispatch (the dispatch form then takes typed names). */
+  targets: Targets | null = null;
 
   static async load(api: Api, me: Me): Promise<Refs> {
     const r = new Refs();
     const can = (p: string) => me.permissions.includes(p);
-    const [services, sources, streets, district, departments, users] = await Promise.all([
-      optional(fetch('/open311/v2/services.json').then((x) => (x.ok ? (x.json() as Promise<Service[]>) : []))),
+    const [categories, sources, streets, district, departments, users, targets] = await Promise.all([
+      can('cases.view') || can('cases.view_assigned') || can('cases.create')
+        ? optional(api.get<{ items: CategoryDoc[] }>('/api/categories'))
+        : null,
       can('sources.view') ? optional(api.get<{ sources: Source[] }>('/api/sources')) : null,
       optional(api.get<FeatureCollection>('/api/regions?level=street')),
       optional(api.get<FeatureCollection>('/api/regions?level=district')),
       can('users.view') ? optional(api.get<{ departments: Department[] }>('/api/departments')) : null,
       can('users.view') ? optional(api.get<{ users: User[] }>('/api/users')) : null,
+      can('cases.dispatch') ? optional(api.get<Targets>('/api/dispatch/targets')) : null,
     ]);
-    r.categories = categoryTree(services ?? []);
+    r.categories = categoryTree(categories?.items ?? []);
+    r.targets = targets;
     r.sources = sources?.sources ?? [];
     if (streets) r.streets = streets;
     if (district) r.district = district;
@@ -87,16 +109,19 @@ export class Refs {
   }
 }
 
-/** Groups (two-digit codes, named by the services' `group`) followed by their leaves. */
-function categoryTree(services: Service[]): Category[] {
+/** The tree depth first: each category followed by its children, by code. */
+export function categoryTree(items: CategoryDoc[]): Category[] {
   const out: Category[] = [];
-  const groups = new Map<string, string>();
-  for (const s of services) {
-    if (s.group && s.service_code.length > 2) groups.set(s.service_code.slice(0, 2), s.group);
-  }
-  for (const [code, name] of groups) out.push({ code, name, group: '', leaf: false });
-  for (const s of services) {
-    out.push({ code: s.service_code, name: s.service_name, group: s.group, leaf: true });
-  }
-  return out.sort((a, b) => a.code.localeCompare(b.code));
+  const known = new Set(items.map((c) => c.code));
+  const children = (parent: string | null) =>
+    items.filter((c) => (c.parent && known.has(c.parent) ? c.parent : null) === parent).sort((a, b) => a.code.localeCompare(b.code));
+  const walk = (parent: string | null, depth: number) => {
+    for (const c of children(parent)) {
+      const kids = children(c.code);
+      out.push({ code: c.code, name: c.name, parent: c.parent ?? null, depth, leaf: kids.length === 0 });
+      walk(c.code, depth + 1);
+    }
+  };
+  walk(null, 0);
+  return out;
 }
