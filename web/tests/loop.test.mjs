@@ -216,7 +216,7 @@ describe('the loop across screens', () => {
     await p.waitForSelector(`[data-test=case-view][data-case-id="${id}"]`, WAIT);
     await p.locator('[data-test=act-accept]').tap();
     since = Date.now();
-    await p.waitForSelector('[data-test=case-status][data-status=accepted]', WAIT);
+    await p.waitForSelector('[data-test=case-status][data-status=accepted][data-optimistic=false]', WAIT);
     hop('accept tapped → the phone shows it accepted', since);
     const accepted = await getCase(id);
     assert.equal(accepted.status, 'accepted');

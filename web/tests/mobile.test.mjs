@@ -192,7 +192,7 @@ describe('the mobile app', () => {
     const box = await accept.boundingBox();
     assert.ok(box.height >= 48, `accept button ${box.height} px high`);
     await accept.tap();
-    await page.waitForSelector('[data-test=case-status][data-status=accepted]');
+    await page.waitForSelector('[data-test=case-status][data-status=accepted][data-optimistic=false]');
     const c = await server.api(dispatcher, 'GET', `/api/cases/${id}`);
     assert.equal(c.status, 'accepted');
     assert.equal(c.timeline.filter((t) => t.action === 'accept').length, 1);
@@ -495,7 +495,7 @@ describe('the mobile app', () => {
       await page.fill('[data-test=login-password]', server.accounts.gridworker);
       await page.tap('[data-test=login-submit]');
       // Back where the worker was, the accept that waited goes out.
-      await page.waitForSelector(`[data-test=case-view][data-case-id="${c.id}"] [data-test=case-status][data-status=accepted]`);
+      await page.waitForSelector(`[data-test=case-view][data-case-id="${c.id}"] [data-test=case-status][data-status=accepted][data-optimistic=false]`);
       await page.tap('[data-test=nav-queue]');
       await page.waitForSelector('[data-test=outbox-entry][data-state=done]');
       assert.equal(await page.locator('[data-test=outbox-entry]').count(), 1);
