@@ -192,7 +192,7 @@ describe('the mobile app', () => {
     const box = await accept.boundingBox();
     assert.ok(box.height >= 48, `accept button ${box.height} px high`);
     await accept.tap();
-    await page.waitForSelector('[data-test=case-status][data-status=accepted]');
+    await page.waitForSelector('[data-test=case-status][data-status=accepted][data-optimistic=false]');
     const c = await server.api(dispatcher, 'GET', `/api/cases/${id}`);
     assert.equal(c.status, 'accepted');
     assert.equal(c.timeline.filter((t) => t.action === 'accept').length, 1);
@@ -363,7 +363,7 @@ describe('the mobile app', () => {
     }
   });
 
-  test('accept tapped offline, and again on a later visit, is one accept sent when back online', async () => {
+  test('accept tapped offline shows the case accepted, waiting; feedback written offline follows it, both sent in order when back online', async () => {
     const c = await dispatchedCase('树枝断落挡路（离线接收测试）');
     const { context, page } = await newPhone();
     try {
@@ -371,24 +371,53 @@ describe('the mobile app', () => {
       await page.tap(`[data-test=task][data-case-id="${c.id}"]`);
       await page.waitForSelector('[data-test=act-accept]');
       await context.setOffline(true);
+      await page.waitForSelector('[data-test=net-status][data-state=offline]');
       await page.tap('[data-test=act-accept]');
       await page.waitForSelector('[data-test=case-message][data-state=waiting]');
+      // Shown accepted at once, marked as waiting; what follows an accept is offered.
+      await page.waitForSelector('[data-test=case-status][data-status=accepted][data-optimistic=true]');
+      assert.match(await page.textContent('[data-test=case-status]'), /已接收 · 等待发送/);
+      assert.equal(await page.locator('[data-test=act-accept]').count(), 0);
+      await page.waitForSelector('[data-test=act-feedback]');
+      await page.screenshot({ path: join(artifacts, 'mobile-offline-accepted-390x844.png') });
       await page.tap('[data-test=back]');
-      // My tasks shows that something of mine waits for this case.
+      // My tasks shows it accepted, with something of mine waiting.
+      const task = page.locator(`[data-test=task][data-case-id="${c.id}"]`);
       await page.locator(`[data-test=task][data-case-id="${c.id}"] [data-test=task-pending]`).waitFor();
-      await page.tap(`[data-test=task][data-case-id="${c.id}"]`);
-      await page.waitForSelector('[data-test=act-accept]');
-      await page.tap('[data-test=act-accept]');
-      await page.waitForSelector('[data-test=case-message][data-state=duplicate]');
+      assert.equal(await task.getAttribute('data-status'), 'accepted');
+      assert.equal(await task.getAttribute('data-optimistic'), 'true');
+      // A later visit: still accepted and waiting, nothing to accept again.
+      await task.tap();
+      await page.waitForSelector('[data-test=case-status][data-status=accepted][data-optimistic=true]');
+      assert.equal(await page.locator('[data-test=act-accept]').count(), 0);
+      // Feedback with a photo, written offline: it queues behind the accept.
+      await page.tap('[data-test=act-feedback]');
+      await page.waitForSelector('[data-test=feedback-form]');
+      await page.fill('[data-test=feedback-text]', '树枝已移到路边，等待园林清运');
+      await page.setInputFiles('[data-test=photo-input]', await cameraPhoto(page, 'ACC'));
+      await page.waitForSelector('[data-test=photo-thumb]');
+      await page.tap('[data-test=feedback-send]');
+      await page.waitForSelector('[data-test=form-message][data-state=waiting]');
       await page.tap('[data-test=nav-queue]');
       await page.waitForSelector('[data-test=outbox-entry]');
-      assert.equal(await page.locator('[data-test=outbox-entry]').count(), 1);
+      const waiting = page.locator('[data-test=outbox-entry][data-state=waiting]');
+      assert.equal(await waiting.count(), 2);
+      // Newest first: the feedback above the accept it follows.
+      assert.match(await waiting.nth(0).textContent(), /反馈/);
+      assert.match(await waiting.nth(1).textContent(), /接收/);
       assert.equal((await server.api(dispatcher, 'GET', `/api/cases/${c.id}`)).status, 'dispatched');
       await context.setOffline(false);
-      await page.waitForSelector('[data-test=outbox-entry][data-state=done]');
+      await page.waitForFunction(() => document.querySelectorAll('[data-test=outbox-entry][data-state=done]').length === 2);
       const after = await server.api(dispatcher, 'GET', `/api/cases/${c.id}`);
-      assert.equal(after.status, 'accepted');
-      assert.equal(after.timeline.filter((t) => t.action === 'accept').length, 1);
+      assert.equal(after.status, 'in_progress');
+      assert.deepEqual(
+        after.timeline.filter((t) => t.action === 'accept' || t.action === 'feedback').map((t) => t.action),
+        ['accept', 'feedback'],
+      );
+      assert.equal(after.timeline.find((t) => t.action === 'feedback').attachments.length, 1);
+      // The phone shows the server's case again, no longer marked as waiting.
+      await page.goto(`${server.url}/mobile.html#/case/${c.id}`);
+      await page.waitForSelector('[data-test=case-status][data-status=in_progress][data-optimistic=false]');
     } finally {
       await context.close();
     }
@@ -466,7 +495,7 @@ describe('the mobile app', () => {
       await page.fill('[data-test=login-password]', server.accounts.gridworker);
       await page.tap('[data-test=login-submit]');
       // Back where the worker was, the accept that waited goes out.
-      await page.waitForSelector(`[data-test=case-view][data-case-id="${c.id}"] [data-test=case-status][data-status=accepted]`);
+      await page.waitForSelector(`[data-test=case-view][data-case-id="${c.id}"] [data-test=case-status][data-status=accepted][data-optimistic=false]`);
       await page.tap('[data-test=nav-queue]');
       await page.waitForSelector('[data-test=outbox-entry][data-state=done]');
       assert.equal(await page.locator('[data-test=outbox-entry]').count(), 1);

@@ -4,19 +4,43 @@
 
 import { CaseMap } from './map';
 import { countdownHtml, esc, newKey, positionText, type App } from './shell';
+import type { Entry } from './outbox';
 import type { Case } from './tasks';
 import { actionName, language, statusName, urgencyName, w } from './words';
+
+/** What the lifecycle lets the assignee do in Accepted. */
+const AFTER_ACCEPT = ['start', 'feedback', 'mark_handled', 'return'];
+
+/** The cases whose accept waits in the outbox. */
+function acceptsWaiting(entries: Entry[]): Set<number> {
+  return new Set(
+    entries
+      .filter((e) => e.state === 'waiting' && e.job.kind === 'action' && e.job.body.action === 'accept')
+      .map((e) => e.job.caseId as number),
+  );
+}
+
+/** The case as the phone shows it. A dispatched case whose accept waits in the outbox (taken
+ *  offline) is shown accepted, marked as waiting, with what may follow an accept: feedback
+ *  and "handled" can be written offline too. They queue behind the accept, and the outbox
+ *  sends in order. Once the accept is sent, the server's case is shown again. */
+export function shown(c: Case, acceptWaiting: boolean): Case & { optimistic?: boolean } {
+  if (!acceptWaiting || c.status !== 'dispatched') return c;
+  return { ...c, status: 'accepted', allowed_actions: AFTER_ACCEPT, optimistic: true };
+}
 
 export function tasksScreen(app: App): () => void {
   /** Cases with something of mine waiting in the outbox. */
   let waiting = new Set<number>();
+  let accepting = new Set<number>();
   const refresh = async () => {
     const entries = await app.outbox.all();
     waiting = new Set(entries.filter((e) => e.state === 'waiting' && e.job.caseId !== undefined).map((e) => e.job.caseId as number));
+    accepting = acceptsWaiting(entries);
     render();
   };
   const render = () => {
-    const list = app.tasks.list();
+    const list = app.tasks.list().map((c) => shown(c, accepting.has(c.id)));
     const mine = list.filter((c) => app.tasks.isMine(c));
     const others = list.filter((c) => !app.tasks.isMine(c));
     const group = (title: string, cases: typeof list) =>
@@ -37,11 +61,11 @@ export function tasksScreen(app: App): () => void {
   };
 }
 
-function taskItem(app: App, c: Case, pending: boolean): string {
+function taskItem(app: App, c: Case & { optimistic?: boolean }, pending: boolean): string {
   const mine = app.tasks.isMine(c);
   return `
     <li>
-      <a class="task ${mine ? 'mine' : ''} urgency-${esc(c.urgency)}" href="#/case/${c.id}" data-test="task" data-case-id="${c.id}" data-mine="${mine}" data-status="${esc(c.status)}">
+      <a class="task ${mine ? 'mine' : ''} urgency-${esc(c.urgency)}" href="#/case/${c.id}" data-test="task" data-case-id="${c.id}" data-mine="${mine}" data-status="${esc(c.status)}" data-optimistic="${!!c.optimistic}">
         <span class="task-top">
           <b class="status s-${esc(c.status)}" data-test="task-status">${esc(statusName(c.status))}</b>
           ${mine ? `<span class="badge">${w('assignedToMe')}</span>` : ''}
@@ -75,10 +99,13 @@ export function caseScreen(app: App, id: number): () => void {
   const timeline = app.main.querySelector<HTMLElement>('.case-timeline') as HTMLElement;
   let map: CaseMap | null = null;
   let pending: Set<string> = new Set();
+  /** An accept of this case waits in the outbox. */
+  let acceptWaiting = false;
 
   const render = () => {
-    const c = app.tasks.byId.get(id);
-    if (!c) return;
+    const known = app.tasks.byId.get(id);
+    if (!known) return;
+    const c = shown(known, acceptWaiting);
     const allowed = c.allowed_actions ?? [];
     const button = (action: string, label: string, href?: string) =>
       allowed.includes(action)
@@ -88,7 +115,7 @@ export function caseScreen(app: App, id: number): () => void {
         : '';
     info.innerHTML = `
       <h1 class="case-title">${esc(c.title || c.description)}</h1>
-      <p class="case-status"><b class="status s-${esc(c.status)}" data-test="case-status" data-status="${esc(c.status)}">${esc(statusName(c.status))}</b>
+      <p class="case-status"><b class="status s-${esc(c.status)} ${c.optimistic ? 'optimistic' : ''}" data-test="case-status" data-status="${esc(c.status)}" data-optimistic="${!!c.optimistic}">${esc(statusName(c.status))}${c.optimistic ? ` · ${w('waiting')}` : ''}</b>
         ${countdownHtml(c)}</p>
       <dl>
         <dt>${w('category')}</dt><dd>${esc(c.category.name ?? c.category.code)}</dd>
@@ -178,6 +205,13 @@ export function caseScreen(app: App, id: number): () => void {
   };
 
   const stopTasks = app.tasks.subscribe(render);
+  const refreshQueued = async () => {
+    const was = acceptWaiting;
+    acceptWaiting = acceptsWaiting(await app.outbox.all()).has(id);
+    if (was !== acceptWaiting) render();
+  };
+  const stopOutbox = app.outbox.subscribe(() => void refreshQueued());
+  void refreshQueued();
   const stopPosition = app.position.watch((fix) => {
     const el = app.main.querySelector('[data-test=my-position]');
     if (el) el.textContent = positionText(fix, app.position.error);
@@ -189,6 +223,7 @@ export function caseScreen(app: App, id: number): () => void {
   });
   return () => {
     stopTasks();
+    stopOutbox();
     stopPosition();
     map?.remove();
     for (const url of photos.values()) void url.then((u) => u && URL.revokeObjectURL(u));
