@@ -61,8 +61,9 @@ function scriptedSockets() {
 
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// A guard against a hang, not a measurement: generous, since a loaded machine delays timers.
 async function until(check, what) {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 3000; i++) {
     if (check()) return;
     await wait(10);
   }
