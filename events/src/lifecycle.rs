@@ -179,7 +179,7 @@ pub fn transition(
             content
         }
         Action::AutoDispatch { to, rule } => {
-            let content = format!("{} (rule {rule})", describe(&to));
+            let content = format!("{}（规则 {rule}）", describe(&to));
             next.assignee = Some(to);
             next.dispatch_rule = Some(rule);
             content
@@ -248,16 +248,17 @@ fn required(text: String, what: &'static str) -> Result<String, EventsError> {
 }
 
 fn join(first: &str, second: &str) -> String {
-    if second.is_empty() { first.to_owned() } else { format!("{first}: {second}") }
+    if second.is_empty() { first.to_owned() } else { format!("{first}：{second}") }
 }
 
-/// The timeline text for a dispatch target.
+/// The timeline text for a dispatch target, in the city's language (the entry is stored
+/// as written; the structured assignee is on the case).
 fn describe(to: &Assignee) -> String {
     match to {
-        Assignee::Department { department } => format!("to department {department}"),
-        Assignee::Person { user } => format!("to {user}"),
-        Assignee::StreetPlatform { street } => format!("to the platform of street {street}"),
-        Assignee::GridWorker { grid, worker } => format!("to grid {grid} worker {worker}"),
+        Assignee::Department { department } => format!("派至部门 {department}"),
+        Assignee::Person { user } => format!("派至 {user}"),
+        Assignee::StreetPlatform { street } => format!("派至街镇平台 {street}"),
+        Assignee::GridWorker { grid, worker } => format!("派至网格 {grid} 网格员 {worker}"),
     }
 }
 

@@ -270,7 +270,7 @@ fn a_case_walks_the_whole_loop_with_its_effects() {
     let platform = Assignee::StreetPlatform { street: RegionCode::from("330304001") };
     let auto =
         step(&mut state, &Actor::system(), Action::AutoDispatch { to: platform.clone(), rule: RuleId::from("r-07") });
-    assert_eq!(auto.content, "to the platform of street 330304001 (rule r-07)");
+    assert_eq!(auto.content, "派至街镇平台 330304001（规则 r-07）");
     assert_eq!((state.assignee, state.dispatch_rule), (Some(platform), Some(RuleId::from("r-07"))));
 }
 
