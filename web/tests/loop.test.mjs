@@ -193,7 +193,8 @@ describe('the loop across screens', () => {
     console.log(`  the rules' suggestion: ${JSON.stringify(suggestion.to ?? null)}`);
     await d.selectOption('[data-test=dispatch-kind]', 'grid_worker');
     assert.equal(await d.inputValue('[data-test=dispatch-grid]'), grid);
-    await d.fill('[data-test=dispatch-worker]', 'gridworker');
+    // The worker is chosen among the people the server lists for dispatch.
+    await d.selectOption('[data-test=dispatch-worker]', 'gridworker');
     await d.fill('[data-test=action-note]', '请尽快到现场设置围挡');
     since = Date.now();
     await d.click('[data-test=action-submit]');
