@@ -18,7 +18,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server } from './support/server.mjs';
 import { artifacts as wallArtifacts, launch, openWall } from './support/browser.mjs';
-import { newPhone, phoneLogIn } from './support/phone.mjs';
+import { newPhone, phoneLogIn, cameraPhoto } from './support/phone.mjs';
 
 const artifacts = join(wallArtifacts, '..', 'loop');
 mkdirSync(artifacts, { recursive: true });
@@ -82,26 +82,6 @@ function deskShows(page, id, status) {
 /** Prints how long a hop took since `since` (ms since the epoch). */
 function hop(label, since) {
   console.log(`  ${label}: ${Date.now() - since} ms`);
-}
-
-/** A photo as a phone's camera takes it: a 2400×1800 JPEG drawn in the page's canvas. */
-async function cameraPhoto(page, label) {
-  const base64 = await page.evaluate((label) => {
-    const canvas = document.createElement('canvas');
-    canvas.width = 2400;
-    canvas.height = 1800;
-    const g = canvas.getContext('2d');
-    const gradient = g.createLinearGradient(0, 0, 2400, 1800);
-    gradient.addColorStop(0, '#c84');
-    gradient.addColorStop(1, '#246');
-    g.fillStyle = gradient;
-    g.fillRect(0, 0, 2400, 1800);
-    g.fillStyle = '#fff';
-    g.font = '200px sans-serif';
-    g.fillText(label, 200, 900);
-    return canvas.toDataURL('image/jpeg', 0.95).split(',')[1];
-  }, label);
-  return { name: `IMG_${label}.jpg`, mimeType: 'image/jpeg', buffer: Buffer.from(base64, 'base64') };
 }
 
 before(async () => {

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Server } from './support/server.mjs';
 import { artifacts, launch } from './support/browser.mjs';
-import { newPhone as newPhoneContext, phoneLogIn } from './support/phone.mjs';
+import { newPhone as newPhoneContext, phoneLogIn, cameraPhoto } from './support/phone.mjs';
 
 let server;
 let browser;
@@ -81,26 +81,6 @@ async function dispatchedCase(description) {
     action: 'dispatch',
     to: { kind: 'grid_worker', grid, worker: 'gridworker' },
   });
-}
-
-/** A photo as a phone's camera takes it: 2400×1800 JPEG, drawn in the page's canvas. */
-async function cameraPhoto(page, label) {
-  const base64 = await page.evaluate((label) => {
-    const canvas = document.createElement('canvas');
-    canvas.width = 2400;
-    canvas.height = 1800;
-    const g = canvas.getContext('2d');
-    const gradient = g.createLinearGradient(0, 0, 2400, 1800);
-    gradient.addColorStop(0, '#3b7');
-    gradient.addColorStop(1, '#236');
-    g.fillStyle = gradient;
-    g.fillRect(0, 0, 2400, 1800);
-    g.fillStyle = '#fff';
-    g.font = '200px sans-serif';
-    g.fillText(label, 200, 900);
-    return canvas.toDataURL('image/jpeg', 0.95).split(',')[1];
-  }, label);
-  return { name: `IMG_${label}.jpg`, mimeType: 'image/jpeg', buffer: Buffer.from(base64, 'base64') };
 }
 
 /** A JPEG's width and height, from its start-of-frame marker. */

@@ -22,7 +22,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::auth::{Caller, ClientAddress, lifecycle_role, permission_for};
 use crate::cases::{ActionKey, Applied, case_json, timeline_json};
-use crate::store::{Assigned, AuditActor, AuditEntry, CaseFilter, CaseRow, CaseSort};
+use crate::store::{AuditActor, AuditEntry, CaseFilter, CaseRow, CaseSort};
 
 type Body = Result<Json<Value>, axum::extract::rejection::JsonRejection>;
 
@@ -286,11 +286,7 @@ pub(crate) fn filter_from(q: &params::Query, caller: &Principal) -> Result<CaseF
         Some("me") => Ok(true),
         Some(other) => Err(ApiError::bad(k, format!("`{other}` is not `me`"))),
     };
-    let assigned = me("assigned")?.then(|| Assigned {
-        user: caller.username.clone(),
-        department: caller.department.clone(),
-        grid: (caller.scope.level == cockpit_access::ScopeLevel::Grid).then(|| caller.scope.code.clone()),
-    });
+    let assigned = me("assigned")?.then(|| caller.assigned_to_me());
     let leader = me("leader")?.then(|| caller.username.clone());
     let sort = match text("sort") {
         None => CaseSort::Newest,

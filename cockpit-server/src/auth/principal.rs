@@ -115,6 +115,17 @@ impl Principal {
         CaseScope { region, assigned_to: assigned_only.then(|| (self.username.clone(), self.department.clone())) }
     }
 
+    /// What "assigned to me" means for them: their own cases, their department's, and, for
+    /// a grid worker, those given to their grid's worker (the HTTP list and the live stream
+    /// both ask this).
+    pub fn assigned_to_me(&self) -> crate::store::Assigned {
+        crate::store::Assigned {
+            user: self.username.clone(),
+            department: self.department.clone(),
+            grid: (self.scope.level == ScopeLevel::Grid).then(|| self.scope.code.clone()),
+        }
+    }
+
     /// The actions they may take on a case in `status`: those of any of their roles that
     /// they hold the permission for.
     pub fn allowed_actions(&self, status: Status) -> Vec<ActionKind> {

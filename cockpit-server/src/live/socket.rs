@@ -107,11 +107,7 @@ impl Hub {
         // (a grid worker's "mine" includes what went to their grid's worker).
         let assigned = match (channel, case_scope.assigned_to) {
             (Channel::Cases, Some((user, department))) => Some(Assigned { user, department, grid: None }),
-            (Channel::Cases, None) if filter.assigned_to_me => Some(Assigned {
-                user: principal.username.clone(),
-                department: principal.department.clone(),
-                grid: (principal.scope.level == ScopeLevel::Grid).then(|| principal.scope.code.clone()),
-            }),
+            (Channel::Cases, None) if filter.assigned_to_me => Some(principal.assigned_to_me()),
             _ => None,
         };
         Ok((region, inside_only, assigned))

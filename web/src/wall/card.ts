@@ -7,18 +7,9 @@ import { actionName, currentLanguage, statusName, t, urgencyName } from '../i18n
 import { isOpen } from './cases';
 import type { WallMap } from './map';
 import type { Case, Feature, FeatureCollection } from './types';
+import { $, esc } from './dom';
 
 const RADII = [100, 200, 500, 1000];
-
-function esc(text: unknown): string {
-  return String(text ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function $(id: string): HTMLElement {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`#${id} missing`);
-  return el;
-}
 
 function duration(ms: number): string {
   const m = Math.floor(Math.abs(ms) / 60000);

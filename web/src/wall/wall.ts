@@ -14,6 +14,7 @@ import { type Basemap, CLUSTER_ABOVE, type LayerGroup, WallMap } from './map';
 import { Charts } from './overview';
 import { SensorStore } from './sensors';
 import type { Case, Device, Feature, FeatureCollection, Geometry, Level, RegionProps, Stats } from './types';
+import { $, esc } from './dom';
 
 export interface WallConfig {
   basemap: Basemap | null;
@@ -40,16 +41,6 @@ declare global {
 }
 
 const CHILD: Record<Level, Level> = { district: 'street', street: 'village', village: 'grid', grid: 'grid' };
-
-function esc(text: unknown): string {
-  return String(text ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function $(id: string): HTMLElement {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`#${id} missing`);
-  return el;
-}
 
 function localDay(d: Date): string {
   return d.toLocaleDateString('sv-SE', { timeZone: 'Asia/Shanghai' });

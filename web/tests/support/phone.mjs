@@ -34,3 +34,24 @@ export async function openPhone(browser, server, { at, user = 'gridworker', serv
   await phoneLogIn(phone.page, server, user);
   return phone;
 }
+
+/** A photo as a phone's camera takes it: a 2400×1800 JPEG drawn in `page`'s canvas, with
+ *  `label` written on it, ready for `setInputFiles`. */
+export async function cameraPhoto(page, label) {
+  const base64 = await page.evaluate((label) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 2400;
+    canvas.height = 1800;
+    const g = canvas.getContext('2d');
+    const gradient = g.createLinearGradient(0, 0, 2400, 1800);
+    gradient.addColorStop(0, '#3b7');
+    gradient.addColorStop(1, '#236');
+    g.fillStyle = gradient;
+    g.fillRect(0, 0, 2400, 1800);
+    g.fillStyle = '#fff';
+    g.font = '200px sans-serif';
+    g.fillText(label, 200, 900);
+    return canvas.toDataURL('image/jpeg', 0.95).split(',')[1];
+  }, label);
+  return { name: `IMG_${label}.jpg`, mimeType: 'image/jpeg', buffer: Buffer.from(base64, 'base64') };
+}
