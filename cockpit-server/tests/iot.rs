@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::Server;
+use common::{Server, eventually_within};
 use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet, QoS};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -127,23 +127,6 @@ where
     Fut: std::future::Future<Output = Value>,
 {
     eventually_within(what, Duration::from_secs(30), get, check).await
-}
-
-async fn eventually_within<F, Fut>(what: &str, limit: Duration, mut get: F, check: impl Fn(&Value) -> bool) -> Value
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Value>,
-{
-    let mut last = Value::Null;
-    let pause = Duration::from_millis(50);
-    for _ in 0..(limit.as_millis() / pause.as_millis()) {
-        last = get().await;
-        if check(&last) {
-            return last;
-        }
-        tokio::time::sleep(pause).await;
-    }
-    panic!("{what}: never held; last value {last}");
 }
 
 #[tokio::test]
