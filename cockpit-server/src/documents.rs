@@ -91,6 +91,26 @@ pub async fn put(store: &Store, name: &str, body: &Value, who: AuditActor) -> Re
     Ok(version)
 }
 
+/// Each of `documents` (name, body in force) with who last edited it: `{body, source:
+/// "edited" | "file", version, updated_by, updated_at}` by name.
+pub fn describe<'a>(documents: impl Iterator<Item = (&'a str, Option<Value>)>, stored: &[StoredDocument]) -> Value {
+    let mut out = serde_json::Map::new();
+    for (name, body) in documents {
+        let edit = stored.iter().find(|d| d.name == name);
+        out.insert(
+            name.to_string(),
+            json!({
+                "body": body,
+                "source": if edit.is_some() { "edited" } else { "file" },
+                "version": edit.map(|d| d.version),
+                "updated_by": edit.map(|d| d.updated_by.clone()),
+                "updated_at": edit.map(|d| d.updated_at),
+            }),
+        );
+    }
+    Value::Object(out)
+}
+
 /// Polls the largest version under `prefixes` every `every` and calls `reload` when it
 /// differs from `version` (another instance took an edit), until `stop` turns true.
 pub async fn follow<F, Fut, E>(

@@ -204,6 +204,7 @@ async fn serve(
     // Rules documents edited through another instance come into force here within seconds.
     tokio::spawn(state.cases.documents.clone().follow(Duration::from_secs(5), stopped.clone()));
     tokio::spawn(state.geography_edits.clone().follow(Duration::from_secs(5), stopped.clone()));
+    tokio::spawn(state.iot.rules().clone().follow(Duration::from_secs(5), stopped.clone()));
     let scheduler = tokio::spawn(deadlines::run(
         store,
         Duration::from_secs(config.cases.scheduler_interval_seconds.max(1)),

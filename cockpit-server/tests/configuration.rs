@@ -183,3 +183,45 @@ async fn persons_in_charge_and_layers_are_edited_and_every_instance_takes_them()
     assert_eq!(c.get_with(&admin, "/api/layers/shelters").await.1["features"].as_array().unwrap().len(), count + 1);
     assert_eq!(c.get_with(&admin, "/api/layers/flood_zones").await.0, 200);
 }
+
+#[tokio::test]
+async fn an_intake_sources_field_mapping_is_edited_and_the_next_report_follows_it() {
+    let server = Server::start().await;
+    let admin = server.token("mapping-admin", "system_administrator").await;
+    let (status, documents) = server.get_with(&admin, "/api/config/rules").await;
+    assert_eq!(status, 200, "{documents}");
+    for name in ["mapping:grassroots-platform", "mapping:hotline-12345", "device-rules", "detections"] {
+        assert_eq!(documents[name]["source"], "file", "{name}: {documents}");
+    }
+    assert!(documents.get("mapping:manual").is_none(), "a source without a gateway has no mapping");
+    let mut mapping = documents["mapping:grassroots-platform"]["body"].clone();
+
+    // A mapping to a category that does not exist is refused, naming the document.
+    mapping["fields"]["category"]["dictionary"]["SHZL-MDJF"] = json!("9999");
+    let path = "/api/config/rules/mapping:grassroots-platform";
+    let (status, problem) = server.put_with(&admin, path, &mapping).await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("mapping:grassroots-platform")), "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("9999"), "{problem}");
+    let (status, _) = server.put_with(&admin, "/api/config/rules/mapping:manual", &mapping).await;
+    assert_eq!(status, 404);
+
+    // 矛盾纠纷 now files as 私搭乱建 (0101): the next report follows.
+    mapping["fields"]["category"]["dictionary"]["SHZL-MDJF"] = json!("0101");
+    let (status, answer) = server.put_with(&admin, path, &mapping).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["body"]["fields"]["category"]["dictionary"]["SHZL-MDJF"], "0101");
+    let report = std::fs::read_to_string(sample_data().join("cases/mappings/grassroots-platform.sample.json")).unwrap();
+    let response = server
+        .client
+        .post(server.url("/api/intake/grassroots-platform"))
+        .bearer_auth("sample-token-grassroots-platform")
+        .header("content-type", "application/json")
+        .body(report)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let created: Value = response.json().await.unwrap();
+    let (_, case) = server.get(&format!("/api/cases/{}", created["id"])).await;
+    assert_eq!(case["category"]["code"], "0101", "{case}");
+}

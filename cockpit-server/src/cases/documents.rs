@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::watch;
 
-use super::rules::{CaseRules, DOCUMENTS, RulesHandle};
+use super::rules::{CaseRules, PREFIXES, RulesHandle};
 use crate::documents::{self, DocumentError, StoredDocument};
 use crate::store::{AuditActor, Store, StoreError};
 
@@ -46,40 +46,31 @@ impl RuleDocuments {
 
     /// Every stored document.
     pub async fn stored(&self) -> Result<Vec<StoredDocument>, StoreError> {
-        documents::stored(&self.store, &DOCUMENTS).await
+        documents::stored(&self.store, &PREFIXES).await
     }
 
     /// Each editable document as in force, with who last changed it (none: the file's).
     pub async fn current(&self) -> Result<Value, StoreError> {
         let stored = self.stored().await?;
         let rules = self.handle.get();
-        let mut out = serde_json::Map::new();
-        for name in DOCUMENTS {
-            let edit = stored.iter().find(|d| d.name == name);
-            out.insert(
-                name.to_string(),
-                json!({
-                    "body": rules.document(name),
-                    "source": if edit.is_some() { "edited" } else { "file" },
-                    "version": edit.map(|d| d.version),
-                    "updated_by": edit.map(|d| d.updated_by.clone()),
-                    "updated_at": edit.map(|d| d.updated_at),
-                }),
-            );
-        }
-        Ok(Value::Object(out))
+        let names = rules.document_names();
+        Ok(documents::describe(names.iter().map(|n| (n.as_str(), rules.document(n))), &stored))
     }
 
     /// Checks `body` as document `name`, stores it with its audit record, and puts the
     /// rules in force. The new version.
     pub async fn put(&self, name: &str, body: &Value, who: AuditActor) -> Result<i64, DocumentError> {
         let invalid = |reason: String| DocumentError::Invalid { name: name.to_string(), reason };
-        if !DOCUMENTS.contains(&name) {
-            return Err(invalid(format!("is not a document; the documents are {}", DOCUMENTS.join(", "))));
+        let names = self.handle.get().document_names();
+        if !names.iter().any(|n| n == name) {
+            return Err(invalid(format!("is not a document; the documents are {}", names.join(", "))));
         }
         self.handle.get().with_document(name, body).map_err(invalid)?;
         let version = documents::put(&self.store, name, body, who).await?;
         self.reload().await?;
+        if name.starts_with("mapping:") {
+            self.store.sync_sources(&self.handle.get()).await?;
+        }
         Ok(version)
     }
 
@@ -108,6 +99,6 @@ impl RuleDocuments {
     /// took an edit), until `stop` turns true.
     pub async fn follow(self, every: Duration, stop: watch::Receiver<bool>) {
         let version = self.version.clone();
-        documents::follow(&self.store.clone(), &DOCUMENTS, every, stop, version, "case rules", || self.reload()).await;
+        documents::follow(&self.store.clone(), &PREFIXES, every, stop, version, "case rules", || self.reload()).await;
     }
 }

@@ -12,6 +12,6 @@ mod view;
 pub use batch::Batcher;
 pub use crate::documents::DocumentError;
 pub use documents::RuleDocuments;
-pub use rules::{CaseRules, DOCUMENTS};
+pub use rules::{CaseRules, RulesHandle};
 pub use service::{ActionKey, Applied, CaseService, ServiceError};
 pub use view::{case_json, timeline_json};
