@@ -185,6 +185,14 @@ async fn my_tasks_my_bound_cases_and_sorted_pages() {
     assert_eq!(status, 200);
     let (_, bound) = server.get_with(&leader, "/api/cases?leader=me").await;
     assert_eq!(listed(&bound), vec![ids[2]]);
+    // My instructions (批示): only the case the leader instructed on.
+    let instruct = json!({"action": "instruct", "text": "请尽快处置"});
+    let (status, answer) = server.post_with(&leader, &format!("/api/cases/{}/actions", ids[0]), &instruct).await;
+    assert_eq!(status, 200, "{answer}");
+    let (_, instructed) = server.get_with(&leader, "/api/cases?instructed=me").await;
+    assert_eq!(listed(&instructed), vec![ids[0]]);
+    let (_, none) = server.get_with(&dispatcher, "/api/cases?instructed=me").await;
+    assert_eq!(listed(&none), Vec::<i64>::new());
 
     // Sorts: by urgency the critical case first; oldest first pages by offset.
     let (_, by_urgency) = server.get_with(&dispatcher, "/api/cases?sort=urgency").await;

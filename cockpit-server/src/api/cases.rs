@@ -288,6 +288,7 @@ pub(crate) fn filter_from(q: &params::Query, caller: &Principal) -> Result<CaseF
     };
     let assigned = me("assigned")?.then(|| caller.assigned_to_me());
     let leader = me("leader")?.then(|| caller.username.clone());
+    let instructed_by = me("instructed")?.then(|| caller.username.clone());
     let sort = match text("sort") {
         None => CaseSort::Newest,
         Some(s) => CaseSort::parse(&s)
@@ -315,6 +316,7 @@ pub(crate) fn filter_from(q: &params::Query, caller: &Principal) -> Result<CaseF
         sort,
         assigned,
         leader,
+        instructed_by,
         scope: caller.case_scope(),
     })
 }
