@@ -351,7 +351,13 @@ impl GeographyEdits {
     /// Replaces the boundary of region `code` with `geometry` (a Polygon or MultiPolygon,
     /// a Feature of one, or a FeatureCollection of exactly one) given in `crs`. The new
     /// version.
-    pub async fn set_boundary(&self, code: &str, geometry: &Value, crs: Crs, who: AuditActor) -> Result<i64, EditError> {
+    pub async fn set_boundary(
+        &self,
+        code: &str,
+        geometry: &Value,
+        crs: Crs,
+        who: AuditActor,
+    ) -> Result<i64, EditError> {
         self.region_exists(code)?;
         let geometry = single_polygon(geometry).map_err(invalid("geometry"))?;
         let geometry = to_wgs84(geometry, crs).map_err(invalid("geometry"))?;
@@ -361,8 +367,9 @@ impl GeographyEdits {
     /// Replaces the persons in charge of region `code`. The new version.
     pub async fn set_persons(&self, code: &str, persons: &Value, who: AuditActor) -> Result<i64, EditError> {
         self.region_exists(code)?;
-        let list: Vec<cockpit_geo::Person> = serde_json::from_value(persons.clone())
-            .map_err(|e| EditError::Invalid { field: "persons", reason: format!("must be a list of {{role, name}}: {e}") })?;
+        let list: Vec<cockpit_geo::Person> = serde_json::from_value(persons.clone()).map_err(|e| {
+            EditError::Invalid { field: "persons", reason: format!("must be a list of {{role, name}}: {e}") }
+        })?;
         if let Some(i) = list.iter().position(|p| p.role.trim().is_empty()) {
             return Err(EditError::Invalid { field: "persons", reason: format!("person {i} has no role") });
         }
@@ -408,7 +415,10 @@ impl GeographyEdits {
             }
             (Some(k), _) | (None, Some(k)) => k,
             (None, None) => {
-                return Err(EditError::Invalid { field: "kind", reason: "a new layer needs its kind: points or areas".into() });
+                return Err(EditError::Invalid {
+                    field: "kind",
+                    reason: "a new layer needs its kind: points or areas".into(),
+                });
             }
         };
         if features["type"] != "FeatureCollection" || !features["features"].is_array() {

@@ -100,7 +100,11 @@ async fn a_grids_boundary_is_redrawn_imported_in_gcj02_and_refused_when_it_leave
     for (body, field, says) in [
         (json!({"geometry": polygon(&larger)}), "geometry", "outside"),
         (json!({"geometry": {"type": "Point", "coordinates": [120.6, 27.9]}}), "geometry", "Polygon"),
-        (json!({"geometry": polygon(&[[120.6, 27.9], [300.0, 27.9], [120.6, 28.0], [120.6, 27.9]])}), "geometry", "longitude"),
+        (
+            json!({"geometry": polygon(&[[120.6, 27.9], [300.0, 27.9], [120.6, 28.0], [120.6, 27.9]])}),
+            "geometry",
+            "longitude",
+        ),
         (json!({"crs": "bd09", "geometry": polygon(&smaller)}), "crs", "bd09"),
         (json!({"crs": "gcj02"}), "geometry", "required"),
     ] {
@@ -112,7 +116,8 @@ async fn a_grids_boundary_is_redrawn_imported_in_gcj02_and_refused_when_it_leave
     }
     let (_, unchanged) = server.get(&format!("/api/regions/{grid}")).await;
     assert!(max_offset_m(&outer_ring(&unchanged), &smaller) < 1.0);
-    let (status, _) = server.put_with(&admin, "/api/regions/330304999999999/boundary", &json!({"geometry": polygon(&smaller)})).await;
+    let (status, _) =
+        server.put_with(&admin, "/api/regions/330304999999999/boundary", &json!({"geometry": polygon(&smaller)})).await;
     assert_eq!(status, 404);
     let (status, _) = server.put_with(&dispatcher, &path, &json!({"geometry": polygon(&smaller)})).await;
     assert_eq!(status, 403);
@@ -138,16 +143,20 @@ async fn persons_in_charge_and_layers_are_edited_and_every_instance_takes_them()
     }
     // The other instance takes the edit within its poll.
     let region_path = format!("/api/regions/{street}");
-    eventually_within("instance B shows the persons", Duration::from_secs(20), || async { b.get_with(&admin, &region_path).await.1 }, |r| {
-        r["properties"]["persons"] == persons
-    })
+    eventually_within(
+        "instance B shows the persons",
+        Duration::from_secs(20),
+        || async { b.get_with(&admin, &region_path).await.1 },
+        |r| r["properties"]["persons"] == persons,
+    )
     .await;
 
     // A shelter added to its layer: in the layer, found nearby, on both instances.
     let (_, shelters) = a.get_with(&admin, "/api/layers/shelters").await;
     let mut features = shelters["features"].as_array().unwrap().clone();
     let count = features.len();
-    features.push(json!({"type": "Feature", "properties": {"id": "SHEL-NEW", "name": "新建避难场所", "kind": "shelter"},
+    features
+        .push(json!({"type": "Feature", "properties": {"id": "SHEL-NEW", "name": "新建避难场所", "kind": "shelter"},
         "geometry": {"type": "Point", "coordinates": [120.6401, 27.9702]}}));
     let collection = json!({"type": "FeatureCollection", "features": features});
     let (status, answer) = a.put_with(&admin, "/api/layers/shelters", &json!({"features": collection})).await;
@@ -155,9 +164,12 @@ async fn persons_in_charge_and_layers_are_edited_and_every_instance_takes_them()
     assert_eq!((answer["kind"].as_str(), answer["count"].as_u64()), (Some("points"), Some(count as u64 + 1)));
     let (_, near) = a.get_with(&admin, "/api/nearby?lon=120.6401&lat=27.9702&radius=10&layer=shelters").await;
     assert_eq!(near["features"][0]["properties"]["id"], "SHEL-NEW", "{near}");
-    eventually_within("instance B has the shelter", Duration::from_secs(20), || async { b.get_with(&admin, "/api/layers/shelters").await.1 }, |l| {
-        l["features"].as_array().is_some_and(|f| f.len() == count + 1)
-    })
+    eventually_within(
+        "instance B has the shelter",
+        Duration::from_secs(20),
+        || async { b.get_with(&admin, "/api/layers/shelters").await.1 },
+        |l| l["features"].as_array().is_some_and(|f| f.len() == count + 1),
+    )
     .await;
 
     // A new area layer needs its kind; a layer keeps its kind; ids stay unique.
@@ -165,7 +177,8 @@ async fn persons_in_charge_and_layers_are_edited_and_every_instance_takes_them()
         "geometry": {"type": "Polygon", "coordinates": [[[120.63, 27.96], [120.64, 27.96], [120.64, 27.97], [120.63, 27.96]]]}}]});
     let (status, problem) = a.put_with(&admin, "/api/layers/flood_zones", &json!({"features": area})).await;
     assert_eq!((status, problem["field"].as_str()), (400, Some("kind")), "{problem}");
-    let (status, answer) = a.put_with(&admin, "/api/layers/flood_zones", &json!({"kind": "areas", "features": area})).await;
+    let (status, answer) =
+        a.put_with(&admin, "/api/layers/flood_zones", &json!({"kind": "areas", "features": area})).await;
     assert_eq!(status, 200, "{answer}");
     let (_, at) = a.get_with(&admin, "/api/locate?lon=120.637&lat=27.962").await;
     assert!(at["areas"].as_array().unwrap().iter().any(|x| x["id"] == "FLOOD-1"), "{at}");
@@ -174,7 +187,8 @@ async fn persons_in_charge_and_layers_are_edited_and_every_instance_takes_them()
     let twice = json!({"type": "FeatureCollection", "features": [features[0].clone(), features[0].clone()]});
     let (status, problem) = a.put_with(&admin, "/api/layers/shelters", &json!({"features": twice})).await;
     assert_eq!((status, problem["field"].as_str()), (400, Some("features")), "{problem}");
-    let (status, problem) = a.put_with(&admin, "/api/layers/Bad%20Name", &json!({"kind": "points", "features": collection})).await;
+    let (status, problem) =
+        a.put_with(&admin, "/api/layers/Bad%20Name", &json!({"kind": "points", "features": collection})).await;
     assert_eq!((status, problem["field"].as_str()), (400, Some("name")), "{problem}");
 
     // A server started afterwards on the same database starts with every edit.

@@ -614,10 +614,8 @@ async fn an_operator_edits_the_device_rules_and_camera_detections_while_readings
         .unwrap();
         json!(rows)
     };
-    let rows = eventually("both sure detections linked to a case", linked, |r| {
-        r[0][1].is_i64() && r[1][1].is_i64()
-    })
-    .await;
+    let rows =
+        eventually("both sure detections linked to a case", linked, |r| r[0][1].is_i64() && r[1][1].is_i64()).await;
     assert_eq!(rows[0][1], rows[1][1], "one case for both: {rows}");
     assert_eq!((rows[2][1].clone(), rows[2][2].clone()), (Value::Null, json!(false)), "too unsure for a case: {rows}");
     let (_, case) = server.get(&format!("/api/cases/{}", rows[0][1])).await;

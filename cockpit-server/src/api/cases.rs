@@ -93,7 +93,8 @@ pub(crate) async fn one(
         .of_case(&state.cases.store, CaseId(id))
         .await
         .map_err(|e| ApiError::Internal(format!("case {id}: {e}")))?;
-    let mut body = case_json(&row, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), Utc::now());
+    let mut body =
+        case_json(&row, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), Utc::now());
     body["timeline"] = timeline_json(&timeline);
     body["attachments"] = json!(attachments);
     Ok(Json(body))

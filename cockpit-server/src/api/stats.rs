@@ -187,9 +187,7 @@ async fn export_rows(
 fn cells(row: &CaseRow, state: &AppState, now: DateTime<Utc>) -> [Cell; 19] {
     let geography = state.geography.get();
     let region = |code: &Option<String>| {
-        Cell::Text(
-            code.as_deref().and_then(|c| geography.city.by_code(c)).map(|r| r.name.clone()).unwrap_or_default(),
-        )
+        Cell::Text(code.as_deref().and_then(|c| geography.city.by_code(c)).map(|r| r.name.clone()).unwrap_or_default())
     };
     // Stored masked: an export never holds the clear phone number.
     let phone = row.reporter_masked.as_ref().and_then(|r| r["phone"].as_str()).map(str::to_string);

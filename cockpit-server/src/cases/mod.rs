@@ -9,8 +9,8 @@ mod rules;
 mod service;
 mod view;
 
-pub use batch::Batcher;
 pub use crate::documents::DocumentError;
+pub use batch::Batcher;
 pub use documents::RuleDocuments;
 pub use rules::{CaseRules, RulesHandle};
 pub use service::{ActionKey, Applied, CaseService, ServiceError};

@@ -31,7 +31,8 @@ pub(crate) async fn run(cases: CaseService, mut wake: mpsc::Receiver<()>, iot: I
 async fn open_pending(cases: &CaseService, iot: &Iot) -> anyhow::Result<()> {
     for (alarm, device, wanted) in cases.store.alarms_wanting_cases().await? {
         let at = time(&wanted, "raised_at_ms");
-        let (metric, value) = (text(&wanted, "metric"), wanted.get("value").and_then(Value::as_f64).unwrap_or_default());
+        let (metric, value) =
+            (text(&wanted, "metric"), wanted.get("value").and_then(Value::as_f64).unwrap_or_default());
         let description = format!("设备 {device} 告警：{metric} = {value}，{} 触发。", at.to_rfc3339());
         let case = open(cases, iot, &device, &wanted, at, description, vec![Tag::Emergency]).await?;
         cases.store.link_alarm_case(alarm, case).await?;
@@ -39,8 +40,11 @@ async fn open_pending(cases: &CaseService, iot: &Iot) -> anyhow::Result<()> {
     for (event, device, wanted) in cases.store.events_wanting_cases().await? {
         let at = time(&wanted, "at_ms");
         let confidence = wanted.get("confidence").and_then(Value::as_f64).unwrap_or_default();
-        let description =
-            format!("摄像头 {device} 识别到 {}（置信度 {confidence:.2}），{}。", text(&wanted, "kind"), at.to_rfc3339());
+        let description = format!(
+            "摄像头 {device} 识别到 {}（置信度 {confidence:.2}），{}。",
+            text(&wanted, "kind"),
+            at.to_rfc3339()
+        );
         let case = open(cases, iot, &device, &wanted, at, description, Vec::new()).await?;
         cases.store.link_event_case(event, case).await?;
     }
@@ -52,7 +56,11 @@ fn text(wanted: &Value, key: &str) -> String {
 }
 
 fn time(wanted: &Value, key: &str) -> chrono::DateTime<Utc> {
-    wanted.get(key).and_then(Value::as_i64).and_then(|ms| Utc.timestamp_millis_opt(ms).single()).unwrap_or_else(Utc::now)
+    wanted
+        .get(key)
+        .and_then(Value::as_i64)
+        .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
+        .unwrap_or_else(Utc::now)
 }
 
 /// Opens (or finds, by its source reference) the case `wanted` describes, at `device`.

@@ -15,8 +15,8 @@ use cockpit_iot::{
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::writer::WriteOp;
 use super::rules::RuleSet;
+use super::writer::WriteOp;
 use super::{Iot, IotUpdate, Place};
 use crate::store::{AlarmRow, AlarmWrite, EventRow, RaisedAlarm, ReadingRow};
 

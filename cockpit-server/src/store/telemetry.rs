@@ -379,7 +379,11 @@ impl Store {
 
     /// Records the case opened for a camera detection.
     pub async fn link_event_case(&self, event: i64, case: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE device_events SET case_id = $2 WHERE id = $1").bind(event).bind(case).execute(&self.pool).await?;
+        sqlx::query("UPDATE device_events SET case_id = $2 WHERE id = $1")
+            .bind(event)
+            .bind(case)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
