@@ -272,6 +272,11 @@ async fn an_operator_edits_the_dispatch_rules_and_the_next_case_follows_them() {
     assert_eq!(status, 400, "{problem}");
     assert_eq!(problem["field"], "dispatch-rules", "{problem}");
     assert!(problem["detail"].as_str().unwrap().contains("appears twice"), "{problem}");
+    let mut nowhere = rules.clone();
+    nowhere.push(json!({"id": "to-nowhere", "category_prefix": "0101", "target": {"kind": "department", "department": "no-such-bureau"}}));
+    let (status, problem) = server.put_with(&admin, "/api/config/rules/dispatch-rules", &json!(nowhere)).await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("dispatch-rules")), "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("no-such-bureau"), "{problem}");
     let (status, _) = server.put_with(&admin, "/api/config/rules/weather", &json!([])).await;
     assert_eq!(status, 404);
 

@@ -65,7 +65,22 @@ impl RuleDocuments {
         if !names.iter().any(|n| n == name) {
             return Err(invalid(format!("is not a document; the documents are {}", names.join(", "))));
         }
-        self.handle.get().with_document(name, body).map_err(invalid)?;
+        let next = self.handle.get().with_document(name, body).map_err(invalid)?;
+        if name == "dispatch-rules" {
+            // A rule must send its cases somewhere that exists.
+            let departments: Vec<String> = self.store.departments().await?.into_iter().map(|(id, _, _)| id).collect();
+            for rule in next.dispatch.rules() {
+                if let cockpit_events::RuleTarget::Department { department } = &rule.target
+                    && !departments.iter().any(|d| d == department.as_str())
+                {
+                    return Err(invalid(format!(
+                        "rule {} sends cases to department `{}`, which does not exist",
+                        rule.id.as_str(),
+                        department.as_str()
+                    )));
+                }
+            }
+        }
         let version = documents::put(&self.store, name, body, who).await?;
         self.reload().await?;
         if name.starts_with("mapping:") {
