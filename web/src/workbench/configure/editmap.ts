@@ -2,6 +2,7 @@
 // plain background, no basemap) at the size of the editing area, with a vertex editor.
 
 import type { FeatureCollection } from 'geojson';
+import type { GeoJSONSource } from 'maplibre-gl';
 import { SmallMap } from '../map';
 import { boundsOf } from './shapes';
 import { VertexEditor } from './vertices';
@@ -15,10 +16,17 @@ export interface EditMap {
 export async function editMap(container: HTMLElement, streets: FeatureCollection, district: FeatureCollection): Promise<EditMap> {
   const small = new SmallMap(container, streets, district);
   await small.ready;
+  // The neighbours of what is edited (the other grids of its village, say), for context.
+  small.map.addSource('context', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+  small.map.addLayer({ id: 'context-line', type: 'line', source: 'context', paint: { 'line-color': '#868e96', 'line-width': 1, 'line-dasharray': [3, 2] } });
   const editor = new VertexEditor(small.map, 'edit');
   // The tests (and the console) reach the map and the editor here.
   (window as unknown as { __config: EditMap }).__config = { small, editor };
   return { small, editor };
+}
+
+export function setContext(small: SmallMap, fc: FeatureCollection): void {
+  (small.map.getSource('context') as GeoJSONSource | undefined)?.setData(fc);
 }
 
 export function fit(small: SmallMap, geometries: (Geometry | null | undefined)[], maxZoom = 17): void {

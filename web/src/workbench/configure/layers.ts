@@ -66,7 +66,7 @@ export function layersScreen(ctx: Ctx, el: HTMLElement): () => void {
     error,
     notice,
   );
-  const listPart = h('div', { class: 'cfg-part cfg-features', hidden: true }, h('h3', {}, cw('features')), filter, h('table', { class: 'cases rules-table', test: 'layer-features' }, h('thead', {}, h('tr', {}, ['ID', cw('name'), cw('kindCol'), cw('otherProps'), ''].map((t) => h('th', {}, t)))), rows), more);
+  const listPart = h('div', { class: 'cfg-part cfg-features', hidden: true }, h('h3', {}, cw('featureList')), filter, h('table', { class: 'cases rules-table', test: 'layer-features' }, h('thead', {}, h('tr', {}, ['ID', cw('name'), cw('kindCol'), cw('otherProps'), ''].map((t) => h('th', {}, t)))), rows), more);
   const screen = h(
     'section',
     { class: 'cfg-geo', test: 'config-layers' },
@@ -119,7 +119,7 @@ export function layersScreen(ctx: Ctx, el: HTMLElement): () => void {
     const isArea = ['match', ['geometry-type'], ['Polygon', 'MultiPolygon'], true, false] as unknown as boolean;
     map.addLayer({ id: 'lyr-fill', type: 'fill', source: 'lyr', filter: isArea as never, paint: { 'fill-color': '#7048e8', 'fill-opacity': 0.15 } }, 'edit-fill');
     map.addLayer({ id: 'lyr-line', type: 'line', source: 'lyr', filter: isArea as never, paint: { 'line-color': '#7048e8', 'line-width': 1.5 } }, 'edit-fill');
-    map.addLayer({ id: 'lyr-point', type: 'circle', source: 'lyr', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 5, 'circle-color': '#0b7285', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } });
+    map.addLayer({ id: 'lyr-point', type: 'circle', source: 'lyr', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 2.5, 15, 6], 'circle-color': '#0b7285', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } });
     map.addLayer({ id: 'lyr-sel-point', type: 'circle', source: 'lyr-sel', paint: { 'circle-radius': 9, 'circle-color': '#d9480f', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
     m.editor.onChange = () => {
       if (selected && selected.geometry?.type !== 'Point') {
@@ -216,8 +216,9 @@ export function layersScreen(ctx: Ctx, el: HTMLElement): () => void {
     return `${prefix}${String(n).padStart(width, '0')}`;
   };
 
-  const selectFeature = (f: F | null, scroll: boolean) => {
+  const selectFeature = (f: F | null, scroll: boolean, zoom = false) => {
     selected = f;
+    if (zoom && f && em) fit(em.small, [f.geometry], 16);
     if (em) {
       if (f && f.geometry?.type !== 'Point') {
         em.editor.set(polysOf(f.geometry));
@@ -247,11 +248,11 @@ export function layersScreen(ctx: Ctx, el: HTMLElement): () => void {
         const id = h('input', { test: 'feature-id', value: String(p.id ?? ''), size: 10, oninput: () => { p.id = id.value.trim(); row.dataset.id = p.id as string; touched(); } });
         const name = h('input', { test: 'feature-name', value: String(p.name ?? ''), oninput: () => { p.name = name.value.trim(); touched(); } });
         const kind = h('input', { test: 'feature-kind', value: String(p.kind ?? ''), size: 10, list: 'cfg-feature-kinds', oninput: () => { p.kind = kind.value.trim(); touched(); } });
-        const rest = Object.entries(p).filter(([k]) => !['id', 'name', 'kind'].includes(k));
+        const rest = Object.entries(p).filter(([k]) => !['id', 'name', 'kind', 'generated'].includes(k));
         const where = f.geometry?.type === 'Point' ? (f.geometry.coordinates as number[]).map((c) => c.toFixed(5)).join(', ') : `${polysOf(f.geometry).reduce((n, x) => n + x[0].length, 0)} ${cw('vertices')}`;
         const row = h(
           'tr',
-          { test: 'layer-feature', 'data-id': String(p.id ?? ''), class: f === selected ? 'selected' : '', onclick: (e: Event) => { if (!(e.target instanceof HTMLInputElement) && !(e.target instanceof HTMLButtonElement)) selectFeature(f, false); } },
+          { test: 'layer-feature', 'data-id': String(p.id ?? ''), class: f === selected ? 'selected' : '', onclick: (e: Event) => { if (!(e.target instanceof HTMLInputElement) && !(e.target instanceof HTMLButtonElement)) selectFeature(f, false, true); } },
           h('td', {}, id),
           h('td', {}, name),
           h('td', {}, kind),
@@ -425,13 +426,7 @@ export function layersScreen(ctx: Ctx, el: HTMLElement): () => void {
     }
   };
 
-  const asked = new URLSearchParams(location.hash.split('?')[1] ?? '').get('layer');
-  void loadLayers().then(() => {
-    if (asked && layers.some((l) => l.name === asked)) {
-      pickLayer.value = asked;
-      void openLayer(asked);
-    }
-  });
+  void loadLayers();
   return () => {
     void mapReady.then((m) => m.small.remove());
   };

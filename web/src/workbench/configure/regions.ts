@@ -9,7 +9,7 @@ import type { Feature, Geometry } from 'geojson';
 import type { Ctx } from '../app';
 import { h, fill } from '../dom';
 import { regionSearch } from '../search';
-import { editMap, fit, type EditMap } from './editmap';
+import { editMap, fit, setContext, type EditMap } from './editmap';
 import { clear, showProblem } from './problem';
 import { type Crs, fileText, geometryOf, polysOf, readGeoJson, toWgs84 } from './shapes';
 import { cw } from './words';
@@ -231,6 +231,17 @@ export function regionsScreen(ctx: Ctx, el: HTMLElement): () => void {
       em.editor.set(polysOf(r.geometry));
       em.editor.setMode('edit');
       fit(em.small, [r.geometry]);
+      const small = em.small;
+      const { level, parent, code } = r.properties;
+      setContext(small, { type: 'FeatureCollection', features: [] });
+      if (parent) {
+        void ctx.api
+          .get<{ type: 'FeatureCollection'; features: Feature[] }>(`/api/regions?level=${level}&parent=${parent}`)
+          .then((fc) => {
+            if (region?.properties.code === code) setContext(small, { type: 'FeatureCollection', features: fc.features.filter((f) => f.properties?.code !== code) });
+          })
+          .catch(() => {});
+      }
     }
     list = (r.properties.persons ?? []).map((p) => ({ ...p }));
     renderPersons();
@@ -240,12 +251,14 @@ export function regionsScreen(ctx: Ctx, el: HTMLElement): () => void {
     screen.dataset.code = r.properties.code;
   };
 
+  let asked = 0;
   const open = async (code: string) => {
     clear(bError);
     delete screen.dataset.code;
+    const mine = ++asked;
     try {
       const [r] = await Promise.all([ctx.api.get<Region>(`/api/regions/${code}`), mapReady]);
-      show(r);
+      if (mine === asked) show(r);
     } catch (err) {
       showProblem(bError, err);
       boundary.hidden = false;
