@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server } from './support/server.mjs';
-import { artifacts as wallArtifacts, launch } from './support/browser.mjs';
+import { artifacts as wallArtifacts, launch, openWall } from './support/browser.mjs';
 
 const artifacts = join(wallArtifacts, '..', 'config');
 mkdirSync(artifacts, { recursive: true });
@@ -229,10 +229,20 @@ describe('the configuration screens', () => {
         persons.map((p) => ({ role: p.role, name: p.name })).sort((a, b) => a.name.localeCompare(b.name)),
         expected.sort((a, b) => a.name.localeCompare(b.name)),
       );
-      // The commander's wall shows them on the grid's panel (the same region API).
-      const wall = await api('commander', 'GET', `/api/regions/${GRID}`);
-      assert.ok(wall.properties.persons.some((p) => p.name === '测试张三'));
       await page.screenshot({ path: join(artifacts, 'region-persons-1600x1000.png') });
+      // The commander's wall shows them on the grid's panel.
+      const wall = await openWall(browser, server, { width: 1920, height: 1080, user: 'commander' });
+      try {
+        await wall.page.fill('#search', '繁荣社区第1网格');
+        await wall.page.click(`#search-results li[data-code="${GRID}"]`);
+        await wall.page.waitForFunction(() => /繁荣社区第1网格/.test(document.querySelector('#region-name')?.textContent ?? ''));
+        await wall.page.waitForFunction(() => /测试张三/.test(document.querySelector('#region .persons')?.textContent ?? ''));
+        const panel = await wall.page.textContent('#region .persons');
+        assert.ok(panel.includes('街道联系领导') && panel.includes('测试李四'), panel);
+        assert.ok(!panel.includes(before[0].name), panel);
+      } finally {
+        await wall.context.close();
+      }
     } finally {
       await context.close();
     }
