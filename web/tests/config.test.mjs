@@ -116,7 +116,8 @@ const pageOf = (page, lngLat) =>
     const { map } = window.__config.small;
     const rect = map.getCanvas().getBoundingClientRect();
     const p = map.project([lon, lat]);
-    return { x: rect.left + p.x, y: rect.top + p.y };
+    // Whole pixels: the mouse events land on them.
+    return { x: Math.round(rect.left + p.x), y: Math.round(rect.top + p.y) };
   }, lngLat);
 const lngLatOf = (page, { x, y }) =>
   page.evaluate(([x, y]) => {
@@ -173,7 +174,7 @@ describe('the configuration screens', () => {
       await page.waitForSelector('[data-test=region-boundary-notice]:not(:empty)');
       stored = vertices((await api('sysadmin', 'GET', `/api/regions/${GRID}`)).geometry);
       assert.equal(stored.length, 4);
-      for (const d of drawn) assert.ok(nearest(stored, d) < 0.5, `a drawn corner is stored: ${d}`);
+      for (const d of drawn) assert.ok(nearest(stored, d) < 0.5, `a drawn corner is stored: ${d} (${nearest(stored, d)} m; ${JSON.stringify(stored)} / ${JSON.stringify(drawn)})`);
 
       // 3. The original outline imported from a GCJ-02 file (as AMap exports it): the preview
       // and the stored boundary are where the WGS84 original is, within a few metres.
@@ -257,7 +258,7 @@ describe('the configuration screens', () => {
       await page.waitForSelector(`[data-test=config-layers][data-layer=shelters][data-count="${before.features.length}"]`);
       await page.click('[data-test=layer-add-point]');
       const box = await page.locator('[data-test=layer-map] canvas').boundingBox();
-      const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+      const at = { x: Math.round(box.x + box.width / 2), y: Math.round(box.y + box.height / 2) };
       await page.mouse.click(at.x, at.y);
       await page.waitForSelector(`[data-test=config-layers][data-count="${before.features.length + 1}"]`);
       const clicked = await lngLatOf(page, at);
