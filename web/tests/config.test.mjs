@@ -249,7 +249,7 @@ describe('the configuration screens', () => {
     }
   });
 
-  test('a shelter added by clicking the map and moved by dragging it; a key area drawn', async () => {
+  test('a shelter added by clicking the map and moved by dragging it; a key area drawn; a new layer imported from GCJ-02', async () => {
     const before = await api('sysadmin', 'GET', '/api/layers/shelters');
     const { context, page } = await open('sysadmin', '#/config/layers');
     try {
@@ -315,6 +315,31 @@ describe('the configuration screens', () => {
       assert.equal(ring.length, 4);
       for (const d of drawn) assert.ok(nearest(ring, d) < 1);
       await page.screenshot({ path: join(artifacts, 'layer-key-areas-1600x1000.png') });
+
+      // A new point layer imported from a GCJ-02 file: stored converted to WGS84.
+      const lots = [[120.6207, 27.9975], [120.6535, 27.958]];
+      const file = {
+        type: 'FeatureCollection',
+        features: lots.map((p, i) => ({ type: 'Feature', properties: { id: `PARK-${i + 1}`, name: `测试停车场${i + 1}`, kind: 'parking' }, geometry: { type: 'Point', coordinates: toGcj02(p) } })),
+      };
+      await page.selectOption('[data-test=layer-select]', '__new');
+      await page.fill('[data-test=layer-new-name]', 'parking_lots');
+      await page.selectOption('[data-test=layer-new-kind]', 'points');
+      await page.click('[data-test=layer-new-create]');
+      await page.waitForSelector('[data-test=config-layers][data-layer=parking_lots][data-count="0"]');
+      await page.selectOption('[data-test=layer-import-crs]', 'gcj02');
+      await page.setInputFiles('[data-test=layer-import-file]', { name: 'parking.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(file)) });
+      await page.waitForSelector('[data-test=config-layers][data-count="2"]');
+      await page.click('[data-test=layer-save]');
+      await page.waitForSelector('[data-test=layer-notice]:not(:empty)');
+      assert.equal(await page.textContent('[data-test=layer-error]'), '');
+      const listed = (await api('sysadmin', 'GET', '/api/layers')).layers.find((l) => l.name === 'parking_lots');
+      assert.deepEqual({ kind: listed.kind, count: listed.count }, { kind: 'points', count: 2 });
+      const parking = await api('sysadmin', 'GET', '/api/layers/parking_lots');
+      for (const [i, p] of lots.entries()) {
+        const f = parking.features.find((x) => x.properties.id === `PARK-${i + 1}`);
+        assert.ok(metres(f.geometry.coordinates, p) < 5, `converted to WGS84: ${f.geometry.coordinates} / ${p}`);
+      }
     } finally {
       await context.close();
     }
