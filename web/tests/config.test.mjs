@@ -153,6 +153,15 @@ describe('the configuration screens', () => {
       const moved = await page.evaluate(() => window.__config.editor.get()[0][0][0]);
       assert.ok(metres(moved, dropped) < 1, `the vertex is where it was dropped: ${moved} / ${dropped}`);
       assert.ok(metres(moved, v0) > 10, 'the vertex moved');
+      // A vertex added by clicking the middle of an edge, then removed by a right-click.
+      const n = originalVertices.length;
+      const [a, b] = await page.evaluate(() => window.__config.editor.get()[0][0].slice(1, 3));
+      const middle = await pageOf(page, [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2]);
+      await page.mouse.click(middle.x, middle.y);
+      await page.waitForSelector(`[data-test=region-boundary][data-vertices="${n + 1}"]`);
+      await page.mouse.click(middle.x, middle.y, { button: 'right' });
+      await page.waitForSelector(`[data-test=region-boundary][data-vertices="${n}"]`);
+      assert.deepEqual(await page.evaluate(() => window.__config.editor.get()[0][0].slice(1, 3)), [a, b]);
       await page.screenshot({ path: join(artifacts, 'region-dragged-1600x1000.png') });
       await page.click('[data-test=region-save-boundary]');
       await page.waitForSelector('[data-test=region-boundary-notice]:not(:empty)');
