@@ -144,6 +144,9 @@ max_packet_bytes = 65536
 # The alarm rules (cockpit-iot Rule JSON, with an optional "case" mapping each), relative
 # to data_dir.
 rules_file = "iot/rules.json"
+# Which camera detections open a case (kind, min_confidence, cooldown_seconds, case),
+# relative to data_dir; optional.
+detections_file = "iot/detections.json"
 # Alarms at or above this severity open a case through the events intake (info, warning,
 # major, critical; "none" for never).
 case_severity = "major"
@@ -306,6 +309,7 @@ pub enum MqttMode {
 #[serde(deny_unknown_fields)]
 pub struct IotConfig {
     pub rules_file: PathBuf,
+    pub detections_file: PathBuf,
     pub case_severity: String,
     pub storm_window_seconds: i64,
     pub storm_threshold: usize,

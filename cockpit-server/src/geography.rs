@@ -1,10 +1,22 @@
-//! Loading the city and its layers from a data folder.
+//! The city and its layers: read from a data folder at start, with the edits an operator
+//! made while the server ran (a region's boundary or persons in charge, a whole layer)
+//! laid over the files. Edits are stored as documents in `config_documents` (`region:<code>`,
+//! `layer:<name>`, always WGS84), checked by building the whole city again exactly as at
+//! start, and followed by every instance (polled) so that all of them agree within a poll.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
-use cockpit_geo::{AreaLayer, City, CityGeoJson, PointLayer, Tolerance};
+use cockpit_geo::{AreaLayer, City, CityGeoJson, Coord, PointLayer, Tolerance, gcj02_to_wgs84};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::documents::{self, DocumentError, StoredDocument};
+use crate::store::{AuditActor, Store, StoreError};
 
 /// The city and its named layers.
 pub struct Geography {
@@ -19,33 +31,135 @@ pub struct Geography {
 impl Geography {
     /// Reads `dir` (see the `data_dir` setting for its layout).
     pub fn load(dir: &Path) -> anyhow::Result<Geography> {
-        let read = |name: &str| std::fs::read_to_string(dir.join(name)).with_context(|| format!("reading {name}"));
-        let optional = |name: &str| -> anyhow::Result<Option<String>> {
-            if dir.join(name).exists() { read(name).map(Some) } else { Ok(None) }
+        GeographyFiles::read(dir)?.build()
+    }
+}
+
+/// The kind of a layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerKind {
+    /// Points (`points/`).
+    Points,
+    /// Polygons (`areas/`).
+    Areas,
+}
+
+impl LayerKind {
+    fn parse(text: &str) -> Option<LayerKind> {
+        match text {
+            "points" => Some(LayerKind::Points),
+            "areas" => Some(LayerKind::Areas),
+            _ => None,
+        }
+    }
+
+    /// As in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LayerKind::Points => "points",
+            LayerKind::Areas => "areas",
+        }
+    }
+}
+
+/// The data folder's GeoJSON, parsed but not yet checked: what edits are laid over.
+#[derive(Debug, Clone)]
+pub struct GeographyFiles {
+    /// District, streets, villages, grids (the last two optional).
+    levels: [Option<Value>; 4],
+    layers: BTreeMap<String, (LayerKind, Value)>,
+}
+
+impl GeographyFiles {
+    /// Reads `dir`'s files.
+    pub fn read(dir: &Path) -> anyhow::Result<GeographyFiles> {
+        let parse = |name: &str| -> anyhow::Result<Option<Value>> {
+            let path = dir.join(name);
+            if !path.exists() {
+                return Ok(None);
+            }
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {name}"))?;
+            Ok(Some(serde_json::from_str(&text).with_context(|| format!("{name} is not JSON"))?))
         };
-        let (district, streets) = (read("district.geojson")?, read("streets.geojson")?);
-        let (villages, grids) = (optional("villages.geojson")?, optional("grids.geojson")?);
+        let district = parse("district.geojson")?.context("reading district.geojson: missing")?;
+        let streets = parse("streets.geojson")?.context("reading streets.geojson: missing")?;
+        let levels = [Some(district), Some(streets), parse("villages.geojson")?, parse("grids.geojson")?];
+        let mut layers = BTreeMap::new();
+        for (kind, folder) in [(LayerKind::Points, "points"), (LayerKind::Areas, "areas")] {
+            for (name, text) in layer_files(&dir.join(folder))? {
+                if layers.contains_key(&name) {
+                    bail!("layer `{name}` is both in points/ and areas/");
+                }
+                let value: Value = serde_json::from_str(&text).with_context(|| format!("{folder}/{name}.geojson"))?;
+                layers.insert(name, (kind, value));
+            }
+        }
+        Ok(GeographyFiles { levels, layers })
+    }
+
+    /// Checks everything and builds the city and its layers.
+    pub fn build(&self) -> anyhow::Result<Geography> {
+        let text = |v: &Option<Value>| v.as_ref().map(Value::to_string);
+        let [district, streets, villages, grids] = [0, 1, 2, 3].map(|i| text(&self.levels[i]));
         let city = City::from_geojson(
             CityGeoJson {
-                district: &district,
-                streets: &streets,
+                district: district.as_deref().unwrap_or_default(),
+                streets: streets.as_deref().unwrap_or_default(),
                 villages: villages.as_deref(),
                 grids: grids.as_deref(),
             },
             Tolerance::default(),
         )?;
         let mut points = BTreeMap::new();
-        for (name, text) in layer_files(&dir.join("points"))? {
-            points.insert(name.clone(), PointLayer::from_geojson(&name, &text)?);
-        }
         let mut areas = BTreeMap::new();
-        for (name, text) in layer_files(&dir.join("areas"))? {
-            if points.contains_key(&name) {
-                bail!("layer `{name}` is both in points/ and areas/");
+        for (name, (kind, value)) in &self.layers {
+            let text = value.to_string();
+            match kind {
+                LayerKind::Points => {
+                    points.insert(name.clone(), PointLayer::from_geojson(name, &text)?);
+                }
+                LayerKind::Areas => {
+                    areas.insert(name.clone(), AreaLayer::from_geojson(name, &text)?);
+                }
             }
-            areas.insert(name.clone(), AreaLayer::from_geojson(&name, &text)?);
         }
         Ok(Geography { city, points, areas })
+    }
+
+    /// These files with one stored edit laid over them; the error says what is wrong.
+    fn with_edit(mut self, name: &str, body: &Value) -> Result<GeographyFiles, String> {
+        if let Some(code) = name.strip_prefix("region:") {
+            let feature = self
+                .levels
+                .iter_mut()
+                .flatten()
+                .filter_map(|c| c.get_mut("features").and_then(Value::as_array_mut))
+                .flatten()
+                .find(|f| f["properties"]["code"].as_str() == Some(code))
+                .ok_or_else(|| format!("no region has code `{code}`"))?;
+            if let Some(geometry) = body.get("boundary").filter(|g| !g.is_null()) {
+                feature["geometry"] = geometry.clone();
+            }
+            if let Some(persons) = body.get("persons").filter(|p| !p.is_null()) {
+                feature["properties"]["persons"] = persons.clone();
+            }
+        } else if let Some(layer) = name.strip_prefix("layer:") {
+            let kind = body["kind"].as_str().and_then(LayerKind::parse).ok_or("`kind` must be points or areas")?;
+            if let Some((existing, _)) = self.layers.get(layer)
+                && *existing != kind
+            {
+                return Err(format!("layer `{layer}` holds {}, not {}", existing.as_str(), kind.as_str()));
+            }
+            self.layers.insert(layer.to_string(), (kind, body["features"].clone()));
+        } else {
+            return Err(format!("`{name}` is not a geography document"));
+        }
+        Ok(self)
+    }
+
+    /// The kind of layer `name`, if there is one.
+    fn layer_kind(&self, name: &str) -> Option<LayerKind> {
+        self.layers.get(name).map(|(k, _)| *k)
     }
 }
 
@@ -64,4 +178,348 @@ fn layer_files(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
     }
     out.sort();
     Ok(out)
+}
+
+/// The geography in force, replaced whole when an edit lands. Cheap to clone.
+#[derive(Clone)]
+pub struct GeographyHandle(Arc<RwLock<Arc<Geography>>>);
+
+impl GeographyHandle {
+    /// A handle on `geography`.
+    pub fn new(geography: Geography) -> GeographyHandle {
+        GeographyHandle(Arc::new(RwLock::new(Arc::new(geography))))
+    }
+
+    /// The geography as it is now.
+    pub fn get(&self) -> Arc<Geography> {
+        match self.0.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn set(&self, geography: Geography) {
+        let geography = Arc::new(geography);
+        match self.0.write() {
+            Ok(mut slot) => *slot = geography,
+            Err(poisoned) => *poisoned.into_inner() = geography,
+        }
+    }
+}
+
+/// The coordinate system of an edit's coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Crs {
+    /// WGS84, as stored.
+    Wgs84,
+    /// GCJ-02 (the offset Chinese web maps use), converted to WGS84 before storing.
+    Gcj02,
+}
+
+impl Crs {
+    /// Parses `wgs84` or `gcj02` (absent: WGS84).
+    pub fn parse(text: Option<&str>) -> Result<Crs, String> {
+        match text.map(str::to_ascii_lowercase).as_deref() {
+            None | Some("wgs84") => Ok(Crs::Wgs84),
+            Some("gcj02") => Ok(Crs::Gcj02),
+            Some(other) => Err(format!("`{other}` is not wgs84 or gcj02")),
+        }
+    }
+}
+
+/// Why an edit was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    /// Nothing of that name.
+    #[error("{0}")]
+    NotFound(String),
+    /// The edit does not check; `field` is the request's field at fault.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The request field.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The geography could not be rebuilt (the files no longer check).
+    #[error("rebuilding the geography: {0}")]
+    Build(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DocumentError> for EditError {
+    fn from(e: DocumentError) -> EditError {
+        match e {
+            DocumentError::Invalid { reason, .. } => EditError::Invalid { field: "body", reason },
+            DocumentError::Store(e) => EditError::Store(e),
+        }
+    }
+}
+
+fn invalid(field: &'static str) -> impl Fn(String) -> EditError {
+    move |reason| EditError::Invalid { field, reason }
+}
+
+/// The files, the handle every request reads, and the edits in force.
+#[derive(Clone)]
+pub struct GeographyEdits {
+    files: Arc<GeographyFiles>,
+    handle: GeographyHandle,
+    store: Store,
+    version: Arc<AtomicI64>,
+    /// Serialises this instance's edits: each is checked against the one before.
+    writing: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// The prefixes of the geography's documents.
+const PREFIXES: [&str; 2] = ["region:", "layer:"];
+
+impl GeographyEdits {
+    /// Lays the stored edits over `files`, builds the geography, and puts it in force. A
+    /// stored edit that no longer checks (the files changed under it) is skipped with a
+    /// warning.
+    pub async fn start(files: GeographyFiles, store: Store) -> Result<GeographyEdits, EditError> {
+        let geography = files.build().map_err(|e| EditError::Build(format!("{e:#}")))?;
+        let edits = GeographyEdits {
+            files: Arc::new(files),
+            handle: GeographyHandle::new(geography),
+            store,
+            version: Arc::new(AtomicI64::new(0)),
+            writing: Default::default(),
+        };
+        edits.reload().await?;
+        Ok(edits)
+    }
+
+    /// The handle on the geography in force.
+    pub fn handle(&self) -> GeographyHandle {
+        self.handle.clone()
+    }
+
+    async fn stored(&self) -> Result<Vec<StoredDocument>, StoreError> {
+        documents::stored(&self.store, &PREFIXES).await
+    }
+
+    /// `files` with `stored` laid over, and the geography they build. Edits that do not
+    /// check (the files changed under them) are skipped with a warning.
+    fn lay_over(files: &GeographyFiles, stored: &[StoredDocument]) -> Result<(GeographyFiles, Geography), EditError> {
+        let all = stored.iter().try_fold(files.clone(), |f, d| f.with_edit(&d.name, &d.body));
+        if let Ok(next) = all
+            && let Ok(geography) = next.build()
+        {
+            return Ok((next, geography));
+        }
+        // Some edit does not check: lay them one by one to find it.
+        let mut current = files.clone();
+        for document in stored {
+            let next = current.clone().with_edit(&document.name, &document.body);
+            match next.and_then(|n| n.build().map(|_| n).map_err(|e| format!("{e:#}"))) {
+                Ok(next) => current = next,
+                Err(reason) => tracing::warn!(
+                    document = %document.name,
+                    version = document.version,
+                    %reason,
+                    "a stored geography edit does not check; it is not in force"
+                ),
+            }
+        }
+        let geography = current.build().map_err(|e| EditError::Build(format!("{e:#}")))?;
+        Ok((current, geography))
+    }
+
+    /// Runs `f` off the async threads (building the city takes a while).
+    async fn blocking<T: Send + 'static>(
+        f: impl FnOnce() -> Result<T, EditError> + Send + 'static,
+    ) -> Result<T, EditError> {
+        tokio::task::spawn_blocking(f).await.map_err(|e| EditError::Build(e.to_string()))?
+    }
+
+    /// Rebuilds the geography from the files and the stored edits, puts it in force, and
+    /// writes the regions to the database (for the spatial queries over history).
+    pub async fn reload(&self) -> Result<(), EditError> {
+        let stored = self.stored().await?;
+        let version = stored.iter().map(|d| d.version).max().unwrap_or(0);
+        let files = self.files.clone();
+        let (_, geography) = Self::blocking(move || Self::lay_over(&files, &stored)).await?;
+        self.store.sync_regions(&geography.city).await?;
+        self.handle.set(geography);
+        self.version.store(version, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Replaces the boundary of region `code` with `geometry` (a Polygon or MultiPolygon,
+    /// a Feature of one, or a FeatureCollection of exactly one) given in `crs`. The new
+    /// version.
+    pub async fn set_boundary(&self, code: &str, geometry: &Value, crs: Crs, who: AuditActor) -> Result<i64, EditError> {
+        self.region_exists(code)?;
+        let geometry = single_polygon(geometry).map_err(invalid("geometry"))?;
+        let geometry = to_wgs84(geometry, crs).map_err(invalid("geometry"))?;
+        self.edit(&format!("region:{code}"), json!({"boundary": geometry}), "geometry", who).await
+    }
+
+    /// Replaces the persons in charge of region `code`. The new version.
+    pub async fn set_persons(&self, code: &str, persons: &Value, who: AuditActor) -> Result<i64, EditError> {
+        self.region_exists(code)?;
+        let list: Vec<cockpit_geo::Person> = serde_json::from_value(persons.clone())
+            .map_err(|e| EditError::Invalid { field: "persons", reason: format!("must be a list of {{role, name}}: {e}") })?;
+        if let Some(i) = list.iter().position(|p| p.role.trim().is_empty()) {
+            return Err(EditError::Invalid { field: "persons", reason: format!("person {i} has no role") });
+        }
+        if list.len() > 50 {
+            return Err(EditError::Invalid { field: "persons", reason: "at most 50 persons".into() });
+        }
+        self.edit(&format!("region:{code}"), json!({"persons": list}), "persons", who).await
+    }
+
+    /// Replaces layer `name` with `features` (a FeatureCollection in `crs`); a new layer
+    /// needs its `kind`. The layer's kind and the new version.
+    pub async fn set_layer(
+        &self,
+        name: &str,
+        kind: Option<&str>,
+        features: &Value,
+        crs: Crs,
+        who: AuditActor,
+    ) -> Result<(LayerKind, i64), EditError> {
+        if name.is_empty()
+            || name.len() > 64
+            || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        {
+            return Err(EditError::Invalid {
+                field: "name",
+                reason: "a layer name is 1 to 64 of a-z, 0-9, _ and -".into(),
+            });
+        }
+        let existing = self.files_in_force().await?.layer_kind(name);
+        let asked = match kind {
+            Some(k) => Some(LayerKind::parse(k).ok_or_else(|| EditError::Invalid {
+                field: "kind",
+                reason: format!("`{k}` is not points or areas"),
+            })?),
+            None => None,
+        };
+        let kind = match (existing, asked) {
+            (Some(e), Some(a)) if e != a => {
+                return Err(EditError::Invalid {
+                    field: "kind",
+                    reason: format!("layer `{name}` holds {}, not {}", e.as_str(), a.as_str()),
+                });
+            }
+            (Some(k), _) | (None, Some(k)) => k,
+            (None, None) => {
+                return Err(EditError::Invalid { field: "kind", reason: "a new layer needs its kind: points or areas".into() });
+            }
+        };
+        if features["type"] != "FeatureCollection" || !features["features"].is_array() {
+            return Err(EditError::Invalid { field: "features", reason: "must be a GeoJSON FeatureCollection".into() });
+        }
+        let features = to_wgs84(features.clone(), crs).map_err(invalid("features"))?;
+        let body = json!({"kind": kind.as_str(), "features": features});
+        let version = self.edit(&format!("layer:{name}"), body, "features", who).await?;
+        Ok((kind, version))
+    }
+
+    fn region_exists(&self, code: &str) -> Result<(), EditError> {
+        match self.handle.get().city.by_code(code) {
+            Some(_) => Ok(()),
+            None => Err(EditError::NotFound(format!("no region has code `{code}`"))),
+        }
+    }
+
+    /// The files with the stored edits that check laid over.
+    async fn files_in_force(&self) -> Result<GeographyFiles, EditError> {
+        let stored = self.stored().await?;
+        let files = self.files.clone();
+        Ok(Self::blocking(move || Self::lay_over(&files, &stored)).await?.0)
+    }
+
+    /// Checks `patch` merged into document `name` by building the whole geography, then
+    /// stores it (with its audit record) and puts it in force.
+    async fn edit(&self, name: &str, patch: Value, field: &'static str, who: AuditActor) -> Result<i64, EditError> {
+        let _writing = self.writing.lock().await;
+        let stored = self.stored().await?;
+        let mut body = stored.iter().find(|d| d.name == name).map(|d| d.body.clone()).unwrap_or_else(|| json!({}));
+        if let (Some(body), Some(patch)) = (body.as_object_mut(), patch.as_object()) {
+            body.extend(patch.clone());
+        }
+        let files = self.files.clone();
+        let (check_name, check_body) = (name.to_string(), body.clone());
+        Self::blocking(move || {
+            let others: Vec<StoredDocument> = stored.into_iter().filter(|d| d.name != check_name).collect();
+            let (current, _) = Self::lay_over(&files, &others)?;
+            let next = current.with_edit(&check_name, &check_body).map_err(invalid(field))?;
+            next.build().map(|_| ()).map_err(|e| invalid(field)(format!("{e:#}")))
+        })
+        .await?;
+        let version = documents::put(&self.store, name, &body, who).await?;
+        self.reload().await?;
+        Ok(version)
+    }
+
+    /// Polls the largest version of the geography's documents every `every` and reloads
+    /// when it moved (another instance took an edit), until `stop` turns true.
+    pub async fn follow(self, every: Duration, stop: watch::Receiver<bool>) {
+        let version = self.version.clone();
+        documents::follow(&self.store.clone(), &PREFIXES, every, stop, version, "geography", || self.reload()).await;
+    }
+}
+
+/// The one Polygon or MultiPolygon in `value`.
+fn single_polygon(value: &Value) -> Result<Value, String> {
+    let geometry = match value["type"].as_str() {
+        Some("Polygon" | "MultiPolygon") => value.clone(),
+        Some("Feature") => value["geometry"].clone(),
+        Some("FeatureCollection") => match value["features"].as_array().map(Vec::as_slice) {
+            Some([one]) => one["geometry"].clone(),
+            Some(many) => return Err(format!("holds {} features; a boundary is exactly one", many.len())),
+            None => return Err("a FeatureCollection needs `features`".into()),
+        },
+        Some(other) => return Err(format!("a `{other}` is not a Polygon, MultiPolygon, Feature or FeatureCollection")),
+        None => return Err("must be GeoJSON with a `type`".into()),
+    };
+    match geometry["type"].as_str() {
+        Some("Polygon" | "MultiPolygon") => Ok(geometry),
+        other => Err(format!("the geometry is a {}, not a Polygon or MultiPolygon", other.unwrap_or("nothing"))),
+    }
+}
+
+/// `value` with every coordinate pair converted from `crs` to WGS84, checked to be finite
+/// longitudes and latitudes.
+fn to_wgs84(mut value: Value, crs: Crs) -> Result<Value, String> {
+    fn walk(v: &mut Value, crs: Crs) -> Result<(), String> {
+        match v {
+            Value::Array(items) if items.len() >= 2 && items.iter().all(Value::is_number) => {
+                let (x, y) = (items[0].as_f64().unwrap_or(f64::NAN), items[1].as_f64().unwrap_or(f64::NAN));
+                if !(x.is_finite() && y.is_finite() && (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y)) {
+                    return Err(format!("[{x}, {y}] is not a longitude and latitude"));
+                }
+                if crs == Crs::Gcj02 {
+                    let p = gcj02_to_wgs84(Coord { x, y });
+                    *v = json!([round7(p.x), round7(p.y)]);
+                }
+                Ok(())
+            }
+            Value::Array(items) => items.iter_mut().try_for_each(|i| walk(i, crs)),
+            Value::Object(map) => {
+                if let Some(c) = map.get_mut("coordinates") {
+                    walk(c, crs)?;
+                }
+                if let Some(g) = map.get_mut("geometry") {
+                    walk(g, crs)?;
+                }
+                if let Some(Value::Array(fs)) = map.get_mut("features") {
+                    fs.iter_mut().try_for_each(|f| walk(f, crs))?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+    walk(&mut value, crs)?;
+    Ok(value)
+}
+
+fn round7(x: f64) -> f64 {
+    (x * 1e7).round() / 1e7
 }

@@ -9,6 +9,7 @@ pub mod attachments;
 mod auth;
 mod cases;
 mod config;
+mod documents;
 pub mod deadlines;
 mod geography;
 pub mod http;
@@ -31,15 +32,17 @@ pub use api::{Access, RouteInfo, app, route_table};
 pub use auth::Bootstrap;
 pub use cases::{CaseRules, CaseService};
 pub use config::{Cli, Command, Config, DEFAULT_CONFIG, IotConfig, MqttConfig, MqttMode};
-pub use geography::Geography;
+pub use geography::{Geography, GeographyEdits, GeographyHandle};
 use limits::RateLimits;
 use store::{EmbeddedPostgres, Store};
 
 /// Everything the handlers share. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    /// The city and its layers, loaded at start-up and read-only after.
-    pub geography: Arc<Geography>,
+    /// The city and its layers in force (an operator may edit them while running).
+    pub geography: GeographyHandle,
+    /// The edits behind `geography`.
+    pub geography_edits: GeographyEdits,
     /// Cases: the store and the city's rules.
     pub cases: CaseService,
     /// Case attachments on disk.
@@ -63,10 +66,8 @@ impl AppState {
         store: Store,
         stop: tokio::sync::watch::Receiver<bool>,
     ) -> anyhow::Result<AppState> {
-        let geography = Arc::new(
-            Geography::load(&config.data_dir)
-                .with_context(|| format!("loading the city from {}", config.data_dir.display()))?,
-        );
+        let files = geography::GeographyFiles::read(&config.data_dir)
+            .with_context(|| format!("loading the city from {}", config.data_dir.display()))?;
         let c = &config.cases;
         let rules = CaseRules::load(
             &config.data_dir,
@@ -74,7 +75,10 @@ impl AppState {
             DuplicatePolicy { max_distance_m: c.duplicate_distance_m, window_minutes: c.duplicate_window_minutes },
         )
         .with_context(|| format!("loading the case rules from {}/cases", config.data_dir.display()))?;
-        store.sync_regions(&geography.city).await.context("writing the regions to the database")?;
+        let geography_edits = GeographyEdits::start(files, store.clone())
+            .await
+            .with_context(|| format!("loading the city from {} and its edits", config.data_dir.display()))?;
+        let geography = geography_edits.handle();
         store.sync_sources(&rules).await.context("writing the sources to the database")?;
         let departments = auth::load_departments(&config.data_dir)?;
         store.sync_departments(&departments).await.context("writing the departments to the database")?;
@@ -98,7 +102,7 @@ impl AppState {
             login_per_minute: a.login_per_minute.max(1),
         };
         let auth = Arc::new(auth::Auth::new(store.clone(), token_key, ring.clone(), settings));
-        auth::bootstrap_accounts(&store, &auth, &geography.city, a.bootstrap, &config.data_home)
+        auth::bootstrap_accounts(&store, &auth, &geography.get().city, a.bootstrap, &config.data_home)
             .await
             .context("creating the first accounts")?;
         let documents =
@@ -117,6 +121,7 @@ impl AppState {
                 .context("starting the IoT pipeline")?;
         Ok(AppState {
             geography,
+            geography_edits,
             cases,
             attachments,
             auth,
@@ -198,13 +203,15 @@ async fn serve(
     let chainer = tokio::spawn(chain_audit(store.clone(), stopped.clone()));
     // Rules documents edited through another instance come into force here within seconds.
     tokio::spawn(state.cases.documents.clone().follow(Duration::from_secs(5), stopped.clone()));
+    tokio::spawn(state.geography_edits.clone().follow(Duration::from_secs(5), stopped.clone()));
+    tokio::spawn(state.iot.rules().clone().follow(Duration::from_secs(5), stopped.clone()));
     let scheduler = tokio::spawn(deadlines::run(
         store,
         Duration::from_secs(config.cases.scheduler_interval_seconds.max(1)),
         TimeDelta::minutes(i64::from(config.cases.realarm_minutes.max(1))),
         stopped,
     ));
-    let g = &state.geography;
+    let g = state.geography.get();
     tracing::info!(
         regions = g.city.regions().len(),
         point_layers = g.points.len(),

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::Server;
+use common::{Server, eventually_within};
 use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet, QoS};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -127,23 +127,6 @@ where
     Fut: std::future::Future<Output = Value>,
 {
     eventually_within(what, Duration::from_secs(30), get, check).await
-}
-
-async fn eventually_within<F, Fut>(what: &str, limit: Duration, mut get: F, check: impl Fn(&Value) -> bool) -> Value
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Value>,
-{
-    let mut last = Value::Null;
-    let pause = Duration::from_millis(50);
-    for _ in 0..(limit.as_millis() / pause.as_millis()) {
-        last = get().await;
-        if check(&last) {
-            return last;
-        }
-        tokio::time::sleep(pause).await;
-    }
-    panic!("{what}: never held; last value {last}");
 }
 
 #[tokio::test]
@@ -571,4 +554,82 @@ async fn a_registered_device_never_heard_goes_stale() {
     assert_eq!(items.len(), 1, "{alarms}");
     assert_eq!((items[0]["rule_id"].as_str(), items[0]["state"].as_str()), (Some("smoke-silent"), Some("active")));
     std::fs::remove_file(rules).unwrap();
+}
+
+#[tokio::test]
+async fn an_operator_edits_the_device_rules_and_camera_detections_while_readings_flow() {
+    let server = Server::start().await;
+    let (grid, lon, lat) = server.grid_of_fanrong(3).await;
+    let admin = server.token("iot-rules-admin", "system_administrator").await;
+    let (_, documents) = server.get_with(&admin, "/api/config/rules").await;
+    let mut rules = documents["device-rules"]["body"].as_array().unwrap().clone();
+    let mut detections = documents["detections"]["body"].as_array().unwrap().clone();
+
+    // Refused, naming the document and why; nothing changes.
+    let mut bad = rules.clone();
+    bad[0]["case"] = json!({"category": "9999", "urgency": "urgent", "title": "x"});
+    let (status, problem) = server.put_with(&admin, "/api/config/rules/device-rules", &json!(bad)).await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("device-rules")), "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("9999"), "{problem}");
+    let ufo = json!([{"kind": "ufo", "case": {"category": "06", "urgency": "normal", "title": "x"}}]);
+    let (status, problem) = server.put_with(&admin, "/api/config/rules/detections", &ufo).await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("detections")), "{problem}");
+
+    // The smoke line moves from 10 % to 50 %: 30 % raises nothing, 60 % does.
+    let smoke = rules.iter_mut().find(|r| r["id"] == "smoke").unwrap();
+    smoke["condition"] = json!({"kind": "above", "raise": 50.0, "clear": 20.0});
+    let (status, answer) = server.put_with(&admin, "/api/config/rules/device-rules", &json!(rules)).await;
+    assert_eq!(status, 200, "{answer}");
+    let password = register(&server, "smk-edited", "smoke", lon, lat).await;
+    let mut smk = connect(&server, "smk-edited", "smk-edited", &password).await.connected().await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let reading = |ts: i64, pct: f64| json!({"ts": ts, "values": {"smoke_obscuration_pct": pct}}).to_string();
+    smk.publish_acked(&topic("smk-edited", "telemetry"), reading(now - 2000, 30.0)).await;
+    smk.publish_acked(&topic("smk-edited", "telemetry"), reading(now - 1000, 60.0)).await;
+    let alarms = eventually(
+        "the smoke alarm by the edited line",
+        || async { server.get_with(&admin, "/api/alarms?device=smk-edited").await.1 },
+        |a| a["items"].as_array().is_some_and(|i| !i.is_empty()),
+    )
+    .await;
+    let items = alarms["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{alarms}");
+    assert_eq!(items[0]["raised_value"].as_f64(), Some(60.0), "30 % was under the new line: {alarms}");
+
+    // A camera sees street vending twice within its cooldown: one case, at the camera.
+    let password = register(&server, "cam-edited", "camera", lon, lat).await;
+    let mut cam = connect(&server, "cam-edited", "cam-edited", &password).await.connected().await;
+    let seen = |ts: i64, confidence: f64| {
+        json!({"ts": ts, "kind": "street_vending", "confidence": confidence, "detail": {"note": "test"}}).to_string()
+    };
+    cam.publish_acked(&topic("cam-edited", "events"), seen(now - 3000, 0.93)).await;
+    cam.publish_acked(&topic("cam-edited", "events"), seen(now - 2000, 0.95)).await;
+    cam.publish_acked(&topic("cam-edited", "events"), seen(now - 1000, 0.40)).await;
+    let linked = || async {
+        let rows: Vec<(f64, Option<i64>, bool)> = sqlx::query_as(
+            "SELECT confidence, case_id, case_wanted IS NOT NULL FROM device_events WHERE device_id = 'cam-edited' ORDER BY at",
+        )
+        .fetch_all(server.store.pool())
+        .await
+        .unwrap();
+        json!(rows)
+    };
+    let rows = eventually("both sure detections linked to a case", linked, |r| {
+        r[0][1].is_i64() && r[1][1].is_i64()
+    })
+    .await;
+    assert_eq!(rows[0][1], rows[1][1], "one case for both: {rows}");
+    assert_eq!((rows[2][1].clone(), rows[2][2].clone()), (Value::Null, json!(false)), "too unsure for a case: {rows}");
+    let (_, case) = server.get(&format!("/api/cases/{}", rows[0][1])).await;
+    assert_eq!(case["category"]["code"], "0402", "{case}");
+    assert_eq!(case["grid"]["code"], grid.as_str(), "{case}");
+    assert!(case["title"].as_str().unwrap().contains("占道经营"), "{case}");
+
+    // Street vending now needs 0.99: a later sighting opens nothing.
+    detections.iter_mut().find(|d| d["kind"] == "street_vending").unwrap()["min_confidence"] = json!(0.99);
+    let (status, answer) = server.put_with(&admin, "/api/config/rules/detections", &json!(detections)).await;
+    assert_eq!(status, 200, "{answer}");
+    cam.publish_acked(&topic("cam-edited", "events"), seen(now - 500, 0.97)).await;
+    let rows = linked().await;
+    assert_eq!(rows[3][2], json!(false), "under the new confidence: {rows}");
 }

@@ -185,6 +185,14 @@ async fn my_tasks_my_bound_cases_and_sorted_pages() {
     assert_eq!(status, 200);
     let (_, bound) = server.get_with(&leader, "/api/cases?leader=me").await;
     assert_eq!(listed(&bound), vec![ids[2]]);
+    // My instructions (批示): only the case the leader instructed on.
+    let instruct = json!({"action": "instruct", "text": "请尽快处置"});
+    let (status, answer) = server.post_with(&leader, &format!("/api/cases/{}/actions", ids[0]), &instruct).await;
+    assert_eq!(status, 200, "{answer}");
+    let (_, instructed) = server.get_with(&leader, "/api/cases?instructed=me").await;
+    assert_eq!(listed(&instructed), vec![ids[0]]);
+    let (_, none) = server.get_with(&dispatcher, "/api/cases?instructed=me").await;
+    assert_eq!(listed(&none), Vec::<i64>::new());
 
     // Sorts: by urgency the critical case first; oldest first pages by offset.
     let (_, by_urgency) = server.get_with(&dispatcher, "/api/cases?sort=urgency").await;
@@ -233,12 +241,6 @@ async fn the_dispatch_suggestion_names_the_rule_or_why_there_is_none() {
 }
 
 /// PUT JSON with an access token.
-async fn put_with(server: &Server, token: &str, path: &str, body: &Value) -> (u16, Value) {
-    let response = server.client.put(server.url(path)).bearer_auth(token).json(body).send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn an_operator_edits_the_dispatch_rules_and_the_next_case_follows_them() {
     let server = Server::start().await;
@@ -266,11 +268,11 @@ async fn an_operator_edits_the_dispatch_rules_and_the_next_case_follows_them() {
     // A document that does not check is refused, naming it and why; nothing changes.
     let mut twice = rules.clone();
     twice.push(rules[0].clone());
-    let (status, problem) = put_with(&server, &admin, "/api/config/rules/dispatch-rules", &json!(twice)).await;
+    let (status, problem) = server.put_with(&admin, "/api/config/rules/dispatch-rules", &json!(twice)).await;
     assert_eq!(status, 400, "{problem}");
     assert_eq!(problem["field"], "dispatch-rules", "{problem}");
     assert!(problem["detail"].as_str().unwrap().contains("appears twice"), "{problem}");
-    let (status, _) = put_with(&server, &admin, "/api/config/rules/weather", &json!([])).await;
+    let (status, _) = server.put_with(&admin, "/api/config/rules/weather", &json!([])).await;
     assert_eq!(status, 404);
 
     // Another instance on the same database, already running.
@@ -280,7 +282,7 @@ async fn an_operator_edits_the_dispatch_rules_and_the_next_case_follows_them() {
     // The operator adds a rule: 0101 goes to the housing and construction bureau.
     rules.push(json!({"id": "illegal-building-to-construction", "category_prefix": "0101", "region_prefix": "",
                       "target": {"kind": "department", "department": "区住房和城乡建设局"}, "priority": 5}));
-    let (status, answer) = put_with(&server, &admin, "/api/config/rules/dispatch-rules", &json!(rules)).await;
+    let (status, answer) = server.put_with(&admin, "/api/config/rules/dispatch-rules", &json!(rules)).await;
     assert_eq!(status, 200, "{answer}");
     assert!(answer["version"].as_i64().unwrap() > 0);
     let illegal =

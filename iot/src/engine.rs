@@ -198,6 +198,38 @@ impl RuleEngine {
         self.devices.values().flat_map(|track| track.states.iter().filter_map(|state| state.alarm.as_ref()))
     }
 
+    /// Puts `rules` in force in place of the current ones (an operator edited them). Each
+    /// device keeps, for a rule whose id stays, its state: the active alarm, a duration
+    /// under way, the samples of a rate; the next reading is judged by the new lines. The
+    /// active alarms of rules that are gone end: they are returned as cleared at `now_ms`
+    /// with their peak value.
+    pub fn replace_rules(&mut self, rules: Vec<Rule>, now_ms: i64) -> Result<Vec<AlarmChange>, IotError> {
+        let next = RuleEngine::new(rules)?;
+        let mut changes = Vec::new();
+        for track in self.devices.values_mut() {
+            let mut old: Vec<Option<RuleState>> = std::mem::take(&mut track.states).into_iter().map(Some).collect();
+            track.states = next
+                .rules
+                .iter()
+                .map(|rule| {
+                    self.rules
+                        .iter()
+                        .position(|r| r.id == rule.id)
+                        .and_then(|i| old.get_mut(i).and_then(Option::take))
+                        .unwrap_or_default()
+                })
+                .collect();
+            for state in old.into_iter().flatten() {
+                if let Some(alarm) = state.alarm {
+                    let value = alarm.peak_value;
+                    changes.push(AlarmChange::Cleared { alarm, at_ms: now_ms, value });
+                }
+            }
+        }
+        self.rules = next.rules;
+        Ok(changes)
+    }
+
     fn rule_index(&self, rule: &RuleId) -> Result<usize, IotError> {
         self.rules.iter().position(|r| &r.id == rule).ok_or_else(|| IotError::UnknownRule { rule: rule.clone() })
     }

@@ -76,7 +76,7 @@ pub(crate) async fn create(
         ));
     }
     let status = if created.new { StatusCode::CREATED } else { StatusCode::OK };
-    let case = case_json(&row, &state.cases.rules.get(), &state.geography, Some(p), now);
+    let case = case_json(&row, &state.cases.rules.get(), &state.geography.get(), Some(p), now);
     Ok((status, replayed_header(replayed), Json(case)))
 }
 
@@ -93,7 +93,7 @@ pub(crate) async fn one(
         .of_case(&state.cases.store, CaseId(id))
         .await
         .map_err(|e| ApiError::Internal(format!("case {id}: {e}")))?;
-    let mut body = case_json(&row, &state.cases.rules.get(), &state.geography, Some(&caller.principal), Utc::now());
+    let mut body = case_json(&row, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), Utc::now());
     body["timeline"] = timeline_json(&timeline);
     body["attachments"] = json!(attachments);
     Ok(Json(body))
@@ -166,7 +166,7 @@ pub(crate) async fn act(
         let status = state.cases.store.case(CaseId(id)).await?.map(|r| r.status);
         return Ok((headers, Json(json!({"id": id, "status": status, "visible": false}))));
     };
-    let case = case_json(&row, &state.cases.rules.get(), &state.geography, Some(&caller.principal), now);
+    let case = case_json(&row, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), now);
     Ok((headers, Json(case)))
 }
 
@@ -231,7 +231,7 @@ pub(crate) async fn list(
     };
     let items: Vec<Value> = rows
         .iter()
-        .map(|r| case_json(r, &state.cases.rules.get(), &state.geography, Some(&caller.principal), now))
+        .map(|r| case_json(r, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), now))
         .collect();
     Ok(Json(json!({"items": items, "next_before": next_before, "next_offset": next_offset})))
 }
@@ -288,6 +288,7 @@ pub(crate) fn filter_from(q: &params::Query, caller: &Principal) -> Result<CaseF
     };
     let assigned = me("assigned")?.then(|| caller.assigned_to_me());
     let leader = me("leader")?.then(|| caller.username.clone());
+    let instructed_by = me("instructed")?.then(|| caller.username.clone());
     let sort = match text("sort") {
         None => CaseSort::Newest,
         Some(s) => CaseSort::parse(&s)
@@ -315,6 +316,7 @@ pub(crate) fn filter_from(q: &params::Query, caller: &Principal) -> Result<CaseF
         sort,
         assigned,
         leader,
+        instructed_by,
         scope: caller.case_scope(),
     })
 }

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use super::ApiError;
 use crate::AppState;
 use crate::auth::Caller;
-use crate::cases::{DOCUMENTS, DocumentError};
+use crate::cases::DocumentError;
+use crate::iot::rules::DOCUMENTS as IOT_DOCUMENTS;
 
 type Body = Result<Json<Value>, axum::extract::rejection::JsonRejection>;
 
@@ -21,27 +22,44 @@ pub(crate) async fn categories(State(state): State<AppState>) -> Json<Value> {
     Json(json!({"items": rules.document("categories")}))
 }
 
-/// `GET /api/config/rules`: each editable document as in force, and who last edited it.
+/// `GET /api/config/rules`: each editable document as in force, and who last edited it:
+/// the case rules (`categories`, `dispatch-rules`, `calendar`, `mapping:<source>`) and the
+/// IoT rules (`device-rules`, `detections`).
 pub(crate) async fn rules(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(state.cases.documents.current().await?))
+    let mut all = state.cases.documents.current().await?;
+    if let (Some(all), Value::Object(iot)) = (all.as_object_mut(), state.iot.rules().current().await?) {
+        all.extend(iot);
+    }
+    Ok(Json(all))
 }
 
-/// `PUT /api/config/rules/{name}` with the whole document (as its file under `cases/`):
-/// checked as the file is at start (a bad document is a 400 naming it and saying why),
-/// stored, audited and in force on every instance within seconds.
+/// `PUT /api/config/rules/{name}` with the whole document (as its file under `cases/`, or
+/// `iot/` for the IoT rules): checked as the file is at start (a bad document is a 400
+/// naming it and saying why), stored, audited and in force on every instance within
+/// seconds.
 pub(crate) async fn put_rules(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    if !DOCUMENTS.contains(&name.as_str()) {
-        return Err(ApiError::NotFound(format!("no rules document `{name}`; there are {}", DOCUMENTS.join(", "))));
+    let iot = state.iot.rules();
+    let mut names = state.cases.rules.get().document_names();
+    names.extend(IOT_DOCUMENTS.iter().map(|n| n.to_string()));
+    if !names.contains(&name) {
+        return Err(ApiError::NotFound(format!("no rules document `{name}`; there are {}", names.join(", "))));
     }
     let Json(body) = body?;
-    let version = state.cases.documents.put(&name, &body, caller.audit_actor()).await.map_err(|e| match e {
+    let refused = |e: DocumentError| match e {
         DocumentError::Invalid { name, reason } => ApiError::bad(&name, reason),
         DocumentError::Store(e) => ApiError::from(e),
-    })?;
-    Ok(Json(json!({"name": name, "version": version, "body": state.cases.rules.get().document(&name)})))
+    };
+    let (version, body) = if IOT_DOCUMENTS.contains(&name.as_str()) {
+        let version = iot.put(&name, &body, caller.audit_actor()).await.map_err(refused)?;
+        (version, iot.document(&name))
+    } else {
+        let version = state.cases.documents.put(&name, &body, caller.audit_actor()).await.map_err(refused)?;
+        (version, state.cases.rules.get().document(&name))
+    };
+    Ok(Json(json!({"name": name, "version": version, "body": body})))
 }

@@ -22,8 +22,9 @@ fn scope_of(caller: &Caller) -> CaseScope {
 }
 
 fn device_json(state: &AppState, d: &DeviceRow) -> Value {
+    let geography = state.geography.get();
     let region = |code: &Option<String>| {
-        code.as_deref().and_then(|c| state.geography.city.by_code(c)).map(|r| json!({"code": r.code, "name": r.name}))
+        code.as_deref().and_then(|c| geography.city.by_code(c)).map(|r| json!({"code": r.code, "name": r.name}))
     };
     json!({
         "id": d.id,
@@ -42,7 +43,7 @@ fn device_json(state: &AppState, d: &DeviceRow) -> Value {
 /// The row for a checked device, tagged with its regions, and its new credential.
 fn row_for(state: &AppState, device: &Device) -> Result<(NewDevice, String), ApiError> {
     let secret = random_token().map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((crate::iot::device_row(&state.geography.city, device, token_digest(&secret)), secret))
+    Ok((crate::iot::device_row(&state.geography.get().city, device, token_digest(&secret)), secret))
 }
 
 /// Writes checked devices with their audit record; the credentials of the new ones.

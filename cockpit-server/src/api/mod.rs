@@ -68,6 +68,15 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
         .add(get.clone(), "/api/search", Needs(P::ViewGeography), regions::search)
         .add(get.clone(), "/api/layers", Needs(P::ViewGeography), regions::layers)
         .add(get.clone(), "/api/layers/{name}", Needs(P::ViewGeography), regions::layer)
+        .add_limited(put.clone(), "/api/layers/{name}", Needs(P::ConfigureRules), 32 * 1024 * 1024, regions::put_layer)
+        .add_limited(
+            put.clone(),
+            "/api/regions/{code}/boundary",
+            Needs(P::ConfigureRules),
+            8 * 1024 * 1024,
+            regions::put_boundary,
+        )
+        .add(put.clone(), "/api/regions/{code}/persons", Needs(P::ConfigureRules), regions::put_persons)
         .add(get.clone(), "/api/nearby", Needs(P::ViewGeography), regions::nearby)
         .add(get.clone(), "/api/cases", AnyOf(VIEW_CASES), cases::list)
         .add(post.clone(), "/api/cases", Needs(P::CreateCases), cases::create)

@@ -346,7 +346,8 @@ fn request_json(row: &CaseRow, state: &AppState) -> Value {
     let status = Status::parse(&row.status);
     let rules = state.cases.rules.get();
     let tree = &rules.categories;
-    let city = &state.geography.city;
+    let geography = state.geography.get();
+    let city = &geography.city;
     // The unit in charge, never a person: a department, or a street's own platform.
     let agency = row.assignee.as_ref().and_then(|a| match a["kind"].as_str() {
         Some("department") => a["department"].as_str().map(str::to_string),

@@ -10,6 +10,8 @@ use super::ApiError;
 use super::geojson::{collection, feature, multipolygon, point, region_properties, region_ref};
 use super::params::{self, count, number, position};
 use crate::AppState;
+use crate::auth::Caller;
+use crate::geography::{Crs, EditError, LayerKind};
 
 /// `GET /api/regions?level=grid[&parent=code]`: the regions of one level as a
 /// FeatureCollection, optionally only those under `parent`.
@@ -17,7 +19,8 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     Query(q): Query<params::Query>,
 ) -> Result<Json<Value>, ApiError> {
-    let city = &state.geography.city;
+    let geography = state.geography.get();
+    let city = &geography.city;
     let level_text = q.get("level").map(String::as_str).unwrap_or("street");
     let level = Level::parse(level_text).ok_or_else(|| {
         ApiError::bad("level", format!("`{level_text}` is not one of district, street, village, grid"))
@@ -39,8 +42,91 @@ pub(crate) async fn list(
 /// `GET /api/regions/{code}`: one region as a Feature, with its ancestors (for a
 /// breadcrumb), its children and its persons in charge.
 pub(crate) async fn one(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
-    let city = &state.geography.city;
-    let region = city.by_code(&code).ok_or_else(|| ApiError::NotFound(format!("no region has code `{code}`")))?;
+    region_json(&state, &code).map(Json)
+}
+
+type Body = Result<Json<Value>, axum::extract::rejection::JsonRejection>;
+
+impl From<EditError> for ApiError {
+    fn from(e: EditError) -> ApiError {
+        match e {
+            EditError::NotFound(detail) => ApiError::NotFound(detail),
+            EditError::Invalid { field, reason } => ApiError::bad(field, reason),
+            EditError::Build(reason) => ApiError::Internal(reason),
+            EditError::Store(e) => ApiError::from(e),
+        }
+    }
+}
+
+fn crs_of(body: &Value) -> Result<Crs, ApiError> {
+    Crs::parse(body.get("crs").and_then(Value::as_str)).map_err(|reason| ApiError::bad("crs", reason))
+}
+
+/// `PUT /api/regions/{code}/boundary` with `{"crs": "wgs84"|"gcj02", "geometry": ...}`:
+/// the region's new boundary (a Polygon or MultiPolygon, a Feature of one, or a
+/// FeatureCollection of exactly one), checked with the whole city as at start (inside its
+/// parent, not over its siblings), stored in WGS84, audited, in force everywhere. Cases
+/// and devices keep the regions they were tagged with.
+pub(crate) async fn put_boundary(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body?;
+    let crs = crs_of(&body)?;
+    let geometry = body.get("geometry").ok_or_else(|| ApiError::bad("geometry", "is required"))?;
+    let version = state.geography_edits.set_boundary(&code, geometry, crs, caller.audit_actor()).await?;
+    let mut region = region_json(&state, &code)?;
+    region["properties"]["version"] = json!(version);
+    Ok(Json(region))
+}
+
+/// `PUT /api/regions/{code}/persons` with `{"persons": [{"role", "name"}]}`.
+pub(crate) async fn put_persons(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body?;
+    let persons = body.get("persons").ok_or_else(|| ApiError::bad("persons", "is required"))?;
+    let version = state.geography_edits.set_persons(&code, persons, caller.audit_actor()).await?;
+    let mut region = region_json(&state, &code)?;
+    region["properties"]["version"] = json!(version);
+    Ok(Json(region))
+}
+
+/// `PUT /api/layers/{name}` with `{"crs", "kind" (a new layer only), "features": FeatureCollection}`:
+/// the whole layer replaced, checked as its file would be (ids unique, geometry of its
+/// kind), stored in WGS84, audited, in force everywhere.
+pub(crate) async fn put_layer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body?;
+    let crs = crs_of(&body)?;
+    let kind = match body.get("kind") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(k)) => Some(k.as_str()),
+        Some(_) => return Err(ApiError::bad("kind", "must be points or areas")),
+    };
+    let features = body.get("features").ok_or_else(|| ApiError::bad("features", "is required"))?;
+    let (kind, version) = state.geography_edits.set_layer(&name, kind, features, crs, caller.audit_actor()).await?;
+    let g = state.geography.get();
+    let count = match kind {
+        LayerKind::Points => g.points.get(&name).map(|l| l.features().len()),
+        LayerKind::Areas => g.areas.get(&name).map(|l| l.features().len()),
+    };
+    Ok(Json(json!({"name": name, "kind": kind.as_str(), "count": count, "version": version})))
+}
+
+fn region_json(state: &AppState, code: &str) -> Result<Value, ApiError> {
+    let geography = state.geography.get();
+    let city = &geography.city;
+    let region = city.by_code(code).ok_or_else(|| ApiError::NotFound(format!("no region has code `{code}`")))?;
     let mut properties = region_properties(city, region);
     let mut ancestors: Vec<Value> = city.ancestors(region.id).skip(1).map(region_ref).collect();
     ancestors.reverse();
@@ -60,7 +146,7 @@ pub(crate) async fn one(State(state): State<AppState>, Path(code): Path<String>)
                 .collect(),
         ),
     );
-    Ok(Json(feature(properties, multipolygon(&region.boundary))))
+    Ok(feature(properties, multipolygon(&region.boundary)))
 }
 
 /// `GET /api/locate?lon=..&lat=..[&crs=gcj02]`: the street, village and grid at a point,
@@ -69,7 +155,7 @@ pub(crate) async fn locate(
     State(state): State<AppState>,
     Query(q): Query<params::Query>,
 ) -> Result<Json<Value>, ApiError> {
-    let g = &state.geography;
+    let g = state.geography.get();
     let p = position(&q)?;
     let at = g.city.locate(p);
     let name = |id: Option<cockpit_geo::RegionId>| id.map(|id| region_ref(g.city.region(id)));
@@ -99,7 +185,8 @@ pub(crate) async fn search(
     State(state): State<AppState>,
     Query(q): Query<params::Query>,
 ) -> Result<Json<Value>, ApiError> {
-    let city = &state.geography.city;
+    let geography = state.geography.get();
+    let city = &geography.city;
     let text =
         q.get("q").map(|s| s.trim()).filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad("q", "is required"))?;
     let limit = count(&q, "limit", 1..=200, 20)?;
@@ -126,7 +213,7 @@ pub(crate) async fn search(
 
 /// `GET /api/layers`: every layer with its kind and size.
 pub(crate) async fn layers(State(state): State<AppState>) -> Json<Value> {
-    let g = &state.geography;
+    let g = state.geography.get();
     let mut out: Vec<Value> =
         g.points.iter().map(|(name, l)| json!({"name": name, "kind": "points", "count": l.features().len()})).collect();
     out.extend(g.areas.iter().map(|(name, l)| json!({"name": name, "kind": "areas", "count": l.features().len()})));
@@ -135,7 +222,7 @@ pub(crate) async fn layers(State(state): State<AppState>) -> Json<Value> {
 
 /// `GET /api/layers/{name}`: a whole layer as a FeatureCollection.
 pub(crate) async fn layer(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    let g = &state.geography;
+    let g = state.geography.get();
     if let Some(layer) = g.points.get(&name) {
         let features =
             layer.features().iter().map(|f| feature(with_id(&f.properties, &f.id), point(f.position))).collect();
@@ -159,7 +246,7 @@ pub(crate) async fn nearby(
     State(state): State<AppState>,
     Query(q): Query<params::Query>,
 ) -> Result<Json<Value>, ApiError> {
-    let g = &state.geography;
+    let g = state.geography.get();
     let p = position(&q)?;
     let radius = number(&q, "radius", 0.0..=50_000.0)?;
     let name = q.get("layer").ok_or_else(|| ApiError::bad("layer", "is required"))?;

@@ -185,9 +185,10 @@ async fn export_rows(
 }
 
 fn cells(row: &CaseRow, state: &AppState, now: DateTime<Utc>) -> [Cell; 19] {
+    let geography = state.geography.get();
     let region = |code: &Option<String>| {
         Cell::Text(
-            code.as_deref().and_then(|c| state.geography.city.by_code(c)).map(|r| r.name.clone()).unwrap_or_default(),
+            code.as_deref().and_then(|c| geography.city.by_code(c)).map(|r| r.name.clone()).unwrap_or_default(),
         )
     };
     // Stored masked: an export never holds the clear phone number.

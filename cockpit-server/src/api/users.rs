@@ -190,8 +190,8 @@ fn scope_from(state: &AppState, body: &Value) -> Result<Scope, ApiError> {
     let level = ScopeLevel::parse(level_name)
         .ok_or_else(|| ApiError::bad("scope.level", "must be one of district, street, village, grid"))?;
     let code = scope.get("code").and_then(Value::as_str).unwrap_or("");
-    let region = state
-        .geography
+    let geography = state.geography.get();
+    let region = geography
         .city
         .by_code(code)
         .ok_or_else(|| ApiError::bad("scope.code", format!("`{code}` is not a region of the city")))?;

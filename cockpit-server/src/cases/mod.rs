@@ -10,7 +10,8 @@ mod service;
 mod view;
 
 pub use batch::Batcher;
-pub use documents::{DocumentError, RuleDocuments};
-pub use rules::{CaseRules, DOCUMENTS};
+pub use crate::documents::DocumentError;
+pub use documents::RuleDocuments;
+pub use rules::{CaseRules, RulesHandle};
 pub use service::{ActionKey, Applied, CaseService, ServiceError};
 pub use view::{case_json, timeline_json};

@@ -105,8 +105,24 @@ impl CaseRules {
         Ok(CaseRules { categories, dispatch, calendar, calendar_config, deadlines, duplicates, sources })
     }
 
+    /// The editable documents: the three of [`DOCUMENTS`], and `mapping:<source>` for each
+    /// source that may call the gateway.
+    pub fn document_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = DOCUMENTS.iter().map(|d| d.to_string()).collect();
+        names.extend(
+            self.sources
+                .values()
+                .filter(|s| s.token_sha256.is_some() || s.mapping.is_some())
+                .map(|s| format!("mapping:{}", s.id)),
+        );
+        names
+    }
+
     /// An editable document as JSON, in the form of its file under `cases/`.
     pub fn document(&self, name: &str) -> Option<serde_json::Value> {
+        if let Some(source) = name.strip_prefix("mapping:") {
+            return self.sources.get(source)?.mapping.as_ref().and_then(|m| serde_json::to_value(m).ok());
+        }
         match name {
             "categories" => serde_json::to_value(&self.categories).ok(),
             "dispatch-rules" => serde_json::to_value(&self.dispatch).ok(),
@@ -119,6 +135,12 @@ impl CaseRules {
     /// error says what is wrong with the document.
     pub fn with_document(&self, name: &str, body: &serde_json::Value) -> Result<CaseRules, String> {
         let mut next = self.clone();
+        if let Some(id) = name.strip_prefix("mapping:") {
+            let categories = next.categories.clone();
+            let source = next.sources.get_mut(id).ok_or_else(|| format!("there is no source `{id}`"))?;
+            source.mapping = Some(CaseMapping::from_json(&body.to_string(), &categories).map_err(|e| e.to_string())?);
+            return Ok(next);
+        }
         match name {
             "categories" => {
                 let categories: Vec<Category> = serde_json::from_value(body.clone()).map_err(|e| e.to_string())?;
@@ -142,6 +164,9 @@ impl CaseRules {
 /// The documents of the case rules an operator may edit through the API (stored in
 /// `config_documents`, laid over the files of `cases/` at start and on every change).
 pub const DOCUMENTS: [&str; 3] = ["categories", "dispatch-rules", "calendar"];
+
+/// The stored names of the case rules' documents start with one of these.
+pub const PREFIXES: [&str; 4] = ["categories", "dispatch-rules", "calendar", "mapping:"];
 
 /// The case rules in force: replaced whole when an operator edits a document, read by
 /// each request as it starts.

@@ -12,7 +12,7 @@ use cockpit_geo::{Coord, gcj02_to_wgs84};
 
 use super::batch::{Batcher, Prepared};
 use super::rules::RulesHandle;
-use crate::Geography;
+use crate::GeographyHandle;
 use crate::store::{AuditActor, AuditEntry, CaseRow, Store, StoreError};
 
 /// Creates cases and applies actions.
@@ -20,7 +20,7 @@ use crate::store::{AuditActor, AuditEntry, CaseRow, Store, StoreError};
 #[derive(Clone)]
 pub struct CaseService {
     pub store: Store,
-    pub geography: Arc<Geography>,
+    pub geography: GeographyHandle,
     /// The city's case rules in force (an operator may replace them while running).
     pub rules: RulesHandle,
     /// The editable documents behind `rules`.
@@ -115,7 +115,8 @@ impl CaseService {
             Crs::Wgs84 => Coord { x: p.lon, y: p.lat },
             Crs::Gcj02 => gcj02_to_wgs84(Coord { x: p.lon, y: p.lat }),
         });
-        let city = &self.geography.city;
+        let geography = self.geography.get();
+        let city = &geography.city;
         let located = point.and_then(|p| city.locate(p));
         let code = |id: Option<cockpit_geo::RegionId>| id.map(|id| city.region(id).code.as_str().to_string());
         let regions = CaseRegions {

@@ -39,11 +39,12 @@ pub async fn register_devices(cases: &CaseService, data_dir: &Path, data_home: &
     // kept credentials file still lets the simulator in.
     let digests: HashMap<&str, String> =
         all.iter().map(|d| (d.id.as_str(), cockpit_access::token_digest(&d.password))).collect();
+    let geography = cases.geography.get();
     let rows: Vec<_> = devices
         .iter()
         .map(|d| {
             let digest = digests.get(d.id.as_str()).cloned().unwrap_or_default();
-            super::device_row(&cases.geography.city, d, digest)
+            super::device_row(&geography.city, d, digest)
         })
         .collect();
     let mut tx = cases.store.pool().begin().await?;

@@ -18,6 +18,7 @@ pub mod demo;
 pub mod external;
 pub mod live;
 mod pipeline;
+pub mod rules;
 pub mod simulate;
 mod writer;
 
@@ -204,6 +205,7 @@ struct Inner {
     broker: Mutex<Option<SocketAddr>>,
     mode: crate::config::MqttMode,
     district: String,
+    rules: rules::IotRules,
 }
 
 /// The IoT service. Cheap to clone.
@@ -232,18 +234,13 @@ impl Iot {
         data_dir: &std::path::Path,
         stop: tokio::sync::watch::Receiver<bool>,
     ) -> anyhow::Result<Iot> {
-        let rules = load_rules(&data_dir.join(&config.rules_file))?;
-        for entry in &rules {
-            if let Some(case) = &entry.case {
-                let code = cockpit_events::CategoryCode::new(case.category.clone());
-                if cases.rules.get().categories.get(&code).is_none() {
-                    anyhow::bail!("rule {}: case category `{}` is not configured", entry.rule.id, case.category);
-                }
-                if cockpit_events::Urgency::parse(&case.urgency).is_none() {
-                    anyhow::bail!("rule {}: urgency `{}` is not known", entry.rule.id, case.urgency);
-                }
-            }
-        }
+        let (rules, rules_rx) = rules::IotRules::start(
+            &data_dir.join(&config.rules_file),
+            &data_dir.join(&config.detections_file),
+            cases.rules.clone(),
+            store.clone(),
+        )
+        .await?;
         let case_severity = match config.case_severity.as_str() {
             "none" => None,
             other => Some(
@@ -277,13 +274,12 @@ impl Iot {
             broker: Mutex::new(None),
             mode: mqtt.mode,
             district: mqtt.district.clone(),
+            rules,
         });
         let iot = Iot { inner };
         iot.reload().await?;
         let open = store.open_alarms().await.context("reading open alarms")?;
-        let engine_rules: Vec<Rule> = rules.iter().map(|r| r.rule.clone()).collect();
         let settings = Arc::new(pipeline::Settings {
-            rules: rules.iter().map(|r| (r.rule.id.clone(), r.case.clone())).collect(),
             case_severity,
             storm_window_ms: config.storm_window_seconds.max(1) * 1000,
             storm_threshold: config.storm_threshold.max(1),
@@ -292,7 +288,7 @@ impl Iot {
             let restored: Vec<_> = open.iter().filter(|a| iot.shard_of_row(a) == index).cloned().collect();
             let shard = pipeline::Shard::new(
                 index,
-                engine_rules.clone(),
+                rules_rx.clone(),
                 settings.clone(),
                 &restored,
                 iot.inner.states[index].clone(),
@@ -309,6 +305,11 @@ impl Iot {
         let _ = case_tx.try_send(());
         tokio::spawn(maintain(store, config.retention_days, config.aggregate_retention_days, stop));
         Ok(iot)
+    }
+
+    /// The IoT rules and their edits.
+    pub fn rules(&self) -> &rules::IotRules {
+        &self.inner.rules
     }
 
     /// Reads the device registry from the store again (after a registration or import).

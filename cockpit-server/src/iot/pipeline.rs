@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::writer::WriteOp;
-use super::{CaseMapping, Iot, IotUpdate, Place};
+use super::rules::RuleSet;
+use super::{Iot, IotUpdate, Place};
 use crate::store::{AlarmRow, AlarmWrite, EventRow, RaisedAlarm, ReadingRow};
 
 /// One decoded message for a shard.
@@ -29,8 +30,6 @@ pub(crate) struct ShardMessage {
 
 /// What every shard shares of the configuration.
 pub(crate) struct Settings {
-    /// The case mapping of each rule.
-    pub rules: HashMap<RuleId, Option<CaseMapping>>,
     /// Alarms at or above this open cases.
     pub case_severity: Option<Severity>,
     pub storm_window_ms: i64,
@@ -39,6 +38,9 @@ pub(crate) struct Settings {
 
 pub(crate) struct Shard {
     engine: RuleEngine,
+    /// The rules in force (an operator may replace them while running).
+    rules: watch::Receiver<Arc<RuleSet>>,
+    in_force: Arc<RuleSet>,
     storms: StormGrouper,
     settings: Arc<Settings>,
     states: Arc<Mutex<HashMap<String, DeviceState>>>,
@@ -61,7 +63,7 @@ impl Shard {
     #[allow(clippy::too_many_arguments)] // The shard's parts, each from the pipeline's start.
     pub(crate) fn new(
         index: usize,
-        rules: Vec<cockpit_iot::Rule>,
+        mut rules: watch::Receiver<Arc<RuleSet>>,
         settings: Arc<Settings>,
         open: &[AlarmRow],
         states: Arc<Mutex<HashMap<String, DeviceState>>>,
@@ -69,7 +71,8 @@ impl Shard {
         history: mpsc::Sender<WriteOp>,
         iot: Iot,
     ) -> anyhow::Result<Shard> {
-        let mut engine = RuleEngine::new(rules)?;
+        let in_force = rules.borrow_and_update().clone();
+        let mut engine = RuleEngine::new(in_force.engine.clone())?;
         for row in open {
             let (Ok(device), Ok(severity), Some(metric)) = (
                 DeviceId::new(row.device_id.clone()),
@@ -97,7 +100,19 @@ impl Shard {
             }
         }
         let storms = StormGrouper::new(settings.storm_window_ms, settings.storm_threshold);
-        Ok(Shard { engine, storms, settings, states, writer, history, iot, places: HashMap::new(), index })
+        Ok(Shard {
+            engine,
+            rules,
+            in_force,
+            storms,
+            settings,
+            states,
+            writer,
+            history,
+            iot,
+            places: HashMap::new(),
+            index,
+        })
     }
 
     /// Watches these devices for stale data from `since_ms` (those already known keep
@@ -134,6 +149,24 @@ impl Shard {
                         if self.alarm(change, &place).await.is_err() {
                             return;
                         }
+                    }
+                }
+                Ok(()) = self.rules.changed() => {
+                    let next = self.rules.borrow_and_update().clone();
+                    match self.engine.replace_rules(next.engine.clone(), super::now_ms()) {
+                        Ok(ended) => {
+                            self.in_force = next;
+                            for change in ended {
+                                let place = self.places.get(&change.key().device).cloned()
+                                    .or_else(|| self.iot.place(change.key().device.as_str()))
+                                    .unwrap_or_default();
+                                if self.alarm(change, &place).await.is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                        // Checked before it was sent; kept as it is if not.
+                        Err(e) => tracing::warn!(error = %e, shard = self.index, "new IoT rules refused"),
                     }
                 }
                 _ = stop.changed() => return,
@@ -218,6 +251,7 @@ impl Shard {
                     kind: event.kind.name(),
                     confidence: event.confidence,
                     detail: Value::Object(event.detail.clone()),
+                    case_wanted: self.case_for_event(event),
                 };
                 self.writer.send(WriteOp::Event(row)).await.map_err(|_| ())?;
             }
@@ -291,7 +325,7 @@ impl Shard {
         if alarm.severity < threshold {
             return None;
         }
-        let mapping = self.settings.rules.get(&alarm.key.rule)?.as_ref()?;
+        let mapping = self.in_force.cases.get(&alarm.key.rule)?.as_ref()?;
         let source_ref = match storm {
             Some(storm) => format!("storm:{storm}"),
             None => format!("alarm:{}:{}:{}", alarm.key.device, alarm.key.rule, alarm.raised_at_ms),
@@ -304,6 +338,28 @@ impl Shard {
             "metric": alarm.metric.name(),
             "value": alarm.raised_value,
             "raised_at_ms": alarm.raised_at_ms,
+        }))
+    }
+}
+
+impl Shard {
+    /// The case a camera's detection opens, if its kind maps to one and it is sure
+    /// enough. Detections of one camera and kind within the cooldown share one case: its
+    /// source reference is the window's.
+    fn case_for_event(&self, event: &cockpit_iot::DeviceEvent) -> Option<Value> {
+        let detection = self.in_force.detections.get(&event.kind)?;
+        if event.confidence < detection.min_confidence {
+            return None;
+        }
+        let window = event.at_ms.div_euclid(detection.cooldown_seconds.max(1) * 1000);
+        Some(json!({
+            "category": detection.case.category,
+            "urgency": detection.case.urgency,
+            "title": detection.case.title,
+            "source_ref": format!("detection:{}:{}:{window}", event.device, event.kind.name()),
+            "kind": event.kind.name(),
+            "confidence": event.confidence,
+            "at_ms": event.at_ms,
         }))
     }
 }

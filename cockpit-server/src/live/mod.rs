@@ -243,6 +243,7 @@ impl Hub {
         let (stop_tx, stop) = watch::channel(false);
         let district = cases
             .geography
+            .get()
             .city
             .regions()
             .iter()
@@ -416,7 +417,7 @@ impl Hub {
         if !ids.is_empty() {
             let now = Utc::now();
             for row in cases.store.cases_by_ids(&ids).await? {
-                let mut json = crate::cases::case_json(&row, &cases.rules.get(), &cases.geography, None, now);
+                let mut json = crate::cases::case_json(&row, &cases.rules.get(), &cases.geography.get(), None, now);
                 if let Some(object) = json.as_object_mut() {
                     object.remove("allowed_actions");
                 }

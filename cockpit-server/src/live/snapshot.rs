@@ -31,7 +31,7 @@ pub(super) async fn items(hub: &Hub, sub: &Sub) -> Result<Vec<Value>, StoreError
                 .cases(&filter)
                 .await?
                 .iter()
-                .map(|row| crate::cases::case_json(row, &cases.rules.get(), &cases.geography, Some(principal), now))
+                .map(|row| crate::cases::case_json(row, &cases.rules.get(), &cases.geography.get(), Some(principal), now))
                 .collect())
         }
         Channel::Alarms | Channel::Devices => {

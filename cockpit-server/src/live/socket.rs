@@ -95,7 +95,7 @@ impl Hub {
             (None, s) => (s, false),
         };
         if let Some(r) = &region
-            && self.inner.cases.geography.city.by_code(r).is_none()
+            && self.inner.cases.geography.get().city.by_code(r).is_none()
         {
             return Err(ProtocolError::BadFilter(format!("`region`: there is no region {r}")));
         }

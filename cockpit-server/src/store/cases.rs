@@ -180,6 +180,8 @@ pub struct CaseFilter {
     pub assigned: Option<Assigned>,
     /// Only cases this user is bound to as a leader.
     pub leader: Option<String>,
+    /// Only cases this user gave an instruction (批示) on.
+    pub instructed_by: Option<String>,
     /// What the caller may see at all (the whole district when left default).
     pub scope: CaseScope,
 }
@@ -607,6 +609,11 @@ pub(crate) fn push_filter(q: &mut QueryBuilder<Postgres>, f: &CaseFilter) {
             .push(" OR (assignee ->> 'kind' = 'grid_worker' AND assignee ->> 'grid' = ")
             .push_bind(a.grid.clone().unwrap_or_default())
             .push("))");
+    }
+    if let Some(user) = &f.instructed_by {
+        q.push(" AND EXISTS (SELECT 1 FROM case_timeline t WHERE t.case_id = cases.id AND t.action = 'instruct' AND t.actor_user = ")
+            .push_bind(user.clone())
+            .push(")");
     }
     if let Some(leader) = &f.leader {
         q.push(" AND ").push_bind(leader.clone()).push(" = ANY(leaders)");

@@ -26,6 +26,8 @@ pub struct EventRow {
     pub kind: &'static str,
     pub confidence: f64,
     pub detail: Value,
+    /// The case it should open (category, urgency, title, source reference), if any.
+    pub case_wanted: Option<Value>,
 }
 
 /// A step of an alarm's life, as written.
@@ -213,8 +215,8 @@ impl Store {
             return Ok(());
         }
         sqlx::query(
-            "INSERT INTO device_events (device_id, at, kind, confidence, detail)
-             SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::float8[], $5::jsonb[])
+            "INSERT INTO device_events (device_id, at, kind, confidence, detail, case_wanted)
+             SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::float8[], $5::jsonb[], $6::jsonb[])
              ON CONFLICT DO NOTHING",
         )
         .bind(rows.iter().map(|r| r.device_id.as_str()).collect::<Vec<_>>())
@@ -222,6 +224,7 @@ impl Store {
         .bind(rows.iter().map(|r| r.kind).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.confidence).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.detail.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.case_wanted.clone()).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await?;
         Ok(())
@@ -362,6 +365,22 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// Camera detections that want a case and have none yet: (id, device, what case).
+    pub async fn events_wanting_cases(&self) -> Result<Vec<(i64, String, Value)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, device_id, case_wanted FROM device_events
+             WHERE case_wanted IS NOT NULL AND case_id IS NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Records the case opened for a camera detection.
+    pub async fn link_event_case(&self, event: i64, case: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE device_events SET case_id = $2 WHERE id = $1").bind(event).bind(case).execute(&self.pool).await?;
+        Ok(())
     }
 
     /// Records the case opened for an alarm.

@@ -188,6 +188,13 @@ impl Server {
         (status, response.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// PUT JSON with an access token.
+    pub async fn put_with(&self, token: &str, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let response = self.client.put(self.url(path)).bearer_auth(token).json(body).send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
     /// The code and centre of grid `index` of 繁荣社区 (景山街道), from the geography API.
     pub async fn grid_of_fanrong(&self, index: usize) -> (String, f64, f64) {
         let (_, village) = self.get("/api/regions/330304001002").await;
@@ -208,4 +215,29 @@ impl Server {
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(serde_json::Value::Null))
     }
+}
+
+/// Waits until `check` holds of the value `get` fetches, for at most `limit` (for what is
+/// asynchronous: the pipeline, a poll of another instance); the last value.
+#[allow(dead_code)] // Not every test file waits.
+pub async fn eventually_within<F, Fut>(
+    what: &str,
+    limit: std::time::Duration,
+    mut get: F,
+    check: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = serde_json::Value>,
+{
+    let mut last = serde_json::Value::Null;
+    let pause = std::time::Duration::from_millis(50);
+    for _ in 0..(limit.as_millis() / pause.as_millis()) {
+        last = get().await;
+        if check(&last) {
+            return last;
+        }
+        tokio::time::sleep(pause).await;
+    }
+    panic!("{what}: never held; last value {last}");
 }

@@ -269,3 +269,30 @@ fn restored_alarms_are_not_raised_twice() {
     );
     assert_eq!(engine.restore(stray), Err(IotError::UnknownRule { rule: RuleId::from("gone") }));
 }
+
+#[test]
+fn replaced_rules_keep_the_state_of_rules_that_stay_and_end_the_alarms_of_rules_that_go() {
+    let above = |raise, clear| Condition::Above { raise, clear, for_ms: 0 };
+    let mut engine = RuleEngine::new(vec![
+        rule("high", Metric::WaterLevel, above(4.5, 4.3)),
+        rule("very-high", Metric::WaterLevel, above(5.0, 4.8)),
+    ])
+    .unwrap();
+    assert_eq!(feed(&mut engine, &[(0, 5.2)]), ["raised 5.2 @0, raised 5.2 @0"]);
+    // `high` stays with a higher line, `very-high` goes, `low` comes.
+    let ended = engine
+        .replace_rules(
+            vec![rule("low", Metric::WaterLevel, above(1.0, 0.5)), rule("high", Metric::WaterLevel, above(6.0, 5.5))],
+            T0 + MIN,
+        )
+        .unwrap();
+    assert_eq!(ended.iter().map(describe).collect::<Vec<_>>(), ["cleared 5.2 @1"]);
+    assert_eq!(ended[0].key().rule, RuleId::from("very-high"));
+    // `high`'s alarm is still the one raised (no second raise); it clears by its new line.
+    assert!(engine.alarm(&id("wl-1"), &RuleId::from("high")).is_some());
+    assert_eq!(feed(&mut engine, &[(2, 5.6), (3, 5.4)]), ["raised 5.6 @2, updated 5.6 @2", "cleared 5.4 @3"]);
+    // A bad set is refused and the rules in force stay.
+    let twice = vec![rule("x", Metric::WaterLevel, above(1.0, 0.5)), rule("x", Metric::WaterLevel, above(1.0, 0.5))];
+    assert!(engine.replace_rules(twice, T0).is_err());
+    assert_eq!(engine.rules().len(), 2);
+}

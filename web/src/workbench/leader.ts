@@ -2,9 +2,8 @@
 // instructed, and the overdue cases of their regions (`overdue=true`, within their scope,
 // which the server applies); the first and the last live.
 //
-// "My instructions" is found in the browser: the server has no filter by who instructed,
-// so the pane reads the timelines of the cases bound to the leader and of the most recent
-// cases of their view, and keeps those with an `instruct` entry by them.
+// "My instructions" are the cases the server lists with `instructed=me`; the pane reads
+// each one's timeline for the leader's latest instruction.
 
 import { statusName } from '../i18n';
 import type { Ctx, Unmount } from './app';
@@ -13,8 +12,8 @@ import { caseList } from './list';
 import type { Case, CasePage } from './types';
 import { explain, w } from './words';
 
-/** How many of the most recent cases (besides the bound ones) are looked through. */
-const RECENT = 50;
+/** How many instructed cases the pane shows, newest first. */
+const SHOWN = 100;
 
 export function leaderView(ctx: Ctx, root: HTMLElement): Unmount {
   const mine = h('div', { class: 'leader-pane', test: 'leader-mine' });
@@ -52,11 +51,8 @@ async function myInstructions(ctx: Ctx, el: HTMLElement, gone: () => boolean): P
     status,
   );
   try {
-    const [bound, recent] = await Promise.all([
-      ctx.api.get<CasePage>('/api/cases?leader=me&limit=100'),
-      ctx.api.get<CasePage>(`/api/cases?limit=${RECENT}`),
-    ]);
-    const ids = [...new Set([...bound.items, ...recent.items].map((c) => c.id))].sort((x, y) => y - x);
+    const page = await ctx.api.get<CasePage>(`/api/cases?instructed=me&limit=${SHOWN}`);
+    const ids = page.items.map((c) => c.id);
     const found: { c: Case; at: string; text: string }[] = [];
     // A few at a time, not to flood the server.
     for (let i = 0; i < ids.length && !gone(); i += 4) {
