@@ -91,6 +91,13 @@ function vertices(geometry) {
 
 const nearest = (list, p) => Math.min(...list.map((q) => metres(p, q)));
 
+/** Waits until a save is answered: the notice (saved) or the error (refused, shown); fails
+ *  with the error's text when it was refused. */
+async function answered(page, notice, error) {
+  await page.waitForSelector(`[data-test=${notice}]:not(:empty), [data-test=${error}]:not(:empty)`);
+  assert.equal(await page.textContent(`[data-test=${error}]`), '', 'refused');
+}
+
 before(async () => {
   server = await Server.start();
   browser = await launch();
@@ -164,7 +171,7 @@ describe('the configuration screens', () => {
       assert.deepEqual(await page.evaluate(() => window.__config.editor.get()[0][0].slice(1, 3)), [a, b]);
       await page.screenshot({ path: join(artifacts, 'region-dragged-1600x1000.png') });
       await page.click('[data-test=region-save-boundary]');
-      await page.waitForSelector('[data-test=region-boundary-notice]:not(:empty)');
+      await answered(page, 'region-boundary-notice', 'region-boundary-error');
       assert.equal(await page.textContent('[data-test=region-boundary-error]'), '');
       let stored = vertices((await api('sysadmin', 'GET', `/api/regions/${GRID}`)).geometry);
       assert.equal(stored.length, originalVertices.length);
@@ -180,7 +187,7 @@ describe('the configuration screens', () => {
       await page.waitForSelector('[data-test=region-boundary][data-mode=edit][data-vertices="4"]');
       const drawn = await Promise.all(corners.map((c) => lngLatOf(page, c)));
       await page.click('[data-test=region-save-boundary]');
-      await page.waitForSelector('[data-test=region-boundary-notice]:not(:empty)');
+      await answered(page, 'region-boundary-notice', 'region-boundary-error');
       stored = vertices((await api('sysadmin', 'GET', `/api/regions/${GRID}`)).geometry);
       assert.equal(stored.length, 4);
       for (const d of drawn) assert.ok(nearest(stored, d) < 0.5, `a drawn corner is stored: ${d} (${nearest(stored, d)} m; ${JSON.stringify(stored)} / ${JSON.stringify(drawn)})`);
@@ -201,7 +208,7 @@ describe('the configuration screens', () => {
       for (const p of preview) assert.ok(nearest(originalVertices, p) < 1, `the preview is where it lands: ${p}`);
       await page.screenshot({ path: join(artifacts, 'region-import-preview-1600x1000.png') });
       await page.click('[data-test=region-save-boundary]');
-      await page.waitForSelector('[data-test=region-boundary-notice]:not(:empty)');
+      await answered(page, 'region-boundary-notice', 'region-boundary-error');
       stored = vertices((await api('sysadmin', 'GET', `/api/regions/${GRID}`)).geometry);
       assert.equal(stored.length, originalVertices.length);
       for (const p of originalVertices) assert.ok(nearest(stored, p) < 5, `stored converted to WGS84: ${p} (${nearest(stored, p).toFixed(1)} m)`);
@@ -232,7 +239,7 @@ describe('the configuration screens', () => {
       await page.fill('[data-test=person-row]:last-child [data-test=person-name]', '测试张三');
       await page.fill('[data-test=person-row]:first-child [data-test=person-name]', '测试李四');
       await page.click('[data-test=region-save-persons]');
-      await page.waitForSelector('[data-test=region-persons-notice]:not(:empty)');
+      await answered(page, 'region-persons-notice', 'region-persons-error');
       const expected = [{ role: before[1].role, name: '测试李四' }, ...before.slice(2), { role: '街道联系领导', name: '测试张三' }];
       const persons = (await api('sysadmin', 'GET', `/api/regions/${GRID}`)).properties.persons;
       assert.deepEqual(
@@ -276,7 +283,7 @@ describe('the configuration screens', () => {
       assert.equal(id, 'SHEL-040');
       await page.fill(`${row} [data-test=feature-name]`, '测试应急避难场所');
       await page.click('[data-test=layer-save]');
-      await page.waitForSelector('[data-test=layer-notice]:not(:empty)');
+      await answered(page, 'layer-notice', 'layer-error');
       assert.equal(await page.textContent('[data-test=layer-error]'), '');
       let layer = await api('sysadmin', 'GET', '/api/layers/shelters');
       assert.equal(layer.features.length, before.features.length + 1);
@@ -296,7 +303,7 @@ describe('the configuration screens', () => {
       await page.waitForSelector('[data-test=config-layers][data-dirty=true]');
       const dropped = await lngLatOf(page, to);
       await page.click('[data-test=layer-save]');
-      await page.waitForSelector('[data-test=layer-notice]:not(:empty)');
+      await answered(page, 'layer-notice', 'layer-error');
       layer = await api('sysadmin', 'GET', '/api/layers/shelters');
       added = layer.features.find((f) => f.properties.id === 'SHEL-040');
       assert.ok(metres(added.geometry.coordinates, dropped) < 1, `${added.geometry.coordinates} / ${dropped}`);
@@ -316,7 +323,7 @@ describe('the configuration screens', () => {
       await page.fill('[data-test=layer-feature].selected [data-test=feature-name]', '测试人员密集区');
       await page.fill('[data-test=layer-feature].selected [data-test=feature-kind]', 'crowd');
       await page.click('[data-test=layer-save]');
-      await page.waitForSelector('[data-test=layer-notice]:not(:empty)');
+      await answered(page, 'layer-notice', 'layer-error');
       const saved = (await api('sysadmin', 'GET', '/api/layers/key_areas')).features.find((f) => f.properties.name === '测试人员密集区');
       assert.ok(saved, 'the drawn area is stored');
       assert.equal(saved.properties.kind, 'crowd');
@@ -340,7 +347,7 @@ describe('the configuration screens', () => {
       await page.setInputFiles('[data-test=layer-import-file]', { name: 'parking.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(file)) });
       await page.waitForSelector('[data-test=config-layers][data-count="2"]');
       await page.click('[data-test=layer-save]');
-      await page.waitForSelector('[data-test=layer-notice]:not(:empty)');
+      await answered(page, 'layer-notice', 'layer-error');
       assert.equal(await page.textContent('[data-test=layer-error]'), '');
       const listed = (await api('sysadmin', 'GET', '/api/layers')).layers.find((l) => l.name === 'parking_lots');
       assert.deepEqual({ kind: listed.kind, count: listed.count }, { kind: 'points', count: 2 });
@@ -364,7 +371,7 @@ describe('the configuration screens', () => {
       assert.equal(await page.locator('[data-test=drule-row]').count(), rules.body.length);
       await page.fill('[data-test=drule-row][data-id=river-high] [data-test=cond-raise]', '4.8');
       await page.click('[data-test=doc-save]');
-      await page.waitForSelector('[data-test=doc-notice]:not(:empty)');
+      await answered(page, 'doc-notice', 'doc-error');
       const saved = (await api('sysadmin', 'GET', '/api/config/rules'))['device-rules'];
       assert.notEqual(saved.version, rules.version);
       assert.equal(saved.source, 'edited');
@@ -375,28 +382,36 @@ describe('the configuration screens', () => {
       assert.equal(await page.getAttribute('[data-test=doc-meta]', 'data-version'), String(saved.version));
       await page.screenshot({ path: join(artifacts, 'device-rules-1600x1000.png') });
 
-      // A detection kind added; the JSON view shows it.
+      // Illegal parking's detection removed and added again with other settings; the JSON
+      // view shows them.
       const detections = docs.detections;
       await page.click('[data-test=config-tab-detections]');
       await page.waitForSelector('[data-test=detection-table]');
+      assert.equal(await page.locator('[data-test=detection-row]').count(), detections.body.length);
+      const had = detections.body.some((d) => d.kind === 'illegal_parking');
+      if (had) await page.click('[data-test=detection-row][data-kind=illegal_parking] [data-test=detection-remove]');
       await page.click('[data-test=detection-add]');
       const last = '[data-test=detection-row]:last-child';
-      await page.fill(`${last} [data-test=detection-kind]`, 'street_vending');
+      await page.selectOption(`${last} [data-test=detection-kind]`, 'illegal_parking');
       await page.fill(`${last} [data-test=detection-confidence]`, '0.75');
+      await page.fill(`${last} [data-test=detection-cooldown]`, '900');
       await page.selectOption(`${last} [data-test=case-category]`, '0402');
-      await page.selectOption(`${last} [data-test=case-urgency]`, 'normal');
-      await page.fill(`${last} [data-test=case-title]`, '占道经营（视频识别）');
+      await page.selectOption(`${last} [data-test=case-urgency]`, 'urgent');
+      await page.fill(`${last} [data-test=case-title]`, '违章停车（视频识别）');
       await page.click('[data-test=doc-json-toggle]');
-      assert.match(await page.inputValue('[data-test=doc-json]'), /street_vending/);
+      assert.match(await page.inputValue('[data-test=doc-json]'), /"min_confidence": 0.75/);
       await page.click('[data-test=doc-save]');
-      await page.waitForSelector('[data-test=doc-notice]:not(:empty)');
+      await answered(page, 'doc-notice', 'doc-error');
       const after = (await api('sysadmin', 'GET', '/api/config/rules')).detections;
       assert.notEqual(after.version, detections.version);
-      assert.deepEqual(after.body.find((d) => d.kind === 'street_vending'), {
-        kind: 'street_vending',
+      assert.equal(after.body.length, detections.body.length + (had ? 0 : 1));
+      assert.deepEqual(after.body.find((d) => d.kind === 'illegal_parking'), {
+        kind: 'illegal_parking',
         min_confidence: 0.75,
-        case: { category: '0402', urgency: 'normal', title: '占道经营（视频识别）' },
+        cooldown_seconds: 900,
+        case: { category: '0402', urgency: 'urgent', title: '违章停车（视频识别）' },
       });
+      await page.screenshot({ path: join(artifacts, 'detections-1600x1000.png') });
     } finally {
       await context.close();
     }
@@ -430,7 +445,7 @@ describe('the configuration screens', () => {
       await page.fill(dict, text);
       await page.fill('[data-test=mapping-row][data-field=title] [data-test=mapping-path]', 'data.gdbt2');
       await page.click('[data-test=doc-save]');
-      await page.waitForSelector('[data-test=doc-notice]:not(:empty)');
+      await answered(page, 'doc-notice', 'doc-error');
       const saved = (await api('sysadmin', 'GET', '/api/config/rules'))[name];
       assert.equal(saved.body.fields.title.path, 'data.gdbt2');
       assert.deepEqual(saved.body.fields.category, doc.body.fields.category);

@@ -26,6 +26,8 @@ interface DeviceRule extends Obj {
 interface Detection extends Obj {
   kind: string;
   min_confidence: number;
+  /** One case per camera and kind within this many seconds (default 600). */
+  cooldown_seconds?: number;
   case: CaseSpec;
 }
 
@@ -34,6 +36,8 @@ const KINDS = ['above', 'below', 'rate_of_change', 'stale'];
 const URGENCIES = ['normal', 'urgent', 'critical'];
 /** Device types and metrics of the sample city (iot/src/device.rs, metric.rs), offered as choices. */
 const TYPES = ['water_level_river', 'water_level_reservoir', 'smoke', 'road_hazard', 'manhole_cover', 'air_quality', 'noise', 'camera'];
+/** What the cameras' AI reports (iot EventKind). */
+const DETECTIONS = ['illegal_parking', 'street_vending', 'fire_lane_blocked', 'river_floating_object'];
 const METRICS = ['water_level_m', 'smoke_obscuration_pct', 'ponding_depth_cm', 'cover_open', 'tilt_deg', 'pm25_ugm3', 'pm10_ugm3', 'noise_db', 'battery_pct'];
 
 export function deviceRulesScreen(ctx: Ctx, el: HTMLElement): Promise<void> {
@@ -161,13 +165,14 @@ function detectionTable(el: HTMLElement, list: Detection[], extras: Extras): voi
   const render = () => {
     const rows = list.map((d) => {
       d.case ??= { category: extras.categories[0]?.code ?? '', urgency: 'normal', title: '' };
-      const kind = textField(d, 'kind', 'detection-kind', { size: 18, list: 'cfg-detection-kinds' });
-      kind.addEventListener('input', () => (row.dataset.kind = d.kind));
+      const kinds = DETECTIONS.includes(d.kind) || !d.kind ? DETECTIONS : [d.kind, ...DETECTIONS];
+      const kind = selectField(d, 'kind', 'detection-kind', kinds.map((k): [string, string] => [k, `${cw(`det_${k}` as 'det_illegal_parking') ?? k} (${k})`]), () => (row.dataset.kind = d.kind));
       const row = h(
         'tr',
         { test: 'detection-row', 'data-kind': d.kind },
         h('td', {}, kind),
         h('td', {}, numberField(d, 'min_confidence', 'detection-confidence', { width: '5em' })),
+        h('td', {}, numberField(d, 'cooldown_seconds', 'detection-cooldown', { width: '6em', optional: true })),
         h('td', {}, h('div', { class: 'cfg-params' }, caseFields(d.case, extras))),
         h('td', {}, h('button', { type: 'button', class: 'link', test: 'detection-remove', onclick: () => { list.splice(list.indexOf(d), 1); render(); } }, cw('remove'))),
       );
@@ -175,10 +180,9 @@ function detectionTable(el: HTMLElement, list: Detection[], extras: Extras): voi
     });
     fill(
       el,
-      h('datalist', { id: 'cfg-detection-kinds' }, ['illegal_parking', 'street_vending', 'garbage_overflow', 'crowd_gathering', 'fire_smoke', 'intrusion'].map((k) => h('option', { value: k }))),
-      h('table', { class: 'cases rules-table', test: 'detection-table' }, h('thead', {}, h('tr', {}, [cw('detectionKind'), cw('minConfidence'), cw('caseOpened'), ''].map((t) => h('th', {}, t)))), h('tbody', {}, rows)),
+      h('table', { class: 'cases rules-table', test: 'detection-table' }, h('thead', {}, h('tr', {}, [cw('detectionKind'), cw('minConfidence'), cw('cooldown'), cw('caseOpened'), ''].map((t) => h('th', {}, t)))), h('tbody', {}, rows)),
       h('p', { class: 'muted' }, cw('detectionHint')),
-      h('button', { type: 'button', test: 'detection-add', onclick: () => { list.push({ kind: '', min_confidence: 0.8, case: { category: extras.categories[0]?.code ?? '', urgency: 'normal', title: '' } }); render(); } }, `+ ${cw('addDetection')}`),
+      h('button', { type: 'button', test: 'detection-add', onclick: () => { list.push({ kind: '', min_confidence: 0.8, cooldown_seconds: 600, case: { category: extras.categories[0]?.code ?? '', urgency: 'normal', title: '' } }); render(); } }, `+ ${cw('addDetection')}`),
     );
   };
   render();

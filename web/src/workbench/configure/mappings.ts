@@ -10,13 +10,14 @@ import { documentScreen, numberField, selectField, textField } from './document'
 import { showProblem } from './problem';
 import { cw } from './words';
 
+/** As the server gives it back, absent parts may be null (`"format": null`). */
 interface FieldRule {
-  path?: string;
+  path?: string | null;
   required?: boolean;
   default?: unknown;
   dictionary?: Record<string, string>;
-  otherwise?: string;
-  format?: string;
+  otherwise?: string | null;
+  format?: string | null;
 }
 
 interface Mapping {
@@ -103,8 +104,8 @@ function mappingTable(el: HTMLElement, m: Mapping, extras: { categories: { code:
         else delete rule.required;
       };
       // A default keeps its JSON type: text stays text (an urgency default of "1" is text).
-      const wasText = rule.default === undefined || typeof rule.default === 'string';
-      const def = h('input', { test: 'mapping-default', size: 8, value: rule.default === undefined ? '' : wasText ? String(rule.default) : JSON.stringify(rule.default) });
+      const wasText = rule.default == null || typeof rule.default === 'string';
+      const def = h('input', { test: 'mapping-default', size: 8, value: rule.default == null ? '' : wasText ? String(rule.default) : JSON.stringify(rule.default) });
       def.oninput = () => {
         const v = def.value;
         if (v === '') delete rule.default;
