@@ -1,9 +1,11 @@
 // The workbench's configuration screens (web/src/workbench/configure/) in Chromium against a
 // real cockpit-server and PostgreSQL: a grid's boundary edited by dragging a vertex and by
 // drawing it anew on the map, then imported from a GCJ-02 GeoJSON file (stored converted to
-// WGS84) and refused when it lies outside its village; its persons in charge; a shelter added
-// by clicking the map and moved by dragging it, a key area drawn; a device rule's threshold
-// and a camera detection changed; a bad intake mapping refused with the server's reason.
+// WGS84) and refused when it lies outside its village; its persons in charge (also on the
+// wall's region panel); a shelter added by clicking the map, refused with an id used twice,
+// moved by dragging it; a key area drawn; a new layer imported from GCJ-02; a device rule's
+// threshold and a camera detection changed; a bad intake mapping refused with the server's
+// reason, then saved.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -292,6 +294,20 @@ describe('the configuration screens', () => {
       assert.equal(added.properties.kind, 'shelter');
       assert.ok(metres(added.geometry.coordinates, clicked) < 1, `${added.geometry.coordinates} / ${clicked}`);
       assert.equal((await api('sysadmin', 'GET', '/api/layers')).layers.find((l) => l.name === 'shelters').count, before.features.length + 1);
+
+      // An id used twice: refused, the reason shown, the layer unchanged.
+      await page.fill('[data-test=layer-filter]', 'SHEL-040');
+      await page.fill('[data-test=layer-feature][data-id=SHEL-040] [data-test=feature-id]', 'SHEL-001');
+      await page.click('[data-test=layer-save]');
+      await page.waitForSelector('[data-test=layer-error]:not(:empty)');
+      const dup = layer.features.map((f) => (f.properties.id === 'SHEL-040' ? { ...f, properties: { ...f.properties, id: 'SHEL-001' } } : f));
+      const refused = await attempt('sysadmin', 'PUT', '/api/layers/shelters', { crs: 'wgs84', features: { type: 'FeatureCollection', features: dup } });
+      assert.equal(refused.status, 400);
+      const shown = await page.textContent('[data-test=layer-error]');
+      assert.ok(shown.includes(refused.body.detail), `${shown} / ${refused.body.detail}`);
+      assert.equal((await api('sysadmin', 'GET', '/api/layers/shelters')).features.filter((f) => f.properties.id === 'SHEL-001').length, 1);
+      await page.click('[data-test=layer-revert]');
+      await page.waitForSelector(`[data-test=config-layers][data-dirty=false][data-count="${before.features.length + 1}"]`);
 
       // Selected from the list, then dragged 80 px to the east.
       await page.fill('[data-test=layer-filter]', 'SHEL-040');
