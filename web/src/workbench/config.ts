@@ -1,4 +1,4 @@
-// Configuration screens whose server APIs exist: users with their roles and region scopes
+// Configuration screens: users with their roles and region scopes
 // (users.ts), departments, intake sources (switch on or off), devices (list and register),
 // and the case rules (rules.ts: categories and time limits, dispatch rules, calendar).
 
@@ -6,6 +6,7 @@ import type { Ctx, Unmount } from './app';
 import { h, fill, when } from './dom';
 import { users } from './users';
 import { rulesScreen } from './rules';
+import { configureTabs, unmountConfigure } from './configure';
 import { explain, w } from './words';
 
 export function configScreens(ctx: Ctx, root: HTMLElement): Unmount {
@@ -20,11 +21,13 @@ export function configScreens(ctx: Ctx, root: HTMLElement): Unmount {
     tabs.push(['dispatch-rules', w('configDispatchRules'), (el) => void rulesScreen(ctx, el, 'dispatch-rules')]);
     tabs.push(['calendar', w('configCalendar'), (el) => void rulesScreen(ctx, el, 'calendar')]);
   }
+  tabs.push(...configureTabs(ctx));
   const open = (i: number) => {
     for (const [n, b] of buttons.entries()) b.classList.toggle('active', n === i);
     // The tab is in the address (#/config/<tab>), without reloading the screen.
     if (tabs[i]) history.replaceState(null, '', `#/config/${tabs[i][0]}`);
     body.replaceChildren();
+    unmountConfigure();
     tabs[i]?.[2](body);
   };
   const buttons = tabs.map(([id, label], i) => h('button', { test: `config-tab-${id}`, onclick: () => open(i) }, label));
@@ -34,13 +37,12 @@ export function configScreens(ctx: Ctx, root: HTMLElement): Unmount {
       'section',
       { class: 'config-screen', test: 'config-screen' },
       h('div', { class: 'tabs' }, buttons),
-      h('p', { class: 'muted', test: 'config-missing' }, w('configMissing')),
       tabs.length ? body : h('p', {}, w('forbidden')),
     ),
   );
   const asked = /^#\/config\/([\w-]+)/.exec(location.hash)?.[1];
   open(Math.max(0, tabs.findIndex(([id]) => id === asked)));
-  return () => {};
+  return unmountConfigure;
 }
 
 async function sources(ctx: Ctx, el: HTMLElement): Promise<void> {
