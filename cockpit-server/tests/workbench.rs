@@ -421,3 +421,45 @@ async fn a_reports_photos_are_listed_with_the_case_and_a_repeated_upload_is_a_re
     assert_eq!(listed.len(), 1, "{detail}");
     assert_eq!((listed[0]["id"].clone(), listed[0]["file_name"].clone()), (first["id"].clone(), json!("street.png")));
 }
+
+#[tokio::test]
+async fn only_the_assignee_accepts_and_the_others_are_not_offered_it() {
+    let server = Server::start().await;
+    let (grid, lon, lat) = server.grid_of_fanrong(1).await;
+    let dispatcher = server.token("as-d1", "dispatcher").await;
+    let worker = server.user("as-w1", &["grid_worker"], &grid, None).await;
+    let emergency = server.user("as-h1", &["department_handler"], "330304", Some("emergency")).await;
+    let housing = server.user("as-h2", &["department_handler"], "330304", Some("housing")).await;
+    // 私搭乱建 has no rule: dispatched by hand to the emergency bureau.
+    let body = json!({"description": "违章搭建", "category": "0101", "location": {"lon": lon, "lat": lat}});
+    let (_, case) = server.post_with(&dispatcher, "/api/cases", &body).await;
+    let id = case["id"].as_i64().unwrap();
+    let to = json!({"action": "dispatch", "to": {"kind": "department", "department": "区应急管理局"}});
+    let (status, answer) = server.post_with(&dispatcher, &format!("/api/cases/{id}/actions"), &to).await;
+    assert_eq!(status, 200, "{answer}");
+
+    // The grid's worker sees the case in their grid but may not take it; neither may
+    // another bureau's handler. Neither is offered `accept`.
+    for (token, who) in [(&worker, "the grid worker"), (&housing, "another bureau")] {
+        let (_, seen) = server.get_with(token, &format!("/api/cases/{id}")).await;
+        if seen["allowed_actions"].is_array() {
+            assert!(!seen["allowed_actions"].as_array().unwrap().contains(&json!("accept")), "{who}: {seen}");
+        }
+        let (status, problem) =
+            server.post_with(token, &format!("/api/cases/{id}/actions"), &json!({"action": "accept"})).await;
+        assert!(status == 403 || status == 404, "{who}: {status} {problem}");
+    }
+    let (_, seen) = server.get_with(&worker, &format!("/api/cases/{id}")).await;
+    assert_eq!(seen["status"], "dispatched", "{seen}");
+    let (status, problem) = server.post_with(&worker, &format!("/api/cases/{id}/actions"), &json!({"action": "accept"})).await;
+    assert_eq!(status, 403, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("assignee"), "{problem}");
+
+    // The bureau it went to is offered it and takes it.
+    let (_, theirs) = server.get_with(&emergency, &format!("/api/cases/{id}")).await;
+    assert!(theirs["allowed_actions"].as_array().unwrap().contains(&json!("accept")), "{theirs}");
+    let (status, answer) =
+        server.post_with(&emergency, &format!("/api/cases/{id}/actions"), &json!({"action": "accept"})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["status"], "accepted");
+}

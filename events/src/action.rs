@@ -75,6 +75,15 @@ impl ActionKind {
         ActionKind::Evaluate,
     ];
 
+    /// Whether it is the assignee's to take (accept, return, start, feedback, mark
+    /// handled): nobody else may, whatever their role.
+    pub fn is_handling(self) -> bool {
+        matches!(
+            self,
+            ActionKind::Accept | ActionKind::Return | ActionKind::Start | ActionKind::Feedback | ActionKind::MarkHandled
+        )
+    }
+
     /// The action's name in the API and in messages.
     pub fn as_str(self) -> &'static str {
         match self {

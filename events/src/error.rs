@@ -84,6 +84,8 @@ pub enum Refusal {
     Status,
     /// The status allows it, but not for this role (HTTP 403).
     Role,
+    /// A handling action by someone the case is not assigned to (HTTP 403).
+    NotAssignee,
 }
 
 impl fmt::Display for Refusal {
@@ -91,6 +93,7 @@ impl fmt::Display for Refusal {
         f.write_str(match self {
             Refusal::Status => "not in this status",
             Refusal::Role => "not for this role",
+            Refusal::NotAssignee => "only for the case's assignee",
         })
     }
 }

@@ -68,6 +68,6 @@ pub use evaluation::{
     Evaluation, Rate, UnsatisfiedReason, Verdict, closed_on_time, on_time_closure_rate, satisfaction_rate,
 };
 pub use ids::{AttachmentRef, CaseId, CategoryCode, DepartmentId, RegionCode, RuleId, SourceId, SourceRef, UserId};
-pub use lifecycle::{EntryPath, Rule, Transition, allowed_actions, intake, rule, transition};
+pub use lifecycle::{EntryPath, Rule, Transition, allowed_actions, check_assignee, intake, rule, transition};
 pub use mapping::{CaseMapping, FieldPath, FieldRule, TargetField};
-pub use state::{Assignee, CaseState, DispatchStatus, Role, Status};
+pub use state::{Assignee, CaseState, DispatchStatus, Handler, Role, Status};

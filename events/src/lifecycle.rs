@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::action::{Action, ActionKind, Actor, TimelineEntry};
 use crate::error::{EventsError, Refusal};
-use crate::state::{Assignee, CaseState, Role, Status};
+use crate::state::{Assignee, CaseState, Handler, Role, Status};
 
 /// The outcome of a successful action: the state to store and the timeline row to append.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -127,6 +127,31 @@ pub fn intake(
         position: None,
     };
     Ok(Transition { state: CaseState::new(status), entry })
+}
+
+/// Refuses a handling action ([`ActionKind::is_handling`]) by `handler` on a case not
+/// assigned to them, whatever their role allows: a grid worker may not accept a case that
+/// went to a department, nor a department's staff one that went to another department.
+/// Other actions, and the server's own, pass.
+pub fn check_assignee(
+    state: &CaseState,
+    actor: &Actor,
+    kind: ActionKind,
+    handler: &Handler<'_>,
+) -> Result<(), EventsError> {
+    if !kind.is_handling() || actor.role == Role::System {
+        return Ok(());
+    }
+    if state.assignee.as_ref().is_some_and(|a| a.includes(handler)) {
+        return Ok(());
+    }
+    Err(EventsError::ActionNotAllowed {
+        action: kind,
+        status: state.status,
+        role: actor.role,
+        refusal: Refusal::NotAssignee,
+        allowed: allowed_actions(state.status, actor.role).into_iter().filter(|k| !k.is_handling()).collect(),
+    })
 }
 
 /// Applies `action` by `actor` at `at` to a case in `state`.

@@ -119,6 +119,32 @@ pub enum Assignee {
     },
 }
 
+/// Who someone is, for the question "is this case assigned to me?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handler<'a> {
+    /// Their user id.
+    pub user: &'a str,
+    /// Their department, if any.
+    pub department: Option<&'a str>,
+    /// The region code of their scope (a street, village or grid), if not the district.
+    pub region: Option<&'a str>,
+}
+
+impl Assignee {
+    /// Whether `handler` is this assignee: the person; a member of the department; the
+    /// grid's worker (or whoever works that grid); someone of the street for its platform.
+    pub fn includes(&self, handler: &Handler<'_>) -> bool {
+        match self {
+            Assignee::Person { user } => user.as_str() == handler.user,
+            Assignee::Department { department } => handler.department == Some(department.as_str()),
+            Assignee::GridWorker { grid, worker } => {
+                worker.as_str() == handler.user || handler.region == Some(grid.as_str())
+            }
+            Assignee::StreetPlatform { street } => handler.region.is_some_and(|r| r.starts_with(street.as_str())),
+        }
+    }
+}
+
 /// The roles of those who act on cases. The three administrators (三员) take no part in
 /// the case lifecycle: separation of duties keeps them out of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

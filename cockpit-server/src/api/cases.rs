@@ -159,7 +159,9 @@ pub(crate) async fn act(
     let status = Status::parse(&row.status).ok_or_else(|| ApiError::Internal(format!("case {id}: status")))?;
     let actor = caller.principal.actor_for(action.kind(), status);
     let now = Utc::now();
-    let applied = state.cases.act(CaseId(id), &actor, action, now, caller.audit_actor(), key.as_ref()).await?;
+    let handler = caller.principal.handler();
+    let applied =
+        state.cases.act(CaseId(id), &actor, &handler, action, now, caller.audit_actor(), key.as_ref()).await?;
     let headers = replayed_header(applied == Applied::Replayed);
     // An action can take the case out of the actor's view (a handler's return): it was
     // applied all the same, and the answer says so without showing the case.

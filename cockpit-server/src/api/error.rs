@@ -74,7 +74,7 @@ impl From<ServiceError> for ApiError {
                 );
                 match refusal {
                     Refusal::Status => ApiError::Conflict { detail, allowed },
-                    Refusal::Role => ApiError::Forbidden { detail, allowed },
+                    Refusal::Role | Refusal::NotAssignee => ApiError::Forbidden { detail, allowed },
                 }
             }
             ServiceError::Refused(other) => ApiError::Forbidden { detail: other.to_string(), allowed: Vec::new() },

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use cockpit_access::{Permission, PermissionSet, Role, Scope, ScopeLevel};
-use cockpit_events::{ActionKind, Actor, Status, allowed_actions};
+use cockpit_events::{ActionKind, Actor, Assignee, Handler, Status, allowed_actions};
 
 use crate::api::ApiError;
 use crate::store::{AuditActor, CaseScope};
@@ -124,6 +124,28 @@ impl Principal {
             department: self.department.clone(),
             grid: (self.scope.level == ScopeLevel::Grid).then(|| self.scope.code.clone()),
         }
+    }
+
+    /// Who they are, for "is this case assigned to me?".
+    pub fn handler(&self) -> Handler<'_> {
+        Handler {
+            user: &self.username,
+            department: self.department.as_deref(),
+            region: (self.scope.level != ScopeLevel::District).then_some(self.scope.code.as_str()),
+        }
+    }
+
+    /// The actions they may take on a case in `status` assigned to `assignee` (its JSON):
+    /// the handling actions only when it is assigned to them.
+    pub fn allowed_actions_on(&self, status: Status, assignee: Option<&serde_json::Value>) -> Vec<ActionKind> {
+        let mut out = self.allowed_actions(status);
+        if out.iter().any(|k| k.is_handling()) {
+            let assignee: Option<Assignee> = assignee.and_then(|a| serde_json::from_value(a.clone()).ok());
+            if !assignee.is_some_and(|a| a.includes(&self.handler())) {
+                out.retain(|k| !k.is_handling());
+            }
+        }
+        out
     }
 
     /// The actions they may take on a case in `status`: those of any of their roles that

@@ -68,7 +68,9 @@ impl RuleDocuments {
         let next = self.handle.get().with_document(name, body).map_err(invalid)?;
         if name == "dispatch-rules" {
             // A rule must send its cases somewhere that exists.
-            let departments: Vec<String> = self.store.departments().await?.into_iter().map(|(id, _, _)| id).collect();
+            // Rules and assignees name departments by name.
+            let departments: Vec<String> =
+                self.store.departments().await?.into_iter().map(|(_, name, _)| name).collect();
             for rule in next.dispatch.rules() {
                 if let cockpit_events::RuleTarget::Department { department } = &rule.target
                     && !departments.iter().any(|d| d == department.as_str())

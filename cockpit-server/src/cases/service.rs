@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use cockpit_events::{
     Action, ActionKind, Actor, CaseId, CaseRegions, CategoryCode, Crs, DispatchDecision, DispatchRequest, EntryPath,
-    EventsError, NewCase, RegionCode, Status, UserId, intake, transition,
+    EventsError, Handler, NewCase, RegionCode, Status, UserId, check_assignee, intake, transition,
 };
 use cockpit_geo::{Coord, gcj02_to_wgs84};
 
@@ -157,6 +157,7 @@ impl CaseService {
         &self,
         id: CaseId,
         actor: &Actor,
+        handler: &Handler<'_>,
         action: Action,
         now: DateTime<Utc>,
         who: AuditActor,
@@ -197,6 +198,7 @@ impl CaseService {
         let row = Store::case_for_update(&mut tx, id).await?.ok_or(ServiceError::NotFound(id.0))?;
         let state = row.state()?;
         let kind = action.kind();
+        check_assignee(&state, actor, kind, handler).map_err(ServiceError::Refused)?;
         let step = transition(&state, actor, action, now).map_err(|e| match e {
             EventsError::ActionNotAllowed { .. } => ServiceError::Refused(e),
             other => ServiceError::BadField { field: "action", reason: other.to_string() },

@@ -67,7 +67,9 @@ pub fn case_json(
         })),
         "overdue": row.overdue || deadline_state == Some(DeadlineState::Overdue),
         "closed_at": row.closed_at,
-        "allowed_actions": status.zip(viewer).map(|(s, v)| v.allowed_actions(s).iter().map(|a| a.as_str()).collect::<Vec<_>>()),
+        "allowed_actions": status.zip(viewer).map(|(s, v)| {
+            v.allowed_actions_on(s, row.assignee.as_ref()).iter().map(|a| a.as_str()).collect::<Vec<_>>()
+        }),
     })
 }
 

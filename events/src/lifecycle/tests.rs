@@ -284,3 +284,39 @@ fn a_return_puts_the_case_back_in_the_pool() {
     assert_eq!(done.state, CaseState::new(S::New));
     assert_eq!(done.entry.content, "非本单位职责");
 }
+
+#[test]
+fn only_the_assignee_takes_handling_actions() {
+    let mut state = CaseState::new(S::Dispatched);
+    let grid = RegionCode("330304001002001".into());
+    state.assignee = Some(Assignee::GridWorker { grid: grid.clone(), worker: UserId("w1".into()) });
+    let worker = Actor::new("w1", Role::GridWorker);
+    let me = |user, department, region| Handler { user, department, region };
+    // The grid's worker by name, or whoever works that grid.
+    assert!(check_assignee(&state, &worker, A::Accept, &me("w1", None, None)).is_ok());
+    assert!(check_assignee(&state, &worker, A::Accept, &me("w2", None, Some("330304001002001"))).is_ok());
+    // Another grid's worker: refused as not theirs, and told what they may still do.
+    let other = check_assignee(&state, &worker, A::Accept, &me("w3", None, Some("330304001002002")));
+    match other {
+        Err(EventsError::ActionNotAllowed { refusal: Refusal::NotAssignee, allowed, .. }) => {
+            assert!(allowed.iter().all(|k| !k.is_handling()), "{allowed:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Sent to a department: its staff only.
+    state.assignee = Some(Assignee::Department { department: DepartmentId("urban".into()) });
+    let handler = Actor::new("h1", Role::DepartmentHandler);
+    assert!(check_assignee(&state, &handler, A::MarkHandled, &me("h1", Some("urban"), None)).is_ok());
+    assert!(check_assignee(&state, &handler, A::MarkHandled, &me("h1", Some("water"), None)).is_err());
+    assert!(check_assignee(&state, &worker, A::Accept, &me("w1", None, Some("330304001002001"))).is_err());
+    // A street's platform: those of the street.
+    state.assignee = Some(Assignee::StreetPlatform { street: RegionCode("330304001".into()) });
+    assert!(check_assignee(&state, &handler, A::Start, &me("h2", None, Some("330304001"))).is_ok());
+    assert!(check_assignee(&state, &handler, A::Start, &me("h2", None, Some("330304002"))).is_err());
+    // Not a handling action, or the server's own: no assignee needed.
+    let dispatcher = Actor::new("d1", Role::Dispatcher);
+    assert!(check_assignee(&state, &dispatcher, A::Supervise, &me("d1", None, None)).is_ok());
+    state.assignee = None;
+    assert!(check_assignee(&state, &Actor::system(), A::Accept, &me("system", None, None)).is_ok());
+    assert!(check_assignee(&state, &worker, A::Accept, &me("w1", None, None)).is_err());
+}
