@@ -76,7 +76,7 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
               .map(([key, label]) =>
                 key === 'rating'
                   ? `<button class="layer nodata" disabled title="${t('layerNoData')}">${t(label)}<small>${t('layerNoData')}</small></button>`
-                  : `<button class="layer ${visible[key] ? 'on' : ''}" data-layer="${key}">${t(label)}</button>`,
+                  : `<button class="layer ${visible[key] ? 'on' : ''}" data-layer="${key}" data-test="layer-${key}">${t(label)}</button>`,
               )
               .join('')}
           </div>
@@ -91,6 +91,7 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
             <span><i class="dot" style="background:#ff4d4f"></i>${t('healthAbnormal')}</span>
             <span><i class="dot" style="background:#8c8c8c"></i>${t('healthOffline')}</span>
           </div>
+          <section id="areas" class="area-list hidden" data-test="area-list"></section>
           <section id="card" class="card hidden"></section>
         </main>
         <aside class="right">

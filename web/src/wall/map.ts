@@ -66,6 +66,8 @@ export class WallMap {
   private clickable: Feature[] = [];
   regionClick: (level: Level, code: string) => void = () => {};
   caseClick: (id: number) => void = () => {};
+  /** A click on a key area or blind spot polygon (its `id` property). */
+  areaClick: (id: string) => void = () => {};
 
   constructor(container: HTMLElement, basemap: Basemap | null, private readonly scale: number) {
     const s = scale;
@@ -111,7 +113,7 @@ export class WallMap {
 
   private addLayers(s: number): void {
     const m = this.map;
-    for (const id of ['streets', 'villages', 'grids', 'highlight', 'key-areas', 'blind-spots', 'radius'])
+    for (const id of ['streets', 'villages', 'grids', 'highlight', 'key-areas', 'blind-spots', 'area-highlight', 'radius'])
       this.source(id);
     for (const id of ['cameras', 'resources', 'devices', 'alarms', 'cases-fresh', 'radius-cameras']) this.source(id);
     // Clustered (in the map's worker) only when there are many cases: see `clusterCases`.
@@ -197,6 +199,19 @@ export class WallMap {
       type: 'line',
       source: 'highlight',
       paint: { 'line-color': '#ffe066', 'line-width': 4 * s, 'line-blur': 1 },
+    });
+    // The key area or blind spot chosen in the list or on the map.
+    m.addLayer({
+      id: 'area-highlight-fill',
+      type: 'fill',
+      source: 'area-highlight',
+      paint: { 'fill-color': '#ffe066', 'fill-opacity': 0.3 },
+    });
+    m.addLayer({
+      id: 'area-highlight-line',
+      type: 'line',
+      source: 'area-highlight',
+      paint: { 'line-color': '#ffe066', 'line-width': 3 * s },
     });
     m.addLayer({
       id: 'radius-fill',
@@ -336,6 +351,11 @@ export class WallMap {
         this.caseClick(id);
         return;
       }
+      const area = m.queryRenderedFeatures(e.point, { layers: ['key-areas-fill', 'blind-spots-fill'] })[0];
+      if (typeof area?.properties?.id === 'string') {
+        this.areaClick(area.properties.id);
+        return;
+      }
       // Regions are found by their shapes, not by rendered fills: no invisible fill layers
       // to rasterise on every frame.
       const at: [number, number] = [e.lngLat.lng, e.lngLat.lat];
@@ -343,7 +363,7 @@ export class WallMap {
       const code = region?.properties?.code;
       if (typeof code === 'string') this.regionClick(this.clickableLevel, code);
     });
-    for (const layer of ['cases', 'streets-fill']) {
+    for (const layer of ['cases', 'streets-fill', 'key-areas-fill', 'blind-spots-fill']) {
       m.on('mouseenter', layer, () => (m.getCanvas().style.cursor = 'pointer'));
       m.on('mouseleave', layer, () => (m.getCanvas().style.cursor = ''));
     }
@@ -391,6 +411,24 @@ export class WallMap {
     this.set('highlight', {
       type: 'FeatureCollection',
       features: geometry ? [{ type: 'Feature', properties: {}, geometry }] : [],
+    });
+  }
+
+  /** Draws the chosen key area or blind spot (or none) in the highlight colour. */
+  highlightArea(geometry: Geometry | null): void {
+    this.set('area-highlight', {
+      type: 'FeatureCollection',
+      features: geometry ? [{ type: 'Feature', properties: {}, geometry }] : [],
+    });
+  }
+
+  /** Brings an area into view, clear of the panels over the map. */
+  fitArea(b: Bounds): void {
+    const k = this.scale;
+    this.map.fitBounds(b, {
+      padding: { top: 230 * k, bottom: 110 * k, left: 320 * k, right: 60 * k },
+      maxZoom: 15,
+      duration: 600,
     });
   }
 

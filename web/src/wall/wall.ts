@@ -7,6 +7,7 @@ import { currentLanguage, setLanguage, statusName, t, urgencyName, type Language
 import { LiveClient, type LiveStatus } from '../live/client';
 import { CaseStore } from './cases';
 import * as data from './data';
+import { AreaList } from './areas';
 import { CaseCard } from './card';
 import { layoutHtml } from './layout';
 import { bounds, contains } from './geometry';
@@ -73,6 +74,7 @@ export class Wall {
   private feedFilter = { source: '', domain: '' };
   private trendSpan: 'day' | 'week' | 'month' = 'day';
   private card!: CaseCard;
+  private areas!: AreaList;
   private statsTimer: ReturnType<typeof setTimeout> | null = null;
   private visible: Record<LayerGroup, boolean> = {
     cases: true,
@@ -115,6 +117,7 @@ export class Wall {
     this.charts = new Charts(this.scale);
     this.map.regionClick = (_level, code) => void this.selectRegion(code);
     this.card = new CaseCard(this.api, this.map);
+    this.areas = new AreaList(this.map);
     this.map.caseClick = (id) => void this.openCase(id);
     this.store.onReplace = (all) => {
       this.map.clusterCases(all.features.length > CLUSTER_ABOVE);
@@ -217,6 +220,7 @@ export class Wall {
         this.visible[key] = !this.visible[key];
         b.classList.toggle('on', this.visible[key]);
         this.map.setVisible(key, this.visible[key]);
+        if (key === 'keyAreas' || key === 'blindSpots') this.areas.show(key, this.visible[key]);
       };
     }
     for (const b of this.root.querySelectorAll<HTMLButtonElement>('button[data-span]')) {
@@ -250,6 +254,7 @@ export class Wall {
     this.map.map.getContainer().id = 'map';
     this.map.map.resize();
     for (const [key, on] of Object.entries(this.visible)) this.map.setVisible(key as LayerGroup, on);
+    this.areas.render();
     this.fillFilters();
     this.renderFeed();
     this.renderToday();
@@ -321,6 +326,9 @@ export class Wall {
     this.map.set('resources', this.resources);
     this.map.set('key-areas', keyAreas);
     this.map.set('blind-spots', blind);
+    this.areas.show('keyAreas', this.visible.keyAreas);
+    this.areas.show('blindSpots', this.visible.blindSpots);
+    this.areas.set(keyAreas, blind);
     this.sensors.register(devices);
     this.drawSensors();
     for (const [key, on] of Object.entries(this.visible)) this.map.setVisible(key as LayerGroup, on);
