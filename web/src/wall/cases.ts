@@ -29,6 +29,26 @@ function feature(c: Case): Feature | null {
   };
 }
 
+/** Whether two versions of a case look the same on the wall (the map, the feed, the
+ *  panels): a stream's snapshot repeats what REST loaded, and redrawing it for nothing
+ *  costs a frame, which on a software-rendered wall is a large part of a second. */
+function looksSame(a: Case, b: Case): boolean {
+  return (
+    a.status === b.status &&
+    a.urgency === b.urgency &&
+    a.overdue === b.overdue &&
+    a.location?.lon === b.location?.lon &&
+    a.location?.lat === b.location?.lat &&
+    a.title === b.title &&
+    a.description === b.description &&
+    a.category.code === b.category.code &&
+    a.source === b.source &&
+    a.street?.code === b.street?.code &&
+    a.deadline?.due_at === b.deadline?.due_at &&
+    a.closed_at === b.closed_at
+  );
+}
+
 export interface Diff {
   add: Feature[];
   update: Feature[];
@@ -66,8 +86,10 @@ export class CaseStore {
 
   /** A case created or changed; a case not seen before pulses unless `pulse` is false. */
   upsert(c: Case, pulse?: boolean): void {
-    const known = this.byId.has(c.id);
+    const before = this.byId.get(c.id);
+    const known = before !== undefined;
     this.byId.set(c.id, c);
+    if (known && pulse !== true && looksSame(before, c)) return;
     const f = feature(c);
     if (f) (known ? this.pending.update : this.pending.add).push(f);
     if (pulse ?? !known) this.fresh.set(c.id, Date.now());

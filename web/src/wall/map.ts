@@ -40,6 +40,15 @@ export const LAYER_GROUPS = {
 
 export type LayerGroup = keyof typeof LAYER_GROUPS;
 
+/** Sources only drawn by one switchable group: their data goes to the map's worker when the
+ *  group is first switched on, not at start (the worker would tile them for nothing, and on
+ *  a software-rendered wall every bit of work delays the first frame). */
+const LAZY_SOURCES: Record<string, LayerGroup> = {
+  cameras: 'cameras',
+  resources: 'resources',
+  'blind-spots': 'blindSpots',
+};
+
 /** Urgent and critical cases draw larger. */
 const urgencyFactor: ExpressionSpecification = ['match', ['get', 'urgency'], 'critical', 1.8, 'urgent', 1.4, 1];
 
@@ -64,6 +73,9 @@ export class WallMap {
   private freshCount = 0;
   private clickableLevel: Level = 'street';
   private clickable: Feature[] = [];
+  /** Data of lazy sources (see LAZY_SOURCES) not handed to the map yet. */
+  private readonly held = new Map<string, FeatureCollection>();
+  private readonly shown = new Set<LayerGroup>();
   regionClick: (level: Level, code: string) => void = () => {};
   caseClick: (id: number) => void = () => {};
   /** A click on a key area or blind spot polygon (its `id` property). */
@@ -378,6 +390,11 @@ export class WallMap {
   }
 
   set(source: string, data: FeatureCollection): void {
+    const group = LAZY_SOURCES[source];
+    if (group && !this.shown.has(group)) {
+      this.held.set(source, data);
+      return;
+    }
     (this.map.getSource(source) as GeoJSONSource | undefined)?.setData(data);
   }
 
@@ -397,6 +414,16 @@ export class WallMap {
   }
 
   setVisible(group: LayerGroup, on: boolean): void {
+    if (on) {
+      this.shown.add(group);
+      for (const [source, g] of Object.entries(LAZY_SOURCES)) {
+        const data = this.held.get(source);
+        if (g === group && data) {
+          this.held.delete(source);
+          this.set(source, data);
+        }
+      }
+    }
     for (const id of LAYER_GROUPS[group])
       if (this.map.getLayer(id)) this.map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
   }
@@ -407,7 +434,11 @@ export class WallMap {
     this.clickable = regions;
   }
 
+  private highlighted = false;
+
   highlight(geometry: Geometry | null): void {
+    if (!geometry && !this.highlighted) return;
+    this.highlighted = geometry !== null;
     this.set('highlight', {
       type: 'FeatureCollection',
       features: geometry ? [{ type: 'Feature', properties: {}, geometry }] : [],
@@ -450,6 +481,8 @@ export class WallMap {
 
   /** New cases pulse: a ring that grows and fades, drawn only while there are some. */
   setFresh(fresh: FeatureCollection): void {
+    // Asked every two seconds: nothing new stays nothing, without a frame for it.
+    if (fresh.features.length === 0 && this.freshCount === 0) return;
     this.set('cases-fresh', fresh);
     this.freshCount = fresh.features.length;
     if (this.freshCount > 0 && !this.pulseFrame) this.pulse();
