@@ -67,6 +67,10 @@ export class AreaList {
     if (!el) return;
     const groups = (Object.keys(this.groups) as AreaGroup[]).filter((g) => this.shown[g] && this.groups[g].length);
     el.classList.toggle('hidden', groups.length === 0);
+    // Just above the layer switches, however many rows they take in this language.
+    const layers = document.getElementById('layers');
+    const parent = layers?.offsetParent as HTMLElement | null;
+    if (layers && parent) el.style.bottom = `${parent.clientHeight - layers.offsetTop + (0.4 * window.innerWidth) / 120}px`;
     el.innerHTML = groups
       .map(
         (g) => `<h3>${esc(word(TITLES[g]))}<small>${this.groups[g].length}</small></h3>

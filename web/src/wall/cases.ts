@@ -127,13 +127,19 @@ export class CaseStore {
     return { type: 'FeatureCollection', features };
   }
 
+  /** At most one diff per interval; the first change after a quiet spell goes at once (a
+   *  new case should not wait a quarter of a second for nothing). */
   private schedule(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), this.byId.size > this.large ? this.largeFlushMs : this.flushMs);
+    const interval = this.byId.size > this.large ? this.largeFlushMs : this.flushMs;
+    this.timer = setTimeout(() => this.flush(), Math.max(0, this.lastFlush + interval - performance.now()));
   }
+
+  private lastFlush = -Infinity;
 
   flush(): void {
     this.timer = null;
+    this.lastFlush = performance.now();
     const diff = this.pending;
     const changed = this.changed;
     this.pending = { add: [], update: [], remove: [] };

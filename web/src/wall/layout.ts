@@ -4,6 +4,7 @@
 
 import { currentLanguage, statusName, t } from '../i18n';
 import type { LayerGroup } from './map';
+import './layout.css';
 
 export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
   const layerButtons: [LayerGroup | 'rating', Parameters<typeof t>[0]][] = [
@@ -23,9 +24,9 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
         <header class="top">
           <div class="title"><span class="emblem"></span>${t('title')}<small>${t('subtitle')}</small></div>
           <div class="top-right">
-            <span id="live-status" class="live-status"></span>
+            <span id="live-status" class="live-status" data-test="live-status"></span>
             <span id="clock" class="clock"></span>
-            <button id="lang" class="lang">${currentLanguage() === 'zh' ? 'EN' : '中文'}</button>
+            <button id="lang" class="lang" data-test="lang">${currentLanguage() === 'zh' ? 'EN' : '中文'}</button>
           </div>
         </header>
         <aside class="left">
@@ -64,14 +65,14 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
         <main class="centre">
           <div id="map" class="map"></div>
           <div class="map-top">
-            <nav id="breadcrumb" class="breadcrumb"></nav>
+            <nav id="breadcrumb" class="breadcrumb" data-test="breadcrumb"></nav>
             <div class="search">
-              <input id="search" placeholder="${t('search')}" autocomplete="off" />
-              <ul id="search-results" class="results"></ul>
+              <input id="search" data-test="search" placeholder="${t('search')}" autocomplete="off" />
+              <ul id="search-results" class="results" data-test="search-results"></ul>
             </div>
           </div>
-          <section id="region" class="region-panel"></section>
-          <div class="layers" id="layers">
+          <section id="region" class="region-panel" data-test="region-panel"></section>
+          <div class="layers" id="layers" data-test="layers">
             ${layerButtons
               .map(([key, label]) =>
                 key === 'rating'
@@ -80,7 +81,7 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
               )
               .join('')}
           </div>
-          <div class="legend">
+          <div class="legend" id="legend-box" data-test="legend">
             <span><i style="background:#ff5c5c"></i>${statusName('new')}</span>
             <span><i style="background:#ffa940"></i>${statusName('dispatched')}</span>
             <span><i style="background:#40a9ff"></i>${statusName('in_progress')}</span>
@@ -92,17 +93,17 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
             <span><i class="dot" style="background:#8c8c8c"></i>${t('healthOffline')}</span>
           </div>
           <section id="areas" class="area-list hidden" data-test="area-list"></section>
-          <section id="card" class="card hidden"></section>
+          <section id="card" class="card hidden" data-test="card"></section>
         </main>
         <aside class="right">
           <section class="panel feed">
             <h2>${t('feed')}
               <span class="filters">
-                <select id="filter-source"><option value="">${t('allSources')}</option></select>
-                <select id="filter-domain"><option value="">${t('allDomains')}</option></select>
+                <select id="filter-source" data-test="feed-filter-source"><option value="">${t('allSources')}</option></select>
+                <select id="filter-domain" data-test="feed-filter-domain"><option value="">${t('allDomains')}</option></select>
               </span>
             </h2>
-            <ul id="feed" class="feed-list"></ul>
+            <ul id="feed" class="feed-list" data-test="feed"></ul>
           </section>
           <section class="panel">
             <h2>${t('bySource')}</h2>

@@ -77,6 +77,8 @@ export class WallMap {
   private readonly held = new Map<string, FeatureCollection>();
   private readonly shown = new Set<LayerGroup>();
   regionClick: (level: Level, code: string) => void = () => {};
+  /** The panels over the map, in page coordinates: a region label never hides under one. */
+  obstacles: () => DOMRect[] = () => [];
   caseClick: (id: number) => void = () => {};
   /** A click on a key area or blind spot polygon (its `id` property). */
   areaClick: (id: string) => void = () => {};
@@ -458,7 +460,7 @@ export class WallMap {
     const k = this.scale;
     this.map.fitBounds(b, {
       padding: { top: 230 * k, bottom: 110 * k, left: 320 * k, right: 60 * k },
-      maxZoom: 15,
+      maxZoom: 15 + Math.log2(k),
       duration: 600,
     });
   }
@@ -475,8 +477,15 @@ export class WallMap {
     this.set('radius-cameras', cameras);
   }
 
-  flyTo(centre: LngLatLike, zoom: number): void {
-    this.map.flyTo({ center: centre, zoom: Math.max(this.map.getZoom(), zoom), duration: 600 });
+  /** Flies to `centre`, placed in the middle of the map's part left of `rightPx` pixels. */
+  flyTo(centre: LngLatLike, zoom: number, rightPx = 0): void {
+    this.map.flyTo({
+      center: centre,
+      // A 4K wall shows the same ground as a 1920 one, one zoom level deeper.
+      zoom: Math.max(this.map.getZoom(), zoom + Math.log2(this.scale)),
+      duration: 600,
+      offset: [-rightPx / 2, 0],
+    });
   }
 
   /** New cases pulse: a ring that grows and fades, drawn only while there are some. */
@@ -520,7 +529,7 @@ export class WallMap {
   /** Places the labels over their points; where two would overlap, the later one shows
    *  its name only, and is hidden when even that overlaps (labels come in priority order). */
   private placeLabels(): void {
-    const placed: DOMRect[] = [];
+    const placed: DOMRect[] = this.obstacles();
     const gap = 10 * this.scale;
     const overlaps = (r: DOMRect) =>
       placed.some(

@@ -121,6 +121,11 @@ export class Wall {
     this.probe.map = this.map;
     this.charts = new Charts(this.scale);
     this.map.regionClick = (_level, code) => void this.selectRegion(code);
+    this.map.obstacles = () =>
+      ['.map-top > *', '#region', '#areas', '#layers > *', '#legend-box', '#card']
+        .flatMap((s) => [...document.querySelectorAll<HTMLElement>(s)])
+        .filter((el) => el.offsetParent !== null && el.offsetHeight > 0)
+        .map((el) => el.getBoundingClientRect());
     this.card = new CaseCard(this.api, this.map);
     this.areas = new AreaList(this.map);
     this.map.caseClick = (id) => void this.openCase(id);
@@ -604,10 +609,10 @@ export class Wall {
     const fresh = new Set(changed.map((c) => c.id));
     list.innerHTML = cases
       .map(
-        (c) => `<li data-case="${c.id}" class="${fresh.has(c.id) ? 'fresh' : ''} ${c.overdue ? 'overdue' : ''}">
+        (c) => `<li data-case="${c.id}" data-test="feed-item" data-source="${esc(c.source)}" data-domain="${esc(domainOf(c).code)}" class="${fresh.has(c.id) ? 'fresh' : ''} ${c.overdue ? 'overdue' : ''}">
           <span class="time">${hhmm(c.created_at)}</span>
           <span class="urg ${esc(c.urgency)}">${esc(urgencyName(c.urgency))}</span>
-          <span class="what">${esc(c.title ?? (c.category.name ?? c.category.code))}<small>${esc(c.street?.name ?? '')} · ${esc(c.source_name ?? c.source)}</small></span>
+          <span class="what">${esc(c.title ?? (c.category.name ?? c.category.code))}<small>${esc([c.street?.name, c.source_name ?? c.source].filter(Boolean).join(' · '))}</small></span>
           <span class="st st-${esc(c.status)}">${esc(statusName(c.status))}</span>
         </li>`,
       )
@@ -776,7 +781,7 @@ export class Wall {
           `/api/search?q=${encodeURIComponent(q)}&limit=8`,
         );
         results.innerHTML = answer.results
-          .map((r) => `<li data-code="${esc(r.code)}"><b>${esc(r.name)}</b><small>${esc(t(r.level))} · ${esc(r.path)}</small></li>`)
+          .map((r) => `<li data-code="${esc(r.code)}" data-test="search-result"><b>${esc(r.name)}</b><small>${esc(t(r.level))} · ${esc(r.path)}</small></li>`)
           .join('');
         for (const li of results.querySelectorAll<HTMLLIElement>('li[data-code]'))
           li.onclick = () => {
