@@ -13,6 +13,9 @@ import { circle, contains, type Bounds } from './geometry';
 import type { Feature, FeatureCollection, Geometry, Level } from './types';
 
 maplibregl.setWorkerUrl(workerUrl);
+// Two workers tile the city's sources side by side (the grids alone keep one busy for a
+// while on a loaded machine); MapLibre's default outside Safari is one.
+maplibregl.setWorkerCount(2);
 
 export interface Basemap {
   tiles: string[];
@@ -121,14 +124,19 @@ export class WallMap {
     this.map.on('resize', () => this.placeLabels());
   }
 
-  private source(id: string, promoteId?: string): void {
-    this.map.addSource(id, { type: 'geojson', data: EMPTY, ...(promoteId ? { promoteId } : {}) });
+  private source(id: string, options: Partial<maplibregl.GeoJSONSourceSpecification> = {}): void {
+    this.map.addSource(id, { type: 'geojson', data: EMPTY, ...options });
   }
 
   private addLayers(s: number): void {
     const m = this.map;
-    for (const id of ['streets', 'villages', 'grids', 'highlight', 'key-areas', 'blind-spots', 'area-highlight', 'radius'])
-      this.source(id);
+    // The regions are outlines and flat fills: a small tile buffer is enough and spares the
+    // worker much of its clipping; streets and villages take a coarser simplification (a
+    // pixel, not a third of one). Grids keep the default: a coarser one would drop the
+    // smallest town grids at district scale (942 must be drawn).
+    for (const id of ['streets', 'villages']) this.source(id, { buffer: 16, tolerance: 1 });
+    this.source('grids', { buffer: 16 });
+    for (const id of ['highlight', 'key-areas', 'blind-spots', 'area-highlight', 'radius']) this.source(id);
     for (const id of ['cameras', 'resources', 'devices', 'alarms', 'cases-fresh', 'radius-cameras']) this.source(id);
     // Clustered (in the map's worker) only when there are many cases: see `clusterCases`.
     m.addSource('cases', {
