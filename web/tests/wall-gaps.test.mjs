@@ -351,3 +351,39 @@ describe('the layout at both wall sizes, in both languages', () => {
     });
   }
 });
+
+describe('the overview board', () => {
+  test('the trend by day, week and month; cases by source and the street ranking as the API counts them', async () => {
+    const { page } = wall;
+    const series = (name) => page.locator(`[data-test="${name}"]`).evaluate((el) => JSON.parse(el.dataset.series ?? 'null'));
+    const trendOf = async (span, buckets) => {
+      await page.click(`[data-test="span-${span}"]`);
+      await page.waitForFunction(
+        (n) => JSON.parse(document.querySelector('[data-test="chart-trend"]').dataset.series ?? 'null')?.labels.length === n,
+        buckets,
+      );
+      return series('chart-trend');
+    };
+    const stats = await server.api(token, 'GET', '/api/cases/stats?level=street');
+    const month = await trendOf('month', 6);
+    const week = await trendOf('week', 8);
+    const day = await trendOf('day', 14);
+    assert.equal(day.created.at(-1), stats.totals.today.created, 'today, the last day');
+    assert.ok(stats.totals.today.created > 0);
+    assert.ok(week.created.at(-1) >= day.created.at(-1), 'this week holds today');
+    assert.ok(month.created.at(-1) >= week.created.at(-1) || month.created.at(-2) + month.created.at(-1) >= week.created.at(-1), 'this month holds this week (or the week began last month)');
+    assert.ok(month.created.reduce((a, b) => a + b, 0) <= stats.totals.total);
+
+    const cases = await allCases();
+    const bySource = {};
+    for (const c of cases) bySource[c.source_name ?? c.source] = (bySource[c.source_name ?? c.source] ?? 0) + 1;
+    const sources = await series('chart-source');
+    assert.deepEqual(Object.fromEntries(sources.labels.map((l, i) => [l, sources.values[i]])), bySource);
+    const ranking = await series('chart-ranking');
+    assert.deepEqual(
+      Object.fromEntries(ranking.labels.map((l, i) => [l, ranking.values[i]])),
+      Object.fromEntries(stats.regions.map((r) => [r.name, r.open])),
+    );
+    assert.deepEqual(ranking.values, [...ranking.values].sort((a, b) => b - a), 'ranked by open cases');
+  });
+});

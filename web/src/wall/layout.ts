@@ -49,17 +49,17 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
           <section class="panel overview">
             <h2>${t('overview')}
               <span class="spans">
-                <button data-span="day" class="on">${t('day')}</button><button data-span="week">${t('week')}</button><button data-span="month">${t('month')}</button>
+                <button data-span="day" data-test="span-day" class="on">${t('day')}</button><button data-span="week" data-test="span-week">${t('week')}</button><button data-span="month" data-test="span-month">${t('month')}</button>
               </span>
             </h2>
             <h3>${t('trend')}</h3>
-            <div id="chart-trend" class="chart trend"></div>
+            <div id="chart-trend" class="chart trend" data-test="chart-trend"></div>
             <div class="gauges">
               <div id="chart-ontime" class="chart gauge"></div>
               <div id="chart-satisfaction" class="chart gauge"></div>
             </div>
             <h3>${t('byCategory')}</h3>
-            <div id="chart-category" class="chart pie"></div>
+            <div id="chart-category" class="chart pie" data-test="chart-category"></div>
           </section>
         </aside>
         <main class="centre">
@@ -107,11 +107,11 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
           </section>
           <section class="panel">
             <h2>${t('bySource')}</h2>
-            <div id="chart-source" class="chart sources"></div>
+            <div id="chart-source" class="chart sources" data-test="chart-source"></div>
           </section>
           <section class="panel">
             <h2>${t('streetRanking')}</h2>
-            <div id="chart-ranking" class="chart ranking"></div>
+            <div id="chart-ranking" class="chart ranking" data-test="chart-ranking"></div>
           </section>
         </aside>
       </div>`;
