@@ -89,6 +89,7 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
             <span><i style="background:#73d13d"></i>${statusName('closed')}</span>
             <span><i class="ring"></i>${t('overdue')}</span>
             <span><i class="dot" style="background:#52c41a"></i>${t('healthOnline')}</span>
+            <span><i class="dot" style="background:#faad14"></i>${currentLanguage() === 'zh' ? '设备预警' : 'device warning'}</span>
             <span><i class="dot" style="background:#ff4d4f"></i>${t('healthAbnormal')}</span>
             <span><i class="dot" style="background:#8c8c8c"></i>${t('healthOffline')}</span>
           </div>

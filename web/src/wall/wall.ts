@@ -12,7 +12,7 @@ import { CaseCard } from './card';
 import { layoutHtml } from './layout';
 import { bounds, contains, rings } from './geometry';
 import { type Basemap, CLUSTER_ABOVE, type LayerGroup, WallMap } from './map';
-import { Charts } from './overview';
+import type { Charts } from './overview';
 import { SensorStore } from './sensors';
 import type { Case, Device, Feature, FeatureCollection, Geometry, Level, RegionProps, Stats } from './types';
 import { $, esc } from './dom';
@@ -119,7 +119,6 @@ export class Wall {
     this.layout();
     this.map = new WallMap($('map'), this.config.basemap, this.scale);
     this.probe.map = this.map;
-    this.charts = new Charts(this.scale);
     this.map.regionClick = (_level, code) => void this.selectRegion(code);
     this.map.obstacles = () =>
       ['.map-top > *', '#region', '#areas', '#layers > *', '#legend-box', '#card']
@@ -200,32 +199,42 @@ export class Wall {
       stats!.then((s) => this.refreshStats(s)),
     ]);
     performance.mark('wall:data');
-    await this.retry(() => this.selectRegion(this.districtCode, false));
+    await this.retry(() => this.selectRegion(this.districtCode, false, this.districtDetail ?? undefined));
     performance.mark('wall:selected');
-    this.map.map.once('idle', () => {
+    const drawn = () => {
       this.probe.firstRenderMs = performance.now();
       performance.mark('wall:first-render');
-      this.drawBoards();
-      this.probe.ready = true;
-      document.body.dataset.ready = 'true';
-    });
-    this.map.map.triggerRepaint();
+      // Ready (for the tests) once the boards are drawn too.
+      void this.drawBoards().then(() => {
+        this.probe.ready = true;
+        document.body.dataset.ready = 'true';
+      });
+    };
+    // Everything may have been drawn already: then it is the frame MapLibre has pending, if
+    // any, not one more forced (a frame costs a large part of a second in software GL).
+    if (this.map.map.loaded()) requestAnimationFrame(drawn);
+    else this.map.map.once('idle', drawn);
   }
+
+  /** The district's own record (children, persons), fetched as soon as the streets name it. */
+  private districtDetail: Feature | null = null;
 
   /** The overview boards' charts wait for the map's first full frame: on a wall that renders
    *  in software, ECharts' canvases drawn at the same time would delay it. Their figures in
-   *  text (the today tiles) do not wait. */
+   *  text (the today tiles) do not wait. ECharts itself is a chunk of its own, loaded then:
+   *  the first frame does not wait for its half megabyte of script either. */
   private boardsReady = false;
 
-  private drawBoards(): void {
+  private async drawBoards(): Promise<void> {
+    const { Charts } = await this.retry(() => import('./overview'));
+    this.charts = new Charts(this.scale);
     this.boardsReady = true;
     this.renderToday();
     this.renderRanking();
     this.renderBreakdowns();
-    void this.refreshTrend().then(() => {
-      this.probe.boardsMs = performance.now();
-      performance.mark('wall:boards');
-    });
+    await this.refreshTrend();
+    this.probe.boardsMs = performance.now();
+    performance.mark('wall:boards');
   }
 
   private districtCode = '';
@@ -329,8 +338,14 @@ export class Wall {
   /** Everything the map draws, fetched in parallel and handed to the map at once (each
    *  source change costs a redraw, which is slow on a software-rendered wall). */
   private fetchCity() {
+    const streets = data.regions(this.api, 'street');
+    // The district's record, asked for as soon as the streets name it (selected at start).
+    const district = streets
+      .then((s) => this.api.get<Feature>(`/api/regions/${encodeURIComponent(String(s.features[0]?.properties?.parent))}`))
+      .then((d) => (this.districtDetail = d))
+      .catch(() => null);
     return Promise.all([
-        data.regions(this.api, 'street'),
+        streets,
         data.regions(this.api, 'village'),
         data.regions(this.api, 'grid'),
         data.layer(this.api, 'cameras'),
@@ -340,6 +355,7 @@ export class Wall {
         data.layer(this.api, 'key_areas'),
         data.layer(this.api, 'blind_spots'),
         data.devices(this.api).catch(() => [] as Device[]),
+        district,
       ]);
   }
 
@@ -643,8 +659,8 @@ export class Wall {
 
   // ---- drill-down ---------------------------------------------------------------------
 
-  async selectRegion(code: string, fit = true): Promise<void> {
-    const region = await this.api.get<Feature>(`/api/regions/${encodeURIComponent(code)}`);
+  async selectRegion(code: string, fit = true, known?: Feature): Promise<void> {
+    const region = known ?? (await this.api.get<Feature>(`/api/regions/${encodeURIComponent(code)}`));
     const props = region.properties as unknown as RegionProps;
     this.selected = { level: props.level, code: props.code, props, geometry: region.geometry };
     this.map.highlight(props.level === 'district' ? null : region.geometry);
