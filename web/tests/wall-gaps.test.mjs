@@ -341,6 +341,12 @@ describe('the layout at both wall sizes, in both languages', () => {
             await page.waitForSelector('[data-test="card-timeline"]');
           }
           await page.screenshot({ path: join(artifacts, `wall-layout-${lang}-${width}x${height}.png`) });
+          // Every figure of the today panel is there after a language switch too.
+          assert.deepEqual(
+            (await page.locator('.today b[id^="today-"]').allTextContents()).filter((t) => !/^\d+$/.test(t)),
+            [],
+            `${lang}: today's figures`,
+          );
           assert.deepEqual(await layoutProblems(page), [], `${lang} at ${width}×${height}`);
         }
         await page.click('[data-test="lang"]');

@@ -299,6 +299,7 @@ export class Wall {
     this.map.map.resize();
     for (const [key, on] of Object.entries(this.visible)) this.map.setVisible(key as LayerGroup, on);
     this.areas.render();
+    this.drawSensors(); // the device alarms' count (the map is given nothing new)
     this.fillFilters();
     this.renderFeed();
     this.renderToday();
