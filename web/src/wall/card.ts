@@ -8,8 +8,16 @@ import { isOpen } from './cases';
 import type { WallMap } from './map';
 import type { Case, Feature, FeatureCollection } from './types';
 import { $, esc } from './dom';
+import './card.css';
 
 const RADII = [100, 200, 500, 1000];
+
+/** How many cameras the card's list has room for (the rest are counted, and on the map). */
+const SHOWN_CAMERAS = 5;
+
+function more(n: number): string {
+  return currentLanguage() === 'zh' ? `另有 ${n} 个，见地图` : `${n} more, on the map`;
+}
 
 function duration(ms: number): string {
   const m = Math.floor(Math.abs(ms) / 60000);
@@ -38,7 +46,9 @@ export class CaseCard {
   async open(id: number): Promise<void> {
     const c = await this.api.get<Case>(`/api/cases/${id}`);
     this.card = { c, radius: this.card?.c.id === id ? this.card.radius : 500 };
-    if (c.location) this.map.flyTo([c.location.lon, c.location.lat], 14);
+    // The case lands in the middle of the map left free by the card on its right.
+    // (The card is 25rem wide plus its margin, and a rem is 1/120 of the screen's width.)
+    if (c.location) this.map.flyTo([c.location.lon, c.location.lat], 14, (25.6 * window.innerWidth) / 120);
     await this.render();
   }
 
@@ -69,8 +79,13 @@ export class CaseCard {
       `<li><span>${esc(f.properties?.name)}</span><em>${Math.round(Number(f.properties?.distance_m ?? 0))} ${t('metres')}</em></li>`;
     const el = $('card');
     el.classList.remove('hidden');
+    // Above the layer switches and the legend at the map's foot, however many rows they take.
+    const foot = ['layers', 'legend-box'].map((id) => document.getElementById(id)).filter((e): e is HTMLElement => e !== null);
+    const parent = foot[0]?.offsetParent as HTMLElement | null;
+    if (parent && foot.length)
+      el.style.bottom = `${parent.clientHeight - Math.min(...foot.map((e) => e.offsetTop)) + (0.4 * window.innerWidth) / 120}px`;
     el.innerHTML = `
-      <header><h2>${t('card')} #${c.id}</h2><button id="card-close">${t('close')}</button></header>
+      <header><h2 data-test="card-title">${t('card')} #${c.id}</h2><button id="card-close">${t('close')}</button></header>
       <div class="card-body">
         <p class="desc">${esc(c.title ?? '')} ${esc(c.description)}</p>
         <dl>
@@ -84,21 +99,23 @@ export class CaseCard {
         <h3><span>${t('camerasWithin')} <b id="camera-count">${cams.features.length}</b></span>
           <span class="radii">${RADII.map((r) => `<button data-radius="${r}" class="${r === radius ? 'on' : ''}">${r}${t('metres')}</button>`).join('')}</span>
         </h3>
-        <ul id="card-cameras" class="near" data-count="${cams.features.length}">${cams.features.map(row).join('') || `<li class="muted">${t('none')}</li>`}</ul>
+        <ul id="card-cameras" class="near" data-test="card-cameras" data-count="${cams.features.length}">${cams.features.map(row).join('') || `<li class="muted">${t('none')}</li>`}</ul>
+        ${cams.features.length > SHOWN_CAMERAS ? `<p class="more" data-test="card-cameras-more">${more(cams.features.length - SHOWN_CAMERAS)}</p>` : ''}
         <h3>${t('nearbyResources')}</h3>
         <ul class="near">
           ${hospitals.features.map((f) => row(f).replace('<li>', `<li><i class="kind">${t('hospital')}</i>`)).join('')}
           ${fire.features.map((f) => row(f).replace('<li>', `<li><i class="kind fire">${t('fireStation')}</i>`)).join('')}
         </ul>
         <h3>${t('timeline')}</h3>
-        <ol class="timeline">${(c.timeline ?? [])
+        <ol class="timeline" data-test="card-timeline" reversed>${[...(c.timeline ?? [])]
+          .reverse()
           .map(
             (e) =>
               `<li><time>${esc(new Date(e.at).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false }))}</time><b>${esc(actionName(e.action))}</b> ${esc(e.to ? statusName(e.to) : '')}<small>${esc(e.content ?? '')}</small></li>`,
           )
           .join('')}</ol>
       </div>
-      <footer><a class="handle" href="/workbench/#/cases/${c.id}" target="_blank" rel="noopener">${t('handle')} →</a></footer>`;
+      <footer><a class="handle" data-test="card-handle" href="/workbench/#/cases/${c.id}" target="_blank" rel="noopener">${t('handle')} →</a></footer>`;
     $('card-close').onclick = () => this.close();
     for (const b of el.querySelectorAll<HTMLButtonElement>('button[data-radius]'))
       b.onclick = () => {

@@ -29,6 +29,26 @@ function feature(c: Case): Feature | null {
   };
 }
 
+/** Whether two versions of a case look the same on the wall (the map, the feed, the
+ *  panels): a stream's snapshot repeats what REST loaded, and redrawing it for nothing
+ *  costs a frame, which on a software-rendered wall is a large part of a second. */
+function looksSame(a: Case, b: Case): boolean {
+  return (
+    a.status === b.status &&
+    a.urgency === b.urgency &&
+    a.overdue === b.overdue &&
+    a.location?.lon === b.location?.lon &&
+    a.location?.lat === b.location?.lat &&
+    a.title === b.title &&
+    a.description === b.description &&
+    a.category.code === b.category.code &&
+    a.source === b.source &&
+    a.street?.code === b.street?.code &&
+    a.deadline?.due_at === b.deadline?.due_at &&
+    a.closed_at === b.closed_at
+  );
+}
+
 export interface Diff {
   add: Feature[];
   update: Feature[];
@@ -66,8 +86,10 @@ export class CaseStore {
 
   /** A case created or changed; a case not seen before pulses unless `pulse` is false. */
   upsert(c: Case, pulse?: boolean): void {
-    const known = this.byId.has(c.id);
+    const before = this.byId.get(c.id);
+    const known = before !== undefined;
     this.byId.set(c.id, c);
+    if (known && pulse !== true && looksSame(before, c)) return;
     const f = feature(c);
     if (f) (known ? this.pending.update : this.pending.add).push(f);
     if (pulse ?? !known) this.fresh.set(c.id, Date.now());
@@ -105,13 +127,19 @@ export class CaseStore {
     return { type: 'FeatureCollection', features };
   }
 
+  /** At most one diff per interval; the first change after a quiet spell goes at once (a
+   *  new case should not wait a quarter of a second for nothing). */
   private schedule(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), this.byId.size > this.large ? this.largeFlushMs : this.flushMs);
+    const interval = this.byId.size > this.large ? this.largeFlushMs : this.flushMs;
+    this.timer = setTimeout(() => this.flush(), Math.max(0, this.lastFlush + interval - performance.now()));
   }
+
+  private lastFlush = -Infinity;
 
   flush(): void {
     this.timer = null;
+    this.lastFlush = performance.now();
     const diff = this.pending;
     const changed = this.changed;
     this.pending = { add: [], update: [], remove: [] };

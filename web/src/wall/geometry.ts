@@ -5,7 +5,8 @@ import type { Geometry } from './types';
 
 export type Bounds = [[number, number], [number, number]];
 
-function rings(g: Geometry): number[][][][] {
+/** The polygons of a (multi)polygon, each a list of rings. */
+export function rings(g: Geometry): number[][][][] {
   if (g.type === 'Polygon') return [g.coordinates];
   if (g.type === 'MultiPolygon') return g.coordinates;
   return [];

@@ -4,6 +4,7 @@
 
 import { currentLanguage, statusName, t } from '../i18n';
 import type { LayerGroup } from './map';
+import './layout.css';
 
 export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
   const layerButtons: [LayerGroup | 'rating', Parameters<typeof t>[0]][] = [
@@ -23,9 +24,9 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
         <header class="top">
           <div class="title"><span class="emblem"></span>${t('title')}<small>${t('subtitle')}</small></div>
           <div class="top-right">
-            <span id="live-status" class="live-status"></span>
+            <span id="live-status" class="live-status" data-test="live-status"></span>
             <span id="clock" class="clock"></span>
-            <button id="lang" class="lang">${currentLanguage() === 'zh' ? 'EN' : '中文'}</button>
+            <button id="lang" class="lang" data-test="lang">${currentLanguage() === 'zh' ? 'EN' : '中文'}</button>
           </div>
         </header>
         <aside class="left">
@@ -48,39 +49,39 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
           <section class="panel overview">
             <h2>${t('overview')}
               <span class="spans">
-                <button data-span="day" class="on">${t('day')}</button><button data-span="week">${t('week')}</button><button data-span="month">${t('month')}</button>
+                <button data-span="day" data-test="span-day" class="on">${t('day')}</button><button data-span="week" data-test="span-week">${t('week')}</button><button data-span="month" data-test="span-month">${t('month')}</button>
               </span>
             </h2>
             <h3>${t('trend')}</h3>
-            <div id="chart-trend" class="chart trend"></div>
+            <div id="chart-trend" class="chart trend" data-test="chart-trend"></div>
             <div class="gauges">
               <div id="chart-ontime" class="chart gauge"></div>
               <div id="chart-satisfaction" class="chart gauge"></div>
             </div>
             <h3>${t('byCategory')}</h3>
-            <div id="chart-category" class="chart pie"></div>
+            <div id="chart-category" class="chart pie" data-test="chart-category"></div>
           </section>
         </aside>
         <main class="centre">
           <div id="map" class="map"></div>
           <div class="map-top">
-            <nav id="breadcrumb" class="breadcrumb"></nav>
+            <nav id="breadcrumb" class="breadcrumb" data-test="breadcrumb"></nav>
             <div class="search">
-              <input id="search" placeholder="${t('search')}" autocomplete="off" />
-              <ul id="search-results" class="results"></ul>
+              <input id="search" data-test="search" placeholder="${t('search')}" autocomplete="off" />
+              <ul id="search-results" class="results" data-test="search-results"></ul>
             </div>
           </div>
-          <section id="region" class="region-panel"></section>
-          <div class="layers" id="layers">
+          <section id="region" class="region-panel" data-test="region-panel"></section>
+          <div class="layers" id="layers" data-test="layers">
             ${layerButtons
               .map(([key, label]) =>
                 key === 'rating'
                   ? `<button class="layer nodata" disabled title="${t('layerNoData')}">${t(label)}<small>${t('layerNoData')}</small></button>`
-                  : `<button class="layer ${visible[key] ? 'on' : ''}" data-layer="${key}">${t(label)}</button>`,
+                  : `<button class="layer ${visible[key] ? 'on' : ''}" data-layer="${key}" data-test="layer-${key}">${t(label)}</button>`,
               )
               .join('')}
           </div>
-          <div class="legend">
+          <div class="legend" id="legend-box" data-test="legend">
             <span><i style="background:#ff5c5c"></i>${statusName('new')}</span>
             <span><i style="background:#ffa940"></i>${statusName('dispatched')}</span>
             <span><i style="background:#40a9ff"></i>${statusName('in_progress')}</span>
@@ -88,28 +89,30 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
             <span><i style="background:#73d13d"></i>${statusName('closed')}</span>
             <span><i class="ring"></i>${t('overdue')}</span>
             <span><i class="dot" style="background:#52c41a"></i>${t('healthOnline')}</span>
+            <span><i class="dot" style="background:#faad14"></i>${currentLanguage() === 'zh' ? '设备预警' : 'device warning'}</span>
             <span><i class="dot" style="background:#ff4d4f"></i>${t('healthAbnormal')}</span>
             <span><i class="dot" style="background:#8c8c8c"></i>${t('healthOffline')}</span>
           </div>
-          <section id="card" class="card hidden"></section>
+          <section id="areas" class="area-list hidden" data-test="area-list"></section>
+          <section id="card" class="card hidden" data-test="card"></section>
         </main>
         <aside class="right">
           <section class="panel feed">
             <h2>${t('feed')}
               <span class="filters">
-                <select id="filter-source"><option value="">${t('allSources')}</option></select>
-                <select id="filter-domain"><option value="">${t('allDomains')}</option></select>
+                <select id="filter-source" data-test="feed-filter-source"><option value="">${t('allSources')}</option></select>
+                <select id="filter-domain" data-test="feed-filter-domain"><option value="">${t('allDomains')}</option></select>
               </span>
             </h2>
-            <ul id="feed" class="feed-list"></ul>
+            <ul id="feed" class="feed-list" data-test="feed"></ul>
           </section>
           <section class="panel">
             <h2>${t('bySource')}</h2>
-            <div id="chart-source" class="chart sources"></div>
+            <div id="chart-source" class="chart sources" data-test="chart-source"></div>
           </section>
           <section class="panel">
             <h2>${t('streetRanking')}</h2>
-            <div id="chart-ranking" class="chart ranking"></div>
+            <div id="chart-ranking" class="chart ranking" data-test="chart-ranking"></div>
           </section>
         </aside>
       </div>`;

@@ -13,6 +13,9 @@ import { circle, contains, type Bounds } from './geometry';
 import type { Feature, FeatureCollection, Geometry, Level } from './types';
 
 maplibregl.setWorkerUrl(workerUrl);
+// Two workers tile the city's sources side by side (the grids alone keep one busy for a
+// while on a loaded machine); MapLibre's default outside Safari is one.
+maplibregl.setWorkerCount(2);
 
 export interface Basemap {
   tiles: string[];
@@ -40,6 +43,15 @@ export const LAYER_GROUPS = {
 
 export type LayerGroup = keyof typeof LAYER_GROUPS;
 
+/** Sources only drawn by one switchable group: their data goes to the map's worker when the
+ *  group is first switched on, not at start (the worker would tile them for nothing, and on
+ *  a software-rendered wall every bit of work delays the first frame). */
+const LAZY_SOURCES: Record<string, LayerGroup> = {
+  cameras: 'cameras',
+  resources: 'resources',
+  'blind-spots': 'blindSpots',
+};
+
 /** Urgent and critical cases draw larger. */
 const urgencyFactor: ExpressionSpecification = ['match', ['get', 'urgency'], 'critical', 1.8, 'urgent', 1.4, 1];
 
@@ -64,8 +76,15 @@ export class WallMap {
   private freshCount = 0;
   private clickableLevel: Level = 'street';
   private clickable: Feature[] = [];
+  /** Data of lazy sources (see LAZY_SOURCES) not handed to the map yet. */
+  private readonly held = new Map<string, FeatureCollection>();
+  private readonly shown = new Set<LayerGroup>();
   regionClick: (level: Level, code: string) => void = () => {};
+  /** The panels over the map, in page coordinates: a region label never hides under one. */
+  obstacles: () => DOMRect[] = () => [];
   caseClick: (id: number) => void = () => {};
+  /** A click on a key area or blind spot polygon (its `id` property). */
+  areaClick: (id: string) => void = () => {};
 
   constructor(container: HTMLElement, basemap: Basemap | null, private readonly scale: number) {
     const s = scale;
@@ -105,14 +124,19 @@ export class WallMap {
     this.map.on('resize', () => this.placeLabels());
   }
 
-  private source(id: string, promoteId?: string): void {
-    this.map.addSource(id, { type: 'geojson', data: EMPTY, ...(promoteId ? { promoteId } : {}) });
+  private source(id: string, options: Partial<maplibregl.GeoJSONSourceSpecification> = {}): void {
+    this.map.addSource(id, { type: 'geojson', data: EMPTY, ...options });
   }
 
   private addLayers(s: number): void {
     const m = this.map;
-    for (const id of ['streets', 'villages', 'grids', 'highlight', 'key-areas', 'blind-spots', 'radius'])
-      this.source(id);
+    // The regions are outlines and flat fills: a small tile buffer is enough and spares the
+    // worker much of its clipping; streets and villages take a coarser simplification (a
+    // pixel, not a third of one). Grids keep the default: a coarser one would drop the
+    // smallest town grids at district scale (942 must be drawn).
+    for (const id of ['streets', 'villages']) this.source(id, { buffer: 16, tolerance: 1 });
+    this.source('grids', { buffer: 16 });
+    for (const id of ['highlight', 'key-areas', 'blind-spots', 'area-highlight', 'radius']) this.source(id);
     for (const id of ['cameras', 'resources', 'devices', 'alarms', 'cases-fresh', 'radius-cameras']) this.source(id);
     // Clustered (in the map's worker) only when there are many cases: see `clusterCases`.
     m.addSource('cases', {
@@ -197,6 +221,19 @@ export class WallMap {
       type: 'line',
       source: 'highlight',
       paint: { 'line-color': '#ffe066', 'line-width': 4 * s, 'line-blur': 1 },
+    });
+    // The key area or blind spot chosen in the list or on the map.
+    m.addLayer({
+      id: 'area-highlight-fill',
+      type: 'fill',
+      source: 'area-highlight',
+      paint: { 'fill-color': '#ffe066', 'fill-opacity': 0.3 },
+    });
+    m.addLayer({
+      id: 'area-highlight-line',
+      type: 'line',
+      source: 'area-highlight',
+      paint: { 'line-color': '#ffe066', 'line-width': 3 * s },
     });
     m.addLayer({
       id: 'radius-fill',
@@ -336,6 +373,11 @@ export class WallMap {
         this.caseClick(id);
         return;
       }
+      const area = m.queryRenderedFeatures(e.point, { layers: ['key-areas-fill', 'blind-spots-fill'] })[0];
+      if (typeof area?.properties?.id === 'string') {
+        this.areaClick(area.properties.id);
+        return;
+      }
       // Regions are found by their shapes, not by rendered fills: no invisible fill layers
       // to rasterise on every frame.
       const at: [number, number] = [e.lngLat.lng, e.lngLat.lat];
@@ -343,7 +385,7 @@ export class WallMap {
       const code = region?.properties?.code;
       if (typeof code === 'string') this.regionClick(this.clickableLevel, code);
     });
-    for (const layer of ['cases', 'streets-fill']) {
+    for (const layer of ['cases', 'streets-fill', 'key-areas-fill', 'blind-spots-fill']) {
       m.on('mouseenter', layer, () => (m.getCanvas().style.cursor = 'pointer'));
       m.on('mouseleave', layer, () => (m.getCanvas().style.cursor = ''));
     }
@@ -358,6 +400,11 @@ export class WallMap {
   }
 
   set(source: string, data: FeatureCollection): void {
+    const group = LAZY_SOURCES[source];
+    if (group && !this.shown.has(group)) {
+      this.held.set(source, data);
+      return;
+    }
     (this.map.getSource(source) as GeoJSONSource | undefined)?.setData(data);
   }
 
@@ -377,6 +424,16 @@ export class WallMap {
   }
 
   setVisible(group: LayerGroup, on: boolean): void {
+    if (on) {
+      this.shown.add(group);
+      for (const [source, g] of Object.entries(LAZY_SOURCES)) {
+        const data = this.held.get(source);
+        if (g === group && data) {
+          this.held.delete(source);
+          this.set(source, data);
+        }
+      }
+    }
     for (const id of LAYER_GROUPS[group])
       if (this.map.getLayer(id)) this.map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
   }
@@ -387,10 +444,32 @@ export class WallMap {
     this.clickable = regions;
   }
 
+  private highlighted = false;
+
   highlight(geometry: Geometry | null): void {
+    if (!geometry && !this.highlighted) return;
+    this.highlighted = geometry !== null;
     this.set('highlight', {
       type: 'FeatureCollection',
       features: geometry ? [{ type: 'Feature', properties: {}, geometry }] : [],
+    });
+  }
+
+  /** Draws the chosen key area or blind spot (or none) in the highlight colour. */
+  highlightArea(geometry: Geometry | null): void {
+    this.set('area-highlight', {
+      type: 'FeatureCollection',
+      features: geometry ? [{ type: 'Feature', properties: {}, geometry }] : [],
+    });
+  }
+
+  /** Brings an area into view, clear of the panels over the map. */
+  fitArea(b: Bounds): void {
+    const k = this.scale;
+    this.map.fitBounds(b, {
+      padding: { top: 230 * k, bottom: 110 * k, left: 320 * k, right: 60 * k },
+      maxZoom: 15 + Math.log2(k),
+      duration: 600,
     });
   }
 
@@ -406,12 +485,21 @@ export class WallMap {
     this.set('radius-cameras', cameras);
   }
 
-  flyTo(centre: LngLatLike, zoom: number): void {
-    this.map.flyTo({ center: centre, zoom: Math.max(this.map.getZoom(), zoom), duration: 600 });
+  /** Flies to `centre`, placed in the middle of the map's part left of `rightPx` pixels. */
+  flyTo(centre: LngLatLike, zoom: number, rightPx = 0): void {
+    this.map.flyTo({
+      center: centre,
+      // A 4K wall shows the same ground as a 1920 one, one zoom level deeper.
+      zoom: Math.max(this.map.getZoom(), zoom + Math.log2(this.scale)),
+      duration: 600,
+      offset: [-rightPx / 2, 0],
+    });
   }
 
   /** New cases pulse: a ring that grows and fades, drawn only while there are some. */
   setFresh(fresh: FeatureCollection): void {
+    // Asked every two seconds: nothing new stays nothing, without a frame for it.
+    if (fresh.features.length === 0 && this.freshCount === 0) return;
     this.set('cases-fresh', fresh);
     this.freshCount = fresh.features.length;
     if (this.freshCount > 0 && !this.pulseFrame) this.pulse();
@@ -449,7 +537,7 @@ export class WallMap {
   /** Places the labels over their points; where two would overlap, the later one shows
    *  its name only, and is hidden when even that overlaps (labels come in priority order). */
   private placeLabels(): void {
-    const placed: DOMRect[] = [];
+    const placed: DOMRect[] = this.obstacles();
     const gap = 10 * this.scale;
     const overlaps = (r: DOMRect) =>
       placed.some(

@@ -1,5 +1,6 @@
 // The overview board: trends by day, week or month, the two rates, cases by category and
-// source, and the street ranking, drawn with ECharts (canvas) and sized for the wall.
+// source, and the street ranking, drawn with ECharts (canvas) and sized for the wall. Each
+// chart's element carries what it draws in `data-series` (JSON), for tests to read.
 
 import * as echarts from 'echarts/core';
 import { BarChart, GaugeChart, LineChart, PieChart } from 'echarts/charts';
@@ -38,6 +39,7 @@ export class Charts {
   }
 
   trend(el: HTMLElement, labels: string[], created: number[], closed: number[], names: [string, string]): void {
+    el.dataset.series = JSON.stringify({ labels, created, closed });
     this.chart(el).setOption(
       {
         textStyle: { fontFamily: FONT, color: TEXT, fontSize: this.f(14) },
@@ -94,6 +96,7 @@ export class Charts {
   }
 
   pie(el: HTMLElement, data: { name: string; value: number }[]): void {
+    el.dataset.series = JSON.stringify({ labels: data.map((d) => d.name), values: data.map((d) => d.value) });
     this.chart(el).setOption(
       {
         textStyle: { fontFamily: FONT, color: TEXT },
@@ -122,6 +125,7 @@ export class Charts {
   }
 
   bars(el: HTMLElement, names: string[], values: number[], colour: string): void {
+    el.dataset.series = JSON.stringify({ labels: names, values });
     this.chart(el).setOption(
       {
         textStyle: { fontFamily: FONT, color: TEXT },
