@@ -451,7 +451,8 @@ async fn only_the_assignee_accepts_and_the_others_are_not_offered_it() {
     }
     let (_, seen) = server.get_with(&worker, &format!("/api/cases/{id}")).await;
     assert_eq!(seen["status"], "dispatched", "{seen}");
-    let (status, problem) = server.post_with(&worker, &format!("/api/cases/{id}/actions"), &json!({"action": "accept"})).await;
+    let (status, problem) =
+        server.post_with(&worker, &format!("/api/cases/{id}/actions"), &json!({"action": "accept"})).await;
     assert_eq!(status, 403, "{problem}");
     assert!(problem["detail"].as_str().unwrap().contains("assignee"), "{problem}");
 

@@ -80,7 +80,11 @@ impl ActionKind {
     pub fn is_handling(self) -> bool {
         matches!(
             self,
-            ActionKind::Accept | ActionKind::Return | ActionKind::Start | ActionKind::Feedback | ActionKind::MarkHandled
+            ActionKind::Accept
+                | ActionKind::Return
+                | ActionKind::Start
+                | ActionKind::Feedback
+                | ActionKind::MarkHandled
         )
     }
 

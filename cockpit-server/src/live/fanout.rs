@@ -157,8 +157,13 @@ impl Sub {
     pub fn frame(&self, epoch: Epoch, entry: &Entry) -> String {
         let data = match (entry.status, entry.data.strip_prefix('{')) {
             (Some(status), Some(rest)) => {
-                let actions: Vec<&str> =
-                    self.client.principal.allowed_actions_on(status, entry.assignee.as_ref()).iter().map(|a| a.as_str()).collect();
+                let actions: Vec<&str> = self
+                    .client
+                    .principal
+                    .allowed_actions_on(status, entry.assignee.as_ref())
+                    .iter()
+                    .map(|a| a.as_str())
+                    .collect();
                 let actions = serde_json::to_string(&actions).unwrap_or_else(|_| "[]".into());
                 std::borrow::Cow::Owned(format!(r#"{{"allowed_actions":{actions},{rest}"#))
             }

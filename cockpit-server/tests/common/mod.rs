@@ -107,6 +107,7 @@ impl Server {
             12 => ScopeLevel::Village,
             _ => ScopeLevel::Grid,
         };
+        let role_names = roles;
         let roles: Vec<Role> = roles.iter().map(|r| Role::parse(r).unwrap_or_else(|| panic!("role {r}"))).collect();
         let user = NewUser {
             username: username.to_string(),
@@ -120,7 +121,12 @@ impl Server {
         Store::create_user(&mut tx, &user, &roles).await.unwrap().expect("a new username");
         tx.commit().await.unwrap();
         let token = self.login(username, PASSWORD).await;
-        self.tokens.lock().await.insert(username.to_string(), token.clone());
+        let mut tokens = self.tokens.lock().await;
+        tokens.insert(username.to_string(), token.clone());
+        // `token(username, role)` finds this user again.
+        for role in role_names {
+            tokens.insert(format!("{username}:{role}"), token.clone());
+        }
         token
     }
 
