@@ -403,6 +403,91 @@ describe('the mobile app', () => {
     }
   });
 
+  test('an accept queued offline that the server refuses meanwhile is shown failed with its reason; what follows it is sent; the worker drops it', async () => {
+    const taken = await dispatchedCase('占道经营（离线接收被拒测试）');
+    const other = await dispatchedCase('垃圾桶满溢（离线接收被拒测试，另一任务）');
+    await server.api(worker, 'POST', `/api/cases/${other.id}/actions`, { action: 'accept' });
+    const { context, page } = await newPhone();
+    try {
+      await logIn(page);
+      await page.tap(`[data-test=task][data-case-id="${taken.id}"]`);
+      await page.waitForSelector('[data-test=act-accept]');
+      await context.setOffline(true);
+      await page.waitForSelector('[data-test=net-status][data-state=offline]');
+      await page.tap('[data-test=act-accept]');
+      await page.waitForSelector('[data-test=case-message][data-state=waiting]');
+      await page.waitForSelector('[data-test=case-status][data-status=accepted][data-optimistic=true]');
+      // A second, independent action, queued behind it: feedback on another task of mine.
+      await page.tap('[data-test=back]');
+      await page.tap(`[data-test=task][data-case-id="${other.id}"]`);
+      await page.tap('[data-test=act-feedback]');
+      await page.waitForSelector('[data-test=feedback-form]');
+      await page.fill('[data-test=feedback-text]', '满溢垃圾已清理，已通知环卫加派车次');
+      await page.tap('[data-test=feedback-send]');
+      await page.waitForSelector('[data-test=form-message][data-state=waiting]');
+      await page.tap('[data-test=nav-queue]');
+      await page.waitForSelector('[data-test=outbox-entry]');
+      assert.equal(await page.locator('[data-test=outbox-entry][data-state=waiting]').count(), 2);
+      assert.equal(await page.textContent('[data-test=outbox-badge]'), '2');
+
+      // Meanwhile the case leaves the worker: the server has no recall for the dispatcher (a
+      // dispatched case is left only by its handler's return), so it is handed back from
+      // the worker's other session, and the dispatcher closes it directly.
+      await server.api(worker, 'POST', `/api/cases/${taken.id}/actions`, { action: 'return', reason: '在电脑端退回：该处为市场管理范围' });
+      const closed = await server.api(dispatcher, 'POST', `/api/cases/${taken.id}/actions`, {
+        action: 'close_directly',
+        reason: '市场监管所已当场处理',
+      });
+      assert.equal(closed.status, 'closed');
+      // What the server answers the worker's accept now: its refusal, to be shown as is.
+      const probe = await fetch(`${server.url}/api/cases/${taken.id}/actions`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${worker}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ action: 'accept' }),
+      });
+      assert.equal(probe.status, 409);
+      const { detail } = await probe.json();
+      assert.ok(detail, 'the refusal has a detail');
+
+      // Back online: the accept is refused and marked failed with the server's reason; the
+      // feedback behind it goes through.
+      await context.setOffline(false);
+      const failed = page.locator('[data-test=outbox-entry][data-state=failed]');
+      await failed.waitFor();
+      await page.waitForSelector('[data-test=outbox-entry][data-state=done]');
+      assert.equal(await page.locator('[data-test=outbox-entry]').count(), 2);
+      assert.equal(await page.locator('[data-test=outbox-entry][data-state=waiting]').count(), 0);
+      assert.match(await failed.textContent(), new RegExp(`接收 #${taken.id}`));
+      assert.equal(await failed.locator('[data-test=outbox-state]').textContent(), '发送失败');
+      const error = await failed.locator('[data-test=outbox-error]').textContent();
+      assert.ok(error.includes(detail), `"${error}" shows "${detail}"`);
+      // Said in Chinese first (the server's detail is in English), the detail kept.
+      assert.match(error, /^服务器拒绝了该操作：事件状态已变化，该操作已不可执行（.+）$/);
+      assert.equal(await failed.locator('[data-test=outbox-retry]').textContent(), '立即重试');
+      assert.equal(await failed.locator('[data-test=outbox-discard]').textContent(), '放弃');
+      assert.equal(await page.getAttribute('[data-test=outbox-badge]', 'data-failed'), '1');
+      await page.screenshot({ path: join(artifacts, 'mobile-outbox-refused-390x844.png') });
+      const feedback = (await timeline(other.id)).filter((t) => t.action === 'feedback');
+      assert.equal(feedback.length, 1);
+      assert.equal(feedback[0].content, '满溢垃圾已清理，已通知环卫加派车次');
+      const after = await server.api(dispatcher, 'GET', `/api/cases/${taken.id}`);
+      assert.equal(after.status, 'closed');
+      assert.deepEqual(after.timeline.filter((t) => t.action === 'accept'), []);
+
+      // The worker gives it up: nothing is left to send, after a reload too.
+      await failed.locator('[data-test=outbox-discard]').tap();
+      await page.waitForFunction(() => !document.querySelector('[data-test=outbox-entry][data-state=failed]'));
+      assert.ok(await page.locator('[data-test=outbox-badge]').isHidden());
+      await page.reload();
+      await page.waitForSelector('[data-test=outbox-list]');
+      assert.equal(await page.locator('[data-test=outbox-entry]:not([data-state=done])').count(), 0);
+      assert.ok(await page.locator('[data-test=outbox-badge]').isHidden());
+      assert.deepEqual((await timeline(taken.id)).filter((t) => t.action === 'accept'), []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('a request applied by the server whose response was lost is sent again with the same key and applied once', async () => {
     const c = await dispatchedCase('路灯不亮（应答丢失测试）');
     await server.api(worker, 'POST', `/api/cases/${c.id}/actions`, { action: 'accept' });

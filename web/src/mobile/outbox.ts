@@ -16,6 +16,7 @@
 //   problem's detail for the worker to read, and the next entries go on.
 
 import { ApiError, type Api } from '../api';
+import { language, w, type Word } from './words';
 
 export interface Photo {
   blob: Blob;
@@ -76,18 +77,26 @@ function openDb(): Promise<IDBDatabase> {
   return promised(request);
 }
 
-/** The problem body's detail (and field) of a refused request, for the worker to read. */
+/** What a refusal means, in the worker's language, by its HTTP status (the server's
+ *  detail is in English): the case moved on, the role may not, the case is out of reach. */
+const REFUSALS: Record<number, Word> = { 409: 'refusedStatus', 403: 'refusedRole', 404: 'refusedGone' };
+
+/** The problem body's detail (and field) of a refused request, for the worker to read;
+ *  a 409, 403 or 404 is explained first in the worker's language. */
 export async function problemText(response: Response): Promise<string> {
   const text = await response.text().catch(() => '');
+  let message: string;
   try {
     const p = JSON.parse(text) as { detail?: string; title?: string; field?: string; allowed?: string[] };
-    let message = p.detail || p.title || `HTTP ${response.status}`;
+    message = p.detail || p.title || `HTTP ${response.status}`;
     if (p.field && !message.includes(p.field)) message += ` (${p.field})`;
     if (p.allowed?.length) message += ` [${p.allowed.join(', ')}]`;
-    return message;
   } catch {
-    return text.slice(0, 200) || `HTTP ${response.status}`;
+    message = text.slice(0, 200) || `HTTP ${response.status}`;
   }
+  const lead = REFUSALS[response.status];
+  if (!lead) return message;
+  return language() === 'zh' ? `${w(lead)}（${message}）` : `${w(lead)} (${message})`;
 }
 
 export class Outbox {

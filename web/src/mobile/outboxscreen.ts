@@ -24,7 +24,7 @@ export function outboxScreen(app: App): () => void {
               <time>${esc(new Date(e.createdAt).toLocaleTimeString())}</time></span>
               <b>${esc(e.label)}</b>
               ${e.photos.length ? `<span class="photos" data-test="outbox-photos" data-count="${e.photos.length}">${icons.photo} ${e.photos.filter((p) => p.attachmentId).length}/${e.photos.length} ${w('uploaded')}</span>` : ''}
-              ${e.error && e.state !== 'done' ? `<p class="error" data-test="outbox-error">${esc(e.error)}</p>` : ''}
+              ${e.error && e.state !== 'done' ? `<p class="error" data-test="outbox-error">${e.state === 'failed' ? `${w('refused')}：` : ''}${esc(e.error)}</p>` : ''}
               ${e.state === 'waiting' ? `<p class="hint">${w('retryAt')}</p>` : ''}
               ${
                 e.state === 'failed'

@@ -80,6 +80,9 @@ const zh = {
   notFound: '没有找到该事件',
   none: '无',
   refused: '服务器拒绝了该操作',
+  refusedStatus: '事件状态已变化，该操作已不可执行',
+  refusedRole: '您无权执行该操作',
+  refusedGone: '事件不存在或已不在您的范围内',
   sessionEnded: '登录已过期，请重新登录',
 } as const;
 
@@ -165,6 +168,9 @@ const en: Record<Word, string> = {
   notFound: 'No such case',
   none: 'none',
   refused: 'The server refused the action',
+  refusedStatus: 'The case has changed: this action is no longer possible',
+  refusedRole: 'You may not take this action',
+  refusedGone: 'The case does not exist or is no longer within your reach',
   sessionEnded: 'The session has ended: log in again',
 };
 
