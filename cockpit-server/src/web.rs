@@ -1,14 +1,21 @@
 //! The built web front ends (`web/dist`), served as static files at `/`, outside the API's
 //! route table: a page is public, the data it shows needs a session. A path that names no
 //! file gets `index.html`, so that the front ends' own routes survive a reload; paths
-//! under `/api/` and `/open311/` never do, and stay JSON problems.
+//! under `/api/` and `/open311/` never do, and stay JSON problems. The bundles under
+//! `/assets/` are named by their content's hash, so browsers keep them for a year (a wall
+//! that reloads fetches only the page and its data); everything else is `no-store`.
 
 use std::path::Path;
 
 use axum::Router;
 use axum::handler::Handler;
+use axum::http::{HeaderValue, header};
 use axum::routing::any;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeader;
+
+/// For files whose names change with their content.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// Adds the static files of `dir` to `router` as its fallback, or only `not_found` when
 /// `dir` has no `index.html` (the front ends are not built: the API still runs).
@@ -24,7 +31,13 @@ where
         return router.fallback(not_found);
     }
     let files = ServeDir::new(dir).append_index_html_on_directories(true).fallback(ServeFile::new(index));
+    let assets = SetResponseHeader::overriding(
+        ServeDir::new(dir.join("assets")),
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(IMMUTABLE),
+    );
     router
+        .nest_service("/assets", assets)
         .route("/api/{*rest}", any(not_found.clone()))
         .route("/open311/{*rest}", any(not_found))
         .fallback_service(files)
@@ -47,9 +60,16 @@ mod tests {
     }
 
     async fn get(base: &str, path: &str) -> (u16, String) {
+        let (status, _, body) = get_with_cache(base, path).await;
+        (status, body)
+    }
+
+    /// Status, Cache-Control and body.
+    async fn get_with_cache(base: &str, path: &str) -> (u16, Option<String>, String) {
         let response = reqwest::get(format!("{base}{path}")).await.unwrap_or_else(|e| panic!("{e}"));
         let status = response.status().as_u16();
-        (status, response.text().await.unwrap_or_else(|e| panic!("{e}")))
+        let cache = response.headers().get("cache-control").and_then(|v| v.to_str().ok()).map(str::to_string);
+        (status, cache, response.text().await.unwrap_or_else(|e| panic!("{e}")))
     }
 
     #[tokio::test]
@@ -60,7 +80,10 @@ mod tests {
         std::fs::write(dir.join("assets/app.js"), "console.log(1)").unwrap_or_else(|e| panic!("{e}"));
         let base = serve(super::mount(axum::Router::new(), &dir, not_found)).await;
         assert_eq!(get(&base, "/").await, (200, "<html>wall</html>".into()));
-        assert_eq!(get(&base, "/assets/app.js").await, (200, "console.log(1)".into()));
+        let (status, cache, body) = get_with_cache(&base, "/assets/app.js").await;
+        assert_eq!((status, cache.as_deref(), body.as_str()), (200, Some(super::IMMUTABLE), "console.log(1)"));
+        let (_, cache, _) = get_with_cache(&base, "/").await;
+        assert_ne!(cache.as_deref(), Some(super::IMMUTABLE), "the page itself is fetched every time");
         assert_eq!(get(&base, "/wall/anything").await, (200, "<html>wall</html>".into()));
         assert_eq!(get(&base, "/api/nothing").await.0, 404);
         assert_eq!(get(&base, "/open311/v9/x").await.0, 404);

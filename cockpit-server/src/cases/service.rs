@@ -198,11 +198,12 @@ impl CaseService {
         let row = Store::case_for_update(&mut tx, id).await?.ok_or(ServiceError::NotFound(id.0))?;
         let state = row.state()?;
         let kind = action.kind();
-        check_assignee(&state, actor, kind, handler).map_err(ServiceError::Refused)?;
         let step = transition(&state, actor, action, now).map_err(|e| match e {
             EventsError::ActionNotAllowed { .. } => ServiceError::Refused(e),
             other => ServiceError::BadField { field: "action", reason: other.to_string() },
         })?;
+        // After the status and the role (a closed case answers 409 to anyone): whose it is.
+        check_assignee(&state, actor, kind, handler).map_err(ServiceError::Refused)?;
         Store::update_state(&mut tx, id, &step.state, now).await?;
         if step.state.status == Status::Closed {
             // An alarm's case closing is recorded on the alarm, in the same transaction.
