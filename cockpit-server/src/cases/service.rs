@@ -153,6 +153,7 @@ impl CaseService {
     /// Applies an action; the state change, its timeline entry, its audit record and its
     /// idempotency key (if any) commit together. A key seen before for the same request
     /// applies nothing and answers [`Applied::Replayed`]; for another request it is refused.
+    #[allow(clippy::too_many_arguments)] // Who acts (three views of one caller), on what, when, and the key.
     pub async fn act(
         &self,
         id: CaseId,
