@@ -23,26 +23,9 @@ const DESK = { locale: 'zh-CN', timezoneId: 'Asia/Shanghai', deviceScaleFactor: 
 
 let server;
 let browser;
-const tokens = {};
-
-async function token(user) {
-  tokens[user] ??= await server.login(user);
-  return tokens[user];
-}
-
-async function api(user, method, path, body) {
-  return server.api(await token(user), method, path, body);
-}
-
-/** The same call, answering the status and the body (a problem) instead of throwing. */
-async function attempt(user, method, path, body) {
-  const r = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${await token(user)}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: r.status, body: await r.json() };
-}
+const token = (user) => server.token(user);
+const api = (user, method, path, body) => server.apiAs(user, method, path, body);
+const attempt = (user, method, path, body) => server.attempt(user, method, path, body);
 
 async function open(user, hash, { width = 1600, height = 1000 } = {}) {
   const context = await browser.newContext({ ...DESK, viewport: { width, height } });

@@ -77,9 +77,7 @@ pub(crate) async fn put_boundary(
     let crs = crs_of(&body)?;
     let geometry = body.get("geometry").ok_or_else(|| ApiError::bad("geometry", "is required"))?;
     let version = state.geography_edits.set_boundary(&code, geometry, crs, caller.audit_actor()).await?;
-    let mut region = region_json(&state, &code)?;
-    region["properties"]["version"] = json!(version);
-    Ok(Json(region))
+    edited_region(&state, &code, version)
 }
 
 /// `PUT /api/regions/{code}/persons` with `{"persons": [{"role", "name"}]}`.
@@ -92,7 +90,12 @@ pub(crate) async fn put_persons(
     let Json(body) = body?;
     let persons = body.get("persons").ok_or_else(|| ApiError::bad("persons", "is required"))?;
     let version = state.geography_edits.set_persons(&code, persons, caller.audit_actor()).await?;
-    let mut region = region_json(&state, &code)?;
+    edited_region(&state, &code, version)
+}
+
+/// The region as now in force, with the version of its edit.
+fn edited_region(state: &AppState, code: &str, version: i64) -> Result<Json<Value>, ApiError> {
+    let mut region = region_json(state, code)?;
     region["properties"]["version"] = json!(version);
     Ok(Json(region))
 }

@@ -149,4 +149,26 @@ export class Server {
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
     return r.json();
   }
+
+  /** A demo user's access token, logged in once (tests are short against its 10-minute life). */
+  async token(user) {
+    this.tokens ??= {};
+    this.tokens[user] ??= await this.login(user);
+    return this.tokens[user];
+  }
+
+  /** An API call as demo user `user`; throws on a refusal. */
+  async apiAs(user, method, path, body) {
+    return this.api(await this.token(user), method, path, body);
+  }
+
+  /** The same call, answering `{status, body}` (the problem, when refused) instead of throwing. */
+  async attempt(user, method, path, body) {
+    const r = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${await this.token(user)}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: r.status, body: await r.json() };
+  }
 }
