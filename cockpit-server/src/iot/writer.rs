@@ -65,7 +65,8 @@ impl Batch {
         for (device, (online, at)) in &self.statuses {
             Store::upsert_device_status(&mut tx, device, *online, *at).await?;
         }
-        let mut wants_case = false;
+        // Camera detections and alarms that want a case wake the case opener at once.
+        let mut wants_case = self.events.iter().any(|e| e.case_wanted.is_some());
         for write in &self.alarms {
             Store::write_alarm(&mut tx, write).await?;
             if let AlarmWrite::Raised(raised) = write {
