@@ -156,11 +156,6 @@ impl GeographyFiles {
         }
         Ok(self)
     }
-
-    /// The kind of layer `name`, if there is one.
-    fn layer_kind(&self, name: &str) -> Option<LayerKind> {
-        self.layers.get(name).map(|(k, _)| *k)
-    }
 }
 
 fn layer_files(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
@@ -398,7 +393,16 @@ impl GeographyEdits {
                 reason: "a layer name is 1 to 64 of a-z, 0-9, _ and -".into(),
             });
         }
-        let existing = self.files_in_force().await?.layer_kind(name);
+        let existing = {
+            let g = self.handle.get();
+            if g.points.contains_key(name) {
+                Some(LayerKind::Points)
+            } else if g.areas.contains_key(name) {
+                Some(LayerKind::Areas)
+            } else {
+                None
+            }
+        };
         let asked = match kind {
             Some(k) => Some(LayerKind::parse(k).ok_or_else(|| EditError::Invalid {
                 field: "kind",
@@ -435,13 +439,6 @@ impl GeographyEdits {
             Some(_) => Ok(()),
             None => Err(EditError::NotFound(format!("no region has code `{code}`"))),
         }
-    }
-
-    /// The files with the stored edits that check laid over.
-    async fn files_in_force(&self) -> Result<GeographyFiles, EditError> {
-        let stored = self.stored().await?;
-        let files = self.files.clone();
-        Ok(Self::blocking(move || Self::lay_over(&files, &stored)).await?.0)
     }
 
     /// Checks `patch` merged into document `name` by building the whole geography, then

@@ -6,7 +6,8 @@ import * as maplibregl from 'maplibre-gl';
 import type { GeoJSONSource, StyleSpecification } from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import 'maplibre-gl/dist/maplibre-gl.css';
-import type { Feature, FeatureCollection, Geometry } from 'geojson';
+import type { Feature, FeatureCollection } from 'geojson';
+import { boundsOf } from './configure/shapes';
 
 maplibregl.setWorkerUrl(workerUrl);
 
@@ -88,24 +89,5 @@ export class SmallMap {
 }
 
 function bounds(features: Feature[]): [[number, number], [number, number]] | null {
-  let w = Infinity;
-  let s = Infinity;
-  let e = -Infinity;
-  let n = -Infinity;
-  const visit = (g: Geometry | null) => {
-    if (!g) return;
-    const walk = (c: unknown): void => {
-      if (Array.isArray(c) && typeof c[0] === 'number') {
-        const [x, y] = c as number[];
-        w = Math.min(w, x);
-        e = Math.max(e, x);
-        s = Math.min(s, y);
-        n = Math.max(n, y);
-      } else if (Array.isArray(c)) c.forEach(walk);
-    };
-    if (g.type === 'GeometryCollection') g.geometries.forEach(visit);
-    else walk(g.coordinates);
-  };
-  features.forEach((f) => visit(f.geometry));
-  return w === Infinity ? null : [[w, s], [e, n]];
+  return boundsOf(features.map((f) => f.geometry));
 }
