@@ -103,6 +103,13 @@ write_timeout_seconds = 10
 max_subscriptions = 16
 snapshot_limit = 500
 
+[indicators]
+# City vital signs per street and village (GET /api/indicators, the live `indicators`
+# channel): the catalogue of indicators, bands and rating, relative to data_dir, and how
+# often they are recomputed (a change is pushed to the live channel).
+catalogue = "indicators/catalogue.json"
+interval_seconds = 10
+
 [http]
 # PEM certificate chain and private key; when both are set the server speaks HTTPS only.
 tls_cert_file = ""
@@ -196,6 +203,17 @@ pub struct Config {
     pub iot: IotConfig,
     /// The live streams.
     pub live: crate::live::LiveConfig,
+    /// City vital signs.
+    pub indicators: IndicatorsConfig,
+}
+
+/// `[indicators]`.
+#[allow(missing_docs)] // One field per setting; see DEFAULT_CONFIG.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorsConfig {
+    pub catalogue: PathBuf,
+    pub interval_seconds: u64,
 }
 
 /// `[auth]`.
@@ -439,6 +457,8 @@ impl Config {
         // Tests log in often from one address.
         config.auth.login_per_minute = 100_000;
         config.mqtt.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        // Tests wait for recomputed indicators; a second is the shortest interval.
+        config.indicators.interval_seconds = 1;
         config
     }
 }

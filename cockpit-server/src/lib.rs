@@ -13,6 +13,7 @@ pub mod deadlines;
 mod documents;
 mod geography;
 pub mod http;
+pub mod indicators;
 pub mod iot;
 mod limits;
 pub mod live;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub iot: iot::Iot,
     /// The live streams of this instance.
     pub live: live::Hub,
+    /// City vital signs per region.
+    pub indicators: indicators::Indicators,
     intake_limits: Arc<RateLimits>,
 }
 
@@ -115,10 +118,23 @@ impl AppState {
         if config.iot.simulate {
             iot::demo::register_devices(&cases, &config.data_dir, &config.data_home).await?;
         }
+        let stop_indicators = stop.clone();
         let iot =
             iot::Iot::start(cases.store.clone(), cases.clone(), &config.mqtt, &config.iot, &config.data_dir, stop)
                 .await
                 .context("starting the IoT pipeline")?;
+        let indicators = indicators::Indicators::load(&config.data_dir.join(&config.indicators.catalogue))?;
+        indicators
+            .start(
+                cases.store.clone(),
+                iot.clone(),
+                geography.clone(),
+                live.clone(),
+                std::time::Duration::from_secs(config.indicators.interval_seconds),
+                stop_indicators,
+            )
+            .await
+            .context("computing the indicators")?;
         Ok(AppState {
             geography,
             geography_edits,
@@ -128,6 +144,7 @@ impl AppState {
             http: config.http.clone(),
             iot,
             live,
+            indicators,
             intake_limits: Arc::new(RateLimits::default()),
         })
     }

@@ -25,7 +25,12 @@ fn case_scoped(path: &str) -> bool {
 /// The permission each route's handler checks beyond the declared access (the action
 /// sent to `/actions` is a supervision note).
 fn finer(path: &str) -> Option<Permission> {
-    (path == "/api/cases/{id}/actions").then_some(Permission::SuperviseCases)
+    match path {
+        "/api/cases/{id}/actions" => Some(Permission::SuperviseCases),
+        // Counts per region are for those who see cases by region, not by assignment.
+        "/api/indicators" => Some(Permission::ViewCases),
+        _ => None,
+    }
 }
 
 struct Fixture {

@@ -846,8 +846,8 @@ fn side_of(channel: &str, data: &Value, inside_code: &str, outside_code: &str) -
             _ => None,
         },
         "alarms" | "devices" => data["side"].as_str().map(|s| s == "in"),
-        "statistics" => {
-            let region = data["region"].as_str().unwrap_or_default();
+        "statistics" | "indicators" => {
+            let region = data["region"].as_str().or(data["code"].as_str()).unwrap_or_default();
             if region.starts_with(inside_code) {
                 Some(true)
             } else if region.starts_with(outside_code) {
@@ -933,13 +933,16 @@ async fn every_channel_as_every_role_in_and_out_of_region_leaks_nothing() {
             };
             let name = format!("m-{}-{}", role.as_str().replace('_', "-"), if inside { "in" } else { "out" });
             let token = server.user(&name, &[role.as_str()], &scope, None).await;
-            // Statistics are counts per region: those who see cases only by assignment
-            // (no `cases.view`) get none, as docs/live.md says.
+            // Statistics and indicators are counts per region: those who see cases only by
+            // assignment (no `cases.view`) get none, as docs/live.md says.
             let allowed: Vec<&str> = channels
                 .iter()
                 .copied()
                 .filter(|ch| channel_needs(ch).iter().any(|p| granted.contains(*p)))
-                .filter(|ch| *ch != "statistics" || granted.contains(cockpit_access::Permission::ViewCases))
+                .filter(|ch| {
+                    !matches!(*ch, "statistics" | "indicators")
+                        || granted.contains(cockpit_access::Permission::ViewCases)
+                })
                 .collect();
             if allowed.is_empty() {
                 // No channel at all: refused at the upgrade.
@@ -975,12 +978,20 @@ async fn every_channel_as_every_role_in_and_out_of_region_leaks_nothing() {
                         failures.push(format!("{name} {channel}: snapshot leaks {item}"));
                     }
                 }
+                // Not vacuous: the snapshot of a channel of regions shows the user's own.
+                if matches!(channel, "indicators")
+                    && !first["items"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|i| side_of(channel, i, "330304001", &out_street) == Some(inside))
+                {
+                    failures.push(format!("{name} {channel}: no region of their own in {first}"));
+                }
                 // A region outside the user's scope is refused.
-                if channel != "indicators" {
-                    let refused = ws.subscribe("x", channel, json!({"region": other}), None).await;
-                    if refused[0]["code"] != "forbidden" {
-                        failures.push(format!("{name} {channel} region {other}: {}, expected forbidden", refused[0]));
-                    }
+                let refused = ws.subscribe("x", channel, json!({"region": other}), None).await;
+                if refused[0]["code"] != "forbidden" {
+                    failures.push(format!("{name} {channel} region {other}: {}, expected forbidden", refused[0]));
                 }
             }
             open.push((name, inside, ws, allowed));
@@ -1020,4 +1031,38 @@ async fn every_channel_as_every_role_in_and_out_of_region_leaks_nothing() {
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
     // Not vacuous: the deltas of each user's own side did arrive.
     assert!(seen_own > open.len(), "own-side deltas seen: {seen_own}");
+}
+
+/// Indicators: a snapshot of the regions in view, then the whole table again (`replace`)
+/// when a recomputation changes it.
+#[tokio::test]
+async fn indicators_arrive_as_a_snapshot_then_replace_when_cases_change() {
+    let server = Server::start().await;
+    let (_, lon, lat) = server.grid_of_fanrong(1).await;
+    let leader = server.user("ind-live-leader", &["leader"], "330304001", None).await;
+    let mut ws = Ws::connect(server.addr, &leader).await;
+    let snapshot = ws.subscribe("vital", "indicators", json!({}), None).await;
+    assert_eq!(snapshot[0]["type"], "snapshot", "{snapshot:?}");
+    let items = snapshot[0]["items"].as_array().unwrap();
+    // The street and its villages; not the district, not other streets.
+    assert!(items.iter().any(|i| i["code"] == "330304001" && i["level"] == "street"), "{items:?}");
+    assert!(items.iter().any(|i| i["code"] == "330304001002" && i["level"] == "village"));
+    assert!(items.iter().all(|i| i["code"].as_str().unwrap().starts_with("330304001")), "{items:?}");
+    let today = |items: &Value| {
+        items.as_array().unwrap().iter().find(|i| i["code"] == "330304001002").unwrap()["values"]["cases_today"]["value"]
+            .as_f64()
+            .unwrap()
+    };
+    let before = today(&snapshot[0]["items"]);
+
+    let dispatcher = server.token("ind-live-dispatcher", "dispatcher").await;
+    create_case(&server, &dispatcher, lon, lat, "路面塌陷").await;
+    let frames =
+        ws.until(|v| v["type"] == "delta" && v["channel"] == "indicators" && today(&v["data"]["items"]) > before).await;
+    let delta = frames.last().unwrap();
+    assert_eq!(delta["op"], "replace", "{delta}");
+    assert_eq!(today(&delta["data"]["items"]), before + 1.0);
+    assert!(
+        delta["data"]["items"].as_array().unwrap().iter().all(|i| i["code"].as_str().unwrap().starts_with("330304001"))
+    );
 }

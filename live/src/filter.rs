@@ -27,9 +27,8 @@ impl Filter {
     pub fn parse(channel: Channel, raw: &BTreeMap<String, Value>) -> Result<Filter, ProtocolError> {
         let allowed: &[&str] = match channel {
             Channel::Cases => &["region", "assigned_to_me"],
-            Channel::Alarms | Channel::Statistics => &["region"],
+            Channel::Alarms | Channel::Statistics | Channel::Indicators => &["region"],
             Channel::Devices => &["region", "bbox", "layer"],
-            Channel::Indicators => &[],
         };
         let bad = |key: &str, why: &str| ProtocolError::BadFilter(format!("`{key}`: {why}"));
         let mut filter = Filter::default();
@@ -110,7 +109,7 @@ mod tests {
             (Channel::Alarms, r#"{"region": "3303'; drop"}"#, "region"),
             (Channel::Alarms, r#"{"region": 330304}"#, "region"),
             (Channel::Cases, r#"{"assigned_to_me": "yes"}"#, "assigned_to_me"),
-            (Channel::Indicators, r#"{"region": "330304"}"#, "region"),
+            (Channel::Indicators, r#"{"layer": "smoke"}"#, "layer"),
         ] {
             match parse(channel, json) {
                 Err(ProtocolError::BadFilter(why)) => assert!(why.starts_with(&format!("`{key}`")), "{why}"),

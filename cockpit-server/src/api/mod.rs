@@ -9,6 +9,7 @@ mod config;
 mod devices;
 mod error;
 mod geojson;
+mod indicators;
 mod iot;
 mod open311;
 mod params;
@@ -28,6 +29,7 @@ use crate::auth::ACTION_PERMISSIONS;
 pub use access::{Access, RouteInfo, route_table};
 pub(crate) use error::ApiError;
 pub(crate) use geojson::multipolygon as geojson_multipolygon;
+pub(crate) use stats::LOCAL;
 
 const VIEW_CASES: &[P] = &[P::ViewCases, P::ViewAssignedCases];
 /// Whoever may subscribe to some live channel (each channel checks its own).
@@ -81,6 +83,7 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
         .add(get.clone(), "/api/cases", AnyOf(VIEW_CASES), cases::list)
         .add(post.clone(), "/api/cases", Needs(P::CreateCases), cases::create)
         .add(get.clone(), "/api/cases/stats", Needs(P::ViewStatistics), stats::stats)
+        .add(get.clone(), "/api/indicators", AnyOf(&[P::ViewWall, P::ViewStatistics]), indicators::indicators)
         .add(get.clone(), "/api/cases/export.csv", Needs(P::ExportCases), stats::export_csv)
         .add(get.clone(), "/api/cases/export.xlsx", Needs(P::ExportCases), stats::export_xlsx)
         .add(get.clone(), "/api/cases/{id}", AnyOf(VIEW_CASES), cases::one)

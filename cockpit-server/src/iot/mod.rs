@@ -22,7 +22,7 @@ pub mod rules;
 pub mod simulate;
 mod writer;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -509,10 +509,34 @@ impl Iot {
     /// Devices by health for each region code (street, village and grid) the filter lets
     /// through, over the registry.
     pub fn health_by_region(&self, visible: impl Fn(&Place) -> bool) -> Value {
+        let (total, tally) = self.health_tally(visible);
+        json!({"total": total, "regions": tally})
+    }
+
+    /// Devices registered and online (any health but offline), over the district (key
+    /// `None`) and per street, village and grid: what the indicators count.
+    pub fn devices_online(&self) -> HashMap<Option<String>, (u64, u64)> {
+        let (total, tally) = self.health_tally(|_| true);
+        let count = |by: &BTreeMap<String, u64>| {
+            let all: u64 = by.values().sum();
+            (all, all - by.get("offline").copied().unwrap_or(0))
+        };
+        let mut out: HashMap<Option<String>, (u64, u64)> =
+            tally.iter().map(|(code, by)| (Some(code.clone()), count(by))).collect();
+        out.insert(None, count(&total));
+        out
+    }
+
+    /// Devices by health name, in total and per region code, of the places `visible` keeps.
+    #[allow(clippy::type_complexity, reason = "two plain maps, named by the callers")]
+    fn health_tally(
+        &self,
+        visible: impl Fn(&Place) -> bool,
+    ) -> (BTreeMap<String, u64>, BTreeMap<String, BTreeMap<String, u64>>) {
         let now = now_ms();
-        let Ok(directory) = self.inner.directory.read() else { return json!({}) };
-        let mut tally: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>> = Default::default();
-        let mut total: std::collections::BTreeMap<String, u64> = Default::default();
+        let mut tally: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        let mut total: BTreeMap<String, u64> = BTreeMap::new();
+        let Ok(directory) = self.inner.directory.read() else { return (total, tally) };
         for device in directory.registry.iter() {
             let id = device.id.as_str();
             let Some(place) = directory.places.get(id) else { continue };
@@ -534,7 +558,7 @@ impl Iot {
                 *tally.entry(code.clone()).or_default().entry(name.clone()).or_default() += 1;
             }
         }
-        json!({"total": total, "regions": tally})
+        (total, tally)
     }
 
     /// The status of the pipeline: mode, broker address, counters and rejections.

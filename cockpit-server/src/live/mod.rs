@@ -213,6 +213,8 @@ struct HubState {
     fanout: Fanout,
     cases_changed: bool,
     statistics: Option<Arc<Vec<Value>>>,
+    /// The last indicators table (`crate::indicators`), every region.
+    indicators: Arc<Vec<Value>>,
     connections: usize,
 }
 
@@ -258,6 +260,7 @@ impl Hub {
             fanout: Fanout::default(),
             cases_changed: true,
             statistics: None,
+            indicators: Arc::new(Vec::new()),
             connections: 0,
         };
         let publisher = Publisher::start(cases.store.clone());
@@ -482,6 +485,21 @@ impl Hub {
             }
             s.cases_changed |= entry.channel == Channel::Cases;
             s.current = entry.offset;
+        }
+    }
+
+    /// Keeps a new indicators table and sends each indicators subscription what of it lies
+    /// in its region.
+    pub fn indicators_changed(&self, entries: Arc<Vec<Value>>) {
+        let mut s = self.state();
+        s.indicators = entries.clone();
+        let (epoch, offset) = (s.epoch, s.current);
+        for sub in s.fanout.of_channel(Channel::Indicators) {
+            let items = crate::indicators::visible(&entries, sub.region.as_deref());
+            let data = serde_json::json!({ "items": items }).to_string();
+            let text =
+                cockpit_live::delta_text(&sub.id, Channel::Indicators, epoch, offset, "indicators", "replace", &data);
+            sub.deliver("indicators", text);
         }
     }
 

@@ -1,6 +1,6 @@
 //! The snapshot a subscription starts with: cases as the case list shows them to the
 //! viewer, the kept latest value of each alarm and device key, today's counts per region
-//! and status.
+//! and status, the indicators of the regions in view.
 
 use chrono::Utc;
 use cockpit_live::Channel;
@@ -69,7 +69,10 @@ pub(super) async fn items(hub: &Hub, sub: &Sub) -> Result<Vec<Value>, StoreError
             };
             Ok(statistics_in(&table, sub.region.as_deref()))
         }
-        Channel::Indicators => Ok(Vec::new()),
+        Channel::Indicators => {
+            let table = hub.state().indicators.clone();
+            Ok(crate::indicators::visible(&table, sub.region.as_deref()))
+        }
     }
 }
 

@@ -100,8 +100,8 @@ impl Hub {
             return Err(ProtocolError::BadFilter(format!("`region`: there is no region {r}")));
         }
         let case_scope = principal.case_scope();
-        if channel == Channel::Statistics && case_scope.assigned_to.is_some() {
-            return Err(ProtocolError::Forbidden("statistics need the permission cases.view".into()));
+        if matches!(channel, Channel::Statistics | Channel::Indicators) && case_scope.assigned_to.is_some() {
+            return Err(ProtocolError::Forbidden(format!("{} need the permission cases.view", channel.as_str())));
         }
         // Those who see by assignment see only what is theirs; others may ask for it
         // (a grid worker's "mine" includes what went to their grid's worker).

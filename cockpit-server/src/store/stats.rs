@@ -216,3 +216,81 @@ fn push_matching(
     q.push(")");
     q
 }
+
+/// The district (`None`) or a street or village, by code: the regions indicators count.
+pub type CountsByRegion = std::collections::HashMap<Option<String>, cockpit_indicators::Counts>;
+
+/// Rows of counts per (level, code) from a `GROUPING SETS ((), (street_code), (street_code,
+/// village_code))` query: the district's row has no code.
+const REGION_OF_GROUP: &str = "CASE GROUPING(street_code, village_code) WHEN 3 THEN NULL WHEN 1 THEN street_code
+         ELSE village_code END AS code, GROUPING(street_code, village_code) AS grouping";
+const REGION_GROUPS: &str = "GROUP BY GROUPING SETS ((), (street_code), (street_code, village_code))";
+
+impl Store {
+    /// What the indicators count, over the district and per street and village: cases
+    /// created since `day_start`; open cases (statuses `open`) and those past due at `now`;
+    /// cases resolved (statuses `resolved`) since `window_start`, those with a deadline and
+    /// those closed by it, those evaluated and satisfied; device alarms not cleared. Cases
+    /// without a street or village count in the district only. Devices are the caller's
+    /// (their health is kept in memory).
+    pub async fn indicator_counts(
+        &self,
+        now: DateTime<Utc>,
+        day_start: DateTime<Utc>,
+        window_start: DateTime<Utc>,
+        open: &[&str],
+        resolved: &[&str],
+    ) -> Result<CountsByRegion, StoreError> {
+        type CaseCounts = (Option<String>, i32, i64, i64, i64, i64, i64, i64, i64);
+        let rows: Vec<CaseCounts> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {REGION_OF_GROUP},
+                 count(*) FILTER (WHERE created_at >= $2),
+                 count(*) FILTER (WHERE status = ANY($4)),
+                 count(*) FILTER (WHERE status = ANY($4) AND (overdue OR due_at <= $1)),
+                 count(*) FILTER (WHERE status = ANY($5) AND due_at IS NOT NULL AND closed_at >= $3),
+                 count(*) FILTER (WHERE status = ANY($5) AND due_at IS NOT NULL AND closed_at >= $3
+                                    AND closed_at <= due_at),
+                 count(*) FILTER (WHERE status = ANY($5) AND evaluation IS NOT NULL AND closed_at >= $3),
+                 count(*) FILTER (WHERE status = ANY($5) AND closed_at >= $3
+                                    AND evaluation -> 'verdict' = '\"satisfied\"'::jsonb)
+             FROM cases
+             WHERE created_at >= $2 OR status = ANY($4) OR closed_at >= $3
+             {REGION_GROUPS}"
+        )))
+        .bind(now)
+        .bind(day_start)
+        .bind(window_start)
+        .bind(open)
+        .bind(resolved)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = CountsByRegion::new();
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        for (code, grouping, created_today, open, overdue, with_deadline, on_time, evaluated, satisfied) in rows {
+            // A street-level group of cases without a street (or village) is no region.
+            if grouping != 3 && code.is_none() {
+                continue;
+            }
+            let counts = out.entry(code).or_default();
+            counts.created_today = n(created_today);
+            counts.open = n(open);
+            counts.overdue = n(overdue);
+            counts.with_deadline = n(with_deadline);
+            counts.on_time = n(on_time);
+            counts.evaluated = n(evaluated);
+            counts.satisfied = n(satisfied);
+        }
+        let alarms: Vec<(Option<String>, i32, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {REGION_OF_GROUP}, count(*) FROM alarms WHERE state <> 'cleared' {REGION_GROUPS}"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        for (code, grouping, active) in alarms {
+            if grouping != 3 && code.is_none() {
+                continue;
+            }
+            out.entry(code).or_default().active_alarms = n(active);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,251 @@
+//! City vital signs, computed. Every `[indicators] interval_seconds` the counts of the
+//! district, each street and each village are gathered (cases and alarms from PostGIS,
+//! device health from the IoT pipeline's memory), assessed by `cockpit-indicators` against
+//! the catalogue (`data/ouhai/indicators/catalogue.json`), and kept as one table. `GET
+//! /api/indicators` answers from the table; the live `indicators` channel gets it whole
+//! (`replace`) whenever it changes.
+//!
+//! The table holds every region; what a viewer gets is cut to their region scope by
+//! [`visible`], which also ranks each level among what is shown.
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, TimeDelta, Utc};
+use cockpit_events::Status;
+use cockpit_geo::Level;
+use cockpit_indicators::{Catalogue, Counts};
+use serde_json::{Map, Value, json};
+
+use crate::geography::GeographyHandle;
+use crate::iot::Iot;
+use crate::live::Hub;
+use crate::store::{Store, StoreError};
+
+/// The catalogue and the last table computed, shared by the API and the live hub.
+#[derive(Clone, Debug)]
+pub struct Indicators {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    catalogue: Catalogue,
+    table: RwLock<Arc<Table>>,
+}
+
+/// The indicators of every region at one moment.
+#[derive(Debug, Default)]
+pub struct Table {
+    /// When the counts were taken; `None` before the first computation.
+    pub computed_at: Option<DateTime<Utc>>,
+    /// One entry per region (district, streets, villages): code, name, level, values,
+    /// score, colour, alarmed. Ranks are given per answer by [`visible`].
+    pub entries: Vec<Value>,
+}
+
+impl Indicators {
+    /// Reads the catalogue at `path`.
+    pub fn load(path: &Path) -> anyhow::Result<Indicators> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading the indicators {}", path.display()))?;
+        let catalogue = Catalogue::parse(&text).with_context(|| format!("in {}", path.display()))?;
+        Ok(Indicators { inner: Arc::new(Inner { catalogue, table: RwLock::new(Arc::new(Table::default())) }) })
+    }
+
+    /// The catalogue in force.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.inner.catalogue
+    }
+
+    /// The last table computed.
+    pub fn table(&self) -> Arc<Table> {
+        self.inner.table.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Counts and assesses every region now; the new table's entries if they differ from
+    /// the last one's.
+    pub async fn refresh(
+        &self,
+        store: &Store,
+        iot: &Iot,
+        geography: &GeographyHandle,
+    ) -> Result<Option<Arc<Vec<Value>>>, StoreError> {
+        let now = Utc::now();
+        let day_start = local_day_start(now);
+        let window_start = now - TimeDelta::days(i64::from(self.inner.catalogue.window_days));
+        let names = |keep: fn(Status) -> bool| -> Vec<&'static str> {
+            Status::ALL.into_iter().filter(|s| keep(*s)).map(Status::as_str).collect()
+        };
+        let open = names(Status::is_open);
+        let resolved =
+            names(|s| matches!(s, Status::Closed | Status::EvaluatedSatisfied | Status::EvaluatedUnsatisfied));
+        let mut counts = store.indicator_counts(now, day_start, window_start, &open, &resolved).await?;
+        for (code, (devices, online)) in iot.devices_online() {
+            let c = counts.entry(code).or_default();
+            c.devices = devices;
+            c.devices_online = online;
+        }
+        let geography = geography.get();
+        let city = &geography.city;
+        let catalogue = &self.inner.catalogue;
+        let mut entries = Vec::new();
+        for level in [Level::District, Level::Street, Level::Village] {
+            for region in city.level(level) {
+                let key = (level != Level::District).then(|| region.code.as_str().to_string());
+                let c = counts.get(&key).copied().unwrap_or_default();
+                entries.push(entry(catalogue, region.code.as_str(), &region.name, level, &c));
+            }
+        }
+        // A panic elsewhere while holding the lock leaves a whole table: take it over.
+        let mut table = self.inner.table.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let changed = table.entries != entries;
+        *table = Arc::new(Table { computed_at: Some(now), entries });
+        Ok(changed.then(|| Arc::new(table.entries.clone())))
+    }
+
+    /// Computes the first table, then recomputes every `every` until `stop`, handing each
+    /// changed table to the live hub.
+    pub async fn start(
+        &self,
+        store: Store,
+        iot: Iot,
+        geography: GeographyHandle,
+        live: Hub,
+        every: Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<(), StoreError> {
+        if let Some(entries) = self.refresh(&store, &iot, &geography).await? {
+            live.indicators_changed(entries);
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    _ = tick.tick() => {}
+                }
+                match this.refresh(&store, &iot, &geography).await {
+                    Ok(Some(entries)) => live.indicators_changed(entries),
+                    Ok(None) => {}
+                    Err(error) => tracing::warn!(%error, "computing the indicators failed; retrying"),
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// The answer of `GET /api/indicators`: the definitions and the visible regions.
+    pub fn answer(&self, scope: Option<&str>, level: Level) -> Value {
+        let table = self.table();
+        let catalogue = &self.inner.catalogue;
+        let regions: Vec<Value> =
+            visible(&table.entries, scope).into_iter().filter(|e| e["level"] == level.as_str()).collect();
+        let regions = ranked(regions);
+        let alarmed: u64 = regions.iter().filter_map(|r| r["alarmed"].as_u64()).sum();
+        json!({
+            "computed_at": table.computed_at,
+            "window_days": catalogue.window_days,
+            "definitions": catalogue.definitions,
+            "regions": regions,
+            "alarmed": alarmed,
+        })
+    }
+}
+
+/// A region's entry: its values and lights keyed by indicator, score, colour and alarmed
+/// count.
+fn entry(catalogue: &Catalogue, code: &str, name: &str, level: Level, counts: &Counts) -> Value {
+    let assessment = catalogue.assess(counts);
+    let values: Map<String, Value> = assessment
+        .readings
+        .iter()
+        .map(|(id, r)| {
+            let value = r.value.map(|v| (v * 10.0).round() / 10.0);
+            (id.as_str().to_string(), json!({"value": value, "light": r.light}))
+        })
+        .collect();
+    json!({
+        "code": code,
+        "name": name,
+        "level": level.as_str(),
+        "values": values,
+        "score": assessment.score,
+        "colour": assessment.colour,
+        "alarmed": assessment.alarmed,
+    })
+}
+
+/// The entries inside `scope` (a region code; `None`: everything), each level ranked
+/// among those shown. Region codes extend their parent's, so "inside" is a prefix.
+pub fn visible(entries: &[Value], scope: Option<&str>) -> Vec<Value> {
+    let inside: Vec<Value> = entries
+        .iter()
+        .filter(|e| scope.is_none_or(|s| e["code"].as_str().is_some_and(|c| c.starts_with(s))))
+        .cloned()
+        .collect();
+    ranked(inside)
+}
+
+/// Sets each entry's `rank` among the entries of its level.
+fn ranked(mut entries: Vec<Value>) -> Vec<Value> {
+    for level in [Level::District, Level::Street, Level::Village] {
+        let at: Vec<usize> = (0..entries.len()).filter(|i| entries[*i]["level"] == level.as_str()).collect();
+        let scores: Vec<Option<f64>> = at.iter().map(|i| entries[*i]["score"].as_f64()).collect();
+        for (i, rank) in at.into_iter().zip(cockpit_indicators::rank(&scores)) {
+            entries[i]["rank"] = json!(rank);
+        }
+    }
+    entries
+}
+
+/// The start of the local day (UTC+8) that `now` falls in.
+fn local_day_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    let local = now.with_timezone(&crate::api::LOCAL);
+    let midnight = local.date_naive().and_hms_opt(0, 0, 0).unwrap_or_default();
+    midnight.and_local_timezone(crate::api::LOCAL).single().map(|t| t.with_timezone(&Utc)).unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(code: &str, level: &str, score: Option<f64>) -> Value {
+        json!({"code": code, "level": level, "score": score, "alarmed": 0})
+    }
+
+    #[test]
+    fn a_scope_keeps_its_own_regions_and_ranks_among_them() {
+        let entries = vec![
+            e("330304", "district", Some(80.0)),
+            e("330304001", "street", Some(70.0)),
+            e("330304002", "street", Some(90.0)),
+            e("330304001001", "village", Some(60.0)),
+            e("330304001002", "village", Some(95.0)),
+            e("330304002001", "village", Some(99.0)),
+        ];
+        let all = visible(&entries, None);
+        assert_eq!(all.len(), 6);
+        assert_eq!(all[1]["rank"], 2);
+        assert_eq!(all[3]["rank"], 3, "among all three villages");
+        let street = visible(&entries, Some("330304001"));
+        let codes: Vec<&str> = street.iter().map(|v| v["code"].as_str().unwrap()).collect();
+        assert_eq!(codes, ["330304001", "330304001001", "330304001002"], "no district, no other street");
+        assert_eq!(street[0]["rank"], 1, "the only street shown");
+        assert_eq!(street[1]["rank"], 2);
+        assert_eq!(street[2]["rank"], 1);
+    }
+
+    #[test]
+    fn the_local_day_starts_at_midnight_in_china() {
+        let now: DateTime<Utc> = "2026-11-25T17:30:00Z".parse().unwrap();
+        assert_eq!(local_day_start(now), "2026-11-25T16:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        let now: DateTime<Utc> = "2026-11-25T15:59:00Z".parse().unwrap();
+        assert_eq!(local_day_start(now), "2026-11-24T16:00:00Z".parse::<DateTime<Utc>>().unwrap());
+    }
+}
