@@ -27,10 +27,12 @@ async fn user_id(server: &Server, username: &str) -> i64 {
 async fn five_failures_lock_the_account_until_an_administrator_resets_it() {
     let server = Server::start().await;
     server.user("w-lock", &["grid_worker"], "330304", None).await;
+    let mut wrong_password = Value::Null;
     for attempt in 1..=4 {
         let (status, problem, _) =
             login_status(&server, json!({"username": "w-lock", "password": "wrong-guess-123"})).await;
         assert_eq!(status, 401, "attempt {attempt}: {problem}");
+        wrong_password = problem;
     }
     let (status, problem, retry) =
         login_status(&server, json!({"username": "w-lock", "password": "wrong-guess-123"})).await;
@@ -39,9 +41,20 @@ async fn five_failures_lock_the_account_until_an_administrator_resets_it() {
     // Locked: even the right password is refused.
     let (status, _, _) = login_status(&server, json!({"username": "w-lock", "password": PASSWORD})).await;
     assert_eq!(status, 423);
-    // An unknown user gets the same answer as a wrong password.
-    let (status, problem, _) = login_status(&server, json!({"username": "nobody-here", "password": "x"})).await;
-    assert_eq!((status, problem["detail"].as_str()), (401, Some("wrong username or password")));
+    // A username that does not exist gets the answers an account gets, word for word: a
+    // wrong password four times, then locked for as long. Nothing tells whether it exists.
+    let (_, locked_problem, _) = login_status(&server, json!({"username": "w-lock", "password": "x"})).await;
+    for attempt in 1..=4 {
+        let (status, problem, _) = login_status(&server, json!({"username": "nobody-here", "password": "x"})).await;
+        assert_eq!((status, &problem), (401, &wrong_password), "attempt {attempt}");
+    }
+    let (status, problem, retry) = login_status(&server, json!({"username": "nobody-here", "password": "x"})).await;
+    assert_eq!(status, 423, "{problem}");
+    assert!(retry.unwrap().parse::<u64>().unwrap() > 800, "locked for about 15 minutes");
+    assert_eq!(problem["title"], locked_problem["title"]);
+    assert!(problem["detail"].as_str().unwrap().starts_with("too many failed logins: the account is locked until"));
+    let (status, _, _) = login_status(&server, json!({"username": "nobody-here", "password": "x"})).await;
+    assert_eq!(status, 423, "and stays locked");
 
     // The system administrator resets the password: unlocked, and it must be changed first.
     let admin = server.token("sysadmin", "system_administrator").await;
@@ -70,9 +83,13 @@ async fn five_failures_lock_the_account_until_an_administrator_resets_it() {
     let token = server.login("w-lock", "My-own-secret-phrase-9").await;
     assert_eq!(server.get_with(&token, "/api/cases").await.0, 200);
 
-    // Every failure and the lock are in the audit trail.
+    // Every failure and the lock are in the audit trail: five wrong passwords and two
+    // attempts while locked; and each of the unknown username's six.
     let (_, trail) = server.get_as("auditor", "/api/audit?action=auth.login&object=user:w-lock&limit=50").await;
     let refused = trail["records"].as_array().unwrap().iter().filter(|r| r["result"] == "refused").count();
+    assert_eq!(refused, 7, "{trail}");
+    let (_, trail) = server.get_as("auditor", "/api/audit?action=auth.login&object=user:nobody-here&limit=50").await;
+    let refused = trail["records"].as_array().unwrap().iter().filter(|r| r["detail"]["reason"] == "unknown user").count();
     assert_eq!(refused, 6, "{trail}");
 }
 

@@ -60,7 +60,14 @@ pub(crate) struct Auth {
     // A std Mutex: held for one map operation, never across an await.
     grants: Mutex<HashMap<String, (Instant, Arc<Principal>)>>,
     login_limits: RateLimits,
+    /// Failed logins of usernames that do not exist, counted and locked like accounts so
+    /// that the answers (401, then 423) do not tell which usernames exist. Per instance,
+    /// bounded by [`UNKNOWN_USERNAMES`]; a std Mutex held for one map operation.
+    unknown: Mutex<HashMap<String, (u32, Option<i64>)>>,
 }
+
+/// The most unknown usernames whose failures are remembered at once.
+const UNKNOWN_USERNAMES: usize = 10_000;
 
 impl Auth {
     /// The service over `store`, signing with `token_key` and sealing TOTP secrets with `ring`.
@@ -72,6 +79,7 @@ impl Auth {
             settings,
             grants: Mutex::new(HashMap::new()),
             login_limits: RateLimits::default(),
+            unknown: Mutex::new(HashMap::new()),
         }
     }
 
@@ -94,13 +102,12 @@ impl Auth {
             result: "refused".into(),
             detail: json!({"reason": reason}),
         };
-        let wrong = || ApiError::Unauthorized("wrong username or password".into());
         let Some(credentials) = self.store.credentials(username).await? else {
             let password = password.to_string();
             // As slow as a real check, so that timing does not tell which usernames exist.
             let _ = tokio::task::spawn_blocking(move || cockpit_access::burn_verify(&password)).await;
             self.store.audit_now(&[refuse("unknown user")]).await?;
-            return Err(wrong());
+            return Err(self.unknown_failed(&clip(username), now));
         };
         let user = &credentials.user;
         if cockpit_access::LockoutPolicy::is_locked(user.locked_until.map(|t| t.timestamp()), now.timestamp()) {
@@ -158,6 +165,29 @@ impl Auth {
         self.tokens(&session, user.id, &refresh, now, enrolment_only, user.must_change_password)
     }
 
+    /// A failed login of a username that does not exist: answered as an account's would be
+    /// (401, and 423 once as many failures as lock an account).
+    fn unknown_failed(&self, username: &str, now: DateTime<Utc>) -> ApiError {
+        let policy = self.settings.lockout;
+        let mut unknown = self.unknown.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if unknown.len() >= UNKNOWN_USERNAMES && !unknown.contains_key(username) {
+            unknown.retain(|_, (_, until)| cockpit_access::LockoutPolicy::is_locked(*until, now.timestamp()));
+            if unknown.len() >= UNKNOWN_USERNAMES {
+                unknown.clear();
+            }
+        }
+        let (failures, until) = unknown.entry(username.to_string()).or_insert((0, None));
+        if let Some(t) = (*until).filter(|t| cockpit_access::LockoutPolicy::is_locked(Some(*t), now.timestamp())) {
+            return locked(DateTime::from_timestamp(t, 0).unwrap_or(now), now);
+        }
+        let (after, lock) = policy.after_failure(*failures, now.timestamp());
+        (*failures, *until) = (after, lock);
+        match lock.and_then(|t| DateTime::from_timestamp(t, 0)) {
+            Some(lock) => locked(lock, now),
+            None => wrong_credentials(),
+        }
+    }
+
     async fn failed(&self, user: i64, failures_before: i32, entry: AuditEntry) -> Result<ApiError, ApiError> {
         let now = Utc::now();
         let (failures, until) = self.settings.lockout.after_failure(failures_before.max(0) as u32, now.timestamp());
@@ -166,7 +196,7 @@ impl Auth {
         self.store.audit_now(&[entry]).await?;
         Ok(match until {
             Some(until) => locked(until, now),
-            None => ApiError::Unauthorized("wrong username, password or one-time code".into()),
+            None => wrong_credentials(),
         })
     }
 
@@ -350,6 +380,12 @@ pub(crate) async fn verify_password(hash: &str, password: &str) -> Result<bool, 
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The one answer to a wrong username, password or one-time code: the same words
+/// whichever it was.
+fn wrong_credentials() -> ApiError {
+    ApiError::Unauthorized("wrong username, password or one-time code".into())
 }
 
 fn locked(until: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {
