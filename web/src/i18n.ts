@@ -21,7 +21,7 @@ const zh = {
   risks: '风险',
   hazards: '隐患',
   complaints: '投诉',
-  alarmedIndicators: '告警指标',
+  alarmedIndicators: '指标告警',
   noSource: '未接入',
   feed: '事件滚动',
   allSources: '全部来源',
@@ -88,6 +88,19 @@ const zh = {
   cases: '件',
   back: '返回',
   loading: '加载中…',
+  indicators: '指标监测',
+  indicatorsWindow: '近{n}天',
+  indicatorNoData: '无数据',
+  indicatorsUnavailable: '指标未接入',
+  rating: '五色评价',
+  ratingNone: '未评价',
+  score: '得分',
+  rank: '排名',
+  ratingGreen: '绿',
+  ratingBlue: '蓝',
+  ratingYellow: '黄',
+  ratingOrange: '橙',
+  ratingRed: '红',
 } as const;
 
 export type Key = keyof typeof zh;
@@ -179,6 +192,19 @@ const en: Record<Key, string> = {
   cases: '',
   back: 'Back',
   loading: 'Loading…',
+  indicators: 'Indicators',
+  indicatorsWindow: 'last {n} days',
+  indicatorNoData: 'no data',
+  indicatorsUnavailable: 'no indicator source',
+  rating: 'Five-colour rating',
+  ratingNone: 'not rated',
+  score: 'score',
+  rank: 'rank',
+  ratingGreen: 'green',
+  ratingBlue: 'blue',
+  ratingYellow: 'yellow',
+  ratingOrange: 'orange',
+  ratingRed: 'red',
 };
 
 const statusZh: Record<string, string> = {
