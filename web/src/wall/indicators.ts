@@ -79,7 +79,7 @@ function isRegion(x: unknown): x is RegionIndicators {
 
 /** The five colours, for the map's legend (shown while the rating layer is on). */
 export function legendHtml(shown: boolean): string {
-  return `<span id="rating-legend" class="rating-legend ${shown ? '' : 'hidden'}" data-test="rating-legend"><b>${t('rating')}</b>${RATING_COLOURS.map(
+  return `<span id="rating-legend" class="rating-legend ${shown ? '' : 'hidden'}" data-test="rating-legend"><b>${t('ratingShort')}</b>${RATING_COLOURS.map(
     ([c, hex]) => `<span data-colour="${c}"><i class="sq" style="background:${hex}"></i>${t(COLOUR_KEY[c as Colour])}</span>`,
   ).join('')}</span>`;
 }
@@ -255,7 +255,7 @@ export class Indicators {
     el.innerHTML = `<span>${t('rating')}</span>
       <em class="chip" style="background:${hex}" data-test="region-colour">${esc(colourName(r.colour))}</em>
       <span>${t('score')} <b data-test="region-score">${r.score === null ? '—' : r.score.toFixed(1)}</b></span>
-      ${r.rank !== null ? `<span>${t('rank')} <b data-test="region-rank">${r.rank}</b></span>` : ''}
+      ${r.rank !== null && r.level !== 'district' ? `<span>${t('rank')} <b data-test="region-rank">${r.rank}</b></span>` : ''}
       ${r.alarmed ? `<span class="alert">${t('alarmedIndicators')} <b>${r.alarmed}</b></span>` : ''}`;
   }
 }

@@ -174,7 +174,7 @@ export class WallMap {
       layout: { visibility: 'none' },
       paint: {
         'fill-color': ['match', ['coalesce', ['feature-state', 'colour'], ''], ...RATING_COLOURS.flat(), 'rgba(0,0,0,0)'] as unknown as string,
-        'fill-opacity': ['case', ['==', ['coalesce', ['feature-state', 'colour'], ''], ''], 0, 0.5],
+        'fill-opacity': ['case', ['==', ['coalesce', ['feature-state', 'colour'], ''], ''], 0, 0.42],
       },
     });
     m.addLayer({
