@@ -90,8 +90,8 @@ export class Indicators {
   private readonly byCode = new Map<string, RegionIndicators>();
   /** The server has no indicator source (it answered 404). */
   private unavailable = false;
-  /** The streets drawn with a colour, so that one that lost its rating is cleared. */
-  private readonly rated = new Set<string>();
+  /** Each street's colour as the map has it (one that lost its rating is cleared). */
+  private readonly drawnColours = new Map<string, string | null>();
   /** The district's code (the wall learns it from the streets' parent). */
   district = '330304';
   /** Called after the values changed (the wall redraws what it shows of them). */
@@ -224,13 +224,17 @@ export class Indicators {
     el.closest('div')?.classList.toggle('nosrc', this.unavailable);
   }
 
+  /** Gives the map the streets whose colour changed (each change costs the map a frame). */
   private renderRating(): void {
-    const colours = new Map<string, string | null>();
-    for (const r of this.byCode.values()) if (r.level === 'street') colours.set(r.code, r.colour);
-    for (const code of this.rated) if (!colours.has(code)) colours.set(code, null);
-    this.rated.clear();
-    for (const [code, c] of colours) if (c) this.rated.add(code);
-    this.map.setRating(colours);
+    if (!this.map.map.getSource('streets')) return;
+    const now = new Map<string, string | null>();
+    for (const r of this.byCode.values()) if (r.level === 'street') now.set(r.code, r.colour ?? null);
+    const changed = new Map<string, string | null>();
+    for (const [code, c] of now) if (this.drawnColours.get(code) !== c) changed.set(code, c);
+    for (const code of this.drawnColours.keys()) if (!now.has(code)) changed.set(code, null);
+    if (changed.size) this.map.setRating(changed);
+    this.drawnColours.clear();
+    for (const [code, c] of now) this.drawnColours.set(code, c);
   }
 
   /** The region panel's line for `code`: its colour, score and rank (filled by render). */
