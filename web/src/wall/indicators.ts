@@ -72,6 +72,9 @@ export function formatValue(def: Pick<IndicatorDefinition, 'unit'>, value: numbe
   return def.unit === 'percent' ? `${value.toFixed(1)}%` : String(Math.round(value));
 }
 
+/** `unavailable` when the server has no indicator source (worded in the current language). */
+const NO_SOURCE = '\u0000no-source';
+
 function isRegion(x: unknown): x is RegionIndicators {
   const r = x as RegionIndicators;
   return typeof r?.code === 'string' && typeof r.values === 'object' && r.values !== null;
@@ -88,8 +91,8 @@ export class Indicators {
   private definitions: IndicatorDefinition[] | null = null;
   private windowDays: number | null = null;
   private readonly byCode = new Map<string, RegionIndicators>();
-  /** The server has no indicator source (it answered 404). */
-  private unavailable = false;
+  /** Why there are no indicators (no source: 404; refused: the server's reason), or false. */
+  private unavailable: string | false = false;
   /** Each street's colour as the map has it (one that lost its rating is cleared). */
   private readonly drawnColours = new Map<string, string | null>();
   /** The district's code (the wall learns it from the streets' parent). */
@@ -123,7 +126,8 @@ export class Indicators {
         return;
       } catch (e) {
         if (e instanceof ApiError && (e.status === 404 || e.status === 403)) {
-          this.unavailable = true;
+          // No indicator source (404), or none for this user (403: the server says why).
+          this.unavailable = e.status === 403 ? e.detail : NO_SOURCE;
           this.changed();
           return;
         }
@@ -188,7 +192,7 @@ export class Indicators {
     const head = document.getElementById('indicators-window');
     if (head) head.textContent = this.windowDays ? t('indicatorsWindow').replace('{n}', String(this.windowDays)) : '';
     if (this.unavailable) {
-      box.innerHTML = `<p class="ind-none" data-test="indicators-unavailable">${t('indicatorsUnavailable')}</p>`;
+      box.innerHTML = `<p class="ind-none" data-test="indicators-unavailable">${esc(this.unavailable === NO_SOURCE ? t('indicatorsUnavailable') : this.unavailable)}</p>`;
       return;
     }
     const defs = this.definitions;
@@ -221,7 +225,7 @@ export class Indicators {
     if (!el) return;
     const district = this.districtEntry();
     el.textContent = district ? String(district.alarmed) : this.unavailable ? t('noSource') : '—';
-    el.closest('div')?.classList.toggle('nosrc', this.unavailable);
+    el.closest('div')?.classList.toggle('nosrc', this.unavailable !== false);
   }
 
   /** Gives the map the streets whose colour changed (each change costs the map a frame). */
