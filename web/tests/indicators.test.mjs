@@ -22,16 +22,16 @@ const indicators = (level) => server.apiAs('commander', 'GET', `/api/indicators?
 
 /** Cases in several streets: the district's counts and rates have something to count. */
 async function createCases(tag, n) {
-  const ids = [];
+  const cases = []; // as created (with their street)
   for (let i = 0; i < n; i++) {
     const c = await server.apiAs('commander', 'POST', '/api/cases', {
       description: `${tag}${i}`,
       category: ['0402', '0102', '0301'][i % 3],
       location: { lon: 120.6 + (i % 6) * 0.012, lat: 27.975 + Math.floor(i / 6) * 0.01 },
     });
-    ids.push(c.id);
+    cases.push(c);
   }
-  return ids;
+  return cases;
 }
 
 before(async () => {
@@ -131,14 +131,18 @@ describe('indicators on the wall', () => {
     const before = Number(await today());
     const activeBefore = (await tilesOnWall(page)).find((t) => t.id === 'active_alarms').value;
 
-    await createCases('指标变化事件', 4);
-    // Three smoke detectors in three streets, heard over the embedded broker (Debian's
-    // mosquitto_pub) in alarm: more active alarms than the yellow band allows.
+    const created = await createCases('指标变化事件', 4);
+    const placed = created.find((c) => c.street);
+    assert.ok(placed, 'a case inside a street');
+    // Three smoke detectors in one street, heard over the embedded broker (Debian's
+    // mosquitto_pub) in alarm: more active alarms than the yellow band allows, in the
+    // district and in that street (whose rating then stands out on the map).
     const { broker } = await server.apiAs('sysadmin', 'GET', '/api/iot');
     const [host, port] = broker.split(':');
-    for (const [n, lon, lat] of [[1, 120.6215, 27.9975], [2, 120.6552, 27.9931], [3, 120.5902, 27.9818]]) {
+    const { lon, lat } = placed.location;
+    for (const [n, dx, dy] of [[1, 0.0004, 0], [2, -0.0004, 0], [3, 0, 0.0004]]) {
       const id = `smk-ind-${n}`;
-      const device = await server.apiAs('sysadmin', 'POST', '/api/devices', { id, type: 'smoke', lon, lat });
+      const device = await server.apiAs('sysadmin', 'POST', '/api/devices', { id, type: 'smoke', lon: lon + dx, lat: lat + dy });
       await run('mosquitto_pub', [
         '-h', host, '-p', port, '-i', id, '-u', id, '-P', device.credential.password, '-q', '1',
         '-t', `city/ouhai/devices/${id}/telemetry`, '-m', JSON.stringify({ values: { smoke_obscuration_pct: 30 } }),
@@ -185,6 +189,7 @@ describe('indicators on the wall', () => {
     };
     const { wanted } = await untilEqual(onMap, fromApi, 'street colours against GET /api/indicators?level=street');
     const colours = Object.values(wanted).filter(Boolean);
+    console.log(`street colours: ${JSON.stringify(Object.values(wanted))}`);
     assert.ok(colours.length > 0, 'the API rates at least one street');
     await page.waitForFunction(() => !window.__wall.map.map.isMoving() && window.__wall.map.map.loaded());
     const hex = Object.fromEntries([['green', '#52c41a'], ['blue', '#1677ff'], ['yellow', '#fadb14'], ['orange', '#fa8c16'], ['red', '#f5222d']]);
@@ -280,5 +285,6 @@ describe('indicators on the wall', () => {
       'alarmed indicators against the API',
     );
     assert.equal(Number(shown.alarmed), wanted.red.length, "the district's alarmed count is its red values");
+    console.log(`alarmed indicators: ${shown.alarmed} (${wanted.red.join(', ')})`);
   });
 });

@@ -206,8 +206,9 @@ export class Indicators {
         const kind = d.bands ? `light-${light}` : 'unrated';
         return `<div class="ind-tile ${kind}" data-test="indicator-tile" data-id="${esc(d.id)}" data-light="${light}" data-value="${v.value ?? ''}" title="${esc(this.bandsText(d))}">
           <span class="ind-name">${esc(zh ? d.name.zh : d.name.en)}</span>
-          <b data-test="indicator-value">${esc(formatValue(d, v.value))}</b>
-          ${d.bands ? `<i class="lamp" title="${esc(v.light ? t(COLOUR_KEY[v.light]) : t('indicatorNoData'))}"></i>` : ''}
+          <span class="ind-reading"><b data-test="indicator-value">${esc(formatValue(d, v.value))}</b>${
+            d.bands ? `<i class="lamp" title="${esc(v.light ? t(COLOUR_KEY[v.light]) : t('indicatorNoData'))}"></i>` : ''
+          }</span>
         </div>`;
       })
       .join('');
