@@ -194,6 +194,7 @@ describe('layers and search', () => {
     devices: 'devices',
     grids: 'grids-line',
     alarms: 'alarms',
+    rating: 'streets-rating',
   };
 
   test('every layer switch shows and hides its map layer; a layer off at start gets its data when switched on', async () => {
@@ -217,9 +218,6 @@ describe('layers and search', () => {
       await button.click();
       assert.equal(await visibility(layer), on ? 'visible' : 'none', `${key} back`);
     }
-    // The five-colour rating has no data source yet: its switch says so and does nothing.
-    const rating = page.locator('#layers button.nodata');
-    assert.equal(await rating.isDisabled(), true);
   });
 
   test('map search finds a grid by its code and a street by its name', async () => {

@@ -11,7 +11,7 @@
 //   resubscribes with `resume`. `resumed` is followed by the missed deltas; `not_recovered`
 //   by a fresh snapshot, which replaces the subscription's state. Offsets increase strictly
 //   but are not consecutive (one counter for every channel): a delta at or below the last
-//   offset seen is a repeat and is dropped.
+//   offset seen is a repeat and is dropped (but a `replace` at the same offset: see below).
 // - `onStatus` tells the screen whether it is live, connecting or reconnecting.
 
 import { Backoff } from './backoff';
@@ -249,7 +249,10 @@ export class LiveClient {
         const entry = this.subs.get(m.id);
         if (!entry) return;
         const p = entry.position;
-        if (p && p.epoch === m.epoch && m.offset <= p.offset) return; // a repeat
+        // A repeat: an older offset, or the same one again. A `replace` (the whole state of
+        // an aggregate channel: statistics, indicators) may come again at the same offset
+        // with new figures (recomputed while no logged change moved the offset): it is taken.
+        if (p && p.epoch === m.epoch && (m.offset < p.offset || (m.offset === p.offset && m.op !== 'replace'))) return;
         entry.position = { epoch: m.epoch, offset: m.offset };
         entry.sub.onDelta(m.data, m.key, m.op);
         return;

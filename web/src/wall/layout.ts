@@ -3,11 +3,12 @@
 // centre, the feed and rankings on the right. Element ids are what wall.ts fills in.
 
 import { currentLanguage, statusName, t } from '../i18n';
+import { legendHtml } from './indicators';
 import type { LayerGroup } from './map';
 import './layout.css';
 
 export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
-  const layerButtons: [LayerGroup | 'rating', Parameters<typeof t>[0]][] = [
+  const layerButtons: [LayerGroup, Parameters<typeof t>[0]][] = [
     ['cases', 'layerCases'],
     ['heat', 'layerHeat'],
     ['cameras', 'layerCameras'],
@@ -43,7 +44,7 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
               <div class="alert"><span>${t('deviceAlarms')}</span><b id="today-alarms">—</b></div>
               <div class="nosrc"><span>${t('risks')}</span><b>${t('noSource')}</b></div>
               <div class="nosrc"><span>${t('hazards')}</span><b>${t('noSource')}</b></div>
-              <div class="nosrc"><span>${t('alarmedIndicators')}</span><b>${t('noSource')}</b></div>
+              <div class="alert"><span>${t('alarmedIndicators')}</span><b id="today-indicators" data-test="today-alarmed-indicators">—</b></div>
             </div>
           </section>
           <section class="panel overview">
@@ -54,6 +55,8 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
             </h2>
             <h3>${t('trend')}</h3>
             <div id="chart-trend" class="chart trend" data-test="chart-trend"></div>
+            <h3>${t('indicators')}<small id="indicators-window"></small></h3>
+            <div id="indicator-tiles" class="ind-tiles" data-test="indicator-tiles"></div>
             <div class="gauges">
               <div id="chart-ontime" class="chart gauge"></div>
               <div id="chart-satisfaction" class="chart gauge"></div>
@@ -74,10 +77,9 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
           <section id="region" class="region-panel" data-test="region-panel"></section>
           <div class="layers" id="layers" data-test="layers">
             ${layerButtons
-              .map(([key, label]) =>
-                key === 'rating'
-                  ? `<button class="layer nodata" disabled title="${t('layerNoData')}">${t(label)}<small>${t('layerNoData')}</small></button>`
-                  : `<button class="layer ${visible[key] ? 'on' : ''}" data-layer="${key}" data-test="layer-${key}">${t(label)}</button>`,
+              .map(
+                ([key, label]) =>
+                  `<button class="layer ${visible[key] ? 'on' : ''}" data-layer="${key}" data-test="layer-${key}">${t(label)}</button>`,
               )
               .join('')}
           </div>
@@ -92,6 +94,7 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
             <span><i class="dot" style="background:#faad14"></i>${currentLanguage() === 'zh' ? '设备预警' : 'device warning'}</span>
             <span><i class="dot" style="background:#ff4d4f"></i>${t('healthAbnormal')}</span>
             <span><i class="dot" style="background:#8c8c8c"></i>${t('healthOffline')}</span>
+            ${legendHtml(visible.rating)}
           </div>
           <section id="areas" class="area-list hidden" data-test="area-list"></section>
           <section id="card" class="card hidden" data-test="card"></section>

@@ -39,6 +39,7 @@ export const LAYER_GROUPS = {
   devices: ['devices'],
   alarms: ['alarms'],
   grids: ['grids-line'],
+  rating: ['streets-rating'],
 } as const;
 
 export type LayerGroup = keyof typeof LAYER_GROUPS;
@@ -65,6 +66,15 @@ const STATUS_COLOURS: [string, string][] = [
   ['closed', '#73d13d'],
   ['evaluated_satisfied', '#73d13d'],
   ['evaluated_unsatisfied', '#36cfc9'],
+];
+
+/** The five colours of a street's rating (the indicators' `colour`) and how they are drawn. */
+export const RATING_COLOURS: [string, string][] = [
+  ['green', '#52c41a'],
+  ['blue', '#1677ff'],
+  ['yellow', '#fadb14'],
+  ['orange', '#fa8c16'],
+  ['red', '#f5222d'],
 ];
 
 export class WallMap {
@@ -134,7 +144,10 @@ export class WallMap {
     // worker much of its clipping; streets and villages take a coarser simplification (a
     // pixel, not a third of one). Grids keep the default: a coarser one would drop the
     // smallest town grids at district scale (942 must be drawn).
-    for (const id of ['streets', 'villages']) this.source(id, { buffer: 16, tolerance: 1 });
+    // Streets are known by their code too (`promoteId`): the five-colour rating is a feature
+    // state per street (see `setRating`), not a copy of their shapes.
+    this.source('streets', { buffer: 16, tolerance: 1, promoteId: 'code' });
+    this.source('villages', { buffer: 16, tolerance: 1 });
     this.source('grids', { buffer: 16 });
     for (const id of ['highlight', 'key-areas', 'blind-spots', 'area-highlight', 'radius']) this.source(id);
     for (const id of ['cameras', 'resources', 'devices', 'alarms', 'cases-fresh', 'radius-cameras']) this.source(id);
@@ -152,6 +165,17 @@ export class WallMap {
       type: 'fill',
       source: 'streets',
       paint: { 'fill-color': '#0f3050', 'fill-opacity': 0.55 },
+    });
+    // The five-colour rating (indicators.ts): each street filled by its colour, none unfilled.
+    m.addLayer({
+      id: 'streets-rating',
+      type: 'fill',
+      source: 'streets',
+      layout: { visibility: 'none' },
+      paint: {
+        'fill-color': ['match', ['coalesce', ['feature-state', 'colour'], ''], ...RATING_COLOURS.flat(), 'rgba(0,0,0,0)'] as unknown as string,
+        'fill-opacity': ['case', ['==', ['coalesce', ['feature-state', 'colour'], ''], ''], 0, 0.42],
+      },
     });
     m.addLayer({
       id: 'key-areas-fill',
@@ -436,6 +460,12 @@ export class WallMap {
     }
     for (const id of LAYER_GROUPS[group])
       if (this.map.getLayer(id)) this.map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
+  }
+
+  /** The streets' five-colour rating as feature states (`colour`, null for none). */
+  setRating(colours: Map<string, string | null>): void {
+    if (!this.map.getSource('streets')) return;
+    for (const [code, colour] of colours) this.map.setFeatureState({ source: 'streets', id: code }, { colour });
   }
 
   /** Which regions a click selects: the children of the region in view. */

@@ -9,6 +9,7 @@ import { CaseStore } from './cases';
 import * as data from './data';
 import { AreaList } from './areas';
 import { CaseCard } from './card';
+import { Indicators } from './indicators';
 import { layoutHtml } from './layout';
 import { bounds, contains, rings } from './geometry';
 import { type Basemap, CLUSTER_ABOVE, type LayerGroup, WallMap } from './map';
@@ -77,6 +78,7 @@ export class Wall {
   private trendSpan: 'day' | 'week' | 'month' = 'day';
   private card!: CaseCard;
   private areas!: AreaList;
+  private indicators!: Indicators;
   private statsTimer: ReturnType<typeof setTimeout> | null = null;
   private visible: Record<LayerGroup, boolean> = {
     cases: true,
@@ -88,6 +90,9 @@ export class Wall {
     devices: true,
     alarms: true,
     grids: true,
+    // Off at start: its five colours are the hues of the cases' statuses, and a street
+    // filled in one would swallow the dots of that colour on it.
+    rating: false,
   };
   private readonly probe: WallProbe;
   /** What the map was last given for the small sensor sources, as JSON. */
@@ -127,6 +132,7 @@ export class Wall {
         .map((el) => el.getBoundingClientRect());
     this.card = new CaseCard(this.api, this.map);
     this.areas = new AreaList(this.map);
+    this.indicators = new Indicators(this.api, this.map);
     this.map.caseClick = (id) => void this.openCase(id);
     this.store.onReplace = (all) => {
       this.map.clusterCases(all.features.length > CLUSTER_ABOVE);
@@ -176,6 +182,12 @@ export class Wall {
       onSnapshot: (_items, afterNotRecovered) => afterNotRecovered && this.scheduleStats(),
       onDelta: () => this.scheduleStats(),
     });
+    this.live.subscribe({
+      channel: 'indicators',
+      filter: {},
+      onSnapshot: (items) => this.indicators.snapshot(items),
+      onDelta: (d, _key, op) => this.indicators.delta(d, op),
+    });
     this.live.start();
     this.showStatus(this.live.state);
 
@@ -185,6 +197,7 @@ export class Wall {
     if (!blank) this.pendingDuringReload ??= [];
     const cases = blank ? null : this.retry(() => data.loadCases(this.api));
     const stats = blank ? null : this.retry(() => data.stats(this.api, 'level=street'));
+    if (!blank) void this.indicators.load();
     await this.map.ready;
     if (blank) {
       // The benchmark's baseline: the page and the map's background, no data.
@@ -265,6 +278,7 @@ export class Wall {
         b.classList.toggle('on', this.visible[key]);
         this.map.setVisible(key, this.visible[key]);
         if (key === 'keyAreas' || key === 'blindSpots') this.areas.show(key, this.visible[key]);
+        if (key === 'rating') $('rating-legend').classList.toggle('hidden', !this.visible.rating);
       };
     }
     for (const b of this.root.querySelectorAll<HTMLButtonElement>('button[data-span]')) {
@@ -305,6 +319,7 @@ export class Wall {
     this.renderToday();
     this.renderRanking();
     this.renderBreakdowns();
+    this.indicators.render();
     this.showStatus(this.live.state);
     void this.selectRegion(selected, false);
     void this.refreshTrend();
@@ -365,6 +380,7 @@ export class Wall {
   >): void {
     // The district is the streets' parent (its own shape comes with its selection).
     this.districtCode = String(streets.features[0]?.properties?.parent ?? '330304');
+    this.indicators.district = this.districtCode;
     this.regionsByParent.clear();
     for (const f of [...streets.features, ...villages.features, ...grids.features]) {
       const parent = String(f.properties?.parent ?? '');
@@ -740,6 +756,7 @@ export class Wall {
               .join('')
           : `<span class="muted">${t('persons')}: ${t('none')}</span>`
       }</div>
+      ${this.indicators.regionHtml(code)}
       <div class="counts">
         <div><b data-count="open">${summary?.open ?? '—'}</b><span>${t('openCases')}</span></div>
         <div class="alert"><b data-count="overdue">${summary?.overdue ?? '—'}</b><span>${t('overdueCases')}</span></div>
@@ -751,6 +768,7 @@ export class Wall {
             : `hosp ${resources.hospital} · fire ${resources.fire_station} · shelter ${resources.shelter}`
         }</small></span></div>
       </div>`;
+    this.indicators.renderRegion();
     await this.renderChildLabels();
   }
 

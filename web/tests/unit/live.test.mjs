@@ -184,3 +184,28 @@ test('a server that refuses the upgrade is retried with growing delays, never gi
   await until(() => sockets.length === 3, 'another retry');
   client.stop();
 });
+
+test("an aggregate's `replace` recomputed at the same offset is taken; an older one is not", async () => {
+  const { Socket, sockets } = scriptedSockets();
+  const client = new LiveClient({ url: 'ws://wall/api/live', socket: Socket });
+  const got = [];
+  client.subscribe({ channel: 'indicators', filter: {}, onSnapshot: (items) => got.push(['snapshot', items]), onDelta: (d, _k, op) => got.push([op, d]) });
+  client.start();
+  await until(() => sockets.length === 1, 'a connection');
+  sockets[0].open();
+  assert.deepEqual(sockets[0].sent, [{ type: 'subscribe', id: 'indicators-1', channel: 'indicators', filter: {} }]);
+  sockets[0].push({ type: 'snapshot', id: 'indicators-1', channel: 'indicators', epoch: 3, offset: 10, items: ['t0'] });
+  const replace = (offset, items) => ({ type: 'delta', id: 'indicators-1', channel: 'indicators', epoch: 3, offset, key: 'indicators', op: 'replace', data: { items } });
+  // Recomputed twice while nothing logged moved the stream's offset: both are new figures.
+  sockets[0].push(replace(10, ['t1']));
+  sockets[0].push(replace(10, ['t2']));
+  sockets[0].push(replace(9, ['stale']));
+  sockets[0].push(replace(12, ['t3']));
+  assert.deepEqual(got, [
+    ['snapshot', ['t0']],
+    ['replace', { items: ['t1'] }],
+    ['replace', { items: ['t2'] }],
+    ['replace', { items: ['t3'] }],
+  ]);
+  client.stop();
+});
