@@ -16,7 +16,7 @@ use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
 use cockpit_events::Status;
 use cockpit_geo::Level;
-use cockpit_indicators::{Catalogue, Counts};
+use cockpit_indicators::{Catalogue, Counts, Indicator};
 use serde_json::{Map, Value, json};
 
 use crate::geography::GeographyHandle;
@@ -82,7 +82,9 @@ impl Indicators {
         let open = names(Status::is_open);
         let resolved =
             names(|s| matches!(s, Status::Closed | Status::EvaluatedSatisfied | Status::EvaluatedUnsatisfied));
-        let mut counts = store.indicator_counts(now, day_start, window_start, &open, &resolved).await?;
+        let catalogue = &self.inner.catalogue;
+        let (risk, hazard) = (catalogue.tag(Indicator::RisksToday), catalogue.tag(Indicator::HazardsToday));
+        let mut counts = store.indicator_counts(now, day_start, window_start, &open, &resolved, risk, hazard).await?;
         for (code, (devices, online)) in iot.devices_online() {
             let c = counts.entry(code).or_default();
             c.devices = devices;
@@ -90,7 +92,6 @@ impl Indicators {
         }
         let geography = geography.get();
         let city = &geography.city;
-        let catalogue = &self.inner.catalogue;
         let mut entries = Vec::new();
         for level in [Level::District, Level::Street, Level::Village] {
             for region in city.level(level) {

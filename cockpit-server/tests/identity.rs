@@ -89,7 +89,8 @@ async fn five_failures_lock_the_account_until_an_administrator_resets_it() {
     let refused = trail["records"].as_array().unwrap().iter().filter(|r| r["result"] == "refused").count();
     assert_eq!(refused, 7, "{trail}");
     let (_, trail) = server.get_as("auditor", "/api/audit?action=auth.login&object=user:nobody-here&limit=50").await;
-    let refused = trail["records"].as_array().unwrap().iter().filter(|r| r["detail"]["reason"] == "unknown user").count();
+    let refused =
+        trail["records"].as_array().unwrap().iter().filter(|r| r["detail"]["reason"] == "unknown user").count();
     assert_eq!(refused, 6, "{trail}");
 }
 

@@ -40,7 +40,7 @@ async fn cases_alarms_and_devices_move_the_indicators_of_their_regions() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["regions"].as_array().unwrap().len(), street_count);
     let ids: Vec<&str> = answer["definitions"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
-    assert_eq!(ids.len(), 8, "{ids:?}");
+    assert_eq!(ids.len(), 10, "{ids:?}");
     let quiet = region(&answer, STREET);
     for id in &ids {
         assert!(quiet["values"].get(*id).is_some(), "{id} in {quiet}");
@@ -54,8 +54,10 @@ async fn cases_alarms_and_devices_move_the_indicators_of_their_regions() {
     let (grid, lon, lat) = server.grid_of_fanrong(0).await;
     let dispatcher = server.token("ind-dispatcher", "dispatcher").await;
     let mut ids = Vec::new();
-    for description in ["井盖缺失", "路灯不亮"] {
-        let body = json!({"description": description, "category": "0501", "location": {"lon": lon, "lat": lat}});
+    // The first is tagged a hazard found (隐患发现).
+    for (description, tags) in [("井盖缺失", json!(["隐患"])), ("路灯不亮", json!([]))] {
+        let body =
+            json!({"description": description, "category": "0501", "location": {"lon": lon, "lat": lat}, "tags": tags});
         let (status, case) = server.post_with(&dispatcher, "/api/cases", &body).await;
         assert_eq!(status, 201, "{case}");
         ids.push(case["id"].as_i64().unwrap());
@@ -107,6 +109,8 @@ async fn cases_alarms_and_devices_move_the_indicators_of_their_regions() {
     assert_eq!(value(street, "satisfaction_rate"), (Value::Null, Value::Null));
     assert_eq!(value(street, "device_online_rate"), (json!(0.0), json!("red")));
     assert_eq!(value(street, "active_alarms"), (json!(1.0), json!("yellow")));
+    assert_eq!(value(street, "hazards_today"), (json!(1.0), Value::Null));
+    assert_eq!(value(street, "risks_today"), (json!(0.0), Value::Null));
     // Score: (30·2 + 30·1 + 70·1) / 4 = 40 → red; two red values.
     assert_eq!(street["score"], 40.0, "{street}");
     assert_eq!(street["colour"], "red");

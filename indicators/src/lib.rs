@@ -28,6 +28,9 @@ pub enum IndicatorError {
     /// Bands that cannot be read one way (green must be the better side of yellow).
     #[error("indicator {0}: {1}")]
     Bands(Indicator, String),
+    /// A tag where none is counted, or none where one is.
+    #[error("indicator {0}: {1}")]
+    Tag(Indicator, String),
     /// Rating cut points or light points out of order or range.
     #[error("{0}")]
     Rating(String),
@@ -53,6 +56,10 @@ pub enum Indicator {
     DeviceOnlineRate,
     /// Device alarms not yet cleared.
     ActiveAlarms,
+    /// Cases created today with the definition's tag (风险辨识: risks identified).
+    RisksToday,
+    /// Cases created today with the definition's tag (隐患发现: hazards found).
+    HazardsToday,
 }
 
 impl Indicator {
@@ -67,6 +74,8 @@ impl Indicator {
             Indicator::SatisfactionRate => "satisfaction_rate",
             Indicator::DeviceOnlineRate => "device_online_rate",
             Indicator::ActiveAlarms => "active_alarms",
+            Indicator::RisksToday => "risks_today",
+            Indicator::HazardsToday => "hazards_today",
         }
     }
 
@@ -83,7 +92,14 @@ impl Indicator {
             Indicator::SatisfactionRate => percent(c.satisfied, c.evaluated),
             Indicator::DeviceOnlineRate => percent(c.devices_online, c.devices),
             Indicator::ActiveAlarms => count(c.active_alarms),
+            Indicator::RisksToday => count(c.risks_today),
+            Indicator::HazardsToday => count(c.hazards_today),
         }
+    }
+
+    /// Whether it counts the cases of a tag (its definition names the tag).
+    pub fn counts_a_tag(self) -> bool {
+        matches!(self, Indicator::RisksToday | Indicator::HazardsToday)
     }
 }
 
@@ -116,6 +132,10 @@ pub struct Counts {
     pub devices_online: u64,
     /// Device alarms not yet cleared.
     pub active_alarms: u64,
+    /// Cases created today with the risks' tag.
+    pub risks_today: u64,
+    /// Cases created today with the hazards' tag.
+    pub hazards_today: u64,
 }
 
 impl std::ops::AddAssign for Counts {
@@ -130,6 +150,8 @@ impl std::ops::AddAssign for Counts {
         self.devices += o.devices;
         self.devices_online += o.devices_online;
         self.active_alarms += o.active_alarms;
+        self.risks_today += o.risks_today;
+        self.hazards_today += o.hazards_today;
     }
 }
 
@@ -204,6 +226,9 @@ pub struct Definition {
     /// Its weight in the score (rated indicators only).
     #[serde(default = "one")]
     pub weight: u32,
+    /// The case tag it counts (`risks_today`, `hazards_today` only), e.g. 隐患.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
 }
 
 fn one() -> u32 {
@@ -338,6 +363,14 @@ impl Catalogue {
             if !seen.insert(d.id) {
                 return Err(IndicatorError::Duplicate(d.id));
             }
+            match (&d.tag, d.id.counts_a_tag()) {
+                (None, true) => return Err(IndicatorError::Tag(d.id, "names no `tag` to count".into())),
+                (Some(t), true) if t.trim().is_empty() => {
+                    return Err(IndicatorError::Tag(d.id, "`tag` is empty".into()));
+                }
+                (Some(_), false) => return Err(IndicatorError::Tag(d.id, "counts no tag: remove `tag`".into())),
+                _ => {}
+            }
             if let Some(b) = d.bands {
                 if !b.green.is_finite() || !b.yellow.is_finite() {
                     return Err(IndicatorError::Bands(d.id, "limits must be numbers".into()));
@@ -371,6 +404,11 @@ impl Catalogue {
             return Err(IndicatorError::Rating("window_days must be at least 1".into()));
         }
         Ok(())
+    }
+
+    /// The tag `id` counts, if the catalogue shows it.
+    pub fn tag(&self, id: Indicator) -> Option<&str> {
+        self.definition(id).and_then(|d| d.tag.as_deref())
     }
 
     /// The definition of `id`, if the catalogue shows it.

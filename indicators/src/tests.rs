@@ -14,8 +14,10 @@ fn reading(a: &Assessment, id: Indicator) -> Reading {
 fn the_sample_catalogue_shows_every_indicator_once() {
     let c = sample();
     let ids: Vec<Indicator> = c.definitions.iter().map(|d| d.id).collect();
-    assert_eq!(ids.len(), 8);
-    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 8);
+    assert_eq!(ids.len(), 10);
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 10);
+    assert_eq!(c.tag(Indicator::RisksToday), Some("风险"));
+    assert_eq!(c.tag(Indicator::HazardsToday), Some("隐患"));
 }
 
 #[test]
@@ -24,6 +26,9 @@ fn values_are_counts_and_shares_and_a_share_of_nothing_has_no_value() {
     let counts = Counts { created_today: 4, open: 20, overdue: 2, with_deadline: 40, on_time: 38, ..Counts::default() };
     let a = c.assess(&counts);
     assert_eq!(reading(&a, Indicator::CasesToday), Reading { value: Some(4.0), light: None });
+    let tagged = c.assess(&Counts { risks_today: 2, hazards_today: 1, ..Counts::default() });
+    assert_eq!(reading(&tagged, Indicator::RisksToday), Reading { value: Some(2.0), light: None });
+    assert_eq!(reading(&tagged, Indicator::HazardsToday), Reading { value: Some(1.0), light: None });
     assert_eq!(reading(&a, Indicator::OverdueRate).value, Some(10.0));
     assert_eq!(reading(&a, Indicator::OnTimeRate).value, Some(95.0));
     // No evaluations, no devices: no value, no light, no part in the score.
@@ -130,6 +135,12 @@ fn bad_catalogues_are_refused_with_the_reason() {
     assert!(matches!(e, IndicatorError::Rating(_)), "{e}");
     let e = with(&|v| v["window_days"] = 0.into()).unwrap_err();
     assert!(matches!(e, IndicatorError::Rating(_)), "{e}");
+    let hazards = good["definitions"].as_array().unwrap().iter().position(|d| d["id"] == "hazards_today").unwrap();
+    let e =
+        with(&|v| v["definitions"][hazards].as_object_mut().unwrap().remove("tag").map(|_| ()).unwrap()).unwrap_err();
+    assert_eq!(e, IndicatorError::Tag(Indicator::HazardsToday, "names no `tag` to count".into()));
+    let e = with(&|v| v["definitions"][3]["tag"] = "隐患".into()).unwrap_err();
+    assert!(matches!(e, IndicatorError::Tag(Indicator::OverdueRate, _)), "{e}");
     let e = with(&|v| v["definitions"][3]["colour"] = "red".into()).unwrap_err();
     assert!(matches!(&e, IndicatorError::Malformed(m) if m.contains("colour")), "{e}");
 }

@@ -28,6 +28,8 @@ async function createCases(tag, n) {
       description: `${tag}${i}`,
       category: ['0402', '0102', '0301'][i % 3],
       location: { lon: 120.6 + (i % 6) * 0.012, lat: 27.975 + Math.floor(i / 6) * 0.01 },
+      // Every third a hazard found (隐患), every fourth a risk identified (风险).
+      tags: [...(i % 3 === 0 ? ['隐患'] : []), ...(i % 4 === 0 ? ['风险'] : [])],
     });
     cases.push(c);
   }
@@ -53,11 +55,15 @@ function shownValue(def, value) {
   return def.unit === 'percent' ? `${value.toFixed(1)}%` : String(Math.round(value));
 }
 
+/** Indicators the today panel shows (by its cell), not the tiles. */
+const TODAY_PANEL = { risks_today: 'today-risks', hazards_today: 'today-hazards' };
+const asTiles = (definitions) => definitions.filter((d) => !(d.id in TODAY_PANEL));
+
 /** The tiles the district's answer calls for, in the definitions' order. */
 function expectedTiles(answer, lang = 'zh') {
   const district = answer.regions.find((r) => r.level === 'district');
   assert.ok(district, 'the district answer has the district');
-  return answer.definitions.map((d) => {
+  return asTiles(answer.definitions).map((d) => {
     const v = district.values[d.id] ?? { value: null, light: null };
     return { id: d.id, name: d.name[lang], value: shownValue(d, v.value), light: v.light ?? 'none' };
   });
@@ -101,9 +107,9 @@ describe('indicators on the wall', () => {
       async () => expectedTiles(await indicators('district')),
       'tiles against GET /api/indicators?level=district',
     );
-    assert.equal(shown.length, answer.definitions.length);
+    assert.equal(shown.length, asTiles(answer.definitions).length);
     // A rated tile's lamp is drawn in its light's colour; an unrated one has none.
-    for (const def of answer.definitions) {
+    for (const def of asTiles(answer.definitions)) {
       const tile = page.locator(`[data-test="indicator-tile"][data-id="${def.id}"]`);
       assert.equal(await tile.locator('.lamp').count(), def.bands ? 1 : 0, def.id);
     }
@@ -285,6 +291,18 @@ describe('indicators on the wall', () => {
       'alarmed indicators against the API',
     );
     assert.equal(Number(shown.alarmed), wanted.red.length, "the district's alarmed count is its red values");
+
+    // Risks identified and hazards found today: the district's counts of tagged cases.
+    const counts = await untilEqual(
+      () => page.evaluate((cells) => Object.fromEntries(Object.entries(cells).map(([id, cell]) => [id, document.getElementById(cell)?.textContent])), TODAY_PANEL),
+      async () => {
+        const district = (await indicators('district')).regions.find((r) => r.level === 'district');
+        return Object.fromEntries(Object.keys(TODAY_PANEL).map((id) => [id, String(district.values[id].value)]));
+      },
+      'risks and hazards against the API',
+    );
+    // Created by this file: 6 then 4 cases, a hazard every third (2 + 2), a risk every fourth (2 + 1).
+    assert.ok(Number(counts.shown.hazards_today) >= 4 && Number(counts.shown.risks_today) >= 3, JSON.stringify(counts.shown));
     console.log(`alarmed indicators: ${shown.alarmed} (${wanted.red.join(', ')})`);
   });
 });

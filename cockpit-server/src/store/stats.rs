@@ -230,7 +230,8 @@ impl Store {
     /// What the indicators count, over the district and per street and village: cases
     /// created since `day_start`; open cases (statuses `open`) and those past due at `now`;
     /// cases resolved (statuses `resolved`) since `window_start`, those with a deadline and
-    /// those closed by it, those evaluated and satisfied; device alarms not cleared. Cases
+    /// those closed by it, those evaluated and satisfied; cases created today with the tags
+    /// `risk_tag` and `hazard_tag` (none: not counted); device alarms not cleared. Cases
     /// without a street or village count in the district only. Devices are the caller's
     /// (their health is kept in memory).
     pub async fn indicator_counts(
@@ -240,8 +241,10 @@ impl Store {
         window_start: DateTime<Utc>,
         open: &[&str],
         resolved: &[&str],
+        risk_tag: Option<&str>,
+        hazard_tag: Option<&str>,
     ) -> Result<CountsByRegion, StoreError> {
-        type CaseCounts = (Option<String>, i32, i64, i64, i64, i64, i64, i64, i64);
+        type CaseCounts = (Option<String>, i32, i64, i64, i64, i64, i64, i64, i64, i64, i64);
         let rows: Vec<CaseCounts> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {REGION_OF_GROUP},
                  count(*) FILTER (WHERE created_at >= $2),
@@ -252,7 +255,9 @@ impl Store {
                                     AND closed_at <= due_at),
                  count(*) FILTER (WHERE status = ANY($5) AND evaluation IS NOT NULL AND closed_at >= $3),
                  count(*) FILTER (WHERE status = ANY($5) AND closed_at >= $3
-                                    AND evaluation -> 'verdict' = '\"satisfied\"'::jsonb)
+                                    AND evaluation -> 'verdict' = '\"satisfied\"'::jsonb),
+                 count(*) FILTER (WHERE created_at >= $2 AND $6::text = ANY(tags)),
+                 count(*) FILTER (WHERE created_at >= $2 AND $7::text = ANY(tags))
              FROM cases
              WHERE created_at >= $2 OR status = ANY($4) OR closed_at >= $3
              {REGION_GROUPS}"
@@ -262,11 +267,26 @@ impl Store {
         .bind(window_start)
         .bind(open)
         .bind(resolved)
+        .bind(risk_tag)
+        .bind(hazard_tag)
         .fetch_all(&self.pool)
         .await?;
         let mut out = CountsByRegion::new();
         let n = |v: i64| u64::try_from(v).unwrap_or(0);
-        for (code, grouping, created_today, open, overdue, with_deadline, on_time, evaluated, satisfied) in rows {
+        for (
+            code,
+            grouping,
+            created_today,
+            open,
+            overdue,
+            with_deadline,
+            on_time,
+            evaluated,
+            satisfied,
+            risks,
+            hazards,
+        ) in rows
+        {
             // A street-level group of cases without a street (or village) is no region.
             if grouping != 3 && code.is_none() {
                 continue;
@@ -279,6 +299,8 @@ impl Store {
             counts.on_time = n(on_time);
             counts.evaluated = n(evaluated);
             counts.satisfied = n(satisfied);
+            counts.risks_today = n(risks);
+            counts.hazards_today = n(hazards);
         }
         let alarms: Vec<(Option<String>, i32, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {REGION_OF_GROUP}, count(*) FROM alarms WHERE state <> 'cleared' {REGION_GROUPS}"

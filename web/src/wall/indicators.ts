@@ -87,6 +87,9 @@ export function legendHtml(shown: boolean): string {
   ).join('')}</span>`;
 }
 
+/** Indicators shown in the today panel (by the cell that shows them) instead of as tiles. */
+const TODAY_PANEL: Record<string, string> = { risks_today: 'today-risks', hazards_today: 'today-hazards' };
+
 export class Indicators {
   private definitions: IndicatorDefinition[] | null = null;
   private windowDays: number | null = null;
@@ -200,6 +203,7 @@ export class Indicators {
     const district = this.districtEntry();
     const zh = currentLanguage() === 'zh';
     box.innerHTML = defs
+      .filter((d) => !(d.id in TODAY_PANEL))
       .map((d) => {
         const v = district?.values[d.id] ?? { value: null, light: null };
         const light = v.light ?? 'none';
@@ -227,6 +231,16 @@ export class Indicators {
     const district = this.districtEntry();
     el.textContent = district ? String(district.alarmed) : this.unavailable ? t('noSource') : '—';
     el.closest('div')?.classList.toggle('nosrc', this.unavailable !== false);
+    // Risks identified and hazards found today: counts of tagged cases, when the catalogue
+    // has them (otherwise the panel keeps saying there is no source).
+    for (const [id, elementId] of Object.entries(TODAY_PANEL)) {
+      const cell = document.getElementById(elementId);
+      if (!cell) continue;
+      const shown = this.definitions?.some((d) => d.id === id) ?? false;
+      const value = district?.values[id]?.value;
+      cell.textContent = !shown ? t('noSource') : value == null ? '—' : String(value);
+      cell.closest('div')?.classList.toggle('nosrc', !shown);
+    }
   }
 
   /** Gives the map the streets whose colour changed (each change costs the map a frame). */

@@ -42,8 +42,8 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
             <div class="minor">
               <div><span>${t('complaints')}</span><b id="today-complaints">—</b></div>
               <div class="alert"><span>${t('deviceAlarms')}</span><b id="today-alarms">—</b></div>
-              <div class="nosrc"><span>${t('risks')}</span><b>${t('noSource')}</b></div>
-              <div class="nosrc"><span>${t('hazards')}</span><b>${t('noSource')}</b></div>
+              <div class="nosrc"><span>${t('risks')}</span><b id="today-risks" data-test="today-risks">${t('noSource')}</b></div>
+              <div class="nosrc"><span>${t('hazards')}</span><b id="today-hazards" data-test="today-hazards">${t('noSource')}</b></div>
               <div class="alert"><span>${t('alarmedIndicators')}</span><b id="today-indicators" data-test="today-alarmed-indicators">—</b></div>
             </div>
           </section>
