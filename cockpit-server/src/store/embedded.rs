@@ -14,6 +14,24 @@ use std::process::Command;
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
 
+/// The identity of a data folder's cluster: a random id kept in `cluster-id` in the folder,
+/// made at its first start. The cluster outside the folder (run as root) is found by path
+/// and id, so a new folder at an old path (a fresh clone where an old one was) gets a new
+/// cluster instead of the old one's accounts and sealed data without the old keys. A folder
+/// used before ids existed (it holds `keys/`) keeps the cluster of its path: the id "".
+fn cluster_id(home: &Path) -> anyhow::Result<String> {
+    let file = home.join("cluster-id");
+    match std::fs::read_to_string(&file) {
+        Ok(id) => return Ok(id.trim().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
+    }
+    let id = if home.join("keys").exists() { String::new() } else { random_hex(8)? };
+    std::fs::create_dir_all(home).with_context(|| format!("creating {}", home.display()))?;
+    std::fs::write(&file, format!("{id}\n")).with_context(|| format!("writing {}", file.display()))?;
+    Ok(id)
+}
+
 /// A private cluster, started.
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
@@ -29,7 +47,14 @@ impl EmbeddedPostgres {
     pub fn location(data_home: &Path) -> anyhow::Result<PathBuf> {
         let home = std::path::absolute(data_home).context("resolving the data folder")?;
         if is_root() {
-            let hash = hex::encode(&Sha256::digest(home.to_string_lossy().as_bytes())[..8]);
+            let id = cluster_id(&home)?;
+            let mut digest = Sha256::new();
+            digest.update(home.to_string_lossy().as_bytes());
+            if !id.is_empty() {
+                digest.update(b"\n");
+                digest.update(id.as_bytes());
+            }
+            let hash = hex::encode(&digest.finalize()[..8]);
             Ok(PathBuf::from("/var/lib/cockpit").join(format!("postgres-{hash}")))
         } else {
             Ok(home.join("postgres"))
@@ -191,4 +216,36 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", path.display()))?;
     file.write_all(text.as_bytes())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("cockpit-cluster-id-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_new_folder_gets_an_id_of_its_own_and_keeps_it() {
+        let home = folder("new");
+        let first = cluster_id(&home).unwrap();
+        assert_eq!(first.len(), 16, "{first}");
+        assert_eq!(cluster_id(&home).unwrap(), first, "kept");
+        // The same path made again (a fresh clone): another id, so another cluster.
+        std::fs::remove_dir_all(&home).unwrap();
+        assert_ne!(cluster_id(&home).unwrap(), first);
+        std::fs::remove_dir_all(&home).unwrap();
+    }
+
+    #[test]
+    fn a_folder_used_before_ids_keeps_the_cluster_of_its_path() {
+        let home = folder("legacy");
+        std::fs::create_dir_all(home.join("keys")).unwrap();
+        assert_eq!(cluster_id(&home).unwrap(), "");
+        assert_eq!(std::fs::read_to_string(home.join("cluster-id")).unwrap(), "\n");
+        std::fs::remove_dir_all(&home).unwrap();
+    }
 }
