@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 use crate::geography::GeographyHandle;
 use crate::iot::Iot;
 use crate::live::Hub;
-use crate::store::{Store, StoreError};
+use crate::store::{IndicatorQuery, Store, StoreError};
 
 /// The catalogue and the last table computed, shared by the API and the live hub.
 #[derive(Clone, Debug)]
@@ -83,8 +83,17 @@ impl Indicators {
         let resolved =
             names(|s| matches!(s, Status::Closed | Status::EvaluatedSatisfied | Status::EvaluatedUnsatisfied));
         let catalogue = &self.inner.catalogue;
-        let (risk, hazard) = (catalogue.tag(Indicator::RisksToday), catalogue.tag(Indicator::HazardsToday));
-        let mut counts = store.indicator_counts(now, day_start, window_start, &open, &resolved, risk, hazard).await?;
+        let mut counts = store
+            .indicator_counts(&IndicatorQuery {
+                now,
+                day_start,
+                window_start,
+                open: &open,
+                resolved: &resolved,
+                risk_tag: catalogue.tag(Indicator::RisksToday),
+                hazard_tag: catalogue.tag(Indicator::HazardsToday),
+            })
+            .await?;
         for (code, (devices, online)) in iot.devices_online() {
             let c = counts.entry(code).or_default();
             c.devices = devices;

@@ -20,7 +20,7 @@ pub(crate) use cases::live_entry;
 pub use cases::{Assigned, CaseFilter, CaseRow, CaseScope, CaseSort, InsertCase, NearCase, NearQuery, TimelineRow};
 pub use devices::{DeviceFilter, DeviceRow, NewDevice};
 pub use embedded::EmbeddedPostgres;
-pub use stats::{CaseStats, CountsByRegion, RegionTally, StatsLevel, Tally};
+pub use stats::{CaseStats, CountsByRegion, IndicatorQuery, RegionTally, StatsLevel, Tally};
 pub use telemetry::{AlarmFilter, AlarmRow, AlarmWrite, DeviceLogin, EventRow, HistoryPoint, RaisedAlarm, ReadingRow};
 
 /// The statuses of an open case (in the pool or with a handler), as stored: bound into the

@@ -226,24 +226,33 @@ const REGION_OF_GROUP: &str = "CASE GROUPING(street_code, village_code) WHEN 3 T
          ELSE village_code END AS code, GROUPING(street_code, village_code) AS grouping";
 const REGION_GROUPS: &str = "GROUP BY GROUPING SETS ((), (street_code), (street_code, village_code))";
 
+/// What the indicators count, and as of when.
+#[derive(Debug, Clone, Copy)]
+pub struct IndicatorQuery<'a> {
+    /// Open cases past due at this time are overdue.
+    pub now: DateTime<Utc>,
+    /// The start of the local day: "today".
+    pub day_start: DateTime<Utc>,
+    /// Rates count the cases resolved since.
+    pub window_start: DateTime<Utc>,
+    /// The statuses of open cases.
+    pub open: &'a [&'a str],
+    /// The statuses of resolved cases.
+    pub resolved: &'a [&'a str],
+    /// The tag of risks identified (none: not counted).
+    pub risk_tag: Option<&'a str>,
+    /// The tag of hazards found (none: not counted).
+    pub hazard_tag: Option<&'a str>,
+}
+
 impl Store {
     /// What the indicators count, over the district and per street and village: cases
-    /// created since `day_start`; open cases (statuses `open`) and those past due at `now`;
-    /// cases resolved (statuses `resolved`) since `window_start`, those with a deadline and
-    /// those closed by it, those evaluated and satisfied; cases created today with the tags
-    /// `risk_tag` and `hazard_tag` (none: not counted); device alarms not cleared. Cases
-    /// without a street or village count in the district only. Devices are the caller's
-    /// (their health is kept in memory).
-    pub async fn indicator_counts(
-        &self,
-        now: DateTime<Utc>,
-        day_start: DateTime<Utc>,
-        window_start: DateTime<Utc>,
-        open: &[&str],
-        resolved: &[&str],
-        risk_tag: Option<&str>,
-        hazard_tag: Option<&str>,
-    ) -> Result<CountsByRegion, StoreError> {
+    /// created today; open cases and those overdue; cases resolved in the window, those with
+    /// a deadline and those closed by it, those evaluated and satisfied; cases created today
+    /// with the risks' and the hazards' tags; device alarms not cleared. Cases without a
+    /// street or village count in the district only. Devices are the caller's (their health
+    /// is kept in memory).
+    pub async fn indicator_counts(&self, q: &IndicatorQuery<'_>) -> Result<CountsByRegion, StoreError> {
         type CaseCounts = (Option<String>, i32, i64, i64, i64, i64, i64, i64, i64, i64, i64);
         let rows: Vec<CaseCounts> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {REGION_OF_GROUP},
@@ -262,13 +271,13 @@ impl Store {
              WHERE created_at >= $2 OR status = ANY($4) OR closed_at >= $3
              {REGION_GROUPS}"
         )))
-        .bind(now)
-        .bind(day_start)
-        .bind(window_start)
-        .bind(open)
-        .bind(resolved)
-        .bind(risk_tag)
-        .bind(hazard_tag)
+        .bind(q.now)
+        .bind(q.day_start)
+        .bind(q.window_start)
+        .bind(q.open)
+        .bind(q.resolved)
+        .bind(q.risk_tag)
+        .bind(q.hazard_tag)
         .fetch_all(&self.pool)
         .await?;
         let mut out = CountsByRegion::new();
