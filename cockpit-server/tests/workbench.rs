@@ -464,3 +464,48 @@ async fn only_the_assignee_accepts_and_the_others_are_not_offered_it() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["status"], "accepted");
 }
+
+#[tokio::test]
+async fn the_centre_recalls_a_misdispatched_case_and_dispatches_it_again() {
+    let server = Server::start().await;
+    let (grid, lon, lat) = server.grid_of_fanrong(0).await;
+    let dispatcher = server.token("rc-d", "dispatcher").await;
+    let worker = server.user("rc-w", &["grid_worker"], &grid, None).await;
+    let handler = server.token("rc-h", "department_handler").await;
+
+    // A burst pipe goes to the emergency bureau by the rules.
+    let pipe = json!({"description": "管道破裂", "category": "0501", "location": {"lon": lon, "lat": lat}});
+    let (_, case) = server.post_with(&dispatcher, "/api/cases", &pipe).await;
+    assert_eq!(case["assignee"]["department"], "区应急管理局", "{case}");
+    assert!(case["allowed_actions"].as_array().unwrap().contains(&json!("recall")), "{case}");
+    let actions = format!("/api/cases/{}/actions", case["id"]);
+
+    // Only the centre recalls; a reason is required.
+    let (status, problem) = server.post_with(&handler, &actions, &json!({"action": "recall", "reason": "x"})).await;
+    assert_eq!(status, 403, "{problem}");
+    let (status, problem) = server.post_with(&dispatcher, &actions, &json!({"action": "recall", "reason": " "})).await;
+    assert_eq!(status, 400, "{problem}");
+    let (status, recalled) =
+        server.post_with(&dispatcher, &actions, &json!({"action": "recall", "reason": "应由网格处置，改派"})).await;
+    assert_eq!(status, 200, "{recalled}");
+    assert_eq!(recalled["status"], "new");
+    assert_eq!(recalled["assignee"], Value::Null, "{recalled}");
+    let (_, detail) = server.get_with(&dispatcher, &format!("/api/cases/{}", case["id"])).await;
+    let entry = detail["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((entry["action"].clone(), entry["content"].clone()), (json!("recall"), json!("应由网格处置，改派")));
+    // Off the bureau's list; back in the pool; then to the grid's worker, who accepts it.
+    let (_, list) = server.get_with(&handler, "/api/cases?assigned=me").await;
+    assert!(list["items"].as_array().unwrap().iter().all(|c| c["id"] != case["id"]), "{list}");
+    let to_worker = json!({"action": "dispatch", "to": {"kind": "person", "user": "rc-w"}, "note": ""});
+    let (status, dispatched) = server.post_with(&dispatcher, &actions, &to_worker).await;
+    assert_eq!(status, 200, "{dispatched}");
+    let (status, accepted) = server.post_with(&worker, &actions, &json!({"action": "accept"})).await;
+    assert_eq!((status, accepted["status"].clone()), (200, json!("accepted")), "{accepted}");
+    // Once work has started, a recall is refused with the actions allowed instead.
+    let (status, _) = server.post_with(&worker, &actions, &json!({"action": "start"})).await;
+    assert_eq!(status, 200);
+    let (status, problem) =
+        server.post_with(&dispatcher, &actions, &json!({"action": "recall", "reason": "再改派"})).await;
+    assert_eq!(status, 409, "{problem}");
+    assert!(!problem["allowed"].as_array().unwrap().contains(&json!("recall")), "{problem}");
+}

@@ -29,6 +29,9 @@ pub enum ActionKind {
     Accept,
     /// The assigned unit hands it back to the centre with a reason (退回).
     Return,
+    /// The centre takes a dispatched case back from its assignee before the work starts,
+    /// with a reason, to dispatch it again (撤回).
+    Recall,
     /// Work begins.
     Start,
     /// A progress report: text, photos, position (反馈).
@@ -55,13 +58,14 @@ pub enum ActionKind {
 
 impl ActionKind {
     /// Every action, in the order buttons are listed.
-    pub const ALL: [ActionKind; 17] = [
+    pub const ALL: [ActionKind; 18] = [
         ActionKind::Approve,
         ActionKind::Reject,
         ActionKind::Dispatch,
         ActionKind::AutoDispatch,
         ActionKind::Accept,
         ActionKind::Return,
+        ActionKind::Recall,
         ActionKind::Start,
         ActionKind::Feedback,
         ActionKind::MarkHandled,
@@ -97,6 +101,7 @@ impl ActionKind {
             ActionKind::AutoDispatch => "auto_dispatch",
             ActionKind::Accept => "accept",
             ActionKind::Return => "return",
+            ActionKind::Recall => "recall",
             ActionKind::Start => "start",
             ActionKind::Feedback => "feedback",
             ActionKind::MarkHandled => "mark_handled",
@@ -154,6 +159,11 @@ pub enum Action {
     /// See [`ActionKind::Return`].
     Return {
         /// Why it is not theirs (required).
+        reason: String,
+    },
+    /// See [`ActionKind::Recall`].
+    Recall {
+        /// Why the case is taken back (required).
         reason: String,
     },
     /// See [`ActionKind::Start`].
@@ -231,6 +241,7 @@ impl Action {
             Action::AutoDispatch { .. } => ActionKind::AutoDispatch,
             Action::Accept => ActionKind::Accept,
             Action::Return { .. } => ActionKind::Return,
+            Action::Recall { .. } => ActionKind::Recall,
             Action::Start => ActionKind::Start,
             Action::Feedback { .. } => ActionKind::Feedback,
             Action::MarkHandled { .. } => ActionKind::MarkHandled,

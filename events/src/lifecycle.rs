@@ -80,6 +80,7 @@ pub fn rule(kind: ActionKind) -> Rule {
         ActionKind::AutoDispatch => (&[New], &[Role::System]),
         ActionKind::Accept => (&[Dispatched], HANDLERS),
         ActionKind::Return => (&[Dispatched, Accepted], HANDLERS),
+        ActionKind::Recall => (&[Dispatched, Accepted], CENTRE),
         ActionKind::Start => (&[Accepted], HANDLERS),
         ActionKind::Feedback | ActionKind::MarkHandled => (&[Accepted, InProgress], HANDLERS),
         ActionKind::VerifyAndClose => (&[Handled], &[Role::Commander, Role::Dispatcher, Role::System]),
@@ -191,6 +192,7 @@ pub fn transition(
         Action::Approve { note } | Action::VerifyAndClose { note } => note,
         Action::Reject { reason }
         | Action::Return { reason }
+        | Action::Recall { reason }
         | Action::SendBack { reason }
         | Action::CloseDirectly { reason }
         | Action::Reopen { reason } => required(reason, "the reason")?,
@@ -246,7 +248,7 @@ pub fn transition(
         ActionKind::MarkHandled => next.status = Status::Handled,
         ActionKind::VerifyAndClose | ActionKind::CloseDirectly => next.status = Status::Closed,
         // Back in the pool: nobody holds the case until it is dispatched again.
-        ActionKind::Return | ActionKind::Reopen => {
+        ActionKind::Return | ActionKind::Recall | ActionKind::Reopen => {
             next.status = Status::New;
             next.assignee = None;
             next.dispatch_rule = None;

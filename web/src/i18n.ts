@@ -231,6 +231,7 @@ const actionZh: Record<string, string> = {
   auto_dispatch: '自动派遣',
   accept: '接收',
   return: '退回',
+  recall: '撤回',
   start: '开始处置',
   feedback: '反馈',
   mark_handled: '处置完成',

@@ -69,7 +69,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
 pub fn permission_for(kind: ActionKind) -> Permission {
     match kind {
         ActionKind::Approve | ActionKind::Reject => Permission::ApproveCases,
-        ActionKind::Dispatch | ActionKind::AutoDispatch => Permission::DispatchCases,
+        ActionKind::Dispatch | ActionKind::AutoDispatch | ActionKind::Recall => Permission::DispatchCases,
         ActionKind::Accept
         | ActionKind::Return
         | ActionKind::Start

@@ -30,10 +30,12 @@ const TABLE: &[(Status, ActionKind, &str, Status)] = &[
     (S::New, A::BindLeader, "CD", S::New),
     (S::Dispatched, A::Accept, "HGS", S::Accepted),
     (S::Dispatched, A::Return, "HGS", S::New),
+    (S::Dispatched, A::Recall, "CD", S::New),
     (S::Dispatched, A::Supervise, "CLD", S::Dispatched),
     (S::Dispatched, A::Instruct, "L", S::Dispatched),
     (S::Dispatched, A::BindLeader, "CD", S::Dispatched),
     (S::Accepted, A::Return, "HGS", S::New),
+    (S::Accepted, A::Recall, "CD", S::New),
     (S::Accepted, A::Start, "HGS", S::InProgress),
     (S::Accepted, A::Feedback, "HGS", S::InProgress),
     (S::Accepted, A::MarkHandled, "HGS", S::Handled),
@@ -88,6 +90,7 @@ fn sample(kind: ActionKind) -> Action {
         A::AutoDispatch => Action::AutoDispatch { to: department, rule: RuleId::from("r-01") },
         A::Accept => Action::Accept,
         A::Return => Action::Return { reason: "非本单位职责".into() },
+        A::Recall => Action::Recall { reason: "派错单位，改派".into() },
         A::Start => Action::Start,
         A::Feedback => Action::Feedback { text: "已到现场".into(), photos: vec![], position: None },
         A::MarkHandled => Action::MarkHandled { summary: "已清理".into(), photos: vec![] },
@@ -149,7 +152,7 @@ fn every_status_action_and_role_follows_the_table() {
             }
         }
     }
-    assert_eq!(combinations, 10 * 17 * 10);
+    assert_eq!(combinations, 10 * 18 * 10);
 }
 
 #[test]
@@ -283,6 +286,24 @@ fn a_return_puts_the_case_back_in_the_pool() {
     let done = transition(&state, &handler, Action::Return { reason: "非本单位职责".into() }, at()).unwrap();
     assert_eq!(done.state, CaseState::new(S::New));
     assert_eq!(done.entry.content, "非本单位职责");
+}
+
+#[test]
+fn a_recall_takes_the_case_back_from_its_assignee_into_the_pool() {
+    let mut state = CaseState::new(S::Dispatched);
+    state.assignee = Some(Assignee::Department { department: DepartmentId::from("zhifaju") });
+    state.dispatch_rule = Some(RuleId::from("r-02"));
+    let dispatcher = Actor::new("d1", Role::Dispatcher);
+    let done = transition(&state, &dispatcher, Action::Recall { reason: "派错单位，改派".into() }, at()).unwrap();
+    assert_eq!(done.state, CaseState::new(S::New));
+    assert_eq!((done.entry.action, done.entry.from, done.entry.to), (Some(A::Recall), Some(S::Dispatched), S::New));
+    assert_eq!(done.entry.content, "派错单位，改派");
+    // The centre may dispatch it again at once.
+    assert!(allowed_actions(done.state.status, Role::Dispatcher).contains(&A::Dispatch));
+    // Not a handling action: the centre need not be the assignee; but the reason is required.
+    assert!(!A::Recall.is_handling());
+    let blank = transition(&state, &dispatcher, Action::Recall { reason: " ".into() }, at());
+    assert!(matches!(blank, Err(EventsError::MissingText { .. })), "{blank:?}");
 }
 
 #[test]

@@ -34,6 +34,7 @@ export function actionForm(ctx: Ctx, c: Case, action: string, done: (after: Case
       break;
     case 'reject':
     case 'return':
+    case 'recall':
     case 'send_back':
     case 'close_directly':
     case 'reopen': {
