@@ -139,14 +139,7 @@ async fn every_route_as_every_role_in_and_out_of_region_leaks_nothing() {
 
     // Two users per role: in the case's region and outside it (another street; for the grid
     // worker another grid; for the department handler also another department).
-    let (_, streets) = server.get("/api/regions?level=street").await;
-    let other_street = streets["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["properties"]["code"].as_str().unwrap().to_string())
-        .find(|c| c != "330304001")
-        .unwrap();
+    let other_street = server.street_other_than("330304001").await;
     let (_, other_grids) = server.get(&format!("/api/regions?level=grid&parent={other_street}")).await;
     let other_grid = other_grids["features"][0]["properties"]["code"].as_str().unwrap().to_string();
     let mut users = Vec::new();

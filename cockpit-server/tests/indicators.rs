@@ -164,14 +164,7 @@ async fn cases_alarms_and_devices_move_the_indicators_of_their_regions() {
 #[tokio::test]
 async fn each_viewer_gets_the_indicators_of_their_own_region_only() {
     let server = Server::start().await;
-    let (_, streets) = server.get("/api/regions?level=street").await;
-    let other = streets["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["properties"]["code"].as_str().unwrap().to_string())
-        .find(|c| c != STREET)
-        .unwrap();
+    let other = server.street_other_than(STREET).await;
     let leader = server.user("ind-leader", &["leader"], &other, None).await;
     let (status, own) = server.get_with(&leader, "/api/indicators?level=street").await;
     assert_eq!(status, 200, "{own}");

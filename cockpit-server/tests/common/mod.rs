@@ -210,6 +210,18 @@ impl Server {
         (grid["code"].as_str().expect("a code").to_string(), number(0), number(1))
     }
 
+    /// The code of the first street of the district that is not `code`.
+    pub async fn street_other_than(&self, code: &str) -> String {
+        let (_, streets) = self.get("/api/regions?level=street").await;
+        streets["features"]
+            .as_array()
+            .expect("streets")
+            .iter()
+            .map(|f| f["properties"]["code"].as_str().expect("a code").to_string())
+            .find(|c| c != code)
+            .expect("another street")
+    }
+
     /// GET as the district's commander (geography, cases).
     pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
         self.get_as("commander", path).await
