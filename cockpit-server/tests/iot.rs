@@ -525,6 +525,42 @@ async fn telemetry_lives_in_daily_partitions_that_are_dropped_after_retention() 
     assert_eq!(aggregates, 0);
 }
 
+/// A reading of a day whose partition does not exist yet lands in the default partition;
+/// making the day's partition later moves it there instead of failing (as it did on the
+/// first start after midnight, when readings came before the maintenance).
+#[tokio::test]
+async fn a_day_made_after_its_readings_arrived_takes_them_from_the_default_partition() {
+    let store = common::fresh_store().await;
+    let at = chrono::Utc::now() - chrono::TimeDelta::days(30);
+    let mut tx = store.pool().begin().await.unwrap();
+    let rows = [
+        cockpit_server::store::ReadingRow { device_id: "d".into(), metric: "noise_db", at, value: 50.0 },
+        cockpit_server::store::ReadingRow { device_id: "e".into(), metric: "noise_db", at, value: 51.0 },
+    ];
+    assert_eq!(cockpit_server::store::Store::insert_readings(&mut tx, &rows).await.unwrap(), 2);
+    tx.commit().await.unwrap();
+    let where_ = || async {
+        sqlx::query_scalar::<_, String>("SELECT DISTINCT tableoid::regclass::text FROM readings")
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(where_().await, ["readings_default"]);
+    let day = at.date_naive();
+    let (created, _) = store
+        .maintain_readings(day, 1, day - chrono::Days::new(1), chrono::Utc::now() - chrono::TimeDelta::days(365))
+        .await
+        .unwrap();
+    assert_eq!(created, 1);
+    assert_eq!(where_().await, [format!("readings_{}", day.format("%Y%m%d"))]);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM readings").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(count, 2, "both moved, none lost");
+    // The moved partition keeps the key: the same reading again is stored once.
+    let mut tx = store.pool().begin().await.unwrap();
+    assert_eq!(cockpit_server::store::Store::insert_readings(&mut tx, &rows[..1]).await.unwrap(), 0);
+    tx.commit().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_registered_device_never_heard_goes_stale() {
     // One rule: a smoke detector silent for a second is stale.

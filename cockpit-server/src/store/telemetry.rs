@@ -456,12 +456,24 @@ impl Store {
             let exists: bool =
                 sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL").bind(&name).fetch_one(&self.pool).await?;
             if !exists {
-                // Names and bounds are formatted from dates, never from input.
-                sqlx::query(AssertSqlSafe(format!(
-                    "CREATE TABLE IF NOT EXISTS {name} PARTITION OF readings FOR VALUES FROM ('{day}') TO ('{next}')"
-                )))
-                .execute(&self.pool)
-                .await?;
+                // Readings of a day that had no partition yet (the first start after
+                // midnight, before this ran) wait in the default partition, over which the
+                // day's partition could not be attached: they move into it, in one
+                // transaction with inserts held off. Names and bounds are formatted from
+                // dates, never from input.
+                let mut tx = self.pool.begin().await?;
+                for statement in [
+                    "LOCK TABLE readings_default IN ACCESS EXCLUSIVE MODE".to_string(),
+                    format!("CREATE TABLE {name} (LIKE readings INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"),
+                    format!(
+                        "WITH moved AS (DELETE FROM readings_default WHERE at >= '{day}' AND at < '{next}' RETURNING *)
+                         INSERT INTO {name} SELECT * FROM moved"
+                    ),
+                    format!("ALTER TABLE readings ATTACH PARTITION {name} FOR VALUES FROM ('{day}') TO ('{next}')"),
+                ] {
+                    sqlx::query(AssertSqlSafe(statement)).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
                 created += 1;
             }
         }
