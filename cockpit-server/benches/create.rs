@@ -21,6 +21,9 @@ use serde_json::json;
 use sqlx::ConnectOptions;
 use tokio::sync::Semaphore;
 
+// The binary's allocator, so that the server in this process runs as it does in production.
+#[global_allocator]
+static ALLOCATOR: cockpit_server::Allocator = cockpit_server::Allocator;
 const THROUGHPUT_CASES: usize = 20_000;
 const CONCURRENCY: usize = 32;
 /// Fixed request rates for the latency measurement: the tender's figure, and a lower one.
@@ -64,7 +67,7 @@ fn body(i: usize) -> serde_json::Value {
 async fn bench() {
     let data = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/ouhai");
     let api_url = fresh_database("bench_api").await;
-    let mut config = Config::for_tests(&data, &api_url);
+    let mut config = Config::for_benches(&data, &api_url);
     config.database.max_connections = 32;
     config.log = "warn".into();
     let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();

@@ -29,6 +29,9 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+// The binary's allocator, so that the server in this process runs as it does in production.
+#[global_allocator]
+static ALLOCATOR: cockpit_server::Allocator = cockpit_server::Allocator;
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -198,7 +201,7 @@ async fn cockpit_server() {
             url.to_string()
         }
     };
-    let mut config = cockpit_server::Config::for_tests(&data_dir(), &url);
+    let mut config = cockpit_server::Config::for_benches(&data_dir(), &url);
     config.database.max_connections = 16;
     config.live.idle_timeout_seconds = 600;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -461,6 +461,15 @@ impl Config {
         config.indicators.interval_seconds = 1;
         config
     }
+
+    /// The tests' configuration with the shipped timings: a benchmark measures the server
+    /// as it runs in production, not with the tests' shortened intervals.
+    pub fn for_benches(data_dir: &Path, database_url: &str) -> Config {
+        let shipped = Config::load(&Cli::default()).unwrap_or_else(|e| panic!("built-in defaults: {e}"));
+        let mut config = Config::for_tests(data_dir, database_url);
+        config.indicators.interval_seconds = shipped.indicators.interval_seconds;
+        config
+    }
 }
 
 /// Overlays `over` on `base`, table by table, so a file may set one key of a section.

@@ -42,8 +42,9 @@ pub struct Table {
     /// When the counts were taken; `None` before the first computation.
     pub computed_at: Option<DateTime<Utc>>,
     /// One entry per region (district, streets, villages): code, name, level, values,
-    /// score, colour, alarmed. Ranks are given per answer by [`visible`].
-    pub entries: Vec<Value>,
+    /// score, colour, alarmed. Ranks are given per answer by [`visible`]. Shared with the
+    /// live hub, which sends it whole.
+    pub entries: Arc<Vec<Value>>,
 }
 
 impl Indicators {
@@ -74,7 +75,7 @@ impl Indicators {
         geography: &GeographyHandle,
     ) -> Result<Option<Arc<Vec<Value>>>, StoreError> {
         let now = Utc::now();
-        let day_start = local_day_start(now);
+        let day_start = crate::api::local_day_start(now);
         let window_start = now - TimeDelta::days(i64::from(self.inner.catalogue.window_days));
         let names = |keep: fn(Status) -> bool| -> Vec<&'static str> {
             Status::ALL.into_iter().filter(|s| keep(*s)).map(Status::as_str).collect()
@@ -111,9 +112,10 @@ impl Indicators {
         }
         // A panic elsewhere while holding the lock leaves a whole table: take it over.
         let mut table = self.inner.table.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let changed = table.entries != entries;
-        *table = Arc::new(Table { computed_at: Some(now), entries });
-        Ok(changed.then(|| Arc::new(table.entries.clone())))
+        let changed = *table.entries != entries;
+        let entries = Arc::new(entries);
+        *table = Arc::new(Table { computed_at: Some(now), entries: entries.clone() });
+        Ok(changed.then_some(entries))
     }
 
     /// Computes the first table, then recomputes every `every` until `stop`, handing each
@@ -154,9 +156,7 @@ impl Indicators {
     pub fn answer(&self, scope: Option<&str>, level: Level) -> Value {
         let table = self.table();
         let catalogue = &self.inner.catalogue;
-        let regions: Vec<Value> =
-            visible(&table.entries, scope).into_iter().filter(|e| e["level"] == level.as_str()).collect();
-        let regions = ranked(regions);
+        let regions = ranked(inside(&table.entries, scope).filter(|e| e["level"] == level.as_str()).cloned().collect());
         let alarmed: u64 = regions.iter().filter_map(|r| r["alarmed"].as_u64()).sum();
         json!({
             "computed_at": table.computed_at,
@@ -194,12 +194,12 @@ fn entry(catalogue: &Catalogue, code: &str, name: &str, level: Level, counts: &C
 /// The entries inside `scope` (a region code; `None`: everything), each level ranked
 /// among those shown. Region codes extend their parent's, so "inside" is a prefix.
 pub fn visible(entries: &[Value], scope: Option<&str>) -> Vec<Value> {
-    let inside: Vec<Value> = entries
-        .iter()
-        .filter(|e| scope.is_none_or(|s| e["code"].as_str().is_some_and(|c| c.starts_with(s))))
-        .cloned()
-        .collect();
-    ranked(inside)
+    ranked(inside(entries, scope).cloned().collect())
+}
+
+/// The entries inside `scope`, unranked.
+fn inside<'a>(entries: &'a [Value], scope: Option<&'a str>) -> impl Iterator<Item = &'a Value> {
+    entries.iter().filter(move |e| scope.is_none_or(|s| e["code"].as_str().is_some_and(|c| c.starts_with(s))))
 }
 
 /// Sets each entry's `rank` among the entries of its level.
@@ -212,13 +212,6 @@ fn ranked(mut entries: Vec<Value>) -> Vec<Value> {
         }
     }
     entries
-}
-
-/// The start of the local day (UTC+8) that `now` falls in.
-fn local_day_start(now: DateTime<Utc>) -> DateTime<Utc> {
-    let local = now.with_timezone(&crate::api::LOCAL);
-    let midnight = local.date_naive().and_hms_opt(0, 0, 0).unwrap_or_default();
-    midnight.and_local_timezone(crate::api::LOCAL).single().map(|t| t.with_timezone(&Utc)).unwrap_or(now)
 }
 
 #[cfg(test)]
@@ -254,8 +247,8 @@ mod tests {
     #[test]
     fn the_local_day_starts_at_midnight_in_china() {
         let now: DateTime<Utc> = "2026-11-25T17:30:00Z".parse().unwrap();
-        assert_eq!(local_day_start(now), "2026-11-25T16:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(crate::api::local_day_start(now), "2026-11-25T16:00:00Z".parse::<DateTime<Utc>>().unwrap());
         let now: DateTime<Utc> = "2026-11-25T15:59:00Z".parse().unwrap();
-        assert_eq!(local_day_start(now), "2026-11-24T16:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(crate::api::local_day_start(now), "2026-11-24T16:00:00Z".parse::<DateTime<Utc>>().unwrap());
     }
 }

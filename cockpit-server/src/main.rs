@@ -5,6 +5,9 @@ use anyhow::Context;
 use clap::Parser;
 use cockpit_server::{Cli, Command, Config, store::EmbeddedPostgres};
 
+#[global_allocator]
+static ALLOCATOR: cockpit_server::Allocator = cockpit_server::Allocator;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

@@ -1060,3 +1060,34 @@ async fn indicators_arrive_as_a_snapshot_then_replace_when_cases_change() {
         delta["data"]["items"].as_array().unwrap().iter().all(|i| i["code"].as_str().unwrap().starts_with("330304001"))
     );
 }
+
+/// Every instance follows the log by LISTEN: a create's commit must notify, with the
+/// log's new last offset, or the other instances' clients wait for the next poll.
+#[tokio::test]
+async fn a_created_case_notifies_every_instance_with_its_offset() {
+    let server = Server::start().await;
+    let ((lon, lat), _, _) = points(&server).await;
+    let dispatcher = server.token("notify-dispatcher", "dispatcher").await;
+    let mut listener = sqlx::postgres::PgListener::connect(&server.database_url).await.unwrap();
+    listener.listen("cockpit_live").await.unwrap();
+    let case = create_case(&server, &dispatcher, lon, lat, "占道经营通知").await;
+    let store = cockpit_server::store::Store::connect(&server.database_url, 1).await.unwrap();
+    let (seq,): (i64,) = sqlx::query_as("SELECT seq FROM live_log WHERE key = $1")
+        .bind(format!("case:{}", case["id"]))
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    // Notifications come in commit order, each naming the last offset of its commit: the
+    // first that reaches the create's entry is the create's own.
+    let reached = loop {
+        let notification = tokio::time::timeout(Duration::from_secs(10), listener.recv())
+            .await
+            .expect("a notification, not only the poll")
+            .unwrap();
+        let last: i64 = notification.payload().parse().unwrap();
+        if last >= seq {
+            break last;
+        }
+    };
+    assert_eq!(reached, seq);
+}

@@ -26,7 +26,7 @@ use crate::payload::{NumberError, ObjectError, RawObject, boolean, number, parse
 use crate::reading::{DecodeLimits, Decoded, DeviceEvent, Position, Reading, Status};
 use crate::registry::DeviceRegistry;
 use crate::rejection::Rejection;
-use crate::topic::{Topic, TopicKind};
+use crate::topic::{TopicKind, levels};
 
 /// Decodes one message. `sender` is the MQTT client id when the transport knows it; a
 /// sender publishing under another device's id is refused as `not_own_topic`.
@@ -38,14 +38,16 @@ pub fn decode(
     now_ms: i64,
     limits: &DecodeLimits,
 ) -> Result<Decoded, Rejection> {
-    let topic = Topic::parse(topic)?;
+    let (_, named, kind) = levels(topic)?;
+    // Only a refusal copies the id: an accepted message names its device by the registry's.
+    let named_id = || DeviceId::new(named).map_err(|_| Rejection::BadTopic { topic: clip(topic) });
     if let Some(sender) = sender
-        && sender != topic.device.as_str()
+        && sender != named
     {
-        return Err(Rejection::NotOwnTopic { device: topic.device, sender: clip(sender) });
+        return Err(Rejection::NotOwnTopic { device: named_id()?, sender: clip(sender) });
     }
-    let Some(device) = registry.get(topic.device.as_str()) else {
-        return Err(Rejection::UnknownDevice { device: topic.device });
+    let Some(device) = registry.get(named) else {
+        return Err(Rejection::UnknownDevice { device: named_id()? });
     };
     let message = Message { device, now_ms };
     if payload.len() > limits.max_payload_bytes {
@@ -59,7 +61,7 @@ pub fn decode(
         Err(ObjectError::Syntax(detail)) => return Err(message.bad_json(detail)),
     };
     let at_ms = message.time(&object, limits)?;
-    match topic.kind {
+    match kind {
         TopicKind::Telemetry => message.reading(&object, at_ms).map(Decoded::Reading),
         TopicKind::Status => message.status(&object, at_ms).map(Decoded::Status),
         TopicKind::Events => message.event(&object, at_ms).map(Decoded::Event),
@@ -107,10 +109,10 @@ impl Message<'_> {
             let metric = Metric::from_name(name)
                 .filter(|metric| device_type.reports(*metric))
                 .ok_or_else(|| Rejection::UnknownMetric { device: self.id(), metric: clip(name) })?;
-            let field = format!("values.{}", metric.name());
-            let value = number(raw, metric.is_flag()).map_err(|error| self.number_error(error, &field))?;
+            let field = || format!("values.{}", metric.name());
+            let value = number(raw, metric.is_flag()).map_err(|error| self.number_error(error, &field()))?;
             if !metric.accepts(value) {
-                return Err(Rejection::OutOfRange { device: self.id(), field, value });
+                return Err(Rejection::OutOfRange { device: self.id(), field: field(), value });
             }
             values.push((metric, value));
         }

@@ -4,6 +4,7 @@
 
 use std::borrow::Borrow;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,16 +13,17 @@ use crate::error::IotError;
 /// The longest device id (and district name) the topic grammar allows.
 pub(crate) const MAX_ID_LEN: usize = 64;
 
-/// A device's id: 1 to 64 ASCII letters, digits, `_` or `-`.
+/// A device's id: 1 to 64 ASCII letters, digits, `_` or `-`. Shared, not copied: every
+/// reading, state and alarm of a device names it, so a clone is a reference count.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct DeviceId(String);
+pub struct DeviceId(Arc<str>);
 
 impl DeviceId {
     /// Checks and wraps an id.
     pub fn new(id: impl Into<String>) -> Result<DeviceId, IotError> {
         let id = id.into();
-        if is_segment(&id) { Ok(DeviceId(id)) } else { Err(IotError::BadDeviceId { id: clip(&id) }) }
+        if is_segment(&id) { Ok(DeviceId(id.into())) } else { Err(IotError::BadDeviceId { id: clip(&id) }) }
     }
 
     /// The id as text.
@@ -50,9 +52,15 @@ impl TryFrom<String> for DeviceId {
     }
 }
 
+impl From<&DeviceId> for Arc<str> {
+    fn from(id: &DeviceId) -> Arc<str> {
+        id.0.clone()
+    }
+}
+
 impl From<DeviceId> for String {
     fn from(id: DeviceId) -> String {
-        id.0
+        id.0.to_string()
     }
 }
 

@@ -4,6 +4,7 @@
 //! counted as `not_finite` on the field it sent, not as broken JSON. Skipping a raw value
 //! is iterative in serde_json, so deep nesting cannot overflow the stack either.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -12,9 +13,10 @@ use serde_json::value::RawValue;
 
 use crate::ids::clip;
 
-/// A JSON object with its members kept as raw text, in payload order, keys unique.
+/// A JSON object with its members kept as raw text, in payload order, keys unique. Keys
+/// are borrowed from the payload unless they hold escapes.
 pub(crate) struct RawObject<'a> {
-    members: Vec<(String, &'a RawValue)>,
+    members: Vec<(Cow<'a, str>, &'a RawValue)>,
 }
 
 /// Why text is not a [`RawObject`].
@@ -48,11 +50,16 @@ pub(crate) fn parse_object(text: &str) -> Result<RawObject<'_>, ObjectError> {
         }
         Err(error) => return Err(ObjectError::Syntax(error.to_string())),
     };
-    let mut seen = HashSet::with_capacity(object.members.len());
-    for (key, _) in &object.members {
-        if !seen.insert(key.as_str()) {
-            return Err(ObjectError::Syntax(format!("duplicate key {:?}", clip(key))));
-        }
+    let keys = &object.members;
+    // A device's object has a handful of members: comparing them pairwise allocates nothing.
+    let repeated = if keys.len() <= 16 {
+        keys.iter().enumerate().find_map(|(i, (key, _))| keys[..i].iter().any(|(seen, _)| seen == key).then_some(key))
+    } else {
+        let mut seen = HashSet::with_capacity(keys.len());
+        keys.iter().find_map(|(key, _)| (!seen.insert(key.as_ref())).then_some(key))
+    };
+    if let Some(key) = repeated {
+        return Err(ObjectError::Syntax(format!("duplicate key {:?}", clip(key))));
     }
     Ok(object)
 }
@@ -64,7 +71,7 @@ impl<'a> RawObject<'a> {
     }
 
     /// Every member, in payload order.
-    pub(crate) fn members(&self) -> &[(String, &'a RawValue)] {
+    pub(crate) fn members(&self) -> &[(Cow<'a, str>, &'a RawValue)] {
         &self.members
     }
 }
@@ -141,11 +148,42 @@ impl<'de> Visitor<'de> for RawObjectVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject<'de>, A::Error> {
         let mut members = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             let value: &'de RawValue = map.next_value()?;
             members.push((key, value));
         }
         Ok(RawObject { members })
+    }
+}
+
+/// A member's name, borrowed from the text when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Key<'de>, D::Error> {
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, key: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(key)))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(key.to_owned())))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, key: String) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(key)))
     }
 }
 
@@ -203,8 +241,11 @@ mod tests {
     #[test]
     fn objects() {
         let object = parse_object(r#" {"b": 1e999, "a": [1, {"x": null}], "n": null} "#).unwrap();
-        let keys: Vec<&str> = object.members().iter().map(|(key, _)| key.as_str()).collect();
+        let keys: Vec<&str> = object.members().iter().map(|(key, _)| key.as_ref()).collect();
         assert_eq!(keys, ["b", "a", "n"]);
+        let escaped = parse_object(r#"{"w\u0061ter": 1}"#).unwrap();
+        assert_eq!(escaped.members()[0].0, "water");
+        assert!(escaped.get("water").is_some());
         assert_eq!(object.get("b").unwrap().get(), "1e999");
         assert!(object.get("n").is_none(), "null reads as absent");
         assert!(object.get("zz").is_none());
@@ -225,6 +266,11 @@ mod tests {
         check("{", "syntax");
         check("{} {}", "syntax: trailing characters");
         check(r#"{"a": 1, "a": 2}"#, r#"syntax: duplicate key "a""#);
+        // A key with an escape is the key it spells, borrowed or not.
+        check(r#"{"a": 1, "\u0061": 2}"#, r#"syntax: duplicate key "a""#);
+        let many: Vec<String> = (0..20).map(|i| format!(r#""k{i}": {i}"#)).collect();
+        check(&format!("{{{}}}", many.join(", ")), "object");
+        check(&format!(r#"{{{}, "k7": 0}}"#, many.join(", ")), r#"syntax: duplicate key "k7""#);
         check(&format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)), "not an object");
         check(&format!(r#"{{"deep": {}{}}}"#, "[".repeat(100_000), "]".repeat(100_000)), "object");
     }

@@ -47,23 +47,8 @@ impl TopicKind {
 impl Topic {
     /// Parses a topic, or rejects it as `bad_topic`.
     pub fn parse(topic: &str) -> Result<Topic, Rejection> {
-        let bad = || Rejection::BadTopic { topic: clip(topic) };
-        let mut levels = topic.split('/');
-        let (Some("city"), Some(district), Some("devices"), Some(device), Some(kind), None) =
-            (levels.next(), levels.next(), levels.next(), levels.next(), levels.next(), levels.next())
-        else {
-            return Err(bad());
-        };
-        let kind = match kind {
-            "telemetry" => TopicKind::Telemetry,
-            "status" => TopicKind::Status,
-            "events" => TopicKind::Events,
-            _ => return Err(bad()),
-        };
-        if !is_segment(district) {
-            return Err(bad());
-        }
-        let device = DeviceId::new(device).map_err(|_| bad())?;
+        let (district, device, kind) = levels(topic)?;
+        let device = DeviceId::new(device).map_err(|_| Rejection::BadTopic { topic: clip(topic) })?;
         Ok(Topic { district: district.to_owned(), device, kind })
     }
 
@@ -82,7 +67,26 @@ impl fmt::Display for Topic {
 /// Whether the device with MQTT client id `device` may publish to `topic`: only to a
 /// well-formed topic of its own, in any district.
 pub fn allowed(device: &str, topic: &str) -> bool {
-    Topic::parse(topic).is_ok_and(|topic| topic.device.as_str() == device)
+    levels(topic).is_ok_and(|(_, id, _)| id == device)
+}
+
+/// A topic's district, device id and kind, checked against the grammar but not copied
+/// (the decoder's path, once per message), or `bad_topic`.
+pub(crate) fn levels(topic: &str) -> Result<(&str, &str, TopicKind), Rejection> {
+    let bad = || Rejection::BadTopic { topic: clip(topic) };
+    let mut levels = topic.split('/');
+    let (Some("city"), Some(district), Some("devices"), Some(device), Some(kind), None) =
+        (levels.next(), levels.next(), levels.next(), levels.next(), levels.next(), levels.next())
+    else {
+        return Err(bad());
+    };
+    let kind = match kind {
+        "telemetry" => TopicKind::Telemetry,
+        "status" => TopicKind::Status,
+        "events" => TopicKind::Events,
+        _ => return Err(bad()),
+    };
+    if is_segment(district) && is_segment(device) { Ok((district, device, kind)) } else { Err(bad()) }
 }
 
 #[cfg(test)]

@@ -34,8 +34,11 @@ pub(crate) const LOCAL: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
     None => panic!("UTC+8 is a valid offset"),
 };
 
-fn local_offset() -> FixedOffset {
-    LOCAL
+/// The start of the local day (UTC+8) that `now` falls in: where "today" starts.
+pub(crate) fn local_day_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    let local = now.with_timezone(&LOCAL);
+    let midnight = local.date_naive().and_hms_opt(0, 0, 0).unwrap_or_default();
+    midnight.and_local_timezone(LOCAL).single().map(|t| t.with_timezone(&Utc)).unwrap_or(now)
 }
 
 /// `GET /api/cases/stats?level=street|village|grid[&from=&to=&...list filters]`: every
@@ -51,14 +54,8 @@ pub(crate) async fn stats(
         .ok_or_else(|| ApiError::bad("level", format!("`{level_name}` is not one of street, village, grid")))?;
     let filter = filter_from(&without_limit(&q), &caller.principal)?;
     let now = Utc::now();
-    let local_now = now.with_timezone(&local_offset());
-    let day_start = local_now
-        .with_hour(0)
-        .and_then(|t| t.with_minute(0))
-        .and_then(|t| t.with_second(0))
-        .and_then(|t| t.with_nanosecond(0))
-        .ok_or_else(|| ApiError::Internal("local midnight does not exist".into()))?;
-    let counted = state.cases.store.case_stats(level, &filter, now, day_start.with_timezone(&Utc)).await?;
+    let day_start = local_day_start(now);
+    let counted = state.cases.store.case_stats(level, &filter, now, day_start).await?;
 
     let located: i64 = counted.regions.iter().flat_map(|r| r.by_status.values()).map(|t| t.cases).sum();
     let totals = summary(&counted.all);
@@ -77,7 +74,7 @@ pub(crate) async fn stats(
         "level": level.as_str(),
         "from": filter.created_from,
         "to": filter.created_to,
-        "day_start": day_start,
+        "day_start": day_start.with_timezone(&LOCAL),
         "regions": regions,
         "totals": totals,
         "unlocated": unlocated,
@@ -265,7 +262,7 @@ fn push_csv_field(out: &mut String, text: &str) {
 }
 
 fn local_text(t: DateTime<Utc>) -> String {
-    t.with_timezone(&local_offset()).format("%Y-%m-%d %H:%M:%S").to_string()
+    t.with_timezone(&LOCAL).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// `GET /api/cases/export.xlsx?...list filters[&limit=]`: one worksheet, a header row,
@@ -306,7 +303,7 @@ fn workbook(rows: &[CaseRow], state: &AppState, now: DateTime<Utc>) -> Result<Ve
                 }
                 Cell::Time(None) => sheet,
                 Cell::Time(Some(t)) => {
-                    let t = t.with_timezone(&local_offset());
+                    let t = t.with_timezone(&LOCAL);
                     let when = ExcelDateTime::from_ymd(t.year() as u16, t.month() as u8, t.day() as u8)?.and_hms(
                         t.hour() as u16,
                         t.minute() as u8,
@@ -327,7 +324,7 @@ fn download(
     truncated: bool,
     now: DateTime<Utc>,
 ) -> Response {
-    let name = format!("cases-{}.{extension}", now.with_timezone(&local_offset()).format("%Y%m%d-%H%M%S"));
+    let name = format!("cases-{}.{extension}", now.with_timezone(&LOCAL).format("%Y%m%d-%H%M%S"));
     let mut response = ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response();
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         response.headers_mut().insert(header::CONTENT_DISPOSITION, value);

@@ -1,6 +1,7 @@
 //! Creating cases in batches: concurrent creates are gathered and written with two
-//! statements per batch (one for their duplicate checks, one for the cases and their
-//! first timeline entries) instead of two per case. Each request is answered only after
+//! statements per batch (one looking up their ids, duplicate candidates and grid workers,
+//! one writing the cases with their first timeline entries, audit records and live log
+//! entries, committing on its own) instead of several per case. Each request is answered only after
 //! its batch has committed, so a 201 is as durable as before. On a 2-core machine the cost
 //! of a create is mostly PostgreSQL's cost per statement, which batching shares out.
 //!
@@ -10,7 +11,6 @@
 //! If a batch fails as a whole, its cases are written one by one, so that one bad case
 //! cannot fail the others.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -23,7 +23,8 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::rules::{CaseRules, RulesHandle};
 use super::service::{Created, ServiceError, grid_worker};
-use crate::store::{AuditActor, CaseRow, InsertCase, NearQuery, Store};
+use crate::geography::GeographyHandle;
+use crate::store::{AuditActor, CaseRow, InsertCase, Lookup, NearQuery, Store};
 
 /// Writer tasks, each with its own batch in flight.
 const WRITERS: usize = 2;
@@ -54,15 +55,48 @@ type Reply = oneshot::Sender<Result<(Created, CaseRow), ServiceError>>;
 #[derive(Clone, Debug)]
 pub struct Batcher {
     queue: mpsc::Sender<(Prepared, Reply)>,
+    rendered: Arc<Rendered>,
+}
+
+/// New cases as the live streams carry them, rendered by the writer that created them, so
+/// that this instance's live hub need not read them back (other instances do). Taken once;
+/// bounded, in case no hub takes them.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    cases: std::sync::Mutex<std::collections::HashMap<i64, LiveCase>>,
+}
+
+/// A case's live text and status.
+pub type LiveCase = (Arc<str>, Option<Status>);
+
+/// The most rendered cases kept for the hub.
+const RENDERED: usize = 4096;
+
+impl Rendered {
+    fn put(&self, id: i64, text: String, status: Option<Status>) {
+        let mut cases = self.cases.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cases.len() >= RENDERED {
+            // Not taken: no hub runs, or it is far behind and reads them back anyway.
+            cases.clear();
+        }
+        cases.insert(id, (text.into(), status));
+    }
+
+    /// The created case `id` as rendered, if this instance created it.
+    pub fn take(&self, id: i64) -> Option<LiveCase> {
+        self.cases.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&id)
+    }
 }
 
 impl Batcher {
     /// Starts the writer tasks.
-    pub fn start(store: Store, rules: RulesHandle) -> Batcher {
+    pub fn start(store: Store, rules: RulesHandle, geography: GeographyHandle) -> Batcher {
         let (queue, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
+        let rendered = Arc::new(Rendered::default());
         for _ in 0..WRITERS {
             let (store, rules, receiver) = (store.clone(), rules.clone(), receiver.clone());
+            let (geography, rendered) = (geography.clone(), rendered.clone());
             tokio::spawn(async move {
                 loop {
                     let batch = {
@@ -78,11 +112,16 @@ impl Batcher {
                         }
                         batch
                     };
-                    write(&store, &rules.get(), batch).await;
+                    write(&store, &rules.get(), batch, &geography, &rendered).await;
                 }
             });
         }
-        Batcher { queue }
+        Batcher { queue, rendered }
+    }
+
+    /// The cases this instance's writers created, as rendered for the live streams.
+    pub fn rendered(&self) -> &Rendered {
+        &self.rendered
     }
 
     /// Writes one case, with the others waiting at the same moment.
@@ -96,7 +135,13 @@ impl Batcher {
     }
 }
 
-async fn write(store: &Store, rules: &CaseRules, batch: Vec<(Prepared, Reply)>) {
+async fn write(
+    store: &Store,
+    rules: &CaseRules,
+    batch: Vec<(Prepared, Reply)>,
+    geography: &GeographyHandle,
+    rendered: &Rendered,
+) {
     let (cases, replies): (Vec<Prepared>, Vec<Reply>) = batch.into_iter().unzip();
     let results = match write_batch(store, rules, &cases).await {
         Ok(results) => results,
@@ -111,6 +156,15 @@ async fn write(store: &Store, rules: &CaseRules, batch: Vec<(Prepared, Reply)>) 
             results
         }
     };
+    let (geography, now) = (geography.get(), chrono::Utc::now());
+    for result in &results {
+        if let Ok((created, row)) = result
+            && created.new
+        {
+            let (text, status) = super::live_case_text(row, rules, &geography, now);
+            rendered.put(row.id, text, status);
+        }
+    }
     for (reply, result) in replies.into_iter().zip(results) {
         // The requester may have gone (client hung up); the case is written all the same.
         let _ = reply.send(result);
@@ -132,20 +186,18 @@ async fn write_batch(
             point: c.point.map(|p| (p.x, p.y)),
             metres: policy.max_distance_m,
             since: c.new.occurred_at - TimeDelta::minutes(i64::from(policy.window_minutes)),
+            grid: c.regions.grid.as_ref().map(|g| g.as_str().to_string()),
         })
         .collect();
-    let near = store.open_cases_near_many(&queries).await?;
-    let grids: Vec<String> =
-        cases.iter().filter_map(|c| c.regions.grid.as_ref().map(|g| g.as_str().to_string())).collect();
-    let workers = store.grid_workers(&grids).await?;
-    let ids = store.next_case_ids(cases.len()).await?;
+    let lookups = store.lookup_new_cases(&queries).await?;
     let mut rows = Vec::with_capacity(cases.len());
     let mut duplicates = Vec::with_capacity(cases.len());
     // The originals written earlier in this batch: a second report of the same spot in the
     // same batch is linked to the first. (Two batches written at the same instant by the
     // two writers can still miss each other: then there are two cases, never one lost.)
     let mut in_batch: Vec<CaseFootprint> = Vec::new();
-    for ((case, open), id) in cases.iter().zip(near).zip(&ids) {
+    for (case, lookup) in cases.iter().zip(lookups) {
+        let Lookup { id, near: open, worker } = lookup;
         let footprint = |id: i64, lon: f64, lat: f64, occurred_at| CaseFootprint {
             id: CaseId(id),
             category: case.new.category.clone(),
@@ -161,9 +213,9 @@ async fn write_batch(
         if duplicate_of.is_none()
             && let Some(p) = case.point
         {
-            in_batch.push(footprint(*id, p.x, p.y, case.new.occurred_at));
+            in_batch.push(footprint(id, p.x, p.y, case.new.occurred_at));
         }
-        rows.push(row(rules, &workers, case, duplicate_of, *id)?);
+        rows.push(row(rules, worker, case, duplicate_of, id)?);
         duplicates.push(duplicate_of);
     }
     let written = store.create_cases(&rows).await?;
@@ -186,7 +238,7 @@ async fn write_batch(
 /// its intake entry and its dispatch entry are written together.
 fn row(
     rules: &CaseRules,
-    workers: &HashMap<String, String>,
+    worker: Option<String>,
     case: &Prepared,
     duplicate_of: Option<CaseId>,
     id: i64,
@@ -196,7 +248,7 @@ fn row(
     let mut state = case.opening.state.clone();
     let mut timeline = vec![case.opening.entry.clone()];
     if state.status == Status::New && duplicate_of.is_none() {
-        let worker = case.regions.grid.as_ref().map(|g| grid_worker(workers, g.as_str()));
+        let worker = case.regions.grid.as_ref().map(|g| grid_worker(worker, g.as_str()));
         let decision = rules.dispatch.decide(DispatchRequest {
             category: &new.category,
             regions: &case.regions,

@@ -14,4 +14,4 @@ pub use batch::Batcher;
 pub use documents::RuleDocuments;
 pub use rules::{CaseRules, RulesHandle};
 pub use service::{ActionKey, Applied, CaseService, ServiceError};
-pub use view::{case_json, timeline_json};
+pub use view::{case_json, live_case_text, timeline_json};

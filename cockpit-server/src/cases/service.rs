@@ -86,11 +86,11 @@ impl From<sqlx::Error> for ServiceError {
     }
 }
 
-/// The account of a grid's full-time worker, from `workers` (grid → username, see
-/// `Store::grid_workers`); `grid-worker-<grid>` when the grid has none yet, which the
-/// grid's worker still finds among their grid's tasks.
-pub(crate) fn grid_worker(workers: &std::collections::HashMap<String, String>, grid: &str) -> UserId {
-    UserId(workers.get(grid).cloned().unwrap_or_else(|| format!("grid-worker-{grid}")))
+/// The account of a grid's full-time worker, as looked up (`Store::grid_workers`);
+/// `grid-worker-<grid>` when the grid has none yet, which the grid's worker still finds
+/// among their grid's tasks.
+pub(crate) fn grid_worker(worker: Option<String>, grid: &str) -> UserId {
+    UserId(worker.unwrap_or_else(|| format!("grid-worker-{grid}")))
 }
 
 impl CaseService {
@@ -245,7 +245,7 @@ impl CaseService {
             grid: code(&row.grid_code),
         };
         let workers = self.store.grid_workers(row.grid_code.as_slice()).await?;
-        let worker = row.grid_code.as_deref().map(|g| grid_worker(&workers, g));
+        let worker = row.grid_code.as_deref().map(|g| grid_worker(workers.get(g).cloned(), g));
         Ok(self.rules.get().dispatch.decide(DispatchRequest {
             category: &CategoryCode(row.category.clone()),
             regions: &regions,

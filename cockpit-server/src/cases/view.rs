@@ -92,3 +92,18 @@ pub fn timeline_json(rows: &[TimelineRow]) -> Value {
             .collect(),
     )
 }
+
+/// A case as the live streams carry it: [`case_json`] without the viewer's allowed
+/// actions (written in front per subscription), as text, with its status.
+pub fn live_case_text(
+    row: &CaseRow,
+    rules: &CaseRules,
+    geography: &Geography,
+    now: DateTime<Utc>,
+) -> (String, Option<Status>) {
+    let mut json = case_json(row, rules, geography, None, now);
+    if let Some(object) = json.as_object_mut() {
+        object.remove("allowed_actions");
+    }
+    (json.to_string(), Status::parse(&row.status))
+}

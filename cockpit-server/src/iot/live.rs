@@ -23,7 +23,7 @@ fn regions(place: &Place) -> RegionCodes {
 /// Runs until `stop` turns true.
 pub async fn run(iot: Iot, hub: Hub, mut stop: watch::Receiver<bool>) {
     let mut bus = iot.subscribe();
-    let mut devices: HashMap<String, Update> = HashMap::new();
+    let mut devices: HashMap<cockpit_iot::DeviceId, Update> = HashMap::new();
     let mut alarms: Vec<Update> = Vec::new();
     let mut tick = tokio::time::interval(DEVICE_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -31,11 +31,9 @@ pub async fn run(iot: Iot, hub: Hub, mut stop: watch::Receiver<bool>) {
         tokio::select! {
             update = bus.recv() => match update {
                 Ok(IotUpdate::Device { device, device_type, place, values, at_ms, online }) => {
-                    let values: serde_json::Map<String, serde_json::Value> =
-                        values.iter().map(|(m, v)| (m.name().to_string(), json!(v))).collect();
-                    let entry = devices.entry(device.clone()).or_insert_with(|| Update {
+                    let entry = devices.entry(device).or_insert_with_key(|device| Update {
                         channel: Channel::Devices,
-                        key: device.clone(),
+                        key: device.to_string(),
                         regions: regions(&place),
                         position: Some((place.lon, place.lat)),
                         layer: Some(device_type.name().to_string()),
@@ -43,12 +41,16 @@ pub async fn run(iot: Iot, hub: Hub, mut stop: watch::Receiver<bool>) {
                     });
                     // Latest wins per metric; a status keeps the values it had.
                     if let Some(known) = entry.payload.get_mut("values").and_then(|v| v.as_object_mut()) {
-                        known.extend(values);
+                        for (metric, value) in values {
+                            set(known, metric.name(), json!(value));
+                        }
                     }
-                    entry.payload["at_ms"] = json!(at_ms);
-                    entry.payload["online"] = json!(online);
-                    entry.payload["lon"] = json!(place.lon);
-                    entry.payload["lat"] = json!(place.lat);
+                    if let Some(payload) = entry.payload.as_object_mut() {
+                        set(payload, "at_ms", json!(at_ms));
+                        set(payload, "online", json!(online));
+                        set(payload, "lon", json!(place.lon));
+                        set(payload, "lat", json!(place.lat));
+                    }
                 }
                 Ok(IotUpdate::Alarm { change, place }) => {
                     // The key of an alarm on the streams is its device and rule (an acknowledged
@@ -86,6 +88,17 @@ pub async fn run(iot: Iot, hub: Hub, mut stop: watch::Receiver<bool>) {
                 }
             }
             _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Sets a member, copying its name only the first time (a device's members are set for
+/// every reading).
+fn set(object: &mut serde_json::Map<String, serde_json::Value>, key: &str, value: serde_json::Value) {
+    match object.get_mut(key) {
+        Some(slot) => *slot = value,
+        None => {
+            object.insert(key.to_string(), value);
         }
     }
 }

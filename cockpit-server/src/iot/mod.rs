@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::Context;
 use cockpit_iot::{
-    DecodeLimits, Decoded, Device, DeviceRegistry, DeviceState, DeviceType, HealthPolicy, Metric, Rejection,
+    DecodeLimits, Decoded, Device, DeviceId, DeviceRegistry, DeviceState, DeviceType, HealthPolicy, Metric, Rejection,
     RejectionCounts, Rule, Severity, TopicKind,
 };
 use serde::{Deserialize, Serialize};
@@ -99,7 +99,7 @@ pub enum IotUpdate {
     /// A device's new values or status.
     Device {
         /// The device.
-        device: String,
+        device: DeviceId,
         /// Its type.
         device_type: DeviceType,
         /// Where it is.
@@ -195,7 +195,7 @@ struct Inner {
     store: Store,
     directory: RwLock<Directory>,
     shards: Vec<mpsc::Sender<pipeline::ShardMessage>>,
-    states: Vec<Arc<Mutex<HashMap<String, DeviceState>>>>,
+    states: Vec<Arc<Mutex<HashMap<DeviceId, DeviceState>>>>,
     rejections: Mutex<RejectionCounts>,
     counters: Counters,
     updates: broadcast::Sender<IotUpdate>,

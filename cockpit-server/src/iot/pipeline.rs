@@ -43,7 +43,7 @@ pub(crate) struct Shard {
     in_force: Arc<RuleSet>,
     storms: StormGrouper,
     settings: Arc<Settings>,
-    states: Arc<Mutex<HashMap<String, DeviceState>>>,
+    states: Arc<Mutex<HashMap<DeviceId, DeviceState>>>,
     writer: mpsc::Sender<WriteOp>,
     /// The history writer: values nobody waits for, so that bulk history never delays an
     /// acknowledgement or an alarm.
@@ -66,7 +66,7 @@ impl Shard {
         mut rules: watch::Receiver<Arc<RuleSet>>,
         settings: Arc<Settings>,
         open: &[AlarmRow],
-        states: Arc<Mutex<HashMap<String, DeviceState>>>,
+        states: Arc<Mutex<HashMap<DeviceId, DeviceState>>>,
         writer: mpsc::Sender<WriteOp>,
         history: mpsc::Sender<WriteOp>,
         iot: Iot,
@@ -177,16 +177,15 @@ impl Shard {
     /// Handles one message; `Err` when the writer is gone (shutting down).
     async fn handle(&mut self, message: ShardMessage) -> Result<(), ()> {
         let ShardMessage { decoded, place, done } = message;
-        let device = decoded.device().as_str().to_string();
+        let device = decoded.device().clone();
         let (device_type, online) = {
             let Ok(mut states) = self.states.lock() else { return Err(()) };
             let device_type = match &decoded {
                 Decoded::Reading(r) => Some(r.device_type),
-                _ => self.iot.device_type(&device),
+                _ => self.iot.device_type(device.as_str()),
             };
             let Some(device_type) = device_type else { return Ok(()) };
-            let state =
-                states.entry(device.clone()).or_insert_with(|| DeviceState::new(decoded.device().clone(), device_type));
+            let state = states.entry(device.clone()).or_insert_with(|| DeviceState::new(device.clone(), device_type));
             state.apply(&decoded);
             (device_type, state.online())
         };
@@ -202,11 +201,12 @@ impl Shard {
                     at_ms,
                     online,
                 });
+                let shared: Arc<str> = (&device).into();
                 let rows = reading
                     .values
                     .iter()
                     .map(|(metric, value)| ReadingRow {
-                        device_id: device.clone(),
+                        device_id: shared.clone(),
                         metric: metric.name(),
                         at: time(at_ms),
                         value: *value,
@@ -239,14 +239,14 @@ impl Shard {
                     at_ms,
                     online,
                 });
-                let op = WriteOp::Status { device_id: device.clone(), online: status.online, at: time(at_ms) };
+                let op = WriteOp::Status { device_id: device.to_string(), online: status.online, at: time(at_ms) };
                 self.writer.send(op).await.map_err(|_| ())?;
             }
             Decoded::Event(event) => {
                 let value = serde_json::to_value(event).unwrap_or(Value::Null);
                 self.iot.publish(IotUpdate::Event { event: value, place: place.clone() });
                 let row = EventRow {
-                    device_id: device.clone(),
+                    device_id: device.to_string(),
                     at: time(at_ms),
                     kind: event.kind.name(),
                     confidence: event.confidence,

@@ -410,30 +410,35 @@ impl Hub {
     /// Log rows as entries: cases rendered as `GET /api/cases/{id}` shows them (without
     /// the viewer's actions, added per viewer).
     async fn entries(&self, rows: Vec<log::LogRow>) -> Result<Vec<Entry>, StoreError> {
-        let ids: Vec<i64> = rows
-            .iter()
-            .filter(|r| r.channel == "cases")
-            .filter_map(|r| r.payload.get("id").and_then(Value::as_i64))
-            .collect();
         let cases = &self.inner.cases;
-        let mut rendered: HashMap<i64, (String, Option<Status>)> = HashMap::new();
-        if !ids.is_empty() {
-            let now = Utc::now();
-            for row in cases.store.cases_by_ids(&ids).await? {
-                let mut json = crate::cases::case_json(&row, &cases.rules.get(), &cases.geography.get(), None, now);
-                if let Some(object) = json.as_object_mut() {
-                    object.remove("allowed_actions");
+        // Cases this instance just created come rendered by their writer; the rest are read.
+        let mut rendered: HashMap<i64, (Arc<str>, Option<Status>)> = HashMap::new();
+        let mut ids = Vec::new();
+        for r in rows.iter().filter(|r| r.channel == "cases") {
+            let Some(id) = r.payload.get("id").and_then(Value::as_i64) else { continue };
+            let created = r.payload.get("change").and_then(Value::as_str) == Some("created");
+            match created.then(|| cases.batcher.rendered().take(id)).flatten() {
+                Some(case) => {
+                    rendered.insert(id, case);
                 }
-                rendered.insert(row.id, (json.to_string(), Status::parse(&row.status)));
+                None => ids.push(id),
+            }
+        }
+        if !ids.is_empty() {
+            let (rules, geography, now) = (cases.rules.get(), cases.geography.get(), Utc::now());
+            for row in cases.store.cases_by_ids(&ids).await? {
+                let (text, status) = crate::cases::live_case_text(&row, &rules, &geography, now);
+                rendered.insert(row.id, (text.into(), status));
             }
         }
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let Some(channel) = Channel::parse(&r.channel) else { continue };
-            let (data, status) = match r.payload.get("id").and_then(Value::as_i64).and_then(|id| rendered.get(&id)) {
-                Some((json, status)) if channel == Channel::Cases => (json.clone(), *status),
-                _ => (r.payload.to_string(), None),
-            };
+            let (data, status): (Arc<str>, _) =
+                match r.payload.get("id").and_then(Value::as_i64).and_then(|id| rendered.get(&id)) {
+                    Some((json, status)) if channel == Channel::Cases => (json.clone(), *status),
+                    _ => (r.payload.to_string().into(), None),
+                };
             out.push(Entry {
                 offset: Offset(r.seq as u64),
                 channel,
@@ -442,7 +447,7 @@ impl Hub {
                 position: r.lon.zip(r.lat),
                 layer: r.layer,
                 assignee: r.assignee,
-                data: data.into(),
+                data,
                 status,
             });
         }

@@ -5,7 +5,7 @@ use cockpit_events::{CaseId, CaseState, Status, TimelineEntry};
 use serde_json::Value;
 use sqlx::{AssertSqlSafe, FromRow, PgConnection, Postgres, QueryBuilder};
 
-use super::{AuditActor, AuditEntry, Store, StoreError};
+use super::{AuditActor, Store, StoreError};
 use cockpit_access::ScopeLevel;
 
 /// A case as stored: one field per column (location as lon/lat).
@@ -94,8 +94,9 @@ pub struct TimelineRow {
     pub lat: Option<f64>,
 }
 
-/// One duplicate-detection query: open cases of `category` within `metres` of `point`
-/// that happened since `since`.
+/// What a case about to be created needs looked up: its duplicate candidates (open cases
+/// of `category` within `metres` of `point` that happened since `since`) and its grid's
+/// worker.
 #[derive(Debug, Clone)]
 pub struct NearQuery {
     /// The category.
@@ -106,6 +107,20 @@ pub struct NearQuery {
     pub metres: f64,
     /// The start of the time window.
     pub since: DateTime<Utc>,
+    /// The grid the case is in, if any.
+    pub grid: Option<String>,
+}
+
+/// The answer to a [`NearQuery`]: the new case's id, its duplicate candidates and the
+/// username of its grid's full-time worker, if the grid has one with an account.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    /// The id the new case will have.
+    pub id: i64,
+    /// Open cases it may duplicate.
+    pub near: Vec<NearCase>,
+    /// The grid worker's username.
+    pub worker: Option<String>,
 }
 
 /// A candidate: id, lon, lat, occurred at.
@@ -248,16 +263,9 @@ pub struct CaseScope {
 }
 
 impl Store {
-    /// `n` new case ids.
-    pub async fn next_case_ids(&self, n: usize) -> Result<Vec<i64>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT nextval('cases_id_seq') FROM generate_series(1, $1)")
-            .bind(n as i64)
-            .fetch_all(&self.pool)
-            .await?)
-    }
-
-    /// Inserts cases with their first timeline entries, in one statement (so one commit),
-    /// except those whose source already delivered the same reference. For each case, in
+    /// Inserts cases with their first timeline entries, their audit records and their live
+    /// log entries, in one statement (so one commit), except those whose source already
+    /// delivered the same reference. For each case, in
     /// order: the new row, or the id of the one delivered before.
     pub async fn create_cases(&self, cases: &[InsertCase]) -> Result<Vec<Result<CaseRow, CaseId>>, StoreError> {
         if cases.is_empty() {
@@ -265,7 +273,7 @@ impl Store {
         }
         // Ids come first, so that the timeline entries can name their case in the same statement.
         let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
-        let col = |f: &dyn Fn(&InsertCase) -> Option<String>| cases.iter().map(f).collect::<Vec<_>>();
+        let col = |f: &dyn Fn(&InsertCase) -> Option<&str>| cases.iter().map(f).collect::<Vec<_>>();
         let mut entry_case = Vec::new();
         let mut entries = Vec::new();
         for (case, id) in cases.iter().zip(&ids) {
@@ -274,18 +282,22 @@ impl Store {
                 entries.push(entry);
             }
         }
-        let mut tx = self.pool.begin().await?;
+        // One statement, so one transaction committing on its own: the cases, their first
+        // timeline entries, their audit records and their live log entries. Audit records
+        // are stored, so hashed, at microsecond precision.
+        let at = cases.iter().map(|c| c.created_at).max().unwrap_or_else(Utc::now);
+        let audit_at = DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at);
         let inserted: Vec<CaseRow> = sqlx::query_as(AssertSqlSafe(format!(
             "WITH input AS (
                  SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
                      $7::text[], $8::text[], $9::float8[], $10::float8[], $11::bool[], $12::text[], $13::text[],
                      $14::text[], $15::text[], $16::jsonb[], $17::timestamptz[], $18::timestamptz[], $19::text[],
                      $20::jsonb[], $21::text[], $22::int8[], $23::text[], $24::timestamptz[], $25::timestamptz[],
-                     $26::timestamptz[], $35::bytea[])
+                     $26::timestamptz[], $35::bytea[], $36::text[], $37::text[], $38::text[], $39::text[])
                  AS i(id, source_id, source_ref, category, urgency, tags, title, description, lon, lat,
                      outside_district, street_code, village_code, grid_code, address, reporter_masked, occurred_at,
                      created_at, status, assignee, dispatch_rule, duplicate_of, deadline_limit, started_at, warn_at,
-                     due_at, reporter_sealed)),
+                     due_at, reporter_sealed, actor, role, address_from, audit_detail)),
              c AS (
                  INSERT INTO cases (id, source_id, source_ref, category, urgency, tags, title, description, location,
                      outside_district, street_code, village_code, grid_code, address, reporter_masked, occurred_at,
@@ -307,68 +319,72 @@ impl Store {
                      $33::text[], $34::text[]) WITH ORDINALITY AS e(case_id, at, actor_user, actor_role, action,
                      from_status, to_status, content, k)
                  WHERE e.case_id IN (SELECT id FROM c)
-                 ORDER BY e.k)
-             SELECT * FROM c"
+                 ORDER BY e.k),
+             audited AS (
+                 INSERT INTO audit_pending (at, actor, role, address, action, object, result, detail)
+                 SELECT $40, i.actor, i.role, i.address_from, 'case.create', 'case:' || i.id, 'ok', i.audit_detail
+                 FROM input i WHERE i.id IN (SELECT id FROM c) ORDER BY i.id),
+             -- The live log's counter row is locked last, once the cases are in, until the commit,
+             -- which notifies every instance (a data-modifying WITH runs whether read or not).
+             h AS (
+                 UPDATE live_head SET last = last + (SELECT count(*) FROM c) WHERE EXISTS (SELECT 1 FROM c)
+                 RETURNING epoch, last, pg_notify($41, last::text)),
+             logged AS (
+                 INSERT INTO live_log (seq, channel, key, regions, lon, lat, layer, assignee, payload)
+                 SELECT h.last - (SELECT count(*) FROM c) + row_number() OVER (ORDER BY c.id), 'cases', 'case:' || c.id,
+                     array_remove(ARRAY[c.street_code, c.village_code, c.grid_code], NULL), c.lon, c.lat, NULL,
+                     c.assignee, jsonb_build_object('id', c.id, 'change', 'created')
+                 FROM c, h)
+             SELECT * FROM c ORDER BY id"
         )))
         .bind(&ids)
-        .bind(cases.iter().map(|c| c.source_id.clone()).collect::<Vec<_>>())
-        .bind(col(&|c| c.source_ref.clone()))
-        .bind(cases.iter().map(|c| c.category.clone()).collect::<Vec<_>>())
-        .bind(cases.iter().map(|c| c.urgency.clone()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.source_id.as_str()).collect::<Vec<_>>())
+        .bind(col(&|c| c.source_ref.as_deref()))
+        .bind(cases.iter().map(|c| c.category.as_str()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.urgency.as_str()).collect::<Vec<_>>())
         .bind(cases.iter().map(|c| serde_json::json!(c.tags)).collect::<Vec<_>>())
-        .bind(cases.iter().map(|c| c.title.clone()).collect::<Vec<_>>())
-        .bind(cases.iter().map(|c| c.description.clone()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.title.as_str()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.description.as_str()).collect::<Vec<_>>())
         .bind(cases.iter().map(|c| c.location.map(|l| l.0)).collect::<Vec<_>>())
         .bind(cases.iter().map(|c| c.location.map(|l| l.1)).collect::<Vec<_>>())
         .bind(cases.iter().map(|c| c.outside_district).collect::<Vec<_>>())
-        .bind(col(&|c| c.street_code.clone()))
-        .bind(col(&|c| c.village_code.clone()))
-        .bind(col(&|c| c.grid_code.clone()))
-        .bind(col(&|c| c.address.clone()))
+        .bind(col(&|c| c.street_code.as_deref()))
+        .bind(col(&|c| c.village_code.as_deref()))
+        .bind(col(&|c| c.grid_code.as_deref()))
+        .bind(col(&|c| c.address.as_deref()))
         .bind(cases.iter().map(|c| c.reporter_masked.clone()).collect::<Vec<_>>())
         .bind(cases.iter().map(|c| c.occurred_at).collect::<Vec<_>>())
         .bind(cases.iter().map(|c| c.created_at).collect::<Vec<_>>())
-        .bind(cases.iter().map(|c| c.state.status.as_str().to_string()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.state.status.as_str()).collect::<Vec<_>>())
         .bind(cases.iter().map(|c| c.state.assignee.as_ref().and_then(|a| serde_json::to_value(a).ok())).collect::<Vec<_>>())
-        .bind(col(&|c| c.state.dispatch_rule.as_ref().map(|r| r.as_str().to_string())))
+        .bind(col(&|c| c.state.dispatch_rule.as_ref().map(|r| r.as_str())))
         .bind(cases.iter().map(|c| c.duplicate_of).collect::<Vec<_>>())
-        .bind(col(&|c| c.deadline_limit.clone()))
+        .bind(col(&|c| c.deadline_limit.as_deref()))
         .bind(cases.iter().map(|c| c.started_at).collect::<Vec<_>>())
         .bind(cases.iter().map(|c| c.warn_at).collect::<Vec<_>>())
         .bind(cases.iter().map(|c| c.due_at).collect::<Vec<_>>())
         .bind(&entry_case)
         .bind(entries.iter().map(|e| e.at).collect::<Vec<_>>())
-        .bind(entries.iter().map(|e| e.actor.user.as_str().to_string()).collect::<Vec<_>>())
-        .bind(entries.iter().map(|e| e.actor.role.as_str().to_string()).collect::<Vec<_>>())
-        .bind(entries.iter().map(|e| e.action.map(|a| a.as_str().to_string())).collect::<Vec<_>>())
-        .bind(entries.iter().map(|e| e.from.map(|s| s.as_str().to_string())).collect::<Vec<_>>())
-        .bind(entries.iter().map(|e| e.to.as_str().to_string()).collect::<Vec<_>>())
-        .bind(entries.iter().map(|e| e.content.clone()).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.actor.user.as_str()).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.actor.role.as_str()).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.action.map(|a| a.as_str())).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.from.map(|s| s.as_str())).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.to.as_str()).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.content.as_str()).collect::<Vec<_>>())
         .bind(cases.iter().map(|c| c.reporter_sealed.clone()).collect::<Vec<_>>())
-        .fetch_all(&mut *tx)
+        .bind(cases.iter().map(|c| c.who.actor.as_str()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.who.role.as_str()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|c| c.who.address.as_str()).collect::<Vec<_>>())
+        .bind(
+            cases
+                .iter()
+                .map(|c| serde_json::json!({"status": c.state.status.as_str(), "source": c.source_id}).to_string())
+                .collect::<Vec<_>>(),
+        )
+        .bind(audit_at)
+        .bind(crate::live::log::NOTIFY_CHANNEL)
+        .fetch_all(&self.pool)
         .await?;
-        // The audit records of the new cases commit with them.
-        let audit: Vec<AuditEntry> = cases
-            .iter()
-            .zip(&ids)
-            .filter(|(_, id)| inserted.iter().any(|r| r.id == **id))
-            .map(|(c, id)| AuditEntry {
-                who: c.who.clone(),
-                action: "case.create".into(),
-                object: format!("case:{id}"),
-                result: "ok".into(),
-                detail: serde_json::json!({"status": c.state.status.as_str(), "source": c.source_id}),
-            })
-            .collect();
-        let at = cases.iter().map(|c| c.created_at).max().unwrap_or_else(Utc::now);
-        Store::audit(&mut tx, at, &audit).await?;
-        // Last: the live log's counter row stays locked until the commit.
-        let live: Vec<crate::live::NewEntry> =
-            inserted.iter().map(|row| live_entry(row.id, "created", row, row.assignee.clone())).collect();
-        if !live.is_empty() {
-            crate::live::log::append(&mut tx, &live).await?;
-        }
-        tx.commit().await?;
         let mut by_id: std::collections::HashMap<i64, CaseRow> = inserted.into_iter().map(|r| (r.id, r)).collect();
         let mut out = Vec::with_capacity(cases.len());
         for (case, id) in cases.iter().zip(ids) {
@@ -493,43 +509,58 @@ impl Store {
         .await?)
     }
 
-    /// For each query, the open cases of its category that happened since `since` within
-    /// `metres` of its point (none for a query without a point): the candidates for
-    /// duplicate detection, all in one statement.
-    pub async fn open_cases_near_many(&self, queries: &[NearQuery]) -> Result<Vec<Vec<NearCase>>, StoreError> {
-        let mut out = vec![Vec::new(); queries.len()];
-        if queries.iter().all(|q| q.point.is_none()) {
-            return Ok(out);
+    /// For each case about to be created, in one statement: a new id from the cases'
+    /// sequence (in order), its duplicate candidates and its grid's worker (see
+    /// [`Store::grid_workers`]).
+    pub async fn lookup_new_cases(&self, queries: &[NearQuery]) -> Result<Vec<Lookup>, StoreError> {
+        if queries.is_empty() {
+            return Ok(Vec::new());
         }
-        let rows: Vec<(i64, i64, f64, f64, DateTime<Utc>)> = sqlx::query_as(
-            // The spatial condition runs first, fenced off by OFFSET 0, so that the
-            // geography index answers it; planned together with the category, a generic
-            // plan can take the category index and measure the distance to every open case.
-            "SELECT i.n, near.id, ST_X(near.location), ST_Y(near.location), near.occurred_at
-             FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::timestamptz[])
-                 WITH ORDINALITY AS i(category, lon, lat, metres, since, n)
-             CROSS JOIN LATERAL (
-                 SELECT id, location, category, status, occurred_at, closed_at, duplicate_of FROM cases
-                 WHERE ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326)::geography, i.metres)
-                 OFFSET 0) near
-             WHERE i.lon IS NOT NULL AND near.category = i.category AND near.closed_at IS NULL
-               AND near.duplicate_of IS NULL AND near.occurred_at >= i.since
-               AND near.status = ANY($6)",
-        )
-        .bind(queries.iter().map(|q| q.category.clone()).collect::<Vec<_>>())
-        .bind(queries.iter().map(|q| q.point.map(|p| p.0)).collect::<Vec<_>>())
-        .bind(queries.iter().map(|q| q.point.map(|p| p.1)).collect::<Vec<_>>())
-        .bind(queries.iter().map(|q| q.metres).collect::<Vec<_>>())
-        .bind(queries.iter().map(|q| q.since).collect::<Vec<_>>())
-        .bind(super::open_statuses())
-        .fetch_all(&self.pool)
-        .await?;
-        for (n, id, lon, lat, occurred_at) in rows {
-            if let Some(list) = usize::try_from(n - 1).ok().and_then(|i| out.get_mut(i)) {
-                list.push((id, lon, lat, occurred_at));
+        /// Per case (by its place in `queries`): the new id, the worker, and one candidate.
+        type Row = (i64, i64, Option<String>, Option<i64>, Option<f64>, Option<f64>, Option<DateTime<Utc>>);
+        let rows: Vec<Row> =
+            sqlx::query_as(
+                // The spatial condition runs first, fenced off by OFFSET 0, so that the
+                // geography index answers it; planned together with the category, a generic
+                // plan can take the category index and measure the distance to every open case.
+                "WITH i AS MATERIALIZED (
+                     SELECT i.*, nextval('cases_id_seq') AS id
+                     FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::timestamptz[], $7::text[])
+                         WITH ORDINALITY AS i(category, lon, lat, metres, since, grid, n)
+                     ORDER BY i.n)
+                 SELECT i.n, i.id, worker.username, near.id, ST_X(near.location), ST_Y(near.location), near.occurred_at
+                 FROM i
+                 LEFT JOIN LATERAL (
+                     SELECT u.username FROM users u JOIN user_roles r ON r.user_id = u.id
+                     WHERE r.role = 'grid_worker' AND u.active AND u.scope_level = 'grid' AND u.scope_code = i.grid
+                     ORDER BY u.username LIMIT 1) worker ON true
+                 LEFT JOIN LATERAL (
+                     SELECT id, location, category, status, occurred_at, closed_at, duplicate_of FROM cases
+                     WHERE i.lon IS NOT NULL
+                       AND ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326)::geography, i.metres)
+                     OFFSET 0) near
+                   ON near.category = i.category AND near.closed_at IS NULL AND near.duplicate_of IS NULL
+                     AND near.occurred_at >= i.since AND near.status = ANY($6)
+                 ORDER BY i.n",
+            )
+            .bind(queries.iter().map(|q| q.category.clone()).collect::<Vec<_>>())
+            .bind(queries.iter().map(|q| q.point.map(|p| p.0)).collect::<Vec<_>>())
+            .bind(queries.iter().map(|q| q.point.map(|p| p.1)).collect::<Vec<_>>())
+            .bind(queries.iter().map(|q| q.metres).collect::<Vec<_>>())
+            .bind(queries.iter().map(|q| q.since).collect::<Vec<_>>())
+            .bind(super::open_statuses())
+            .bind(queries.iter().map(|q| q.grid.clone()).collect::<Vec<_>>())
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out: Vec<Option<Lookup>> = vec![None; queries.len()];
+        for (n, id, worker, near, lon, lat, occurred_at) in rows {
+            let Some(slot) = usize::try_from(n - 1).ok().and_then(|i| out.get_mut(i)) else { continue };
+            let lookup = slot.get_or_insert_with(|| Lookup { id, near: Vec::new(), worker });
+            if let (Some(near), Some(lon), Some(lat), Some(at)) = (near, lon, lat, occurred_at) {
+                lookup.near.push((near, lon, lat, at));
             }
         }
-        Ok(out)
+        out.into_iter().map(|lookup| lookup.ok_or_else(|| StoreError::Corrupt("a new case got no id".into()))).collect()
     }
 
     /// Cases matching `filter`, newest first.

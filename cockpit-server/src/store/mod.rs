@@ -17,7 +17,9 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgPool};
 pub use access::{Credentials, NewUser, RoleRow, SessionGrant, UserRow};
 pub use audit::{AuditActor, AuditEntry, AuditFilter, AuditRow, ChainReport};
 pub(crate) use cases::live_entry;
-pub use cases::{Assigned, CaseFilter, CaseRow, CaseScope, CaseSort, InsertCase, NearCase, NearQuery, TimelineRow};
+pub use cases::{
+    Assigned, CaseFilter, CaseRow, CaseScope, CaseSort, InsertCase, Lookup, NearCase, NearQuery, TimelineRow,
+};
 pub use devices::{DeviceFilter, DeviceRow, NewDevice};
 pub use embedded::EmbeddedPostgres;
 pub use stats::{CaseStats, CountsByRegion, IndicatorQuery, RegionTally, StatsLevel, Tally};

@@ -11,7 +11,7 @@ use super::{Store, StoreError};
 #[allow(missing_docs)] // One field per column; see migrations/0007_telemetry.sql.
 #[derive(Debug, Clone)]
 pub struct ReadingRow {
-    pub device_id: String,
+    pub device_id: std::sync::Arc<str>,
     pub metric: &'static str,
     pub at: DateTime<Utc>,
     pub value: f64,
@@ -175,7 +175,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(0);
         }
-        let devices: Vec<&str> = rows.iter().map(|r| r.device_id.as_str()).collect();
+        let devices: Vec<&str> = rows.iter().map(|r| &*r.device_id).collect();
         let metrics: Vec<&str> = rows.iter().map(|r| r.metric).collect();
         let at: Vec<DateTime<Utc>> = rows.iter().map(|r| r.at).collect();
         let values: Vec<f64> = rows.iter().map(|r| r.value).collect();

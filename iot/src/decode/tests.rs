@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use super::*;
 use crate::device::DeviceType;
+use crate::topic::Topic;
 
 const NOW: i64 = 1_764_000_000_000;
 
