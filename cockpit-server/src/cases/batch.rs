@@ -1,9 +1,9 @@
 //! Creating cases in batches: concurrent creates are gathered and written with two
 //! statements per batch (one looking up their ids, duplicate candidates and grid workers,
 //! one writing the cases with their first timeline entries, audit records and live log
-//! entries, committing on its own) instead of several per case. Each request is answered only after
-//! its batch has committed, so a 201 is as durable as before. On a 2-core machine the cost
-//! of a create is mostly PostgreSQL's cost per statement, which batching shares out.
+//! entries, committing on its own) instead of several per case. Each request is answered
+//! only after its batch has committed, so a 201 is as durable as before. PostgreSQL's cost
+//! per statement, which batching shares out, was most of a create's cost on 2 cores.
 //!
 //! `WRITERS` tasks take from one bounded queue; each takes what is waiting (up to
 //! `MAX_BATCH`) as soon as it is free, so a lone request waits for nobody. When the queue
