@@ -26,8 +26,10 @@ use super::service::{Created, ServiceError, grid_worker};
 use crate::geography::GeographyHandle;
 use crate::store::{AuditActor, CaseRow, InsertCase, Lookup, NearQuery, Store};
 
-/// Writer tasks, each with its own batch in flight.
-const WRITERS: usize = 2;
+/// Writer tasks, each with its own batch in flight. One: its batches never overlap, so a
+/// batch's duplicate check sees every case of the batches before it, and it was faster
+/// than two (fewer, larger batches; BENCHMARKS.md).
+const WRITERS: usize = 1;
 /// The most cases one statement writes.
 const MAX_BATCH: usize = 64;
 /// Creates waiting to be written; when full, submitters wait.
@@ -193,8 +195,8 @@ async fn write_batch(
     let mut rows = Vec::with_capacity(cases.len());
     let mut duplicates = Vec::with_capacity(cases.len());
     // The originals written earlier in this batch: a second report of the same spot in the
-    // same batch is linked to the first. (Two batches written at the same instant by the
-    // two writers can still miss each other: then there are two cases, never one lost.)
+    // same batch is linked to the first. (Batches of two instances written at the same
+    // instant can still miss each other: then there are two cases, never one lost.)
     let mut in_batch: Vec<CaseFootprint> = Vec::new();
     for (case, lookup) in cases.iter().zip(lookups) {
         let Lookup { id, near: open, worker } = lookup;
