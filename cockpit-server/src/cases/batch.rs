@@ -5,9 +5,11 @@
 //! only after its batch has committed, so a 201 is as durable as before. PostgreSQL's cost
 //! per statement, which batching shares out, was most of a create's cost on 2 cores.
 //!
-//! `WRITERS` tasks take from one bounded queue; each takes what is waiting (up to
-//! `MAX_BATCH`) as soon as it is free, so a lone request waits for nobody. When the queue
-//! is full, submitters wait: the load backs up into the HTTP layer instead of memory.
+//! One writer task takes from a bounded queue whatever is waiting (up to `MAX_BATCH`) as
+//! soon as it is free, so a lone request waits for nobody. One, not several: its batches
+//! never overlap, so a batch's duplicate check sees every case of the batches before it
+//! (and one was faster than two: fewer, larger batches; BENCHMARKS.md). When the queue is
+//! full, submitters wait: the load backs up into the HTTP layer instead of memory.
 //! If a batch fails as a whole, its cases are written one by one, so that one bad case
 //! cannot fail the others.
 
@@ -19,17 +21,13 @@ use cockpit_events::{
     Status, Transition, transition,
 };
 use cockpit_geo::Coord;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use super::rules::{CaseRules, RulesHandle};
 use super::service::{Created, ServiceError, grid_worker};
 use crate::geography::GeographyHandle;
 use crate::store::{AuditActor, CaseRow, InsertCase, Lookup, NearQuery, Store};
 
-/// Writer tasks, each with its own batch in flight. One: its batches never overlap, so a
-/// batch's duplicate check sees every case of the batches before it, and it was faster
-/// than two (fewer, larger batches; BENCHMARKS.md).
-const WRITERS: usize = 1;
 /// The most cases one statement writes.
 const MAX_BATCH: usize = 64;
 /// Creates waiting to be written; when full, submitters wait.
@@ -91,37 +89,27 @@ impl Rendered {
 }
 
 impl Batcher {
-    /// Starts the writer tasks.
+    /// Starts the writer.
     pub fn start(store: Store, rules: RulesHandle, geography: GeographyHandle) -> Batcher {
-        let (queue, receiver) = mpsc::channel(QUEUE);
-        let receiver = Arc::new(Mutex::new(receiver));
+        let (queue, mut receiver) = mpsc::channel(QUEUE);
         let rendered = Arc::new(Rendered::default());
-        for _ in 0..WRITERS {
-            let (store, rules, receiver) = (store.clone(), rules.clone(), receiver.clone());
-            let (geography, rendered) = (geography.clone(), rendered.clone());
-            tokio::spawn(async move {
-                loop {
-                    let batch = {
-                        // A tokio Mutex: the receiver is held across the wait for work.
-                        let mut receiver = receiver.lock().await;
-                        let Some(first) = receiver.recv().await else { return };
-                        let mut batch = vec![first];
-                        while batch.len() < MAX_BATCH {
-                            match receiver.try_recv() {
-                                Ok(job) => batch.push(job),
-                                Err(_) => break,
-                            }
-                        }
-                        batch
-                    };
-                    write(&store, &rules.get(), batch, &geography, &rendered).await;
+        let writer = rendered.clone();
+        tokio::spawn(async move {
+            while let Some(first) = receiver.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match receiver.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
                 }
-            });
-        }
+                write(&store, &rules.get(), batch, &geography, &writer).await;
+            }
+        });
         Batcher { queue, rendered }
     }
 
-    /// The cases this instance's writers created, as rendered for the live streams.
+    /// The cases this instance's writer created, as rendered for the live streams.
     pub fn rendered(&self) -> &Rendered {
         &self.rendered
     }

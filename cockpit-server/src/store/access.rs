@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use cockpit_access::{Permission, PermissionSet, Role, Scope, ScopeLevel};
-use sqlx::{FromRow, PgConnection};
+use sqlx::{AssertSqlSafe, FromRow, PgConnection};
 
 use super::{Store, StoreError};
 
@@ -103,6 +103,13 @@ fn permissions_of(names: &[String]) -> PermissionSet {
     names.iter().filter_map(|p| Permission::parse(p)).collect()
 }
 
+/// Every grid's full-time workers with an account (`grid`, `username`): active users with
+/// the grid worker role scoped to a grid. Where a grid has two, the first by username is
+/// its worker.
+pub(super) const GRID_WORKERS: &str = "SELECT u.scope_code AS grid, u.username
+    FROM users u JOIN user_roles r ON r.user_id = u.id
+    WHERE r.role = 'grid_worker' AND u.active AND u.scope_level = 'grid'";
+
 impl Store {
     /// The full-time worker of each of these grids that has an account: the active user
     /// with the grid worker role scoped to it (the first by username when there are two).
@@ -113,12 +120,10 @@ impl Store {
         if grids.is_empty() {
             return Ok(Default::default());
         }
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT DISTINCT ON (u.scope_code) u.scope_code, u.username
-             FROM users u JOIN user_roles r ON r.user_id = u.id
-             WHERE r.role = 'grid_worker' AND u.active AND u.scope_level = 'grid' AND u.scope_code = ANY($1)
-             ORDER BY u.scope_code, u.username",
-        )
+        let rows: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT DISTINCT ON (grid) grid, username FROM ({GRID_WORKERS}) w WHERE grid = ANY($1)
+             ORDER BY grid, username"
+        )))
         .bind(grids)
         .fetch_all(&self.pool)
         .await?;

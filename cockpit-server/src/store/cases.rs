@@ -5,6 +5,7 @@ use cockpit_events::{CaseId, CaseState, Status, TimelineEntry};
 use serde_json::Value;
 use sqlx::{AssertSqlSafe, FromRow, PgConnection, Postgres, QueryBuilder};
 
+use super::access::GRID_WORKERS;
 use super::{AuditActor, Store, StoreError};
 use cockpit_access::ScopeLevel;
 
@@ -329,6 +330,7 @@ impl Store {
              h AS (
                  UPDATE live_head SET last = last + (SELECT count(*) FROM c) WHERE EXISTS (SELECT 1 FROM c)
                  RETURNING epoch, last, pg_notify($41, last::text)),
+             -- Each entry as `live_entry` makes it: key, regions, position, assignee, payload.
              logged AS (
                  INSERT INTO live_log (seq, channel, key, regions, lon, lat, layer, assignee, payload)
                  SELECT h.last - (SELECT count(*) FROM c) + row_number() OVER (ORDER BY c.id), 'cases', 'case:' || c.id,
@@ -519,7 +521,7 @@ impl Store {
         /// Per case (by its place in `queries`): the new id, the worker, and one candidate.
         type Row = (i64, i64, Option<String>, Option<i64>, Option<f64>, Option<f64>, Option<DateTime<Utc>>);
         let rows: Vec<Row> =
-            sqlx::query_as(
+            sqlx::query_as(AssertSqlSafe(format!(
                 // The spatial condition runs first, fenced off by OFFSET 0, so that the
                 // geography index answers it; planned together with the category, a generic
                 // plan can take the category index and measure the distance to every open case.
@@ -531,9 +533,8 @@ impl Store {
                  SELECT i.n, i.id, worker.username, near.id, ST_X(near.location), ST_Y(near.location), near.occurred_at
                  FROM i
                  LEFT JOIN LATERAL (
-                     SELECT u.username FROM users u JOIN user_roles r ON r.user_id = u.id
-                     WHERE r.role = 'grid_worker' AND u.active AND u.scope_level = 'grid' AND u.scope_code = i.grid
-                     ORDER BY u.username LIMIT 1) worker ON true
+                     SELECT username FROM ({GRID_WORKERS}) w WHERE w.grid = i.grid ORDER BY username LIMIT 1) worker
+                   ON true
                  LEFT JOIN LATERAL (
                      SELECT id, location, category, status, occurred_at, closed_at, duplicate_of FROM cases
                      WHERE i.lon IS NOT NULL
@@ -541,8 +542,8 @@ impl Store {
                      OFFSET 0) near
                    ON near.category = i.category AND near.closed_at IS NULL AND near.duplicate_of IS NULL
                      AND near.occurred_at >= i.since AND near.status = ANY($6)
-                 ORDER BY i.n",
-            )
+                 ORDER BY i.n"
+            )))
             .bind(queries.iter().map(|q| q.category.clone()).collect::<Vec<_>>())
             .bind(queries.iter().map(|q| q.point.map(|p| p.0)).collect::<Vec<_>>())
             .bind(queries.iter().map(|q| q.point.map(|p| p.1)).collect::<Vec<_>>())
