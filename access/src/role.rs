@@ -167,14 +167,41 @@ impl Role {
 /// The auditor's whole bundle, and the only permissions restricted to the auditor.
 const AUDIT: PermissionSet = PermissionSet::of(&[ReadAudit, ExportAudit]);
 
+/// The permissions over the city's data: its cases, their reporters, the wall and the
+/// figures drawn from them. No administration role holds any of them, so that the people
+/// who run accounts, roles and the audit trail cannot also read what those protect.
+pub const DATA_PERMISSIONS: PermissionSet = PermissionSet::of(&[
+    ViewWall,
+    ViewCases,
+    ViewAssignedCases,
+    CreateCases,
+    ApproveCases,
+    DispatchCases,
+    HandleCases,
+    CloseCases,
+    SuperviseCases,
+    EvaluateCases,
+    AcknowledgeAlarms,
+    AttachFiles,
+    ExportCases,
+    ViewStatistics,
+    UnmaskPersonalData,
+]);
+
 /// Checks a (re)configured bundle against the separation of administration: the audit
 /// permissions belong to the auditor alone and the auditor holds nothing else;
 /// `roles.manage` belongs to the security administrator alone; `users.manage` to the system
-/// administrator alone; and the two never share a bundle.
+/// administrator alone; the two never share a bundle; and no administration role holds a
+/// permission over the city's data ([`DATA_PERMISSIONS`]).
 pub fn check_bundle(role: Role, permissions: PermissionSet) -> Result<(), AccessError> {
     let refuse = |permission: Permission, why: &str| {
         Err(AccessError::Bundle { detail: format!("`{}` {why} (role `{}`)", permission.as_str(), role.as_str()) })
     };
+    if role.is_administration()
+        && let Some(p) = permissions.intersection(DATA_PERMISSIONS).iter().next()
+    {
+        return refuse(p, "is a permission over the city's data, which no administration role may hold");
+    }
     if permissions.contains(ManageRoles) && permissions.contains(ManageUsers) {
         return refuse(ManageRoles, "may not be combined with `users.manage` in one bundle");
     }
@@ -197,10 +224,23 @@ pub fn check_bundle(role: Role, permissions: PermissionSet) -> Result<(), Access
 }
 
 /// Checks the roles granted to one person: at most one of the auditor, the system
-/// administrator and the security administrator.
+/// administrator and the security administrator, and an administration role alone, never
+/// beside a role that works on the city's data.
 pub fn check_separation(roles: &[Role]) -> Result<(), AccessError> {
     let mut held = roles.iter().copied().filter(|r| r.is_administration());
     let Some(first) = held.next() else { return Ok(()) };
+    if let Some(other) = roles.iter().find(|r| !r.is_administration()) {
+        return Err(AccessError::Separation {
+            detail: format!(
+                "one person may not hold both `{}` ({}) and `{}` ({}): an administration account holds its \
+                 administration role alone",
+                first.as_str(),
+                first.title_zh(),
+                other.as_str(),
+                other.title_zh()
+            ),
+        });
+    }
     match held.find(|r| *r != first) {
         None => Ok(()),
         Some(second) => Err(AccessError::Separation {
@@ -300,6 +340,19 @@ mod tests {
     }
 
     #[test]
+    fn no_administration_role_holds_a_permission_over_the_citys_data() {
+        for role in [Role::Auditor, Role::SystemAdministrator, Role::SecurityAdministrator] {
+            for p in DATA_PERMISSIONS.iter() {
+                let mut set = if role == Role::Auditor { PermissionSet::empty() } else { role.default_permissions() };
+                set.insert(p);
+                assert!(check_bundle(role, set).is_err(), "{role:?} + {p:?}");
+            }
+        }
+        let d = refused(Role::SecurityAdministrator, UnmaskPersonalData);
+        assert!(d.contains("personal_data.unmask") && d.contains("security_administrator"), "{d}");
+    }
+
+    #[test]
     fn harmless_reconfigurations_pass() {
         let mut leader = Role::Leader.default_permissions();
         leader.insert(UnmaskPersonalData);
@@ -311,14 +364,18 @@ mod tests {
     #[test]
     fn one_person_holds_at_most_one_administration_role() {
         assert_eq!(check_separation(&[]), Ok(()));
-        assert_eq!(check_separation(&[Role::Commander, Role::Leader, Role::Auditor]), Ok(()));
+        assert_eq!(check_separation(&[Role::Commander, Role::Leader]), Ok(()));
+        assert!(matches!(
+            check_separation(&[Role::Commander, Role::Leader, Role::Auditor]),
+            Err(AccessError::Separation { .. })
+        ));
         assert_eq!(check_separation(&[Role::Auditor, Role::Auditor]), Ok(()));
         for (a, b) in [
             (Role::Auditor, Role::SystemAdministrator),
             (Role::SystemAdministrator, Role::SecurityAdministrator),
             (Role::SecurityAdministrator, Role::Auditor),
         ] {
-            match check_separation(&[Role::Dispatcher, a, Role::Leader, b]) {
+            match check_separation(&[a, b]) {
                 Err(AccessError::Separation { detail }) => {
                     assert!(detail.contains(a.as_str()) && detail.contains(b.as_str()), "{detail}")
                 }

@@ -57,9 +57,14 @@ duplicate_window_minutes = 1440
 # Lifetime of an access token (seconds) and of a session without a refresh (hours).
 access_token_seconds = 600
 refresh_token_hours = 12
-# Lock an account for lockout_minutes after this many failed logins in a row.
+# After this many failed logins in a row from one client address, that address may not
+# log in to the account for lockout_minutes (the owner elsewhere still can). Failures from
+# many addresses slow the account instead: one attempt per lockout_minutes/max_failed_logins
+# from addresses that never logged in to it.
 max_failed_logins = 5
 lockout_minutes = 15
+# A password older than this many days must be changed at the next login (0: never).
+password_max_age_days = 90
 # The shortest password accepted (weak and well-known passwords are refused whatever
 # their length).
 password_min_length = 12
@@ -171,6 +176,13 @@ aggregate_retention_days = 730
 # second to the embedded broker, with incidents. `--demo` turns it on.
 simulate = false
 simulate_rate = 20
+
+[open311]
+# Citizens' applications report with an API key each (issued by POST /api/open311/keys).
+# Reports per minute per key, and per client address whatever the key (a request with a
+# wrong key spends only its address's budget, never a key's).
+per_key_per_minute = 600
+per_address_per_minute = 30
 "#;
 
 /// The server's settings.
@@ -205,6 +217,17 @@ pub struct Config {
     pub live: crate::live::LiveConfig,
     /// City vital signs.
     pub indicators: IndicatorsConfig,
+    /// Open311 for citizens' applications.
+    pub open311: Open311Config,
+}
+
+/// `[open311]`.
+#[allow(missing_docs)] // One field per setting; see DEFAULT_CONFIG.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Open311Config {
+    pub per_key_per_minute: u32,
+    pub per_address_per_minute: u32,
 }
 
 /// `[indicators]`.
@@ -225,6 +248,7 @@ pub struct AuthConfig {
     pub refresh_token_hours: i64,
     pub max_failed_logins: u32,
     pub lockout_minutes: i64,
+    pub password_max_age_days: u32,
     pub password_min_length: usize,
     pub login_per_minute: u32,
     pub token_key_file: PathBuf,
@@ -454,8 +478,9 @@ impl Config {
         config.database.max_connections = 4;
         config.data_home = std::env::temp_dir().join(format!("cockpit-test-{}", std::process::id()));
         config.auth.bootstrap = crate::auth::Bootstrap::None;
-        // Tests log in often from one address.
+        // Tests log in and report often from one address.
         config.auth.login_per_minute = 100_000;
+        config.open311.per_address_per_minute = 100_000;
         config.mqtt.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         // Tests wait for recomputed indicators; a second is the shortest interval.
         config.indicators.interval_seconds = 1;

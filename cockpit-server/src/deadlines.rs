@@ -156,7 +156,7 @@ pub async fn prune_action_keys(store: &Store, now: DateTime<Utc>) -> Result<u64,
     Ok(done.rows_affected())
 }
 
-/// Runs [`tick`] (and prunes old action keys) every `every` until `stop` turns true.
+/// Runs [`tick`] (and prunes old action keys and failed logins) every `every` until `stop` turns true.
 pub async fn run(store: Store, every: Duration, realarm: TimeDelta, mut stop: watch::Receiver<bool>) {
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -172,6 +172,10 @@ pub async fn run(store: Store, every: Duration, realarm: TimeDelta, mut stop: wa
         }
         if let Err(e) = prune_action_keys(&store, Utc::now()).await {
             tracing::warn!(error = %e, "pruning action keys failed; retrying next interval");
+        }
+        // Failed logins are kept a day: long past any lock, long enough to be told of.
+        if let Err(e) = store.prune_login_failures(Utc::now() - TimeDelta::days(1)).await {
+            tracing::warn!(error = %e, "pruning failed logins failed; retrying next interval");
         }
     }
 }

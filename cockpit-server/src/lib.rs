@@ -63,6 +63,8 @@ pub struct AppState {
     /// City vital signs per region.
     pub indicators: indicators::Indicators,
     intake_limits: Arc<RateLimits>,
+    /// Open311's budgets per key and per client address.
+    open311: (config::Open311Config, Arc<RateLimits>),
 }
 
 impl AppState {
@@ -87,6 +89,9 @@ impl AppState {
             .with_context(|| format!("loading the city from {} and its edits", config.data_dir.display()))?;
         let geography = geography_edits.handle();
         store.sync_sources(&rules).await.context("writing the sources to the database")?;
+        cases::bootstrap_source_tokens(&store, &rules, &config.data_home)
+            .await
+            .context("issuing the source systems' tokens")?;
         let departments = auth::load_departments(&config.data_dir)?;
         store.sync_departments(&departments).await.context("writing the departments to the database")?;
         store.seed_roles().await.context("writing the shipped roles")?;
@@ -107,6 +112,8 @@ impl AppState {
             },
             password: cockpit_access::PasswordPolicy { min_length: a.password_min_length.max(8) },
             login_per_minute: a.login_per_minute.max(1),
+            password_max_age: (a.password_max_age_days > 0)
+                .then(|| chrono::TimeDelta::days(i64::from(a.password_max_age_days))),
         };
         let auth = Arc::new(auth::Auth::new(store.clone(), token_key, ring.clone(), settings));
         auth::bootstrap_accounts(&store, &auth, &geography.get().city, a.bootstrap, &config.data_home)
@@ -150,6 +157,7 @@ impl AppState {
             live,
             indicators,
             intake_limits: Arc::new(RateLimits::default()),
+            open311: (config.open311.clone(), Arc::new(RateLimits::default())),
         })
     }
 }

@@ -1,6 +1,7 @@
-//! Per-source rate limits at the intake gateway: a token bucket per source, so that a
-//! runaway source is told to slow down (429 with Retry-After) and cannot starve others.
-//! Per instance: behind a load balancer each instance grants its own share.
+//! Rate limits: a token bucket per key (a source at the intake gateway, a client address
+//! at login or Open311, an Open311 key), so that a runaway caller is told to slow down
+//! (429 with Retry-After) and cannot starve others. Per instance: behind a load balancer
+//! each instance grants its own share.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -8,7 +9,11 @@ use std::time::Instant;
 
 use crate::api::ApiError;
 
-/// Buckets by source id.
+/// The most buckets kept: past it, the full ones (callers quiet for a while) are dropped,
+/// so that a flood from many addresses cannot grow the map without end.
+const MAX_BUCKETS: usize = 10_000;
+
+/// Buckets by key.
 #[derive(Debug, Default)]
 pub struct RateLimits {
     // A std Mutex: held only for a few arithmetic operations, never across an await.
@@ -23,6 +28,15 @@ impl RateLimits {
         let per_second = f64::from(per_minute) / 60.0;
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(source) {
+            // A dropped bucket was (nearly) full: the caller it forgets gets a full one again.
+            buckets.retain(|_, (tokens, last)| {
+                *tokens + now.duration_since(*last).as_secs_f64() * per_second < capacity - 1.0
+            });
+            if buckets.len() >= MAX_BUCKETS {
+                buckets.clear();
+            }
+        }
         let (tokens, last) = buckets.entry(source.to_string()).or_insert((capacity, now));
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * per_second).min(capacity);
         *last = now;

@@ -201,6 +201,58 @@ pub struct NewCase {
     pub region_hint: Option<RegionCode>,
 }
 
+/// The bounds every new case keeps, whichever way it came in: a source or a client may
+/// send anything, and a case with ten thousand tags or a date in the year 9999 would
+/// break every list, export and statistic after it.
+pub mod limits {
+    /// Tags on one case.
+    pub const MAX_TAGS: usize = 20;
+    /// Characters in one tag.
+    pub const MAX_TAG_CHARS: usize = 32;
+    /// Characters in a title.
+    pub const MAX_TITLE_CHARS: usize = 200;
+    /// Characters in a description.
+    pub const MAX_DESCRIPTION_CHARS: usize = 4000;
+    /// Characters in an address.
+    pub const MAX_ADDRESS_CHARS: usize = 500;
+    /// How far after its receipt a case may say it happened (clocks differ).
+    pub const MAX_FUTURE_MINUTES: i64 = 10;
+    /// How long before its receipt a case may say it happened.
+    pub const MAX_PAST_DAYS: i64 = 5 * 366;
+}
+
+impl NewCase {
+    /// Checks the bounds of [`limits`] at `received_at`: the field and why, for the first
+    /// one broken.
+    pub fn check_limits(&self, received_at: DateTime<Utc>) -> Result<(), (&'static str, String)> {
+        use limits::*;
+        let chars = |s: &str| s.chars().count();
+        if self.tags.len() > MAX_TAGS {
+            return Err(("tags", format!("{} tags: at most {MAX_TAGS}", self.tags.len())));
+        }
+        if let Some(tag) = self.tags.iter().find(|t| chars(t.as_str()) > MAX_TAG_CHARS) {
+            let start: String = tag.as_str().chars().take(10).collect();
+            return Err(("tags", format!("`{start}…` is longer than {MAX_TAG_CHARS} characters")));
+        }
+        if chars(&self.title) > MAX_TITLE_CHARS {
+            return Err(("title", format!("is longer than {MAX_TITLE_CHARS} characters")));
+        }
+        if chars(&self.description) > MAX_DESCRIPTION_CHARS {
+            return Err(("description", format!("is longer than {MAX_DESCRIPTION_CHARS} characters")));
+        }
+        if self.address.as_deref().is_some_and(|a| chars(a) > MAX_ADDRESS_CHARS) {
+            return Err(("address", format!("is longer than {MAX_ADDRESS_CHARS} characters")));
+        }
+        if self.occurred_at > received_at + chrono::TimeDelta::minutes(MAX_FUTURE_MINUTES) {
+            return Err(("occurred_at", format!("{} is in the future", self.occurred_at.to_rfc3339())));
+        }
+        if self.occurred_at < received_at - chrono::TimeDelta::days(MAX_PAST_DAYS) {
+            return Err(("occurred_at", format!("{} is more than five years ago", self.occurred_at.to_rfc3339())));
+        }
+        Ok(())
+    }
+}
+
 /// The regions that contain a case's point, as tagged at intake.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CaseRegions {

@@ -58,7 +58,7 @@ mod state;
 
 pub use action::{Action, ActionKind, Actor, TimelineEntry};
 pub use calendar::{CalendarConfig, OfficePeriod, WorkingCalendar};
-pub use case::{Case, CaseRegions, Crs, GeoPoint, NewCase, Reporter, Source, SourceKind, Tag, Urgency};
+pub use case::{Case, CaseRegions, Crs, GeoPoint, NewCase, Reporter, Source, SourceKind, Tag, Urgency, limits};
 pub use category::{Category, CategoryTree, TimeLimitTemplate};
 pub use deadline::{Deadline, DeadlinePolicy, DeadlineState, TimeLimit};
 pub use dispatch::{DispatchDecision, DispatchRequest, DispatchRule, DispatchRules, ManualReason, RuleTarget};

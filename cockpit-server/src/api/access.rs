@@ -101,8 +101,8 @@ impl Routes for RouterBuilder {
         if let Some(limit) = limit {
             method_router = method_router.layer(DefaultBodyLimit::max(limit));
         }
-        let method_router =
-            method_router.route_layer(middleware::from_fn_with_state((self.state.clone(), route.access), authorize));
+        let method_router = method_router
+            .route_layer(middleware::from_fn_with_state((self.state.clone(), route.access, route.path), authorize));
         self.router = std::mem::take(&mut self.router).route(route.path, method_router);
     }
 }
@@ -135,7 +135,14 @@ fn address_of(request: &Request) -> String {
 
 /// Authenticates and authorises one request as its route declares, then hands the
 /// handler a [`Caller`] (or, on public routes, the [`ClientAddress`]).
-async fn authorize(State((state, access)): State<(AppState, Access)>, mut request: Request, next: Next) -> Response {
+async fn authorize(
+    State((state, access, path)): State<(AppState, Access, &'static str)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Err(e) = super::params::check_uri(path, request.uri()) {
+        return e.into_response();
+    }
     let address = address_of(&request);
     let needed: &[Permission] = match access {
         Access::Public | Access::Source => {
@@ -146,7 +153,8 @@ async fn authorize(State((state, access)): State<(AppState, Access)>, mut reques
         Access::Permission(ref p) => std::slice::from_ref(p),
         Access::AnyOf(list) => list,
     };
-    let principal = match state.auth.authenticate(request.headers()).await {
+    let upgrade = path == "/api/live" && request.headers().contains_key(axum::http::header::UPGRADE);
+    let principal = match state.auth.authenticate(request.headers(), upgrade).await {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };

@@ -93,25 +93,21 @@ pub(crate) async fn export_csv(
             detail: json!({"records": rows.len()}),
         }])
         .await?;
-    let mut out = String::from("seq,at,actor,role,address,action,object,result,detail,prev_hash,hash\n");
-    for r in rows.iter().rev() {
-        let fields = [
-            r.seq.to_string(),
-            r.at.to_rfc3339(),
-            r.actor.clone(),
-            r.role.clone(),
-            r.address.clone(),
-            r.action.clone(),
-            r.object.clone(),
-            r.result.clone(),
-            r.detail.clone(),
-            r.prev_hash.clone(),
-            r.hash.clone(),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push('\n');
+    let mut csv = super::csv::Csv::new(false, 256 * (rows.len() + 1));
+    for column in ["seq", "at", "actor", "role", "address", "action", "object", "result", "detail", "prev_hash", "hash"]
+    {
+        csv.value(column);
     }
+    csv.end_row();
+    for r in rows.iter().rev() {
+        csv.value(&r.seq.to_string()).value(&r.at.to_rfc3339());
+        // Actors and objects come from outside (a failed login's username is whatever was
+        // typed), and so may the detail's texts.
+        csv.text(&r.actor).text(&r.role).text(&r.address).text(&r.action).text(&r.object).text(&r.result);
+        csv.text(&r.detail).value(&r.prev_hash).value(&r.hash);
+        csv.end_row();
+    }
+    let out = csv.finish();
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -119,8 +115,4 @@ pub(crate) async fn export_csv(
         ],
         out,
     ))
-}
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
 }

@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::auth::{Caller, ClientAddress};
 use crate::store::{AuditEntry, Store};
 
-type Body = Result<Json<Value>, axum::extract::rejection::JsonRejection>;
+type Body = Result<super::params::JsonBody, ApiError>;
 
 fn text<'a>(body: &'a Value, field: &str) -> Result<&'a str, ApiError> {
     body.get(field).and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad(field, "is required"))
@@ -23,7 +23,7 @@ pub(crate) async fn login(
     address: ClientAddress,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let username = text(&body, "username")?;
     let password = text(&body, "password")?;
     let code = body.get("totp").and_then(Value::as_str);
@@ -36,7 +36,7 @@ pub(crate) async fn refresh(
     address: ClientAddress,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     Ok(Json(state.auth.refresh(text(&body, "refresh_token")?, &address.0).await?))
 }
 
@@ -53,9 +53,11 @@ pub(crate) async fn logout_everywhere(State(state): State<AppState>, caller: Cal
 }
 
 /// `GET /api/auth/me`: the caller, their roles, permissions and region.
-pub(crate) async fn me(caller: Caller) -> Json<Value> {
+pub(crate) async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let p = &caller.principal;
-    Json(json!({
+    // The owner is told of failed logins of their account from elsewhere.
+    let failures = state.auth.login_failures(Some(&p.username)).await?;
+    Ok(Json(json!({
         "id": p.user_id,
         "username": p.username,
         "display_name": p.display_name,
@@ -64,7 +66,26 @@ pub(crate) async fn me(caller: Caller) -> Json<Value> {
         "scope": p.scope,
         "department": p.department,
         "restricted": p.restricted,
-    }))
+        "login_failures": failures.first().map(failures_json),
+    })))
+}
+
+fn failures_json(f: &crate::store::LoginFailures) -> Value {
+    json!({
+        "username": f.username,
+        "failures": f.failures,
+        "addresses": f.addresses,
+        "locked_addresses": f.locked_addresses,
+        "last_at": f.last_at,
+    })
+}
+
+/// `GET /api/auth/login-failures`: for the security administrator, every username with
+/// failed logins in the last lock period: how many, from which addresses, which are
+/// locked (also usernames without an account: guessing shows there).
+pub(crate) async fn login_failures(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let failures = state.auth.login_failures(None).await?;
+    Ok(Json(json!({"items": failures.iter().map(failures_json).collect::<Vec<_>>()})))
 }
 
 /// `POST /api/auth/password` with `{"current", "new"}`: the caller changes their
@@ -74,7 +95,7 @@ pub(crate) async fn change_password(
     caller: Caller,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let p = &caller.principal;
     let credentials = state
         .cases
@@ -135,7 +156,7 @@ pub(crate) async fn totp_confirm(
     caller: Caller,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let code = text(&body, "code")?;
     let p = &caller.principal;
     let credentials = state

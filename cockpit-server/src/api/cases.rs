@@ -24,7 +24,7 @@ use crate::auth::{Caller, ClientAddress, lifecycle_role, permission_for};
 use crate::cases::{ActionKey, Applied, case_json, timeline_json};
 use crate::store::{AuditActor, AuditEntry, CaseFilter, CaseRow, CaseSort};
 
-type Body = Result<Json<Value>, axum::extract::rejection::JsonRejection>;
+type Body = Result<super::params::JsonBody, ApiError>;
 
 /// The case, if the caller may see it; otherwise 404, as if it did not exist.
 pub(crate) async fn visible(state: &AppState, caller: &Caller, id: i64) -> Result<CaseRow, ApiError> {
@@ -48,18 +48,20 @@ pub(crate) async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, HeaderMap, Json<Value>), ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let now = Utc::now();
     let (mut new, path) = new_case_from(&body, now)?;
     let p = &caller.principal;
     let key = idempotency_key(&headers)?;
+    if new.source_ref.as_ref().is_some_and(|r| r.as_str().starts_with("key:")) {
+        return Err(ApiError::bad("source_ref", "`key:` starts the references made from idempotency keys"));
+    }
     if let Some(key) = &key {
         if new.source_ref.is_some() {
             return Err(ApiError::bad("Idempotency-Key", "cannot be combined with `source_ref`"));
         }
         new.source_ref = Some(SourceRef::new(format!("key:{}:{key}", p.username)));
     }
-    let (description, category) = (new.description.clone(), new.category.as_str().to_string());
     // The first of the caller's roles that may open a case this way.
     let actor = p
         .roles
@@ -67,17 +69,72 @@ pub(crate) async fn create(
         .map(|r| Actor::new(p.username.as_str(), lifecycle_role(*r)))
         .find(|a| open_case(path, a, now, String::new()).is_ok())
         .unwrap_or_else(|| p.primary_actor());
-    let (created, row) = state.cases.create(new, path, &actor, now, caller.audit_actor()).await?;
-    let replayed = key.is_some() && !created.new;
-    if replayed && (row.description != description || row.category != category) {
-        return Err(ApiError::bad(
-            "Idempotency-Key",
-            format!("was used before for another case (case {}); choose a new key", row.id),
-        ));
+    let (created, row) =
+        state.cases.create(new, path, &actor, now, caller.audit_actor()).await.map_err(|e| match (&key, e) {
+            (Some(_), crate::cases::ServiceError::ReferenceConflict { .. }) => ApiError::ReferenceConflict {
+                field: "Idempotency-Key".into(),
+                detail: "was used before for another case; choose a new key".into(),
+            },
+            (_, e) => e.into(),
+        })?;
+    let scope = p.case_scope();
+    if !created.new && state.cases.store.case_in(created.id, &scope).await?.is_none() {
+        // A repeat of the same delivery, of a case the caller may not see (outside their
+        // region, or dispatched away from them): never the case itself.
+        if key.is_some() {
+            // Their own key: they were answered this id when they created it.
+            return Ok((
+                StatusCode::OK,
+                replayed_header(true),
+                Json(json!({"id": row.id, "replayed": true, "visible": false})),
+            ));
+        }
+        return Err(ApiError::ReferenceConflict {
+            field: "source_ref".into(),
+            detail: "was delivered before, for a case you may not see; nothing was written".into(),
+        });
     }
+    let replayed = key.is_some() && !created.new;
     let status = if created.new { StatusCode::CREATED } else { StatusCode::OK };
-    let case = case_json(&row, &state.cases.rules.get(), &state.geography.get(), Some(p), now);
+    let mut case = case_json(&row, &state.cases.rules.get(), &state.geography.get(), Some(p), now);
+    hide_unseen_duplicate(&state, &scope, &row, &mut case).await?;
     Ok((status, replayed_header(replayed), Json(case)))
+}
+
+/// [`hide_unseen_duplicate`] for a page of cases, with one query for all of them.
+async fn hide_unseen_duplicates(
+    state: &AppState,
+    scope: &crate::store::CaseScope,
+    rows: &[CaseRow],
+    items: &mut [Value],
+) -> Result<(), ApiError> {
+    let originals: Vec<i64> = rows.iter().filter_map(|r| r.duplicate_of).collect();
+    if originals.is_empty() {
+        return Ok(());
+    }
+    let seen = state.cases.store.cases_in(&originals, scope).await?;
+    for (row, item) in rows.iter().zip(items.iter_mut()) {
+        if row.duplicate_of.is_some_and(|o| !seen.contains(&o)) {
+            item["duplicate_of"] = Value::Null;
+        }
+    }
+    Ok(())
+}
+
+/// A case linked as a duplicate of one the viewer may not see says that it is a
+/// duplicate, but not of which case: the id would tell that a case exists out of scope.
+async fn hide_unseen_duplicate(
+    state: &AppState,
+    scope: &crate::store::CaseScope,
+    row: &CaseRow,
+    case: &mut Value,
+) -> Result<(), ApiError> {
+    if let Some(original) = row.duplicate_of
+        && state.cases.store.case_in(CaseId(original), scope).await?.is_none()
+    {
+        case["duplicate_of"] = Value::Null;
+    }
+    Ok(())
 }
 
 /// `GET /api/cases/{id}`: the case and its timeline.
@@ -87,6 +144,17 @@ pub(crate) async fn one(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let row = visible(&state, &caller, id).await?;
+    state
+        .cases
+        .store
+        .audit_now(&[AuditEntry {
+            who: caller.audit_actor(),
+            action: "case.view".into(),
+            object: format!("case:{id}"),
+            result: "ok".into(),
+            detail: json!({}),
+        }])
+        .await?;
     let timeline = state.cases.store.timeline(CaseId(id)).await?;
     let attachments = state
         .attachments
@@ -95,6 +163,7 @@ pub(crate) async fn one(
         .map_err(|e| ApiError::Internal(format!("case {id}: {e}")))?;
     let mut body =
         case_json(&row, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), Utc::now());
+    hide_unseen_duplicate(&state, &caller.principal.case_scope(), &row, &mut body).await?;
     body["timeline"] = timeline_json(&timeline);
     body["attachments"] = json!(attachments);
     Ok(Json(body))
@@ -142,7 +211,7 @@ pub(crate) async fn act(
     Path(id): Path<i64>,
     body: Body,
 ) -> Result<(HeaderMap, Json<Value>), ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let key = idempotency_key(&headers)?.map(|key| ActionKey {
         username: caller.principal.username.clone(),
         key,
@@ -232,10 +301,25 @@ pub(crate) async fn list(
         CaseSort::Newest => (full.then(|| rows.last().map(|r| r.id)).flatten(), None),
         _ => (None, full.then_some(filter.offset + filter.limit)),
     };
-    let items: Vec<Value> = rows
+    let mut items: Vec<Value> = rows
         .iter()
         .map(|r| case_json(r, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), now))
         .collect();
+    hide_unseen_duplicates(&state, &caller.principal.case_scope(), &rows, &mut items).await?;
+    // Browsing is audited (等保三级): who listed which cases, with what filter, from where.
+    let mut query: Vec<(&String, &String)> = q.iter().collect();
+    query.sort();
+    state
+        .cases
+        .store
+        .audit_now(&[AuditEntry {
+            who: caller.audit_actor(),
+            action: "case.list".into(),
+            object: "cases".into(),
+            result: "ok".into(),
+            detail: json!({"query": query, "ids": rows.iter().map(|r| r.id).collect::<Vec<_>>()}),
+        }])
+        .await?;
     Ok(Json(json!({"items": items, "next_before": next_before, "next_offset": next_offset})))
 }
 
@@ -427,7 +511,7 @@ pub(crate) async fn intake(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let rules = &state.cases.rules.get();
     let source = rules.sources.get(&source_id).ok_or_else(|| ApiError::NotFound(format!("no source `{source_id}`")))?;
-    let (Some(expected), Some(mapping)) = (&source.token_sha256, &source.mapping) else {
+    let Some(mapping) = &source.mapping else {
         return Err(ApiError::NotFound(format!("source `{source_id}` does not deliver through the gateway")));
     };
     let token = headers
@@ -435,17 +519,23 @@ pub(crate) async fn intake(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| ApiError::Unauthorized("Authorization: Bearer <source token> is required".into()))?;
-    if !cockpit_access::constant_time_eq(cockpit_access::token_digest(token).as_bytes(), expected.as_bytes()) {
+    // The hash is read from the database on every delivery, so that a token issued anew
+    // on one instance ends the old one on all of them at once.
+    let (enabled, expected) = state.cases.store.source_gate(&source.id).await?.unwrap_or((false, None));
+    let matches = expected.is_some_and(|expected| {
+        cockpit_access::constant_time_eq(cockpit_access::token_digest(token).as_bytes(), expected.as_bytes())
+    });
+    if !matches {
         return Err(ApiError::Unauthorized("the token is not this source's".into()));
     }
-    if !state.cases.store.source_enabled(&source.id).await? {
+    if !enabled {
         return Err(ApiError::Forbidden {
             detail: format!("source `{source_id}` is disabled; an operator can enable it again"),
             allowed: Vec::new(),
         });
     }
     state.intake_limits.check(&source.id, source.rate_per_minute)?;
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let now = Utc::now();
     let new = mapping.apply(&body, &rules.categories, now).map_err(|e| match e {
         EventsError::Mapping { errors } => ApiError::BadFields {
@@ -512,6 +602,18 @@ pub(crate) async fn sources(State(state): State<AppState>) -> Result<Json<Value>
     Ok(Json(json!({"sources": items})))
 }
 
+/// `POST /api/sources/{id}/token`: a new bearer token for a gateway source, answered once;
+/// the old one stops working at once. Audited.
+pub(crate) async fn issue_source_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let rules = state.cases.rules.get();
+    let token = crate::cases::issue_source_token(&state.cases.store, &rules, &id, &caller.audit_actor()).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id, "token": token}))))
+}
+
 /// `PUT /api/sources/{id}/enabled` with `{"enabled": false}`: switches a source off (its
 /// deliveries get 403) or on again; audited.
 pub(crate) async fn set_source_enabled(
@@ -520,7 +622,7 @@ pub(crate) async fn set_source_enabled(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let enabled = body
         .get("enabled")
         .and_then(Value::as_bool)

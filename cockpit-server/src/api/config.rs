@@ -13,7 +13,7 @@ use crate::auth::Caller;
 use crate::cases::DocumentError;
 use crate::iot::rules::DOCUMENTS as IOT_DOCUMENTS;
 
-type Body = Result<Json<Value>, axum::extract::rejection::JsonRejection>;
+type Body = Result<super::params::JsonBody, ApiError>;
 
 /// `GET /api/categories`: the category tree in force, each category with its parent and
 /// time limits, parents before children.
@@ -49,7 +49,7 @@ pub(crate) async fn put_rules(
     if !names.contains(&name) {
         return Err(ApiError::NotFound(format!("no rules document `{name}`; there are {}", names.join(", "))));
     }
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let refused = |e: DocumentError| match e {
         DocumentError::Invalid { name, reason } => ApiError::bad(&name, reason),
         DocumentError::Store(e) => ApiError::from(e),

@@ -77,9 +77,9 @@ async fn write(state: &AppState, caller: &Caller, devices: &[Device], action: &s
 pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+    body: Result<super::params::JsonBody, ApiError>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let field = body.get("id").and_then(Value::as_str).unwrap_or("").to_string();
     let device: Device = serde_json::from_value(body).map_err(|e| ApiError::bad("body", e.to_string()))?;
     device.validate().map_err(|e| ApiError::bad("lon", e.to_string()))?;

@@ -37,12 +37,18 @@ pub(crate) enum ApiError {
     /// The action does not fit the case's current state; lists what does.
     #[error("{detail}")]
     Conflict { detail: String, allowed: Vec<String> },
+    /// A reference (a source's, or an idempotency key) was used before for something else.
+    #[error("{field}: {detail}")]
+    ReferenceConflict { field: String, detail: String },
     /// The body is larger than allowed.
     #[error("the body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     /// Slow down.
     #[error("rate limit of {per_minute} requests per minute reached")]
     TooManyRequests { per_minute: u32, retry_after_s: u64 },
+    /// Slowed down for a while (an account under attack from many addresses).
+    #[error("{detail}")]
+    Throttled { detail: String, retry_after_s: u64 },
     /// Shutting down or overloaded: try again.
     #[error("{0}")]
     Unavailable(String),
@@ -80,6 +86,20 @@ impl From<ServiceError> for ApiError {
             ServiceError::Refused(other) => ApiError::Forbidden { detail: other.to_string(), allowed: Vec::new() },
             ServiceError::Store(e) => ApiError::Internal(e.to_string()),
             ServiceError::Unavailable(why) => ApiError::Unavailable(why),
+            e @ ServiceError::ReferenceConflict { .. } => {
+                ApiError::ReferenceConflict { field: "source_ref".into(), detail: e.to_string() }
+            }
+        }
+    }
+}
+
+impl From<crate::cases::TokenError> for ApiError {
+    fn from(e: crate::cases::TokenError) -> ApiError {
+        match e {
+            crate::cases::TokenError::NotGateway(_) => ApiError::NotFound(e.to_string()),
+            crate::cases::TokenError::Random(_) | crate::cases::TokenError::Store(_) => {
+                ApiError::Internal(e.to_string())
+            }
         }
     }
 }
@@ -111,7 +131,11 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", "Not allowed for this role"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "invalid-transition", "Not allowed in this state"),
+            ApiError::ReferenceConflict { .. } => {
+                (StatusCode::CONFLICT, "reference-conflict", "The reference was used before for other content")
+            }
             ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests"),
+            ApiError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled", "Slowed down"),
             ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Too large"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Unavailable"),
             ApiError::Internal(cause) => {
@@ -126,7 +150,9 @@ impl IntoResponse for ApiError {
             "detail": self.to_string(),
         });
         match &self {
-            ApiError::BadParameter { field, .. } => body["field"] = json!(field),
+            ApiError::BadParameter { field, .. } | ApiError::ReferenceConflict { field, .. } => {
+                body["field"] = json!(field)
+            }
             ApiError::PayloadTooLarge { .. } => body["field"] = json!("body"),
             ApiError::BadFields { errors } => body["errors"] = json!(errors),
             ApiError::SecondFactorRequired => body["field"] = json!("totp"),
@@ -138,7 +164,9 @@ impl IntoResponse for ApiError {
         let mut response =
             (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"))], Json(body))
                 .into_response();
-        if let ApiError::TooManyRequests { retry_after_s, .. } | ApiError::Locked { retry_after_s, .. } = self
+        if let ApiError::TooManyRequests { retry_after_s, .. }
+        | ApiError::Locked { retry_after_s, .. }
+        | ApiError::Throttled { retry_after_s, .. } = self
             && let Ok(value) = HeaderValue::from_str(&retry_after_s.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -32,15 +32,24 @@ fn in_scope(scope: &CaseScope, place: &Place) -> bool {
     }
 }
 
-/// `GET /api/iot`: the transport, the broker's address, the counters, and the rejections
-/// per reason and per device.
-pub(crate) async fn status(State(state): State<AppState>) -> Json<Value> {
-    Json(state.iot.status_json())
+/// Whether the caller sees the whole district (and so the pipeline's totals).
+fn whole_district(scope: &CaseScope) -> bool {
+    matches!(scope.region, None | Some((ScopeLevel::District, _)))
 }
 
-/// `GET /api/iot/metrics`: the counters in the Prometheus text format.
-pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.iot.metrics_text())
+/// `GET /api/iot`: the transport, the broker's address, the counters, and the rejections
+/// per reason and per device; for a caller scoped to a street, village or grid, only their
+/// devices' rejections and no district-wide totals.
+pub(crate) async fn status(State(state): State<AppState>, caller: Caller) -> Json<Value> {
+    let scope = scope_of(&caller);
+    Json(state.iot.status_json(|place| in_scope(&scope, place), whole_district(&scope)))
+}
+
+/// `GET /api/iot/metrics`: the counters in the Prometheus text format, scoped as `/api/iot`.
+pub(crate) async fn metrics(State(state): State<AppState>, caller: Caller) -> impl IntoResponse {
+    let scope = scope_of(&caller);
+    let text = state.iot.metrics_text(|place| in_scope(&scope, place), whole_district(&scope));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 /// `GET /api/devices/health`: devices by health (online, warning, abnormal, offline) in

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod cases;
 mod config;
+mod csv;
 mod devices;
 mod error;
 mod geojson;
@@ -48,6 +49,7 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
         .add(post.clone(), "/api/auth/logout", Session, auth::logout)
         .add(post.clone(), "/api/auth/logout-everywhere", Session, auth::logout_everywhere)
         .add(get.clone(), "/api/auth/me", Session, auth::me)
+        .add(get.clone(), "/api/auth/login-failures", Needs(P::ManageRoles), auth::login_failures)
         .add(post.clone(), "/api/auth/password", Session, auth::change_password)
         .add(post.clone(), "/api/auth/totp/enrol", Session, auth::totp_enrol)
         .add(post.clone(), "/api/auth/totp/confirm", Session, auth::totp_confirm)
@@ -103,6 +105,10 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
         .add(get.clone(), "/api/config/rules", Needs(P::ConfigureRules), config::rules)
         .add(put.clone(), "/api/config/rules/{name}", Needs(P::ConfigureRules), config::put_rules)
         .add(put.clone(), "/api/sources/{id}/enabled", Needs(P::ManageSources), cases::set_source_enabled)
+        .add(post.clone(), "/api/sources/{id}/token", Needs(P::ManageSources), cases::issue_source_token)
+        .add(get.clone(), "/api/open311/keys", Needs(P::ViewSources), open311::keys)
+        .add(post.clone(), "/api/open311/keys", Needs(P::ManageSources), open311::issue_key)
+        .add(post.clone(), "/api/open311/keys/{id}/revoke", Needs(P::ManageSources), open311::revoke_key)
         .add_limited(
             post.clone(),
             "/api/cases/{id}/attachments",

@@ -93,7 +93,7 @@ pub(crate) async fn services(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// `POST /open311/v2/requests.json`, form-urlencoded or JSON: reports a request and answers
-/// its id. `api_key` is accepted and not yet checked; `media_url` is ignored.
+/// its id. `api_key` must be a key the city issued (403 otherwise); `media_url` is ignored.
 pub(crate) async fn report(
     State(state): State<AppState>,
     client: crate::auth::ClientAddress,
@@ -101,12 +101,23 @@ pub(crate) async fn report(
     body: Bytes,
 ) -> Result<Json<Value>, Open311Error> {
     let rules = &state.cases.rules.get();
-    let source = rules
-        .sources
-        .get(SOURCE)
-        .ok_or_else(|| ApiError::NotFound(format!("Open311 is not configured: no source `{SOURCE}`")))?;
-    state.intake_limits.check(&source.id, source.rate_per_minute)?;
+    if !rules.sources.contains_key(SOURCE) {
+        return Err(ApiError::NotFound(format!("Open311 is not configured: no source `{SOURCE}`")).into());
+    }
+    // The client's address pays for every request, a wrong key's too; a key's own budget
+    // is spent only by requests that carry it.
+    let (limits, budgets) = &state.open311;
+    budgets.check(&format!("address:{}", client.0), limits.per_address_per_minute)?;
     let fields = fields(&headers, &body)?;
+    let key = fields
+        .get("api_key")
+        .map(|k| k.trim())
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| ApiError::bad("api_key", "is required: ask the city for your application's key"))?;
+    let Some(key_id) = state.cases.store.open311_key(&cockpit_access::token_digest(key)).await? else {
+        return Err(ApiError::Forbidden { detail: "api_key: is not a key in force".into(), allowed: Vec::new() }.into());
+    };
+    budgets.check(&format!("key:{key_id}"), limits.per_key_per_minute)?;
     let text = |k: &str| fields.get(k).map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_string);
 
     let code = text("service_code").ok_or_else(|| ApiError::bad("service_code", "is required"))?;
@@ -152,13 +163,16 @@ pub(crate) async fn report(
         occurred_at: now,
         region_hint: None,
     };
-    let who = crate::store::AuditActor { actor: SOURCE.into(), role: "source".into(), address: client.0 };
+    let who = crate::store::AuditActor {
+        actor: format!("{SOURCE}:key:{key_id}"),
+        role: "source".into(),
+        address: client.0.clone(),
+    };
     let (created, _) =
         state.cases.create(new, EntryPath::Gateway, &Actor::source(&SourceId::new(SOURCE)), now, who).await?;
-    let notice = match created.duplicate_of {
-        Some(_) => "已受理：附近已有同类问题正在处置，将一并办理",
-        None => "已受理，将由城市运行管理中心派遣处置",
-    };
+    // The same notice whether or not a similar case is open nearby: anyone may post here,
+    // and a different answer would tell them what others reported.
+    let notice = "已受理，将由城市运行管理中心核实处置";
     Ok(Json(json!([{"service_request_id": created.id.0.to_string(), "service_notice": notice, "account_id": null}])))
 }
 
@@ -181,7 +195,7 @@ fn fields(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, A
             };
             fields.insert(key, text);
         }
-        return Ok(fields);
+        return checked(fields);
     }
     let body = std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "is not UTF-8"))?;
     let mut fields = HashMap::new();
@@ -190,6 +204,15 @@ fn fields(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, A
         let key = form_decode(key).ok_or_else(|| ApiError::bad("body", "is not form-urlencoded UTF-8"))?;
         let value = form_decode(value).ok_or_else(|| ApiError::bad(&key, "is not form-urlencoded UTF-8"))?;
         fields.insert(key, value);
+    }
+    checked(fields)
+}
+
+/// The fields, or a 400 naming the first that holds a control character.
+fn checked(fields: HashMap<String, String>) -> Result<HashMap<String, String>, ApiError> {
+    for (key, value) in &fields {
+        super::params::check_json(&Value::String(value.clone()))
+            .map_err(|_| ApiError::bad(key, "contains a control character"))?;
     }
     Ok(fields)
 }
@@ -374,4 +397,52 @@ fn request_json(row: &CaseRow, state: &AppState) -> Value {
         "long": row.lon,
         "media_url": null,
     })
+}
+
+/// `POST /api/open311/keys` with `{"application"}`: a key for one citizens' application,
+/// answered once (only its SHA-256 is kept). Audited.
+pub(crate) async fn issue_key(
+    State(state): State<AppState>,
+    caller: crate::auth::Caller,
+    body: Result<params::JsonBody, ApiError>,
+) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+    let params::JsonBody(body) = body?;
+    let application = body
+        .get("application")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|a| (1..=100).contains(&a.chars().count()))
+        .ok_or_else(|| ApiError::bad("application", "is required: the application's name, up to 100 characters"))?;
+    let key = cockpit_access::random_token().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let id = state
+        .cases
+        .store
+        .create_open311_key(application, &cockpit_access::token_digest(&key), &caller.audit_actor())
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(json!({"id": id, "application": application, "api_key": key}))))
+}
+
+/// `GET /api/open311/keys`: the keys issued, without the keys themselves.
+pub(crate) async fn keys(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let keys = state.cases.store.open311_keys().await?;
+    let items: Vec<Value> = keys
+        .iter()
+        .map(|k| {
+            json!({"id": k.id, "application": k.application, "created_at": k.created_at,
+                   "created_by": k.created_by, "revoked_at": k.revoked_at})
+        })
+        .collect();
+    Ok(Json(json!({"items": items})))
+}
+
+/// `POST /api/open311/keys/{id}/revoke`: the key stops working at once on every instance.
+pub(crate) async fn revoke_key(
+    State(state): State<AppState>,
+    caller: crate::auth::Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    if !state.cases.store.revoke_open311_key(id, &caller.audit_actor()).await? {
+        return Err(ApiError::NotFound(format!("no key {id} in force")));
+    }
+    Ok(Json(json!({"id": id, "revoked": true})))
 }

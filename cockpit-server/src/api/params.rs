@@ -1,4 +1,7 @@
-//! Query parameters, parsed by hand so that every error names its field.
+//! Query parameters, parsed by hand so that every error names its field, and the checks
+//! every request's text goes through: no control characters in a path parameter, a query
+//! parameter or a JSON body's strings (PostgreSQL refuses a NUL in text, and no field of
+//! ours wants a control character), each refusal a 400 naming the field.
 
 use std::collections::HashMap;
 
@@ -55,5 +58,135 @@ pub(crate) fn position(q: &Query) -> Result<Coord, ApiError> {
         None | Some("wgs84") => Ok(p),
         Some("gcj02") => Ok(gcj02_to_wgs84(p)),
         Some(other) => Err(ApiError::bad("crs", format!("`{other}` is not one of wgs84, gcj02"))),
+    }
+}
+
+/// Whether `c` is a control character no field accepts (C0 and DEL); in bodies, tab, line
+/// feed and carriage return are text ([`check_json`]).
+fn is_control(c: char) -> bool {
+    c.is_control() && (c as u32) < 0x80
+}
+
+/// Whether a raw URI component holds a control character once percent-decoded.
+fn encoded_control(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = raw.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            if byte < 0x20 || byte == 0x7f {
+                return true;
+            }
+            i += 3;
+            continue;
+        }
+        if bytes[i] < 0x20 || bytes[i] == 0x7f {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Checks a request's path parameters (by the route's `template`, `/api/cases/{id}`) and
+/// query parameters for control characters; the error names the parameter.
+pub(crate) fn check_uri(template: &str, uri: &axum::http::Uri) -> Result<(), ApiError> {
+    for (name, raw) in template.split('/').zip(uri.path().split('/')) {
+        if let Some(name) = name.strip_prefix('{').and_then(|n| n.strip_suffix('}'))
+            && encoded_control(raw)
+        {
+            return Err(ApiError::bad(name, "contains a control character"));
+        }
+    }
+    if let Some(query) = uri.query() {
+        for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            if key.chars().any(is_control) {
+                return Err(ApiError::bad("query", "a parameter's name contains a control character"));
+            }
+            if value.chars().any(is_control) {
+                return Err(ApiError::bad(&key, "contains a control character"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks every string (and key) of a JSON body for control characters other than tab,
+/// line feed and carriage return; the error names the field's path (`reporter.name`,
+/// `tags[2]`).
+pub(crate) fn check_json(value: &serde_json::Value) -> Result<(), ApiError> {
+    fn bad(s: &str) -> bool {
+        s.chars().any(|c| is_control(c) && !matches!(c, '\t' | '\n' | '\r'))
+    }
+    fn walk(value: &serde_json::Value, path: &mut String) -> Result<(), ApiError> {
+        match value {
+            serde_json::Value::String(s) if bad(s) => {
+                let field = if path.is_empty() { "body" } else { path.as_str() };
+                Err(ApiError::bad(field, "contains a control character"))
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    walk(item, path)?;
+                    path.truncate(len);
+                }
+                Ok(())
+            }
+            serde_json::Value::Object(members) => {
+                for (key, item) in members {
+                    if bad(key) {
+                        let field = if path.is_empty() { "body" } else { path.as_str() };
+                        return Err(ApiError::bad(field, "a member's name contains a control character"));
+                    }
+                    let len = path.len();
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(key);
+                    walk(item, path)?;
+                    path.truncate(len);
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+    walk(value, &mut String::new())
+}
+
+/// A JSON body whose strings passed [`check_json`]; its rejection is the API's problem.
+pub(crate) struct JsonBody(pub serde_json::Value);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<JsonBody, ApiError> {
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(request, state).await?;
+        check_json(&value)?;
+        Ok(JsonBody(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_refused_by_name() {
+        let uri = |u: &str| u.parse::<axum::http::Uri>().unwrap_or_else(|e| panic!("{u}: {e}"));
+        let field = |r: Result<(), ApiError>| match r {
+            Err(ApiError::BadParameter { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert!(check_uri("/api/cases", &uri("/api/cases?q=%E6%B3%BD&region=330304")).is_ok());
+        assert_eq!(field(check_uri("/api/cases", &uri("/api/cases?q=a%00b"))), "q");
+        assert_eq!(field(check_uri("/api/cases", &uri("/api/cases?region=1%0a2"))), "region");
+        assert_eq!(field(check_uri("/api/attachments/{id}", &uri("/api/attachments/x%00y"))), "id");
+        assert!(check_uri("/api/attachments/{id}", &uri("/api/attachments/x%2500y")).is_ok());
+        assert!(check_json(&serde_json::json!({"description": "两行\n文字\t"})).is_ok());
+        assert_eq!(field(check_json(&serde_json::json!({"reporter": {"name": "a\u{0}"}}))), "reporter.name");
+        assert_eq!(field(check_json(&serde_json::json!({"tags": ["a", "b\u{7}"]}))), "tags[1]");
     }
 }

@@ -45,7 +45,7 @@ pub(crate) async fn one(State(state): State<AppState>, Path(code): Path<String>)
     region_json(&state, &code).map(Json)
 }
 
-type Body = Result<Json<Value>, axum::extract::rejection::JsonRejection>;
+type Body = Result<super::params::JsonBody, ApiError>;
 
 impl From<EditError> for ApiError {
     fn from(e: EditError) -> ApiError {
@@ -73,7 +73,7 @@ pub(crate) async fn put_boundary(
     Path(code): Path<String>,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let crs = crs_of(&body)?;
     let geometry = body.get("geometry").ok_or_else(|| ApiError::bad("geometry", "is required"))?;
     let version = state.geography_edits.set_boundary(&code, geometry, crs, caller.audit_actor()).await?;
@@ -87,7 +87,7 @@ pub(crate) async fn put_persons(
     Path(code): Path<String>,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let persons = body.get("persons").ok_or_else(|| ApiError::bad("persons", "is required"))?;
     let version = state.geography_edits.set_persons(&code, persons, caller.audit_actor()).await?;
     edited_region(&state, &code, version)
@@ -109,7 +109,7 @@ pub(crate) async fn put_layer(
     Path(name): Path<String>,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let crs = crs_of(&body)?;
     let kind = match body.get("kind") {
         None | Some(Value::Null) => None,

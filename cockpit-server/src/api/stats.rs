@@ -222,43 +222,24 @@ pub(crate) async fn export_csv(
 ) -> Result<Response, ApiError> {
     let (rows, truncated) = export_rows(&state, &q, &caller, "csv").await?;
     let now = Utc::now();
-    let mut out = String::with_capacity(256 * (rows.len() + 1));
-    out.push('\u{feff}');
-    push_csv_line(&mut out, COLUMNS.iter().map(|c| Cell::Text(c.to_string())));
+    let mut csv = super::csv::Csv::new(true, 256 * (rows.len() + 1));
+    push_csv_line(&mut csv, COLUMNS.iter().map(|c| Cell::Text(c.to_string())));
     for row in &rows {
-        push_csv_line(&mut out, cells(row, &state, now));
+        push_csv_line(&mut csv, cells(row, &state, now));
     }
-    Ok(download(out.into_bytes(), "text/csv; charset=utf-8", "csv", truncated, now))
+    Ok(download(csv.finish().into_bytes(), "text/csv; charset=utf-8", "csv", truncated, now))
 }
 
-fn push_csv_line(out: &mut String, cells: impl IntoIterator<Item = Cell>) {
-    for (i, cell) in cells.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
+fn push_csv_line(csv: &mut super::csv::Csv, cells: impl IntoIterator<Item = Cell>) {
+    for cell in cells {
         match cell {
-            Cell::Int(n) => out.push_str(&n.to_string()),
-            Cell::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-            Cell::Time(t) => out.push_str(&t.map(local_text).unwrap_or_default()),
-            Cell::Text(text) => push_csv_field(out, &text),
-        }
+            Cell::Int(n) => csv.value(&n.to_string()),
+            Cell::Bool(b) => csv.value(if b { "true" } else { "false" }),
+            Cell::Time(t) => csv.value(&t.map(local_text).unwrap_or_default()),
+            Cell::Text(text) => csv.text(&text),
+        };
     }
-    out.push_str("\r\n");
-}
-
-/// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. A
-/// text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) is prefixed
-/// with `'`: reporters write these texts, and an export must not become a macro.
-fn push_csv_field(out: &mut String, text: &str) {
-    let guarded =
-        if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() };
-    if guarded.contains([',', '"', '\r', '\n']) {
-        out.push('"');
-        out.push_str(&guarded.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(&guarded);
-    }
+    csv.end_row();
 }
 
 fn local_text(t: DateTime<Utc>) -> String {

@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::store::{AuditEntry, NewUser, RoleRow, Store, UserRow};
 
-type Body = Result<Json<Value>, axum::extract::rejection::JsonRejection>;
+type Body = Result<super::params::JsonBody, ApiError>;
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(e.to_string())
@@ -63,8 +63,14 @@ pub(crate) async fn update_role(
     Path(name): Path<String>,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let role = Role::parse(&name).ok_or_else(|| ApiError::NotFound(format!("no role `{name}`")))?;
+    if caller.principal.roles.contains(&role) {
+        return Err(ApiError::Forbidden {
+            detail: format!("nobody changes a role they hold (`{name}`): another security administrator may"),
+            allowed: Vec::new(),
+        });
+    }
     let rows = state.cases.store.roles().await?;
     let mut row =
         rows.into_iter().find(|r| r.role == role).ok_or_else(|| ApiError::NotFound(format!("no role `{name}`")))?;
@@ -101,7 +107,7 @@ pub(crate) async fn create_department(
     caller: Caller,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let field = |k: &str| body.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
     let id = field("id").ok_or_else(|| ApiError::bad("id", "is required"))?;
     if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
@@ -225,7 +231,7 @@ pub(crate) async fn create(
     caller: Caller,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let username = body.get("username").and_then(Value::as_str).unwrap_or("").trim().to_string();
     if username.len() < 2
         || username.len() > 64
@@ -262,6 +268,27 @@ async fn existing_user(state: &AppState, id: i64) -> Result<UserRow, ApiError> {
     state.cases.store.user(id).await?.ok_or_else(|| ApiError::NotFound(format!("user {id} does not exist")))
 }
 
+/// Refuses an administrator's change to the account of another administration (三员分立):
+/// the system administrator does not reset, deactivate or re-scope the auditor's or the
+/// security administrator's account, nor the security administrator change their roles,
+/// so that no one of the three can take over another's account and act unwatched.
+fn not_another_administration(caller: &Caller, target: &UserRow) -> Result<(), ApiError> {
+    let own: Vec<Role> = caller.principal.roles.iter().copied().filter(|r| r.is_administration()).collect();
+    let other = target.roles.iter().filter_map(|r| Role::parse(r)).find(|r| r.is_administration() && !own.contains(r));
+    match other {
+        Some(role) => Err(ApiError::Forbidden {
+            detail: format!(
+                "user {} holds `{}` ({}), another administration's role: only its own administration acts on it",
+                target.id,
+                role.as_str(),
+                role.title_zh()
+            ),
+            allowed: Vec::new(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// `PUT /api/users/{id}` with `{"display_name", "department", "scope", "active"}`.
 /// Deactivating ends every session of the user.
 pub(crate) async fn update(
@@ -270,8 +297,9 @@ pub(crate) async fn update(
     Path(id): Path<i64>,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let user = existing_user(&state, id).await?;
+    not_another_administration(&caller, &user)?;
     let scope = if body.get("scope").is_some() { scope_from(&state, &body)? } else { user.scope()? };
     let department = if body.get("department").is_some() {
         department_from(&state, &body).await?
@@ -302,8 +330,9 @@ pub(crate) async fn reset_password(
     Path(id): Path<i64>,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let user = existing_user(&state, id).await?;
+    not_another_administration(&caller, &user)?;
     let password =
         body.get("password").and_then(Value::as_str).ok_or_else(|| ApiError::bad("password", "is required"))?;
     let hash = state.auth.hash_password(password, &user.username).await?;
@@ -326,8 +355,9 @@ pub(crate) async fn set_roles(
     Path(id): Path<i64>,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body?;
+    let super::params::JsonBody(body) = body?;
     let user = existing_user(&state, id).await?;
+    not_another_administration(&caller, &user)?;
     let names =
         body.get("roles").and_then(Value::as_array).ok_or_else(|| ApiError::bad("roles", "must be a list of roles"))?;
     let mut roles = Vec::new();

@@ -49,6 +49,8 @@ pub(crate) struct AuthSettings {
     pub password: PasswordPolicy,
     /// Login attempts per client address per minute.
     pub login_per_minute: u32,
+    /// A password older than this must be changed at the next login; `None`: never.
+    pub password_max_age: Option<TimeDelta>,
 }
 
 /// Logins, sessions and the principal of each request.
@@ -60,14 +62,7 @@ pub(crate) struct Auth {
     // A std Mutex: held for one map operation, never across an await.
     grants: Mutex<HashMap<String, (Instant, Arc<Principal>)>>,
     login_limits: RateLimits,
-    /// Failed logins of usernames that do not exist, counted and locked like accounts so
-    /// that the answers (401, then 423) do not tell which usernames exist. Per instance,
-    /// bounded by [`UNKNOWN_USERNAMES`]; a std Mutex held for one map operation.
-    unknown: Mutex<HashMap<String, (u32, Option<i64>)>>,
 }
-
-/// The most unknown usernames whose failures are remembered at once.
-const UNKNOWN_USERNAMES: usize = 10_000;
 
 impl Auth {
     /// The service over `store`, signing with `token_key` and sealing TOTP secrets with `ring`.
@@ -79,7 +74,6 @@ impl Auth {
             settings,
             grants: Mutex::new(HashMap::new()),
             login_limits: RateLimits::default(),
-            unknown: Mutex::new(HashMap::new()),
         }
     }
 
@@ -94,30 +88,50 @@ impl Auth {
     ) -> Result<Value, ApiError> {
         self.login_limits.check(address, self.settings.login_per_minute)?;
         let now = Utc::now();
-        let who = AuditActor { actor: clip(username), role: "anonymous".into(), address: address.to_string() };
+        let name = clip(username);
+        let who = AuditActor { actor: name.clone(), role: "anonymous".into(), address: address.to_string() };
         let refuse = |reason: &str| AuditEntry {
             who: who.clone(),
             action: "auth.login".into(),
-            object: format!("user:{}", clip(username)),
+            object: format!("user:{name}"),
             result: "refused".into(),
             detail: json!({"reason": reason}),
         };
-        let Some(credentials) = self.store.credentials(username).await? else {
+        // Failures are kept per username and address in the database, for names with and
+        // without an account alike, so that every instance answers both the same way.
+        let policy = self.settings.lockout;
+        let since = now - TimeDelta::seconds(policy.lock_seconds);
+        let standing = self.store.login_standing(&name, address, now, since).await?;
+        if let Some(until) = standing.locked_until {
+            self.store.audit_now(&[refuse("locked")]).await?;
+            return Err(locked(until, now));
+        }
+        // Failures spread over several addresses slow the account, for addresses that never
+        // logged in to it: one attempt per lock period's share, the owner's own devices
+        // untouched.
+        if !standing.known_address && standing.other_addresses >= 2 && standing.elsewhere >= policy.max_failures {
+            let every = TimeDelta::seconds((policy.lock_seconds / i64::from(policy.max_failures.max(1))).max(1));
+            if let Err(next) = self.store.take_login_turn(&name, now, every).await? {
+                self.store.audit_now(&[refuse("throttled: failures from many addresses")]).await?;
+                return Err(ApiError::Throttled {
+                    detail: "failed logins from many addresses: this account takes one attempt at a time from a \
+                             new address; log in from a device you used before, or try again later"
+                        .into(),
+                    retry_after_s: (next - now).num_seconds().max(1) as u64,
+                });
+            }
+        }
+        let Some(credentials) = self.store.credentials(&name).await?.filter(|_| name == username) else {
             let password = password.to_string();
             // As slow as a real check, so that timing does not tell which usernames exist.
             let _ = tokio::task::spawn_blocking(move || cockpit_access::burn_verify(&password)).await;
-            self.store.audit_now(&[refuse("unknown user")]).await?;
-            return Err(self.unknown_failed(&clip(username), now));
+            return Err(self.failed(&name, address, standing.failures, refuse("unknown user")).await?);
         };
         let user = &credentials.user;
-        if cockpit_access::LockoutPolicy::is_locked(user.locked_until.map(|t| t.timestamp()), now.timestamp()) {
-            self.store.audit_now(&[refuse("locked")]).await?;
-            return Err(locked(user.locked_until.unwrap_or(now), now));
-        }
         let good = verify_password(&credentials.password_hash, password).await?;
         if !good || !user.active {
             return Err(self
-                .failed(user.id, user.failed_logins, refuse(if good { "disabled" } else { "password" }))
+                .failed(&name, address, standing.failures, refuse(if good { "disabled" } else { "password" }))
                 .await?);
         }
         let roles = self.store.roles().await?;
@@ -132,15 +146,17 @@ impl Auth {
             let secret = self.totp_secret(credentials.totp_sealed.as_deref())?;
             match secret.verify(code, now.timestamp(), credentials.totp_last_step) {
                 Some(step) => totp_step = Some(step),
-                None => return Err(self.failed(user.id, user.failed_logins, refuse("one-time code")).await?),
+                None => return Err(self.failed(&name, address, standing.failures, refuse("one-time code")).await?),
             }
         }
         let enrolment_only = second_factor_required && !user.totp_enabled;
         let session = random_id().map_err(|e| ApiError::Internal(e.to_string()))?;
         let refresh = random_token().map_err(|e| ApiError::Internal(e.to_string()))?;
         let expires = now + TimeDelta::hours(self.settings.refresh_hours);
+        let expired = self.settings.password_max_age.is_some_and(|age| user.password_changed_at + age <= now);
+        let must_change_password = user.must_change_password || expired;
         let mut tx = self.store.pool().begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-        Store::record_success(&mut tx, user.id, totp_step).await?;
+        Store::record_success(&mut tx, user.id, totp_step, expired).await?;
         Store::create_session(
             &mut tx,
             &session,
@@ -158,46 +174,50 @@ impl Auth {
             action: "auth.login".into(),
             object: format!("user:{}", user.username),
             result: "ok".into(),
-            detail: json!({"session": session, "second_factor": totp_step.is_some(), "enrolment_only": enrolment_only}),
+            detail: json!({"session": session, "second_factor": totp_step.is_some(), "enrolment_only": enrolment_only,
+                           "password_expired": expired}),
         };
         Store::audit(&mut tx, now, &[entry]).await?;
         tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-        self.tokens(&session, user.id, &refresh, now, enrolment_only, user.must_change_password)
+        self.store.clear_login_failures(&name, address).await?;
+        self.tokens(&session, user.id, &refresh, now, enrolment_only, must_change_password)
     }
 
-    /// A failed login of a username that does not exist: answered as an account's would be
-    /// (401, and 423 once as many failures as lock an account).
-    fn unknown_failed(&self, username: &str, now: DateTime<Utc>) -> ApiError {
-        let policy = self.settings.lockout;
-        let mut unknown = self.unknown.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if unknown.len() >= UNKNOWN_USERNAMES && !unknown.contains_key(username) {
-            unknown.retain(|_, (_, until)| cockpit_access::LockoutPolicy::is_locked(*until, now.timestamp()));
-            if unknown.len() >= UNKNOWN_USERNAMES {
-                unknown.clear();
-            }
-        }
-        let (failures, until) = unknown.entry(username.to_string()).or_insert((0, None));
-        if let Some(t) = (*until).filter(|t| cockpit_access::LockoutPolicy::is_locked(Some(*t), now.timestamp())) {
-            return locked(DateTime::from_timestamp(t, 0).unwrap_or(now), now);
-        }
-        let (after, lock) = policy.after_failure(*failures, now.timestamp());
-        (*failures, *until) = (after, lock);
-        match lock.and_then(|t| DateTime::from_timestamp(t, 0)) {
-            Some(lock) => locked(lock, now),
-            None => wrong_credentials(),
-        }
-    }
-
-    async fn failed(&self, user: i64, failures_before: i32, entry: AuditEntry) -> Result<ApiError, ApiError> {
+    /// Records a failed login of `username` from `address` (which had `failures_before`):
+    /// 401, or 423 when this failure locks the address; a lock is audited on its own.
+    async fn failed(
+        &self,
+        username: &str,
+        address: &str,
+        failures_before: u32,
+        entry: AuditEntry,
+    ) -> Result<ApiError, ApiError> {
         let now = Utc::now();
-        let (failures, until) = self.settings.lockout.after_failure(failures_before.max(0) as u32, now.timestamp());
+        let (failures, until) = self.settings.lockout.after_failure(failures_before, now.timestamp());
         let until = until.and_then(|t| DateTime::from_timestamp(t, 0));
-        self.store.record_failure(user, failures, until).await?;
-        self.store.audit_now(&[entry]).await?;
+        self.store.record_login_failure(username, address, failures, until, now).await?;
+        let mut entries = vec![entry.clone()];
+        if let Some(until) = until {
+            entries.push(AuditEntry {
+                action: "auth.lockout".into(),
+                result: "locked".into(),
+                detail: json!({"address": address, "until": until}),
+                ..entry
+            });
+        }
+        self.store.audit_now(&entries).await?;
         Ok(match until {
             Some(until) => locked(until, now),
             None => wrong_credentials(),
         })
+    }
+
+    /// The failed logins of `username` in the last lock period (for the owner's own page),
+    /// or of every username (for the security administrator).
+    pub async fn login_failures(&self, username: Option<&str>) -> Result<Vec<crate::store::LoginFailures>, ApiError> {
+        let now = Utc::now();
+        let since = now - TimeDelta::seconds(self.settings.lockout.lock_seconds);
+        Ok(self.store.login_failures(username, now, since).await?)
     }
 
     fn tokens(
@@ -295,12 +315,15 @@ impl Auth {
     }
 
     /// The principal of a request's `Authorization: Bearer` access token.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Arc<Principal>, ApiError> {
+    /// The WebSocket sub-protocol carries it only where `websocket` says the route is the
+    /// live stream's upgrade: elsewhere a token there is no login, so that it cannot stand
+    /// in for the header a page's own requests send.
+    pub async fn authenticate(&self, headers: &HeaderMap, websocket: bool) -> Result<Arc<Principal>, ApiError> {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .or_else(|| websocket_token(headers))
+            .or_else(|| websocket.then(|| websocket_token(headers)).flatten())
             .ok_or_else(|| {
                 ApiError::Unauthorized("log in: `Authorization: Bearer <access token>` is required".into())
             })?;
@@ -390,7 +413,7 @@ fn wrong_credentials() -> ApiError {
 
 fn locked(until: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {
     ApiError::Locked {
-        detail: format!("too many failed logins: the account is locked until {}", until.to_rfc3339()),
+        detail: format!("too many failed logins from this address: locked until {}", until.to_rfc3339()),
         retry_after_s: (until - now).num_seconds().max(1) as u64,
     }
 }

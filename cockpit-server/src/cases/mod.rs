@@ -7,6 +7,7 @@ mod batch;
 mod documents;
 mod rules;
 mod service;
+mod tokens;
 mod view;
 
 pub use crate::documents::DocumentError;
@@ -14,4 +15,5 @@ pub use batch::Batcher;
 pub use documents::RuleDocuments;
 pub use rules::{CaseRules, RulesHandle};
 pub use service::{ActionKey, Applied, CaseService, ServiceError};
+pub use tokens::{TokenError, bootstrap_source_tokens, issue_source_token};
 pub use view::{case_json, live_case_text, timeline_json};

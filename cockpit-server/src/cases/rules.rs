@@ -21,7 +21,9 @@ pub struct SourceConfig {
     pub id: String,
     pub name: String,
     pub kind: SourceKind,
-    /// SHA-256 (hex) of its bearer token, when it may call the gateway.
+    /// SHA-256 (hex) of a bearer token configured in `sources.json`. Without one, a
+    /// gateway source gets a generated token at the first start (`bootstrap_tokens`),
+    /// kept hashed in the database only.
     pub token_sha256: Option<String>,
     pub rate_per_minute: u32,
     pub mapping: Option<CaseMapping>,
@@ -83,6 +85,9 @@ impl CaseRules {
                 ),
                 None => None,
             };
+            if let Some(token) = &source.token {
+                check_configured_token(&source.id, token)?;
+            }
             let token_sha256 = source.token.as_deref().map(cockpit_access::token_digest);
             sources.insert(
                 source.id.clone(),
@@ -109,12 +114,7 @@ impl CaseRules {
     /// source that may call the gateway.
     pub fn document_names(&self) -> Vec<String> {
         let mut names: Vec<String> = DOCUMENTS.iter().map(|d| d.to_string()).collect();
-        names.extend(
-            self.sources
-                .values()
-                .filter(|s| s.token_sha256.is_some() || s.mapping.is_some())
-                .map(|s| format!("mapping:{}", s.id)),
-        );
+        names.extend(self.sources.values().filter(|s| s.mapping.is_some()).map(|s| format!("mapping:{}", s.id)));
         names
     }
 
@@ -159,6 +159,28 @@ impl CaseRules {
         }
         Ok(next)
     }
+}
+
+/// The shortest bearer token a source may be configured with: 32 characters, as long as a
+/// generated one.
+pub const MIN_SOURCE_TOKEN_LEN: usize = 32;
+
+/// Refuses a configured source token that anyone could guess: a short one, or one of the
+/// samples that were once printed in the README and `sources.json`.
+fn check_configured_token(source: &str, token: &str) -> anyhow::Result<()> {
+    const KNOWN_SAMPLES: [&str; 3] = ["sample-token", "changeme", "example"];
+    let lower = token.to_ascii_lowercase();
+    anyhow::ensure!(
+        !KNOWN_SAMPLES.iter().any(|s| lower.contains(s)),
+        "sources.json: the token of source `{source}` is a published sample; remove it (a token is then \
+         generated at the first start) or configure a secret one"
+    );
+    anyhow::ensure!(
+        token.chars().count() >= MIN_SOURCE_TOKEN_LEN,
+        "sources.json: the token of source `{source}` is shorter than {MIN_SOURCE_TOKEN_LEN} characters; \
+         remove it (a token is then generated at the first start) or configure a longer one"
+    );
+    Ok(())
 }
 
 /// The documents of the case rules an operator may edit through the API (stored in

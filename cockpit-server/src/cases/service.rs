@@ -41,6 +41,52 @@ pub struct Created {
     pub duplicate_of: Option<CaseId>,
 }
 
+/// What a delivery says, to compare a repeated source reference with the case stored
+/// under it.
+struct Delivered {
+    source_ref: Option<String>,
+    title: String,
+    description: String,
+    category: String,
+    /// WGS84.
+    point: Option<(f64, f64)>,
+    address: Option<String>,
+    reporter_masked: Option<serde_json::Value>,
+}
+
+impl Delivered {
+    /// The fields in which `row` (the first delivery) differs from this one.
+    fn differences(&self, row: &CaseRow) -> Vec<&'static str> {
+        let mut fields = Vec::new();
+        if row.title != self.title {
+            fields.push("title");
+        }
+        if row.description != self.description {
+            fields.push("description");
+        }
+        if row.category != self.category {
+            fields.push("category");
+        }
+        let stored = row.lon.zip(row.lat);
+        let same_point = match (stored, self.point) {
+            (None, None) => true,
+            // Within a centimetre: the stored point went through PostGIS and back.
+            (Some(a), Some(b)) => (a.0 - b.0).abs() < 1e-7 && (a.1 - b.1).abs() < 1e-7,
+            _ => false,
+        };
+        if !same_point {
+            fields.push("location");
+        }
+        if row.address != self.address {
+            fields.push("address");
+        }
+        if row.reporter_masked != self.reporter_masked {
+            fields.push("reporter");
+        }
+        fields
+    }
+}
+
 /// The idempotency key a caller sent with an action: who, the key, and a digest of the
 /// request it came with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +124,10 @@ pub enum ServiceError {
     /// The server is shutting down.
     #[error("{0}")]
     Unavailable(String),
+    /// The source reference was delivered before with other content: nothing was written,
+    /// and nothing of the case delivered first is told.
+    #[error("`{source_ref}` was delivered before with different {}; nothing was written", fields.join(", "))]
+    ReferenceConflict { source_ref: String, fields: Vec<&'static str> },
 }
 
 impl From<sqlx::Error> for ServiceError {
@@ -104,6 +154,7 @@ impl CaseService {
         now: DateTime<Utc>,
         who: AuditActor,
     ) -> Result<(Created, CaseRow), ServiceError> {
+        new.check_limits(now).map_err(|(field, reason)| ServiceError::BadField { field, reason })?;
         let rules = self.rules.get();
         let category = rules.categories.get(&new.category).ok_or_else(|| ServiceError::BadField {
             field: "category",
@@ -135,6 +186,16 @@ impl CaseService {
             }
             None => (None, None),
         };
+        // What a repeat of this reference must match (the stored row is the first delivery).
+        let first = Delivered {
+            source_ref: new.source_ref.as_ref().map(|r| r.as_str().to_string()),
+            title: new.title.clone(),
+            description: new.description.clone(),
+            category: new.category.as_str().to_string(),
+            point: point.map(|p| (p.x, p.y)),
+            address: new.address.clone(),
+            reporter_masked: reporter_masked.clone(),
+        };
         let prepared = Prepared {
             new,
             point,
@@ -147,7 +208,17 @@ impl CaseService {
             reporter_masked,
             who,
         };
-        self.batcher.submit(prepared).await
+        let (created, row) = self.batcher.submit(prepared).await?;
+        if !created.new {
+            let fields = first.differences(&row);
+            if !fields.is_empty() {
+                return Err(ServiceError::ReferenceConflict {
+                    source_ref: first.source_ref.unwrap_or_default(),
+                    fields,
+                });
+            }
+        }
+        Ok((created, row))
     }
 
     /// Applies an action; the state change, its timeline entry, its audit record and its

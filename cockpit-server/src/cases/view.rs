@@ -57,6 +57,9 @@ pub fn case_json(
         "dispatch_rule": row.dispatch_rule,
         "leaders": row.leaders,
         "evaluation": row.evaluation,
+        // Whether it was linked as a duplicate; `duplicate_of` names the case, except to
+        // viewers who may not see that one (the API clears it for them).
+        "duplicate": row.duplicate_of.is_some(),
         "duplicate_of": row.duplicate_of,
         "deadline": row.due_at.map(|due| json!({
             "limit": row.deadline_limit.as_deref().and_then(|l| serde_json::from_str::<Value>(l).ok()),

@@ -15,7 +15,12 @@
 //! - Accepted messages go on to plain subscribers at QoS 0 (a slow subscriber misses
 //!   messages, counted, rather than stalling publishers); retained messages are kept, the
 //!   last will is published when a device drops without DISCONNECT, and a second
-//!   connection with the same client id takes the session over.
+//!   connection of the same device with the same client id takes the session over.
+//! - A device's client id is bound to it: empty, its id, or its id followed by `-` and
+//!   anything (CONNACK 2 otherwise), so that no device can take over another's session.
+//! - A connection has [`CONNECT_TIMEOUT`] to log in, and at most [`MAX_HANDSHAKES`]
+//!   connections may be waiting to at once, so that idle sockets cannot hold the slots
+//!   that devices need.
 //!
 //! The codec is `rumqttc`'s (`mqttbytes::v4`), which never panics on bytes it reads.
 
@@ -38,7 +43,9 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use super::{IngestError, Iot};
 
 /// How long a new connection has to send CONNECT.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Connections waiting to send CONNECT at once; a further one is closed at once.
+const MAX_HANDSHAKES: usize = 512;
 /// Packets queued for one connection's socket.
 const OUTBOX: usize = 1024;
 /// QoS 1 messages awaiting their commit on one connection before it stops reading.
@@ -56,7 +63,8 @@ struct Subscription {
 struct Router {
     subscriptions: RwLock<Vec<Subscription>>,
     retained: Mutex<HashMap<String, Publish>>,
-    sessions: Mutex<HashMap<String, (u64, watch::Sender<bool>)>>,
+    /// By (device, client id): a client id is a device's own.
+    sessions: Mutex<HashMap<(String, String), (u64, watch::Sender<bool>)>>,
     next_connection: AtomicU64,
 }
 
@@ -105,6 +113,7 @@ pub async fn serve(listener: TcpListener, iot: Iot, limits: Limits, mut stop: wa
     }
     let router = Arc::new(Router::default());
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let handshakes = Arc::new(Semaphore::new(MAX_HANDSHAKES));
     loop {
         let permit = tokio::select! {
             permit = slots.clone().acquire_owned() => match permit { Ok(p) => p, Err(_) => return },
@@ -124,15 +133,27 @@ pub async fn serve(listener: TcpListener, iot: Iot, limits: Limits, mut stop: wa
         };
         let _ = stream.set_nodelay(true);
         let (router, iot, stop) = (router.clone(), iot.clone(), stop.clone());
+        let Ok(handshake) = handshakes.clone().try_acquire_owned() else {
+            tracing::debug!(%peer, "MQTT connection closed: too many waiting to log in");
+            continue;
+        };
         tokio::spawn(async move {
             iot.counters().connections.fetch_add(1, Ordering::Relaxed);
-            if let Err(reason) = connection(stream, &router, &iot, limits, stop).await {
+            if let Err(reason) = connection(stream, &router, &iot, limits, handshake, stop).await {
                 tracing::debug!(%peer, %reason, "MQTT connection closed");
             }
             iot.counters().connections.fetch_sub(1, Ordering::Relaxed);
             drop(permit);
         });
     }
+}
+
+/// Whether `client_id` may be used by `device`: empty (the broker names the session), the
+/// device's id, or the id followed by `-` and anything.
+fn client_id_is_own(client_id: &str, device: &str) -> bool {
+    client_id.is_empty()
+        || client_id == device
+        || client_id.strip_prefix(device).is_some_and(|rest| rest.starts_with('-'))
 }
 
 /// Reads the next packet, reading more bytes as needed. `Ok(None)` at a clean end of stream.
@@ -173,6 +194,7 @@ async fn connection(
     router: &Router,
     iot: &Iot,
     limits: Limits,
+    handshake: tokio::sync::OwnedSemaphorePermit,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), String> {
     let max = limits.max_packet_bytes;
@@ -189,6 +211,7 @@ async fn connection(
         }
         Err(_) => return Err("no CONNECT in time".into()),
     };
+    drop(handshake);
     let Packet::Connect(connect) = first else { return Err("the first packet was not CONNECT".into()) };
     let device = match &connect.login {
         Some(login) if iot.authenticate(&login.username, login.password.as_bytes()) => login.username.clone(),
@@ -199,11 +222,18 @@ async fn connection(
             return Err("login refused".into());
         }
     };
+    if !client_id_is_own(&connect.client_id, &device) {
+        iot.counters().auth_failures.fetch_add(1, Ordering::Relaxed);
+        let refuse = Packet::ConnAck(ConnAck::new(ConnectReturnCode::BadClientId, false));
+        let _ = write_packet(&mut stream, &refuse, max).await;
+        return Err(format!("client id `{}` is not device {device}'s", connect.client_id));
+    }
     let id = router.next_connection.fetch_add(1, Ordering::Relaxed);
     let client_id = if connect.client_id.is_empty() { format!("{device}-{id}") } else { connect.client_id.clone() };
+    let session_key = (device.clone(), client_id);
     let (kill_tx, mut kill) = watch::channel(false);
     if let Ok(mut sessions) = router.sessions.lock()
-        && let Some((_, previous)) = sessions.insert(client_id.clone(), (id, kill_tx))
+        && let Some((_, previous)) = sessions.insert(session_key.clone(), (id, kill_tx))
     {
         // Session takeover: the older connection with this client id closes.
         let _ = previous.send(true);
@@ -331,9 +361,9 @@ async fn connection(
         subs.retain(|s| s.connection != id);
     }
     if let Ok(mut sessions) = router.sessions.lock()
-        && sessions.get(&client_id).is_some_and(|(owner, _)| *owner == id)
+        && sessions.get(&session_key).is_some_and(|(owner, _)| *owner == id)
     {
-        sessions.remove(&client_id);
+        sessions.remove(&session_key);
     }
     if !clean && let Some(will) = &connect.last_will {
         let mut publish = Publish::from_bytes(will.topic.clone(), will.qos, will.message.clone());

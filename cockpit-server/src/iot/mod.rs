@@ -562,48 +562,88 @@ impl Iot {
     }
 
     /// The status of the pipeline: mode, broker address, counters and rejections.
-    pub fn status_json(&self) -> Value {
+    pub fn status_json(&self, visible: impl Fn(&Place) -> bool, whole: bool) -> Value {
         let c = &self.inner.counters;
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let (reasons, devices) = match self.inner.rejections.lock() {
-            Ok(counts) => (
-                counts.reasons().map(|(r, n)| (r.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
-                counts
-                    .devices()
-                    .map(|(d, r, n)| json!({"device": d.as_str(), "reason": r, "count": n}))
-                    .collect::<Vec<_>>(),
-            ),
-            Err(_) => (serde_json::Map::new(), Vec::new()),
-        };
-        let mut counters: serde_json::Map<String, Value> =
-            c.totals().iter().map(|(name, value, _)| (name.to_string(), json!(load(value)))).collect();
-        counters.insert("connections".into(), json!(load(&c.connections)));
+        let (devices_registered, mine) = self.visible_devices(&visible);
+        let mut reasons = serde_json::Map::new();
+        let mut devices = Vec::new();
+        if let Ok(counts) = self.inner.rejections.lock() {
+            for (d, r, n) in counts.devices() {
+                if whole || mine.contains(d.as_str()) {
+                    devices.push(json!({"device": d.as_str(), "reason": r, "count": n}));
+                    if !whole {
+                        let total = reasons.entry(r.to_string()).or_insert(json!(0));
+                        *total = json!(total.as_u64().unwrap_or(0) + n);
+                    }
+                }
+            }
+            if whole {
+                reasons = counts.reasons().map(|(r, n)| (r.to_string(), json!(n))).collect();
+            }
+        }
         let broker = self.inner.broker.lock().ok().and_then(|b| b.map(|a| a.to_string()));
-        let devices_registered = self.inner.directory.read().map(|d| d.registry.len()).unwrap_or(0);
-        json!({
+        let mut status = json!({
             "mode": self.inner.mode,
             "broker": broker,
             "district": self.inner.district,
             "devices": devices_registered,
-            "counters": counters,
             "rejections": {"by_reason": reasons, "by_device": devices},
-        })
+        });
+        // The pipeline's totals are the whole district's traffic: for those who see it all.
+        if whole {
+            let mut counters: serde_json::Map<String, Value> =
+                c.totals().iter().map(|(name, value, _)| (name.to_string(), json!(load(value)))).collect();
+            counters.insert("connections".into(), json!(load(&c.connections)));
+            status["counters"] = Value::Object(counters);
+        }
+        status
     }
 
-    /// The counters in the Prometheus text format.
-    pub fn metrics_text(&self) -> String {
+    /// How many registered devices `visible` keeps, and their ids.
+    fn visible_devices(&self, visible: &impl Fn(&Place) -> bool) -> (usize, std::collections::HashSet<String>) {
+        let Ok(directory) = self.inner.directory.read() else { return (0, Default::default()) };
+        let ids: std::collections::HashSet<String> = directory
+            .registry
+            .iter()
+            .map(|d| d.id.as_str())
+            .filter(|id| directory.places.get(*id).is_some_and(|p| visible(p)))
+            .map(str::to_string)
+            .collect();
+        (ids.len(), ids)
+    }
+
+    /// The counters in the Prometheus text format: the pipeline's totals and rejections by
+    /// reason for `whole`, else only the rejections of the devices `visible` keeps.
+    pub fn metrics_text(&self, visible: impl Fn(&Place) -> bool, whole: bool) -> String {
         use std::fmt::Write;
         let c = &self.inner.counters;
         let mut out = String::new();
-        for (name, value, help) in c.totals() {
-            let _ = writeln!(out, "# HELP cockpit_iot_{name}_total {help}\n# TYPE cockpit_iot_{name}_total counter");
-            let _ = writeln!(out, "cockpit_iot_{name}_total {}", value.load(Ordering::Relaxed));
+        if whole {
+            for (name, value, help) in c.totals() {
+                let _ =
+                    writeln!(out, "# HELP cockpit_iot_{name}_total {help}\n# TYPE cockpit_iot_{name}_total counter");
+                let _ = writeln!(out, "cockpit_iot_{name}_total {}", value.load(Ordering::Relaxed));
+            }
         }
         let _ = writeln!(out, "# HELP cockpit_iot_rejections_total rejected messages by reason");
         let _ = writeln!(out, "# TYPE cockpit_iot_rejections_total counter");
         if let Ok(counts) = self.inner.rejections.lock() {
-            for (reason, n) in counts.reasons() {
-                let _ = writeln!(out, "cockpit_iot_rejections_total{{reason=\"{reason}\"}} {n}");
+            if whole {
+                for (reason, n) in counts.reasons() {
+                    let _ = writeln!(out, "cockpit_iot_rejections_total{{reason=\"{reason}\"}} {n}");
+                }
+            } else {
+                let (_, mine) = self.visible_devices(&visible);
+                let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
+                for (d, r, n) in counts.devices() {
+                    if mine.contains(d.as_str()) {
+                        *by_reason.entry(r.to_string()).or_default() += n;
+                    }
+                }
+                for (reason, n) in by_reason {
+                    let _ = writeln!(out, "cockpit_iot_rejections_total{{reason=\"{reason}\"}} {n}");
+                }
             }
         }
         out

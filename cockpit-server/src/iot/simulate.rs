@@ -122,7 +122,7 @@ pub async fn run(devices: Vec<SimDevice>, plan: Plan, sent: Arc<Sent>) -> anyhow
     anyhow::ensure!(!devices.is_empty(), "no devices to simulate");
     let mut clients = Vec::with_capacity(devices.len());
     for (index, device) in devices.iter().enumerate() {
-        let mut options = MqttOptions::new(format!("sim-{}", device.id), plan.broker.0.clone(), plan.broker.1);
+        let mut options = MqttOptions::new(format!("{}-sim", device.id), plan.broker.0.clone(), plan.broker.1);
         options.set_credentials(device.id.clone(), device.password.clone());
         options.set_keep_alive(Duration::from_secs(30));
         options.set_clean_session(true);

@@ -23,11 +23,13 @@ pub struct UserRow {
     pub must_change_password: bool,
     pub roles: Vec<String>,
     pub created_at: DateTime<Utc>,
+    pub password_changed_at: DateTime<Utc>,
 }
 
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.department_id, u.scope_level, u.scope_code,
     u.active, u.failed_logins, u.locked_until, u.totp_enabled, u.must_change_password,
-    ARRAY(SELECT role FROM user_roles r WHERE r.user_id = u.id ORDER BY role) AS roles, u.created_at";
+    ARRAY(SELECT role FROM user_roles r WHERE r.user_id = u.id ORDER BY role) AS roles, u.created_at,
+    u.password_changed_at";
 
 impl UserRow {
     /// The roles, skipping any name this build does not know.
@@ -264,30 +266,21 @@ impl Store {
         Ok(Some(Credentials { user, password_hash, totp_sealed, totp_last_step }))
     }
 
-    /// Records a failed login: the new count and, when it locks, until when.
-    pub async fn record_failure(
-        &self,
-        user: i64,
-        failures: u32,
-        locked_until: Option<DateTime<Utc>>,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET failed_logins = $2, locked_until = COALESCE($3, locked_until) WHERE id = $1")
-            .bind(user)
-            .bind(failures as i32)
-            .bind(locked_until)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// Records a good login: failures forgotten, the TOTP step used up.
-    pub async fn record_success(tx: &mut PgConnection, user: i64, totp_step: Option<i64>) -> Result<(), StoreError> {
+    pub async fn record_success(
+        tx: &mut PgConnection,
+        user: i64,
+        totp_step: Option<i64>,
+        password_expired: bool,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE users SET failed_logins = 0, locked_until = NULL,
-                 totp_last_step = COALESCE($2, totp_last_step) WHERE id = $1",
+                 totp_last_step = COALESCE($2, totp_last_step),
+                 must_change_password = must_change_password OR $3 WHERE id = $1",
         )
         .bind(user)
         .bind(totp_step)
+        .bind(password_expired)
         .execute(&mut *tx)
         .await?;
         Ok(())
@@ -302,11 +295,20 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE users SET password_hash = $2, must_change_password = $3, failed_logins = 0, locked_until = NULL,
-                 updated_at = now() WHERE id = $1",
+                 password_changed_at = now(), updated_at = now() WHERE id = $1",
         )
         .bind(user)
         .bind(hash)
         .bind(must_change)
+        .execute(&mut *tx)
+        .await?;
+        // A new password ends every lock and throttle of the account.
+        sqlx::query(
+            "WITH u AS (SELECT username FROM users WHERE id = $1),
+                  f AS (DELETE FROM login_failures WHERE username = (SELECT username FROM u))
+             DELETE FROM login_throttle WHERE username = (SELECT username FROM u)",
+        )
+        .bind(user)
         .execute(&mut *tx)
         .await?;
         Ok(done.rows_affected() == 1)

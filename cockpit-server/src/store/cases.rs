@@ -474,6 +474,16 @@ impl Store {
         Ok(q.build_query_as().fetch_optional(&self.pool).await?)
     }
 
+    /// Which of `ids` the scope sees.
+    pub async fn cases_in(&self, ids: &[i64], scope: &CaseScope) -> Result<std::collections::HashSet<i64>, StoreError> {
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new("SELECT id FROM cases WHERE id = ANY(");
+        q.push_bind(ids.to_vec());
+        q.push(")");
+        push_scope(&mut q, scope);
+        let rows: Vec<(i64,)> = q.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     /// The sealed personal data of a case's reporter.
     pub async fn reporter_sealed(&self, id: CaseId) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(sqlx::query_scalar("SELECT reporter_sealed FROM cases WHERE id = $1")

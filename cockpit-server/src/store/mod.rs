@@ -6,6 +6,8 @@ mod audit;
 mod cases;
 mod devices;
 mod embedded;
+mod logins;
+mod open311_keys;
 mod stats;
 mod telemetry;
 
@@ -22,6 +24,8 @@ pub use cases::{
 };
 pub use devices::{DeviceFilter, DeviceRow, NewDevice};
 pub use embedded::EmbeddedPostgres;
+pub use logins::{LoginFailures, LoginStanding};
+pub use open311_keys::Open311Key;
 pub use stats::{CaseStats, CountsByRegion, IndicatorQuery, RegionTally, StatsLevel, Tally};
 pub use telemetry::{AlarmFilter, AlarmRow, AlarmWrite, DeviceLogin, EventRow, HistoryPoint, RaisedAlarm, ReadingRow};
 
@@ -105,7 +109,8 @@ impl Store {
 }
 
 impl Store {
-    /// Writes the configured sources (upsert by id); `enabled` stays as operators set it.
+    /// Writes the configured sources (upsert by id); `enabled` stays as operators set it,
+    /// and so does a generated token where the configuration names none.
     pub async fn sync_sources(&self, rules: &crate::CaseRules) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         for source in rules.sources.values() {
@@ -113,7 +118,8 @@ impl Store {
                 "INSERT INTO sources (id, name, kind, credential_hash, mapping, rate_per_minute)
                  VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,
-                     credential_hash = EXCLUDED.credential_hash, mapping = EXCLUDED.mapping,
+                     credential_hash = COALESCE(EXCLUDED.credential_hash, sources.credential_hash),
+                     mapping = EXCLUDED.mapping,
                      rate_per_minute = EXCLUDED.rate_per_minute",
             )
             .bind(&source.id)
@@ -134,11 +140,47 @@ impl Store {
 pub type SourceRow = (String, String, String, bool, Option<chrono::DateTime<chrono::Utc>>, i64);
 
 impl Store {
-    /// Whether a source may deliver (false for an unknown one).
-    pub async fn source_enabled(&self, id: &str) -> Result<bool, StoreError> {
-        let row: Option<(bool,)> =
-            sqlx::query_as("SELECT enabled FROM sources WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
-        Ok(row.is_some_and(|(enabled,)| enabled))
+    /// Whether a source is enabled, and the SHA-256 of its bearer token; `None` for an
+    /// unknown source.
+    pub async fn source_gate(&self, id: &str) -> Result<Option<(bool, Option<String>)>, StoreError> {
+        Ok(sqlx::query_as("SELECT enabled, credential_hash FROM sources WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Sets a source's token hash, audited in the same transaction. With `only_if_none`,
+    /// only where it has none yet (a first start; false when another instance was first).
+    /// False when nothing was set.
+    pub async fn set_source_token(
+        &self,
+        id: &str,
+        token_sha256: &str,
+        only_if_none: bool,
+        who: &AuditActor,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE sources SET credential_hash = $2 WHERE id = $1 AND (NOT $3 OR credential_hash IS NULL)",
+        )
+        .bind(id)
+        .bind(token_sha256)
+        .bind(only_if_none)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let entry = AuditEntry {
+            who: who.clone(),
+            action: "source.token_issue".into(),
+            object: format!("source:{id}"),
+            result: "ok".into(),
+            detail: serde_json::json!({"first_start": only_if_none}),
+        };
+        Store::audit(&mut tx, chrono::Utc::now(), &[entry]).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Notes a successful delivery.
