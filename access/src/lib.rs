@@ -2,7 +2,8 @@
 //! bundles with the three-way separation of administration (三员分立), the region scope a
 //! user may see, the password policy and argon2id hashing, login lockout, TOTP second
 //! factors (RFC 6238), short-lived signed access tokens, the hash-chained audit trail, AEAD
-//! sealing of personal data at rest with key rotation, and masking for responses.
+//! sealing of personal data at rest with key rotation, and masking for responses, including
+//! personal data typed into free text.
 //!
 //! Values in, values out: no I/O, no async, no SQL, no clock and no environment. Callers
 //! pass times as unix seconds (or microseconds for audit records) and keys as text they
@@ -12,6 +13,7 @@
 mod audit;
 mod base32;
 mod error;
+mod free_text;
 mod lockout;
 mod mask;
 mod password;
@@ -26,6 +28,7 @@ mod totp;
 
 pub use audit::{AuditRecord, ChainBreak, ChainVerifier, GENESIS, chain_hash};
 pub use error::AccessError;
+pub use free_text::{Found, PersonalDataKind, find_personal_data, mask_personal_data};
 pub use lockout::LockoutPolicy;
 pub use mask::{mask_address, mask_id_number, mask_name, mask_phone};
 pub use password::{burn_verify, hash_password, verify_password};
