@@ -225,10 +225,11 @@ async fn an_intake_sources_field_mapping_is_edited_and_the_next_report_follows_i
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["body"]["fields"]["category"]["dictionary"]["SHZL-MDJF"], "0101");
     let report = std::fs::read_to_string(sample_data().join("cases/mappings/grassroots-platform.sample.json")).unwrap();
+    let token = server.source_token("grassroots-platform").await;
     let response = server
         .client
         .post(server.url("/api/intake/grassroots-platform"))
-        .bearer_auth("sample-token-grassroots-platform")
+        .bearer_auth(token)
         .header("content-type", "application/json")
         .body(report)
         .send()

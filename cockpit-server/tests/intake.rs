@@ -15,9 +15,20 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 
 const HOTLINE: &str = "hotline-12345";
-const HOTLINE_TOKEN: &str = "sample-token-hotline-12345";
+/// Stands for the hotline's token, issued for each server (`real_token`).
+const HOTLINE_TOKEN: &str = "<hotline token>";
 const GRASSROOTS: &str = "grassroots-platform";
-const GRASSROOTS_TOKEN: &str = "sample-token-grassroots-platform";
+/// Stands for the grassroots platform's token.
+const GRASSROOTS_TOKEN: &str = "<grassroots token>";
+
+/// The token a placeholder stands for on `server`; any other text as it is.
+async fn real_token(server: &Server, token: &str) -> String {
+    match token {
+        HOTLINE_TOKEN => server.source_token(HOTLINE).await,
+        GRASSROOTS_TOKEN => server.source_token(GRASSROOTS).await,
+        other => other.to_string(),
+    }
+}
 
 /// A sample document a source ships with, from `data/ouhai/cases/mappings/`.
 fn sample(source: &str) -> Value {
@@ -48,7 +59,7 @@ async fn deliver_raw(server: &Server, source: &str, token: Option<&str>, body: r
         request = request.header("content-type", "application/json");
     }
     if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
+        request = request.header("authorization", format!("Bearer {}", real_token(server, token).await));
     }
     let response = request.send().await.expect("request");
     let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -174,11 +185,13 @@ async fn a_retried_delivery_returns_the_same_case_and_writes_nothing() {
 async fn concurrent_retries_create_one_case() {
     let server = Server::start().await;
     let doc = hotline_ticket("T-race", "120.6585,27.9540", "城市管理-市容环境-暴露垃圾");
+    let token = real_token(&server, HOTLINE_TOKEN).await;
     let mut deliveries = tokio::task::JoinSet::new();
     for _ in 0..8 {
         let (client, url, doc) = (server.client.clone(), server.url("/api/intake/hotline-12345"), doc.clone());
+        let token = token.clone();
         deliveries.spawn(async move {
-            let response = client.post(url).bearer_auth(HOTLINE_TOKEN).json(&doc).send().await.expect("request");
+            let response = client.post(url).bearer_auth(token).json(&doc).send().await.expect("request");
             (response.status().as_u16(), response.json::<Value>().await.expect("a JSON body")["id"].clone())
         });
     }
@@ -265,7 +278,7 @@ async fn refusals_are_problems_that_name_what_is_wrong() {
     let no_scheme = server
         .client
         .post(server.url("/api/intake/hotline-12345"))
-        .header("authorization", HOTLINE_TOKEN)
+        .header("authorization", real_token(&server, HOTLINE_TOKEN).await)
         .json(&doc)
         .send()
         .await
@@ -411,11 +424,12 @@ async fn a_disabled_source_is_refused_until_enabled_again() {
         &std::fs::read_to_string(common::sample_data().join("cases/mappings/hotline-12345.sample.json")).unwrap(),
     )
     .unwrap();
+    let token = server.source_token(HOTLINE).await;
     let deliver = || async {
         server
             .client
             .post(server.url("/api/intake/hotline-12345"))
-            .bearer_auth("sample-token-hotline-12345")
+            .bearer_auth(&token)
             .json(&payload)
             .send()
             .await

@@ -667,3 +667,33 @@ async fn an_operator_edits_the_device_rules_and_camera_detections_while_readings
     let rows = linked().await;
     assert_eq!(rows[3][2], json!(false), "under the new confidence: {rows}");
 }
+
+/// Issue 19, finding 6: a device logged in with its own valid credential used another
+/// device's client id, and the broker dropped that device (publishing its last will). A
+/// client id is now bound to its device.
+#[tokio::test]
+async fn a_device_cannot_take_over_another_devices_session_by_its_client_id() {
+    let server = Server::start().await;
+    let (_, lon, lat) = server.grid_of_fanrong(0).await;
+    let owner_password = register(&server, "wl-owner", "water_level_river", lon, lat).await;
+    let thief_password = register(&server, "wl-thief", "water_level_river", lon, lat).await;
+    let mut owner = connect(&server, "wl-owner", "wl-owner", &owner_password).await.connected().await;
+    let failures_before = iot_status(&server).await["counters"]["auth_failures"].as_u64().unwrap();
+    // The other device, logged in with its own credential, under the owner's client id
+    // and under one that only starts like it.
+    for stolen in ["wl-owner", "wl-owner-2", "wl-ownerx"] {
+        let mut thief = connect(&server, stolen, "wl-thief", &thief_password).await;
+        match thief.next().await {
+            Err(e) => assert!(e.contains("BadClientId"), "{stolen}: {e}"),
+            Ok(other) => panic!("{stolen} was let in: {other:?}"),
+        }
+    }
+    assert_eq!(iot_status(&server).await["counters"]["auth_failures"].as_u64().unwrap(), failures_before + 3);
+    // The owner's session was not taken over: it still publishes and is acknowledged.
+    let now = chrono::Utc::now().timestamp_millis();
+    owner.publish_acked(&topic("wl-owner", "telemetry"), level(now, 1.2)).await;
+    // A device's own ids are its to use: its id, and its id followed by `-`.
+    connect(&server, "wl-thief-2", "wl-thief", &thief_password).await.connected().await;
+    connect(&server, "wl-thief", "wl-thief", &thief_password).await.connected().await;
+    owner.publish_acked(&topic("wl-owner", "telemetry"), level(now + 1000, 1.3)).await;
+}

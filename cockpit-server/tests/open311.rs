@@ -22,8 +22,15 @@ async fn grid_centre(server: &Server) -> (String, f64, f64) {
 }
 
 /// POST a form, as most Open311 clients do; the status and the raw body.
+/// The application's key goes with every report (the city issued it; see `open311_key`).
 async fn post_form(server: &Server, form: &[(&str, &str)]) -> (u16, String) {
-    let body: String = form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
+    let key = server.open311_key("测试应用").await;
+    let body: String = form
+        .iter()
+        .chain([("api_key", key.as_str())].iter())
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
     let response = server
         .client
         .post(server.url("/open311/v2/requests.json"))
@@ -47,8 +54,12 @@ fn encode(text: &str) -> String {
 }
 
 async fn post_json(server: &Server, body: &Value) -> (u16, Value) {
+    let mut body = body.clone();
+    if let Some(object) = body.as_object_mut() {
+        object.entry("api_key").or_insert(json!(server.open311_key("测试应用").await));
+    }
     let response =
-        server.client.post(server.url("/open311/v2/requests.json")).json(body).send().await.expect("request");
+        server.client.post(server.url("/open311/v2/requests.json")).json(&body).send().await.expect("request");
     (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
 }
 

@@ -164,7 +164,7 @@ pub(crate) async fn one(
     let mut body =
         case_json(&row, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), Utc::now());
     hide_unseen_duplicate(&state, &caller.principal.case_scope(), &row, &mut body).await?;
-    body["timeline"] = timeline_json(&timeline);
+    body["timeline"] = timeline_json(&timeline, caller.principal.can(cockpit_access::Permission::UnmaskPersonalData));
     body["attachments"] = json!(attachments);
     Ok(Json(body))
 }

@@ -181,7 +181,8 @@ async fn export_rows(
     Ok((rows, truncated))
 }
 
-fn cells(row: &CaseRow, state: &AppState, now: DateTime<Utc>) -> [Cell; 19] {
+/// A case's row of an export; the free text with its personal data masked unless `clear`.
+fn cells(row: &CaseRow, state: &AppState, now: DateTime<Utc>, clear: bool) -> [Cell; 19] {
     let geography = state.geography.get();
     let region = |code: &Option<String>| {
         Cell::Text(code.as_deref().and_then(|c| geography.city.by_code(c)).map(|r| r.name.clone()).unwrap_or_default())
@@ -198,8 +199,8 @@ fn cells(row: &CaseRow, state: &AppState, now: DateTime<Utc>) -> [Cell; 19] {
         Cell::Text(category.unwrap_or_default()),
         Cell::Text(row.urgency.clone()),
         Cell::Text(row.tags.join(";")),
-        Cell::Text(row.title.clone()),
-        Cell::Text(row.description.clone()),
+        Cell::Text(crate::cases::free_text(&row.title, clear).into_owned()),
+        Cell::Text(crate::cases::free_text(&row.description, clear).into_owned()),
         region(&row.street_code),
         region(&row.village_code),
         region(&row.grid_code),
@@ -222,10 +223,11 @@ pub(crate) async fn export_csv(
 ) -> Result<Response, ApiError> {
     let (rows, truncated) = export_rows(&state, &q, &caller, "csv").await?;
     let now = Utc::now();
+    let clear = caller.principal.can(cockpit_access::Permission::UnmaskPersonalData);
     let mut csv = super::csv::Csv::new(true, 256 * (rows.len() + 1));
     push_csv_line(&mut csv, COLUMNS.iter().map(|c| Cell::Text(c.to_string())));
     for row in &rows {
-        push_csv_line(&mut csv, cells(row, &state, now));
+        push_csv_line(&mut csv, cells(row, &state, now, clear));
     }
     Ok(download(csv.finish().into_bytes(), "text/csv; charset=utf-8", "csv", truncated, now))
 }
@@ -255,11 +257,12 @@ pub(crate) async fn export_xlsx(
 ) -> Result<Response, ApiError> {
     let (rows, truncated) = export_rows(&state, &q, &caller, "xlsx").await?;
     let now = Utc::now();
-    let bytes = workbook(&rows, &state, now).map_err(|e| ApiError::Internal(format!("building the workbook: {e}")))?;
+    let clear = caller.principal.can(cockpit_access::Permission::UnmaskPersonalData);
+    let bytes = workbook(&rows, &state, now, clear).map_err(|e| ApiError::Internal(format!("building the workbook: {e}")))?;
     Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", truncated, now))
 }
 
-fn workbook(rows: &[CaseRow], state: &AppState, now: DateTime<Utc>) -> Result<Vec<u8>, XlsxError> {
+fn workbook(rows: &[CaseRow], state: &AppState, now: DateTime<Utc>, clear: bool) -> Result<Vec<u8>, XlsxError> {
     /// Excel refuses longer cell texts.
     const MAX_CELL_CHARS: usize = 32_767;
     let mut book = Workbook::new();
@@ -273,7 +276,7 @@ fn workbook(rows: &[CaseRow], state: &AppState, now: DateTime<Utc>) -> Result<Ve
     sheet.set_freeze_panes(1, 0)?;
     for (i, row) in rows.iter().enumerate() {
         let r = i as u32 + 1;
-        for (col, cell) in cells(row, state, now).into_iter().enumerate() {
+        for (col, cell) in cells(row, state, now, clear).into_iter().enumerate() {
             let col = col as u16;
             match cell {
                 Cell::Int(n) => sheet.write_number(r, col, n as f64)?,

@@ -1,5 +1,7 @@
 //! Cases as the API shows them: names beside codes, the deadline's state, the actions the
-//! caller may take now, and the reporter's personal data masked.
+//! caller may take now, and personal data masked: the reporter's fields always, and ID,
+//! phone, bank card numbers and e-mail addresses typed into the free text (title,
+//! description, timeline notes) for everyone without `personal_data.unmask`.
 
 use chrono::{DateTime, Utc};
 use cockpit_events::{CategoryCode, DeadlineState, Status};
@@ -22,6 +24,7 @@ pub fn case_json(
         code.as_deref().and_then(|c| geography.city.by_code(c)).map(|r| json!({"code": r.code, "name": r.name}))
     };
     let status = Status::parse(&row.status);
+    let clear = viewer.is_some_and(|v| v.can(cockpit_access::Permission::UnmaskPersonalData));
     let deadline_state = match (row.due_at, row.warn_at) {
         (Some(due), _) if row.closed_at.is_none() && now >= due => Some(DeadlineState::Overdue),
         (Some(_), Some(warn)) if row.closed_at.is_none() && now >= warn => Some(DeadlineState::Warning),
@@ -40,8 +43,8 @@ pub fn case_json(
         },
         "urgency": row.urgency,
         "tags": row.tags,
-        "title": row.title,
-        "description": row.description,
+        "title": free_text(&row.title, clear),
+        "description": free_text(&row.description, clear),
         "location": row.lon.zip(row.lat).map(|(lon, lat)| json!({"lon": lon, "lat": lat})),
         "outside_district": row.outside_district,
         "street": region(&row.street_code),
@@ -76,8 +79,13 @@ pub fn case_json(
     })
 }
 
-/// A case's timeline, oldest first.
-pub fn timeline_json(rows: &[TimelineRow]) -> Value {
+/// A text someone typed, with the personal data in it masked unless `clear`.
+pub fn free_text(text: &str, clear: bool) -> std::borrow::Cow<'_, str> {
+    if clear { std::borrow::Cow::Borrowed(text) } else { cockpit_access::mask_personal_data(text) }
+}
+
+/// A case's timeline, oldest first; notes masked as [`free_text`] unless `clear`.
+pub fn timeline_json(rows: &[TimelineRow], clear: bool) -> Value {
     Value::Array(
         rows.iter()
             .map(|t| {
@@ -87,7 +95,7 @@ pub fn timeline_json(rows: &[TimelineRow]) -> Value {
                     "action": t.action,
                     "from": t.from_status,
                     "to": t.to_status,
-                    "content": t.content,
+                    "content": free_text(&t.content, clear),
                     "attachments": t.attachments,
                     "position": t.lon.zip(t.lat).map(|(lon, lat)| json!({"lon": lon, "lat": lat})),
                 })

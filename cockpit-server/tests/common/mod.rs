@@ -201,6 +201,43 @@ impl Server {
         (status, response.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// A new bearer token for gateway source `source`, issued by a system administrator
+    /// as an operator would (`POST /api/sources/{id}/token`); the one before stops working.
+    /// Issued once per server and source, then remembered.
+    pub async fn source_token(&self, source: &str) -> String {
+        let key = format!("source:{source}");
+        if let Some(token) = self.tokens.lock().await.get(&key) {
+            return token.clone();
+        }
+        let token = self.new_source_token(source).await;
+        self.tokens.lock().await.insert(key, token.clone());
+        token
+    }
+
+    /// Issues a new token for `source` (the one before stops working).
+    pub async fn new_source_token(&self, source: &str) -> String {
+        let token = self.token("source-token-admin", "system_administrator").await;
+        let (status, body) = self.post_with(&token, &format!("/api/sources/{source}/token"), &serde_json::json!({})).await;
+        assert_eq!(status, 201, "issuing a token for {source}: {body}");
+        body["token"].as_str().expect("a token").to_string()
+    }
+
+    /// An Open311 API key for `application`, issued by a system administrator once per
+    /// server and application.
+    pub async fn open311_key(&self, application: &str) -> String {
+        let cached = format!("open311:{application}");
+        if let Some(key) = self.tokens.lock().await.get(&cached) {
+            return key.clone();
+        }
+        let token = self.token("open311-key-admin", "system_administrator").await;
+        let (status, body) =
+            self.post_with(&token, "/api/open311/keys", &serde_json::json!({"application": application})).await;
+        assert_eq!(status, 201, "issuing an Open311 key: {body}");
+        let key = body["api_key"].as_str().expect("a key").to_string();
+        self.tokens.lock().await.insert(cached, key.clone());
+        key
+    }
+
     /// The code and centre of grid `index` of 繁荣社区 (景山街道), from the geography API.
     pub async fn grid_of_fanrong(&self, index: usize) -> (String, f64, f64) {
         let (_, village) = self.get("/api/regions/330304001002").await;
