@@ -34,7 +34,7 @@ before(async () => {
     hotline.data.gdbh = `WZ12345-WALL3-${n}`;
     const r = await fetch(`${server.url}/api/intake/hotline-12345`, {
       method: 'POST',
-      headers: { Authorization: 'Bearer sample-token-hotline-12345', 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${server.sourceToken('hotline-12345')}`, 'Content-Type': 'application/json' },
       body: JSON.stringify(hotline),
     });
     assert.equal(r.status, 201, await r.text());
@@ -56,6 +56,38 @@ const inside = (geometry) => {
 };
 
 const settled = (page) => page.waitForFunction(() => !window.__wall.map.map.isMoving());
+
+/** Where on the screen a click lands on key area `id` as drawn: a pixel of the map's canvas
+ *  (no panel over it) where the rendered key area is that one and no case dot is near (a
+ *  click on a case opens the case). Waited for until the map has settled and drawn it. */
+async function areaPoint(page, id) {
+  const found = await page.waitForFunction(
+    (id) => {
+      const m = window.__wall.map.map;
+      if (m.isMoving() || !m.areTilesLoaded()) return null;
+      const canvas = m.getCanvas();
+      const box = canvas.getBoundingClientRect();
+      const near = (x, y, r) =>
+        m.queryRenderedFeatures([[x - r, y - r], [x + r, y + r]], { layers: ['cases', 'cases-clusters', 'cases-fresh'] }).length > 0;
+      const steps = 30;
+      for (let i = 1; i < steps; i++)
+        for (let j = 1; j < steps; j++) {
+          const [x, y] = [(box.width * i) / steps, (box.height * j) / steps];
+          const hit = m.queryRenderedFeatures([x, y], { layers: ['key-areas-fill', 'blind-spots-fill'] })[0];
+          if (hit?.properties?.id !== id || near(x, y, 14)) continue;
+          // Inside it all round, not on its edge.
+          const around = [[6, 0], [-6, 0], [0, 6], [0, -6]].every(
+            ([dx, dy]) => m.queryRenderedFeatures([x + dx, y + dy], { layers: ['key-areas-fill'] })[0]?.properties?.id === id,
+          );
+          if (around && document.elementFromPoint(box.left + x, box.top + y) === canvas) return { x: box.left + x, y: box.top + y };
+        }
+      return null;
+    },
+    id,
+    { timeout: 30_000, polling: 200 },
+  );
+  return found.jsonValue();
+}
 
 describe('key areas and blind spots, list and map linked', () => {
   test('the list shows the API\'s key areas; an item highlights its polygon and flies to it', async () => {
@@ -94,18 +126,17 @@ describe('key areas and blind spots, list and map linked', () => {
     const { page } = wall;
     const api = await server.api(token, 'GET', '/api/layers/key_areas');
     const target = api.features[0];
-    // Bring it into view the way a commander would (its item), then pick another first so
-    // that the map click is what changes the list.
-    await page.click(`[data-test="area-item"][data-area="${target.properties.id}"]`);
+    // Bring it into view the way a commander would (its item), then unselect it the same
+    // way, so that the mouse click on the map is what selects it again.
+    const item = `[data-test="area-item"][data-area="${target.properties.id}"]`;
+    await page.click(item);
+    await page.waitForSelector(`${item}.on`);
     await settled(page);
-    await page.click(`[data-test="area-item"][data-area="${api.features[1].properties.id}"]`);
-    await page.waitForSelector(`[data-test="area-item"][data-area="${api.features[1].properties.id}"].on`);
-    await page.evaluate(([lon, lat]) => window.__wall.map.map.jumpTo({ center: [lon, lat], zoom: 14 }), inside(target.geometry));
-    await settled(page);
-    const point = await page.evaluate((at) => window.__wall.map.map.project(at), inside(target.geometry));
-    const box = await page.locator('#map canvas').boundingBox();
-    await page.mouse.click(box.x + point.x, box.y + point.y);
-    await page.waitForSelector(`[data-test="area-item"][data-area="${target.properties.id}"].on`);
+    await page.click(item);
+    await page.waitForFunction(() => document.querySelectorAll('[data-test="area-item"].on').length === 0);
+    const at = await areaPoint(page, target.properties.id);
+    await page.mouse.click(at.x, at.y);
+    await page.waitForSelector(`${item}.on`);
     assert.equal(await page.locator('[data-test="area-item"].on').count(), 1);
   });
 
@@ -329,7 +360,7 @@ describe('the layout at both wall sizes, in both languages', () => {
         if (!(await page.locator('[data-test="area-list-blindSpots"]').count())) await page.click('[data-test="layer-blindSpots"]');
         await page.waitForSelector('[data-test="area-list-blindSpots"]');
         const c = (await server.api(token, 'GET', '/api/cases?limit=1')).items[0];
-        await page.evaluate((id) => window.__wall.openCase(id), c.id);
+        await page.click(`[data-test="feed-item"][data-case="${c.id}"]`);
         await page.waitForSelector('[data-test="card-timeline"]');
         await settled(page);
         for (const lang of ['zh', 'en']) {

@@ -47,6 +47,71 @@ after(async () => {
   await server?.stop();
 });
 
+/** Where on the screen a click selects `region` (a child of the region in view): a point of
+ *  it, the API's centre first, that is
+ *  - inside its shape, 8 px clear of its edges (the wall finds a clicked region by shape);
+ *  - on the map's canvas, not under a panel over the map;
+ *  - clear of what a click there takes first: a case dot, a key area, a blind spot;
+ *  - drawn: the street it lies in is rendered at that pixel (the map has loaded its tiles).
+ *  Waited for until the map has settled (no camera move, every tile loaded). */
+async function clickablePoint(page, region, street) {
+  const found = page.waitForFunction(
+    ({ geometry, centre, street }) => {
+      const m = window.__wall.map.map;
+      if (m.isMoving() || !m.areTilesLoaded()) return null;
+      const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+      const inRing = (x, y, ring) => {
+        let inside = false;
+        for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+          const [xi, yi] = ring[i];
+          const [xj, yj] = ring[j];
+          if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+        }
+        return inside;
+      };
+      const inside = (x, y) => polygons.some((p) => inRing(x, y, p[0]) && !p.slice(1).some((hole) => inRing(x, y, hole)));
+      let [w, s, e, n] = [Infinity, Infinity, -Infinity, -Infinity];
+      for (const p of polygons)
+        for (const [x, y] of p[0]) [w, s, e, n] = [Math.min(w, x), Math.min(s, y), Math.max(e, x), Math.max(n, y)];
+      const steps = 24;
+      const candidates = [centre];
+      for (let i = 1; i < steps; i++)
+        for (let j = 1; j < steps; j++) candidates.push([w + ((e - w) * i) / steps, s + ((n - s) * j) / steps]);
+      const d = ([x, y]) => (x - centre[0]) ** 2 + (y - centre[1]) ** 2;
+      candidates.sort((a, b) => d(a) - d(b));
+      const canvas = m.getCanvas();
+      const box = canvas.getBoundingClientRect();
+      const shown = (layers) => layers.filter((l) => m.getLayer(l) && m.getLayoutProperty(l, 'visibility') !== 'none');
+      const blocking = shown(['cases', 'cases-clusters', 'key-areas-fill', 'blind-spots-fill']);
+      // A new case's ring pulses out to 22 px.
+      const pulsing = shown(['cases-fresh']);
+      const near = (p, r, layers) => m.queryRenderedFeatures([[p.x - r, p.y - r], [p.x + r, p.y + r]], { layers }).length > 0;
+      for (const [lon, lat] of candidates) {
+        if (!inside(lon, lat)) continue;
+        const p = m.project([lon, lat]);
+        if (p.x < 0 || p.y < 0 || p.x > box.width || p.y > box.height) continue;
+        const clear = [[8, 0], [-8, 0], [0, 8], [0, -8], [6, 6], [-6, -6], [6, -6], [-6, 6]].every(([dx, dy]) => {
+          const q = m.unproject([p.x + dx, p.y + dy]);
+          return inside(q.lng, q.lat);
+        });
+        if (!clear) continue;
+        if (document.elementFromPoint(box.left + p.x, box.top + p.y) !== canvas) continue;
+        if (near(p, 12, blocking) || near(p, 28, pulsing)) continue;
+        if (!m.queryRenderedFeatures([p.x, p.y], { layers: ['streets-fill'] }).some((f) => f.properties.code === street)) continue;
+        return { x: box.left + p.x, y: box.top + p.y };
+      }
+      return null;
+    },
+    { geometry: region.geometry, centre: region.properties.centre, street },
+    { timeout: 30_000, polling: 200 },
+  );
+  try {
+    return await (await found).jsonValue();
+  } catch (e) {
+    throw new Error(`no point of ${region.properties.code} that a click would select on the settled map: ${e.message}`);
+  }
+}
+
 describe('the wall', () => {
   test('loads the sample city: 13 streets, 942 grids drawn, cases on the map and in the feed', async () => {
     wall = await openWall(browser, server);
@@ -83,22 +148,15 @@ describe('the wall', () => {
     const first = await server.api(token, 'GET', '/api/cases?limit=1');
     const c = first.items[0];
     const path = [c.street.code, c.village.code, c.grid.code];
-    // Click each level's region on the map at its centre, as a commander would.
+    // Each level's region is chosen by a mouse click on the map, as a commander would: at a
+    // point of the region that a click there selects (see clickablePoint), once the map has
+    // settled and drawn it.
     for (const code of path) {
       const region = await server.api(token, 'GET', `/api/regions/${code}`);
-      const [lon, lat] = region.properties.centre;
-      await page.waitForFunction(() => !window.__wall.map.map.isMoving());
-      const point = await page.evaluate(([lon, lat]) => window.__wall.map.map.project([lon, lat]), [lon, lat]);
-      const box = await page.locator('#map canvas').boundingBox();
-      // The centre of a region may lie under a case dot; a click there opens the case.
-      // Use the breadcrumb-safe API path when the click selected something else.
-      await page.mouse.click(box.x + point.x, box.y + point.y);
-      try {
-        await page.waitForFunction((code) => window.__wall.selected()?.code === code, code, { timeout: 3000 });
-      } catch {
-        await page.evaluate((code) => window.__wall.selectRegion(code), code);
-      }
-      await page.waitForFunction((code) => window.__wall.selected()?.code === code, code);
+      const at = await clickablePoint(page, region, path[0]);
+      await page.mouse.click(at.x, at.y);
+      await page.waitForFunction((code) => window.__wall.selected()?.code === code, code, { timeout: 10_000 });
+      assert.equal(await page.evaluate(() => window.__wall.selected().level), region.properties.level);
     }
     const grid = path[2];
     await page.waitForFunction((g) => document.querySelector('#region small')?.textContent === g, grid);

@@ -1,6 +1,6 @@
 // The workbench shell: who is logged in, the reference data every screen uses (categories,
 // sources, streets), one live-stream connection, the navigation and a hash router:
-// #/cases, #/cases/<id>, #/new, #/leader, #/config.
+// #/cases, #/cases/<id>, #/new, #/leader, #/config, #/audit.
 
 import type { Api, LoginAnswer } from '../api';
 import { LiveClient, type LiveStatus } from '../live/client';
@@ -13,6 +13,7 @@ import { caseDetail } from './detail';
 import { createCase } from './create';
 import { leaderView } from './leader';
 import { configScreens } from './config';
+import { auditScreen } from './audit';
 
 /** What a screen gets: the session, the caller, reference data, the live stream. */
 export interface Ctx {
@@ -35,6 +36,9 @@ export class Workbench {
   private liveListeners = new Set<(s: LiveStatus) => void>();
   private ctx!: Ctx;
   private casesAllowed = false;
+  /** Where a bare address leads: the auditor to the audit trail, those who see cases to
+   *  the list, the administrators to the configuration. */
+  private landing = '#/config';
 
   /** `login`: what the login just said (null after a reload: then `me.restricted` tells). */
   constructor(
@@ -63,6 +67,8 @@ export class Workbench {
     });
     const can = (p: string) => me.permissions.includes(p);
     this.casesAllowed = can('cases.view') || can('cases.view_assigned');
+    const auditor = can('audit.read') && (me.roles.some((r) => r.role === 'auditor') || !this.casesAllowed);
+    this.landing = auditor ? '#/audit' : this.casesAllowed ? '#/cases' : '#/config';
     this.ctx = {
       api: this.api,
       me,
@@ -94,6 +100,7 @@ export class Workbench {
         can('users.view') || can('sources.view') || can('devices.view') || can('rules.configure')
           ? nav('#/config', w('navConfig'), 'nav-config')
           : null,
+        can('audit.read') ? nav('#/audit', w('navAudit'), 'nav-audit') : null,
       ),
       h(
         'div',
@@ -133,7 +140,7 @@ export class Workbench {
     this.unmount?.();
     this.unmount = null;
     this.main.replaceChildren();
-    const hash = location.hash || (this.casesAllowed ? '#/cases' : '#/config');
+    const hash = location.hash || this.landing;
     for (const a of this.root.querySelectorAll('nav a')) {
       a.classList.toggle('active', hash.startsWith(a.getAttribute('href') ?? '?'));
     }
@@ -142,6 +149,7 @@ export class Workbench {
     else if (hash === '#/new') this.unmount = createCase(this.ctx, this.main);
     else if (hash === '#/leader') this.unmount = leaderView(this.ctx, this.main);
     else if (hash.startsWith('#/config')) this.unmount = configScreens(this.ctx, this.main);
+    else if (hash === '#/audit') this.unmount = auditScreen(this.ctx, this.main);
     else this.unmount = caseList(this.ctx, this.main, {});
     document.body.dataset.screen = hash.replace(/^#\//, '').replace(/\/\d+$/, '');
   }

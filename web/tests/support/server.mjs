@@ -83,6 +83,15 @@ export class Server {
     return s;
   }
 
+  /** The bearer token the server issued to intake source `id` at its first start (it
+   *  keeps only the hash; the token is in `source-tokens.txt` in its data home). */
+  sourceToken(id) {
+    const text = readFileSync(join(this.home, 'source-tokens.txt'), 'utf8');
+    const line = text.split('\n').find((l) => !l.startsWith('#') && l.trim().split(/\s+/)[0] === id);
+    if (!line) throw new Error(`no token issued to source ${id}`);
+    return line.trim().split(/\s+/)[1];
+  }
+
   get url() {
     return `http://127.0.0.1:${this.port}`;
   }
