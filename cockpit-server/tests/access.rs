@@ -94,7 +94,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("PUT /api/layers/{name}",                      "",         "n n n n n n y n n"),
     ("PUT /api/regions/{code}/boundary",            "",         "n n n n n n y n n"),
     ("PUT /api/regions/{code}/persons",             "",         "n n n n n n y n n"),
-    // Cases: read in scope (a handler: their department's; a grid worker: their grid's).
+    // Cases: read in scope (a handler: their department's; a grid worker: their grid's);
+    // a department handler's report waits for approval (提报).
     ("GET /api/cases",                              "",         "r r r r r n n n n"),
     ("POST /api/cases",                             "",         "y n y y y n n n n"),
     ("GET /api/cases/{id}",                         "",         "r r r r r n n n n"),
@@ -107,18 +108,20 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST /api/cases/{id}/alarms/acknowledge",     "",         "r n r n n n n n n"),
     ("POST /api/cases/{id}/attachments",            "",         "n n n r r n n n n"),
     ("GET /api/attachments/{id}",                   "",         "r r r r r n n n n"),
-    // Statistics, indicators and exports: the wall's readers.
+    // Statistics and indicators: the wall's readers; exports: the centre's staff who see
+    // every case of their region.
     ("GET /api/cases/stats",                        "",         "r r n n n n n n n"),
     ("GET /api/indicators",                         "",         "r r n n n n n n n"),
     ("GET /api/cases/export.csv",                   "",         "r r r n n n n n n"),
     ("GET /api/cases/export.xlsx",                  "",         "r r r n n n n n n"),
-    // Sources and the case rules.
+    // Sources: a source system's token only, then the list and its switch; the case rules.
     ("POST /api/intake/{source}",                   "",         "u u u u u u u u u"),
     ("GET /api/sources",                            "",         "y n y n n n y n n"),
     ("PUT /api/sources/{id}/enabled",               "",         "y n y n n n y n n"),
     ("GET /api/config/rules",                       "",         "n n n n n n y n n"),
     ("PUT /api/config/rules/{name}",                "",         "n n n n n n y n n"),
-    // Sensors: the centre watches them, the system administrator keeps the registry.
+    // Sensors: read in scope by every role with field or centre work, acknowledged by the
+    // centre; the system administrator keeps the registry.
     ("GET /api/devices",                            "",         "r r r r r n r n n"),
     ("POST /api/devices",                           "",         "n n n n n n y n n"),
     ("POST /api/devices/import",                    "",         "n n n n n n y n n"),
