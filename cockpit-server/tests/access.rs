@@ -388,7 +388,8 @@ impl Caller {
         } else {
             format!("street {}", world.street)
         };
-        format!("{} ({scope})", self.role)
+        let department = if self.role == "department_handler" { ", emergency bureau" } else { "" };
+        format!("{} ({scope}{department})", self.role)
     }
 }
 
