@@ -79,6 +79,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET /open311/v2/requests/{file}",             "",         "y y y y y y y y y"),
     // One's own session, password and second factor; the permission catalogue.
     ("GET /api/auth/me",                            "",         "y y y y y y y y n"),
+    // Failed logins of every username: the security administrator is told.
+    ("GET /api/auth/login-failures",                "",         "n n n n n n n y n"),
     ("POST /api/auth/password",                     "",         "y y y y y y y y n"),
     ("POST /api/auth/totp/enrol",                   "",         "y y y y y y y y n"),
     ("POST /api/auth/totp/confirm",                 "",         "y y y y y y y y n"),
@@ -106,18 +108,23 @@ const TABLE: &[(&str, &str, &str)] = &[
     // A supervision note: the commander, the leader, the dispatcher.
     ("POST /api/cases/{id}/actions",                "",         "r r r n n n n n n"),
     ("POST /api/cases/{id}/alarms/acknowledge",     "",         "r n r n n n n n n"),
-    ("POST /api/cases/{id}/attachments",            "",         "n n n r r n n n n"),
+    ("POST /api/cases/{id}/attachments",            "",         "r n r r r n n n n"),
     ("GET /api/attachments/{id}",                   "",         "r r r r r n n n n"),
     // Statistics and indicators: the wall's readers; exports: the centre's staff who see
     // every case of their region.
-    ("GET /api/cases/stats",                        "",         "r r n n n n n n n"),
-    ("GET /api/indicators",                         "",         "r r n n n n n n n"),
+    ("GET /api/cases/stats",                        "",         "r r r r n n n n n"),
+    ("GET /api/indicators",                         "",         "r r r n n n n n n"),
     ("GET /api/cases/export.csv",                   "",         "r r r n n n n n n"),
     ("GET /api/cases/export.xlsx",                  "",         "r r r n n n n n n"),
     // Sources: a source system's token only, then the list and its switch; the case rules.
     ("POST /api/intake/{source}",                   "",         "u u u u u u u u u"),
     ("GET /api/sources",                            "",         "y n y n n n y n n"),
     ("PUT /api/sources/{id}/enabled",               "",         "y n y n n n y n n"),
+    ("POST /api/sources/{id}/token",                "",         "y n y n n n y n n"),
+    // Open311 keys, one per citizens' application: issued and revoked with the sources.
+    ("GET /api/open311/keys",                       "",         "y n y n n n y n n"),
+    ("POST /api/open311/keys",                      "",         "y n y n n n y n n"),
+    ("POST /api/open311/keys/{id}/revoke",          "",         "y n y n n n y n n"),
     ("GET /api/config/rules",                       "",         "n n n n n n y n n"),
     ("PUT /api/config/rules/{name}",                "",         "n n n n n n y n n"),
     // Sensors: read in scope by every role with field or centre work, acknowledged by the
@@ -135,7 +142,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST /api/alarms/{id}/acknowledge",           "",         "r n r n n n n n n"),
     // Live streams: whoever may subscribe to some channel; the hub's status is the wall's.
     ("GET /api/live",                               "",         "y y y y y n y n n"),
-    ("GET /api/live/status",                        "",         "y y n n n n n n n"),
+    ("GET /api/live/status",                        "",         "y y y n n n n n n"),
     // Accounts and departments: the system administrator; roles: the security
     // administrator; neither acts on another administrator's account or on their own role.
     ("GET /api/users",                              "",         "n n n n n n y y n"),
@@ -633,6 +640,8 @@ fn request_for(row: &Row, caller: Option<&Caller>, object: Option<&Object>, worl
         .path
         .replace("/api/users/{id}", &format!("/api/users/{account}"))
         .replace("/api/sources/{id}", "/api/sources/hotline-12345")
+        // The first key issued (by the row before it); revoking it again is still an answer.
+        .replace("/api/open311/keys/{id}", "/api/open311/keys/1")
         // An empty calendar document is the default calendar: valid, and harmless here.
         .replace("/api/config/rules/{name}", "/api/config/rules/calendar")
         .replace("{id}", &id)
@@ -655,6 +664,7 @@ fn request_for(row: &Row, caller: Option<&Caller>, object: Option<&Object>, worl
         ("POST", "/api/cases/{id}/attachments") => return (url, Payload::Photo),
         ("POST", "/api/cases/{id}/actions") => json!({"action": "supervise", "note": "矩阵测试督办"}),
         ("PUT", "/api/sources/{id}/enabled") => json!({"enabled": true}),
+        ("POST", "/api/open311/keys") => json!({"application": "矩阵测试应用"}),
         ("POST", "/api/cases") => json!({"description": "矩阵测试", "category": "0402"}),
         ("PUT", "/api/users/{id}/roles") => json!({"roles": [target_role]}),
         ("POST", "/api/users/{id}/password") => json!({"password": "Matrix-reset-phrase-4kQ"}),

@@ -23,10 +23,7 @@ use sha2::Digest;
 
 /// An HTTP client whose requests come from `127.0.0.<last>`.
 fn client_from(last: u8) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))
-        .build()
-        .expect("a client")
+    reqwest::Client::builder().local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last))).build().expect("a client")
 }
 
 /// A login from `127.0.0.<last>`: status and body.
@@ -114,9 +111,10 @@ async fn sample_intake_tokens_are_refused_and_generated_ones_are_stored_hashed()
         std::fs::copy(&path, dir.join("cases/mappings").join(path.file_name().unwrap())).unwrap();
     }
     for (token, why) in [("sample-token-hotline-12345", "published sample"), ("short-but-secret", "shorter than 32")] {
-        let sources = std::fs::read_to_string(sample_data().join("cases/sources.json"))
-            .unwrap()
-            .replace("\"mapping\": \"mappings/hotline-12345.json\",", &format!("\"mapping\": \"mappings/hotline-12345.json\", \"token\": \"{token}\","));
+        let sources = std::fs::read_to_string(sample_data().join("cases/sources.json")).unwrap().replace(
+            "\"mapping\": \"mappings/hotline-12345.json\",",
+            &format!("\"mapping\": \"mappings/hotline-12345.json\", \"token\": \"{token}\","),
+        );
         std::fs::write(dir.join("cases/sources.json"), sources).unwrap();
         let error = cockpit_server::CaseRules::load(&dir, Default::default(), Default::default()).unwrap_err();
         let text = format!("{error:#}");
@@ -291,10 +289,11 @@ async fn no_role_edits_its_own_bundle_and_administration_holds_no_data_permissio
     drop(plain);
     let (_, users_now) = server.get_with(&secadmin, "/api/users").await;
     assert!(users_now["users"].as_array().unwrap().len() > users["users"].as_array().unwrap().len());
-    let id = users_now["users"].as_array().unwrap().iter().find(|u| u["username"] == "plain-person").unwrap()["id"]
-        .clone();
-    let (status, answer) =
-        server.put_with(&secadmin, &format!("/api/users/{id}/roles"), &json!({"roles": ["auditor", "dispatcher"]})).await;
+    let id =
+        users_now["users"].as_array().unwrap().iter().find(|u| u["username"] == "plain-person").unwrap()["id"].clone();
+    let (status, answer) = server
+        .put_with(&secadmin, &format!("/api/users/{id}/roles"), &json!({"roles": ["auditor", "dispatcher"]}))
+        .await;
     assert_eq!((status, answer["field"].as_str()), (400, Some("roles")), "{answer}");
 }
 
@@ -313,15 +312,17 @@ async fn no_administrator_acts_on_another_administrations_account() {
     };
     let reset = json!({"password": "Another-long-passphrase-9X"});
     for target in ["aud-a", "sec-a"] {
-        let (status, answer) = server.post_with(&sysadmin, &format!("/api/users/{}/password", id(target)), &reset).await;
+        let (status, answer) =
+            server.post_with(&sysadmin, &format!("/api/users/{}/password", id(target)), &reset).await;
         assert_eq!(status, 403, "reset {target}: {answer}");
         let (status, answer) =
             server.put_with(&sysadmin, &format!("/api/users/{}", id(target)), &json!({"active": false})).await;
         assert_eq!(status, 403, "deactivate {target}: {answer}");
     }
     for target in ["aud-a", "sys-a"] {
-        let (status, answer) =
-            server.put_with(&secadmin, &format!("/api/users/{}/roles", id(target)), &json!({"roles": ["leader"]})).await;
+        let (status, answer) = server
+            .put_with(&secadmin, &format!("/api/users/{}/roles", id(target)), &json!({"roles": ["leader"]}))
+            .await;
         assert_eq!(status, 403, "roles of {target}: {answer}");
     }
     // The auditor's own password still works; an ordinary account is the administrator's.
@@ -531,7 +532,11 @@ async fn iot_status_is_scoped_cases_are_bounded_and_the_websocket_token_is_for_t
     let (_, lon, lat) = server.grid_of_fanrong(0).await;
     let admin = server.token("iot-admin", "system_administrator").await;
     let (status, _) = server
-        .post_with(&admin, "/api/devices", &json!({"id": "wl-mine", "type": "water_level_river", "lon": lon, "lat": lat}))
+        .post_with(
+            &admin,
+            "/api/devices",
+            &json!({"id": "wl-mine", "type": "water_level_river", "lon": lon, "lat": lat}),
+        )
         .await;
     assert_eq!(status, 201);
     let street = server.user("iot-street", &["dispatcher"], "330304001", None).await;
@@ -648,10 +653,7 @@ async fn browsing_is_audited_and_personal_data_in_free_text_is_masked() {
     assert_eq!(list.unwrap().status().as_u16(), 200);
     let (_, trail) = server.get_as("auditor", "/api/audit?action=case.&actor=pii-leader&limit=50").await;
     let records = trail["records"].as_array().or(trail["items"].as_array()).unwrap_or_else(|| panic!("{trail}"));
-    assert!(
-        records.iter().any(|r| r["action"] == "case.view" && r["object"] == format!("case:{id}")),
-        "{trail}"
-    );
+    assert!(records.iter().any(|r| r["action"] == "case.view" && r["object"] == format!("case:{id}")), "{trail}");
     assert!(
         records.iter().any(|r| r["action"] == "case.list"
             && r["address"] == "127.0.0.5"

@@ -442,7 +442,7 @@ pub(crate) async fn revoke_key(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     if !state.cases.store.revoke_open311_key(id, &caller.audit_actor()).await? {
-        return Err(ApiError::NotFound(format!("no key {id} in force")));
+        return Err(ApiError::NotFound(format!("no key {id}")));
     }
     Ok(Json(json!({"id": id, "revoked": true})))
 }

@@ -258,7 +258,8 @@ pub(crate) async fn export_xlsx(
     let (rows, truncated) = export_rows(&state, &q, &caller, "xlsx").await?;
     let now = Utc::now();
     let clear = caller.principal.can(cockpit_access::Permission::UnmaskPersonalData);
-    let bytes = workbook(&rows, &state, now, clear).map_err(|e| ApiError::Internal(format!("building the workbook: {e}")))?;
+    let bytes =
+        workbook(&rows, &state, now, clear).map_err(|e| ApiError::Internal(format!("building the workbook: {e}")))?;
     Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", truncated, now))
 }
 

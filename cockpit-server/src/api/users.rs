@@ -160,10 +160,17 @@ fn user_json(u: &UserRow) -> Value {
 /// `GET /api/dispatch/targets`: whom a dispatcher can give a case to: the departments (a
 /// case names its department by name) and the active people who handle cases (department
 /// handlers and grid workers), with their scopes. Nothing more of the accounts.
-pub(crate) async fn dispatch_targets(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn dispatch_targets(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let departments = state.cases.store.departments().await?;
     let users = state.cases.store.users().await?;
-    let handles = |u: &&UserRow| u.active && u.roles.iter().any(|r| r == "department_handler" || r == "grid_worker");
+    // People whose scope lies in or around the caller's (region codes nest by prefix): a
+    // street's dispatcher is offered the district's handlers and the street's grid
+    // workers, not another street's.
+    let mine = caller.principal.scope.code.as_str();
+    let related = |u: &UserRow| mine.starts_with(u.scope_code.as_str()) || u.scope_code.starts_with(mine);
+    let handles = |u: &&UserRow| {
+        u.active && related(u) && u.roles.iter().any(|r| r == "department_handler" || r == "grid_worker")
+    };
     let people: Vec<Value> = users
         .iter()
         .filter(handles)

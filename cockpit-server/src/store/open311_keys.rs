@@ -44,16 +44,21 @@ impl Store {
         Ok(id)
     }
 
-    /// Revokes a key, audited; false when there is no such key in force.
+    /// Revokes a key, audited; false when there is no such key. A key revoked before
+    /// stays revoked (and the repeat is not recorded again).
     pub async fn revoke_open311_key(&self, id: i64, who: &AuditActor) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query("UPDATE open311_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
+        let exists: Option<(bool,)> =
+            sqlx::query_as("SELECT revoked_at IS NOT NULL FROM open311_keys WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match exists {
+            None => return Ok(false),
+            Some((true,)) => return Ok(true),
+            Some((false,)) => {}
         }
+        sqlx::query("UPDATE open311_keys SET revoked_at = now() WHERE id = $1").bind(id).execute(&mut *tx).await?;
         let entry = AuditEntry {
             who: who.clone(),
             action: "open311.key_revoke".into(),

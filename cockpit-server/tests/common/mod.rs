@@ -217,7 +217,8 @@ impl Server {
     /// Issues a new token for `source` (the one before stops working).
     pub async fn new_source_token(&self, source: &str) -> String {
         let token = self.token("source-token-admin", "system_administrator").await;
-        let (status, body) = self.post_with(&token, &format!("/api/sources/{source}/token"), &serde_json::json!({})).await;
+        let (status, body) =
+            self.post_with(&token, &format!("/api/sources/{source}/token"), &serde_json::json!({})).await;
         assert_eq!(status, 201, "issuing a token for {source}: {body}");
         body["token"].as_str().expect("a token").to_string()
     }
