@@ -237,6 +237,19 @@ async fn a_duplicate_outside_the_callers_scope_is_reported_without_its_id() {
     let near: Value = report(lat).await.unwrap().json().await.unwrap();
     let far: Value = report(lat + 0.05).await.unwrap().json().await.unwrap();
     assert_eq!(near[0]["service_notice"], far[0]["service_notice"], "{near} {far}");
+    // Open311's public lists mask what a citizen typed about themselves.
+    let typed = server
+        .client
+        .post(server.url("/open311/v2/requests.json"))
+        .json(&json!({"api_key": key, "service_code": "0402", "lat": lat, "long": lon,
+                      "description": "门口积水，请回电13912345678"}))
+        .send()
+        .await
+        .unwrap();
+    let typed: Value = typed.json().await.unwrap();
+    let id = typed[0]["service_request_id"].as_str().unwrap().to_string();
+    let (_, public) = server.get_public(&format!("/open311/v2/requests/{id}.json")).await;
+    assert!(public.to_string().contains("139****5678") && !public.to_string().contains("13912345678"), "{public}");
 }
 
 /// Finding 2: the security administrator widened its own role and read reporters' ID

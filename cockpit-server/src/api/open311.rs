@@ -384,7 +384,8 @@ fn request_json(row: &CaseRow, state: &AppState) -> Value {
         "status_notes": status.map(status_note),
         "service_name": tree.get(&CategoryCode::new(row.category.clone())).map(|c| c.name.as_str()),
         "service_code": row.category,
-        "description": row.description,
+        // Public: whatever personal data the citizen typed is masked for everyone.
+        "description": crate::cases::free_text(&row.description, false),
         "agency_responsible": agency,
         "service_notice": null,
         "requested_datetime": local(row.created_at),
