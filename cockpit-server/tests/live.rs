@@ -1,16 +1,18 @@
 //! The live WebSocket end to end: real servers on real PostGIS, real WebSocket clients.
 //! Snapshot then deltas in order; resume after a dropped connection with no gap and no
 //! duplicate; "not recovered" across a restart once the history no longer reaches back;
-//! authorisation per channel with personal data masked; alarms and device values through
-//! the publishing API (devices coalesced); malformed messages; a slow client cut off with
-//! its server's queue bounded; and delivery across two instances with the same offsets.
+//! authorisation per channel with personal data masked; every channel as every role in
+//! and out of a region, each delivering its own data and nothing of the other side;
+//! alarms and device values through the publishing API (devices coalesced); malformed
+//! messages; a slow client cut off with its server's queue bounded; and delivery across
+//! two instances with the same offsets.
 //! No timed assertions: every wait is for a message, with a generous guard against hangs.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use cockpit_live::Channel;
@@ -23,6 +25,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// A guard against a hung test, not a measurement.
 const HANG: Duration = Duration::from_secs(60);
+
+/// A condition a message may meet, named for the failure message when none does.
+type Wanted = (String, Box<dyn Fn(&Value) -> bool>);
 
 type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -134,6 +139,26 @@ impl Ws {
         }
     }
 
+    /// Messages until each of `wanted` has been met by one, or until `HANG` passed: the
+    /// messages read, and the names of the conditions never met. A caller checking many
+    /// subscriptions reports every one that stayed silent instead of the first.
+    async fn until_all(&mut self, mut wanted: Vec<Wanted>) -> (Vec<Value>, Vec<String>) {
+        let mut out = Vec::new();
+        let until = tokio::time::Instant::now() + HANG;
+        while !wanted.is_empty() && tokio::time::Instant::now() < until {
+            match tokio::time::timeout(Duration::from_secs(10), self.next()).await {
+                Ok(v) => {
+                    wanted.retain(|(_, met)| !met(&v));
+                    out.push(v);
+                }
+                // A ping of ours: the server closes a connection that sent nothing for its
+                // idle timeout, which is shorter than `HANG`.
+                Err(_) => self.send(json!({"type": "ping"})).await,
+            }
+        }
+        (out, wanted.into_iter().map(|(name, _)| name).collect())
+    }
+
     /// A round trip: every message the server had queued before answering the ping.
     async fn drain(&mut self) -> Vec<Value> {
         self.send(json!({"type": "ping"})).await;
@@ -143,17 +168,93 @@ impl Ws {
     }
 }
 
+/// The reporter of every case the tests create: what no stream may show in the clear.
+const REPORTER: [&str; 2] = ["测试丁", "13600006666"];
+
 async fn create_case(server: &Server, token: &str, lon: f64, lat: f64, description: &str) -> Value {
+    create_case_of(server, token, "0402", (lon, lat), description).await
+}
+
+/// A case of `category` (which decides where it is dispatched) at `at`.
+async fn create_case_of(server: &Server, token: &str, category: &str, at: (f64, f64), description: &str) -> Value {
     let (status, case) = server
         .post_with(
             token,
             "/api/cases",
-            &json!({"description": description, "category": "0402", "location": {"lon": lon, "lat": lat},
-                    "reporter": {"name": "测试丁", "phone": "13600006666"}}),
+            &json!({"description": description, "category": category, "location": {"lon": at.0, "lat": at.1},
+                    "reporter": {"name": REPORTER[0], "phone": REPORTER[1]}}),
         )
         .await;
     assert_eq!(status, 201, "{case}");
     case
+}
+
+/// The street, village and grid of `grid`: codes nest, a grid's starting with its village's.
+fn regions_of(grid: &str) -> RegionCodes {
+    RegionCodes {
+        street: Some(grid[..9].to_string()),
+        village: Some(grid[..12].to_string()),
+        grid: Some(grid.to_string()),
+    }
+}
+
+/// Everything `v` names that a reader could be kept from: every string it holds, and
+/// `case:<id>` for every case it names by number (a case's `id`, a deadline alarm's
+/// `case_id`, a duplicate's `duplicate_of`).
+fn mentions(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::String(s) => {
+            out.insert(s.clone());
+        }
+        Value::Array(items) => items.iter().for_each(|i| mentions(i, out)),
+        Value::Object(fields) => {
+            for (name, value) in fields {
+                if let (Some(id), "id" | "case_id" | "duplicate_of") = (value.as_i64(), name.as_str()) {
+                    out.insert(format!("case:{id}"));
+                }
+                mentions(value, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What one reader must not see: cases (by id, also as the subject of a deadline alarm),
+/// alarm and device keys (by prefix), regions (codes by prefix, so also what lies inside
+/// them), and texts (personal data in the clear, descriptions).
+struct Unseen {
+    cases: Vec<i64>,
+    keys: Vec<String>,
+    regions: Vec<String>,
+    texts: Vec<String>,
+}
+
+impl Unseen {
+    /// What of it `message` shows.
+    fn shown_in(&self, message: &Value) -> Vec<String> {
+        let text = message.to_string();
+        let mut shown: Vec<String> = self.texts.iter().filter(|t| text.contains(t.as_str())).cloned().collect();
+        let mut named = BTreeSet::new();
+        mentions(message, &mut named);
+        for m in named {
+            let case = self.cases.iter().any(|id| m == format!("case:{id}") || m.starts_with(&format!("case:{id}:")));
+            let key = self.keys.iter().any(|k| m.starts_with(k.as_str()));
+            if case || key || self.regions.iter().any(|r| m.starts_with(r.as_str())) {
+                shown.push(m);
+            }
+        }
+        shown
+    }
+
+    /// Each message of `messages` that shows any of it, as a failure line of `who`.
+    fn check(&self, who: &str, messages: &[Value], failures: &mut Vec<String>) {
+        for m in messages {
+            let shown = self.shown_in(m);
+            if !shown.is_empty() {
+                failures.push(format!("{who}: {shown:?} in {m}"));
+            }
+        }
+    }
 }
 
 /// A point in street 330304001 (景山街道) and one in another street.
@@ -864,7 +965,9 @@ fn side_of(channel: &str, data: &Value, inside_code: &str, outside_code: &str) -
 /// Every channel subscribed as every shipped role, by a user inside the fixture's region
 /// and one outside it: each cell allowed or refused as the role's permissions say, a
 /// region filter outside the user's scope refused, and no snapshot or delta from the
-/// other side — zero leaks.
+/// other side — zero leaks. Not vacuous: each subscription that may see its own side's
+/// data gets that channel's own kind of it (the case, the alarm, the device's last value,
+/// counts of the cases, the street's indicators), so no channel passes by staying silent.
 #[tokio::test]
 async fn every_channel_as_every_role_in_and_out_of_region_leaks_nothing() {
     use cockpit_access::Role;
@@ -880,17 +983,28 @@ async fn every_channel_as_every_role_in_and_out_of_region_leaks_nothing() {
     let c = &out_region["properties"]["centre"];
     let out_at = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
     let dispatcher = server.token("matrix-dispatcher", "dispatcher").await;
-    // One case on each side before anyone subscribes (for the snapshots).
-    create_case(&server, &dispatcher, in_at.0, in_at.1, "矩阵辖区内").await;
-    create_case(&server, &dispatcher, out_at.0, out_at.1, "矩阵辖区外").await;
+    // One case on each side before anyone subscribes (for the snapshots); the ids of each
+    // side's cases, for what the other side must not see.
+    let mut cases_of: BTreeMap<bool, Vec<Value>> = BTreeMap::new();
+    for (inside, at, description) in [(true, in_at, "矩阵辖区内"), (false, out_at, "矩阵辖区外")] {
+        let case = create_case(&server, &dispatcher, at.0, at.1, description).await;
+        cases_of.entry(inside).or_default().push(case["id"].clone());
+    }
+    // What a user of one side must not see of the other: its cases, alarms and gauges, its
+    // regions (the grid, and the street it lies in), the reporter in the clear.
+    let unseen = |inside: bool, other: &str, cases_of: &BTreeMap<bool, Vec<Value>>| {
+        let side = if inside { "out" } else { "in" };
+        Unseen {
+            cases: cases_of[&!inside].iter().map(|id| id.as_i64().unwrap()).collect(),
+            keys: vec![format!("matrix-alarm-{side}-"), format!("matrix-gauge-{side}")],
+            regions: vec![other.to_string(), other[..9].to_string()],
+            texts: REPORTER.iter().map(|t| t.to_string()).collect(),
+        }
+    };
     let updates = |n: u32| -> Vec<Update> {
         let mut out = Vec::new();
         for (side, grid, at) in [("in", &in_grid, in_at), ("out", &out_grid, out_at)] {
-            let regions = RegionCodes {
-                street: Some(grid[..9].to_string()),
-                village: Some(grid[..12].to_string()),
-                grid: Some(grid.clone()),
-            };
+            let regions = regions_of(grid);
             out.push(Update {
                 channel: Channel::Alarms,
                 key: format!("matrix-alarm-{side}-{n}"),
@@ -915,7 +1029,18 @@ async fn every_channel_as_every_role_in_and_out_of_region_leaks_nothing() {
     let channels = ["cases", "alarms", "devices", "statistics", "indicators"];
     let mut cells = 0;
     let mut failures: Vec<String> = Vec::new();
-    let mut open: Vec<(String, bool, Ws, Vec<&str>)> = Vec::new();
+    /// One open connection of the matrix.
+    struct Seat {
+        name: String,
+        inside: bool,
+        /// The region refused to them (the other side's).
+        other: String,
+        ws: Ws,
+        allowed: Vec<&'static str>,
+        /// Sees every case of the region (not only those assigned).
+        views_cases: bool,
+    }
+    let mut open: Vec<Seat> = Vec::new();
     for role in Role::ALL {
         let granted = role.default_permissions();
         for inside in [true, false] {
@@ -972,6 +1097,7 @@ async fn every_channel_as_every_role_in_and_out_of_region_leaks_nothing() {
                         failures.push(format!("{name} {channel}: snapshot leaks {item}"));
                     }
                 }
+                unseen(inside, &other, &cases_of).check(&format!("{name} {channel} snapshot"), &answer, &mut failures);
                 // Not vacuous: the snapshot of a channel of regions shows the user's own.
                 if matches!(channel, "indicators")
                     && !first["items"]
@@ -988,25 +1114,93 @@ async fn every_channel_as_every_role_in_and_out_of_region_leaks_nothing() {
                     failures.push(format!("{name} {channel} region {other}: {}, expected forbidden", refused[0]));
                 }
             }
-            open.push((name, inside, ws, allowed));
+            let views_cases = granted.contains(cockpit_access::Permission::ViewCases);
+            open.push(Seat { name, inside, other, ws, allowed, views_cases });
         }
     }
     assert!(failures.is_empty(), "{cells} cells, {} failures:\n{}", failures.len(), failures.join("\n"));
 
-    // Changes on both sides, then a last alarm on each side that everyone allowed alarms
-    // waits for: everything before it in the log has been fanned out by then.
-    create_case(&server, &dispatcher, in_at.0, in_at.1, "矩阵辖区内").await;
-    create_case(&server, &dispatcher, out_at.0, out_at.1, "矩阵辖区外").await;
+    // Changes on both sides after everyone subscribed. Each subscription waits for its own
+    // side's data of its own channel: the new case, the last alarm, the gauge's last value
+    // (a device's latest value is never coalesced away), today's counts of its grid with
+    // the new case (statistics are recomputed when cases change), its street's indicators
+    // with the new case (recomputed every second in tests). Only those who see cases by
+    // assignment wait for no case: none of the fixture's is assigned to them.
+    for (inside, at, description) in [(true, in_at, "矩阵辖区内"), (false, out_at, "矩阵辖区外")] {
+        let case = create_case(&server, &dispatcher, at.0, at.1, description).await;
+        cases_of.entry(inside).or_default().push(case["id"].clone());
+    }
     publish(&server.store, &updates(1)).await.unwrap();
     publish(&server.store, &updates(2)).await.unwrap();
-    let mut seen_own = 0;
-    for (name, inside, ws, allowed) in &mut open {
-        let mut messages = Vec::new();
-        if allowed.contains(&"alarms") {
-            let own = if *inside { "in" } else { "out" };
-            messages = ws.until(|v| v["channel"] == "alarms" && v["data"]["side"] == own && v["data"]["n"] == 2).await;
+    let mut waits = Vec::new();
+    for seat in &mut open {
+        let (own, own_grid, own_street) = if seat.inside {
+            ("in", in_grid.clone(), "330304001".to_string())
+        } else {
+            ("out", out_grid.clone(), out_street.clone())
+        };
+        let new_case = cases_of[&seat.inside].last().unwrap().clone();
+        let delta = |channel: &'static str| move |m: &Value| m["type"] == "delta" && m["channel"] == channel;
+        let mut wanted: Vec<Wanted> = Vec::new();
+        for channel in seat.allowed.iter().copied() {
+            let is = delta(channel);
+            let met: Box<dyn Fn(&Value) -> bool> = match channel {
+                "cases" if !seat.views_cases => continue,
+                "cases" => {
+                    let case = new_case.clone();
+                    Box::new(move |m| is(m) && m["data"]["id"] == case)
+                }
+                "alarms" => {
+                    let key = format!("matrix-alarm-{own}-2");
+                    Box::new(move |m| is(m) && m["key"] == key.as_str())
+                }
+                "devices" => {
+                    let key = format!("matrix-gauge-{own}");
+                    Box::new(move |m| is(m) && m["key"] == key.as_str() && m["data"]["n"] == 2)
+                }
+                "statistics" => {
+                    let grid = own_grid.clone();
+                    Box::new(move |m| {
+                        let rows = m["data"]["items"].as_array().map(Vec::as_slice).unwrap_or_default();
+                        let today: i64 = rows
+                            .iter()
+                            .filter(|r| r["region"] == grid.as_str())
+                            .filter_map(|r| r["count"].as_i64())
+                            .sum();
+                        is(m) && m["key"] == "statistics" && today >= 2
+                    })
+                }
+                _ => {
+                    let street = own_street.clone();
+                    Box::new(move |m| {
+                        let items = m["data"]["items"].as_array().map(Vec::as_slice).unwrap_or_default();
+                        let today = items
+                            .iter()
+                            .find(|i| i["code"] == street.as_str())
+                            .and_then(|i| i["values"]["cases_today"]["value"].as_f64());
+                        is(m) && m["key"] == "indicators" && today >= Some(2.0)
+                    })
+                }
+            };
+            wanted.push((channel.to_string(), met));
         }
-        messages.extend(ws.drain().await);
+        // Every connection waits at once and is drained at once: one left unread while
+        // another waits would be closed as idle.
+        waits.push(async move {
+            let (mut messages, missing) = seat.ws.until_all(wanted).await;
+            messages.extend(seat.ws.drain().await);
+            (&*seat, messages, missing)
+        });
+    }
+    let mut delivered: BTreeMap<&str, usize> = BTreeMap::new();
+    for (seat, messages, missing) in futures_util::future::join_all(waits).await {
+        for channel in seat.allowed.iter().copied() {
+            if missing.iter().any(|m| m == channel) {
+                failures.push(format!("{}: nothing of its own side on {channel}", seat.name));
+            } else if channel != "cases" || seat.views_cases {
+                *delivered.entry(channel).or_default() += 1;
+            }
+        }
         for m in messages.iter().filter(|m| m["type"] == "delta") {
             let channel = m["channel"].as_str().unwrap();
             let rows: Vec<&Value> = match m["data"]["items"].as_array() {
@@ -1014,17 +1208,20 @@ async fn every_channel_as_every_role_in_and_out_of_region_leaks_nothing() {
                 None => vec![&m["data"]],
             };
             for data in rows {
-                match side_of(channel, data, "330304001", &out_street) {
-                    Some(side) if side != *inside => failures.push(format!("{name} {channel}: delta leaks {m}")),
-                    Some(_) => seen_own += 1,
-                    None => {}
+                if side_of(channel, data, "330304001", &out_street) == Some(!seat.inside) {
+                    failures.push(format!("{} {channel}: delta leaks {m}", seat.name));
                 }
             }
         }
+        unseen(seat.inside, &seat.other, &cases_of).check(&seat.name, &messages, &mut failures);
+    }
+    // Every channel delivered its own kind of data to someone.
+    for channel in channels {
+        if !delivered.contains_key(channel) {
+            failures.push(format!("no subscriber got anything of its own side on {channel}"));
+        }
     }
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
-    // Not vacuous: the deltas of each user's own side did arrive.
-    assert!(seen_own > open.len(), "own-side deltas seen: {seen_own}");
 }
 
 /// Indicators: a snapshot of the regions in view, then the whole table again (`replace`)
