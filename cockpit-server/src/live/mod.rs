@@ -514,7 +514,13 @@ impl Hub {
         {
             let mut s = self.state();
             let wanted = s.fanout.of_channel(Channel::Statistics).next().is_some() || s.statistics.is_none();
-            if !s.cases_changed || !wanted {
+            if !s.cases_changed {
+                return Ok(());
+            }
+            if !wanted {
+                // Nobody to tell now: forget the table, so that the next subscriber's
+                // snapshot is computed afresh rather than served stale.
+                s.statistics = None;
                 return Ok(());
             }
             s.cases_changed = false;
