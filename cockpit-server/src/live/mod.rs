@@ -513,7 +513,8 @@ impl Hub {
     async fn refresh_statistics(&self) -> Result<(), StoreError> {
         {
             let mut s = self.state();
-            let wanted = s.fanout.of_channel(Channel::Statistics).next().is_some() || s.statistics.is_none();
+            // Without subscribers the table is computed by the next snapshot that asks.
+            let wanted = s.fanout.of_channel(Channel::Statistics).next().is_some();
             if !s.cases_changed {
                 return Ok(());
             }
