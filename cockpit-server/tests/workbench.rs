@@ -125,10 +125,10 @@ async fn a_case_created_twice_with_one_key_is_one_case() {
     let (_, list) = server.get("/api/cases?q=%E6%B5%81%E5%8A%A8%E6%91%8A%E8%B4%A9").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
 
-    // The same key for another case is refused; a new key makes a new case.
+    // The same key for another case is a conflict; a new key makes a new case.
     let (status, _, problem) =
         post_keyed(&server, &worker, "/api/cases", "report-1", &street_vending(lon, lat, "另一处摊贩")).await;
-    assert_eq!(status, 400, "{problem}");
+    assert_eq!(status, 409, "{problem}");
     assert_eq!(problem["field"], "Idempotency-Key", "{problem}");
     let (status, _, second) =
         post_keyed(&server, &worker, "/api/cases", "report-2", &street_vending(lon, lat, "另一处摊贩")).await;

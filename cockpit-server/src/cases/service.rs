@@ -209,7 +209,10 @@ impl CaseService {
             who,
         };
         let (created, row) = self.batcher.submit(prepared).await?;
-        if !created.new {
+        // Our own alarms name their case by the alarm's or its storm's reference, and a
+        // storm's later alarms say other things of the same case: only deliveries from
+        // outside must repeat what they said.
+        if !created.new && path != EntryPath::Alarm {
             let fields = first.differences(&row);
             if !fields.is_empty() {
                 return Err(ServiceError::ReferenceConflict {

@@ -39,7 +39,7 @@ pub async fn issue_source_token(
     id: &str,
     who: &AuditActor,
 ) -> Result<String, TokenError> {
-    if !rules.sources.get(id).is_some_and(|s| s.mapping.is_some()) {
+    if rules.sources.get(id).is_none_or(|s| s.mapping.is_none()) {
         return Err(TokenError::NotGateway(id.to_string()));
     }
     let token = random_token().map_err(|e| TokenError::Random(e.to_string()))?;

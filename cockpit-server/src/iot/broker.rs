@@ -58,13 +58,16 @@ struct Subscription {
     tx: mpsc::Sender<Packet>,
 }
 
+/// A session's key: the device and its client id.
+type SessionKey = (String, String);
+
 /// What connections share: subscriptions, retained messages, sessions by client id.
 #[derive(Default)]
 struct Router {
     subscriptions: RwLock<Vec<Subscription>>,
     retained: Mutex<HashMap<String, Publish>>,
     /// By (device, client id): a client id is a device's own.
-    sessions: Mutex<HashMap<(String, String), (u64, watch::Sender<bool>)>>,
+    sessions: Mutex<HashMap<SessionKey, (u64, watch::Sender<bool>)>>,
     next_connection: AtomicU64,
 }
 

@@ -49,6 +49,9 @@ pub struct Server {
     pub store: Store,
     /// Access tokens by username, for users created with [`Server::user`].
     tokens: tokio::sync::Mutex<HashMap<String, String>>,
+    /// Held while a source token or an Open311 key is issued, so that concurrent callers
+    /// issue it once.
+    issuing: tokio::sync::Mutex<()>,
 }
 
 /// A password that passes the policy; every test user gets it.
@@ -87,6 +90,7 @@ impl Server {
                     client,
                     store,
                     tokens: Default::default(),
+                    issuing: Default::default(),
                 };
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -206,6 +210,7 @@ impl Server {
     /// Issued once per server and source, then remembered.
     pub async fn source_token(&self, source: &str) -> String {
         let key = format!("source:{source}");
+        let _issuing = self.issuing.lock().await;
         if let Some(token) = self.tokens.lock().await.get(&key) {
             return token.clone();
         }
@@ -227,6 +232,7 @@ impl Server {
     /// server and application.
     pub async fn open311_key(&self, application: &str) -> String {
         let cached = format!("open311:{application}");
+        let _issuing = self.issuing.lock().await;
         if let Some(key) = self.tokens.lock().await.get(&cached) {
             return key.clone();
         }
