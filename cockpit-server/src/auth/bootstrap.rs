@@ -130,17 +130,25 @@ pub async fn bootstrap_accounts(
         Utc::now().to_rfc3339(),
         lines.join("\n")
     );
-    let path = data_home.join("initial-accounts.txt");
-    std::fs::create_dir_all(data_home)?;
+    tell_operator(&data_home.join("initial-accounts.txt"), &text, false)
+}
+
+/// Tells the operator secrets made at a first start: written to `path` (mode 600, readable
+/// by the server's user only; appended to with `append`) and printed on the console, never
+/// the log.
+pub(crate) fn tell_operator(path: &Path, text: &str, append: bool) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
+        .append(append)
+        .truncate(!append)
         .create(true)
-        .truncate(true)
         .mode(0o600)
-        .open(&path)
+        .open(path)
         .with_context(|| format!("writing {}", path.display()))?;
     file.write_all(text.as_bytes())?;
-    // The operator's console, not the log: passwords never go to the log.
     println!("{text}(kept in {})", path.display());
     Ok(())
 }

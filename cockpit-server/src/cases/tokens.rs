@@ -7,11 +7,8 @@
 //! with `POST /api/sources/{id}/token`; the old one stops working at once, on every
 //! instance, since the gateway reads the hash from the database.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use anyhow::Context;
 use cockpit_access::{random_token, token_digest};
 
 use super::CaseRules;
@@ -74,16 +71,6 @@ pub async fn bootstrap_source_tokens(store: &Store, rules: &CaseRules, data_home
         chrono::Utc::now().to_rfc3339(),
         lines.join("\n")
     );
-    let path = data_home.join("source-tokens.txt");
-    std::fs::create_dir_all(data_home)?;
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .open(&path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.write_all(text.as_bytes())?;
     // The operator's console, not the log: tokens never go to the log.
-    println!("{text}(kept in {})", path.display());
-    Ok(())
+    crate::auth::tell_operator(&data_home.join("source-tokens.txt"), &text, true)
 }

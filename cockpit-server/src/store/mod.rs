@@ -159,24 +159,36 @@ impl Store {
         only_if_none: bool,
         who: &AuditActor,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE sources SET credential_hash = $2 WHERE id = $1 AND (NOT $3 OR credential_hash IS NULL)",
         )
         .bind(id)
         .bind(token_sha256)
-        .bind(only_if_none)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
+        .bind(only_if_none);
+        let detail = serde_json::json!({"first_start": only_if_none});
+        self.audited_source_change(update, id, "source.token_issue", detail, who).await
+    }
+
+    /// Runs `update` of source `id`'s row and, when it changed the row, its audit record,
+    /// in one transaction; whether it changed the row.
+    async fn audited_source_change(
+        &self,
+        update: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        id: &str,
+        action: &str,
+        detail: serde_json::Value,
+        who: &AuditActor,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if update.execute(&mut *tx).await?.rows_affected() != 1 {
             return Ok(false);
         }
         let entry = AuditEntry {
             who: who.clone(),
-            action: "source.token_issue".into(),
+            action: action.into(),
             object: format!("source:{id}"),
             result: "ok".into(),
-            detail: serde_json::json!({"first_start": only_if_none}),
+            detail,
         };
         Store::audit(&mut tx, chrono::Utc::now(), &[entry]).await?;
         tx.commit().await?;
@@ -196,25 +208,9 @@ impl Store {
     /// Switches a source, audited in the same transaction; false when there is no such
     /// source.
     pub async fn set_source_enabled(&self, id: &str, enabled: bool, who: &AuditActor) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query("UPDATE sources SET enabled = $2 WHERE id = $1")
-            .bind(id)
-            .bind(enabled)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        let entry = AuditEntry {
-            who: who.clone(),
-            action: "source.set_enabled".into(),
-            object: format!("source:{id}"),
-            result: "ok".into(),
-            detail: serde_json::json!({"enabled": enabled}),
-        };
-        Store::audit(&mut tx, chrono::Utc::now(), &[entry]).await?;
-        tx.commit().await?;
-        Ok(true)
+        let update = sqlx::query("UPDATE sources SET enabled = $2 WHERE id = $1").bind(id).bind(enabled);
+        let detail = serde_json::json!({"enabled": enabled});
+        self.audited_source_change(update, id, "source.set_enabled", detail, who).await
     }
 
     /// Every source with its state.
