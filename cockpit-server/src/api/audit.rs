@@ -25,6 +25,8 @@ fn filter_from(q: &params::Query, max: usize) -> Result<AuditFilter, ApiError> {
         actor: text("actor"),
         action: text("action"),
         object: text("object"),
+        result: text("result"),
+        address: text("address"),
         from: params::time(q, "from")?,
         to: params::time(q, "to")?,
         before_seq,

@@ -86,6 +86,10 @@ pub struct AuditFilter {
     pub action: Option<String>,
     /// Only this object (`case:42`).
     pub object: Option<String>,
+    /// Only this result (`ok`, `refused`, `locked`).
+    pub result: Option<String>,
+    /// Only from this client address.
+    pub address: Option<String>,
     /// From this time on.
     pub from: Option<DateTime<Utc>>,
     /// Before this time.
@@ -217,6 +221,8 @@ impl Store {
                AND ($4::timestamptz IS NULL OR at >= $4)
                AND ($5::timestamptz IS NULL OR at < $5)
                AND ($6::int8 IS NULL OR seq < $6)
+               AND ($8::text IS NULL OR result = $8)
+               AND ($9::text IS NULL OR address = $9)
              ORDER BY seq DESC LIMIT $7",
         )
         .bind(&filter.actor)
@@ -226,6 +232,8 @@ impl Store {
         .bind(filter.to)
         .bind(filter.before_seq)
         .bind(filter.limit)
+        .bind(&filter.result)
+        .bind(&filter.address)
         .fetch_all(&self.pool)
         .await?)
     }
