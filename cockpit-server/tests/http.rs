@@ -128,3 +128,25 @@ async fn gcj02_input_is_converted_to_wgs84() {
     assert_eq!(a["grid"], b["grid"]);
     assert!((b["lon"].as_f64().expect("lon") - wgs.x).abs() < 1e-9);
 }
+
+/// Every refusal is a JSON problem, also axum's own: a path parameter that is not a
+/// number (or past the range of one), and a method a route does not take (issue 16 found
+/// `text/plain` here, and an empty 405).
+#[tokio::test]
+async fn the_routers_own_refusals_are_problems_naming_the_field() {
+    let server = start().await;
+    let token = server.token("problem-dispatcher", "dispatcher").await;
+    for (path, field) in [("/api/cases/99999999999999999999", "id"), ("/api/cases/abc", "id")] {
+        let response = server.client.get(server.url(path)).bearer_auth(&token).send().await.unwrap();
+        let status = response.status().as_u16();
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!((status, body["field"].as_str()), (400, Some(field)), "{path}: {body}");
+        assert_eq!(content_type, "application/problem+json", "{path}");
+    }
+    let response = server.client.delete(server.url("/api/cases")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["type"], "/problems/method-not-allowed", "{body}");
+}

@@ -1,8 +1,9 @@
 //! Uploading and downloading case attachments.
 
+use super::params::Path;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use cockpit_events::CaseId;
@@ -25,7 +26,7 @@ pub(crate) async fn upload(
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    Query(q): Query<params::Query>,
+    params::QueryMap(q): params::QueryMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, HeaderMap, axum::Json<Value>), ApiError> {
     visible(&state, &caller, id).await?;

@@ -2,7 +2,7 @@
 //! or deletes a record, and the table refuses it too (migrations/0002_access.sql).
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
@@ -52,7 +52,7 @@ fn row_json(r: &AuditRow) -> Value {
 /// `GET /api/audit?actor&action&object&from&to&before&limit`: newest first.
 pub(crate) async fn list(
     State(state): State<AppState>,
-    Query(q): Query<params::Query>,
+    super::params::QueryMap(q): super::params::QueryMap,
 ) -> Result<Json<Value>, ApiError> {
     let filter = filter_from(&q, 1000)?;
     let rows = state.cases.store.audit_records(&filter).await?;
@@ -77,7 +77,7 @@ pub(crate) async fn verify(State(state): State<AppState>) -> Result<Json<Value>,
 pub(crate) async fn export_csv(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<params::Query>,
+    super::params::QueryMap(q): super::params::QueryMap,
 ) -> Result<impl IntoResponse, ApiError> {
     let mut filter = filter_from(&q, 100_000)?;
     if !q.contains_key("limit") {

@@ -5,8 +5,9 @@
 //! every change is audited in its own transaction. Source systems authenticate with their
 //! bearer token and reach only their own intake endpoint.
 
+use super::params::Path;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use cockpit_events::{
@@ -291,7 +292,7 @@ pub(crate) async fn dispatch_suggestion(
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<params::Query>,
+    super::params::QueryMap(q): super::params::QueryMap,
 ) -> Result<Json<Value>, ApiError> {
     let filter = filter_from(&q, &caller.principal)?;
     let rows = state.cases.store.cases(&filter).await?;

@@ -3,8 +3,9 @@
 //! for everyone who handles cases (the forms need it); the documents are for those who
 //! configure rules, and each change is audited.
 
+use super::params::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::{Value, json};
 
 use super::ApiError;

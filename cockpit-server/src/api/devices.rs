@@ -2,8 +2,9 @@
 //! read one. A device is placed in its street, village and grid at registration; a new
 //! device gets its MQTT credential (username = its id) once, in the answer.
 
+use super::params::Path;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use cockpit_access::{random_token, token_digest};
@@ -130,7 +131,7 @@ pub(crate) async fn import(
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<params::Query>,
+    params::QueryMap(q): params::QueryMap,
 ) -> Result<Json<Value>, ApiError> {
     let text = |k: &str| q.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     if let Some(t) = text("type")

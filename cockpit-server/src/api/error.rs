@@ -34,6 +34,9 @@ pub(crate) enum ApiError {
     /// Nothing there.
     #[error("{0}")]
     NotFound(String),
+    /// The route exists; the method does not.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// The action does not fit the case's current state; lists what does.
     #[error("{detail}")]
     Conflict { detail: String, allowed: Vec<String> },
@@ -130,6 +133,9 @@ impl IntoResponse for ApiError {
             ApiError::Locked { .. } => (StatusCode::LOCKED, "locked", "Account locked"),
             ApiError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", "Not allowed for this role"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::MethodNotAllowed(_) => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
+            }
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "invalid-transition", "Not allowed in this state"),
             ApiError::ReferenceConflict { .. } => {
                 (StatusCode::CONFLICT, "reference-conflict", "The reference was used before for other content")

@@ -2,7 +2,7 @@
 //! (`crate::indicators`), cut to the caller's region scope.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use cockpit_access::ScopeLevel;
 use cockpit_geo::Level;
 use serde_json::Value;
@@ -18,7 +18,7 @@ use crate::auth::Caller;
 pub(crate) async fn indicators(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<params::Query>,
+    params::QueryMap(q): params::QueryMap,
 ) -> Result<Json<Value>, ApiError> {
     let principal = &caller.principal;
     // Counts per region are case statistics: not for those who see cases by assignment.

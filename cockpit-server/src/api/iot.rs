@@ -2,8 +2,9 @@
 //! region, a device's history, and alarms (list, read, acknowledge). Everything is seen
 //! through the caller's region scope.
 
+use super::params::Path;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use chrono::{TimeDelta, Utc};
@@ -66,7 +67,7 @@ pub(crate) async fn history(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(q): Query<params::Query>,
+    super::params::QueryMap(q): super::params::QueryMap,
 ) -> Result<Json<Value>, ApiError> {
     let device = state
         .cases
@@ -116,7 +117,7 @@ fn alarm_json(row: &AlarmRow) -> Value {
 pub(crate) async fn alarms(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<params::Query>,
+    super::params::QueryMap(q): super::params::QueryMap,
 ) -> Result<Json<Value>, ApiError> {
     let text = |k: &str| q.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let open_only = match text("open").as_deref() {

@@ -154,7 +154,8 @@ pub fn app(state: AppState) -> Router {
     // The web front ends are static files outside the route table (public, like any
     // page: the data behind them needs a session); unknown API paths stay JSON 404s.
     let router =
-        crate::web::mount(builder.router, &http.web_dir, not_found).layer(DefaultBodyLimit::max(http.max_body_bytes));
+        crate::web::mount(builder.router.method_not_allowed_fallback(method_not_allowed), &http.web_dir, not_found)
+            .layer(DefaultBodyLimit::max(http.max_body_bytes));
     crate::http::harden(router, &http).layer(TraceLayer::new_for_http()).with_state(state)
 }
 
@@ -175,6 +176,12 @@ pub const OPENAPI: &str = include_str!("../../openapi.json");
 
 async fn openapi() -> impl axum::response::IntoResponse {
     ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// A route that exists, called with a method it does not take: a problem like every
+/// other refusal, not axum's empty 405.
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("{} does not take {method}", uri.path()))
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

@@ -11,9 +11,10 @@
 
 use std::collections::HashMap;
 
+use super::params::Path;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -253,7 +254,7 @@ fn person_name(first: Option<String>, last: Option<String>) -> Option<String> {
 /// most 1000.
 pub(crate) async fn requests(
     State(state): State<AppState>,
-    Query(q): Query<params::Query>,
+    super::params::QueryMap(q): super::params::QueryMap,
 ) -> Result<Json<Value>, Open311Error> {
     let text = |k: &str| q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let list = |k: &str| text(k).map(|v| v.split(',').map(str::trim).filter(|x| !x.is_empty()).collect::<Vec<_>>());

@@ -169,6 +169,55 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for JsonBody {
     }
 }
 
+/// A path parameter, as axum's `Path` reads it, whose refusal is the API's problem naming
+/// the parameter (`id`: "`99999999999999999999` is not a i64") instead of axum's plain text.
+pub(crate) struct Path<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Path<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Path<T>, ApiError> {
+        use axum::extract::path::ErrorKind;
+        use axum::extract::rejection::PathRejection;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                let (field, reason) = match e.kind() {
+                    ErrorKind::ParseErrorAtKey { key, value, expected_type } => {
+                        (key.clone(), format!("`{value}` is not a {expected_type}"))
+                    }
+                    ErrorKind::DeserializeError { key, value, message } => {
+                        (key.clone(), format!("`{value}`: {message}"))
+                    }
+                    ErrorKind::InvalidUtf8InPathParam { key } => (key.clone(), "is not UTF-8".to_string()),
+                    other => ("path".to_string(), other.to_string()),
+                };
+                Err(ApiError::bad(&field, reason))
+            }
+            Err(other) => Err(ApiError::bad("path", other.body_text())),
+        }
+    }
+}
+
+/// The query string as a map, as axum's `Query` reads it, whose refusal is the API's
+/// problem naming the query.
+pub(crate) struct QueryMap(pub Query);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for QueryMap {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<QueryMap, ApiError> {
+        match axum::extract::Query::<Query>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(q)) => Ok(QueryMap(q)),
+            Err(e) => Err(ApiError::bad("query", e.body_text())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,9 @@
 //! The geography API: regions by level, one region with its children and persons in
 //! charge, locate, search, layers, and what is near a point.
 
+use super::params::Path;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use cockpit_geo::Level;
 use serde_json::{Value, json};
 
@@ -17,7 +18,7 @@ use crate::geography::{Crs, EditError, LayerKind};
 /// FeatureCollection, optionally only those under `parent`.
 pub(crate) async fn list(
     State(state): State<AppState>,
-    Query(q): Query<params::Query>,
+    params::QueryMap(q): params::QueryMap,
 ) -> Result<Json<Value>, ApiError> {
     let geography = state.geography.get();
     let city = &geography.city;
@@ -156,7 +157,7 @@ fn region_json(state: &AppState, code: &str) -> Result<Value, ApiError> {
 /// and the key areas that contain it.
 pub(crate) async fn locate(
     State(state): State<AppState>,
-    Query(q): Query<params::Query>,
+    params::QueryMap(q): params::QueryMap,
 ) -> Result<Json<Value>, ApiError> {
     let g = state.geography.get();
     let p = position(&q)?;
@@ -186,7 +187,7 @@ pub(crate) async fn locate(
 /// `GET /api/search?q=..[&limit=20]`: regions by name or code at every level.
 pub(crate) async fn search(
     State(state): State<AppState>,
-    Query(q): Query<params::Query>,
+    params::QueryMap(q): params::QueryMap,
 ) -> Result<Json<Value>, ApiError> {
     let geography = state.geography.get();
     let city = &geography.city;
@@ -247,7 +248,7 @@ pub(crate) async fn layer(State(state): State<AppState>, Path(name): Path<String
 /// `distance_m`.
 pub(crate) async fn nearby(
     State(state): State<AppState>,
-    Query(q): Query<params::Query>,
+    params::QueryMap(q): params::QueryMap,
 ) -> Result<Json<Value>, ApiError> {
     let g = state.geography.get();
     let p = position(&q)?;

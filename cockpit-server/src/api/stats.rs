@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
@@ -47,7 +47,7 @@ pub(crate) fn local_day_start(now: DateTime<Utc>) -> DateTime<Utc> {
 pub(crate) async fn stats(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<params::Query>,
+    super::params::QueryMap(q): super::params::QueryMap,
 ) -> Result<axum::Json<Value>, ApiError> {
     let level_name = q.get("level").map(|l| l.trim()).filter(|l| !l.is_empty()).unwrap_or("street");
     let level = StatsLevel::parse(level_name)
@@ -219,7 +219,7 @@ fn cells(row: &CaseRow, state: &AppState, now: DateTime<Utc>, clear: bool) -> [C
 pub(crate) async fn export_csv(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<params::Query>,
+    super::params::QueryMap(q): super::params::QueryMap,
 ) -> Result<Response, ApiError> {
     let (rows, truncated) = export_rows(&state, &q, &caller, "csv").await?;
     let now = Utc::now();
@@ -253,7 +253,7 @@ fn local_text(t: DateTime<Utc>) -> String {
 pub(crate) async fn export_xlsx(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<params::Query>,
+    super::params::QueryMap(q): super::params::QueryMap,
 ) -> Result<Response, ApiError> {
     let (rows, truncated) = export_rows(&state, &q, &caller, "xlsx").await?;
     let now = Utc::now();

@@ -3,8 +3,9 @@
 //! security administrator grants roles and shapes them, the auditor reads the trail. Every
 //! change is audited in the transaction that makes it.
 
+use super::params::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use cockpit_access::{Permission, PermissionGroup, PermissionSet, Role, Scope, ScopeLevel};

@@ -22,8 +22,8 @@ use cockpit_access::{
 };
 use serde_json::{Value, json};
 
-pub use bootstrap::{Bootstrap, bootstrap_accounts, load_departments};
 pub(crate) use bootstrap::tell_operator;
+pub use bootstrap::{Bootstrap, bootstrap_accounts, load_departments};
 pub use keys::{load_or_create_key_ring, load_or_create_token_key};
 pub(crate) use principal::{ACTION_PERMISSIONS, Caller, ClientAddress, Principal, lifecycle_role, permission_for};
 
