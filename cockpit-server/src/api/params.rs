@@ -194,12 +194,31 @@ where
                         (key.clone(), format!("`{value}`: {message}"))
                     }
                     ErrorKind::InvalidUtf8InPathParam { key } => (key.clone(), "is not UTF-8".to_string()),
-                    other => ("path".to_string(), other.to_string()),
+                    ErrorKind::ParseError { value, expected_type } => {
+                        (only_parameter(parts), format!("`{value}` is not a {expected_type}"))
+                    }
+                    other => (only_parameter(parts), other.to_string()),
                 };
                 Err(ApiError::bad(&field, reason))
             }
             Err(other) => Err(ApiError::bad("path", other.body_text())),
         }
+    }
+}
+
+/// The name of the route's one path parameter (`id` of `/api/cases/{id}`), which axum's
+/// error for a single value does not name; `path` when there are several or none.
+fn only_parameter(parts: &axum::http::request::Parts) -> String {
+    let template = parts.extensions.get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_string());
+    let names: Vec<String> = template
+        .iter()
+        .flat_map(|t| t.split('/'))
+        .filter_map(|segment| segment.strip_prefix('{').and_then(|n| n.strip_suffix('}')))
+        .map(str::to_string)
+        .collect();
+    match names.as_slice() {
+        [one] => one.clone(),
+        _ => "path".to_string(),
     }
 }
 
