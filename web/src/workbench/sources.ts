@@ -105,6 +105,7 @@ export async function sourcesScreen(ctx: Ctx, el: HTMLElement): Promise<void> {
           try {
             const answer = await ctx.api.post<{ id: string; token: string }>(`/api/sources/${encodeURIComponent(s.id)}/token`, {});
             showSecretOnce(secret, wf('tokenIssued', { name: s.name }), answer.token, `source:${s.id}`);
+            await loadSources();
           } catch (err) {
             error.textContent = explain(err);
           } finally {
