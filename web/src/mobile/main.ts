@@ -13,7 +13,8 @@ import { outboxScreen } from './outboxscreen';
 import { caseScreen, tasksScreen } from './screens';
 import { Position, tickCountdowns, type App } from './shell';
 import { Tasks, type Case, type Me } from './tasks';
-import { setLanguage, w, type Language } from './words';
+import { language, setLanguage, w, type Language } from './words';
+import { failureNotice } from '../loginfailures';
 
 const LANGUAGE = 'cockpit.mobile.lang';
 const ME = 'cockpit.mobile.me';
@@ -55,7 +56,8 @@ function login(root: HTMLElement, api: Api): Promise<void> {
 async function whoAmI(api: Api): Promise<Me | null> {
   try {
     const me = await api.get<Me>('/api/auth/me');
-    localStorage.setItem(ME, JSON.stringify(me));
+    // Kept for offline starts without the failed logins: those are told when fresh only.
+    localStorage.setItem(ME, JSON.stringify({ ...me, login_failures: null }));
     return me;
   } catch (e) {
     if (e instanceof ApiError && e.status === 0) {
@@ -124,6 +126,9 @@ async function main(): Promise<void> {
     if (!me) api.forget();
   }
   const parts = shell(root);
+  // Failed logins of this account from elsewhere: a small notice under the bar, until dismissed.
+  const notice = failureNotice(me.login_failures, { lang: language(), storage: localStorage });
+  if (notice) parts.banner.after(notice);
   const outbox = new Outbox(api, me.username);
   const tasks = new Tasks(api, me);
   const app: App = {

@@ -6,6 +6,7 @@
 
 import type { Api } from '../api';
 import { LiveClient, type LiveStatus } from '../live/client';
+import type { LoginFailures } from '../loginfailures';
 
 export interface Region {
   code: string;
@@ -49,6 +50,8 @@ export interface Me {
   username: string;
   display_name: string;
   scope: { level: string; code: string };
+  /** Failed logins of this account in the last 15 minutes, from any address. */
+  login_failures?: LoginFailures | null;
 }
 
 /** The statuses in which a case is work for the grid. */

@@ -14,6 +14,8 @@ import { createCase } from './create';
 import { leaderView } from './leader';
 import { configScreens } from './config';
 import { auditScreen } from './audit';
+import { failureNotice } from '../loginfailures';
+import { currentLanguage } from '../i18n';
 
 /** What a screen gets: the session, the caller, reference data, the live stream. */
 export interface Ctx {
@@ -126,7 +128,18 @@ export class Workbench {
         ),
       ),
     );
-    fill(this.root, h('div', { class: 'wb' }, header, this.main));
+    // Failed logins of the caller's account from elsewhere: told once, until dismissed.
+    const shell = h('div', { class: 'wb' }, header, this.main);
+    const notice = failureNotice(me.login_failures, {
+      lang: currentLanguage(),
+      storage: sessionStorage,
+      onDismiss: () => shell.classList.remove('with-notice'),
+    });
+    if (notice) {
+      shell.classList.add('with-notice');
+      header.after(notice);
+    }
+    fill(this.root, shell);
     document.body.classList.add('workbench');
     // The live stream is for those who see cases; the administrators have no channel.
     if (this.casesAllowed) live.start();

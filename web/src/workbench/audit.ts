@@ -1,5 +1,5 @@
-// The auditor's screen: the audit trail searched by action (a prefix), actor, object and
-// time range (`GET /api/audit`, newest first, a page at a time), the hash chain verified
+// The auditor's screen: the audit trail searched by action (a prefix), actor, object,
+// result (ok, refused, locked), client address and time range (`GET /api/audit`, newest first, a page at a time), the hash chain verified
 // (`GET /api/audit/verify`), and the same search exported as CSV (`GET
 // /api/audit/export.csv`, fetched with the session's token and saved as a file).
 // Records hold what callers chose (a failed login's username, an object's name): every
@@ -38,17 +38,23 @@ export interface ChainReport {
   reason: string | null;
 }
 
-/** The search as the API takes it: `action` a prefix, `actor` and `object` exact,
- *  `from`/`to` as typed in a datetime-local field, read in Beijing time. */
+/** The search as the API takes it: `action` a prefix, `actor`, `object`, `result` and
+ *  `address` exact, `from`/`to` as typed in a datetime-local field, read in Beijing time. */
 export interface AuditFilters {
   action?: string;
   actor?: string;
   object?: string;
+  /** `ok`, `refused` or `locked`; empty for all. */
+  result?: string;
+  address?: string;
   from?: string;
   to?: string;
 }
 
 const PAGE = 100;
+
+/** The results a record has (the result filter offers them). */
+export const RESULTS = ['ok', 'refused', 'locked'] as const;
 
 /** The actions the server records, with their names (the filter offers them). */
 const ACTIONS: Record<string, { zh: string; en: string }> = {
@@ -105,6 +111,7 @@ export function auditActionName(action: string): string {
 export function resultName(result: string): string {
   if (result === 'ok') return w('auditOk');
   if (result === 'refused') return w('auditRefused');
+  if (result === 'locked') return w('auditLocked');
   return result;
 }
 
@@ -125,7 +132,7 @@ export function beijingInput(value: string): string | null {
 /** The query of a search (without paging). */
 export function auditQuery(f: AuditFilters): URLSearchParams {
   const p = new URLSearchParams();
-  for (const k of ['action', 'actor', 'object'] as const) {
+  for (const k of ['action', 'actor', 'object', 'result', 'address'] as const) {
     const v = f[k]?.trim();
     if (v) p.set(k, v);
   }
@@ -172,7 +179,7 @@ export function auditScreen(ctx: Ctx, root: HTMLElement): Unmount {
       h('td', { test: 'audit-address' }, r.address),
       h('td', {}, h('span', { test: 'audit-action' }, auditActionName(r.action)), h('small', { class: 'muted code' }, r.action)),
       h('td', { test: 'audit-object', class: 'object' }, r.object),
-      h('td', {}, h('span', { class: `result r-${r.result === 'ok' ? 'ok' : 'refused'}`, test: 'audit-result' }, resultName(r.result))),
+      h('td', {}, h('span', { class: `result r-${r.result === 'ok' || r.result === 'locked' ? r.result : 'refused'}`, test: 'audit-result' }, resultName(r.result))),
       h('td', { class: 'detail', test: 'audit-detail' }, detailText(r.detail)),
     );
 
@@ -230,11 +237,25 @@ export function auditScreen(ctx: Ctx, root: HTMLElement): Unmount {
   };
   const from = time('from', 'audit-from');
   const to = time('to', 'audit-to');
-  const inputs = [actionInput, actor, object, from, to];
+  const result = h(
+    'select',
+    { test: 'audit-result-filter', onchange: () => (filters.result = result.value) },
+    h('option', { value: '' }, w('auditResultAll')),
+    RESULTS.map((r) => h('option', { value: r }, resultName(r))),
+  );
+  const address = h('input', {
+    test: 'audit-address-filter',
+    placeholder: w('auditAddressHint'),
+    autocomplete: 'off',
+    onchange: () => (filters.address = address.value.trim()),
+  });
+  const inputs = [actionInput, actor, object, address, from, to, result];
   const readForm = () => {
     filters.action = actionInput.value.trim();
     filters.actor = actor.value.trim();
     filters.object = object.value.trim();
+    filters.result = result.value;
+    filters.address = address.value.trim();
     filters.from = from.value;
     filters.to = to.value;
   };
@@ -252,6 +273,8 @@ export function auditScreen(ctx: Ctx, root: HTMLElement): Unmount {
     h('label', {}, w('auditActionPrefix'), actionInput, actions),
     h('label', {}, w('auditActor'), actor),
     h('label', {}, w('auditObject'), object),
+    h('label', {}, w('auditResult'), result),
+    h('label', {}, w('auditClientAddress'), address),
     h('label', {}, `${w('from')}${w('beijingTime')}`, from),
     h('label', {}, `${w('to')}${w('beijingTime')}`, to),
     h(

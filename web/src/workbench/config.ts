@@ -1,10 +1,14 @@
 // Configuration screens: users with their roles and region scopes
-// (users.ts), departments, intake sources (switch on or off), devices (list and register),
-// and the case rules (rules.ts: categories and time limits, dispatch rules, calendar).
+// (users.ts), departments, failed logins (security.ts, the security administrator's),
+// intake sources with their tokens and the Open311 keys (sources.ts), devices (list and
+// register), and the case rules (rules.ts: categories and time limits, dispatch rules,
+// calendar).
 
 import type { Ctx, Unmount } from './app';
-import { h, fill, when } from './dom';
+import { h, fill } from './dom';
 import { users } from './users';
+import { loginFailuresScreen } from './security';
+import { sourcesScreen } from './sources';
 import { rulesScreen } from './rules';
 import { configureTabs, unmountConfigure } from './configure';
 import { explain, w } from './words';
@@ -14,7 +18,9 @@ export function configScreens(ctx: Ctx, root: HTMLElement): Unmount {
   const tabs: [string, string, (el: HTMLElement) => void][] = [];
   if (ctx.can('users.view')) tabs.push(['users', w('configUsers'), (el) => void users(ctx, el)]);
   if (ctx.can('users.view')) tabs.push(['departments', w('configDepartments'), (el) => void departments(ctx, el)]);
-  if (ctx.can('sources.view')) tabs.push(['sources', w('configSources'), (el) => void sources(ctx, el)]);
+  // The security administrator's failed logins, beside the users and roles.
+  if (ctx.can('roles.manage')) tabs.push(['login-failures', w('configLoginFailures'), (el) => void loginFailuresScreen(ctx, el)]);
+  if (ctx.can('sources.view')) tabs.push(['sources', w('configSources'), (el) => void sourcesScreen(ctx, el)]);
   if (ctx.can('devices.view')) tabs.push(['devices', w('configDevices'), (el) => void devices(ctx, el)]);
   if (ctx.can('rules.configure')) {
     tabs.push(['categories', w('configCategories'), (el) => void rulesScreen(ctx, el, 'categories')]);
@@ -43,60 +49,6 @@ export function configScreens(ctx: Ctx, root: HTMLElement): Unmount {
   const asked = /^#\/config\/([\w-]+)/.exec(location.hash)?.[1];
   open(Math.max(0, tabs.findIndex(([id]) => id === asked)));
   return unmountConfigure;
-}
-
-async function sources(ctx: Ctx, el: HTMLElement): Promise<void> {
-  try {
-    const { sources: list } = await ctx.api.get<{ sources: { id: string; name: string; kind: string; enabled: boolean; cases_today: number; last_delivery_at: string | null }[] }>('/api/sources');
-    const error = h('p', { class: 'error', role: 'alert', test: 'config-error' });
-    fill(
-      el,
-      error,
-      h(
-        'table',
-        { class: 'cases', test: 'config-sources' },
-        h('thead', {}, h('tr', {}, [w('source'), w('type'), w('active'), w('casesToday'), w('lastDelivery'), ''].map((t) => h('th', {}, t)))),
-        h(
-          'tbody',
-          {},
-          list.map((s) =>
-            h(
-              'tr',
-              { test: 'config-source', 'data-id': s.id },
-              h('td', {}, `${s.name} (${s.id})`),
-              h('td', {}, s.kind),
-              h('td', {}, s.enabled ? w('enabled') : w('disabled')),
-              h('td', { class: 'num' }, String(s.cases_today)),
-              h('td', {}, when(s.last_delivery_at)),
-              h(
-                'td',
-                {},
-                ctx.can('sources.manage')
-                  ? h(
-                      'button',
-                      {
-                        test: 'source-toggle',
-                        onclick: async () => {
-                          try {
-                            await ctx.api.put(`/api/sources/${s.id}/enabled`, { enabled: !s.enabled });
-                            void sources(ctx, el);
-                          } catch (err) {
-                            error.textContent = explain(err);
-                          }
-                        },
-                      },
-                      s.enabled ? w('disable') : w('enable'),
-                    )
-                  : null,
-              ),
-            ),
-          ),
-        ),
-      ),
-    );
-  } catch (err) {
-    fill(el, h('p', { class: 'error' }, explain(err)));
-  }
 }
 
 async function devices(ctx: Ctx, el: HTMLElement): Promise<void> {

@@ -1,6 +1,8 @@
 // The server's JSON as the workbench reads it (cockpit-server/src/cases/view.rs and the
 // routes of openapi.json).
 
+import type { LoginFailures } from '../loginfailures';
+
 export interface RegionRef {
   code: string;
   name: string;
@@ -73,6 +75,8 @@ export interface Me {
   scope: { code: string; level: string };
   /** A session that may only change its password or enrol a second factor. */
   restricted: boolean;
+  /** Failed logins of this account in the last 15 minutes, from any address. */
+  login_failures?: LoginFailures | null;
 }
 
 export interface SearchResult {

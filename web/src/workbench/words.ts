@@ -219,6 +219,38 @@ const zh = {
   auditRecordsUnit: '条记录',
   auditLastHash: '末条记录哈希',
   beijingTime: '（北京时间）',
+  configLoginFailures: '登录失败',
+  loginFailuresTitle: '最近15分钟内的登录失败',
+  loginFailuresHint: '按用户名汇总，也包括不存在的用户名（猜测用户名会在此显示）。同一地址连续失败5次即被锁定15分钟；账号本人从常用设备登录不受影响。',
+  failures: '失败次数',
+  failureAddresses: '来源地址',
+  lockedAddresses: '已锁定地址',
+  lastFailure: '最近一次（北京时间）',
+  noLoginFailures: '最近15分钟内没有登录失败',
+  gateway: '网关接入',
+  issueToken: '重新签发令牌',
+  tokenConfirm: '为“{name}”签发新令牌？旧令牌将立即失效，来源系统须改用新令牌才能继续推送。',
+  tokenIssued: '“{name}”的新接入令牌',
+  secretWarning: '请立即复制并交给对方妥善保存：此内容只显示这一次，关闭或离开本页后无法再次查看。',
+  copy: '复制',
+  copied: '已复制',
+  secretDone: '我已保存，关闭',
+  open311Keys: 'Open311 应用密钥',
+  open311Hint: '市民应用通过 Open311 接口上报事件时须携带本系统签发的密钥（api_key）；吊销后立即失效。',
+  application: '应用名称',
+  issueKey: '签发密钥',
+  keyIssued: '“{name}”的 Open311 密钥',
+  createdBy: '签发人',
+  keyState: '状态',
+  inForce: '有效',
+  revokedAt: '已吊销',
+  revoke: '吊销',
+  revokeConfirm: '吊销“{name}”的 Open311 密钥？该应用将立即无法上报。',
+  noKeys: '尚未签发任何密钥',
+  auditLocked: '锁定',
+  auditResultAll: '全部',
+  auditClientAddress: '客户端地址',
+  auditAddressHint: '精确匹配，如 10.0.0.8',
 };
 
 type Key = keyof typeof zh;
@@ -439,10 +471,47 @@ const en: Record<Key, string> = {
   auditRecordsUnit: 'records',
   auditLastHash: 'hash of the last record',
   beijingTime: ' (Beijing)',
+  configLoginFailures: 'Failed logins',
+  loginFailuresTitle: 'Failed logins in the last 15 minutes',
+  loginFailuresHint: 'By username, also usernames without an account (guessing shows here). Five failures in a row lock the address for 15 minutes; the owner on a device used before is not locked out.',
+  failures: 'Failures',
+  failureAddresses: 'Addresses',
+  lockedAddresses: 'Locked addresses',
+  lastFailure: 'Last (Beijing)',
+  noLoginFailures: 'No failed logins in the last 15 minutes',
+  gateway: 'gateway',
+  issueToken: 'Issue new token',
+  tokenConfirm: 'Issue a new token for "{name}"? The old one stops working at once: the source system must switch to the new one to keep delivering.',
+  tokenIssued: 'New intake token of "{name}"',
+  secretWarning: 'Copy it now and hand it over safely: it is shown this once and cannot be shown again once closed or after leaving this page.',
+  copy: 'Copy',
+  copied: 'Copied',
+  secretDone: 'Saved it, close',
+  open311Keys: 'Open311 keys',
+  open311Hint: "Citizens' applications send the key issued here (api_key) with each Open311 report; a revoked key stops at once.",
+  application: 'Application',
+  issueKey: 'Issue a key',
+  keyIssued: 'Open311 key of "{name}"',
+  createdBy: 'Issued by',
+  keyState: 'State',
+  inForce: 'in force',
+  revokedAt: 'revoked',
+  revoke: 'Revoke',
+  revokeConfirm: 'Revoke the Open311 key of "{name}"? The application can no longer report, at once.',
+  noKeys: 'No keys issued yet',
+  auditLocked: 'locked',
+  auditResultAll: 'all',
+  auditClientAddress: 'Client address',
+  auditAddressHint: 'exact, e.g. 10.0.0.8',
 };
 
 export function w(key: Key): string {
   return currentLanguage() === 'zh' ? zh[key] : en[key];
+}
+
+/** A word with `{name}`-style places filled in (as text). */
+export function wf(key: Key, values: Record<string, string | number>): string {
+  return w(key).replace(/\{(\w+)\}/g, (all, k: string) => (k in values ? String(values[k]) : all));
 }
 
 /** What to tell the user about a failed request: the server's reason, or that it could

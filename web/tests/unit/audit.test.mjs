@@ -49,6 +49,15 @@ test('the search as the API takes it: empty fields left out, values encoded', ()
   assert.match(q.toString(), /actor=%3DHYPERLINK%28%22x%22%29%26a%3Db/);
 });
 
+test('the result and the client address go to the query; "all" leaves the result out', () => {
+  const q = audit.auditQuery({ result: 'locked', address: ' 10.0.0.8 ' });
+  assert.equal(q.get('result'), 'locked');
+  assert.equal(q.get('address'), '10.0.0.8');
+  assert.equal(audit.auditQuery({ result: '', address: '' }).toString(), '');
+  assert.deepEqual([...audit.RESULTS], ['ok', 'refused', 'locked']);
+  assert.equal(audit.resultName('locked'), '锁定');
+});
+
 test('actions by name; unknown ones by their code', () => {
   assert.equal(audit.auditActionName('auth.login'), '登录');
   assert.equal(audit.auditActionName('case.dispatch'), '案件派遣');
