@@ -7,7 +7,11 @@
 CREATE TABLE login_failures (
     username     text NOT NULL,
     address      text NOT NULL,
+    -- Failures in a row since the last lock or success: five lock the address.
     failures     integer NOT NULL DEFAULT 0,
+    -- Every failure since `last_at` fell out of the lock period: what the owner and the
+    -- security administrator are told, and what the throttle counts.
+    total        integer NOT NULL DEFAULT 0,
     locked_until timestamptz,
     last_at      timestamptz NOT NULL,
     PRIMARY KEY (username, address)

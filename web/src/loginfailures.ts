@@ -1,6 +1,6 @@
 // The owner's notice of failed logins of their own account, shared by the workbench and
 // the mobile app: `GET /api/auth/me` carries `login_failures` (the failures of the last
-// lock period, 15 minutes, from every address) and the screen tells the owner in plain
+// lock period, `window_minutes`, from every address) and the screen tells the owner in plain
 // words, with the addresses and which of them are locked. Dismissed, it stays away for
 // the same failures; a new failure shows it again. Addresses are what the server saw:
 // set as text, never parsed as HTML.
@@ -12,6 +12,8 @@ export interface LoginFailures {
   addresses: string[];
   locked_addresses: string[];
   last_at: string;
+  /** The period counted, in minutes (the configured lock period; 15 by default). */
+  window_minutes?: number;
 }
 
 export type Lang = 'zh' | 'en';
@@ -32,11 +34,12 @@ export function failureSummary(f: LoginFailures, lang: Lang): string {
   const n = f.failures;
   const m = f.addresses.length;
   const at = beijingClock(f.last_at);
+  const w = f.window_minutes ?? 15;
   if (lang === 'zh') {
-    return `您的账号在最近15分钟内有 ${n} 次登录失败（来自 ${m} 个地址，最近一次 ${at}）。如非本人操作，请修改密码并联系安全管理员。`;
+    return `您的账号在最近${w}分钟内有 ${n} 次登录失败（来自 ${m} 个地址，最近一次 ${at}）。如非本人操作，请修改密码并联系安全管理员。`;
   }
   return (
-    `Your account had ${n} failed login${n === 1 ? '' : 's'} in the last 15 minutes ` +
+    `Your account had ${n} failed login${n === 1 ? '' : 's'} in the last ${w} minutes ` +
     `(from ${m} address${m === 1 ? '' : 'es'}, the last at ${at} Beijing time). ` +
     'If this was not you, change your password and tell the security administrator.'
   );

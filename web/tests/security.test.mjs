@@ -142,9 +142,9 @@ describe('security screens', () => {
     assert.equal(told.username, 'dispatcher');
     assert.deepEqual(told.addresses, ['127.0.0.2', '127.0.0.3']);
     assert.deepEqual(told.locked_addresses, ['127.0.0.3']);
-    // The count is the server's: 7 failures were made, but an address's count restarts at
-    // its lock, so the five of 127.0.0.3 are not in it (reported to the server's owner).
-    assert.ok(told.failures >= 2, JSON.stringify(told));
+    // Every failure of the period, the five that locked 127.0.0.3 included.
+    assert.equal(told.failures, 7, JSON.stringify(told));
+    assert.equal(told.window_minutes, 15, JSON.stringify(told));
     const text = await page.textContent('[data-test=login-failures-text]');
     // The time in Beijing time although this desk's clock is New York's.
     assert.equal(

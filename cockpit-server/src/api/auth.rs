@@ -66,12 +66,13 @@ pub(crate) async fn me(State(state): State<AppState>, caller: Caller) -> Result<
         "scope": p.scope,
         "department": p.department,
         "restricted": p.restricted,
-        "login_failures": failures.first().map(failures_json),
+        "login_failures": failures.first().map(|f| failures_json(f, state.auth.failure_window_minutes())),
     })))
 }
 
-fn failures_json(f: &crate::store::LoginFailures) -> Value {
+fn failures_json(f: &crate::store::LoginFailures, window_minutes: i64) -> Value {
     json!({
+        "window_minutes": window_minutes,
         "username": f.username,
         "failures": f.failures,
         "addresses": f.addresses,
@@ -85,7 +86,11 @@ fn failures_json(f: &crate::store::LoginFailures) -> Value {
 /// locked (also usernames without an account: guessing shows there).
 pub(crate) async fn login_failures(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let failures = state.auth.login_failures(None).await?;
-    Ok(Json(json!({"items": failures.iter().map(failures_json).collect::<Vec<_>>()})))
+    let window = state.auth.failure_window_minutes();
+    Ok(Json(json!({
+        "window_minutes": window,
+        "items": failures.iter().map(|f| failures_json(f, window)).collect::<Vec<_>>(),
+    })))
 }
 
 /// `POST /api/auth/password` with `{"current", "new"}`: the caller changes their

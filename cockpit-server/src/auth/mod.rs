@@ -196,7 +196,8 @@ impl Auth {
         let now = Utc::now();
         let (failures, until) = self.settings.lockout.after_failure(failures_before, now.timestamp());
         let until = until.and_then(|t| DateTime::from_timestamp(t, 0));
-        self.store.record_login_failure(username, address, failures, until, now).await?;
+        let since = now - TimeDelta::seconds(self.settings.lockout.lock_seconds);
+        self.store.record_login_failure(username, address, failures, until, now, since).await?;
         let mut entries = vec![entry.clone()];
         if let Some(until) = until {
             entries.push(AuditEntry {
@@ -211,6 +212,11 @@ impl Auth {
             Some(until) => locked(until, now),
             None => wrong_credentials(),
         })
+    }
+
+    /// The period failed logins are counted over, in minutes.
+    pub fn failure_window_minutes(&self) -> i64 {
+        self.settings.lockout.lock_seconds / 60
     }
 
     /// The failed logins of `username` in the last lock period (for the owner's own page),

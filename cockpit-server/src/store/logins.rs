@@ -11,9 +11,10 @@ use super::{Store, StoreError};
 pub struct LoginStanding {
     /// This address's lock, when it has one that has not ended.
     pub locked_until: Option<DateTime<Utc>>,
-    /// This address's failures since its last lock or success.
+    /// This address's failures in a row since its last lock or success.
     pub failures: u32,
-    /// Failures of the username from every other address in the window.
+    /// Failures of the username from every other address in the window (those that
+    /// locked an address included).
     pub elsewhere: u32,
     /// How many other addresses failed in the window.
     pub other_addresses: u32,
@@ -57,10 +58,10 @@ impl Store {
                    WHERE username = $1 AND address = $2 AND locked_until > $3),
                  COALESCE((SELECT failures FROM login_failures
                    WHERE username = $1 AND address = $2 AND last_at >= $4), 0)::bigint,
-                 COALESCE((SELECT sum(failures) FROM login_failures
+                 COALESCE((SELECT sum(total) FROM login_failures
                    WHERE username = $1 AND address <> $2 AND last_at >= $4), 0)::bigint,
                  (SELECT count(*) FROM login_failures
-                   WHERE username = $1 AND address <> $2 AND last_at >= $4 AND failures > 0),
+                   WHERE username = $1 AND address <> $2 AND last_at >= $4 AND total > 0),
                  EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
                    WHERE u.username = $1 AND s.address = $2)",
         )
@@ -80,8 +81,9 @@ impl Store {
         })
     }
 
-    /// Records a failure of `username` from `address`: the count after it, and the lock
-    /// when this failure set one (the count then restarts).
+    /// Records a failure of `username` from `address`: the count in a row after it, and
+    /// the lock when this failure set one (the count in a row then restarts; the total of
+    /// the period since `since` goes on).
     pub async fn record_login_failure(
         &self,
         username: &str,
@@ -89,11 +91,13 @@ impl Store {
         failures: u32,
         locked_until: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
+        since: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO login_failures (username, address, failures, locked_until, last_at)
-             VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO login_failures (username, address, failures, total, locked_until, last_at)
+             VALUES ($1, $2, $3, 1, $4, $5)
              ON CONFLICT (username, address) DO UPDATE SET failures = EXCLUDED.failures,
+                 total = CASE WHEN login_failures.last_at < $6 THEN 1 ELSE login_failures.total + 1 END,
                  locked_until = COALESCE(EXCLUDED.locked_until, login_failures.locked_until),
                  last_at = EXCLUDED.last_at",
         )
@@ -102,6 +106,7 @@ impl Store {
         .bind(failures as i32)
         .bind(locked_until)
         .bind(now)
+        .bind(since)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -156,14 +161,14 @@ impl Store {
         since: DateTime<Utc>,
     ) -> Result<Vec<LoginFailures>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT username, sum(failures)::bigint AS failures,
+            "SELECT username, sum(total)::bigint AS failures,
                  array_agg(address ORDER BY address) AS addresses,
                  array_remove(array_agg(CASE WHEN locked_until > $2 THEN address END ORDER BY address), NULL)
                      AS locked_addresses,
                  max(last_at) AS last_at
              FROM login_failures
              WHERE last_at >= $3 AND ($1::text IS NULL OR username = $1)
-               AND (failures > 0 OR locked_until > $2)
+               AND (total > 0 OR locked_until > $2)
              GROUP BY username ORDER BY max(last_at) DESC LIMIT 500",
         )
         .bind(username)
