@@ -3,28 +3,13 @@
 
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'vite';
 
-const web = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { importSource } from '../support/module.mjs';
+
 let audit;
 
 before(async () => {
-  const out = mkdtempSync(join(tmpdir(), 'cockpit-audit-'));
-  await build({
-    root: web,
-    logLevel: 'error',
-    configFile: false,
-    build: {
-      outDir: out,
-      lib: { entry: join(web, 'src/workbench/audit.ts'), formats: ['es'], fileName: () => 'audit.mjs' },
-      minify: false,
-    },
-  });
-  audit = await import(pathToFileURL(join(out, 'audit.mjs')).href);
+  audit = await importSource('src/workbench/audit.ts');
 });
 
 test('a record time shows in Beijing time, to the second', () => {

@@ -5,28 +5,13 @@
 
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'vite';
 
-const web = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { importSource } from '../support/module.mjs';
+
 let LiveClient;
 
 before(async () => {
-  const out = mkdtempSync(join(tmpdir(), 'cockpit-live-client-'));
-  await build({
-    root: web,
-    logLevel: 'error',
-    configFile: false,
-    build: {
-      outDir: out,
-      lib: { entry: join(web, 'src/live/client.ts'), formats: ['es'], fileName: () => 'client.mjs' },
-      minify: false,
-    },
-  });
-  ({ LiveClient } = await import(pathToFileURL(join(out, 'client.mjs')).href));
+  ({ LiveClient } = await importSource('src/live/client.ts'));
 });
 
 /** A socket the test drives: every instance is kept, with what the client sent on it. */

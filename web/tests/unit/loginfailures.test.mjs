@@ -4,28 +4,13 @@
 
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'vite';
 
-const web = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { importSource } from '../support/module.mjs';
+
 let lf;
 
 before(async () => {
-  const out = mkdtempSync(join(tmpdir(), 'cockpit-loginfailures-'));
-  await build({
-    root: web,
-    logLevel: 'error',
-    configFile: false,
-    build: {
-      outDir: out,
-      lib: { entry: join(web, 'src/loginfailures.ts'), formats: ['es'], fileName: () => 'loginfailures.mjs' },
-      minify: false,
-    },
-  });
-  lf = await import(pathToFileURL(join(out, 'loginfailures.mjs')).href);
+  lf = await importSource('src/loginfailures.ts');
 });
 
 const failures = {
