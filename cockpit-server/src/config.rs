@@ -151,6 +151,9 @@ critical = ["telemetry", "status", "events"]
 # Embedded broker: the most connections at once, and the largest packet in bytes.
 max_connections = 20000
 max_packet_bytes = 65536
+# Connections that have not logged in yet, at once (each has 3 seconds to send CONNECT);
+# a further one is closed at once, so that idle sockets cannot hold the devices' slots.
+max_waiting_logins = 512
 
 [iot]
 # The alarm rules (cockpit-iot Rule JSON, with an optional "case" mapping each), relative
@@ -331,6 +334,7 @@ pub struct MqttConfig {
     pub critical: Vec<cockpit_iot::TopicKind>,
     pub max_connections: usize,
     pub max_packet_bytes: usize,
+    pub max_waiting_logins: usize,
 }
 
 /// Where MQTT messages come from.

@@ -697,3 +697,46 @@ async fn a_device_cannot_take_over_another_devices_session_by_its_client_id() {
     connect(&server, "wl-thief", "wl-thief", &thief_password).await.connected().await;
     owner.publish_acked(&topic("wl-owner", "telemetry"), level(now + 1000, 1.3)).await;
 }
+
+/// Issue 19, a smaller finding: a connection that never sent CONNECT held one of the
+/// broker's slots for 10 s, so idle sockets could keep devices out. At most
+/// `max_waiting_logins` may wait to log in at once: the next is closed at once, while
+/// those still wait, and a device still logs in.
+#[tokio::test]
+async fn connections_that_never_log_in_cannot_hold_the_brokers_slots() {
+    use tokio::io::AsyncReadExt;
+    let mut config = cockpit_server::Config::for_tests(&common::sample_data(), &common::fresh_database().await);
+    config.mqtt.max_waiting_logins = 4;
+    let server = Server::start_configured(config).await;
+    let (_, lon, lat) = server.grid_of_fanrong(0).await;
+    let password = register(&server, "wl-slots", "water_level_river", lon, lat).await;
+    let (host, port) = broker(&server).await;
+    let mut waiting = Vec::new();
+    for _ in 0..4 {
+        waiting.push(tokio::net::TcpStream::connect((host.as_str(), port)).await.unwrap());
+    }
+    // The fifth is closed by the broker without a word.
+    let mut fifth = tokio::net::TcpStream::connect((host.as_str(), port)).await.unwrap();
+    let mut byte = [0u8; 1];
+    let read = fifth.read(&mut byte).await;
+    assert!(matches!(read, Ok(0) | Err(_)), "closed: {read:?}");
+    // The four are still waiting (nothing to read, not closed): the fifth did not wait
+    // for their time to run out.
+    for socket in &waiting {
+        match socket.try_read(&mut byte) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            other => panic!("a waiting connection was already closed: {other:?}"),
+        }
+    }
+    drop(waiting);
+    // Once they are gone (the broker notices within moments), a device logs in.
+    for attempt in 0.. {
+        let mut device = connect(&server, "wl-slots", "wl-slots", &password).await;
+        match device.next().await {
+            Ok(Packet::ConnAck(ack)) if ack.code == ConnectReturnCode::Success => break,
+            // Refused while the broker still counted the four: try again in a moment.
+            Err(_) if attempt < 100 => tokio::time::sleep(Duration::from_millis(100)).await,
+            other => panic!("the device never got in: {other:?}"),
+        }
+    }
+}

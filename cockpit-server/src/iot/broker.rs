@@ -18,9 +18,9 @@
 //!   connection of the same device with the same client id takes the session over.
 //! - A device's client id is bound to it: empty, its id, or its id followed by `-` and
 //!   anything (CONNACK 2 otherwise), so that no device can take over another's session.
-//! - A connection has [`CONNECT_TIMEOUT`] to log in, and at most [`MAX_HANDSHAKES`]
-//!   connections may be waiting to at once, so that idle sockets cannot hold the slots
-//!   that devices need.
+//! - A connection has [`CONNECT_TIMEOUT`] to log in, and at most `[mqtt]
+//!   max_waiting_logins` connections may be waiting to at once (a further one is closed at
+//!   once), so that idle sockets cannot hold the slots that devices need.
 //!
 //! The codec is `rumqttc`'s (`mqttbytes::v4`), which never panics on bytes it reads.
 
@@ -44,8 +44,6 @@ use super::{IngestError, Iot};
 
 /// How long a new connection has to send CONNECT.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// Connections waiting to send CONNECT at once; a further one is closed at once.
-const MAX_HANDSHAKES: usize = 512;
 /// Packets queued for one connection's socket.
 const OUTBOX: usize = 1024;
 /// QoS 1 messages awaiting their commit on one connection before it stops reading.
@@ -106,6 +104,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// The largest packet, in bytes.
     pub max_packet_bytes: usize,
+    /// Connections waiting to send CONNECT at once; a further one is closed at once.
+    pub max_waiting_logins: usize,
 }
 
 /// Accepts connections on `listener` until `stop` turns true.
@@ -116,7 +116,7 @@ pub async fn serve(listener: TcpListener, iot: Iot, limits: Limits, mut stop: wa
     }
     let router = Arc::new(Router::default());
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let handshakes = Arc::new(Semaphore::new(MAX_HANDSHAKES));
+    let handshakes = Arc::new(Semaphore::new(limits.max_waiting_logins));
     loop {
         let permit = tokio::select! {
             permit = slots.clone().acquire_owned() => match permit { Ok(p) => p, Err(_) => return },

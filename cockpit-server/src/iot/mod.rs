@@ -684,8 +684,11 @@ pub async fn start_transport(
                 format!("MQTT: listening on {} (another broker running? set [mqtt] listen)", mqtt.listen)
             })?;
             let address = listener.local_addr()?;
-            let limits =
-                broker::Limits { max_connections: mqtt.max_connections, max_packet_bytes: mqtt.max_packet_bytes };
+            let limits = broker::Limits {
+                max_connections: mqtt.max_connections,
+                max_packet_bytes: mqtt.max_packet_bytes,
+                max_waiting_logins: mqtt.max_waiting_logins.max(1),
+            };
             let handle = tokio::spawn(broker::serve(listener, iot.clone(), limits, stop.clone()));
             if config.iot.simulate {
                 demo::simulate(&config.data_home, address, &mqtt.district, config.iot.simulate_rate)?;
