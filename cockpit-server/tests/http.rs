@@ -150,3 +150,34 @@ async fn the_routers_own_refusals_are_problems_naming_the_field() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["type"], "/problems/method-not-allowed", "{body}");
 }
+
+/// Big answers travel compressed to clients that ask (issue 16: the grid layer was 716 KB
+/// on every phone), and as they are to clients that do not.
+#[tokio::test]
+async fn answers_are_compressed_for_clients_that_ask() {
+    let server = start().await;
+    let token = server.token("compression-leader", "leader").await;
+    let fetch = |encoding: Option<&'static str>| {
+        let mut request = server.client.get(server.url("/api/regions?level=grid")).bearer_auth(&token);
+        if let Some(encoding) = encoding {
+            request = request.header("accept-encoding", encoding);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 200);
+            let header = response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_string());
+            (header, response.bytes().await.unwrap())
+        }
+    };
+    let (plain_encoding, plain) = fetch(None).await;
+    assert_eq!(plain_encoding, None);
+    assert!(serde_json::from_slice::<Value>(&plain).is_ok(), "plain JSON without Accept-Encoding");
+    let (encoding, gzip) = fetch(Some("gzip")).await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    assert_eq!(&gzip[..2], &[0x1f, 0x8b], "a gzip stream");
+    let (encoding, brotli) = fetch(Some("br")).await;
+    assert_eq!(encoding.as_deref(), Some("br"));
+    for (name, compressed) in [("gzip", &gzip), ("br", &brotli)] {
+        assert!(compressed.len() * 3 < plain.len(), "{name}: {} of {} bytes", compressed.len(), plain.len());
+    }
+}

@@ -144,7 +144,8 @@ pub(crate) fn body_limit() -> usize {
 }
 
 /// The whole router: the declared routes, each behind its access check, then the body
-/// limit, the security headers and CORS of the `[http]` settings, and request tracing.
+/// limit, the security headers and CORS of the `[http]` settings, compression, and request
+/// tracing.
 pub fn app(state: AppState) -> Router {
     let attachment_limit = state.attachments.max_bytes();
     let http = state.http.clone();
@@ -156,7 +157,12 @@ pub fn app(state: AppState) -> Router {
     let router =
         crate::web::mount(builder.router.method_not_allowed_fallback(method_not_allowed), &http.web_dir, not_found)
             .layer(DefaultBodyLimit::max(http.max_body_bytes));
-    crate::http::harden(router, &http).layer(TraceLayer::new_for_http()).with_state(state)
+    // Answers are compressed for clients that ask (gzip, brotli at quality 4, as nginx
+    // does on the fly); small answers, images and upgrades stay as they are.
+    crate::http::harden(router, &http)
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
 }
 
 /// `GET /api/live/status`: what this instance's live hub holds.
