@@ -93,9 +93,21 @@ pub const ACTION_PERMISSIONS: &[Permission] = &[
     Permission::EvaluateCases,
 ];
 
-/// The lifecycle's role of the same name (a test checks that every role has one).
+/// The lifecycle's role of a person's role: one arm each, so that a new role cannot
+/// compile without saying how it acts on cases (it used to be matched by name, with any
+/// unknown name acting as the auditor).
 pub fn lifecycle_role(role: Role) -> cockpit_events::Role {
-    cockpit_events::Role::ALL.into_iter().find(|r| r.as_str() == role.as_str()).unwrap_or(cockpit_events::Role::Auditor)
+    use cockpit_events::Role as Acts;
+    match role {
+        Role::Commander => Acts::Commander,
+        Role::Leader => Acts::Leader,
+        Role::Dispatcher => Acts::Dispatcher,
+        Role::DepartmentHandler => Acts::DepartmentHandler,
+        Role::GridWorker => Acts::GridWorker,
+        Role::Auditor => Acts::Auditor,
+        Role::SystemAdministrator => Acts::SystemAdministrator,
+        Role::SecurityAdministrator => Acts::SecurityAdministrator,
+    }
 }
 
 impl Principal {
