@@ -9,9 +9,6 @@ use serde::{Deserialize, Serialize};
 use crate::case::GeoPoint;
 use crate::ids::{CaseId, CategoryCode};
 
-/// The mean Earth radius (IUGG), in metres.
-const EARTH_RADIUS_M: f64 = 6_371_008.8;
-
 /// How close counts as the same.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -50,14 +47,10 @@ pub struct DuplicateMatch {
     pub distance_m: f64,
 }
 
-/// The great-circle distance between two points in metres (haversine on a sphere of the
-/// mean Earth radius; within 0.5 % of the ellipsoidal distance, ample for "same place").
+/// The geodesic distance between two WGS84 points in metres, on the ellipsoid
+/// (`cockpit_geo::distance_m`): one measure of distance everywhere in the cockpit.
 pub fn distance_m(a: GeoPoint, b: GeoPoint) -> f64 {
-    let (lat1, lat2) = (a.lat.to_radians(), b.lat.to_radians());
-    let dlat = lat2 - lat1;
-    let dlon = (b.lon - a.lon).to_radians();
-    let h = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlon / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_M * h.sqrt().min(1.0).asin()
+    cockpit_geo::distance_m(cockpit_geo::Coord { x: a.lon, y: a.lat }, cockpit_geo::Coord { x: b.lon, y: b.lat })
 }
 
 impl DuplicatePolicy {
@@ -86,11 +79,18 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 3, 10, hour, minute, 0).unwrap()
     }
 
-    /// A point `north_m` metres north and `east_m` east of a spot in Ouhai.
+    /// A point `north_m` metres north and `east_m` east of a spot in Ouhai, by the WGS84
+    /// ellipsoid's radii of curvature there (exact to a millimetre over these distances).
     fn near(north_m: f64, east_m: f64) -> GeoPoint {
         let (lon, lat) = (120.6551_f64, 28.0166_f64);
-        let m_per_deg = EARTH_RADIUS_M.to_radians();
-        GeoPoint { lon: lon + east_m / (m_per_deg * lat.to_radians().cos()), lat: lat + north_m / m_per_deg }
+        let (a, e2) = (6_378_137.0_f64, 0.006_694_379_990_14_f64);
+        let w = 1.0 - e2 * lat.to_radians().sin().powi(2);
+        let meridian = a * (1.0 - e2) / w.powf(1.5);
+        let normal = a / w.sqrt();
+        GeoPoint {
+            lon: lon + (east_m / (normal * lat.to_radians().cos())).to_degrees(),
+            lat: lat + (north_m / meridian).to_degrees(),
+        }
     }
 
     fn case(id: i64, category: &str, point: GeoPoint, occurred_at: DateTime<Utc>) -> CaseFootprint {
@@ -106,11 +106,12 @@ mod tests {
         };
         let p = |lon, lat| GeoPoint { lon, lat };
         check(p(120.0, 28.0), p(120.0, 28.0), 0.0, 1e-9);
-        check(p(120.0, 28.0), p(120.0, 29.0), 111_195.08, 0.1); // one degree of latitude
-        check(p(0.0, 0.0), p(180.0, 0.0), 20_015_114.4, 1.0); // half the equator
+        // Expected values from GeographicLib (Karney), WGS84.
+        check(p(120.0, 28.0), p(120.0, 29.0), 110_827.576, 0.01); // one degree of latitude
+        check(p(0.0, 0.0), p(180.0, 0.0), 20_003_931.459, 0.01); // antipodes: over a pole
         check(near(0.0, 0.0), near(30.0, 40.0), 50.0, 0.01);
-        // A few kilometres across Wenzhou: the flat-earth estimate is 4.52 km.
-        check(p(120.6138, 27.9719), p(120.6373, 28.0069), 4_520.0, 100.0);
+        // A few kilometres across Wenzhou.
+        check(p(120.6138, 27.9719), p(120.6373, 28.0069), 4_515.331, 0.01);
     }
 
     #[test]
