@@ -11,8 +11,10 @@ mod devices;
 mod error;
 mod geojson;
 mod indicators;
+mod intake;
 mod iot;
 mod open311;
+mod open311_keys;
 mod params;
 mod regions;
 mod stats;
@@ -93,8 +95,8 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
         .add(get.clone(), "/api/cases/{id}/reporter", Needs(P::UnmaskPersonalData), cases::reporter)
         .add(post.clone(), "/api/cases/{id}/actions", AnyOf(ACTION_PERMISSIONS), cases::act)
         .add(post.clone(), "/api/cases/{id}/alarms/acknowledge", Needs(P::AcknowledgeAlarms), cases::acknowledge)
-        .add(post.clone(), "/api/intake/{source}", Source, cases::intake)
-        .add(get.clone(), "/api/sources", Needs(P::ViewSources), cases::sources)
+        .add(post.clone(), "/api/intake/{source}", Source, intake::intake)
+        .add(get.clone(), "/api/sources", Needs(P::ViewSources), intake::sources)
         .add(get.clone(), "/api/dispatch/targets", Needs(P::DispatchCases), users::dispatch_targets)
         .add(
             get.clone(),
@@ -104,11 +106,11 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
         )
         .add(get.clone(), "/api/config/rules", Needs(P::ConfigureRules), config::rules)
         .add(put.clone(), "/api/config/rules/{name}", Needs(P::ConfigureRules), config::put_rules)
-        .add(put.clone(), "/api/sources/{id}/enabled", Needs(P::ManageSources), cases::set_source_enabled)
-        .add(post.clone(), "/api/sources/{id}/token", Needs(P::ManageSources), cases::issue_source_token)
-        .add(get.clone(), "/api/open311/keys", Needs(P::ViewSources), open311::keys)
-        .add(post.clone(), "/api/open311/keys", Needs(P::ManageSources), open311::issue_key)
-        .add(post.clone(), "/api/open311/keys/{id}/revoke", Needs(P::ManageSources), open311::revoke_key)
+        .add(put.clone(), "/api/sources/{id}/enabled", Needs(P::ManageSources), intake::set_source_enabled)
+        .add(post.clone(), "/api/sources/{id}/token", Needs(P::ManageSources), intake::issue_source_token)
+        .add(get.clone(), "/api/open311/keys", Needs(P::ViewSources), open311_keys::keys)
+        .add(post.clone(), "/api/open311/keys", Needs(P::ManageSources), open311_keys::issue_key)
+        .add(post.clone(), "/api/open311/keys/{id}/revoke", Needs(P::ManageSources), open311_keys::revoke_key)
         .add_limited(
             post.clone(),
             "/api/cases/{id}/attachments",

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use super::params::Path;
+use super::params::{self, Path};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -24,7 +24,6 @@ use cockpit_events::{
 use serde_json::{Value, json};
 
 use super::ApiError;
-use super::params;
 use super::stats::LOCAL;
 use crate::AppState;
 use crate::store::{CaseFilter, CaseRow};
@@ -212,7 +211,7 @@ fn fields(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, A
 /// The fields, or a 400 naming the first that holds a control character.
 fn checked(fields: HashMap<String, String>) -> Result<HashMap<String, String>, ApiError> {
     for (key, value) in &fields {
-        super::params::check_json(&Value::String(value.clone()))
+        params::check_json(&Value::String(value.clone()))
             .map_err(|_| ApiError::bad(key, "contains a control character"))?;
     }
     Ok(fields)
@@ -254,7 +253,7 @@ fn person_name(first: Option<String>, last: Option<String>) -> Option<String> {
 /// most 1000.
 pub(crate) async fn requests(
     State(state): State<AppState>,
-    super::params::QueryMap(q): super::params::QueryMap,
+    params::QueryMap(q): params::QueryMap,
 ) -> Result<Json<Value>, Open311Error> {
     let text = |k: &str| q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let list = |k: &str| text(k).map(|v| v.split(',').map(str::trim).filter(|x| !x.is_empty()).collect::<Vec<_>>());
@@ -399,52 +398,4 @@ fn request_json(row: &CaseRow, state: &AppState) -> Value {
         "long": row.lon,
         "media_url": null,
     })
-}
-
-/// `POST /api/open311/keys` with `{"application"}`: a key for one citizens' application,
-/// answered once (only its SHA-256 is kept). Audited.
-pub(crate) async fn issue_key(
-    State(state): State<AppState>,
-    caller: crate::auth::Caller,
-    body: Result<params::JsonBody, ApiError>,
-) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
-    let params::JsonBody(body) = body?;
-    let application = body
-        .get("application")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|a| (1..=100).contains(&a.chars().count()))
-        .ok_or_else(|| ApiError::bad("application", "is required: the application's name, up to 100 characters"))?;
-    let key = cockpit_access::random_token().map_err(|e| ApiError::Internal(e.to_string()))?;
-    let id = state
-        .cases
-        .store
-        .create_open311_key(application, &cockpit_access::token_digest(&key), &caller.audit_actor())
-        .await?;
-    Ok((axum::http::StatusCode::CREATED, Json(json!({"id": id, "application": application, "api_key": key}))))
-}
-
-/// `GET /api/open311/keys`: the keys issued, without the keys themselves.
-pub(crate) async fn keys(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let keys = state.cases.store.open311_keys().await?;
-    let items: Vec<Value> = keys
-        .iter()
-        .map(|k| {
-            json!({"id": k.id, "application": k.application, "created_at": k.created_at,
-                   "created_by": k.created_by, "revoked_at": k.revoked_at})
-        })
-        .collect();
-    Ok(Json(json!({"items": items})))
-}
-
-/// `POST /api/open311/keys/{id}/revoke`: the key stops working at once on every instance.
-pub(crate) async fn revoke_key(
-    State(state): State<AppState>,
-    caller: crate::auth::Caller,
-    Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
-    if !state.cases.store.revoke_open311_key(id, &caller.audit_actor()).await? {
-        return Err(ApiError::NotFound(format!("no key {id}")));
-    }
-    Ok(Json(json!({"id": id, "revoked": true})))
 }
