@@ -193,7 +193,9 @@ impl AttachmentStore {
         }
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir)?;
-        let temp = dir.join(format!(".{sha256}.{}.tmp", std::process::id()));
+        // A name of its own: two uploads of the same file at once must not write one file.
+        let nonce = cockpit_access::random_id().map_err(|e| std::io::Error::other(e.to_string()))?;
+        let temp = dir.join(format!(".{sha256}.{nonce}.tmp"));
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
