@@ -4,11 +4,9 @@
 // A failed step of a test should stop it with the reason; helpers here are test code too.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
-
 use std::io::Read;
 
-use common::Server;
+use crate::common::Server;
 use serde_json::{Value, json};
 
 /// 景山街道, whose grids take no dispatch rule for the categories used here.

@@ -6,9 +6,7 @@
 // A failed step of a test should stop it with the reason; helpers here are test code too.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
-
-use common::Server;
+use crate::common::Server;
 use serde_json::{Value, json};
 
 async fn act(server: &Server, user: &str, role: &str, id: i64, action: Value) -> (u16, Value) {

@@ -5,19 +5,17 @@
 //! oracles across scope, unscoped pipeline status, unbounded cases, a token accepted in
 //! the wrong header; and what a level-3 assessor asks for: password expiry, browsing
 //! audited, personal data in free text masked. (The MQTT client-id finding is in
-//! `tests/iot.rs`, beside the broker's other tests.)
+//! `iot.rs`, beside the broker's other tests.)
 //!
 //! Client addresses are real: the server sees the loopback address each request comes
 //! from, and the tests bind their sockets to 127.0.0.2, .3 and so on.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
-
 use std::net::{IpAddr, Ipv4Addr};
 
+use crate::common::{PASSWORD, Server, sample_data};
 use cockpit_server::Config;
-use common::{PASSWORD, Server, sample_data};
 use serde_json::{Value, json};
 use sha2::Digest;
 
@@ -350,7 +348,7 @@ async fn no_administrator_acts_on_another_administrations_account() {
 #[tokio::test]
 async fn open311_needs_a_key_and_budgets_are_per_key_and_per_address() {
     let data = sample_data();
-    let database = common::fresh_database().await;
+    let database = crate::common::fresh_database().await;
     let mut config = Config::for_tests(&data, &database);
     // Bursts of a tenth of a minute's budget: 3 per key, 5 per address.
     config.open311.per_key_per_minute = 30;
@@ -600,7 +598,7 @@ async fn iot_status_is_scoped_cases_are_bounded_and_the_websocket_token_is_for_t
 /// before anything else.
 #[tokio::test]
 async fn an_expired_password_must_be_changed_first() {
-    let database = common::fresh_database().await;
+    let database = crate::common::fresh_database().await;
     let mut config = Config::for_tests(&sample_data(), &database);
     config.auth.password_max_age_days = 90;
     let server = Server::start_configured(config).await;

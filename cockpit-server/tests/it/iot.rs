@@ -5,11 +5,9 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Server, eventually_within};
+use crate::common::{Server, eventually_within};
 use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet, QoS};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -488,7 +486,7 @@ async fn the_mosquitto_pub_lines_of_docs_mqtt_md_work_as_written() {
 
 #[tokio::test]
 async fn telemetry_lives_in_daily_partitions_that_are_dropped_after_retention() {
-    let store = common::fresh_store().await;
+    let store = crate::common::fresh_store().await;
     let today = chrono::Utc::now().date_naive();
     let first = today - chrono::Days::new(10);
     let (created, dropped) =
@@ -530,7 +528,7 @@ async fn telemetry_lives_in_daily_partitions_that_are_dropped_after_retention() 
 /// first start after midnight, when readings came before the maintenance).
 #[tokio::test]
 async fn a_day_made_after_its_readings_arrived_takes_them_from_the_default_partition() {
-    let store = common::fresh_store().await;
+    let store = crate::common::fresh_store().await;
     let at = chrono::Utc::now() - chrono::TimeDelta::days(30);
     let mut tx = store.pool().begin().await.unwrap();
     let rows = [
@@ -572,8 +570,8 @@ async fn a_registered_device_never_heard_goes_stale() {
         .to_string(),
     )
     .unwrap();
-    let database_url = common::fresh_database().await;
-    let mut config = cockpit_server::Config::for_tests(&common::sample_data(), &database_url);
+    let database_url = crate::common::fresh_database().await;
+    let mut config = cockpit_server::Config::for_tests(&crate::common::sample_data(), &database_url);
     config.iot.rules_file = rules.clone();
     let server = Server::start_configured(config).await;
     let (_, lon, lat) = server.grid_of_fanrong(0).await;
@@ -705,7 +703,8 @@ async fn a_device_cannot_take_over_another_devices_session_by_its_client_id() {
 #[tokio::test]
 async fn connections_that_never_log_in_cannot_hold_the_brokers_slots() {
     use tokio::io::AsyncReadExt;
-    let mut config = cockpit_server::Config::for_tests(&common::sample_data(), &common::fresh_database().await);
+    let mut config =
+        cockpit_server::Config::for_tests(&crate::common::sample_data(), &crate::common::fresh_database().await);
     config.mqtt.max_waiting_logins = 4;
     let server = Server::start_configured(config).await;
     let (_, lon, lat) = server.grid_of_fanrong(0).await;

@@ -4,11 +4,9 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::{PASSWORD, Server, sample_data};
 use chrono::Utc;
 use cockpit_access::{TokenClaims, TokenKey, TotpSecret};
-use common::{PASSWORD, Server, sample_data};
 use serde_json::{Value, json};
 
 async fn login_status(server: &Server, body: Value) -> (u16, Value, Option<String>) {
@@ -153,7 +151,7 @@ async fn a_role_can_require_a_second_factor() {
 
 #[tokio::test]
 async fn tokens_expire_refresh_once_and_die_with_their_session() {
-    let database_url = common::fresh_database().await;
+    let database_url = crate::common::fresh_database().await;
     let config = cockpit_server::Config::for_tests(&sample_data(), &database_url);
     let key_file = config.token_key_path();
     let server = Server::start_configured(config).await;
@@ -343,7 +341,7 @@ async fn nobody_grants_themselves_roles_and_one_person_holds_one_administration(
 
 #[tokio::test]
 async fn a_rotated_key_reseals_what_the_old_one_sealed() {
-    let mut config = cockpit_server::Config::for_tests(&sample_data(), &common::fresh_database().await);
+    let mut config = cockpit_server::Config::for_tests(&sample_data(), &crate::common::fresh_database().await);
     config.data_home = std::env::temp_dir().join(format!("cockpit-rekey-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&config.data_home);
     let server = Server::start_configured(config.clone()).await;

@@ -11,14 +11,12 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
+use crate::common::{Server, sample_data};
 use cockpit_live::Channel;
 use cockpit_server::live::{RegionCodes, Update, publish};
-use common::{Server, sample_data};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -605,7 +603,7 @@ fn alarm(n: u32, padding: usize) -> Update {
 
 #[tokio::test]
 async fn a_slow_client_is_cut_off_with_its_queue_bounded_and_resumes_by_offset() {
-    let database_url = common::fresh_database().await;
+    let database_url = crate::common::fresh_database().await;
     let mut config = cockpit_server::Config::for_tests(&sample_data(), &database_url);
     config.live.queue = 16;
     config.live.write_timeout_seconds = 2;
@@ -663,7 +661,7 @@ async fn a_slow_client_is_cut_off_with_its_queue_bounded_and_resumes_by_offset()
 
 #[tokio::test]
 async fn a_restart_resumes_while_the_history_reaches_back_and_says_not_recovered_after() {
-    let database_url = common::fresh_database().await;
+    let database_url = crate::common::fresh_database().await;
     let mut config = cockpit_server::Config::for_tests(&sample_data(), &database_url);
     config.live.history = 5;
     let first = Instance::start(config.clone()).await;
@@ -713,7 +711,7 @@ async fn a_restart_resumes_while_the_history_reaches_back_and_says_not_recovered
 
 #[tokio::test]
 async fn a_change_made_through_one_instance_reaches_clients_of_another_with_the_same_offset() {
-    let database_url = common::fresh_database().await;
+    let database_url = crate::common::fresh_database().await;
     let a = Server::start_on(&sample_data(), &database_url).await;
     let b = Server::start_on(&sample_data(), &database_url).await;
     let ((lon, lat), _, _) = points(&a).await;
@@ -849,7 +847,7 @@ async fn a_sensor_reading_over_mqtt_reaches_the_device_and_alarm_streams() {
 
 #[tokio::test]
 async fn silent_connections_close_as_idle_and_ended_sessions_as_such() {
-    let database_url = common::fresh_database().await;
+    let database_url = crate::common::fresh_database().await;
     let mut config = cockpit_server::Config::for_tests(&sample_data(), &database_url);
     config.live.heartbeat_seconds = 1;
     config.live.idle_timeout_seconds = 3;
@@ -1481,7 +1479,7 @@ async fn a_region_scoped_user_resumes_every_change_of_their_region_and_nothing_e
     // The hub has read all of it before they come back: what they missed is replayed from
     // its history, the code under test, not delivered live.
     let (head,): (i64,) = sqlx::query_as("SELECT last FROM live_head").fetch_one(server.store.pool()).await.unwrap();
-    common::eventually_within(
+    crate::common::eventually_within(
         "the hub read the whole log",
         HANG,
         || async { server.get_with(&centre, "/api/live/status").await.1 },

@@ -12,15 +12,13 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::common::Server;
 use cockpit_server::route_table;
-use common::Server;
 use reqwest::Method;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::{Value, json};
@@ -773,7 +771,7 @@ async fn every_route_as_every_role_in_and_out_of_scope_leaks_nothing() {
             let who = caller.describe(&world);
             // Logging out ends a session: each logout cell logs in afresh.
             let token = if row.path.contains("logout") {
-                server.login(&caller.username, common::PASSWORD).await
+                server.login(&caller.username, crate::common::PASSWORD).await
             } else {
                 caller.token.clone()
             };

@@ -6,12 +6,10 @@
 // A failed step of a test should stop it with the reason; helpers here are test code too.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{Server, eventually_within, sample_data};
 use cockpit_geo::{Coord, wgs84_to_gcj02};
-use common::{Server, eventually_within, sample_data};
 use serde_json::{Value, json};
 
 /// The outer ring of a region's first polygon.
@@ -125,7 +123,7 @@ async fn a_grids_boundary_is_redrawn_imported_in_gcj02_and_refused_when_it_leave
 
 #[tokio::test]
 async fn persons_in_charge_and_layers_are_edited_and_every_instance_takes_them() {
-    let database_url = common::fresh_database().await;
+    let database_url = crate::common::fresh_database().await;
     let a = Server::start_on(&sample_data(), &database_url).await;
     let b = Server::start_on(&sample_data(), &database_url).await;
     let admin = a.token("layers-admin", "system_administrator").await;

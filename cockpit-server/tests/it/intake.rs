@@ -6,11 +6,9 @@
 // A failed step of a test should stop it with the reason; helpers here are test code too.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::Server;
+use crate::common::Server;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
@@ -32,7 +30,7 @@ async fn real_token(server: &Server, token: &str) -> String {
 
 /// A sample document a source ships with, from `data/ouhai/cases/mappings/`.
 fn sample(source: &str) -> Value {
-    let path = common::sample_data().join(format!("cases/mappings/{source}.sample.json"));
+    let path = crate::common::sample_data().join(format!("cases/mappings/{source}.sample.json"));
     serde_json::from_str(&std::fs::read_to_string(&path).expect("sample document")).expect("sample is JSON")
 }
 
@@ -355,7 +353,7 @@ impl TempCity {
     fn new(name: &str, edit: impl FnOnce(&mut Vec<Value>)) -> TempCity {
         let dir = std::env::temp_dir().join(format!("cockpit-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        copy_tree(&common::sample_data(), &dir);
+        copy_tree(&crate::common::sample_data(), &dir);
         let path = dir.join("cases/sources.json");
         let mut sources: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         edit(&mut sources);
@@ -421,7 +419,8 @@ async fn a_runaway_source_is_slowed_down_without_starving_others() {
 async fn a_disabled_source_is_refused_until_enabled_again() {
     let server = Server::start().await;
     let payload: Value = serde_json::from_str(
-        &std::fs::read_to_string(common::sample_data().join("cases/mappings/hotline-12345.sample.json")).unwrap(),
+        &std::fs::read_to_string(crate::common::sample_data().join("cases/mappings/hotline-12345.sample.json"))
+            .unwrap(),
     )
     .unwrap();
     let token = server.source_token(HOTLINE).await;

@@ -6,8 +6,6 @@
 // A failed step of a test should stop it with the reason; helpers here are test code too.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -41,7 +39,7 @@ impl Process {
             .env("DATABASE_URL", database_url)
             .env("COCKPIT_LISTEN", format!("127.0.0.1:{port}"))
             .env("COCKPIT_MQTT_LISTEN", "127.0.0.1:0")
-            .env("COCKPIT_DATA_DIR", common::sample_data())
+            .env("COCKPIT_DATA_DIR", crate::common::sample_data())
             .env("COCKPIT_DATA_HOME", home)
             .env("COCKPIT_LOG", "warn")
             .stdin(Stdio::null())
@@ -91,7 +89,7 @@ impl Drop for Home {
 async fn login(base: &str) -> String {
     let response = reqwest::Client::new()
         .post(format!("{base}/api/auth/login"))
-        .json(&json!({"username": "d1", "password": common::PASSWORD}))
+        .json(&json!({"username": "d1", "password": crate::common::PASSWORD}))
         .send()
         .await
         .unwrap();
@@ -152,7 +150,7 @@ async fn client(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_server_loses_no_case_that_got_a_201() {
-    let database_url = common::fresh_database().await;
+    let database_url = crate::common::fresh_database().await;
     let home = Home(std::env::temp_dir().join(format!("cockpit-durability-{}", std::process::id())));
     std::fs::create_dir_all(&home.0).unwrap();
     // A dispatcher's account, made as an administrator would, and its session.
@@ -162,7 +160,7 @@ async fn a_killed_server_loses_no_case_that_got_a_201() {
     let user = cockpit_server::store::NewUser {
         username: "d1".into(),
         display_name: "调度员".into(),
-        password_hash: cockpit_access::hash_password(common::PASSWORD).unwrap(),
+        password_hash: cockpit_access::hash_password(crate::common::PASSWORD).unwrap(),
         department_id: None,
         scope: cockpit_access::Scope::district("330304"),
         must_change_password: false,

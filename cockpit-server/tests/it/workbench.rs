@@ -6,9 +6,7 @@
 // A failed step of a test should stop it with the reason; helpers here are test code too.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
-
-use common::Server;
+use crate::common::Server;
 use serde_json::{Value, json};
 
 /// POST JSON with an `Idempotency-Key`: the status, whether the answer says it replayed,
@@ -281,7 +279,7 @@ async fn an_operator_edits_the_dispatch_rules_and_the_next_case_follows_them() {
     assert_eq!(status, 404);
 
     // Another instance on the same database, already running.
-    let other = Server::start_on(&common::sample_data(), &server.database_url).await;
+    let other = Server::start_on(&crate::common::sample_data(), &server.database_url).await;
     let dispatcher2 = other.token("d2", "dispatcher").await;
 
     // The operator adds a rule: 0101 goes to the housing and construction bureau.
@@ -325,7 +323,7 @@ async fn an_operator_edits_the_dispatch_rules_and_the_next_case_follows_them() {
     }
     assert_eq!(seen["rule"], "illegal-building-to-construction", "{seen}");
     // And an instance started afterwards begins with the edited rules in force.
-    let third = Server::start_on(&common::sample_data(), &server.database_url).await;
+    let third = Server::start_on(&crate::common::sample_data(), &server.database_url).await;
     let dispatcher3 = third.token("d3", "dispatcher").await;
     let (_, suggestion) = third.get_with(&dispatcher3, &path).await;
     assert_eq!(suggestion["rule"], "illegal-building-to-construction", "{suggestion}");

@@ -5,11 +5,9 @@
 // A failed step of a test should stop it with the reason; helpers here are test code too.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Server, eventually_within};
+use crate::common::{Server, eventually_within};
 use serde_json::{Value, json};
 
 /// 景山街道 and its village 繁荣社区.

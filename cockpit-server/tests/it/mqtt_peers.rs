@@ -9,8 +9,6 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -67,7 +65,7 @@ async fn server_at(database_url: &str, home: &Path, config: &Path) -> (Child, St
         .arg(config)
         .env("DATABASE_URL", database_url)
         .env("COCKPIT_LISTEN", format!("127.0.0.1:{port}"))
-        .env("COCKPIT_DATA_DIR", common::sample_data())
+        .env("COCKPIT_DATA_DIR", crate::common::sample_data())
         .env("COCKPIT_DATA_HOME", home)
         .env("COCKPIT_LOG", "warn,cockpit_server=info")
         .stdin(Stdio::null())
@@ -157,7 +155,7 @@ async fn stored(store: &Store, device: &str) -> BTreeSet<u64> {
 
 #[tokio::test]
 async fn embedded_broker_what_got_its_puback_survives_kill_9() {
-    let database_url = common::fresh_database().await;
+    let database_url = crate::common::fresh_database().await;
     let store = Store::connect(&database_url, 2).await.unwrap();
     let cams = devices(&store, &[("cam-d1", "camera"), ("cam-d2", "camera"), ("cam-d3", "camera")]).await;
     let home = Home::new("mqtt-durability");
@@ -240,7 +238,7 @@ fn mosquitto(home: &Path, users: &[(&str, &str)]) -> Mosquitto {
 
 #[tokio::test]
 async fn external_mosquitto_shared_subscription_acl_and_messages_kept_while_the_server_is_down() {
-    let database_url = common::fresh_database().await;
+    let database_url = crate::common::fresh_database().await;
     let store = Store::connect(&database_url, 2).await.unwrap();
     let home = Home::new("mosquitto");
     let broker = mosquitto(&home.0, &[("cockpit", "cockpit-secret"), ("wl-m1", "pw-m1"), ("wl-m2", "pw-m2")]);
@@ -347,7 +345,7 @@ async fn admin_token(store: &Store, base: &str) -> String {
     let user = cockpit_server::store::NewUser {
         username: "peer-admin".into(),
         display_name: "管理员".into(),
-        password_hash: cockpit_access::hash_password(common::PASSWORD).unwrap(),
+        password_hash: cockpit_access::hash_password(crate::common::PASSWORD).unwrap(),
         department_id: None,
         scope: cockpit_access::Scope { level: cockpit_access::ScopeLevel::District, code: "330304".into() },
         must_change_password: false,
@@ -357,7 +355,7 @@ async fn admin_token(store: &Store, base: &str) -> String {
     tx.commit().await.unwrap();
     let response = reqwest::Client::new()
         .post(format!("{base}/api/auth/login"))
-        .json(&json!({"username": "peer-admin", "password": common::PASSWORD}))
+        .json(&json!({"username": "peer-admin", "password": crate::common::PASSWORD}))
         .send()
         .await
         .unwrap();
@@ -367,7 +365,7 @@ async fn admin_token(store: &Store, base: &str) -> String {
 
 #[tokio::test]
 async fn two_instances_split_the_shared_subscription_and_store_each_reading_once() {
-    let database_url = common::fresh_database().await;
+    let database_url = crate::common::fresh_database().await;
     let store = Store::connect(&database_url, 2).await.unwrap();
     let home = Home::new("mosquitto-shared");
     let broker = mosquitto(&home.0, &[("cockpit", "cockpit-secret"), ("wl-s1", "pw-s1")]);

@@ -9,12 +9,10 @@
 // A failed step of a test should stop it with the reason; helpers here are test code too.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::Server;
 use chrono::{DateTime, TimeDelta, Utc};
 use cockpit_server::deadlines::{Fired, tick};
 use cockpit_server::store::Store;
-use common::Server;
 use serde_json::{Value, json};
 
 const REALARM: TimeDelta = TimeDelta::minutes(30);

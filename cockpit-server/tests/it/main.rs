@@ -1,0 +1,25 @@
+//! The server's integration tests, one binary (the server links once): each module a
+//! concern, the whole server started in-process on a fresh database per test (`common`).
+//! `tests/hardening.rs` stays a binary of its own: it captures every log line of its
+//! process, which would be every test's here.
+
+mod common;
+
+mod access;
+mod attachments;
+mod configuration;
+mod deadlines;
+mod devices;
+mod durability;
+mod http;
+mod identity;
+mod indicators;
+mod intake;
+mod iot;
+mod lifecycle;
+mod live;
+mod mqtt_peers;
+mod open311;
+mod security;
+mod stats;
+mod workbench;
