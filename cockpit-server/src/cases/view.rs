@@ -105,7 +105,8 @@ pub fn timeline_json(rows: &[TimelineRow], clear: bool) -> Value {
 }
 
 /// A case as the live streams carry it: [`case_json`] without the viewer's allowed
-/// actions (written in front per subscription), as text, with its status.
+/// actions (written in front per subscription) and without the id of the case it
+/// duplicates, as text, with its status.
 pub fn live_case_text(
     row: &CaseRow,
     rules: &CaseRules,
@@ -115,6 +116,10 @@ pub fn live_case_text(
     let mut json = case_json(row, rules, geography, None, now);
     if let Some(object) = json.as_object_mut() {
         object.remove("allowed_actions");
+        // One text goes to every subscriber, some of whom may not see the case this one
+        // duplicates: the stream says only that it is a duplicate (the case over HTTP says
+        // of which, to whoever may see that one).
+        object.insert("duplicate_of".into(), Value::Null);
     }
     (json.to_string(), Status::parse(&row.status))
 }

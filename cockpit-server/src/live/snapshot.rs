@@ -32,7 +32,11 @@ pub(super) async fn items(hub: &Hub, sub: &Sub) -> Result<Vec<Value>, StoreError
                 .await?
                 .iter()
                 .map(|row| {
-                    crate::cases::case_json(row, &cases.rules.get(), &cases.geography.get(), Some(principal), now)
+                    let mut case =
+                        crate::cases::case_json(row, &cases.rules.get(), &cases.geography.get(), Some(principal), now);
+                    // As in the deltas (`live_case_text`): whether a duplicate, not of which.
+                    case["duplicate_of"] = serde_json::Value::Null;
+                    case
                 })
                 .collect())
         }
