@@ -25,6 +25,9 @@ CREATE TABLE login_throttle (
     next_at  timestamptz NOT NULL
 );
 
+-- The account-wide count and lock they replace.
+ALTER TABLE users DROP COLUMN failed_logins, DROP COLUMN locked_until;
+
 -- When each password was set, for the password's maximum age (`[auth] password_max_age_days`).
 ALTER TABLE users ADD COLUMN password_changed_at timestamptz NOT NULL DEFAULT now();
 

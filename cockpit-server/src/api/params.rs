@@ -116,12 +116,9 @@ pub(crate) fn check_uri(template: &str, uri: &axum::http::Uri) -> Result<(), Api
 /// line feed and carriage return; the error names the field's path (`reporter.name`,
 /// `tags[2]`).
 pub(crate) fn check_json(value: &serde_json::Value) -> Result<(), ApiError> {
-    fn bad(s: &str) -> bool {
-        s.chars().any(|c| is_control(c) && !matches!(c, '\t' | '\n' | '\r'))
-    }
     fn walk(value: &serde_json::Value, path: &mut String) -> Result<(), ApiError> {
         match value {
-            serde_json::Value::String(s) if bad(s) => {
+            serde_json::Value::String(s) if control_in_text(s) => {
                 let field = if path.is_empty() { "body" } else { path.as_str() };
                 Err(ApiError::bad(field, "contains a control character"))
             }
@@ -136,7 +133,7 @@ pub(crate) fn check_json(value: &serde_json::Value) -> Result<(), ApiError> {
             }
             serde_json::Value::Object(members) => {
                 for (key, item) in members {
-                    if bad(key) {
+                    if control_in_text(key) {
                         let field = if path.is_empty() { "body" } else { path.as_str() };
                         return Err(ApiError::bad(field, "a member's name contains a control character"));
                     }
@@ -154,6 +151,12 @@ pub(crate) fn check_json(value: &serde_json::Value) -> Result<(), ApiError> {
         }
     }
     walk(value, &mut String::new())
+}
+
+/// Whether a text someone typed holds a control character other than tab, line feed and
+/// carriage return (JSON strings, form fields).
+pub(crate) fn control_in_text(s: &str) -> bool {
+    s.chars().any(|c| is_control(c) && !matches!(c, '\t' | '\n' | '\r'))
 }
 
 /// A JSON body whose strings passed [`check_json`]; its rejection is the API's problem.

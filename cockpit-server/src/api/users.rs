@@ -151,7 +151,6 @@ fn user_json(u: &UserRow) -> Value {
         "scope": {"level": u.scope_level, "code": u.scope_code},
         "roles": u.roles,
         "active": u.active,
-        "locked_until": u.locked_until,
         "totp_enabled": u.totp_enabled,
         "must_change_password": u.must_change_password,
         "created_at": u.created_at,

@@ -17,8 +17,6 @@ pub struct UserRow {
     pub scope_level: String,
     pub scope_code: String,
     pub active: bool,
-    pub failed_logins: i32,
-    pub locked_until: Option<DateTime<Utc>>,
     pub totp_enabled: bool,
     pub must_change_password: bool,
     pub roles: Vec<String>,
@@ -27,7 +25,7 @@ pub struct UserRow {
 }
 
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.department_id, u.scope_level, u.scope_code,
-    u.active, u.failed_logins, u.locked_until, u.totp_enabled, u.must_change_password,
+    u.active, u.totp_enabled, u.must_change_password,
     ARRAY(SELECT role FROM user_roles r WHERE r.user_id = u.id ORDER BY role) AS roles, u.created_at,
     u.password_changed_at";
 
@@ -266,7 +264,7 @@ impl Store {
         Ok(Some(Credentials { user, password_hash, totp_sealed, totp_last_step }))
     }
 
-    /// Records a good login: failures forgotten, the TOTP step used up.
+    /// Records a good login: the TOTP step used up, and an expired password to be changed.
     pub async fn record_success(
         tx: &mut PgConnection,
         user: i64,
@@ -274,8 +272,7 @@ impl Store {
         password_expired: bool,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE users SET failed_logins = 0, locked_until = NULL,
-                 totp_last_step = COALESCE($2, totp_last_step),
+            "UPDATE users SET totp_last_step = COALESCE($2, totp_last_step),
                  must_change_password = must_change_password OR $3 WHERE id = $1",
         )
         .bind(user)
@@ -294,7 +291,7 @@ impl Store {
         must_change: bool,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE users SET password_hash = $2, must_change_password = $3, failed_logins = 0, locked_until = NULL,
+            "UPDATE users SET password_hash = $2, must_change_password = $3,
                  password_changed_at = now(), updated_at = now() WHERE id = $1",
         )
         .bind(user)
