@@ -1,5 +1,6 @@
-//! Locking an account after repeated failed logins. The server keeps two columns per user,
-//! the failure count and the time the lock ends; this module decides how they change. The
+//! Locking out after repeated failed logins. The server keeps, per username and client
+//! address, the failures in a row and the time the lock ends; this module decides how they
+//! change and whether a lock holds. The
 //! count restarts when a lock is set, so after the lock ends the user again has the full
 //! number of attempts, and each further run of failures locks again.
 

@@ -102,8 +102,11 @@ impl Auth {
         // without an account alike, so that every instance answers both the same way.
         let policy = self.settings.lockout;
         let since = now - TimeDelta::seconds(policy.lock_seconds);
-        let standing = self.store.login_standing(&name, address, now, since).await?;
-        if let Some(until) = standing.locked_until {
+        let standing = self.store.login_standing(&name, address, since).await?;
+        if let Some(until) = standing
+            .locked_until
+            .filter(|until| cockpit_access::LockoutPolicy::is_locked(Some(until.timestamp()), now.timestamp()))
+        {
             self.store.audit_now(&[refuse("locked")]).await?;
             return Err(locked(until, now));
         }

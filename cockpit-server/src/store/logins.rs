@@ -9,7 +9,7 @@ use super::{Store, StoreError};
 /// What the failures of one username look like from one address.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoginStanding {
-    /// This address's lock, when it has one that has not ended.
+    /// When this address's last lock ends (or ended): `LockoutPolicy::is_locked` decides.
     pub locked_until: Option<DateTime<Utc>>,
     /// This address's failures in a row since its last lock or success.
     pub failures: u32,
@@ -43,7 +43,6 @@ impl Store {
         &self,
         username: &str,
         address: &str,
-        now: DateTime<Utc>,
         since: DateTime<Utc>,
     ) -> Result<LoginStanding, StoreError> {
         let (locked_until, failures, elsewhere, other_addresses, known_address): (
@@ -54,20 +53,18 @@ impl Store {
             bool,
         ) = sqlx::query_as(
             "SELECT
-                 (SELECT locked_until FROM login_failures
-                   WHERE username = $1 AND address = $2 AND locked_until > $3),
+                 (SELECT locked_until FROM login_failures WHERE username = $1 AND address = $2),
                  COALESCE((SELECT failures FROM login_failures
-                   WHERE username = $1 AND address = $2 AND last_at >= $4), 0)::bigint,
+                   WHERE username = $1 AND address = $2 AND last_at >= $3), 0)::bigint,
                  COALESCE((SELECT sum(total) FROM login_failures
-                   WHERE username = $1 AND address <> $2 AND last_at >= $4), 0)::bigint,
+                   WHERE username = $1 AND address <> $2 AND last_at >= $3), 0)::bigint,
                  (SELECT count(*) FROM login_failures
-                   WHERE username = $1 AND address <> $2 AND last_at >= $4 AND total > 0),
+                   WHERE username = $1 AND address <> $2 AND last_at >= $3 AND total > 0),
                  EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
                    WHERE u.username = $1 AND s.address = $2)",
         )
         .bind(username)
         .bind(address)
-        .bind(now)
         .bind(since)
         .fetch_one(&self.pool)
         .await?;
