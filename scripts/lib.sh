@@ -29,7 +29,7 @@ apt_install() {
 # PostGIS 3 for the embedded database (the server runs its own private cluster from them),
 # Chromium and CJK fonts for the wall's browser tests and screenshots.
 system_packages() {
-    apt_install build-essential pkg-config ca-certificates postgresql-15 postgresql-15-postgis-3 \
+    apt_install build-essential pkg-config ca-certificates python3 postgresql-15 postgresql-15-postgis-3 \
         chromium fonts-noto-cjk
 }
 

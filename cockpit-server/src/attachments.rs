@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use cockpit_events::CaseId;
 use sha2::{Digest, Sha256};
 
-use crate::store::{Store, StoreError};
+use cockpit_store::{Store, StoreError};
 
 /// A test on a file's first bytes.
 type Signature = fn(&[u8]) -> bool;
@@ -48,38 +48,9 @@ pub enum AttachmentError {
     Store(#[from] StoreError),
 }
 
-/// A stored attachment.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
-pub struct Attachment {
-    /// Its id (what timeline entries refer to).
-    pub id: String,
-    /// The case it belongs to.
-    pub case_id: i64,
-    /// SHA-256 of the content, hex.
-    pub sha256: String,
-    /// Size in bytes.
-    pub size_bytes: i64,
-    /// The checked content type.
-    pub content_type: String,
-    /// The name it was uploaded with, if any.
-    pub file_name: Option<String>,
-}
-
-/// What saving an attachment did.
-#[derive(Debug, Clone)]
-pub struct Saved {
-    /// The attachment as stored.
-    pub attachment: Attachment,
-    /// The same content was attached to the case before (a repeated upload): nothing new.
-    pub existed: bool,
-}
-
-#[derive(sqlx::FromRow)]
-struct SavedRow {
-    #[sqlx(flatten)]
-    attachment: Attachment,
-    existed: bool,
-}
+pub use cockpit_store::Attachment;
+/// What saving an attachment did: the record, and whether the same content was there before.
+pub use cockpit_store::Recorded as Saved;
 
 /// Where attachment files live: `<data_home>/attachments/<first two hex>/<sha256>`.
 #[derive(Debug, Clone)]
@@ -122,58 +93,31 @@ impl AttachmentStore {
         if !matches(bytes) {
             return Err(AttachmentError::ContentMismatch(declared));
         }
-        let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM cases WHERE id = $1")
-            .bind(case.0)
-            .fetch_optional(store.pool())
-            .await
-            .map_err(StoreError::from)?;
-        if exists.is_none() {
+        if !store.case_exists(case).await? {
             return Err(AttachmentError::NoSuchCase(case.0));
         }
         let sha256 = hex::encode(Sha256::digest(bytes));
         self.write_file(&sha256, bytes)?;
-        let id = format!("att-{}-{}", case.0, &sha256[..16]);
-        // `xmax` is set on a row the upsert updated: the same content was attached before.
-        let row: SavedRow = sqlx::query_as(
-            "INSERT INTO attachments (id, case_id, sha256, size_bytes, content_type, file_name)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (id) DO UPDATE SET file_name = COALESCE(attachments.file_name, EXCLUDED.file_name)
-             RETURNING id, case_id, sha256, size_bytes, content_type, file_name, (xmax <> 0) AS existed",
-        )
-        .bind(&id)
-        .bind(case.0)
-        .bind(&sha256)
-        .bind(bytes.len() as i64)
-        .bind(&declared)
-        .bind(file_name)
-        .fetch_one(store.pool())
-        .await
-        .map_err(StoreError::from)?;
-        Ok(Saved { attachment: row.attachment, existed: row.existed })
+        let attachment = Attachment {
+            id: format!("att-{}-{}", case.0, &sha256[..16]),
+            case_id: case.0,
+            sha256,
+            size_bytes: bytes.len() as i64,
+            content_type: declared,
+            file_name,
+        };
+        Ok(store.record_attachment(&attachment).await?)
     }
 
     /// The records of a case's attachments, oldest first (those a report brought with it
     /// are cited by no timeline entry, so the case lists them all).
     pub async fn of_case(&self, store: &Store, case: CaseId) -> Result<Vec<Attachment>, AttachmentError> {
-        Ok(sqlx::query_as(
-            "SELECT id, case_id, sha256, size_bytes, content_type, file_name FROM attachments
-             WHERE case_id = $1 ORDER BY created_at, id",
-        )
-        .bind(case.0)
-        .fetch_all(store.pool())
-        .await
-        .map_err(StoreError::from)?)
+        Ok(store.attachments_of(case).await?)
     }
 
     /// The record and content of an attachment, the content checked against its SHA-256.
     pub async fn load(&self, store: &Store, id: &str) -> Result<Option<(Attachment, Vec<u8>)>, AttachmentError> {
-        let found: Option<Attachment> = sqlx::query_as(
-            "SELECT id, case_id, sha256, size_bytes, content_type, file_name FROM attachments WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await
-        .map_err(StoreError::from)?;
+        let found = store.attachment(id).await?;
         let Some(attachment) = found else { return Ok(None) };
         let bytes = std::fs::read(self.path(&attachment.sha256))?;
         if hex::encode(Sha256::digest(&bytes)) != attachment.sha256 {

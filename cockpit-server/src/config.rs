@@ -34,13 +34,13 @@ pub struct Config {
     /// Personal data.
     pub privacy: PrivacyConfig,
     /// HTTP hardening.
-    pub http: crate::http::HttpConfig,
+    pub http: HttpConfig,
     /// `[mqtt]`.
     pub mqtt: MqttConfig,
     /// `[iot]`.
     pub iot: IotConfig,
     /// The live streams.
-    pub live: crate::live::LiveConfig,
+    pub live: LiveConfig,
     /// City vital signs.
     pub indicators: IndicatorsConfig,
     /// Open311 for citizens' applications.
@@ -78,7 +78,7 @@ pub struct AuthConfig {
     pub password_min_length: usize,
     pub login_per_minute: u32,
     pub token_key_file: PathBuf,
-    pub bootstrap: crate::auth::Bootstrap,
+    pub bootstrap: Bootstrap,
 }
 
 /// `[privacy]`.
@@ -290,7 +290,7 @@ impl Config {
             config.data_dir = dir.clone();
         }
         if cli.demo {
-            config.auth.bootstrap = crate::auth::Bootstrap::Demo;
+            config.auth.bootstrap = Bootstrap::Demo;
             config.iot.simulate = true;
         }
         Ok(config)
@@ -304,7 +304,7 @@ impl Config {
         config.database.url = database_url.to_string();
         config.database.max_connections = 4;
         config.data_home = std::env::temp_dir().join(format!("cockpit-test-{}", std::process::id()));
-        config.auth.bootstrap = crate::auth::Bootstrap::None;
+        config.auth.bootstrap = Bootstrap::None;
         // Tests log in and report often from one address.
         config.auth.login_per_minute = 100_000;
         config.open311.per_address_per_minute = 100_000;
@@ -334,6 +334,52 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
             }
         }
     }
+}
+
+/// `[live]`: the live streams' bounds and timing.
+#[allow(missing_docs)] // One field per setting; see DEFAULT_CONFIG.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveConfig {
+    pub history: usize,
+    pub queue: usize,
+    pub max_pending_values: usize,
+    pub device_rate_per_second: u32,
+    pub statistics_interval_ms: u64,
+    pub heartbeat_seconds: u64,
+    pub idle_timeout_seconds: u64,
+    pub write_timeout_seconds: u64,
+    pub max_subscriptions: usize,
+    pub snapshot_limit: i64,
+}
+
+/// `[http]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// PEM certificate chain; with `tls_key_file`, the server speaks HTTPS only.
+    pub tls_cert_file: PathBuf,
+    /// PEM private key.
+    pub tls_key_file: PathBuf,
+    /// Origins allowed to call the API from a browser page they serve; empty: none
+    /// (the cockpit's own pages are same-origin and need no CORS).
+    pub cors_origins: Vec<String>,
+    /// The largest request body, except attachment uploads (`[attachments] max_bytes`).
+    pub max_body_bytes: usize,
+    /// The built web front ends, served at `/` (see `crate::web`).
+    pub web_dir: PathBuf,
+}
+
+/// Which accounts a first start creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bootstrap {
+    /// None: accounts come from elsewhere.
+    None,
+    /// The system administrator, the security administrator and the auditor.
+    Admins,
+    /// One user per role, scoped to the sample city (a grid worker on one grid).
+    Demo,
 }
 
 #[cfg(test)]

@@ -337,7 +337,7 @@ impl GeographyEdits {
         let version = stored.iter().map(|d| d.version).max().unwrap_or(0);
         let files = self.files.clone();
         let (_, geography) = Self::blocking(move || Self::lay_over(&files, &stored)).await?;
-        self.store.sync_regions(&geography.city).await?;
+        self.store.sync_regions(&region_records(&geography.city)).await?;
         self.handle.set(geography);
         self.version.store(version, Ordering::Relaxed);
         Ok(())
@@ -529,4 +529,18 @@ fn to_wgs84(mut value: Value, crs: Crs) -> Result<Value, String> {
 
 fn round7(x: f64) -> f64 {
     (x * 1e7).round() / 1e7
+}
+
+/// Every region of `city` as the store keeps it, its boundary as GeoJSON.
+fn region_records(city: &cockpit_geo::City) -> Vec<cockpit_store::RegionRecord> {
+    city.regions()
+        .iter()
+        .map(|r| cockpit_store::RegionRecord {
+            code: r.code.as_str().to_string(),
+            level: r.level.as_str().to_string(),
+            name: r.name.clone(),
+            parent_code: r.parent.map(|p| city.region(p).code.as_str().to_string()),
+            geometry: crate::api::geojson_multipolygon(&r.boundary).to_string(),
+        })
+        .collect()
 }

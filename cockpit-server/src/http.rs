@@ -2,32 +2,15 @@
 //! origins, and TLS (rustls) when a certificate is configured.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
-use serde::Deserialize;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-/// `[http]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpConfig {
-    /// PEM certificate chain; with `tls_key_file`, the server speaks HTTPS only.
-    pub tls_cert_file: PathBuf,
-    /// PEM private key.
-    pub tls_key_file: PathBuf,
-    /// Origins allowed to call the API from a browser page they serve; empty: none
-    /// (the cockpit's own pages are same-origin and need no CORS).
-    pub cors_origins: Vec<String>,
-    /// The largest request body, except attachment uploads (`[attachments] max_bytes`).
-    pub max_body_bytes: usize,
-    /// The built web front ends, served at `/` (see `crate::web`).
-    pub web_dir: PathBuf,
-}
+pub use crate::config::HttpConfig;
 
 impl HttpConfig {
     /// Whether TLS is configured.

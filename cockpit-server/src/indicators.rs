@@ -19,10 +19,13 @@ use cockpit_geo::Level;
 use cockpit_indicators::{Catalogue, Counts, Indicator};
 use serde_json::{Map, Value, json};
 
-use crate::geography::GeographyHandle;
-use crate::iot::Iot;
-use crate::live::Hub;
-use crate::store::{IndicatorQuery, Store, StoreError};
+use cockpit_store::{IndicatorQuery, StoreError};
+
+use crate::cases::CaseService;
+
+/// The devices and those online per region (street or village code; `None`: the
+/// district), from the IoT pipeline's memory.
+pub type DevicesOnline = Box<dyn Fn() -> std::collections::HashMap<Option<String>, (u64, u64)> + Send + Sync>;
 
 /// The catalogue and the last table computed, shared by the API and the live hub.
 #[derive(Clone, Debug)]
@@ -70,12 +73,11 @@ impl Indicators {
     /// the last one's.
     pub async fn refresh(
         &self,
-        store: &Store,
-        iot: &Iot,
-        geography: &GeographyHandle,
+        cases: &CaseService,
+        devices: &DevicesOnline,
     ) -> Result<Option<Arc<Vec<Value>>>, StoreError> {
         let now = Utc::now();
-        let day_start = crate::api::local_day_start(now);
+        let day_start = cases.rules.get().calendar.day_start(now);
         let window_start = now - TimeDelta::days(i64::from(self.inner.catalogue.window_days));
         let names = |keep: fn(Status) -> bool| -> Vec<&'static str> {
             Status::ALL.into_iter().filter(|s| keep(*s)).map(Status::as_str).collect()
@@ -84,7 +86,8 @@ impl Indicators {
         let resolved =
             names(|s| matches!(s, Status::Closed | Status::EvaluatedSatisfied | Status::EvaluatedUnsatisfied));
         let catalogue = &self.inner.catalogue;
-        let mut counts = store
+        let mut counts = cases
+            .store
             .indicator_counts(&IndicatorQuery {
                 now,
                 day_start,
@@ -95,12 +98,12 @@ impl Indicators {
                 hazard_tag: catalogue.tag(Indicator::HazardsToday),
             })
             .await?;
-        for (code, (devices, online)) in iot.devices_online() {
+        for (code, (devices, online)) in devices() {
             let c = counts.entry(code).or_default();
             c.devices = devices;
             c.devices_online = online;
         }
-        let geography = geography.get();
+        let geography = cases.geography.get();
         let city = &geography.city;
         let mut entries = Vec::new();
         for level in [Level::District, Level::Street, Level::Village] {
@@ -119,18 +122,17 @@ impl Indicators {
     }
 
     /// Computes the first table, then recomputes every `every` until `stop`, handing each
-    /// changed table to the live hub.
+    /// changed table to `changed` (the live hub's).
     pub async fn start(
         &self,
-        store: Store,
-        iot: Iot,
-        geography: GeographyHandle,
-        live: Hub,
+        cases: CaseService,
+        devices: DevicesOnline,
+        changed: impl Fn(Arc<Vec<Value>>) + Send + 'static,
         every: Duration,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) -> Result<(), StoreError> {
-        if let Some(entries) = self.refresh(&store, &iot, &geography).await? {
-            live.indicators_changed(entries);
+        if let Some(entries) = self.refresh(&cases, &devices).await? {
+            changed(entries);
         }
         let this = self.clone();
         tokio::spawn(async move {
@@ -142,8 +144,8 @@ impl Indicators {
                     _ = stop.changed() => return,
                     _ = tick.tick() => {}
                 }
-                match this.refresh(&store, &iot, &geography).await {
-                    Ok(Some(entries)) => live.indicators_changed(entries),
+                match this.refresh(&cases, &devices).await {
+                    Ok(Some(entries)) => changed(entries),
                     Ok(None) => {}
                     Err(error) => tracing::warn!(%error, "computing the indicators failed; retrying"),
                 }
@@ -242,13 +244,5 @@ mod tests {
         assert_eq!(street[0]["rank"], 1, "the only street shown");
         assert_eq!(street[1]["rank"], 2);
         assert_eq!(street[2]["rank"], 1);
-    }
-
-    #[test]
-    fn the_local_day_starts_at_midnight_in_china() {
-        let now: DateTime<Utc> = "2026-11-25T17:30:00Z".parse().unwrap();
-        assert_eq!(crate::api::local_day_start(now), "2026-11-25T16:00:00Z".parse::<DateTime<Utc>>().unwrap());
-        let now: DateTime<Utc> = "2026-11-25T15:59:00Z".parse().unwrap();
-        assert_eq!(crate::api::local_day_start(now), "2026-11-24T16:00:00Z".parse::<DateTime<Utc>>().unwrap());
     }
 }

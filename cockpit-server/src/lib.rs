@@ -18,7 +18,7 @@ pub mod iot;
 mod limits;
 pub mod live;
 pub mod privacy;
-pub mod store;
+pub use cockpit_store as store;
 mod web;
 
 use std::future::Future;
@@ -88,7 +88,7 @@ impl AppState {
             .await
             .with_context(|| format!("loading the city from {} and its edits", config.data_dir.display()))?;
         let geography = geography_edits.handle();
-        store.sync_sources(&rules).await.context("writing the sources to the database")?;
+        store.sync_sources(&rules.source_records()).await.context("writing the sources to the database")?;
         cases::bootstrap_source_tokens(&store, &rules, &config.data_home)
             .await
             .context("issuing the source systems' tokens")?;
@@ -137,10 +137,15 @@ impl AppState {
         let indicators = indicators::Indicators::load(&config.data_dir.join(&config.indicators.catalogue))?;
         indicators
             .start(
-                cases.store.clone(),
-                iot.clone(),
-                geography.clone(),
-                live.clone(),
+                cases.clone(),
+                {
+                    let iot = iot.clone();
+                    Box::new(move || iot.devices_online())
+                },
+                {
+                    let live = live.clone();
+                    move |entries| live.indicators_changed(entries)
+                },
                 std::time::Duration::from_secs(config.indicators.interval_seconds),
                 stop_indicators,
             )

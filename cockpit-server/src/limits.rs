@@ -7,11 +7,19 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::api::ApiError;
-
 /// The most buckets kept: past it, the full ones (callers quiet for a while) are dropped,
 /// so that a flood from many addresses cannot grow the map without end.
 const MAX_BUCKETS: usize = 10_000;
+
+/// A caller over its budget: slow down.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("rate limit of {per_minute} requests per minute reached")]
+pub(crate) struct RateLimited {
+    /// The budget.
+    pub per_minute: u32,
+    /// Seconds until the next request is taken.
+    pub retry_after_s: u64,
+}
 
 /// Buckets by key.
 #[derive(Debug, Default)]
@@ -23,7 +31,7 @@ pub struct RateLimits {
 impl RateLimits {
     /// Takes one request from `source`'s bucket of `per_minute` (burst: a tenth of a
     /// minute's worth, at least 1), or says how long to wait.
-    pub(crate) fn check(&self, source: &str, per_minute: u32) -> Result<(), ApiError> {
+    pub(crate) fn check(&self, source: &str, per_minute: u32) -> Result<(), RateLimited> {
         let capacity = (f64::from(per_minute) / 10.0).max(1.0);
         let per_second = f64::from(per_minute) / 60.0;
         let now = Instant::now();
@@ -45,7 +53,7 @@ impl RateLimits {
             Ok(())
         } else {
             let wait = ((1.0 - *tokens) / per_second).ceil().max(1.0) as u64;
-            Err(ApiError::TooManyRequests { per_minute, retry_after_s: wait })
+            Err(RateLimited { per_minute, retry_after_s: wait })
         }
     }
 }

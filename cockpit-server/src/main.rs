@@ -23,7 +23,7 @@ async fn main() -> anyhow::Result<()> {
             return Ok(());
         }
         Some(Command::DbStop) => {
-            return EmbeddedPostgres::start(&config.data_home, config.database.embedded_port)?.stop();
+            return Ok(EmbeddedPostgres::start(&config.data_home, config.database.embedded_port)?.stop()?);
         }
         Some(Command::AuditVerify) => {
             if !cockpit_server::audit_verify(&config).await? {

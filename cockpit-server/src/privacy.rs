@@ -5,9 +5,8 @@
 use cockpit_access::{KeyRing, mask_address, mask_id_number, mask_name, mask_phone};
 use cockpit_events::Reporter;
 use serde_json::Value;
-use sqlx::Row;
 
-use crate::store::{Store, StoreError};
+use cockpit_store::{Store, StoreError};
 
 /// Associated data of every sealed reporter: a sealed value cannot be moved to another
 /// column and opened as something else.
@@ -48,18 +47,9 @@ pub fn open_reporter(ring: &KeyRing, sealed: &[u8]) -> Result<Reporter, String> 
 /// with `rekey` also re-seals those sealed under a key that is no longer the active one.
 /// Each row is rewritten in its own statement; returns how many were.
 pub async fn reseal(store: &Store, ring: &KeyRing, rekey: bool) -> Result<u64, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, reporter, reporter_sealed FROM cases
-         WHERE reporter IS NOT NULL OR ($1 AND reporter_sealed IS NOT NULL)",
-    )
-    .bind(rekey)
-    .fetch_all(store.pool())
-    .await?;
+    let rows = store.reporters_to_seal(rekey).await?;
     let mut done = 0;
-    for row in rows {
-        let id: i64 = row.try_get("id")?;
-        let plain: Option<Value> = row.try_get("reporter")?;
-        let sealed: Option<Vec<u8>> = row.try_get("reporter_sealed")?;
+    for (id, plain, sealed) in rows {
         let reporter: Reporter = match (plain, sealed) {
             (Some(plain), _) => {
                 serde_json::from_value(plain).map_err(|e| StoreError::Corrupt(format!("case {id}: {e}")))?
@@ -70,12 +60,7 @@ pub async fn reseal(store: &Store, ring: &KeyRing, rekey: bool) -> Result<u64, S
             _ => continue,
         };
         let (sealed, masked) = seal_reporter(ring, &reporter).map_err(StoreError::Corrupt)?;
-        sqlx::query("UPDATE cases SET reporter = NULL, reporter_sealed = $2, reporter_masked = $3 WHERE id = $1")
-            .bind(id)
-            .bind(sealed)
-            .bind(masked)
-            .execute(store.pool())
-            .await?;
+        store.set_sealed_reporter(id, &sealed, &masked).await?;
         done += 1;
     }
     Ok(done)
@@ -83,9 +68,7 @@ pub async fn reseal(store: &Store, ring: &KeyRing, rekey: bool) -> Result<u64, S
 
 /// Re-seals the users' TOTP secrets that were sealed under an older key: how many.
 pub async fn reseal_totp(store: &Store, ring: &KeyRing, aad: &[u8]) -> Result<u64, StoreError> {
-    let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as("SELECT id, totp_sealed FROM users WHERE totp_sealed IS NOT NULL")
-        .fetch_all(store.pool())
-        .await?;
+    let rows = store.sealed_totp_secrets().await?;
     let mut done = 0;
     for (id, sealed) in rows {
         if !ring.needs_rekey(&sealed) {
@@ -93,11 +76,7 @@ pub async fn reseal_totp(store: &Store, ring: &KeyRing, aad: &[u8]) -> Result<u6
         }
         let plain = ring.open(&sealed, aad).map_err(|e| StoreError::Corrupt(format!("user {id}: {e}")))?;
         let resealed = ring.seal(&plain, aad).map_err(|e| StoreError::Corrupt(format!("user {id}: {e}")))?;
-        sqlx::query("UPDATE users SET totp_sealed = $2 WHERE id = $1")
-            .bind(id)
-            .bind(resealed)
-            .execute(store.pool())
-            .await?;
+        store.set_sealed_totp(id, &resealed).await?;
         done += 1;
     }
     Ok(done)

@@ -185,6 +185,12 @@ impl WorkingCalendar {
         total
     }
 
+    /// The start of the city's day that `at` falls in (local midnight), where "today"
+    /// starts for every count of the day.
+    pub fn day_start(&self, at: DateTime<Utc>) -> DateTime<Utc> {
+        self.utc(self.local(at).date().and_time(chrono::NaiveTime::MIN))
+    }
+
     fn local(&self, at: DateTime<Utc>) -> NaiveDateTime {
         at.with_timezone(&self.offset).naive_local()
     }
@@ -262,6 +268,10 @@ pub(crate) mod tests {
     fn default_working_day_is_seven_and_a_half_hours() {
         assert_eq!(fixture().working_day_length(), TimeDelta::minutes(450));
         assert_eq!(fixture().offset().local_minus_utc(), 8 * 3600);
+        // The day starts at local midnight: 16:00 UTC the day before.
+        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(fixture().day_start(at("2026-11-25T17:30:00Z")), at("2026-11-25T16:00:00Z"));
+        assert_eq!(fixture().day_start(at("2026-11-25T15:59:59Z")), at("2026-11-24T16:00:00Z"));
     }
 
     #[test]

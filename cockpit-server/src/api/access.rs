@@ -156,7 +156,7 @@ async fn authorize(
     let upgrade = path == "/api/live" && request.headers().contains_key(axum::http::header::UPGRADE);
     let principal = match state.auth.authenticate(request.headers(), upgrade).await {
         Ok(p) => p,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     if !needed.is_empty() {
         if principal.restricted {

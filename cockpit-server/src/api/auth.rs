@@ -112,8 +112,8 @@ pub(crate) async fn change_password(
         return Err(ApiError::bad("current", "is not your current password"));
     }
     let hash = state.auth.hash_password(text(&body, "new")?, &p.username).await.map_err(|e| match e {
-        ApiError::BadParameter { reason, .. } => ApiError::bad("new", reason),
-        other => other,
+        crate::auth::AuthError::BadField { reason, .. } => ApiError::bad("new", reason),
+        other => other.into(),
     })?;
     let now = Utc::now();
     let mut tx = state.cases.store.pool().begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -117,6 +117,29 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
     }
 }
 
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(e: crate::auth::AuthError) -> ApiError {
+        use crate::auth::AuthError as A;
+        match e {
+            A::Unauthorized(detail) => ApiError::Unauthorized(detail),
+            A::SecondFactorRequired => ApiError::SecondFactorRequired,
+            A::Locked { detail, retry_after_s } => ApiError::Locked { detail, retry_after_s },
+            A::Throttled { detail, retry_after_s } => ApiError::Throttled { detail, retry_after_s },
+            A::Limited(limited) => limited.into(),
+            A::Forbidden(detail) => ApiError::Forbidden { detail, allowed: Vec::new() },
+            A::BadField { field, reason } => ApiError::bad(field, reason),
+            A::Store(e) => e.into(),
+            A::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<crate::limits::RateLimited> for ApiError {
+    fn from(e: crate::limits::RateLimited) -> ApiError {
+        ApiError::TooManyRequests { per_minute: e.per_minute, retry_after_s: e.retry_after_s }
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> ApiError {
         ApiError::Internal(e.to_string())

@@ -83,7 +83,8 @@ pub(crate) async fn intake(
 
 /// `GET /api/sources`: every source with its state: enabled, last delivery, cases today.
 pub(crate) async fn sources(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let rows = state.cases.store.sources().await?;
+    let day_start = state.cases.rules.get().calendar.day_start(chrono::Utc::now());
+    let rows = state.cases.store.sources(day_start).await?;
     let rules = state.cases.rules.get();
     let items: Vec<Value> = rows
         .into_iter()

@@ -4,6 +4,7 @@ mod access;
 mod attachments;
 mod audit;
 mod auth;
+mod caller;
 mod cases;
 mod config;
 mod csv;
@@ -32,7 +33,6 @@ use crate::auth::ACTION_PERMISSIONS;
 pub use access::{Access, RouteInfo, route_table};
 pub(crate) use error::ApiError;
 pub(crate) use geojson::multipolygon as geojson_multipolygon;
-pub(crate) use stats::local_day_start;
 
 const VIEW_CASES: &[P] = &[P::ViewCases, P::ViewAssignedCases];
 /// Whoever may subscribe to some live channel (each channel checks its own).

@@ -17,17 +17,7 @@ use serde_json::json;
 use super::Auth;
 use crate::store::{AuditActor, AuditEntry, NewUser, Store};
 
-/// Which accounts a first start creates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Bootstrap {
-    /// None: accounts come from elsewhere.
-    None,
-    /// The system administrator, the security administrator and the auditor.
-    Admins,
-    /// One user per role, scoped to the sample city (a grid worker on one grid).
-    Demo,
-}
+pub use crate::config::Bootstrap;
 
 #[derive(Deserialize)]
 struct DepartmentsFile {

@@ -7,6 +7,7 @@
 //! that time (and the instance that revoked at once).
 
 mod bootstrap;
+mod error;
 mod keys;
 mod principal;
 
@@ -24,10 +25,10 @@ use serde_json::{Value, json};
 
 pub(crate) use bootstrap::tell_operator;
 pub use bootstrap::{Bootstrap, bootstrap_accounts, load_departments};
+pub(crate) use error::AuthError;
 pub use keys::{load_or_create_key_ring, load_or_create_token_key};
 pub(crate) use principal::{ACTION_PERMISSIONS, Caller, ClientAddress, Principal, lifecycle_role, permission_for};
 
-use crate::api::ApiError;
 use crate::limits::RateLimits;
 use crate::store::{AuditActor, AuditEntry, Store};
 
@@ -86,7 +87,7 @@ impl Auth {
         password: &str,
         code: Option<&str>,
         address: &str,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Value, AuthError> {
         self.login_limits.check(address, self.settings.login_per_minute)?;
         let now = Utc::now();
         let name = clip(username);
@@ -117,7 +118,7 @@ impl Auth {
             let every = TimeDelta::seconds((policy.lock_seconds / i64::from(policy.max_failures.max(1))).max(1));
             if let Err(next) = self.store.take_login_turn(&name, now, every).await? {
                 self.store.audit_now(&[refuse("throttled: failures from many addresses")]).await?;
-                return Err(ApiError::Throttled {
+                return Err(AuthError::Throttled {
                     detail: "failed logins from many addresses: this account takes one attempt at a time from a \
                              new address; log in from a device you used before, or try again later"
                         .into(),
@@ -145,7 +146,7 @@ impl Auth {
         if user.totp_enabled {
             let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
                 self.store.audit_now(&[refuse("one-time code missing")]).await?;
-                return Err(ApiError::SecondFactorRequired);
+                return Err(AuthError::SecondFactorRequired);
             };
             let secret = self.totp_secret(credentials.totp_sealed.as_deref())?;
             match secret.verify(code, now.timestamp(), credentials.totp_last_step) {
@@ -154,12 +155,12 @@ impl Auth {
             }
         }
         let enrolment_only = second_factor_required && !user.totp_enabled;
-        let session = random_id().map_err(|e| ApiError::Internal(e.to_string()))?;
-        let refresh = random_token().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let session = random_id().map_err(|e| AuthError::Internal(e.to_string()))?;
+        let refresh = random_token().map_err(|e| AuthError::Internal(e.to_string()))?;
         let expires = now + TimeDelta::hours(self.settings.refresh_hours);
         let expired = self.settings.password_max_age.is_some_and(|age| user.password_changed_at + age <= now);
         let must_change_password = user.must_change_password || expired;
-        let mut tx = self.store.pool().begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut tx = self.store.pool().begin().await?;
         Store::record_success(&mut tx, user.id, totp_step, expired).await?;
         Store::create_session(
             &mut tx,
@@ -182,7 +183,7 @@ impl Auth {
                            "password_expired": expired}),
         };
         Store::audit(&mut tx, now, &[entry]).await?;
-        tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+        tx.commit().await?;
         self.store.clear_login_failures(&name, address).await?;
         self.tokens(&session, user.id, &refresh, now, enrolment_only, must_change_password)
     }
@@ -195,7 +196,7 @@ impl Auth {
         address: &str,
         failures_before: u32,
         entry: AuditEntry,
-    ) -> Result<ApiError, ApiError> {
+    ) -> Result<AuthError, AuthError> {
         let now = Utc::now();
         let (failures, until) = self.settings.lockout.after_failure(failures_before, now.timestamp());
         let until = until.and_then(|t| DateTime::from_timestamp(t, 0));
@@ -224,7 +225,7 @@ impl Auth {
 
     /// The failed logins of `username` in the last lock period (for the owner's own page),
     /// or of every username (for the security administrator).
-    pub async fn login_failures(&self, username: Option<&str>) -> Result<Vec<crate::store::LoginFailures>, ApiError> {
+    pub async fn login_failures(&self, username: Option<&str>) -> Result<Vec<crate::store::LoginFailures>, AuthError> {
         let now = Utc::now();
         let since = now - TimeDelta::seconds(self.settings.lockout.lock_seconds);
         Ok(self.store.login_failures(username, now, since).await?)
@@ -238,7 +239,7 @@ impl Auth {
         now: DateTime<Utc>,
         enrolment_only: bool,
         must_change_password: bool,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Value, AuthError> {
         let expires_at = now.timestamp() + self.settings.access_seconds;
         let access = self.token_key.issue(&TokenClaims { session: session.to_string(), user, expires_at });
         Ok(json!({
@@ -253,10 +254,10 @@ impl Auth {
 
     /// `POST /api/auth/refresh`: a new access token and a new refresh token for a current
     /// refresh token; the old one stops working.
-    pub async fn refresh(&self, refresh: &str, address: &str) -> Result<Value, ApiError> {
+    pub async fn refresh(&self, refresh: &str, address: &str) -> Result<Value, AuthError> {
         self.login_limits.check(address, self.settings.login_per_minute)?;
         let now = Utc::now();
-        let next = random_token().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let next = random_token().map_err(|e| AuthError::Internal(e.to_string()))?;
         let digest = token_digest(refresh);
         let Some((session, user)) = self.store.rotate_refresh(&digest, &token_digest(&next), now).await? else {
             // A refresh token used before: whoever holds the current one may have stolen
@@ -277,16 +278,16 @@ impl Auth {
                     }])
                     .await?;
             }
-            return Err(ApiError::Unauthorized("the refresh token is not current: log in again".into()));
+            return Err(AuthError::Unauthorized("the refresh token is not current: log in again".into()));
         };
         let grant = self.grant(&session).await?;
         self.tokens(&session, user, &next, now, grant.restricted, false)
     }
 
     /// Ends the caller's session, or every session of theirs.
-    pub async fn logout(&self, caller: &Caller, everywhere: bool) -> Result<usize, ApiError> {
+    pub async fn logout(&self, caller: &Caller, everywhere: bool) -> Result<usize, AuthError> {
         let now = Utc::now();
-        let mut tx = self.store.pool().begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut tx = self.store.pool().begin().await?;
         let ended = if everywhere {
             Store::revoke_sessions_of(&mut tx, caller.principal.user_id, now).await?
         } else {
@@ -301,7 +302,7 @@ impl Auth {
             detail: json!({"sessions": ended.len()}),
         };
         Store::audit(&mut tx, now, &[entry]).await?;
-        tx.commit().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+        tx.commit().await?;
         self.forget(&ended);
         Ok(ended.len())
     }
@@ -328,28 +329,28 @@ impl Auth {
     /// The WebSocket sub-protocol carries it only where `websocket` says the route is the
     /// live stream's upgrade: elsewhere a token there is no login, so that it cannot stand
     /// in for the header a page's own requests send.
-    pub async fn authenticate(&self, headers: &HeaderMap, websocket: bool) -> Result<Arc<Principal>, ApiError> {
+    pub async fn authenticate(&self, headers: &HeaderMap, websocket: bool) -> Result<Arc<Principal>, AuthError> {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .or_else(|| websocket.then(|| websocket_token(headers)).flatten())
             .ok_or_else(|| {
-                ApiError::Unauthorized("log in: `Authorization: Bearer <access token>` is required".into())
+                AuthError::Unauthorized("log in: `Authorization: Bearer <access token>` is required".into())
             })?;
         let claims = self.token_key.verify(token.trim(), Utc::now().timestamp()).map_err(|e| match e {
-            TokenError::Expired => ApiError::Unauthorized("the access token has expired: refresh it".into()),
-            _ => ApiError::Unauthorized("the access token is not valid".into()),
+            TokenError::Expired => AuthError::Unauthorized("the access token has expired: refresh it".into()),
+            _ => AuthError::Unauthorized("the access token is not valid".into()),
         })?;
         self.grant(&claims.session).await
     }
 
     /// The principal of a session still valid (the live streams re-check theirs).
-    pub(crate) async fn session_principal(&self, session: &str) -> Result<Arc<Principal>, ApiError> {
+    pub(crate) async fn session_principal(&self, session: &str) -> Result<Arc<Principal>, AuthError> {
         self.grant(session).await
     }
 
-    async fn grant(&self, session: &str) -> Result<Arc<Principal>, ApiError> {
+    async fn grant(&self, session: &str) -> Result<Arc<Principal>, AuthError> {
         if let Some((at, principal)) = self.grants.lock().unwrap_or_else(|p| p.into_inner()).get(session)
             && at.elapsed() < GRANT_CACHE
         {
@@ -360,7 +361,7 @@ impl Auth {
             .session_grant(session, Utc::now())
             .await?
             .filter(|g| g.valid)
-            .ok_or_else(|| ApiError::Unauthorized("the session has ended: log in again".into()))?;
+            .ok_or_else(|| AuthError::Unauthorized("the session has ended: log in again".into()))?;
         let user = &grant.user;
         let principal = Arc::new(Principal {
             user_id: user.id,
@@ -381,48 +382,51 @@ impl Auth {
     }
 
     /// Checks a new password against the policy and hashes it (off the async threads).
-    pub async fn hash_password(&self, password: &str, username: &str) -> Result<String, ApiError> {
-        self.settings.password.check(password, username).map_err(|e| ApiError::bad("password", e.to_string()))?;
+    pub async fn hash_password(&self, password: &str, username: &str) -> Result<String, AuthError> {
+        self.settings
+            .password
+            .check(password, username)
+            .map_err(|e| AuthError::BadField { field: "password", reason: e.to_string() })?;
         let password = password.to_string();
         tokio::task::spawn_blocking(move || cockpit_access::hash_password(&password))
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .map_err(|e| ApiError::Internal(e.to_string()))
+            .map_err(|e| AuthError::Internal(e.to_string()))?
+            .map_err(|e| AuthError::Internal(e.to_string()))
     }
 
     /// A new TOTP secret, sealed for storage.
-    pub fn new_totp(&self) -> Result<(TotpSecret, Vec<u8>), ApiError> {
-        let secret = TotpSecret::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
+    pub fn new_totp(&self) -> Result<(TotpSecret, Vec<u8>), AuthError> {
+        let secret = TotpSecret::generate().map_err(|e| AuthError::Internal(e.to_string()))?;
         let sealed =
-            self.ring.seal(secret.to_base32().as_bytes(), TOTP_AAD).map_err(|e| ApiError::Internal(e.to_string()))?;
+            self.ring.seal(secret.to_base32().as_bytes(), TOTP_AAD).map_err(|e| AuthError::Internal(e.to_string()))?;
         Ok((secret, sealed))
     }
 
     /// Opens a stored TOTP secret.
-    pub fn totp_secret(&self, sealed: Option<&[u8]>) -> Result<TotpSecret, ApiError> {
-        let sealed = sealed.ok_or_else(|| ApiError::Internal("second factor enabled without a secret".into()))?;
-        let text = self.ring.open(sealed, TOTP_AAD).map_err(|e| ApiError::Internal(e.to_string()))?;
-        TotpSecret::from_base32(&String::from_utf8_lossy(&text)).map_err(|e| ApiError::Internal(e.to_string()))
+    pub fn totp_secret(&self, sealed: Option<&[u8]>) -> Result<TotpSecret, AuthError> {
+        let sealed = sealed.ok_or_else(|| AuthError::Internal("second factor enabled without a secret".into()))?;
+        let text = self.ring.open(sealed, TOTP_AAD).map_err(|e| AuthError::Internal(e.to_string()))?;
+        TotpSecret::from_base32(&String::from_utf8_lossy(&text)).map_err(|e| AuthError::Internal(e.to_string()))
     }
 }
 
 /// Checks a password against its argon2id hash, off the async threads.
-pub(crate) async fn verify_password(hash: &str, password: &str) -> Result<bool, ApiError> {
+pub(crate) async fn verify_password(hash: &str, password: &str) -> Result<bool, AuthError> {
     let (hash, password) = (hash.to_string(), password.to_string());
     tokio::task::spawn_blocking(move || cockpit_access::verify_password(&hash, &password))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(e.to_string()))
+        .map_err(|e| AuthError::Internal(e.to_string()))?
+        .map_err(|e| AuthError::Internal(e.to_string()))
 }
 
 /// The one answer to a wrong username, password or one-time code: the same words
 /// whichever it was.
-fn wrong_credentials() -> ApiError {
-    ApiError::Unauthorized("wrong username, password or one-time code".into())
+fn wrong_credentials() -> AuthError {
+    AuthError::Unauthorized("wrong username, password or one-time code".into())
 }
 
-fn locked(until: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {
-    ApiError::Locked {
+fn locked(until: DateTime<Utc>, now: DateTime<Utc>) -> AuthError {
+    AuthError::Locked {
         detail: format!("too many failed logins from this address: locked until {}", until.to_rfc3339()),
         retry_after_s: (until - now).num_seconds().max(1) as u64,
     }

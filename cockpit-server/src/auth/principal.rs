@@ -3,12 +3,10 @@
 
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use cockpit_access::{Permission, PermissionSet, Role, Scope, ScopeLevel};
 use cockpit_events::{ActionKind, Actor, Assignee, Handler, Status, allowed_actions};
 
-use crate::api::ApiError;
+use super::AuthError;
 use crate::store::{AuditActor, CaseScope};
 
 /// A logged-in user as every request sees them; cached per session for a moment.
@@ -43,27 +41,9 @@ pub(crate) struct Caller {
     pub address: String,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Caller, ApiError> {
-        // The access layer inserts it on every route that needs a user; its absence is a
-        // route declared public whose handler asks for a caller: a bug, not a client error.
-        parts.extensions.get::<Caller>().cloned().ok_or_else(|| ApiError::Internal("route without a caller".into()))
-    }
-}
-
 /// The client's address, for routes without a user (intake, Open311, login).
 #[derive(Debug, Clone)]
 pub(crate) struct ClientAddress(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ClientAddress, ApiError> {
-        Ok(parts.extensions.get::<ClientAddress>().cloned().unwrap_or(ClientAddress(String::new())))
-    }
-}
 
 /// The permission a case action needs, besides the lifecycle's own role rule.
 pub fn permission_for(kind: ActionKind) -> Permission {
@@ -207,14 +187,15 @@ impl Caller {
     }
 
     /// Refuses unless the caller holds `permission`.
-    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+    pub fn require(&self, permission: Permission) -> Result<(), AuthError> {
         if self.principal.can(permission) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden {
-                detail: format!("this needs the permission `{}` ({})", permission.as_str(), permission.title_zh()),
-                allowed: Vec::new(),
-            })
+            Err(AuthError::Forbidden(format!(
+                "this needs the permission `{}` ({})",
+                permission.as_str(),
+                permission.title_zh()
+            )))
         }
     }
 }

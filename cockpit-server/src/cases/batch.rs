@@ -18,15 +18,33 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use cockpit_events::{
     Action, Actor, CaseFootprint, CaseId, CaseRegions, Deadline, DispatchDecision, DispatchRequest, GeoPoint, NewCase,
-    Status, Transition, transition,
+    Status, Transition, UserId, transition,
 };
 use cockpit_geo::Coord;
 use tokio::sync::{mpsc, oneshot};
 
+use super::error::ServiceError;
 use super::rules::{CaseRules, RulesHandle};
-use super::service::{Created, ServiceError, grid_worker};
 use crate::geography::GeographyHandle;
 use crate::store::{AuditActor, CaseRow, InsertCase, Lookup, NearQuery, Store};
+
+/// What creating a case did.
+#[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Created {
+    pub id: CaseId,
+    /// False when the source had already delivered this reference: nothing was written.
+    pub new: bool,
+    /// The open case this one duplicates, when it was linked to one.
+    pub duplicate_of: Option<CaseId>,
+}
+
+/// The account of a grid's full-time worker, as looked up (`Store::grid_workers`);
+/// `grid-worker-<grid>` when the grid has none yet, which the grid's worker still finds
+/// among their grid's tasks.
+pub(crate) fn grid_worker(worker: Option<String>, grid: &str) -> UserId {
+    UserId(worker.unwrap_or_else(|| format!("grid-worker-{grid}")))
+}
 
 /// The most cases one statement writes.
 const MAX_BATCH: usize = 64;

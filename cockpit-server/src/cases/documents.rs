@@ -86,7 +86,7 @@ impl RuleDocuments {
         let version = documents::put(&self.store, name, body, who).await?;
         self.reload().await?;
         if name.starts_with("mapping:") {
-            self.store.sync_sources(&self.handle.get()).await?;
+            self.store.sync_sources(&self.handle.get().source_records()).await?;
         }
         Ok(version)
     }

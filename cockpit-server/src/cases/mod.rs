@@ -5,6 +5,7 @@
 
 mod batch;
 mod documents;
+mod error;
 mod rules;
 mod service;
 mod tokens;

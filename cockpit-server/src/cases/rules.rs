@@ -62,6 +62,21 @@ pub struct CaseRules {
 }
 
 impl CaseRules {
+    /// The configured gateway sources, as the store keeps them.
+    pub fn source_records(&self) -> Vec<cockpit_store::SourceRecord> {
+        self.sources
+            .values()
+            .map(|source| cockpit_store::SourceRecord {
+                id: source.id.clone(),
+                name: source.name.clone(),
+                kind: serde_json::to_value(source.kind).ok().and_then(|v| v.as_str().map(str::to_string)),
+                token_sha256: source.token_sha256.clone(),
+                mapping: source.mapping.as_ref().and_then(|m| serde_json::to_value(m).ok()),
+                rate_per_minute: i32::try_from(source.rate_per_minute).unwrap_or(i32::MAX),
+            })
+            .collect()
+    }
+
     /// Reads `<dir>/cases/`.
     pub fn load(dir: &Path, deadlines: DeadlinePolicy, duplicates: DuplicatePolicy) -> anyhow::Result<CaseRules> {
         let dir = dir.join("cases");

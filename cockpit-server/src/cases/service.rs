@@ -6,11 +6,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use cockpit_events::{
     Action, ActionKind, Actor, CaseId, CaseRegions, CategoryCode, Crs, DispatchDecision, DispatchRequest, EntryPath,
-    EventsError, Handler, NewCase, RegionCode, Status, UserId, check_assignee, intake, transition,
+    EventsError, Handler, NewCase, RegionCode, Status, check_assignee, intake, transition,
 };
 use cockpit_geo::{Coord, gcj02_to_wgs84};
 
-use super::batch::{Batcher, Prepared};
+pub use super::batch::Created;
+use super::batch::{Batcher, Prepared, grid_worker};
+pub use super::error::ServiceError;
 use super::rules::RulesHandle;
 use crate::GeographyHandle;
 use crate::store::{AuditActor, AuditEntry, CaseRow, Store, StoreError};
@@ -28,17 +30,6 @@ pub struct CaseService {
     pub batcher: Batcher,
     /// Seals reporters' personal data.
     pub privacy: Arc<cockpit_access::KeyRing>,
-}
-
-/// What creating a case did.
-#[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Created {
-    pub id: CaseId,
-    /// False when the source had already delivered this reference: nothing was written.
-    pub new: bool,
-    /// The open case this one duplicates, when it was linked to one.
-    pub duplicate_of: Option<CaseId>,
 }
 
 /// What a delivery says, to compare a repeated source reference with the case stored
@@ -106,41 +97,6 @@ pub enum Applied {
     Done,
     /// The key was used before for this very request: nothing was applied again.
     Replayed,
-}
-
-/// Why a case operation failed.
-#[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
-#[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
-    #[error("case {0} does not exist")]
-    NotFound(i64),
-    #[error("{field}: {reason}")]
-    BadField { field: &'static str, reason: String },
-    /// The state machine refused (status or role); carries the allowed actions.
-    #[error(transparent)]
-    Refused(EventsError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The server is shutting down.
-    #[error("{0}")]
-    Unavailable(String),
-    /// The source reference was delivered before with other content: nothing was written,
-    /// and nothing of the case delivered first is told.
-    #[error("`{source_ref}` was delivered before with different {}; nothing was written", fields.join(", "))]
-    ReferenceConflict { source_ref: String, fields: Vec<&'static str> },
-}
-
-impl From<sqlx::Error> for ServiceError {
-    fn from(e: sqlx::Error) -> ServiceError {
-        ServiceError::Store(StoreError::Database(e))
-    }
-}
-
-/// The account of a grid's full-time worker, as looked up (`Store::grid_workers`);
-/// `grid-worker-<grid>` when the grid has none yet, which the grid's worker still finds
-/// among their grid's tasks.
-pub(crate) fn grid_worker(worker: Option<String>, grid: &str) -> UserId {
-    UserId(worker.unwrap_or_else(|| format!("grid-worker-{grid}")))
 }
 
 impl CaseService {
@@ -242,25 +198,15 @@ impl CaseService {
         if let Some(key) = key {
             // A concurrent request with the same key waits here for the first to commit
             // (then finds its key) or to roll back (then applies the action itself).
-            let inserted = sqlx::query(
-                "INSERT INTO action_keys (username, key, case_id, request_sha256, created_at)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            )
-            .bind(&key.username)
-            .bind(&key.key)
-            .bind(id.0)
-            .bind(&key.request_sha256)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            if inserted.rows_affected() == 0 {
+            let claimed =
+                Store::claim_action_key(&mut tx, &key.username, &key.key, id.0, &key.request_sha256, now).await?;
+            if !claimed {
                 drop(tx);
-                let (case_id, digest): (i64, String) =
-                    sqlx::query_as("SELECT case_id, request_sha256 FROM action_keys WHERE username = $1 AND key = $2")
-                        .bind(&key.username)
-                        .bind(&key.key)
-                        .fetch_one(self.store.pool())
-                        .await?;
+                let (case_id, digest) = self
+                    .store
+                    .action_key(&key.username, &key.key)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt(format!("action key {} vanished", key.key)))?;
                 if case_id != id.0 || digest != key.request_sha256 {
                     return Err(ServiceError::BadField {
                         field: "Idempotency-Key",
@@ -304,7 +250,7 @@ impl CaseService {
         // Last: the live log's counter row stays locked until the commit.
         let assignee = step.state.assignee.as_ref().and_then(|a| serde_json::to_value(a).ok());
         let live = crate::store::live_entry(id.0, kind.as_str(), &row, assignee);
-        crate::live::log::append(&mut tx, &[live]).await?;
+        cockpit_store::live_log::append(&mut tx, &[live]).await?;
         tx.commit().await?;
         Ok(Applied::Done)
     }

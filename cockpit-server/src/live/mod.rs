@@ -15,7 +15,6 @@
 //! ```
 
 mod fanout;
-pub(crate) mod log;
 mod snapshot;
 mod socket;
 
@@ -26,33 +25,17 @@ use std::time::Duration;
 use chrono::Utc;
 use cockpit_events::Status;
 use cockpit_live::{Channel, Epoch, History, Offset};
-use serde::Deserialize;
 use serde_json::Value;
-use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 
 use crate::cases::CaseService;
-use crate::store::{Store, StoreError};
+use cockpit_store::live_log as log;
+pub(crate) use cockpit_store::live_log::NewEntry;
+use cockpit_store::{Store, StoreError};
 use fanout::{Entry, Fanout};
-pub(crate) use log::NewEntry;
 pub(crate) use socket::upgrade;
 
-/// `[live]`: the live streams' bounds and timing.
-#[allow(missing_docs)] // One field per setting; see DEFAULT_CONFIG.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LiveConfig {
-    pub history: usize,
-    pub queue: usize,
-    pub max_pending_values: usize,
-    pub device_rate_per_second: u32,
-    pub statistics_interval_ms: u64,
-    pub heartbeat_seconds: u64,
-    pub idle_timeout_seconds: u64,
-    pub write_timeout_seconds: u64,
-    pub max_subscriptions: usize,
-    pub snapshot_limit: i64,
-}
+pub use crate::config::LiveConfig;
 
 /// The street, village and grid an alarm or device lies in (codes, those known).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -127,13 +110,8 @@ pub async fn publish(store: &Store, updates: &[Update]) -> Result<Offset, LiveEr
             payload: u.payload.clone(),
         });
     }
-    let mut tx = store.pool().begin().await?;
-    if updates.iter().all(|u| u.channel == Channel::Devices) {
-        sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
-    }
-    let (_, last) = log::append(&mut tx, &entries).await?;
-    tx.commit().await?;
-    Ok(last)
+    let durable = !updates.iter().all(|u| u.channel == Channel::Devices);
+    Ok(log::publish(store.pool(), &entries, durable).await?)
 }
 
 /// Publishes alarms and device values with group commit: callers queue their updates
@@ -342,14 +320,8 @@ impl Hub {
     async fn follow(&self) {
         let pool = self.inner.cases.store.pool().clone();
         let mut stop = self.inner.stop.clone();
-        let mut listener = match PgListener::connect_with(&pool).await {
-            Ok(mut l) => match l.listen(log::NOTIFY_CHANNEL).await {
-                Ok(()) => Some(l),
-                Err(e) => {
-                    tracing::warn!(error = %e, "LISTEN failed; polling the live log every 200 ms");
-                    None
-                }
-            },
+        let mut listener = match log::listen(&pool).await {
+            Ok(l) => Some(l),
             Err(e) => {
                 tracing::warn!(error = %e, "LISTEN failed; polling the live log every 200 ms");
                 None
@@ -527,7 +499,7 @@ impl Hub {
             s.cases_changed = false;
         }
         let offset = self.state().current;
-        let table = Arc::new(snapshot::statistics(self.inner.cases.store.pool()).await?);
+        let table = Arc::new(snapshot::statistics(&self.inner.cases).await?);
         let mut s = self.state();
         s.statistics = Some(table.clone());
         let epoch = s.epoch;

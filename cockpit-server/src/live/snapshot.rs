@@ -5,10 +5,10 @@
 use chrono::Utc;
 use cockpit_live::Channel;
 use serde_json::{Value, json};
-use sqlx::PgPool;
 
 use super::fanout::Sub;
 use super::{Hub, log};
+use crate::cases::CaseService;
 use crate::store::{CaseFilter, StoreError};
 
 /// The items of `sub`'s snapshot.
@@ -69,7 +69,7 @@ pub(super) async fn items(hub: &Hub, sub: &Sub) -> Result<Vec<Value>, StoreError
             let cached = hub.state().statistics.clone();
             let table = match cached {
                 Some(t) => t,
-                None => std::sync::Arc::new(statistics(cases.store.pool()).await?),
+                None => std::sync::Arc::new(statistics(cases).await?),
             };
             Ok(statistics_in(&table, sub.region.as_deref()))
         }
@@ -80,20 +80,11 @@ pub(super) async fn items(hub: &Hub, sub: &Sub) -> Result<Vec<Value>, StoreError
     }
 }
 
-/// Today's cases (created since local midnight, Asia/Shanghai) per region at every level
+/// Today's cases (created since the start of the city's day) per region at every level
 /// and status: `{"region", "level", "status", "count"}`.
-pub(super) async fn statistics(pool: &PgPool) -> Result<Vec<Value>, StoreError> {
-    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-        "SELECT x.code, x.level, c.status, count(*)
-         FROM cases c
-         CROSS JOIN LATERAL (VALUES ('street', c.street_code), ('village', c.village_code), ('grid', c.grid_code))
-             AS x(level, code)
-         WHERE x.code IS NOT NULL
-           AND c.created_at >= date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai'
-         GROUP BY x.code, x.level, c.status ORDER BY x.code, c.status",
-    )
-    .fetch_all(pool)
-    .await?;
+pub(super) async fn statistics(cases: &CaseService) -> Result<Vec<Value>, StoreError> {
+    let day_start = cases.rules.get().calendar.day_start(chrono::Utc::now());
+    let rows = cases.store.cases_by_region_since(day_start).await?;
     Ok(rows
         .into_iter()
         .map(|(region, level, status, count)| json!({"region": region, "level": level, "status": status, "count": count}))

@@ -325,3 +325,24 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// The cases created since `since` per region at every level and status: (region
+    /// code, level, status, count), by code and status.
+    pub async fn cases_by_region_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, String, String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT x.code, x.level, c.status, count(*)
+             FROM cases c
+             CROSS JOIN LATERAL (VALUES ('street', c.street_code), ('village', c.village_code), ('grid', c.grid_code))
+                 AS x(level, code)
+             WHERE x.code IS NOT NULL AND c.created_at >= $1
+             GROUP BY x.code, x.level, c.status ORDER BY x.code, c.status",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

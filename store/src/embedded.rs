@@ -11,24 +11,25 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
+
+use crate::StoreError;
 
 /// The identity of a data folder's cluster: a random id kept in `cluster-id` in the folder,
 /// made at its first start. The cluster outside the folder (run as root) is found by path
 /// and id, so a new folder at an old path (a fresh clone where an old one was) gets a new
 /// cluster instead of the old one's accounts and sealed data without the old keys. A folder
 /// used before ids existed (it holds `keys/`) keeps the cluster of its path: the id "".
-fn cluster_id(home: &Path) -> anyhow::Result<String> {
+fn cluster_id(home: &Path) -> Result<String, StoreError> {
     let file = home.join("cluster-id");
     match std::fs::read_to_string(&file) {
         Ok(id) => return Ok(id.trim().to_string()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
+        Err(e) => return Err(e).or_cluster(|| format!("reading {}", file.display())),
     }
     let id = if home.join("keys").exists() { String::new() } else { random_hex(8)? };
-    std::fs::create_dir_all(home).with_context(|| format!("creating {}", home.display()))?;
-    std::fs::write(&file, format!("{id}\n")).with_context(|| format!("writing {}", file.display()))?;
+    std::fs::create_dir_all(home).or_cluster(|| format!("creating {}", home.display()))?;
+    std::fs::write(&file, format!("{id}\n")).or_cluster(|| format!("writing {}", file.display()))?;
     Ok(id)
 }
 
@@ -44,8 +45,8 @@ pub struct EmbeddedPostgres {
 
 impl EmbeddedPostgres {
     /// Where the cluster for `data_home` lives.
-    pub fn location(data_home: &Path) -> anyhow::Result<PathBuf> {
-        let home = std::path::absolute(data_home).context("resolving the data folder")?;
+    pub fn location(data_home: &Path) -> Result<PathBuf, StoreError> {
+        let home = std::path::absolute(data_home).or_cluster(|| "resolving the data folder".to_string())?;
         if is_root() {
             let id = cluster_id(&home)?;
             let mut digest = Sha256::new();
@@ -63,11 +64,11 @@ impl EmbeddedPostgres {
 
     /// Creates the cluster if it does not exist, starts it unless it is already running,
     /// and creates the `cockpit` database in it.
-    pub fn start(data_home: &Path, port: u16) -> anyhow::Result<EmbeddedPostgres> {
+    pub fn start(data_home: &Path, port: u16) -> Result<EmbeddedPostgres, StoreError> {
         let root = EmbeddedPostgres::location(data_home)?;
         let bin = find_binaries()?;
         let as_postgres = is_root();
-        std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+        std::fs::create_dir_all(&root).or_cluster(|| format!("creating {}", root.display()))?;
         let password_file = root.join("password");
         if !root.join("data/PG_VERSION").exists() {
             let password = random_hex(16)?;
@@ -84,13 +85,13 @@ impl EmbeddedPostgres {
             run(initdb, as_postgres, "initdb")?;
         }
         let password = std::fs::read_to_string(&password_file)
-            .with_context(|| format!("reading {}", password_file.display()))?
+            .or_cluster(|| format!("reading {}", password_file.display()))?
             .trim()
             .to_string();
         let cluster = EmbeddedPostgres { root, bin, port, password, as_postgres };
         if !cluster.is_running() {
             let run_dir = cluster.root.join("run");
-            std::fs::create_dir_all(&run_dir)?;
+            std::fs::create_dir_all(&run_dir).or_cluster(|| format!("creating {}", run_dir.display()))?;
             if as_postgres {
                 chown_postgres(&run_dir)?;
             }
@@ -109,14 +110,14 @@ impl EmbeddedPostgres {
                     run_dir.display()
                 ))
                 .arg("start");
-            run(pg_ctl, as_postgres, "pg_ctl start").with_context(|| {
+            run(pg_ctl, as_postgres, "pg_ctl start").or_cluster(|| {
                 format!("starting PostgreSQL on port {port} (see {})", cluster.root.join("postgres.log").display())
             })?;
         }
         Ok(cluster)
     }
 
-    /// The URL of the `cockpit` database (which [`crate::store::Store::connect`] creates
+    /// The URL of the `cockpit` database (which [`crate::Store::connect`] creates
     /// when missing).
     pub fn url(&self) -> String {
         format!("postgres://cockpit:{}@127.0.0.1:{}/cockpit", self.password, self.port)
@@ -134,7 +135,7 @@ impl EmbeddedPostgres {
     }
 
     /// Stops the cluster (fast shutdown: open transactions roll back, committed data stays).
-    pub fn stop(&self) -> anyhow::Result<()> {
+    pub fn stop(&self) -> Result<(), StoreError> {
         let mut pg_ctl = Command::new(self.bin.join("pg_ctl"));
         pg_ctl.arg("-D").arg(self.root.join("data")).args(["-m", "fast", "-w", "stop"]);
         run(pg_ctl, self.as_postgres, "pg_ctl stop")
@@ -150,7 +151,7 @@ fn is_root() -> bool {
 }
 
 /// The newest PostgreSQL server binaries installed by Debian's packages.
-fn find_binaries() -> anyhow::Result<PathBuf> {
+fn find_binaries() -> Result<PathBuf, StoreError> {
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -164,14 +165,15 @@ fn find_binaries() -> anyhow::Result<PathBuf> {
     versions.sort();
     match versions.pop() {
         Some((_, bin)) => Ok(bin),
-        None => bail!(
+        None => Err(StoreError::Cluster(
             "no PostgreSQL server found under /usr/lib/postgresql: install postgresql-15 and \
              postgresql-15-postgis-3 (./run.sh does), or set DATABASE_URL"
-        ),
+                .into(),
+        )),
     }
 }
 
-fn run(command: Command, as_postgres: bool, what: &str) -> anyhow::Result<()> {
+fn run(command: Command, as_postgres: bool, what: &str) -> Result<(), StoreError> {
     let mut command = if as_postgres {
         let mut wrapped = Command::new("runuser");
         wrapped.args(["-u", "postgres", "--"]).arg(command.get_program()).args(command.get_args());
@@ -179,32 +181,34 @@ fn run(command: Command, as_postgres: bool, what: &str) -> anyhow::Result<()> {
     } else {
         command
     };
-    let output = command.output().with_context(|| format!("running {what}"))?;
+    let output = command.output().or_cluster(|| format!("running {what}"))?;
     if !output.status.success() {
-        bail!(
+        return Err(StoreError::Cluster(format!(
             "{what} failed ({}): {}{}",
             output.status,
             String::from_utf8_lossy(&output.stderr).trim(),
             String::from_utf8_lossy(&output.stdout).trim()
-        );
+        )));
     }
     Ok(())
 }
 
-fn chown_postgres(path: &Path) -> anyhow::Result<()> {
+fn chown_postgres(path: &Path) -> Result<(), StoreError> {
     let mut chown = Command::new("chown");
     chown.args(["-R", "postgres:postgres"]).arg(path);
     run(chown, false, "chown to the postgres user")
 }
 
-fn random_hex(bytes: usize) -> anyhow::Result<String> {
+fn random_hex(bytes: usize) -> Result<String, StoreError> {
     use std::io::Read;
     let mut buf = vec![0u8; bytes];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf)).context("reading /dev/urandom")?;
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .or_cluster(|| "reading /dev/urandom".to_string())?;
     Ok(hex::encode(buf))
 }
 
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+fn write_private(path: &Path, text: &str) -> Result<(), StoreError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
@@ -213,9 +217,20 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
         .truncate(true)
         .mode(0o600)
         .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.write_all(text.as_bytes())?;
+        .or_cluster(|| format!("writing {}", path.display()))?;
+    file.write_all(text.as_bytes()).or_cluster(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+/// Failures of the cluster's files and commands, with what was being done.
+trait OrCluster<T> {
+    fn or_cluster(self, doing: impl FnOnce() -> String) -> Result<T, StoreError>;
+}
+
+impl<T, E: std::fmt::Display> OrCluster<T> for Result<T, E> {
+    fn or_cluster(self, doing: impl FnOnce() -> String) -> Result<T, StoreError> {
+        self.map_err(|e| StoreError::Cluster(format!("{}: {e}", doing())))
+    }
 }
 
 #[cfg(test)]

@@ -1,37 +1,49 @@
-//! PostgreSQL + PostGIS through sqlx: connecting (to `DATABASE_URL` or the embedded
-//! cluster), migrations embedded in the binary, and the tables' reads and writes.
+//! The cockpit's system of record: PostgreSQL + PostGIS through sqlx. Connecting (to
+//! `DATABASE_URL` or the embedded cluster), the migrations embedded in the binary, and
+//! every read and write of every table, the live log's included.
+//!
+//! It stands on the domain crates and sqlx only: no HTTP, no live hub, no server module.
+//! Callers pass plain values in (times, codes, rows) and get rows back; "today" is the
+//! caller's, from the city's working calendar.
 
 mod access;
+mod action_keys;
+mod attachments;
 mod audit;
 mod cases;
+mod deadlines;
 mod devices;
+mod documents;
 mod embedded;
+pub mod live_log;
 mod logins;
 mod open311_keys;
+mod sealing;
 mod stats;
 mod telemetry;
 
-use anyhow::Context;
-use cockpit_geo::City;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgPool};
 
 pub use access::{Credentials, NewUser, RoleRow, SessionGrant, UserRow};
+pub use attachments::{Attachment, Recorded};
 pub use audit::{AuditActor, AuditEntry, AuditFilter, AuditRow, ChainReport};
-pub(crate) use cases::live_entry;
+pub use cases::live_entry;
 pub use cases::{
     Assigned, CaseFilter, CaseRow, CaseScope, CaseSort, InsertCase, Lookup, NearCase, NearQuery, TimelineRow,
 };
 pub use devices::{DeviceFilter, DeviceRow, NewDevice};
+pub use documents::StoredDocument;
 pub use embedded::EmbeddedPostgres;
 pub use logins::{LoginFailures, LoginStanding};
 pub use open311_keys::Open311Key;
+pub use sealing::StoredReporter;
 pub use stats::{CaseStats, CountsByRegion, IndicatorQuery, RegionTally, StatsLevel, Tally};
 pub use telemetry::{AlarmFilter, AlarmRow, AlarmWrite, DeviceLogin, EventRow, HistoryPoint, RaisedAlarm, ReadingRow};
 
 /// The statuses of an open case (in the pool or with a handler), as stored: bound into the
 /// queries that need them, so that the lifecycle crate stays their one definition.
-pub(crate) fn open_statuses() -> Vec<String> {
+pub fn open_statuses() -> Vec<String> {
     cockpit_events::Status::ALL.into_iter().filter(|s| s.is_open()).map(|s| s.as_str().to_string()).collect()
 }
 
@@ -53,30 +65,47 @@ pub enum StoreError {
     /// A stored value could not be read back (a bug or a hand-edited row).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The migrations could not be applied.
+    #[error("applying migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The embedded cluster could not be made, started or stopped.
+    #[error("{0}")]
+    Cluster(String),
+    /// `DATABASE_URL` is not a PostgreSQL URL, or its database could not be made.
+    #[error("{0}")]
+    Connect(String),
 }
 
 impl Store {
     /// Connects to `url`, creating its database when it does not exist (the embedded
     /// cluster starts with none), and applies the migrations.
-    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
-        let options: PgConnectOptions = url.parse().context("DATABASE_URL is not a PostgreSQL URL")?;
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        let options: PgConnectOptions =
+            url.parse().map_err(|e| StoreError::Connect(format!("DATABASE_URL is not a PostgreSQL URL: {e}")))?;
         let options = options.log_statements(tracing::log::LevelFilter::Trace);
         let database = options.get_database().unwrap_or("postgres").to_string();
         if let Err(first) = options.connect().await {
             // Create the database from the maintenance one, then try again.
-            let mut admin = options.clone().database("postgres").connect().await.context("connecting to PostgreSQL")?;
+            let mut admin = options
+                .clone()
+                .database("postgres")
+                .connect()
+                .await
+                .map_err(|e| StoreError::Connect(format!("connecting to PostgreSQL: {e}")))?;
             sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{}\"", database.replace('"', ""))))
                 .execute(&mut admin)
                 .await
-                .with_context(|| format!("creating database {database} (connecting had failed: {first})"))?;
+                .map_err(|e| {
+                    StoreError::Connect(format!("creating database {database} (connecting had failed: {first}): {e}"))
+                })?;
             admin.close().await.ok();
         }
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .connect_with(options)
             .await
-            .context("connecting to PostgreSQL")?;
-        MIGRATOR.run(&pool).await.context("applying migrations")?;
+            .map_err(|e| StoreError::Connect(format!("connecting to PostgreSQL: {e}")))?;
+        MIGRATOR.run(&pool).await?;
         Ok(Store { pool })
     }
 
@@ -87,8 +116,7 @@ impl Store {
 
     /// Writes every region of the city (upsert by code, one statement), so that PostGIS
     /// can answer region queries over history.
-    pub async fn sync_regions(&self, city: &City) -> Result<(), StoreError> {
-        let regions = city.regions();
+    pub async fn sync_regions(&self, regions: &[RegionRecord]) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO regions (code, level, name, parent_code, geom)
              SELECT code, level, name, parent_code, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(geometry), 4326))
@@ -97,23 +125,46 @@ impl Store {
              ON CONFLICT (code) DO UPDATE
              SET level = EXCLUDED.level, name = EXCLUDED.name, parent_code = EXCLUDED.parent_code, geom = EXCLUDED.geom",
         )
-        .bind(regions.iter().map(|r| r.code.as_str().to_string()).collect::<Vec<_>>())
-        .bind(regions.iter().map(|r| r.level.as_str().to_string()).collect::<Vec<_>>())
+        .bind(regions.iter().map(|r| r.code.clone()).collect::<Vec<_>>())
+        .bind(regions.iter().map(|r| r.level.clone()).collect::<Vec<_>>())
         .bind(regions.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
-        .bind(regions.iter().map(|r| r.parent.map(|p| city.region(p).code.as_str().to_string())).collect::<Vec<_>>())
-        .bind(regions.iter().map(|r| crate::api::geojson_multipolygon(&r.boundary).to_string()).collect::<Vec<_>>())
+        .bind(regions.iter().map(|r| r.parent_code.clone()).collect::<Vec<_>>())
+        .bind(regions.iter().map(|r| r.geometry.clone()).collect::<Vec<_>>())
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 }
 
+/// A region as stored: its boundary as a GeoJSON geometry's text.
+#[derive(Debug, Clone)]
+#[allow(missing_docs)] // One field per column.
+pub struct RegionRecord {
+    pub code: String,
+    pub level: String,
+    pub name: String,
+    pub parent_code: Option<String>,
+    pub geometry: String,
+}
+
+/// A configured gateway source, as stored.
+#[derive(Debug, Clone)]
+#[allow(missing_docs)] // One field per column; see migrations/0001_cases.sql.
+pub struct SourceRecord {
+    pub id: String,
+    pub name: String,
+    pub kind: Option<String>,
+    pub token_sha256: Option<String>,
+    pub mapping: Option<serde_json::Value>,
+    pub rate_per_minute: i32,
+}
+
 impl Store {
     /// Writes the configured sources (upsert by id); `enabled` stays as operators set it,
     /// and so does a generated token where the configuration names none.
-    pub async fn sync_sources(&self, rules: &crate::CaseRules) -> Result<(), StoreError> {
+    pub async fn sync_sources(&self, sources: &[SourceRecord]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        for source in rules.sources.values() {
+        for source in sources {
             sqlx::query(
                 "INSERT INTO sources (id, name, kind, credential_hash, mapping, rate_per_minute)
                  VALUES ($1, $2, $3, $4, $5, $6)
@@ -124,10 +175,10 @@ impl Store {
             )
             .bind(&source.id)
             .bind(&source.name)
-            .bind(serde_json::to_value(source.kind).ok().and_then(|v| v.as_str().map(str::to_string)))
+            .bind(&source.kind)
             .bind(&source.token_sha256)
-            .bind(source.mapping.as_ref().and_then(|m| serde_json::to_value(m).ok()))
-            .bind(source.rate_per_minute as i32)
+            .bind(&source.mapping)
+            .bind(source.rate_per_minute)
             .execute(&mut *tx)
             .await?;
         }
@@ -136,7 +187,7 @@ impl Store {
     }
 }
 
-/// A source as listed: id, name, kind, enabled, last delivery, cases created today (UTC+8).
+/// A source as listed: id, name, kind, enabled, last delivery, cases created since the given time.
 pub type SourceRow = (String, String, String, bool, Option<chrono::DateTime<chrono::Utc>>, i64);
 
 impl Store {
@@ -213,14 +264,16 @@ impl Store {
         self.audited_source_change(update, id, "source.set_enabled", detail, who).await
     }
 
-    /// Every source with its state.
-    pub async fn sources(&self) -> Result<Vec<SourceRow>, StoreError> {
+    /// Every source with its state, and the cases each created since `since` (the start of
+    /// the city's day).
+    pub async fn sources(&self, since: chrono::DateTime<chrono::Utc>) -> Result<Vec<SourceRow>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT s.id, s.name, s.kind, s.enabled, s.last_delivery_at,
                  (SELECT count(*) FROM cases c WHERE c.source_id = s.id
-                    AND c.created_at >= date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai')
+                    AND c.created_at >= $1)
              FROM sources s ORDER BY s.id",
         )
+        .bind(since)
         .fetch_all(&self.pool)
         .await?)
     }

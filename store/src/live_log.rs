@@ -4,16 +4,18 @@
 
 use cockpit_live::{Channel, Epoch, Offset};
 use serde_json::Value;
+use sqlx::postgres::PgListener;
 use sqlx::{FromRow, PgConnection, PgPool};
 
-use crate::store::StoreError;
+use crate::StoreError;
 
 /// The channel every instance listens on; the payload is the last offset written.
-pub(crate) const NOTIFY_CHANNEL: &str = "cockpit_live";
+pub const NOTIFY_CHANNEL: &str = "cockpit_live";
 
 /// A log entry to write.
+#[allow(missing_docs)] // One field per column; see migrations/0010_live.sql.
 #[derive(Debug, Clone)]
-pub(crate) struct NewEntry {
+pub struct NewEntry {
     pub channel: Channel,
     pub key: String,
     pub regions: Vec<String>,
@@ -24,8 +26,9 @@ pub(crate) struct NewEntry {
 }
 
 /// A log entry as read.
+#[allow(missing_docs)] // One field per column.
 #[derive(Debug, Clone, FromRow)]
-pub(crate) struct LogRow {
+pub struct LogRow {
     pub seq: i64,
     pub channel: String,
     pub key: String,
@@ -40,7 +43,7 @@ pub(crate) struct LogRow {
 /// Appends `entries` in the caller's transaction: their offsets, in order. Take this last
 /// in a transaction: it holds the counter row's lock until the commit, which is what keeps
 /// offsets committing in order.
-pub(crate) async fn append(tx: &mut PgConnection, entries: &[NewEntry]) -> Result<(Epoch, Offset), StoreError> {
+pub async fn append(tx: &mut PgConnection, entries: &[NewEntry]) -> Result<(Epoch, Offset), StoreError> {
     let n = entries.len() as i64;
     let (epoch, last): (i64, i64) = sqlx::query_as(
         "WITH h AS (UPDATE live_head SET last = last + $1 RETURNING epoch, last),
@@ -81,14 +84,34 @@ pub(crate) async fn append(tx: &mut PgConnection, entries: &[NewEntry]) -> Resul
     Ok((Epoch(epoch as u64), Offset(last as u64)))
 }
 
+/// Appends `entries` in a transaction of their own: the offset of the last. With
+/// `durable` false the commit does not wait for the disk (`synchronous_commit = off`: for
+/// values that the next one supersedes).
+pub async fn publish(pool: &PgPool, entries: &[NewEntry], durable: bool) -> Result<Offset, StoreError> {
+    let mut tx = pool.begin().await?;
+    if !durable {
+        sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+    }
+    let (_, last) = append(&mut tx, entries).await?;
+    tx.commit().await?;
+    Ok(last)
+}
+
+/// A connection that hears every append (the payload is the last offset written).
+pub async fn listen(pool: &PgPool) -> Result<PgListener, StoreError> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(NOTIFY_CHANNEL).await?;
+    Ok(listener)
+}
+
 /// The log's epoch and last offset.
-pub(crate) async fn head(pool: &PgPool) -> Result<(Epoch, Offset), StoreError> {
+pub async fn head(pool: &PgPool) -> Result<(Epoch, Offset), StoreError> {
     let (epoch, last): (i64, i64) = sqlx::query_as("SELECT epoch, last FROM live_head").fetch_one(pool).await?;
     Ok((Epoch(epoch as u64), Offset(last as u64)))
 }
 
 /// Up to `limit` entries after `after`, oldest first.
-pub(crate) async fn since(pool: &PgPool, after: Offset, limit: i64) -> Result<Vec<LogRow>, StoreError> {
+pub async fn since(pool: &PgPool, after: Offset, limit: i64) -> Result<Vec<LogRow>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT seq, channel, key, regions, lon, lat, layer, assignee, payload FROM live_log
          WHERE seq > $1 ORDER BY seq LIMIT $2",
@@ -100,12 +123,7 @@ pub(crate) async fn since(pool: &PgPool, after: Offset, limit: i64) -> Result<Ve
 }
 
 /// The newest `limit` entries of `channel` up to `upto`, oldest first (to fill a history).
-pub(crate) async fn newest(
-    pool: &PgPool,
-    channel: Channel,
-    upto: Offset,
-    limit: i64,
-) -> Result<Vec<LogRow>, StoreError> {
+pub async fn newest(pool: &PgPool, channel: Channel, upto: Offset, limit: i64) -> Result<Vec<LogRow>, StoreError> {
     let mut rows: Vec<LogRow> = sqlx::query_as(
         "SELECT seq, channel, key, regions, lon, lat, layer, assignee, payload FROM live_log
          WHERE channel = $1 AND seq <= $2 ORDER BY seq DESC LIMIT $3",
@@ -120,7 +138,7 @@ pub(crate) async fn newest(
 }
 
 /// Deletes all but the newest `keep` entries of each channel.
-pub(crate) async fn prune(pool: &PgPool, keep: i64) -> Result<u64, StoreError> {
+pub async fn prune(pool: &PgPool, keep: i64) -> Result<u64, StoreError> {
     let mut deleted = 0;
     for channel in Channel::ALL {
         deleted += sqlx::query(
@@ -137,8 +155,9 @@ pub(crate) async fn prune(pool: &PgPool, keep: i64) -> Result<u64, StoreError> {
 }
 
 /// A kept alarm or device value.
+#[allow(missing_docs)] // One field per column.
 #[derive(Debug, Clone, FromRow)]
-pub(crate) struct StateRow {
+pub struct StateRow {
     pub key: String,
     pub seq: i64,
     pub regions: Vec<String>,
@@ -150,7 +169,7 @@ pub(crate) struct StateRow {
 
 /// The latest value of each key of `channel` tagged with `region` (any region: none),
 /// at most `limit`.
-pub(crate) async fn state(
+pub async fn state(
     pool: &PgPool,
     channel: Channel,
     region: Option<&str>,

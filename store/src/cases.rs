@@ -384,7 +384,7 @@ impl Store {
                 .collect::<Vec<_>>(),
         )
         .bind(audit_at)
-        .bind(crate::live::log::NOTIFY_CHANNEL)
+        .bind(crate::live_log::NOTIFY_CHANNEL)
         .fetch_all(&self.pool)
         .await?;
         let mut by_id: std::collections::HashMap<i64, CaseRow> = inserted.into_iter().map(|r| (r.id, r)).collect();
@@ -696,8 +696,8 @@ pub(crate) fn push_filter(q: &mut QueryBuilder<Postgres>, f: &CaseFilter) {
 
 /// The live log entry of a change to case `id` (`change`: `created` or the action), tagged
 /// with the case's regions and assignee for the viewers' scopes.
-pub(crate) fn live_entry(id: i64, change: &str, row: &CaseRow, assignee: Option<Value>) -> crate::live::NewEntry {
-    crate::live::NewEntry {
+pub fn live_entry(id: i64, change: &str, row: &CaseRow, assignee: Option<Value>) -> crate::live_log::NewEntry {
+    crate::live_log::NewEntry {
         channel: cockpit_live::Channel::Cases,
         key: format!("case:{id}"),
         regions: [&row.street_code, &row.village_code, &row.grid_code].into_iter().flatten().cloned().collect(),
