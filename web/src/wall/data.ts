@@ -1,6 +1,6 @@
 // What the wall loads over REST at start and after a stream could not be resumed.
 
-import type { Api } from '../api';
+import type { Api } from '../shared/api';
 import type { Case, Device, FeatureCollection, Source, Stats } from './types';
 
 /** The most cases the wall loads at start (newest first, in pages of 500). */

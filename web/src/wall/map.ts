@@ -5,14 +5,11 @@
 // machine's fonts, no glyph server): at most the children of the region in view.
 
 import * as maplibregl from 'maplibre-gl';
-import type { ExpressionSpecification, GeoJSONSource, LngLatLike, StyleSpecification } from 'maplibre-gl';
-import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
-import 'maplibre-gl/dist/maplibre-gl.css';
+import type { ExpressionSpecification, GeoJSONSource, LngLatLike } from 'maplibre-gl';
 
+import { flatMap, loaded, plainStyle } from '../shared/maplibre';
 import { circle, contains, type Bounds } from './geometry';
 import type { Feature, FeatureCollection, Geometry, Level } from './types';
-
-maplibregl.setWorkerUrl(workerUrl);
 // Two workers tile the city's sources side by side (the grids alone keep one busy for a
 // while on a loaded machine); MapLibre's default outside Safari is one.
 maplibregl.setWorkerCount(2);
@@ -98,11 +95,7 @@ export class WallMap {
 
   constructor(container: HTMLElement, basemap: Basemap | null, private readonly scale: number) {
     const s = scale;
-    const style: StyleSpecification = {
-      version: 8,
-      sources: {},
-      layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#07121f' } }],
-    };
+    const style = plainStyle('#07121f');
     if (basemap) {
       style.sources.basemap = {
         type: 'raster',
@@ -112,23 +105,16 @@ export class WallMap {
       };
       style.layers.push({ id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-opacity': 0.55 } });
     }
-    this.map = new maplibregl.Map({
-      container,
-      style,
-      center: [120.62, 27.97],
+    this.map = flatMap(container, style, {
       zoom: 10.5,
-      attributionControl: false,
       localIdeographFontFamily: "'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif",
       fadeDuration: 0,
-      maxPitch: 0,
-      dragRotate: false,
-      pitchWithRotate: false,
       canvasContextAttributes: { antialias: false },
     });
     this.labels = document.createElement('div');
     this.labels.className = 'map-labels';
     container.appendChild(this.labels);
-    this.ready = new Promise((resolve) => this.map.on('load', () => resolve()));
+    this.ready = loaded(this.map);
     void this.ready.then(() => this.addLayers(s));
     this.map.on('move', () => this.placeLabels());
     this.map.on('resize', () => this.placeLabels());

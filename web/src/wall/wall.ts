@@ -2,9 +2,11 @@
 // the map and the panels, and handles the drill-down, the search, the layer switches, the
 // feed, and opens the case card (card.ts).
 
-import type { Api } from '../api';
-import { currentLanguage, setLanguage, statusName, t, urgencyName, type Language } from '../i18n';
-import { LiveClient, type LiveStatus } from '../live/client';
+import type { Api } from '../shared/api';
+import { currentLanguage, setLanguage, type Language } from '../shared/language';
+import { statusName, urgencyName } from '../shared/casewords';
+import { t } from './words';
+import { LiveClient, type LiveStatus } from '../shared/live/client';
 import { CaseStore } from './cases';
 import * as data from './data';
 import { AreaList } from './areas';
