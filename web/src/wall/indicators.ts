@@ -13,7 +13,8 @@ import { type Api, ApiError } from '../shared/api';
 import { currentLanguage } from '../shared/language';
 import { t, type Key } from './words';
 import { esc } from './dom';
-import { RATING_COLOURS, type WallMap } from './map';
+import type { WallMap } from './map';
+import { RATING_COLOURS } from './mapstyle';
 import './indicators.css';
 
 export type Light = 'green' | 'yellow' | 'red';
