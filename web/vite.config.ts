@@ -1,10 +1,13 @@
 // The front ends are pages of one build: everything they need (scripts, styles, the map's
 // worker) is bundled into dist/, which cockpit-server serves. Nothing is fetched from elsewhere.
+// Each compressible file gets its brotli and gzip copies beside it (precompress.ts).
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { precompress } from './precompress';
 
 export default defineConfig({
   base: '/',
+  plugins: [precompress()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

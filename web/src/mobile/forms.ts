@@ -7,7 +7,8 @@ import { icons } from './icons';
 import { prepare } from './photo';
 import { esc, newKey, positionText, type App, type Fix } from './shell';
 import type { Entry, Job } from './outbox';
-import { actionName, w } from './words';
+import { actionName } from '../shared/casewords';
+import { w } from './words';
 
 interface Shot {
   blob: Blob;

@@ -4,8 +4,8 @@
 // outbox keeps what the worker does until the server has it.
 
 import './mobile.css';
-import { Api, ApiError } from '../api';
-import type { LiveStatus } from '../live/client';
+import { Api, ApiError } from '../shared/api';
+import type { LiveStatus } from '../shared/live/client';
 import { feedbackScreen, handledScreen, reportScreen, returnScreen, type Category } from './forms';
 import { icons } from './icons';
 import { Outbox } from './outbox';
@@ -13,8 +13,9 @@ import { outboxScreen } from './outboxscreen';
 import { caseScreen, tasksScreen } from './screens';
 import { Position, tickCountdowns, type App } from './shell';
 import { Tasks, type Case, type Me } from './tasks';
-import { language, setLanguage, w, type Language } from './words';
-import { failureNotice } from '../loginfailures';
+import { currentLanguage, setLanguage, type Language } from '../shared/language';
+import { w } from './words';
+import { failureNotice } from '../shared/loginfailures';
 
 const LANGUAGE = 'cockpit.mobile.lang';
 const ME = 'cockpit.mobile.me';
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
   }
   const parts = shell(root);
   // Failed logins of this account from elsewhere: a small notice under the bar, until dismissed.
-  const notice = failureNotice(me.login_failures, { lang: language(), storage: localStorage });
+  const notice = failureNotice(me.login_failures, { lang: currentLanguage(), storage: localStorage });
   if (notice) parts.banner.after(notice);
   const outbox = new Outbox(api, me.username);
   const tasks = new Tasks(api, me);

@@ -3,10 +3,7 @@
 
 import * as maplibregl from 'maplibre-gl';
 import type { GeoJSONSource } from 'maplibre-gl';
-import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
-import 'maplibre-gl/dist/maplibre-gl.css';
-
-maplibregl.setWorkerUrl(workerUrl);
+import { flatMap, loaded, plainStyle } from '../shared/maplibre';
 
 type Point = { lon: number; lat: number };
 
@@ -24,20 +21,8 @@ export class CaseMap {
     container: HTMLElement,
     private readonly place: Point,
   ) {
-    this.map = new maplibregl.Map({
-      container,
-      style: {
-        version: 8,
-        sources: {},
-        layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#f2efe6' } }],
-      },
-      center: [place.lon, place.lat],
-      zoom: 15,
-      attributionControl: false,
-      dragRotate: false,
-      pitchWithRotate: false,
-    });
-    this.loaded = new Promise((resolve) => this.map.once('load', () => resolve()));
+    this.map = flatMap(container, plainStyle('#f2efe6'), { center: [place.lon, place.lat], zoom: 15 });
+    this.loaded = loaded(this.map);
     void this.loaded.then(() => {
       this.map.addSource('grid', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
       this.map.addLayer({ id: 'grid-fill', type: 'fill', source: 'grid', paint: { 'fill-color': '#1d4ed8', 'fill-opacity': 0.06 } });

@@ -15,8 +15,9 @@
 //   when asked. A 4xx is the server's answer: the entry is marked failed with the
 //   problem's detail for the worker to read, and the next entries go on.
 
-import { ApiError, type Api } from '../api';
-import { language, w, type Word } from './words';
+import { ApiError, type Api } from '../shared/api';
+import { currentLanguage } from '../shared/language';
+import { w, type Word } from './words';
 
 export interface Photo {
   blob: Blob;
@@ -96,7 +97,7 @@ export async function problemText(response: Response): Promise<string> {
   }
   const lead = REFUSALS[response.status];
   if (!lead) return message;
-  return language() === 'zh' ? `${w(lead)}（${message}）` : `${w(lead)} (${message})`;
+  return currentLanguage() === 'zh' ? `${w(lead)}（${message}）` : `${w(lead)} (${message})`;
 }
 
 export class Outbox {

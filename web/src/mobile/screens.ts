@@ -6,7 +6,9 @@ import { CaseMap } from './map';
 import { countdownHtml, esc, newKey, positionText, type App } from './shell';
 import type { Entry } from './outbox';
 import type { Case } from './tasks';
-import { actionName, language, statusName, urgencyName, w } from './words';
+import { actionName, statusName, urgencyName } from '../shared/casewords';
+import { currentLanguage } from '../shared/language';
+import { w } from './words';
 
 /** What the lifecycle lets the assignee do in Accepted. */
 const AFTER_ACCEPT = ['start', 'feedback', 'mark_handled', 'return'];
@@ -121,7 +123,7 @@ export function caseScreen(app: App, id: number): () => void {
         <dt>${w('category')}</dt><dd>${esc(c.category.name ?? c.category.code)}</dd>
         <dt>${w('urgency')}</dt><dd>${esc(urgencyName(c.urgency))}</dd>
         <dt>${w('address')}</dt><dd>${esc([c.street?.name, c.village?.name, c.grid?.name].filter(Boolean).join(' / '))}${c.address ? `<br>${esc(c.address)}` : ''}</dd>
-        <dt>${w('createdAt')}</dt><dd>${esc(new Date(c.created_at).toLocaleString(language() === 'zh' ? 'zh-CN' : 'en-GB'))}</dd>
+        <dt>${w('createdAt')}</dt><dd>${esc(new Date(c.created_at).toLocaleString(currentLanguage() === 'zh' ? 'zh-CN' : 'en-GB'))}</dd>
         <dt>${w('description')}</dt><dd>${esc(c.description)}</dd>
       </dl>
       <div class="actions" data-test="case-actions">
@@ -139,7 +141,7 @@ export function caseScreen(app: App, id: number): () => void {
         .reverse()
         .map(
           (t) => `<li data-test="timeline-entry" data-action="${esc(t.action ?? 'create')}">
-            <b>${esc(actionName(t.action ?? 'create'))}</b> <time>${esc(new Date(t.at).toLocaleString(language() === 'zh' ? 'zh-CN' : 'en-GB'))}</time>
+            <b>${esc(actionName(t.action ?? 'create'))}</b> <time>${esc(new Date(t.at).toLocaleString(currentLanguage() === 'zh' ? 'zh-CN' : 'en-GB'))}</time>
             ${t.content ? `<p>${esc(t.content)}</p>` : ''}
             ${(t.attachments ?? []).length ? `<p class="photos">${(t.attachments ?? []).map((a) => `<img data-attachment="${esc(a)}" data-test="timeline-photo" alt="" />`).join('')}</p>` : ''}
           </li>`,

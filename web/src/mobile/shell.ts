@@ -1,10 +1,11 @@
 // What every screen of the mobile app shares: the app's parts (API, tasks, outbox,
 // position), HTML escaping, the deadline countdown, and the phone's position.
 
-import type { Api } from '../api';
+import type { Api } from '../shared/api';
 import type { Outbox } from './outbox';
 import type { Tasks, Case } from './tasks';
-import { duration, language, w } from './words';
+import { duration, w } from './words';
+import { currentLanguage } from '../shared/language';
 
 export interface App {
   api: Api;
@@ -37,7 +38,7 @@ export function countdown(c: Case, now = Date.now()): { text: string; cls: strin
   if (!c.deadline) return { text: w('noDeadline'), cls: 'none' };
   const left = Date.parse(c.deadline.due_at) - now;
   if (left <= 0 || c.overdue) return { text: `${w('overdueBy')} ${duration(left)}`, cls: 'overdue' };
-  const text = language() === 'zh' ? `${w('left')} ${duration(left)}` : `${duration(left)} ${w('left')}`;
+  const text = currentLanguage() === 'zh' ? `${w('left')} ${duration(left)}` : `${duration(left)} ${w('left')}`;
   return { text, cls: c.deadline.state === 'warning' ? 'warning' : 'ok' };
 }
 

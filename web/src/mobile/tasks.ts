@@ -4,9 +4,9 @@
 // one on what is assigned to me). The last list is kept on the phone so the app opens
 // with it offline.
 
-import type { Api } from '../api';
-import { LiveClient, type LiveStatus } from '../live/client';
-import type { LoginFailures } from '../loginfailures';
+import type { Api } from '../shared/api';
+import { LiveClient, type LiveStatus } from '../shared/live/client';
+import type { LoginFailures } from '../shared/loginfailures';
 
 export interface Region {
   code: string;

@@ -1,5 +1,8 @@
 // The mobile app's words in Chinese (the default) and English (`?lang=en`, kept for the
-// next visits). The wall's dictionary stays the wall's: the two screens share no text.
+// next visits), in the page's language (shared/language.ts). The wall's dictionary stays
+// the wall's: the two screens share no text but the case words (shared/casewords.ts).
+
+import { currentLanguage } from '../shared/language';
 
 const zh = {
   appName: '网格员',
@@ -87,7 +90,6 @@ const zh = {
 } as const;
 
 export type Word = keyof typeof zh;
-export type Language = 'zh' | 'en';
 
 const en: Record<Word, string> = {
   appName: 'Grid worker',
@@ -174,61 +176,8 @@ const en: Record<Word, string> = {
   sessionEnded: 'The session has ended: log in again',
 };
 
-const statusZh: Record<string, string> = {
-  submitted: '待审核',
-  rejected: '已驳回',
-  new: '待派遣',
-  dispatched: '待接收',
-  accepted: '已接收',
-  in_progress: '处置中',
-  handled: '待核查',
-  closed: '已结案',
-  evaluated_satisfied: '已评价(满意)',
-  evaluated_unsatisfied: '已评价(不满意)',
-};
-const actionZh: Record<string, string> = {
-  create: '立案',
-  dispatch: '派遣',
-  auto_dispatch: '自动派遣',
-  accept: '接收',
-  return: '退回',
-  start: '开始处置',
-  feedback: '反馈',
-  mark_handled: '处置完成',
-  verify_and_close: '核查结案',
-  send_back: '退回重办',
-  supervise: '督办',
-  instruct: '批示',
-  reopen: '重新办理',
-  evaluate: '评价',
-};
-const urgencyZh: Record<string, string> = { normal: '一般', urgent: '紧急', critical: '特急' };
-
-let current: Language = 'zh';
-
-export function setLanguage(language: Language): void {
-  current = language;
-  document.documentElement.lang = language === 'zh' ? 'zh-CN' : 'en';
-}
-
-export function language(): Language {
-  return current;
-}
-
 export function w(word: Word): string {
-  return current === 'zh' ? zh[word] : en[word];
-}
-
-export function statusName(status: string): string {
-  return current === 'zh' ? (statusZh[status] ?? status) : status.replace(/_/g, ' ');
-}
-
-export function actionName(action: string): string {
-  return current === 'zh' ? (actionZh[action] ?? action) : action.replace(/_/g, ' ');
-}
-
-export function urgencyName(urgency: string): string {
-  return current === 'zh' ? (urgencyZh[urgency] ?? urgency) : urgency;
+  return currentLanguage() === 'zh' ? zh[word] : en[word];
 }
 
 /** "3小时12分" / "3 h 12 min": a duration in whole minutes, for deadline countdowns. */
@@ -237,7 +186,7 @@ export function duration(ms: number): string {
   const d = Math.floor(minutes / 1440);
   const h = Math.floor((minutes % 1440) / 60);
   const m = minutes % 60;
-  const sep = current === 'zh' ? '' : ' ';
+  const sep = currentLanguage() === 'zh' ? '' : ' ';
   const parts: string[] = [];
   if (d) parts.push(`${d}${sep}${w('day')}`);
   if (d || h) parts.push(`${h}${sep}${w('hour')}`);

@@ -2,7 +2,7 @@
 // ways: a click on an item highlights its polygon and flies to it; a click on a polygon on
 // the map highlights its item. The list shows the groups whose layer is switched on.
 
-import { currentLanguage } from '../i18n';
+import { currentLanguage } from '../shared/language';
 import './areas.css';
 import { bounds } from './geometry';
 import type { WallMap } from './map';

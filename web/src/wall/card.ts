@@ -2,8 +2,10 @@
 // radius chosen on the card (from /api/nearby, the circle and the cameras drawn on the
 // map), the nearest hospitals and fire stations, and the link to the handling screen.
 
-import type { Api } from '../api';
-import { actionName, currentLanguage, statusName, t, urgencyName } from '../i18n';
+import type { Api } from '../shared/api';
+import { actionName, statusName, urgencyName } from '../shared/casewords';
+import { currentLanguage } from '../shared/language';
+import { t } from './words';
 import { isOpen } from './cases';
 import type { WallMap } from './map';
 import type { Case, Feature, FeatureCollection } from './types';

@@ -9,10 +9,12 @@
 // user's scope, at every level, and replace what the wall shows. A server without the
 // indicator source (404) leaves the tiles saying so.
 
-import { type Api, ApiError } from '../api';
-import { currentLanguage, t, type Key } from '../i18n';
+import { type Api, ApiError } from '../shared/api';
+import { currentLanguage } from '../shared/language';
+import { t, type Key } from './words';
 import { esc } from './dom';
-import { RATING_COLOURS, type WallMap } from './map';
+import type { WallMap } from './map';
+import { RATING_COLOURS } from './mapstyle';
 import './indicators.css';
 
 export type Light = 'green' | 'yellow' | 'red';

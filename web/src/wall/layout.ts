@@ -2,7 +2,9 @@
 // its breadcrumb, search, region panel, layer switches, legend and case card in the
 // centre, the feed and rankings on the right. Element ids are what wall.ts fills in.
 
-import { currentLanguage, statusName, t } from '../i18n';
+import { currentLanguage } from '../shared/language';
+import { statusName } from '../shared/casewords';
+import { t } from './words';
 import { legendHtml } from './indicators';
 import type { LayerGroup } from './map';
 import './layout.css';

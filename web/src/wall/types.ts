@@ -94,3 +94,17 @@ export interface Source {
   id: string;
   name: string;
 }
+
+/** What the wall has loaded of the city, read by its panels and the drill-down. */
+export interface City {
+  /** The district's code (the streets' parent). */
+  districtCode: string;
+  /** Every street, village and grid, by the code of its parent (their shapes, for clicks). */
+  regionsByParent: Map<string, Feature[]>;
+  cameras: FeatureCollection;
+  /** Hospitals, fire stations and shelters. */
+  resources: FeatureCollection;
+  devices: Device[];
+  /** The streets' figures, refreshed as cases change. */
+  streetStats: Stats | null;
+}

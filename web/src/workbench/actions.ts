@@ -2,8 +2,8 @@
 // sent to `POST /api/cases/{id}/actions` with an Idempotency-Key so that a double submit
 // is applied once. A refusal shows the server's reason (the problem's `detail`).
 
-import { ApiError } from '../api';
-import { actionName } from '../i18n';
+import { ApiError } from '../shared/api';
+import { actionName } from '../shared/casewords';
 import type { Ctx } from './app';
 import { h, idempotencyKey } from './dom';
 import { displayName, streetName } from './assignee';

@@ -2,8 +2,8 @@
 // sources, streets), one live-stream connection, the navigation and a hash router:
 // #/cases, #/cases/<id>, #/new, #/leader, #/config, #/audit.
 
-import type { Api, LoginAnswer } from '../api';
-import { LiveClient, type LiveStatus } from '../live/client';
+import type { Api, LoginAnswer } from '../shared/api';
+import { LiveClient, type LiveStatus } from '../shared/live/client';
 import { h, fill } from './dom';
 import type { Me } from './types';
 import { explain, w } from './words';
@@ -14,8 +14,8 @@ import { createCase } from './create';
 import { leaderView } from './leader';
 import { configScreens } from './config';
 import { auditScreen } from './audit';
-import { failureNotice } from '../loginfailures';
-import { currentLanguage } from '../i18n';
+import { failureNotice } from '../shared/loginfailures';
+import { currentLanguage } from '../shared/language';
 
 /** What a screen gets: the session, the caller, reference data, the live stream. */
 export interface Ctx {

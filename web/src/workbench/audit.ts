@@ -5,7 +5,8 @@
 // Records hold what callers chose (a failed login's username, an object's name): every
 // value is set as text, never parsed as HTML.
 
-import { actionName, currentLanguage } from '../i18n';
+import { actionName } from '../shared/casewords';
+import { currentLanguage } from '../shared/language';
 import type { Ctx, Unmount } from './app';
 import { h, fill, saveBlob } from './dom';
 import { explain, w } from './words';

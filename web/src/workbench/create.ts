@@ -4,7 +4,7 @@
 // with an Idempotency-Key; the new case opens.
 
 import type { Feature } from 'geojson';
-import { urgencyName } from '../i18n';
+import { URGENCY_CODES, urgencyName } from '../shared/casewords';
 import type { Ctx, Unmount } from './app';
 import { h, fill, idempotencyKey } from './dom';
 import { SmallMap } from './map';
@@ -41,7 +41,7 @@ export function createCase(ctx: Ctx, root: HTMLElement): Unmount {
         return members.length ? h('optgroup', { label: top.name }, option(top), members.map(option)) : option(top);
       }),
   );
-  const urgency = h('select', { test: 'create-urgency' }, ['normal', 'urgent', 'critical'].map((u) => h('option', { value: u }, urgencyName(u))));
+  const urgency = h('select', { test: 'create-urgency' }, URGENCY_CODES.map((u) => h('option', { value: u }, urgencyName(u))));
   const tags = h('input', { test: 'create-tags' });
   const address = h('input', { test: 'create-address' });
   const name = h('input', { test: 'create-reporter-name', autocomplete: 'off' });

@@ -5,7 +5,7 @@
 // and the server answers a now-impossible action with its reason).
 
 import type { Feature } from 'geojson';
-import { actionName, statusName, urgencyName } from '../i18n';
+import { actionName, statusName, urgencyName } from '../shared/casewords';
 import type { Ctx, Unmount } from './app';
 import { actionForm } from './actions';
 import { assigneeText, displayName } from './assignee';

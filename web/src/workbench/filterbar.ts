@@ -1,7 +1,7 @@
 // The list's filter bar: region (the tree of linked selects or a search), status,
 // category, urgency, source, tag, keyword, time range, overdue.
 
-import { statusName, urgencyName } from '../i18n';
+import { statusName, URGENCY_CODES, urgencyName } from '../shared/casewords';
 import type { Ctx } from './app';
 import { h, fill } from './dom';
 import { type Filters, OPEN, STATUSES, saveFilters } from './filters';
@@ -76,7 +76,7 @@ export function filterBar(ctx: Ctx, f: Filters, apply: () => void): HTMLElement 
     h('label', {}, w('region'), h('div', { class: 'region-filter' }, chip, tree, search)),
     h('label', {}, w('status'), select('filter-status', f.status, statuses, set('status'))),
     h('label', {}, w('category'), select('filter-category', f.category, categories, set('category'))),
-    h('label', {}, w('urgency'), select('filter-urgency', f.urgency, ['normal', 'urgent', 'critical'].map((u): [string, string] => [u, urgencyName(u)]), set('urgency'))),
+    h('label', {}, w('urgency'), select('filter-urgency', f.urgency, URGENCY_CODES.map((u): [string, string] => [u, urgencyName(u)]), set('urgency'))),
     h('label', {}, w('source'), sources.length ? select('filter-source', f.source, sources, set('source')) : text('filter-source', f.source, 'manual', set('source'))),
     h('label', {}, w('tag'), text('filter-tag', f.tag, '', set('tag'))),
     h('label', {}, w('keyword'), text('filter-q', f.q, '', set('q'))),

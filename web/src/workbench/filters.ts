@@ -2,6 +2,7 @@
 // (`GET /api/cases`, `/api/cases/export.csv|xlsx` take the same parameters), and the same
 // test applied in the browser to a case that arrives over the live stream.
 
+import { STATUS_CODES } from '../shared/casewords';
 import type { Case } from './types';
 
 export interface Filters {
@@ -21,18 +22,8 @@ export interface Filters {
   assigned?: 'me';
 }
 
-export const STATUSES = [
-  'submitted',
-  'new',
-  'dispatched',
-  'accepted',
-  'in_progress',
-  'handled',
-  'closed',
-  'evaluated_satisfied',
-  'evaluated_unsatisfied',
-  'rejected',
-];
+/** The statuses the filter offers, in the case words' order. */
+export const STATUSES = STATUS_CODES;
 
 /** Open: not yet closed (the status filter's first preset). */
 export const OPEN = 'submitted,new,dispatched,accepted,in_progress,handled';

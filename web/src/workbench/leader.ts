@@ -5,7 +5,7 @@
 // "My instructions" are the cases the server lists with `instructed=me`; the pane reads
 // each one's timeline for the leader's latest instruction.
 
-import { statusName } from '../i18n';
+import { statusName } from '../shared/casewords';
 import type { Ctx, Unmount } from './app';
 import { h, fill, when } from './dom';
 import { caseList } from './list';

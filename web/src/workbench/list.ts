@@ -3,7 +3,7 @@
 // updates from the `cases` channel: a new case that matches the filters appears at the
 // top, a changed one is updated in place, without a reload.
 
-import { statusName, urgencyName } from '../i18n';
+import { statusName, urgencyName } from '../shared/casewords';
 import type { Ctx, Unmount } from './app';
 import { h, fill, when, saveBlob } from './dom';
 import { type Filters, matches, query, savedFilters, saveFilters } from './filters';

@@ -2,8 +2,8 @@
 // second factor when the server asks for it), then the workbench.
 
 import './workbench.css';
-import { Api, ApiError, type LoginAnswer } from '../api';
-import { setLanguage } from '../i18n';
+import { Api, ApiError, type LoginAnswer } from '../shared/api';
+import { setLanguage } from '../shared/language';
 import { h, fill } from './dom';
 import { Workbench } from './app';
 import { explain, w } from './words';

@@ -4,12 +4,9 @@
 
 import * as maplibregl from 'maplibre-gl';
 import type { GeoJSONSource, StyleSpecification } from 'maplibre-gl';
-import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
-import 'maplibre-gl/dist/maplibre-gl.css';
 import type { Feature, FeatureCollection } from 'geojson';
+import { flatMap, loaded } from '../shared/maplibre';
 import { boundsOf } from './configure/shapes';
-
-maplibregl.setWorkerUrl(workerUrl);
 
 const EMPTY: FeatureCollection = { type: 'FeatureCollection', features: [] };
 
@@ -46,19 +43,9 @@ export class SmallMap {
         },
       ],
     };
-    this.map = new maplibregl.Map({
-      container,
-      style,
-      center: [120.62, 27.97],
-      zoom: 10,
-      attributionControl: false,
-      fadeDuration: 0,
-      maxPitch: 0,
-      dragRotate: false,
-      pitchWithRotate: false,
-    });
+    this.map = flatMap(container, style, { fadeDuration: 0 });
     this.map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
-    this.ready = new Promise((resolve) => this.map.on('load', () => resolve()));
+    this.ready = loaded(this.map);
     void this.ready.then(() => {
       const b = bounds(district.features);
       if (b) this.map.fitBounds(b, { padding: 20, duration: 0 });

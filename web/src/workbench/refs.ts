@@ -3,7 +3,7 @@
 // filters and the maps), whom a case may be dispatched to (`GET /api/dispatch/targets`,
 // for dispatchers) and, for those allowed to see them, departments and users.
 
-import type { Api } from '../api';
+import type { Api } from '../shared/api';
 import type { FeatureCollection } from 'geojson';
 import type { Me } from './types';
 

@@ -5,8 +5,8 @@
 // document that does not check is refused with the document's name and the reason, shown
 // as the server said it. Who last edited each document is shown above it.
 
-import { ApiError } from '../api';
-import { urgencyName } from '../i18n';
+import { ApiError } from '../shared/api';
+import { URGENCY_CODES, urgencyName } from '../shared/casewords';
 import type { Ctx } from './app';
 import { choice } from './choice';
 import { h, fill, when } from './dom';
@@ -163,7 +163,7 @@ function limitRow(t: TimeLimitDoc, remove: () => void): HTMLElement {
     'select',
     { test: 'limit-urgency', onchange: () => { t.urgency = urgency.value || null; } },
     h('option', { value: '' }, w('anyUrgency')),
-    ['normal', 'urgent', 'critical'].map((u) => h('option', { value: u }, urgencyName(u))),
+    URGENCY_CODES.map((u) => h('option', { value: u }, urgencyName(u))),
   );
   urgency.value = t.urgency ?? '';
   const count = h('input', { type: 'number', min: 1, test: 'limit-count', value: count0, style: 'width: 5em' });

@@ -1,7 +1,7 @@
 // A region search box over `GET /api/search`: type a name or code, pick a street, village
 // or grid from the results.
 
-import type { Api } from '../api';
+import type { Api } from '../shared/api';
 import { h, fill } from './dom';
 import type { SearchResult } from './types';
 

@@ -3,7 +3,7 @@
 // without an account, with the addresses that failed and those locked now. The usernames
 // are whatever someone typed into a login form: every value is set as text.
 
-import type { LoginFailures } from '../loginfailures';
+import type { LoginFailures } from '../shared/loginfailures';
 import type { Ctx } from './app';
 import { beijing } from './audit';
 import { h, fill, type Child } from './dom';

@@ -1,7 +1,7 @@
 // The server's JSON as the workbench reads it (cockpit-server/src/cases/view.rs and the
 // routes of openapi.json).
 
-import type { LoginFailures } from '../loginfailures';
+import type { LoginFailures } from '../shared/loginfailures';
 
 export interface RegionRef {
   code: string;

@@ -1,8 +1,9 @@
-// The workbench's words in Chinese (the default) and English, in the language the shared
-// i18n module holds (`?lang=en` switches). Status, action and urgency names come from there.
+// The workbench's words in Chinese (the default) and English, in the page's language
+// (shared/language.ts; `?lang=en` switches). Status, action and urgency names are the case
+// words of shared/casewords.ts.
 
-import { ApiError } from '../api';
-import { currentLanguage } from '../i18n';
+import { ApiError } from '../shared/api';
+import { currentLanguage } from '../shared/language';
 
 const zh = {
   title: '瓯海区城市运行管理工作台',

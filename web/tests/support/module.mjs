@@ -10,7 +10,7 @@ import { build } from 'vite';
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The exports of `src/<entry>` (a path under web/, such as `src/live/client.ts`). */
+/** The exports of `src/<entry>` (a path under web/, such as `src/shared/live/client.ts`). */
 export async function importSource(entry) {
   const name = entry.replace(/[^a-z0-9]+/gi, '-');
   const out = mkdtempSync(join(tmpdir(), `cockpit-${name}-`));

@@ -11,7 +11,7 @@ import { importSource } from '../support/module.mjs';
 let LiveClient;
 
 before(async () => {
-  ({ LiveClient } = await importSource('src/live/client.ts'));
+  ({ LiveClient } = await importSource('src/shared/live/client.ts'));
 });
 
 /** A socket the test drives: every instance is kept, with what the client sent on it. */

@@ -1,4 +1,4 @@
-// The owner's notice of failed logins (web/src/loginfailures.ts): its sentence in Chinese
+// The owner's notice of failed logins (web/src/shared/loginfailures.ts): its sentence in Chinese
 // and English, the last failure's time in Beijing time whatever the machine's clock, the
 // locked addresses, and what a dismissal remembers.
 
@@ -10,7 +10,7 @@ import { importSource } from '../support/module.mjs';
 let lf;
 
 before(async () => {
-  lf = await importSource('src/loginfailures.ts');
+  lf = await importSource('src/shared/loginfailures.ts');
 });
 
 const failures = {

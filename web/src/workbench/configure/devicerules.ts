@@ -3,7 +3,7 @@
 // `detections` (which camera AI detections open cases, from which confidence). Tables over
 // the documents' JSON (the form of data/ouhai/iot/rules.json), the JSON as a fallback.
 
-import { urgencyName } from '../../i18n';
+import { URGENCY_CODES, urgencyName } from '../../shared/casewords';
 import type { Ctx } from '../app';
 import { h, fill } from '../dom';
 import { documentScreen, numberField, selectField, textField, type Extras } from './document';
@@ -33,7 +33,7 @@ interface Detection extends Obj {
 
 const SEVERITIES = ['info', 'warning', 'major', 'critical'];
 const KINDS = ['above', 'below', 'rate_of_change', 'stale'];
-const URGENCIES = ['normal', 'urgent', 'critical'];
+const URGENCIES = URGENCY_CODES;
 /** Device types and metrics of the sample city (iot/src/device.rs, metric.rs), offered as choices. */
 const TYPES = ['water_level_river', 'water_level_reservoir', 'smoke', 'road_hazard', 'manhole_cover', 'air_quality', 'noise', 'camera'];
 /** What the cameras' AI reports (iot EventKind). */

@@ -4,6 +4,7 @@
 // whether it is required, a default, a dictionary from the source's values to ours, the
 // value for anything else, and a time format. The JSON itself as a fallback.
 
+import { URGENCY_CODES } from '../../shared/casewords';
 import type { Ctx } from '../app';
 import { h, fill } from '../dom';
 import { documentScreen, numberField, selectField, textField } from './document';
@@ -149,7 +150,7 @@ function mappingTable(el: HTMLElement, m: Mapping, extras: { categories: { code:
     el,
     head,
     h('datalist', { id: 'cfg-map-categories' }, extras.categories.map((c) => h('option', { value: c.code }, c.name))),
-    h('datalist', { id: 'cfg-map-urgencies' }, ['normal', 'urgent', 'critical'].map((u) => h('option', { value: u }))),
+    h('datalist', { id: 'cfg-map-urgencies' }, URGENCY_CODES.map((u) => h('option', { value: u }))),
     h('datalist', { id: 'cfg-map-formats' }, ['%Y-%m-%d %H:%M:%S', 'epoch_seconds', 'epoch_millis'].map((u) => h('option', { value: u }))),
     h(
       'table',

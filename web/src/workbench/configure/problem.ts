@@ -1,7 +1,7 @@
 // A refusal shown next to its form: the server's `detail`, the field it names (also in
 // `data-field`, for tests and styles) and every entry of `errors[]` when it lists several.
 
-import { ApiError } from '../../api';
+import { ApiError } from '../../shared/api';
 import { explain } from '../words';
 import { cw } from './words';
 

@@ -1,7 +1,7 @@
-// The configuration screens' words in Chinese (the default) and English, in the language
-// the shared i18n module holds (`?lang=en` switches).
+// The configuration screens' words in Chinese (the default) and English, in the page's
+// language (shared/language.ts; `?lang=en` switches).
 
-import { currentLanguage } from '../../i18n';
+import { currentLanguage } from '../../shared/language';
 
 const zh = {
   configRegions: '区域与负责人',

@@ -1,5 +1,8 @@
-// The wall's words in Chinese (the default) and English. `t(key)` reads the current
-// language; `setLanguage` switches it and the wall redraws its text.
+// The wall's words in Chinese (the default) and English. `t(key)` reads the page's
+// language (shared/language.ts); after a switch the wall redraws its text. The case words
+// (statuses, actions, urgencies) are the three apps' one table, shared/casewords.ts.
+
+import { currentLanguage } from '../shared/language';
 
 const zh = {
   title: '瓯海区城市运行指挥中心',
@@ -207,72 +210,6 @@ const en: Record<Key, string> = {
   ratingRed: 'red',
 };
 
-const statusZh: Record<string, string> = {
-  submitted: '待审核',
-  rejected: '已驳回',
-  new: '待派遣',
-  dispatched: '待接收',
-  accepted: '已接收',
-  in_progress: '处置中',
-  handled: '待核查',
-  closed: '已结案',
-  evaluated_satisfied: '已评价(满意)',
-  evaluated_unsatisfied: '已评价(不满意)',
-};
-const urgencyZh: Record<string, string> = { normal: '一般', urgent: '紧急', critical: '特急' };
-
-const actionZh: Record<string, string> = {
-  create: '立案',
-  approve: '审核通过',
-  reject: '驳回',
-  dispatch: '派遣',
-  auto_dispatch: '自动派遣',
-  accept: '接收',
-  return: '退回',
-  recall: '撤回',
-  start: '开始处置',
-  feedback: '反馈',
-  mark_handled: '处置完成',
-  verify_and_close: '核查结案',
-  send_back: '退回重办',
-  close_directly: '直接结案',
-  supervise: '督办',
-  instruct: '批示',
-  bind_leader: '包案领导',
-  reopen: '重新办理',
-  evaluate: '评价',
-  warning: '临期预警',
-  overdue_alarm: '超期告警',
-};
-
-/** An action's name; a missing one (older records) is an empty string, never a crash. */
-export function actionName(action: string | null | undefined): string {
-  const a = action ?? '';
-  return language === 'zh' ? (actionZh[a] ?? a) : a.replace(/_/g, ' ');
-}
-
-export type Language = 'zh' | 'en';
-let language: Language = 'zh';
-
-export function setLanguage(l: Language): void {
-  language = l;
-  document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
-}
-
-export function currentLanguage(): Language {
-  return language;
-}
-
 export function t(key: Key): string {
-  return language === 'zh' ? zh[key] : en[key];
-}
-
-/** A status's name; a missing one (a case's first timeline entry has no "from") is empty. */
-export function statusName(status: string | null | undefined): string {
-  const s = status ?? '';
-  return language === 'zh' ? (statusZh[s] ?? s) : s.replace(/_/g, ' ');
-}
-
-export function urgencyName(urgency: string): string {
-  return language === 'zh' ? (urgencyZh[urgency] ?? urgency) : urgency;
+  return currentLanguage() === 'zh' ? zh[key] : en[key];
 }

@@ -2,9 +2,10 @@
 // no session yet, then start the wall.
 
 import './style.css';
-import { Api } from './api';
-import { setLanguage, t, type Language } from './i18n';
-import { Wall, type WallConfig } from './wall/wall';
+import { Api } from '../shared/api';
+import { setLanguage, type Language } from '../shared/language';
+import { Wall, type WallConfig } from './wall';
+import { t } from './words';
 
 async function config(): Promise<WallConfig> {
   try {
