@@ -1,0 +1,239 @@
+//! What the pipeline tells: a device's latest values and health, devices by health per
+//! region, the running totals and rejections as JSON and as Prometheus text, each cut to
+//! what the caller may see.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cockpit_iot::{DeviceState, DeviceType};
+use serde_json::{Value, json};
+
+use super::{Iot, Place, now_ms, shard_index};
+
+/// Running totals, for the API and the benchmarks.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Messages offered to the pipeline.
+    pub received: AtomicU64,
+    /// Messages decoded and taken in.
+    pub accepted: AtomicU64,
+    /// Messages refused by the decoder.
+    pub rejected: AtomicU64,
+    /// Readings processed by the shards (state and rules).
+    pub processed: AtomicU64,
+    /// Values written to the history (new rows).
+    pub stored_values: AtomicU64,
+    /// Write batches committed.
+    pub batches: AtomicU64,
+    /// Values of QoS 0 readings not written to the history because the writer was behind
+    /// (the live state and the rules still saw them).
+    pub history_shed: AtomicU64,
+    /// Alarm steps written.
+    pub alarm_changes: AtomicU64,
+    /// Cases opened for alarms.
+    pub cases_opened: AtomicU64,
+    /// Logins refused by the embedded broker.
+    pub auth_failures: AtomicU64,
+    /// Publishes refused by the embedded broker's ACL.
+    pub acl_refusals: AtomicU64,
+    /// Messages not delivered to a slow plain subscriber.
+    pub subscriber_drops: AtomicU64,
+    /// Connections open to the embedded broker.
+    pub connections: AtomicU64,
+}
+
+impl Counters {
+    /// Every running total with its name and meaning: the one list that the status JSON and
+    /// the Prometheus text both print.
+    fn totals(&self) -> [(&'static str, &AtomicU64, &'static str); 12] {
+        [
+            ("received", &self.received, "MQTT messages offered to the pipeline"),
+            ("accepted", &self.accepted, "messages decoded and taken in"),
+            ("rejected", &self.rejected, "messages refused by the decoder"),
+            ("processed", &self.processed, "messages through state and rules"),
+            ("stored_values", &self.stored_values, "values written to the history"),
+            ("batches", &self.batches, "write transactions committed"),
+            ("history_shed", &self.history_shed, "QoS 0 values not written to the history while the writer was behind"),
+            ("alarm_changes", &self.alarm_changes, "alarm steps written"),
+            ("cases_opened", &self.cases_opened, "cases opened for alarms"),
+            ("auth_failures", &self.auth_failures, "broker logins refused"),
+            ("acl_refusals", &self.acl_refusals, "publishes refused by the topic ACL"),
+            ("subscriber_drops", &self.subscriber_drops, "messages a slow plain subscriber missed"),
+        ]
+    }
+}
+
+impl Iot {
+    /// The latest state of a device, if it has spoken since the start.
+    pub fn state(&self, device: &str) -> Option<DeviceState> {
+        let place = self.place(device);
+        let key = place.as_ref().and_then(|p| p.grid.as_deref()).unwrap_or(device);
+        self.inner.states[shard_index(key)].lock().ok()?.get(device).cloned()
+    }
+
+    /// A device's latest values and health, as JSON.
+    pub fn state_json(&self, device: &str, device_type: DeviceType) -> Value {
+        let now = now_ms();
+        match self.state(device) {
+            Some(state) => {
+                let values: serde_json::Map<String, Value> = device_type
+                    .metrics()
+                    .iter()
+                    .filter_map(|m| {
+                        state.latest(*m).map(|s| (m.name().to_string(), json!({"value": s.value, "at_ms": s.at_ms})))
+                    })
+                    .collect();
+                json!({
+                    "health": cockpit_iot::health(&state, now, &self.inner.health),
+                    "online": state.online(),
+                    "last_seen_ms": state.last_seen_ms(),
+                    "values": values,
+                })
+            }
+            None => json!({"health": "offline", "online": false, "last_seen_ms": null, "values": {}}),
+        }
+    }
+
+    /// Devices by health for each region code (street, village and grid) the filter lets
+    /// through, over the registry.
+    pub fn health_by_region(&self, visible: impl Fn(&Place) -> bool) -> Value {
+        let (total, tally) = self.health_tally(visible);
+        json!({"total": total, "regions": tally})
+    }
+
+    /// Devices registered and online (any health but offline), over the district (key
+    /// `None`) and per street, village and grid: what the indicators count.
+    pub fn devices_online(&self) -> HashMap<Option<String>, (u64, u64)> {
+        let (total, tally) = self.health_tally(|_| true);
+        let count = |by: &BTreeMap<String, u64>| {
+            let all: u64 = by.values().sum();
+            (all, all - by.get("offline").copied().unwrap_or(0))
+        };
+        let mut out: HashMap<Option<String>, (u64, u64)> =
+            tally.iter().map(|(code, by)| (Some(code.clone()), count(by))).collect();
+        out.insert(None, count(&total));
+        out
+    }
+
+    /// Devices by health name, in total and per region code, of the places `visible` keeps.
+    #[allow(clippy::type_complexity, reason = "two plain maps, named by the callers")]
+    fn health_tally(
+        &self,
+        visible: impl Fn(&Place) -> bool,
+    ) -> (BTreeMap<String, u64>, BTreeMap<String, BTreeMap<String, u64>>) {
+        let now = now_ms();
+        let mut tally: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        let mut total: BTreeMap<String, u64> = BTreeMap::new();
+        let Ok(directory) = self.inner.directory.read() else { return (total, tally) };
+        for device in directory.registry.iter() {
+            let id = device.id.as_str();
+            let Some(place) = directory.places.get(id) else { continue };
+            if !visible(place) {
+                continue;
+            }
+            let key = place.grid.as_deref().unwrap_or(id);
+            let health = self.inner.states[shard_index(key)]
+                .lock()
+                .ok()
+                .and_then(|s| s.get(id).map(|state| cockpit_iot::health(state, now, &self.inner.health)));
+            let name = match health {
+                Some(h) => serde_json::to_value(h).ok().and_then(|v| v.as_str().map(str::to_string)),
+                None => Some("offline".to_string()),
+            }
+            .unwrap_or_default();
+            *total.entry(name.clone()).or_default() += 1;
+            for code in [&place.street, &place.village, &place.grid].into_iter().flatten() {
+                *tally.entry(code.clone()).or_default().entry(name.clone()).or_default() += 1;
+            }
+        }
+        (total, tally)
+    }
+
+    /// The status of the pipeline: mode, broker address, counters and rejections.
+    pub fn status_json(&self, visible: impl Fn(&Place) -> bool, whole: bool) -> Value {
+        let c = &self.inner.counters;
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let (devices_registered, mine) = self.visible_devices(&visible);
+        let mut reasons = serde_json::Map::new();
+        let mut devices = Vec::new();
+        if let Ok(counts) = self.inner.rejections.lock() {
+            for (d, r, n) in counts.devices() {
+                if whole || mine.contains(d.as_str()) {
+                    devices.push(json!({"device": d.as_str(), "reason": r, "count": n}));
+                    if !whole {
+                        let total = reasons.entry(r.to_string()).or_insert(json!(0));
+                        *total = json!(total.as_u64().unwrap_or(0) + n);
+                    }
+                }
+            }
+            if whole {
+                reasons = counts.reasons().map(|(r, n)| (r.to_string(), json!(n))).collect();
+            }
+        }
+        let broker = self.inner.broker.lock().ok().and_then(|b| b.map(|a| a.to_string()));
+        let mut status = json!({
+            "mode": self.inner.mode,
+            "broker": broker,
+            "district": self.inner.district,
+            "devices": devices_registered,
+            "rejections": {"by_reason": reasons, "by_device": devices},
+        });
+        // The pipeline's totals are the whole district's traffic: for those who see it all.
+        if whole {
+            let mut counters: serde_json::Map<String, Value> =
+                c.totals().iter().map(|(name, value, _)| (name.to_string(), json!(load(value)))).collect();
+            counters.insert("connections".into(), json!(load(&c.connections)));
+            status["counters"] = Value::Object(counters);
+        }
+        status
+    }
+
+    /// How many registered devices `visible` keeps, and their ids.
+    fn visible_devices(&self, visible: &impl Fn(&Place) -> bool) -> (usize, std::collections::HashSet<String>) {
+        let Ok(directory) = self.inner.directory.read() else { return (0, Default::default()) };
+        let ids: std::collections::HashSet<String> = directory
+            .registry
+            .iter()
+            .map(|d| d.id.as_str())
+            .filter(|id| directory.places.get(*id).is_some_and(|p| visible(p)))
+            .map(str::to_string)
+            .collect();
+        (ids.len(), ids)
+    }
+
+    /// The counters in the Prometheus text format: the pipeline's totals and rejections by
+    /// reason for `whole`, else only the rejections of the devices `visible` keeps.
+    pub fn metrics_text(&self, visible: impl Fn(&Place) -> bool, whole: bool) -> String {
+        use std::fmt::Write;
+        let c = &self.inner.counters;
+        let mut out = String::new();
+        if whole {
+            for (name, value, help) in c.totals() {
+                let _ =
+                    writeln!(out, "# HELP cockpit_iot_{name}_total {help}\n# TYPE cockpit_iot_{name}_total counter");
+                let _ = writeln!(out, "cockpit_iot_{name}_total {}", value.load(Ordering::Relaxed));
+            }
+        }
+        let _ = writeln!(out, "# HELP cockpit_iot_rejections_total rejected messages by reason");
+        let _ = writeln!(out, "# TYPE cockpit_iot_rejections_total counter");
+        if let Ok(counts) = self.inner.rejections.lock() {
+            if whole {
+                for (reason, n) in counts.reasons() {
+                    let _ = writeln!(out, "cockpit_iot_rejections_total{{reason=\"{reason}\"}} {n}");
+                }
+            } else {
+                let (_, mine) = self.visible_devices(&visible);
+                let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
+                for (d, r, n) in counts.devices() {
+                    if mine.contains(d.as_str()) {
+                        *by_reason.entry(r.to_string()).or_default() += n;
+                    }
+                }
+                for (reason, n) in by_reason {
+                    let _ = writeln!(out, "cockpit_iot_rejections_total{{reason=\"{reason}\"}} {n}");
+                }
+            }
+        }
+        out
+    }
+}
