@@ -24,6 +24,7 @@ mod status;
 mod transport;
 mod writer;
 
+pub use rules::{CaseMapping, RuleEntry, load_rules};
 pub use status::Counters;
 pub use transport::start_transport;
 
@@ -35,44 +36,15 @@ use std::sync::{Arc, Mutex, RwLock};
 use anyhow::Context;
 use cockpit_iot::{
     DecodeLimits, Decoded, Device, DeviceId, DeviceRegistry, DeviceState, DeviceType, HealthPolicy, Metric, Rejection,
-    RejectionCounts, Rule, Severity, TopicKind,
+    RejectionCounts, Severity, TopicKind,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::cases::CaseService;
 use crate::config::{IotConfig, MqttConfig};
 use crate::store::{DeviceLogin, Store};
-
-/// A rule as the city writes it: the `cockpit-iot` rule and, optionally, the case its
-/// alarms open.
-#[derive(Debug, Clone, Deserialize)]
-pub struct RuleEntry {
-    /// The rule.
-    #[serde(flatten)]
-    pub rule: Rule,
-    /// The case to open.
-    #[serde(default)]
-    pub case: Option<CaseMapping>,
-}
-
-/// What case an alarm opens.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CaseMapping {
-    /// A category code of the case tree.
-    pub category: String,
-    /// `normal`, `urgent` or `critical`.
-    pub urgency: String,
-    /// The case's title.
-    pub title: String,
-}
-
-/// Loads the rules file.
-pub fn load_rules(path: &std::path::Path) -> anyhow::Result<Vec<RuleEntry>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
-}
 
 /// Where a device is: what the broker and the shards need besides the registry.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -255,7 +227,7 @@ impl Iot {
         tokio::spawn(writer::run(store.clone(), history_rx, case_tx.clone(), iot.clone()));
         tokio::spawn(cases::run(cases, case_rx, iot.clone(), stop.clone()));
         let _ = case_tx.try_send(());
-        tokio::spawn(maintain(store, config.retention_days, config.aggregate_retention_days, stop));
+        tokio::spawn(writer::maintain(store, config.retention_days, config.aggregate_retention_days, stop));
         Ok(iot)
     }
 
@@ -429,6 +401,16 @@ impl Iot {
     }
 }
 
+/// The shard of a grid (or of a device outside every grid): FNV-1a, stable across runs.
+fn shard_index(key: &str) -> usize {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in key.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    (hash % SHARDS as u64) as usize
+}
+
 /// The registry row of a device: its place tagged with its street, village and grid.
 pub fn device_row(city: &cockpit_geo::City, device: &Device, credential_hash: String) -> crate::store::NewDevice {
     let located = city.locate(cockpit_geo::Coord { x: device.lon, y: device.lat });
@@ -444,43 +426,5 @@ pub fn device_row(city: &cockpit_geo::City, device: &Device, credential_hash: St
         grid_code: code(located.and_then(|l| l.grid)),
         metadata: Value::Object(device.metadata.clone()),
         credential_hash,
-    }
-}
-
-/// The shard of a grid (or of a device outside every grid): FNV-1a, stable across runs.
-fn shard_index(key: &str) -> usize {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in key.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    (hash % SHARDS as u64) as usize
-}
-
-/// Creates tomorrow's partitions ahead and drops those past retention, hourly.
-async fn maintain(
-    store: Store,
-    retention_days: i64,
-    aggregate_days: i64,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        tokio::select! {
-            _ = interval.tick() => {}
-            _ = stop.changed() => return,
-        }
-        let now = chrono::Utc::now();
-        let today = now.date_naive();
-        let first = today.pred_opt().unwrap_or(today);
-        let keep_from = today - chrono::Days::new(retention_days.max(1) as u64);
-        let aggregates_from = now - chrono::TimeDelta::days(aggregate_days.max(1));
-        match store.maintain_readings(first, 4, keep_from, aggregates_from).await {
-            Ok((created, dropped)) if created + dropped > 0 => {
-                tracing::info!(created, dropped, "telemetry partitions maintained")
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "maintaining telemetry partitions failed; retrying in an hour"),
-        }
     }
 }

@@ -16,10 +16,38 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::{CaseMapping, RuleEntry};
 use crate::cases::RulesHandle;
 use crate::documents::{self, DocumentError};
 use crate::store::{AuditActor, Store, StoreError};
+
+/// A rule as the city writes it: the `cockpit-iot` rule and, optionally, the case its
+/// alarms open.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RuleEntry {
+    /// The rule.
+    #[serde(flatten)]
+    pub rule: Rule,
+    /// The case to open.
+    #[serde(default)]
+    pub case: Option<CaseMapping>,
+}
+
+/// What case an alarm opens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseMapping {
+    /// A category code of the case tree.
+    pub category: String,
+    /// `normal`, `urgent` or `critical`.
+    pub urgency: String,
+    /// The case's title.
+    pub title: String,
+}
+
+/// Loads the rules file.
+pub fn load_rules(path: &std::path::Path) -> anyhow::Result<Vec<RuleEntry>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
 
 /// The editable IoT documents.
 pub const DOCUMENTS: [&str; 2] = ["device-rules", "detections"];

@@ -113,3 +113,31 @@ pub(crate) async fn run(store: Store, mut rx: mpsc::Receiver<WriteOp>, cases: mp
         }
     }
 }
+
+/// Creates tomorrow's partitions ahead and drops those past retention, hourly.
+pub(super) async fn maintain(
+    store: Store,
+    retention_days: i64,
+    aggregate_days: i64,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let now = chrono::Utc::now();
+        let today = now.date_naive();
+        let first = today.pred_opt().unwrap_or(today);
+        let keep_from = today - chrono::Days::new(retention_days.max(1) as u64);
+        let aggregates_from = now - chrono::TimeDelta::days(aggregate_days.max(1));
+        match store.maintain_readings(first, 4, keep_from, aggregates_from).await {
+            Ok((created, dropped)) if created + dropped > 0 => {
+                tracing::info!(created, dropped, "telemetry partitions maintained")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "maintaining telemetry partitions failed; retrying in an hour"),
+        }
+    }
+}

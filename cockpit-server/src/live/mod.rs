@@ -32,8 +32,8 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::cases::CaseService;
-use cockpit_store::live_log as log;
 use cockpit_store::StoreError;
+use cockpit_store::live_log as log;
 use fanout::{Entry, Fanout};
 pub(crate) use socket::upgrade;
 
