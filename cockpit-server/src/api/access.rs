@@ -38,7 +38,7 @@ pub enum Access {
 }
 
 /// One declared route.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RouteInfo {
     /// The HTTP method.
     pub method: Method,
@@ -46,6 +46,32 @@ pub struct RouteInfo {
     pub path: &'static str,
     /// What it needs.
     pub access: Access,
+    /// Its operation in the OpenAPI document, with the schemas it refers to.
+    pub(crate) doc: fn() -> Documented,
+}
+
+/// A route's operation as its handler's `#[utoipa::path]` describes it: the method and
+/// path written there (checked against the declaration by a test), the operation, and
+/// the schemas it names.
+pub(crate) struct Documented {
+    /// Read by the test that keeps the annotation and the declaration together.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) path: String,
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) methods: Vec<utoipa::openapi::path::HttpMethod>,
+    pub(crate) operation: utoipa::openapi::path::Operation,
+    pub(crate) schemas: Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>,
+}
+
+/// What `#[utoipa::path]` makes of a handler (the struct `__path_<handler>`).
+pub(crate) trait Doc: utoipa::Path + utoipa::__dev::SchemaReferences {}
+
+impl<D: utoipa::Path + utoipa::__dev::SchemaReferences> Doc for D {}
+
+fn documented<D: Doc>() -> Documented {
+    let mut schemas = Vec::new();
+    D::schemas(&mut schemas);
+    Documented { path: D::path(), methods: D::methods(), operation: D::operation(), schemas }
 }
 
 /// Where route declarations go: the router, or the table.
@@ -56,30 +82,38 @@ pub(crate) trait Routes {
         H: Handler<T, AppState>,
         T: 'static;
 
-    /// Declares a route.
-    fn add<H, T>(&mut self, method: Method, path: &'static str, access: Access, handler: H) -> &mut Self
+    /// Declares a route, documented by its handler's `#[utoipa::path]` (`_doc`).
+    fn add<H, T, D: Doc>(
+        &mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        handler: H,
+        _doc: D,
+    ) -> &mut Self
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
-        self.declare(RouteInfo { method, path, access }, None, handler);
+        self.declare(RouteInfo { method, path, access, doc: documented::<D> }, None, handler);
         self
     }
 
     /// Declares a route with its own body limit (uploads).
-    fn add_limited<H, T>(
+    fn add_limited<H, T, D: Doc>(
         &mut self,
         method: Method,
         path: &'static str,
         access: Access,
         limit: usize,
         handler: H,
+        _doc: D,
     ) -> &mut Self
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
-        self.declare(RouteInfo { method, path, access }, Some(limit), handler);
+        self.declare(RouteInfo { method, path, access, doc: documented::<D> }, Some(limit), handler);
         self
     }
 }

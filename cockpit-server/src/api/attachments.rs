@@ -16,6 +16,7 @@ use crate::AppState;
 use crate::attachments::AttachmentError;
 use crate::auth::Caller;
 
+#[utoipa::path(post, path = "/api/cases/{id}/attachments", summary = "Attach a photo, recording or file (raw body; type in Content-Type; checked by content)", params(("id" = i64, Path), ("name" = Option<String>, Query)), request_body(content(("image/jpeg"), ("image/png"), ("image/webp"), ("audio/mpeg"), ("audio/mp4"), ("audio/amr"), ("audio/wav"), ("video/mp4"), ("application/pdf"))), responses((status = 201, description = "{id, sha256, size_bytes, content_type}"), (status = 400, description = "type not accepted or content does not match it", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such case", body = crate::api::Problem, content_type = "application/problem+json"), (status = 413, description = "larger than [attachments] max_bytes", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/cases/{id}/attachments[?name=photo.jpg]`: the raw file as the body, its type
 /// in `Content-Type`. 201 with the attachment's id, to cite in feedback's `photos`.
 /// Attachments are named by their case and content, so an upload repeated (a phone
@@ -57,6 +58,7 @@ pub(crate) async fn upload(
     Ok((StatusCode::CREATED, answer, axum::Json(json!(saved.attachment))))
 }
 
+#[utoipa::path(get, path = "/api/attachments/{id}", summary = "An attachment's content (checked against its SHA-256, also its ETag)", params(("id" = String, Path)), responses((status = 200, description = "the file"), (status = 404, description = "no such attachment", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/attachments/{id}`: the file, checked against its SHA-256 (also its ETag).
 pub(crate) async fn download(
     State(state): State<AppState>,

@@ -49,6 +49,7 @@ fn row_json(r: &AuditRow) -> Value {
     })
 }
 
+#[utoipa::path(get, path = "/api/audit", summary = "Audit records, newest first (actor, action prefix, object, from, to, before, limit).", params(("actor" = Option<String>, Query, description = "only this actor"), ("action" = Option<String>, Query, description = "actions starting with this (case., auth.login)"), ("object" = Option<String>, Query, description = "only this object (case:42)"), ("result" = Option<String>, Query, description = "only this result (ok, refused, locked)"), ("address" = Option<String>, Query, description = "only from this client address"), ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "from this time on (RFC 3339)"), ("to" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "before this time (RFC 3339)"), ("before" = Option<i64>, Query, description = "records before this sequence number"), ("limit" = Option<i64>, Query, description = "page size")), responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/audit?actor&action&object&from&to&before&limit`: newest first.
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -60,6 +61,7 @@ pub(crate) async fn list(
     Ok(Json(json!({"records": rows.iter().map(row_json).collect::<Vec<_>>(), "next_before": next})))
 }
 
+#[utoipa::path(get, path = "/api/audit/verify", summary = "Walks the hash chain: intact, records, first broken record.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/audit/verify`: walks the chain.
 pub(crate) async fn verify(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let report = state.cases.store.verify_audit().await?;
@@ -72,6 +74,7 @@ pub(crate) async fn verify(State(state): State<AppState>) -> Result<Json<Value>,
     })))
 }
 
+#[utoipa::path(get, path = "/api/audit/export.csv", summary = "The audit records as CSV with their hashes (the export is audited).", params(("actor" = Option<String>, Query, description = "only this actor"), ("action" = Option<String>, Query, description = "actions starting with this (case., auth.login)"), ("object" = Option<String>, Query, description = "only this object (case:42)"), ("result" = Option<String>, Query, description = "only this result (ok, refused, locked)"), ("address" = Option<String>, Query, description = "only from this client address"), ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "from this time on (RFC 3339)"), ("to" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "before this time (RFC 3339)"), ("before" = Option<i64>, Query, description = "records before this sequence number"), ("limit" = Option<i64>, Query, description = "page size")), responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/audit/export.csv?...`: up to 100,000 records with their hashes, so that the
 /// export can be verified on its own. The export itself is audited.
 pub(crate) async fn export_csv(

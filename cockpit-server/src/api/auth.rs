@@ -17,6 +17,7 @@ fn text<'a>(body: &'a Value, field: &str) -> Result<&'a str, ApiError> {
     body.get(field).and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad(field, "is required"))
 }
 
+#[utoipa::path(post, path = "/api/auth/login", summary = "Logs in with username, password and (when enrolled) `totp`; 401 wrong credentials or code missing (`field: totp`), 423 locked with Retry-After, 429 too many attempts. Answers access_token, refresh_token, expires_in.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `POST /api/auth/login` with `{"username", "password", "totp"?}`.
 pub(crate) async fn login(
     State(state): State<AppState>,
@@ -30,6 +31,7 @@ pub(crate) async fn login(
     Ok(Json(state.auth.login(username, password, code, &address.0).await?))
 }
 
+#[utoipa::path(post, path = "/api/auth/refresh", summary = "A new access and refresh token for a current refresh token (the old one stops working).", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `POST /api/auth/refresh` with `{"refresh_token"}`.
 pub(crate) async fn refresh(
     State(state): State<AppState>,
@@ -40,18 +42,21 @@ pub(crate) async fn refresh(
     Ok(Json(state.auth.refresh(text(&body, "refresh_token")?, &address.0).await?))
 }
 
+#[utoipa::path(post, path = "/api/auth/logout", summary = "Ends this session.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `POST /api/auth/logout`: ends this session.
 pub(crate) async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let ended = state.auth.logout(&caller, false).await?;
     Ok(Json(json!({"sessions_ended": ended})))
 }
 
+#[utoipa::path(post, path = "/api/auth/logout-everywhere", summary = "Ends every session of the caller.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `POST /api/auth/logout-everywhere`: ends every session of the caller.
 pub(crate) async fn logout_everywhere(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let ended = state.auth.logout(&caller, true).await?;
     Ok(Json(json!({"sessions_ended": ended})))
 }
 
+#[utoipa::path(get, path = "/api/auth/me", summary = "The caller: roles, permissions, region scope, department.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/auth/me`: the caller, their roles, permissions and region.
 pub(crate) async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let p = &caller.principal;
@@ -81,6 +86,7 @@ fn failures_json(f: &crate::store::LoginFailures, window_minutes: i64) -> Value 
     })
 }
 
+#[utoipa::path(get, path = "/api/auth/login-failures", summary = "Failed logins of every username in the last lock period (the security administrator is told)", responses((status = 200, description = "{items: [{username, failures, addresses, locked_addresses, last_at}]}"), (status = 403, description = "role may not", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/auth/login-failures`: for the security administrator, every username with
 /// failed logins in the last lock period: how many, from which addresses, which are
 /// locked (also usernames without an account: guessing shows there).
@@ -93,6 +99,7 @@ pub(crate) async fn login_failures(State(state): State<AppState>) -> Result<Json
     })))
 }
 
+#[utoipa::path(post, path = "/api/auth/password", summary = "Changes the caller's password ({current, new}); other sessions end.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `POST /api/auth/password` with `{"current", "new"}`: the caller changes their
 /// password; every other session of theirs ends.
 pub(crate) async fn change_password(
@@ -126,6 +133,7 @@ pub(crate) async fn change_password(
     Ok(Json(json!({"changed": true, "detail": "log in again with the new password"})))
 }
 
+#[utoipa::path(post, path = "/api/auth/totp/enrol", summary = "A new TOTP secret and otpauth URI for the caller's authenticator app.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `POST /api/auth/totp/enrol`: a new secret for the caller's authenticator app, active
 /// once confirmed with a code from it.
 pub(crate) async fn totp_enrol(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
@@ -155,6 +163,7 @@ pub(crate) async fn totp_enrol(State(state): State<AppState>, caller: Caller) ->
     })))
 }
 
+#[utoipa::path(post, path = "/api/auth/totp/confirm", summary = "Turns the enrolled second factor on ({code}).", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `POST /api/auth/totp/confirm` with `{"code"}`: turns the enrolled second factor on.
 pub(crate) async fn totp_confirm(
     State(state): State<AppState>,

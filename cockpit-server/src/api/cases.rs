@@ -36,6 +36,7 @@ pub(crate) async fn visible(state: &AppState, caller: &Caller, id: i64) -> Resul
         .ok_or_else(|| ApiError::NotFound(format!("case {id} does not exist")))
 }
 
+#[utoipa::path(post, path = "/api/cases", summary = "Create a case by hand (or a third-party submission)", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters chosen by the client; a repeat by the same user applies nothing and answers with `Idempotent-Replayed: true`")), request_body(content = crate::api::schemas::NewCase, content_type = "application/json"), responses((status = 201, description = "the case", body = crate::api::schemas::Case, content_type = "application/json"), (status = 200, description = "the existing case with this source_ref", body = Object, content_type = "application/json"), (status = 400, description = "a bad field, named in `field`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "no identity", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "role may not create", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/cases`: a case created by hand (`entry`: `manual`, the default) or
 /// submitted by a third party for approval (`entry`: `third_party`).
 ///
@@ -137,6 +138,7 @@ async fn hide_unseen_duplicate(
     Ok(())
 }
 
+#[utoipa::path(get, path = "/api/cases/{id}", summary = "A case with its timeline", params(("id" = i64, Path, description = "case id")), responses((status = 200, description = "the case", body = crate::api::schemas::Case, content_type = "application/json"), (status = 404, description = "no such case", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/cases/{id}`: the case and its timeline.
 pub(crate) async fn one(
     State(state): State<AppState>,
@@ -169,6 +171,7 @@ pub(crate) async fn one(
     Ok(Json(body))
 }
 
+#[utoipa::path(get, path = "/api/cases/{id}/reporter", summary = "The reporter's personal data in the clear; audited.", params(("id" = i64, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/cases/{id}/reporter`: the reporter's personal data in the clear, for those
 /// allowed to unmask it; every read is audited before it is answered.
 pub(crate) async fn reporter(
@@ -196,6 +199,7 @@ pub(crate) async fn reporter(
     Ok(Json(json!({"id": id, "reporter": reporter})))
 }
 
+#[utoipa::path(post, path = "/api/cases/{id}/actions", summary = "Apply a lifecycle action", params(("id" = i64, Path, description = "case id"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters chosen by the client; a repeat by the same user applies nothing and answers with `Idempotent-Replayed: true`")), request_body(content = crate::api::schemas::Action, content_type = "application/json"), responses((status = 200, description = "the case after the action", body = crate::api::schemas::Case, content_type = "application/json"), (status = 400, description = "a malformed action", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "not for this role; `allowed` lists what is", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such case", body = crate::api::Problem, content_type = "application/problem+json"), (status = 409, description = "not in this status; `allowed` lists what is", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/cases/{id}/actions`: one action (`{"action": "dispatch", ...}`), answered
 /// with the case as it is now (or, when the action took it out of the caller's view,
 /// `{"id", "status", "visible": false}`); 409 with the allowed actions when the status
@@ -259,6 +263,7 @@ fn replayed_header(replayed: bool) -> HeaderMap {
     headers
 }
 
+#[utoipa::path(get, path = "/api/cases/{id}/dispatch-suggestion", summary = "What the dispatch rules decide for the case now: {rule, to, explanation}, or rule null with the reason a dispatcher must choose.", params(("id" = i64, Path, description = "case id")), responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission"), (status = 404, description = "No such case in the caller's scope")))]
 /// `GET /api/cases/{id}/dispatch-suggestion`: what the dispatch rules decide for the case
 /// as it is now — the rule and the assignee, or why a dispatcher must choose.
 pub(crate) async fn dispatch_suggestion(
@@ -286,6 +291,7 @@ pub(crate) async fn dispatch_suggestion(
     }))
 }
 
+#[utoipa::path(get, path = "/api/cases", summary = "Cases, filtered, newest first", params(("region" = Option<String>, Query, description = "a region code at any level"), ("status" = Option<String>, Query, description = "statuses, comma-separated"), ("category" = Option<String>, Query, description = "a category code or prefix"), ("tag" = Option<String>, Query, description = "a tag"), ("source" = Option<String>, Query, description = "a source id"), ("urgency" = Option<String>, Query, description = "normal, urgent or critical"), ("overdue" = Option<String>, Query, description = "true or false"), ("from" = Option<String>, Query, description = "created at or after (RFC 3339)"), ("to" = Option<String>, Query, description = "created before (RFC 3339)"), ("q" = Option<String>, Query, description = "a substring of the title or description"), ("lon" = Option<f64>, Query, description = "with lat and radius: within radius metres"), ("lat" = Option<f64>, Query, description = "latitude"), ("radius" = Option<f64>, Query, description = "metres"), ("bbox" = Option<String>, Query, description = "west,south,east,north"), ("before" = Option<i64>, Query, description = "keyset: cases with a smaller id"), ("limit" = Option<i64>, Query, description = "page size, 1–500 (default 50)"), ("assigned" = Option<String>, Query, description = "`me`: only what is assigned to the caller, their department or (a grid worker) their grid"), ("leader" = Option<String>, Query, description = "`me`: only cases the caller is bound to as a leader"), ("instructed" = Option<String>, Query, description = "`me`: only cases the caller gave an instruction (批示) on"), ("sort" = Option<String>, Query, description = "newest (default; page with `before`), oldest, deadline, urgency (page with `offset`)"), ("offset" = Option<String>, Query, description = "rows to skip, for the sorts other than newest")), responses((status = 200, description = "{items, next_before}", body = Object, content_type = "application/json"), (status = 400, description = "a bad filter", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "no identity", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/cases?...`: filtered, newest first, `limit` per page; pass the last id of a
 /// page as `before` for the next one.
 pub(crate) async fn list(
@@ -499,6 +505,7 @@ fn new_case_from(body: &Value, now: DateTime<Utc>) -> Result<(NewCase, EntryPath
     ))
 }
 
+#[utoipa::path(post, path = "/api/cases/{id}/alarms/acknowledge", summary = "Stop a case's overdue re-alarms", params(("id" = i64, Path, description = "case id")), responses((status = 200, description = "acknowledged", body = Object, content_type = "application/json"), (status = 404, description = "no such case", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/cases/{id}/alarms/acknowledge`: stops the overdue re-alarms of a case.
 pub(crate) async fn acknowledge(
     State(state): State<AppState>,

@@ -16,6 +16,7 @@ use crate::iot::rules::DOCUMENTS as IOT_DOCUMENTS;
 
 type Body = Result<super::params::JsonBody, ApiError>;
 
+#[utoipa::path(get, path = "/api/categories", summary = "The category tree in force: each category with its parent and time limits (the deadline templates).", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/categories`: the category tree in force, each category with its parent and
 /// time limits, parents before children.
 pub(crate) async fn categories(State(state): State<AppState>) -> Json<Value> {
@@ -23,6 +24,7 @@ pub(crate) async fn categories(State(state): State<AppState>) -> Json<Value> {
     Json(json!({"items": rules.document("categories")}))
 }
 
+#[utoipa::path(get, path = "/api/config/rules", summary = "Every editable rules document as in force (categories, dispatch-rules, calendar, mapping:<source>, device-rules, detections), each {body, source: edited|file, version, updated_by, updated_at}", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/config/rules`: each editable document as in force, and who last edited it:
 /// the case rules (`categories`, `dispatch-rules`, `calendar`, `mapping:<source>`) and the
 /// IoT rules (`device-rules`, `detections`).
@@ -34,6 +36,7 @@ pub(crate) async fn rules(State(state): State<AppState>) -> Result<Json<Value>, 
     Ok(Json(all))
 }
 
+#[utoipa::path(put, path = "/api/config/rules/{name}", summary = "Replace one rules document: categories, dispatch-rules, calendar or mapping:<source> (the form of its file under cases/), device-rules or detections (the form of its file under iot/). Checked as at start; 400 names the document and what is wrong; audited; in force on every instance within seconds.", params(("name" = String, Path, description = "categories, dispatch-rules, calendar, mapping:<source> (a source with a gateway), device-rules or detections")), request_body(content = Object, content_type = "application/json"), responses((status = 200, description = "OK"), (status = 400, description = "The document does not check"), (status = 404, description = "No such document"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `PUT /api/config/rules/{name}` with the whole document (as its file under `cases/`, or
 /// `iot/` for the IoT rules): checked as the file is at start (a bad document is a 400
 /// naming it and saying why), stored, audited and in force on every instance within

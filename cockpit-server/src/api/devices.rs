@@ -73,6 +73,7 @@ async fn write(state: &AppState, caller: &Caller, devices: &[Device], action: &s
         .collect())
 }
 
+#[utoipa::path(post, path = "/api/devices", summary = "Registers a device ({id, type, lon, lat, metadata}); 201 with its MQTT credential, shown once; 409 when the id is taken.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `POST /api/devices` with `{"id", "type", "lon", "lat", "metadata"}`: 201 with the
 /// device and its MQTT credential (shown this once); 409 when the id is taken.
 pub(crate) async fn create(
@@ -100,6 +101,7 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(out)))
 }
 
+#[utoipa::path(post, path = "/api/devices/import", summary = "Imports a JSON array of devices, all or nothing; 400 lists every bad row (index, id, reason); new devices get credentials.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `POST /api/devices/import` with a JSON array of devices: all or nothing. Every bad row
 /// is named (`errors`: index, id, reason); known ids are updated and keep their
 /// credentials; new ones get theirs in `credentials`.
@@ -127,6 +129,7 @@ pub(crate) async fn import(
     Ok(Json(json!({"imported": devices.len(), "new": credentials.len(), "credentials": credentials})))
 }
 
+#[utoipa::path(get, path = "/api/devices", summary = "Devices of the caller's region, by id (type, region, after, limit), each with its street, village and grid.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/devices?type=&region=&after=&limit=`: the caller's region's devices, by id.
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -151,6 +154,7 @@ pub(crate) async fn list(
     Ok(Json(json!({"items": rows.iter().map(|d| device_json(&state, d)).collect::<Vec<_>>(), "next_after": next})))
 }
 
+#[utoipa::path(get, path = "/api/devices/{id}", summary = "One device; 404 outside the caller's region.", params(("id" = String, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/devices/{id}`: 404 outside the caller's region.
 pub(crate) async fn one(
     State(state): State<AppState>,

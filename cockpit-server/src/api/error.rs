@@ -6,7 +6,9 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cockpit_events::{EventsError, Refusal};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::cases::ServiceError;
 
@@ -58,6 +60,29 @@ pub(crate) enum ApiError {
     /// Our fault; the cause is logged, not sent.
     #[error("internal error")]
     Internal(String),
+}
+
+/// The body of every refusal (RFC 9457), sent as `application/problem+json`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Problem {
+    /// `/problems/<kind>`: what kind of refusal.
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    /// The kind in words.
+    pub(crate) title: String,
+    /// The HTTP status.
+    pub(crate) status: u16,
+    /// What was wrong.
+    pub(crate) detail: String,
+    /// The parameter or body field at fault (`body` for the body as a whole).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) field: Option<String>,
+    /// What is allowed instead (actions, when the state or the role refuses one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) allowed: Option<Vec<String>>,
+    /// Each field of a mapped document that could not be mapped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) errors: Option<Vec<Value>>,
 }
 
 impl ApiError {
@@ -172,21 +197,24 @@ impl IntoResponse for ApiError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
             }
         };
-        let mut body = json!({
-            "type": format!("/problems/{kind}"),
-            "title": title,
-            "status": status.as_u16(),
-            "detail": self.to_string(),
-        });
+        let mut body = Problem {
+            kind: format!("/problems/{kind}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            field: None,
+            allowed: None,
+            errors: None,
+        };
         match &self {
             ApiError::BadParameter { field, .. } | ApiError::ReferenceConflict { field, .. } => {
-                body["field"] = json!(field)
+                body.field = Some(field.clone())
             }
-            ApiError::PayloadTooLarge { .. } => body["field"] = json!("body"),
-            ApiError::BadFields { errors } => body["errors"] = json!(errors),
-            ApiError::SecondFactorRequired => body["field"] = json!("totp"),
+            ApiError::PayloadTooLarge { .. } => body.field = Some("body".into()),
+            ApiError::BadFields { errors } => body.errors = Some(errors.clone()),
+            ApiError::SecondFactorRequired => body.field = Some("totp".into()),
             ApiError::Conflict { allowed, .. } | ApiError::Forbidden { allowed, .. } => {
-                body["allowed"] = json!(allowed)
+                body.allowed = Some(allowed.clone())
             }
             _ => {}
         }

@@ -12,6 +12,7 @@ use super::params;
 use crate::AppState;
 use crate::auth::Caller;
 
+#[utoipa::path(get, path = "/api/indicators", summary = "City vital signs per region: values with traffic lights, score, five-colour rating, rank", description = "From the table recomputed every [indicators] interval_seconds (computed_at says when). Regions outside the caller's scope are left out; the district's entry only for district-wide users. Users who see cases by assignment only get 403.", params(("level" = Option<String>, Query, description = "district, street (default) or village"), ("region" = Option<String>, Query, description = "a region code: only regions inside it (404 outside the caller's scope)")), responses((status = 200, description = "definitions, regions, alarmed", body = Object, content_type = "application/json"), (status = 400, description = "a bad level", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "no permission, or cases seen by assignment only", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such region in the caller's scope", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/indicators?level=district|street|village&region=<code>`: the catalogue's
 /// definitions and, for each region of the level inside `region` (default: the caller's
 /// scope), its values with traffic lights, score, five-colour rating and rank.

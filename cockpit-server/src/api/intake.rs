@@ -17,6 +17,7 @@ use crate::store::AuditActor;
 
 type Body = Result<super::params::JsonBody, ApiError>;
 
+#[utoipa::path(post, path = "/api/intake/{source}", summary = "A source system delivers a case in its own format", params(("source" = String, Path, description = "source id")), request_body(content = Object, content_type = "application/json"), responses((status = 201, description = "{id, status, duplicate_of, outside_district, grid}", body = Object, content_type = "application/json"), (status = 200, description = "already delivered: the existing case", body = Object, content_type = "application/json"), (status = 400, description = "fields that could not be mapped, listed in `errors`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "missing or wrong token", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such source", body = crate::api::Problem, content_type = "application/problem+json"), (status = 429, description = "rate limit; see Retry-After", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "the source is disabled", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/intake/{source}`: a source system delivers a case in its own format,
 /// authenticated by its bearer token. 201 with the new case's id; 200 with the existing
 /// one when the source reference was delivered before.
@@ -81,6 +82,7 @@ pub(crate) async fn intake(
     ))
 }
 
+#[utoipa::path(get, path = "/api/sources", summary = "The sources with their state (enabled, last delivery, cases today)", responses((status = 200, description = "{sources: [...]}")))]
 /// `GET /api/sources`: every source with its state: enabled, last delivery, cases today.
 pub(crate) async fn sources(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let day_start = state.cases.rules.get().calendar.day_start(chrono::Utc::now());
@@ -105,6 +107,7 @@ pub(crate) async fn sources(State(state): State<AppState>) -> Result<Json<Value>
     Ok(Json(json!({"sources": items})))
 }
 
+#[utoipa::path(post, path = "/api/sources/{id}/token", summary = "Issue a new bearer token for a gateway source (answered once; the old one stops working)", params(("id" = String, Path)), responses((status = 201, description = "{id, token}"), (status = 403, description = "role may not", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such gateway source", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/sources/{id}/token`: a new bearer token for a gateway source, answered once;
 /// the old one stops working at once. Audited.
 pub(crate) async fn issue_source_token(
@@ -117,6 +120,7 @@ pub(crate) async fn issue_source_token(
     Ok((StatusCode::CREATED, Json(json!({"id": id, "token": token}))))
 }
 
+#[utoipa::path(put, path = "/api/sources/{id}/enabled", summary = "Switch a source off or on", params(("id" = String, Path)), request_body(content = Object, content_type = "application/json"), responses((status = 200, description = "{id, enabled}"), (status = 400, description = "enabled missing", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "role may not", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such source", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `PUT /api/sources/{id}/enabled` with `{"enabled": false}`: switches a source off (its
 /// deliveries get 403) or on again; audited.
 pub(crate) async fn set_source_enabled(

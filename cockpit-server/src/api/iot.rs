@@ -38,6 +38,7 @@ fn whole_district(scope: &CaseScope) -> bool {
     matches!(scope.region, None | Some((ScopeLevel::District, _)))
 }
 
+#[utoipa::path(get, path = "/api/iot", summary = "The IoT pipeline: transport, broker address, counters, rejections per reason and per device.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/iot`: the transport, the broker's address, the counters, and the rejections
 /// per reason and per device; for a caller scoped to a street, village or grid, only their
 /// devices' rejections and no district-wide totals.
@@ -46,6 +47,7 @@ pub(crate) async fn status(State(state): State<AppState>, caller: Caller) -> Jso
     Json(state.iot.status_json(|place| in_scope(&scope, place), whole_district(&scope)))
 }
 
+#[utoipa::path(get, path = "/api/iot/metrics", summary = "The IoT counters in the Prometheus text format.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/iot/metrics`: the counters in the Prometheus text format, scoped as `/api/iot`.
 pub(crate) async fn metrics(State(state): State<AppState>, caller: Caller) -> impl IntoResponse {
     let scope = scope_of(&caller);
@@ -53,6 +55,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, caller: Caller) -> im
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
+#[utoipa::path(get, path = "/api/devices/health", summary = "Devices by health (online, warning, abnormal, offline) in total and per street, village and grid of the caller's region.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/devices/health`: devices by health (online, warning, abnormal, offline) in
 /// total and per street, village and grid, within the caller's region.
 pub(crate) async fn health(State(state): State<AppState>, caller: Caller) -> Json<Value> {
@@ -60,6 +63,7 @@ pub(crate) async fn health(State(state): State<AppState>, caller: Caller) -> Jso
     Json(state.iot.health_by_region(|place| in_scope(&scope, place)))
 }
 
+#[utoipa::path(get, path = "/api/devices/{id}/history", summary = "One metric's history: raw values or minute/hour aggregates (count, avg, min, max).", params(("id" = String, Path), ("metric" = Option<String>, Query, description = "A metric the device's type reports"), ("resolution" = Option<String>, Query, description = "raw, minute (default) or hour"), ("from" = Option<String>, Query, description = "RFC 3339; default 24 h before `to`"), ("to" = Option<String>, Query, description = "RFC 3339; default now"), ("limit" = Option<String>, Query, description = "1..100000")), responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission"), (status = 400, description = "A parameter is invalid; the problem names it", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found, or outside the caller's region")))]
 /// `GET /api/devices/{id}/history?metric=&resolution=raw|minute|hour&from=&to=&limit=`:
 /// one metric's values (raw) or aggregates (count, avg, min, max per bucket); the last 24
 /// hours by default.
@@ -112,6 +116,7 @@ fn alarm_json(row: &AlarmRow) -> Value {
     value
 }
 
+#[utoipa::path(get, path = "/api/alarms", summary = "Alarms in the caller's region, newest first.", params(("open" = Option<String>, Query, description = "true: only alarms not cleared"), ("device" = Option<String>, Query, description = "One device"), ("region" = Option<String>, Query, description = "A region code at any level"), ("limit" = Option<String>, Query, description = "1..5000")), responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission"), (status = 400, description = "A parameter is invalid; the problem names it", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/alarms?open=true&device=&region=&limit=`: alarms in the caller's region, newest
 /// first.
 pub(crate) async fn alarms(
@@ -136,6 +141,7 @@ pub(crate) async fn alarms(
     Ok(Json(json!({"items": rows.iter().map(alarm_json).collect::<Vec<_>>()})))
 }
 
+#[utoipa::path(get, path = "/api/alarms/{id}", summary = "One alarm.", params(("id" = String, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission"), (status = 404, description = "Not found, or outside the caller's region")))]
 /// `GET /api/alarms/{id}`.
 pub(crate) async fn alarm(
     State(state): State<AppState>,
@@ -151,6 +157,7 @@ pub(crate) async fn alarm(
     Ok(Json(alarm_json(&row)))
 }
 
+#[utoipa::path(post, path = "/api/alarms/{id}/acknowledge", summary = "Acknowledges an active alarm (it stays open until its value clears); audited. 409 when not active.", params(("id" = String, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission"), (status = 404, description = "Not found, or outside the caller's region"), (status = 409, description = "Not active")))]
 /// `POST /api/alarms/{id}/acknowledge`: someone has seen it; it stays open until its value
 /// clears. 409 when it is not active (already acknowledged, or cleared). Audited.
 pub(crate) async fn acknowledge(

@@ -9,6 +9,7 @@ mod cases;
 mod config;
 mod csv;
 mod devices;
+mod docs;
 mod error;
 mod geojson;
 mod indicators;
@@ -16,8 +17,10 @@ mod intake;
 mod iot;
 mod open311;
 mod open311_keys;
+mod openapi;
 mod params;
 mod regions;
+pub(crate) mod schemas;
 mod stats;
 mod users;
 
@@ -31,7 +34,7 @@ use crate::AppState;
 use crate::auth::ACTION_PERMISSIONS;
 
 pub use access::{Access, RouteInfo, route_table};
-pub(crate) use error::ApiError;
+pub(crate) use error::{ApiError, Problem};
 pub(crate) use geojson::multipolygon as geojson_multipolygon;
 
 const VIEW_CASES: &[P] = &[P::ViewCases, P::ViewAssignedCases];
@@ -44,98 +47,225 @@ const LIVE: &[P] =
 pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
     use Access::{AnyOf, Permission as Needs, Public, Session, Source};
     let (get, post, put) = (Method::GET, Method::POST, Method::PUT);
-    r.add(get.clone(), "/healthz", Public, healthz)
-        .add(get.clone(), "/openapi.json", Public, openapi)
-        .add(post.clone(), "/api/auth/login", Public, auth::login)
-        .add(post.clone(), "/api/auth/refresh", Public, auth::refresh)
-        .add(post.clone(), "/api/auth/logout", Session, auth::logout)
-        .add(post.clone(), "/api/auth/logout-everywhere", Session, auth::logout_everywhere)
-        .add(get.clone(), "/api/auth/me", Session, auth::me)
-        .add(get.clone(), "/api/auth/login-failures", Needs(P::ManageRoles), auth::login_failures)
-        .add(post.clone(), "/api/auth/password", Session, auth::change_password)
-        .add(post.clone(), "/api/auth/totp/enrol", Session, auth::totp_enrol)
-        .add(post.clone(), "/api/auth/totp/confirm", Session, auth::totp_confirm)
-        .add(get.clone(), "/api/permissions", Session, users::permissions)
-        .add(get.clone(), "/api/roles", AnyOf(&[P::ViewUsers, P::ManageRoles]), users::roles)
-        .add(put.clone(), "/api/roles/{role}", Needs(P::ManageRoles), users::update_role)
-        .add(get.clone(), "/api/departments", Needs(P::ViewUsers), users::departments)
-        .add(post.clone(), "/api/departments", Needs(P::ManageDepartments), users::create_department)
-        .add(get.clone(), "/api/users", Needs(P::ViewUsers), users::list)
-        .add(post.clone(), "/api/users", Needs(P::ManageUsers), users::create)
-        .add(put.clone(), "/api/users/{id}", Needs(P::ManageUsers), users::update)
-        .add(post.clone(), "/api/users/{id}/password", Needs(P::ManageUsers), users::reset_password)
-        .add(put.clone(), "/api/users/{id}/roles", Needs(P::ManageRoles), users::set_roles)
-        .add(get.clone(), "/api/audit", Needs(P::ReadAudit), audit::list)
-        .add(get.clone(), "/api/audit/verify", Needs(P::ReadAudit), audit::verify)
-        .add(get.clone(), "/api/audit/export.csv", Needs(P::ExportAudit), audit::export_csv)
-        .add(get.clone(), "/api/regions", Needs(P::ViewGeography), regions::list)
-        .add(get.clone(), "/api/regions/{code}", Needs(P::ViewGeography), regions::one)
-        .add(get.clone(), "/api/locate", Needs(P::ViewGeography), regions::locate)
-        .add(get.clone(), "/api/search", Needs(P::ViewGeography), regions::search)
-        .add(get.clone(), "/api/layers", Needs(P::ViewGeography), regions::layers)
-        .add(get.clone(), "/api/layers/{name}", Needs(P::ViewGeography), regions::layer)
-        .add_limited(put.clone(), "/api/layers/{name}", Needs(P::ConfigureRules), 32 * 1024 * 1024, regions::put_layer)
+    r.add(get.clone(), "/healthz", Public, healthz, __path_healthz)
+        .add(get.clone(), "/openapi.json", Public, openapi, __path_openapi)
+        .add(get.clone(), "/api/docs", Public, docs::index, docs::__path_index)
+        .add(get.clone(), "/api/docs/{file}", Public, docs::file, docs::__path_file)
+        .add(post.clone(), "/api/auth/login", Public, auth::login, auth::__path_login)
+        .add(post.clone(), "/api/auth/refresh", Public, auth::refresh, auth::__path_refresh)
+        .add(post.clone(), "/api/auth/logout", Session, auth::logout, auth::__path_logout)
+        .add(
+            post.clone(),
+            "/api/auth/logout-everywhere",
+            Session,
+            auth::logout_everywhere,
+            auth::__path_logout_everywhere,
+        )
+        .add(get.clone(), "/api/auth/me", Session, auth::me, auth::__path_me)
+        .add(
+            get.clone(),
+            "/api/auth/login-failures",
+            Needs(P::ManageRoles),
+            auth::login_failures,
+            auth::__path_login_failures,
+        )
+        .add(post.clone(), "/api/auth/password", Session, auth::change_password, auth::__path_change_password)
+        .add(post.clone(), "/api/auth/totp/enrol", Session, auth::totp_enrol, auth::__path_totp_enrol)
+        .add(post.clone(), "/api/auth/totp/confirm", Session, auth::totp_confirm, auth::__path_totp_confirm)
+        .add(get.clone(), "/api/permissions", Session, users::permissions, users::__path_permissions)
+        .add(get.clone(), "/api/roles", AnyOf(&[P::ViewUsers, P::ManageRoles]), users::roles, users::__path_roles)
+        .add(put.clone(), "/api/roles/{role}", Needs(P::ManageRoles), users::update_role, users::__path_update_role)
+        .add(get.clone(), "/api/departments", Needs(P::ViewUsers), users::departments, users::__path_departments)
+        .add(
+            post.clone(),
+            "/api/departments",
+            Needs(P::ManageDepartments),
+            users::create_department,
+            users::__path_create_department,
+        )
+        .add(get.clone(), "/api/users", Needs(P::ViewUsers), users::list, users::__path_list)
+        .add(post.clone(), "/api/users", Needs(P::ManageUsers), users::create, users::__path_create)
+        .add(put.clone(), "/api/users/{id}", Needs(P::ManageUsers), users::update, users::__path_update)
+        .add(
+            post.clone(),
+            "/api/users/{id}/password",
+            Needs(P::ManageUsers),
+            users::reset_password,
+            users::__path_reset_password,
+        )
+        .add(put.clone(), "/api/users/{id}/roles", Needs(P::ManageRoles), users::set_roles, users::__path_set_roles)
+        .add(get.clone(), "/api/audit", Needs(P::ReadAudit), audit::list, audit::__path_list)
+        .add(get.clone(), "/api/audit/verify", Needs(P::ReadAudit), audit::verify, audit::__path_verify)
+        .add(get.clone(), "/api/audit/export.csv", Needs(P::ExportAudit), audit::export_csv, audit::__path_export_csv)
+        .add(get.clone(), "/api/regions", Needs(P::ViewGeography), regions::list, regions::__path_list)
+        .add(get.clone(), "/api/regions/{code}", Needs(P::ViewGeography), regions::one, regions::__path_one)
+        .add(get.clone(), "/api/locate", Needs(P::ViewGeography), regions::locate, regions::__path_locate)
+        .add(get.clone(), "/api/search", Needs(P::ViewGeography), regions::search, regions::__path_search)
+        .add(get.clone(), "/api/layers", Needs(P::ViewGeography), regions::layers, regions::__path_layers)
+        .add(get.clone(), "/api/layers/{name}", Needs(P::ViewGeography), regions::layer, regions::__path_layer)
+        .add_limited(
+            put.clone(),
+            "/api/layers/{name}",
+            Needs(P::ConfigureRules),
+            32 * 1024 * 1024,
+            regions::put_layer,
+            regions::__path_put_layer,
+        )
         .add_limited(
             put.clone(),
             "/api/regions/{code}/boundary",
             Needs(P::ConfigureRules),
             8 * 1024 * 1024,
             regions::put_boundary,
+            regions::__path_put_boundary,
         )
-        .add(put.clone(), "/api/regions/{code}/persons", Needs(P::ConfigureRules), regions::put_persons)
-        .add(get.clone(), "/api/nearby", Needs(P::ViewGeography), regions::nearby)
-        .add(get.clone(), "/api/cases", AnyOf(VIEW_CASES), cases::list)
-        .add(post.clone(), "/api/cases", Needs(P::CreateCases), cases::create)
-        .add(get.clone(), "/api/cases/stats", Needs(P::ViewStatistics), stats::stats)
-        .add(get.clone(), "/api/indicators", AnyOf(&[P::ViewWall, P::ViewStatistics]), indicators::indicators)
-        .add(get.clone(), "/api/cases/export.csv", Needs(P::ExportCases), stats::export_csv)
-        .add(get.clone(), "/api/cases/export.xlsx", Needs(P::ExportCases), stats::export_xlsx)
-        .add(get.clone(), "/api/cases/{id}", AnyOf(VIEW_CASES), cases::one)
-        .add(get.clone(), "/api/cases/{id}/dispatch-suggestion", Needs(P::DispatchCases), cases::dispatch_suggestion)
-        .add(get.clone(), "/api/cases/{id}/reporter", Needs(P::UnmaskPersonalData), cases::reporter)
-        .add(post.clone(), "/api/cases/{id}/actions", AnyOf(ACTION_PERMISSIONS), cases::act)
-        .add(post.clone(), "/api/cases/{id}/alarms/acknowledge", Needs(P::AcknowledgeAlarms), cases::acknowledge)
-        .add(post.clone(), "/api/intake/{source}", Source, intake::intake)
-        .add(get.clone(), "/api/sources", Needs(P::ViewSources), intake::sources)
-        .add(get.clone(), "/api/dispatch/targets", Needs(P::DispatchCases), users::dispatch_targets)
+        .add(
+            put.clone(),
+            "/api/regions/{code}/persons",
+            Needs(P::ConfigureRules),
+            regions::put_persons,
+            regions::__path_put_persons,
+        )
+        .add(get.clone(), "/api/nearby", Needs(P::ViewGeography), regions::nearby, regions::__path_nearby)
+        .add(get.clone(), "/api/cases", AnyOf(VIEW_CASES), cases::list, cases::__path_list)
+        .add(post.clone(), "/api/cases", Needs(P::CreateCases), cases::create, cases::__path_create)
+        .add(get.clone(), "/api/cases/stats", Needs(P::ViewStatistics), stats::stats, stats::__path_stats)
+        .add(
+            get.clone(),
+            "/api/indicators",
+            AnyOf(&[P::ViewWall, P::ViewStatistics]),
+            indicators::indicators,
+            indicators::__path_indicators,
+        )
+        .add(get.clone(), "/api/cases/export.csv", Needs(P::ExportCases), stats::export_csv, stats::__path_export_csv)
+        .add(
+            get.clone(),
+            "/api/cases/export.xlsx",
+            Needs(P::ExportCases),
+            stats::export_xlsx,
+            stats::__path_export_xlsx,
+        )
+        .add(get.clone(), "/api/cases/{id}", AnyOf(VIEW_CASES), cases::one, cases::__path_one)
+        .add(
+            get.clone(),
+            "/api/cases/{id}/dispatch-suggestion",
+            Needs(P::DispatchCases),
+            cases::dispatch_suggestion,
+            cases::__path_dispatch_suggestion,
+        )
+        .add(
+            get.clone(),
+            "/api/cases/{id}/reporter",
+            Needs(P::UnmaskPersonalData),
+            cases::reporter,
+            cases::__path_reporter,
+        )
+        .add(post.clone(), "/api/cases/{id}/actions", AnyOf(ACTION_PERMISSIONS), cases::act, cases::__path_act)
+        .add(
+            post.clone(),
+            "/api/cases/{id}/alarms/acknowledge",
+            Needs(P::AcknowledgeAlarms),
+            cases::acknowledge,
+            cases::__path_acknowledge,
+        )
+        .add(post.clone(), "/api/intake/{source}", Source, intake::intake, intake::__path_intake)
+        .add(get.clone(), "/api/sources", Needs(P::ViewSources), intake::sources, intake::__path_sources)
+        .add(
+            get.clone(),
+            "/api/dispatch/targets",
+            Needs(P::DispatchCases),
+            users::dispatch_targets,
+            users::__path_dispatch_targets,
+        )
         .add(
             get.clone(),
             "/api/categories",
             AnyOf(&[P::ViewCases, P::ViewAssignedCases, P::CreateCases]),
             config::categories,
+            config::__path_categories,
         )
-        .add(get.clone(), "/api/config/rules", Needs(P::ConfigureRules), config::rules)
-        .add(put.clone(), "/api/config/rules/{name}", Needs(P::ConfigureRules), config::put_rules)
-        .add(put.clone(), "/api/sources/{id}/enabled", Needs(P::ManageSources), intake::set_source_enabled)
-        .add(post.clone(), "/api/sources/{id}/token", Needs(P::ManageSources), intake::issue_source_token)
-        .add(get.clone(), "/api/open311/keys", Needs(P::ViewSources), open311_keys::keys)
-        .add(post.clone(), "/api/open311/keys", Needs(P::ManageSources), open311_keys::issue_key)
-        .add(post.clone(), "/api/open311/keys/{id}/revoke", Needs(P::ManageSources), open311_keys::revoke_key)
+        .add(get.clone(), "/api/config/rules", Needs(P::ConfigureRules), config::rules, config::__path_rules)
+        .add(
+            put.clone(),
+            "/api/config/rules/{name}",
+            Needs(P::ConfigureRules),
+            config::put_rules,
+            config::__path_put_rules,
+        )
+        .add(
+            put.clone(),
+            "/api/sources/{id}/enabled",
+            Needs(P::ManageSources),
+            intake::set_source_enabled,
+            intake::__path_set_source_enabled,
+        )
+        .add(
+            post.clone(),
+            "/api/sources/{id}/token",
+            Needs(P::ManageSources),
+            intake::issue_source_token,
+            intake::__path_issue_source_token,
+        )
+        .add(get.clone(), "/api/open311/keys", Needs(P::ViewSources), open311_keys::keys, open311_keys::__path_keys)
+        .add(
+            post.clone(),
+            "/api/open311/keys",
+            Needs(P::ManageSources),
+            open311_keys::issue_key,
+            open311_keys::__path_issue_key,
+        )
+        .add(
+            post.clone(),
+            "/api/open311/keys/{id}/revoke",
+            Needs(P::ManageSources),
+            open311_keys::revoke_key,
+            open311_keys::__path_revoke_key,
+        )
         .add_limited(
             post.clone(),
             "/api/cases/{id}/attachments",
             Needs(P::AttachFiles),
             attachment_limit,
             attachments::upload,
+            attachments::__path_upload,
         )
-        .add(get.clone(), "/api/attachments/{id}", AnyOf(VIEW_CASES), attachments::download)
-        .add(get.clone(), "/api/devices", Needs(P::ViewDevices), devices::list)
-        .add(post.clone(), "/api/devices", Needs(P::ManageDevices), devices::create)
-        .add_limited(post.clone(), "/api/devices/import", Needs(P::ManageDevices), 16 * 1024 * 1024, devices::import)
-        .add(get.clone(), "/api/devices/health", Needs(P::ViewDevices), iot::health)
-        .add(get.clone(), "/api/devices/{id}", Needs(P::ViewDevices), devices::one)
-        .add(get.clone(), "/api/devices/{id}/history", Needs(P::ViewDevices), iot::history)
-        .add(get.clone(), "/api/iot", Needs(P::ViewDevices), iot::status)
-        .add(get.clone(), "/api/iot/metrics", Needs(P::ViewDevices), iot::metrics)
-        .add(get.clone(), "/api/alarms", Needs(P::ViewDevices), iot::alarms)
-        .add(get.clone(), "/api/alarms/{id}", Needs(P::ViewDevices), iot::alarm)
-        .add(post.clone(), "/api/alarms/{id}/acknowledge", Needs(P::AcknowledgeAlarms), iot::acknowledge)
-        .add(get.clone(), "/api/live", AnyOf(LIVE), crate::live::upgrade)
-        .add(get.clone(), "/api/live/status", Needs(P::ViewWall), live_status)
-        .add(get.clone(), "/open311/v2/services.json", Public, open311::services)
-        .add(get.clone(), "/open311/v2/requests.json", Public, open311::requests)
-        .add(post.clone(), "/open311/v2/requests.json", Public, open311::report)
-        .add(get, "/open311/v2/requests/{file}", Public, open311::request);
+        .add(
+            get.clone(),
+            "/api/attachments/{id}",
+            AnyOf(VIEW_CASES),
+            attachments::download,
+            attachments::__path_download,
+        )
+        .add(get.clone(), "/api/devices", Needs(P::ViewDevices), devices::list, devices::__path_list)
+        .add(post.clone(), "/api/devices", Needs(P::ManageDevices), devices::create, devices::__path_create)
+        .add_limited(
+            post.clone(),
+            "/api/devices/import",
+            Needs(P::ManageDevices),
+            16 * 1024 * 1024,
+            devices::import,
+            devices::__path_import,
+        )
+        .add(get.clone(), "/api/devices/health", Needs(P::ViewDevices), iot::health, iot::__path_health)
+        .add(get.clone(), "/api/devices/{id}", Needs(P::ViewDevices), devices::one, devices::__path_one)
+        .add(get.clone(), "/api/devices/{id}/history", Needs(P::ViewDevices), iot::history, iot::__path_history)
+        .add(get.clone(), "/api/iot", Needs(P::ViewDevices), iot::status, iot::__path_status)
+        .add(get.clone(), "/api/iot/metrics", Needs(P::ViewDevices), iot::metrics, iot::__path_metrics)
+        .add(get.clone(), "/api/alarms", Needs(P::ViewDevices), iot::alarms, iot::__path_alarms)
+        .add(get.clone(), "/api/alarms/{id}", Needs(P::ViewDevices), iot::alarm, iot::__path_alarm)
+        .add(
+            post.clone(),
+            "/api/alarms/{id}/acknowledge",
+            Needs(P::AcknowledgeAlarms),
+            iot::acknowledge,
+            iot::__path_acknowledge,
+        )
+        .add(get.clone(), "/api/live", AnyOf(LIVE), live, __path_live)
+        .add(get.clone(), "/api/live/status", Needs(P::ViewWall), live_status, __path_live_status)
+        .add(get.clone(), "/open311/v2/services.json", Public, open311::services, open311::__path_services)
+        .add(get.clone(), "/open311/v2/requests.json", Public, open311::requests, open311::__path_requests)
+        .add(post.clone(), "/open311/v2/requests.json", Public, open311::report, open311::__path_report)
+        .add(get, "/open311/v2/requests/{file}", Public, open311::request, open311::__path_request);
 }
 
 /// The configured limit of request bodies (for the 413 problem's detail).
@@ -167,6 +297,30 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+#[utoipa::path(get, path = "/api/live", summary = "The live WebSocket (docs/live.md): subscribe to cases, alarms, devices, statistics and indicators; snapshot, then deltas with epoch and offset; resume after a reconnect. Browsers send the access token as the sub-protocol `bearer.<token>` beside `cockpit-live`.", params(("Sec-WebSocket-Protocol" = Option<String>, Header, description = "`cockpit-live, bearer.<access token>` (or send `Authorization: Bearer`)")), responses((status = 101, description = "Switching to the WebSocket protocol `cockpit-live`"), (status = 400, description = "Not a WebSocket upgrade: the header at fault in `field`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
+/// `GET /api/live`: the live WebSocket; a request that is no WebSocket upgrade is refused
+/// as a problem naming the header at fault.
+async fn live(
+    state: axum::extract::State<AppState>,
+    caller: crate::auth::Caller,
+    ws: Result<axum::extract::WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::extract::ws::rejection::WebSocketUpgradeRejection as R;
+    let ws = ws.map_err(|e| {
+        let field = match &e {
+            R::MethodNotGet(_) => "method",
+            R::InvalidConnectionHeader(_) => "Connection",
+            R::InvalidUpgradeHeader(_) | R::ConnectionNotUpgradable(_) => "Upgrade",
+            R::InvalidWebSocketVersionHeader(_) => "Sec-WebSocket-Version",
+            R::WebSocketKeyHeaderMissing(_) => "Sec-WebSocket-Key",
+            _ => "Upgrade",
+        };
+        ApiError::bad(field, e.body_text())
+    })?;
+    Ok(crate::live::upgrade(state, caller, ws).await)
+}
+
+#[utoipa::path(get, path = "/api/live/status", summary = "What this instance's live hub holds: epoch, offset, connections, subscriptions, deltas kept per channel.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/live/status`: what this instance's live hub holds.
 async fn live_status(
     axum::extract::State(state): axum::extract::State<AppState>,
@@ -174,16 +328,22 @@ async fn live_status(
     axum::Json(state.live.status())
 }
 
+#[utoipa::path(get, path = "/healthz", summary = "Liveness", responses((status = 200, description = "{\"status\":\"ok\"}", body = Object, content_type = "application/json")))]
 async fn healthz() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({"status": "ok"}))
 }
 
-/// The OpenAPI document of every route (kept beside the crate; a test checks that it
-/// names every route of this router).
-pub const OPENAPI: &str = include_str!("../../openapi.json");
+#[utoipa::path(get, path = "/openapi.json", summary = "本文档 This document (OpenAPI 3.1)", responses((status = 200, description = "OpenAPI 3.1", body = Object, content_type = "application/json")))]
+/// `GET /openapi.json`: the OpenAPI document, generated from the route table and the
+/// API's types.
+async fn openapi() -> axum::Json<&'static utoipa::openapi::OpenApi> {
+    axum::Json(openapi::document())
+}
 
-async fn openapi() -> impl axum::response::IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
+/// The OpenAPI document of every route, as JSON.
+#[cfg(test)]
+fn openapi_json() -> String {
+    serde_json::to_string_pretty(openapi::document()).unwrap_or_default()
 }
 
 /// A route that exists, called with a method it does not take: a problem like every
@@ -200,18 +360,49 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
 mod tests {
     use std::collections::BTreeSet;
 
-    /// Every declared route is described in the OpenAPI document, and every operation
-    /// there is a declared route: the document cannot drift from the router.
+    /// Every declared route is an operation of the generated document and every operation
+    /// a declared route; each handler's `#[utoipa::path]` names the route it is declared
+    /// at, declares every path parameter, and the document shows each route's permission.
     #[test]
-    fn the_openapi_document_names_every_route() {
+    fn the_openapi_document_is_the_route_table() {
+        let table = super::route_table();
         let declared: BTreeSet<(String, String)> =
-            super::route_table().into_iter().map(|r| (r.path.to_string(), r.method.as_str().to_lowercase())).collect();
-        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap_or_else(|e| panic!("{e}"));
+            table.iter().map(|r| (super::openapi::openapi_path(r.path), r.method.as_str().to_lowercase())).collect();
+        let doc: serde_json::Value = serde_json::from_str(&super::openapi_json()).unwrap_or_else(|e| panic!("{e}"));
         let mut documented = BTreeSet::new();
         for (path, item) in doc["paths"].as_object().unwrap_or_else(|| panic!("paths")) {
-            for method in item.as_object().unwrap_or_else(|| panic!("{path}")).keys() {
+            for (method, operation) in item.as_object().unwrap_or_else(|| panic!("{path}")) {
                 documented.insert((path.clone(), method.clone()));
+                let route = table
+                    .iter()
+                    .find(|r| {
+                        super::openapi::openapi_path(r.path) == *path && r.method.as_str().eq_ignore_ascii_case(method)
+                    })
+                    .unwrap_or_else(|| panic!("{method} {path} is not declared"));
+                let needs = super::openapi::permission(&route.access);
+                assert_eq!(operation["x-permission"], serde_json::json!(needs), "{method} {path}");
+                let description = operation["description"].as_str().unwrap_or_default();
+                assert!(description.contains(&needs), "{method} {path}: {description}");
+                for segment in path.split('/') {
+                    if let Some(name) = segment.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
+                        let declared = operation["parameters"]
+                            .as_array()
+                            .is_some_and(|ps| ps.iter().any(|p| p["name"] == name && p["in"] == "path"));
+                        assert!(declared, "{method} {path} does not declare its path parameter {name}");
+                    }
+                }
             }
+        }
+        for route in &table {
+            let documented = (route.doc)();
+            let what = format!("the #[utoipa::path] of {} {}", route.method, route.path);
+            assert_eq!(documented.path, super::openapi::openapi_path(route.path), "{what}");
+            let methods: Vec<String> = documented
+                .methods
+                .iter()
+                .map(|m| serde_json::json!(m).as_str().unwrap_or_default().to_string())
+                .collect();
+            assert_eq!(methods, [route.method.as_str().to_lowercase()], "{what}");
         }
         assert!(declared.len() > 40, "found only {declared:?}");
         assert_eq!(declared, documented);
@@ -228,6 +419,8 @@ mod tests {
         let expected: BTreeSet<&str> = [
             "/healthz",
             "/openapi.json",
+            "/api/docs",
+            "/api/docs/{file}",
             "/api/auth/login",
             "/api/auth/refresh",
             "/api/intake/{source}",

@@ -60,6 +60,7 @@ impl IntoResponse for Open311Error {
     }
 }
 
+#[utoipa::path(get, path = "/open311/v2/services.json", summary = "Open311 GeoReport v2: services (leaf categories)", responses((status = 200, description = "services", body = [Object], content_type = "application/json")))]
 /// `GET /open311/v2/services.json`: every leaf category, grouped by its parent.
 pub(crate) async fn services(State(state): State<AppState>) -> Json<Value> {
     let rules = state.cases.rules.get();
@@ -92,6 +93,7 @@ pub(crate) async fn services(State(state): State<AppState>) -> Json<Value> {
     Json(Value::Array(services))
 }
 
+#[utoipa::path(post, path = "/open311/v2/requests.json", summary = "Open311: report a service request (api_key required: one per application, POST /api/open311/keys)", request_body(content((Object = "application/x-www-form-urlencoded"), (Object = "application/json"))), responses((status = 400, description = "[{code, description}]", body = [Object], content_type = "application/json"), (status = 200, description = "[{service_request_id, service_notice}] (GeoReport v2 answers 200)", body = [Object], content_type = "application/json"), (status = 403, description = "[{code, description}]: api_key is not a key in force", body = [Object], content_type = "application/json"), (status = 429, description = "[{code, description}]: the key's or the client address's budget is spent (Retry-After)", body = [Object], content_type = "application/json")))]
 /// `POST /open311/v2/requests.json`, form-urlencoded or JSON: reports a request and answers
 /// its id. `api_key` must be a key the city issued (403 otherwise); `media_url` is ignored.
 pub(crate) async fn report(
@@ -246,6 +248,7 @@ fn person_name(first: Option<String>, last: Option<String>) -> Option<String> {
     }
 }
 
+#[utoipa::path(get, path = "/open311/v2/requests.json", summary = "Open311: service requests", params(("service_request_id" = Option<String>, Query, description = "ids, comma-separated"), ("service_code" = Option<String>, Query, description = "category"), ("status" = Option<String>, Query, description = "open or closed"), ("start_date" = Option<String>, Query, description = "RFC 3339"), ("end_date" = Option<String>, Query, description = "RFC 3339")), responses((status = 200, description = "requests", body = [Object], content_type = "application/json"), (status = 400, description = "[{code, description}]", body = [Object], content_type = "application/json")))]
 /// `GET /open311/v2/requests.json`: by `service_request_id` (a comma list; the other
 /// filters are then ignored), or by `service_code` (comma list), `status` (`open`,
 /// `closed`), `start_date` and `end_date` (default: the last 90 days); newest first, at
@@ -325,6 +328,7 @@ pub(crate) async fn requests(
     Ok(Json(Value::Array(rows.iter().map(|r| request_json(r, &state)).collect())))
 }
 
+#[utoipa::path(get, path = "/open311/v2/requests/{file}", summary = "Open311: one service request ({id}.json)", params(("file" = String, Path, description = "the request id followed by .json")), responses((status = 200, description = "[request]", body = [Object], content_type = "application/json"), (status = 404, description = "[{code, description}]", body = [Object], content_type = "application/json")))]
 /// `GET /open311/v2/requests/{id}.json`: one request, as a list of one.
 pub(crate) async fn request(
     State(state): State<AppState>,

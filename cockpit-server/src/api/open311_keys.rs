@@ -9,6 +9,7 @@ use super::ApiError;
 use super::params::{self, Path};
 use crate::AppState;
 
+#[utoipa::path(post, path = "/api/open311/keys", summary = "Issue an Open311 API key for one citizens' application (answered once)", request_body(content = Object, content_type = "application/json"), responses((status = 201, description = "{id, application, api_key}"), (status = 400, description = "application missing", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "role may not", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/open311/keys` with `{"application"}`: a key for one citizens' application,
 /// answered once (only its SHA-256 is kept). Audited.
 pub(crate) async fn issue_key(
@@ -32,6 +33,7 @@ pub(crate) async fn issue_key(
     Ok((axum::http::StatusCode::CREATED, Json(json!({"id": id, "application": application, "api_key": key}))))
 }
 
+#[utoipa::path(get, path = "/api/open311/keys", summary = "The Open311 API keys issued (without the keys)", responses((status = 200, description = "{items: [{id, application, created_at, created_by, revoked_at}]}"), (status = 403, description = "role may not", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/open311/keys`: the keys issued, without the keys themselves.
 pub(crate) async fn keys(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let keys = state.cases.store.open311_keys().await?;
@@ -45,6 +47,7 @@ pub(crate) async fn keys(State(state): State<AppState>) -> Result<Json<Value>, A
     Ok(Json(json!({"items": items})))
 }
 
+#[utoipa::path(post, path = "/api/open311/keys/{id}/revoke", summary = "Revoke an Open311 API key at once", params(("id" = i64, Path)), responses((status = 200, description = "{id, revoked}"), (status = 403, description = "role may not", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such key", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/open311/keys/{id}/revoke`: the key stops working at once on every instance.
 pub(crate) async fn revoke_key(
     State(state): State<AppState>,

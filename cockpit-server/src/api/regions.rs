@@ -14,6 +14,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::geography::{Crs, EditError, LayerKind};
 
+#[utoipa::path(get, path = "/api/regions", summary = "Regions of one level as GeoJSON", params(("level" = Option<String>, Query, description = "district, street (default), village or grid"), ("parent" = Option<String>, Query, description = "only regions under this code")), responses((status = 200, description = "FeatureCollection", body = crate::api::schemas::FeatureCollection, content_type = "application/json"), (status = 400, description = "a bad parameter, named in `field`", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/regions?level=grid[&parent=code]`: the regions of one level as a
 /// FeatureCollection, optionally only those under `parent`.
 pub(crate) async fn list(
@@ -40,6 +41,7 @@ pub(crate) async fn list(
     Ok(Json(collection(features)))
 }
 
+#[utoipa::path(get, path = "/api/regions/{code}", summary = "One region with ancestors, children and persons in charge", params(("code" = String, Path, description = "NBS or city code")), responses((status = 200, description = "Feature", body = Object, content_type = "application/json"), (status = 404, description = "no such region", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/regions/{code}`: one region as a Feature, with its ancestors (for a
 /// breadcrumb), its children and its persons in charge.
 pub(crate) async fn one(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
@@ -63,6 +65,7 @@ fn crs_of(body: &Value) -> Result<Crs, ApiError> {
     Crs::parse(body.get("crs").and_then(Value::as_str)).map_err(|reason| ApiError::bad("crs", reason))
 }
 
+#[utoipa::path(put, path = "/api/regions/{code}/boundary", summary = "Replace a region's boundary (drawn on the map or imported). Checked with the whole city as at start (valid rings, inside its parent, not over its siblings); stored in WGS84; audited; in force on every instance within seconds. Cases and devices keep the regions they were tagged with.", params(("code" = String, Path, description = "NBS or city code")), request_body(content = Object, content_type = "application/json"), responses((status = 200, description = "The region as GET /api/regions/{code} gives it, with properties.version"), (status = 400, description = "The geometry or crs does not check (field: geometry or crs)"), (status = 404, description = "No such region"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `PUT /api/regions/{code}/boundary` with `{"crs": "wgs84"|"gcj02", "geometry": ...}`:
 /// the region's new boundary (a Polygon or MultiPolygon, a Feature of one, or a
 /// FeatureCollection of exactly one), checked with the whole city as at start (inside its
@@ -81,6 +84,7 @@ pub(crate) async fn put_boundary(
     edited_region(&state, &code, version)
 }
 
+#[utoipa::path(put, path = "/api/regions/{code}/persons", summary = "Replace a region's persons in charge. Audited; in force on every instance within seconds.", params(("code" = String, Path, description = "NBS or city code")), request_body(content = Object, content_type = "application/json"), responses((status = 200, description = "The region as GET /api/regions/{code} gives it, with properties.version"), (status = 400, description = "persons is not a list of {role, name}"), (status = 404, description = "No such region"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `PUT /api/regions/{code}/persons` with `{"persons": [{"role", "name"}]}`.
 pub(crate) async fn put_persons(
     State(state): State<AppState>,
@@ -101,6 +105,7 @@ fn edited_region(state: &AppState, code: &str, version: i64) -> Result<Json<Valu
     Ok(Json(region))
 }
 
+#[utoipa::path(put, path = "/api/layers/{name}", summary = "Replace a whole point or area layer (resources, cameras, key areas, blind spots), or create one. Checked as its file would be (ids unique, geometry of the layer's kind); stored in WGS84; audited; in force on every instance within seconds.", params(("name" = String, Path, description = "Layer name: 1 to 64 of a-z, 0-9, _ and -")), request_body(content = Object, content_type = "application/json"), responses((status = 200, description = "{name, kind, count, version}"), (status = 400, description = "The name, kind or features do not check (field names which)"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `PUT /api/layers/{name}` with `{"crs", "kind" (a new layer only), "features": FeatureCollection}`:
 /// the whole layer replaced, checked as its file would be (ids unique, geometry of its
 /// kind), stored in WGS84, audited, in force everywhere.
@@ -153,6 +158,7 @@ fn region_json(state: &AppState, code: &str) -> Result<Value, ApiError> {
     Ok(feature(properties, multipolygon(&region.boundary)))
 }
 
+#[utoipa::path(get, path = "/api/locate", summary = "Street, village and grid at a point", params(("lon" = f64, Query, description = "longitude"), ("lat" = f64, Query, description = "latitude"), ("crs" = Option<String>, Query, description = "wgs84 (default) or gcj02")), responses((status = 200, description = "the regions and key areas", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/locate?lon=..&lat=..[&crs=gcj02]`: the street, village and grid at a point,
 /// and the key areas that contain it.
 pub(crate) async fn locate(
@@ -184,6 +190,7 @@ pub(crate) async fn locate(
     })))
 }
 
+#[utoipa::path(get, path = "/api/search", summary = "Regions by name or code", params(("q" = String, Query, description = "text"), ("limit" = Option<i64>, Query, description = "1–200")), responses((status = 200, description = "results", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/search?q=..[&limit=20]`: regions by name or code at every level.
 pub(crate) async fn search(
     State(state): State<AppState>,
@@ -215,6 +222,7 @@ pub(crate) async fn search(
     Ok(Json(json!({"query": text, "results": hits})))
 }
 
+#[utoipa::path(get, path = "/api/layers", summary = "The point and area layers", responses((status = 200, description = "layers", body = Object, content_type = "application/json")))]
 /// `GET /api/layers`: every layer with its kind and size.
 pub(crate) async fn layers(State(state): State<AppState>) -> Json<Value> {
     let g = state.geography.get();
@@ -224,6 +232,7 @@ pub(crate) async fn layers(State(state): State<AppState>) -> Json<Value> {
     Json(json!({"layers": out}))
 }
 
+#[utoipa::path(get, path = "/api/layers/{name}", summary = "One layer as GeoJSON", params(("name" = String, Path, description = "layer name")), responses((status = 200, description = "FeatureCollection", body = crate::api::schemas::FeatureCollection, content_type = "application/json"), (status = 404, description = "no such layer", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/layers/{name}`: a whole layer as a FeatureCollection.
 pub(crate) async fn layer(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
     let g = state.geography.get();
@@ -243,6 +252,7 @@ pub(crate) async fn layer(State(state): State<AppState>, Path(name): Path<String
     Err(ApiError::NotFound(format!("no layer named `{name}`")))
 }
 
+#[utoipa::path(get, path = "/api/nearby", summary = "A point layer's features within a radius, nearest first", params(("lon" = f64, Query, description = "longitude"), ("lat" = f64, Query, description = "latitude"), ("radius" = f64, Query, description = "metres, 0–50000"), ("layer" = String, Query, description = "a point layer"), ("crs" = Option<String>, Query, description = "wgs84 or gcj02"), ("limit" = Option<i64>, Query, description = "1–10000")), responses((status = 200, description = "FeatureCollection with distance_m", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/nearby?lon=..&lat=..&radius=..&layer=..[&limit=..]`: the layer's points
 /// within `radius` metres (geodesic, at most 50 km), nearest first, each with its
 /// `distance_m`.

@@ -26,6 +26,7 @@ fn entry(caller: &Caller, action: &str, object: String, detail: Value) -> AuditE
     AuditEntry { who: caller.audit_actor(), action: action.into(), object, result: "ok".into(), detail }
 }
 
+#[utoipa::path(get, path = "/api/permissions", summary = "Every permission, grouped.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/permissions`: every permission, grouped.
 pub(crate) async fn permissions() -> Json<Value> {
     let groups: Vec<Value> = PermissionGroup::ALL
@@ -51,12 +52,14 @@ fn role_json(row: &RoleRow) -> Value {
     })
 }
 
+#[utoipa::path(get, path = "/api/roles", summary = "Roles with their permissions and second-factor requirement.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/roles`.
 pub(crate) async fn roles(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let rows = state.cases.store.roles().await?;
     Ok(Json(json!({"roles": rows.iter().map(role_json).collect::<Vec<_>>()})))
 }
 
+#[utoipa::path(put, path = "/api/roles/{role}", summary = "Changes a role's permissions and require_totp (three-way separation enforced).", params(("role" = String, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `PUT /api/roles/{role}` with `{"permissions": [...], "require_totp": bool}`.
 pub(crate) async fn update_role(
     State(state): State<AppState>,
@@ -94,6 +97,7 @@ pub(crate) async fn update_role(
     Ok(Json(role_json(&row)))
 }
 
+#[utoipa::path(get, path = "/api/departments", summary = "The department tree.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/departments`: the tree, flat with parents.
 pub(crate) async fn departments(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let rows = state.cases.store.departments().await?;
@@ -102,6 +106,7 @@ pub(crate) async fn departments(State(state): State<AppState>) -> Result<Json<Va
     Ok(Json(json!({"departments": items})))
 }
 
+#[utoipa::path(post, path = "/api/departments", summary = "Adds a department ({id, name, parent}).", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `POST /api/departments` with `{"id", "name", "parent"}`.
 pub(crate) async fn create_department(
     State(state): State<AppState>,
@@ -157,6 +162,7 @@ fn user_json(u: &UserRow) -> Value {
     })
 }
 
+#[utoipa::path(get, path = "/api/dispatch/targets", summary = "Whom a dispatcher can give a case to: departments (by name) and the active department handlers and grid workers with their scopes.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/dispatch/targets`: whom a dispatcher can give a case to: the departments (a
 /// case names its department by name) and the active people who handle cases (department
 /// handlers and grid workers), with their scopes. Nothing more of the accounts.
@@ -190,6 +196,7 @@ pub(crate) async fn dispatch_targets(State(state): State<AppState>, caller: Call
     })))
 }
 
+#[utoipa::path(get, path = "/api/users", summary = "Every account.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/users`.
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let users = state.cases.store.users().await?;
@@ -230,6 +237,7 @@ async fn department_from(state: &AppState, body: &Value) -> Result<Option<String
     }
 }
 
+#[utoipa::path(post, path = "/api/users", summary = "Creates an account without roles ({username, display_name, password, department, scope: {level, code}}); it must change its password at first login.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `POST /api/users` with `{"username", "display_name", "password", "department",
 /// "scope": {"level", "code"}}`: an account without roles (the security administrator
 /// grants them), which must change its password at the first login.
@@ -296,6 +304,7 @@ fn not_another_administration(caller: &Caller, target: &UserRow) -> Result<(), A
     }
 }
 
+#[utoipa::path(put, path = "/api/users/{id}", summary = "Changes display name, department, scope, active.", params(("id" = i64, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `PUT /api/users/{id}` with `{"display_name", "department", "scope", "active"}`.
 /// Deactivating ends every session of the user.
 pub(crate) async fn update(
@@ -329,6 +338,7 @@ pub(crate) async fn update(
     Ok(Json(user_json(&existing_user(&state, id).await?)))
 }
 
+#[utoipa::path(post, path = "/api/users/{id}/password", summary = "Resets a password ({password}); sessions end; must change at next login.", params(("id" = i64, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `POST /api/users/{id}/password` with `{"password"}`: an administrator's reset. The
 /// user must change it at the next login; their sessions end; a locked account unlocks.
 pub(crate) async fn reset_password(
@@ -355,6 +365,7 @@ pub(crate) async fn reset_password(
     Ok(Json(json!({"id": id, "must_change_password": true, "sessions_ended": ended.len()})))
 }
 
+#[utoipa::path(put, path = "/api/users/{id}/roles", summary = "Grants exactly these roles ({roles: [...]}); one of auditor, system and security administrator at most.", params(("id" = i64, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `PUT /api/users/{id}/roles` with `{"roles": [...]}`: grants exactly these roles.
 pub(crate) async fn set_roles(
     State(state): State<AppState>,

@@ -69,6 +69,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     // Public: health, the API description, logging in, Open311 for citizens.
     ("GET /healthz",                                "",         "y y y y y y y y y"),
     ("GET /openapi.json",                           "",         "y y y y y y y y y"),
+    ("GET /api/docs",                               "",         "y y y y y y y y y"),
+    ("GET /api/docs/{file}",                        "",         "y y y y y y y y y"),
     ("POST /api/auth/login",                        "",         "y y y y y y y y y"),
     ("POST /api/auth/refresh",                      "",         "y y y y y y y y y"),
     ("GET /open311/v2/services.json",               "",         "y y y y y y y y y"),
@@ -642,6 +644,7 @@ fn request_for(row: &Row, caller: Option<&Caller>, object: Option<&Object>, worl
         .replace("/api/open311/keys/{id}", "/api/open311/keys/1")
         // An empty calendar document is the default calendar: valid, and harmless here.
         .replace("/api/config/rules/{name}", "/api/config/rules/calendar")
+        .replace("/api/docs/{file}", "/api/docs/index.html")
         .replace("{id}", &id)
         .replace("{source}", "hotline-12345")
         .replace("{code}", "330304001002")

@@ -20,6 +20,7 @@ mod lifecycle;
 mod live;
 mod mqtt_peers;
 mod open311;
+mod refusals;
 mod security;
 mod stats;
 mod workbench;

@@ -1,5 +1,5 @@
 // The server's JSON as the workbench reads it (cockpit-server/src/cases/view.rs and the
-// routes of openapi.json).
+// routes of /openapi.json).
 
 import type { LoginFailures } from '../shared/loginfailures';
 
