@@ -24,7 +24,7 @@ use cockpit_events::{
 use serde_json::{Value, json};
 
 use super::ApiError;
-use super::stats::LOCAL;
+use super::stats::city_offset;
 use crate::AppState;
 use crate::store::{CaseFilter, CaseRow};
 
@@ -380,7 +380,8 @@ fn request_json(row: &CaseRow, state: &AppState) -> Value {
         Some("street_platform") => a["street"].as_str().and_then(|c| city.by_code(c)).map(|r| r.name.clone()),
         _ => None,
     });
-    let local = |t: DateTime<Utc>| t.with_timezone(&LOCAL).to_rfc3339();
+    let offset = city_offset(state);
+    let local = |t: DateTime<Utc>| t.with_timezone(&offset).to_rfc3339();
     json!({
         "service_request_id": row.id.to_string(),
         "status": if status.is_some_and(is_open) { "open" } else { "closed" },

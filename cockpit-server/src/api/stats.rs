@@ -28,17 +28,9 @@ use crate::store::{CaseRow, StatsLevel, Tally};
 /// The most rows one export holds; narrow the filters (or page with `before`) for more.
 pub(crate) const EXPORT_MAX_ROWS: usize = 100_000;
 
-/// The city's local time: China Standard Time, no daylight saving.
-pub(crate) const LOCAL: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
-    Some(offset) => offset,
-    None => panic!("UTC+8 is a valid offset"),
-};
-
-/// The start of the local day (UTC+8) that `now` falls in: where "today" starts.
-pub(crate) fn local_day_start(now: DateTime<Utc>) -> DateTime<Utc> {
-    let local = now.with_timezone(&LOCAL);
-    let midnight = local.date_naive().and_hms_opt(0, 0, 0).unwrap_or_default();
-    midnight.and_local_timezone(LOCAL).single().map(|t| t.with_timezone(&Utc)).unwrap_or(now)
+/// The city's offset from UTC, from its working calendar (`calendar.json`).
+pub(crate) fn city_offset(state: &AppState) -> FixedOffset {
+    state.cases.rules.get().calendar.offset()
 }
 
 #[utoipa::path(get, path = "/api/cases/stats", summary = "Counts per region × status, rates, today", params(("level" = Option<String>, Query, description = "street, village or grid"), ("from" = Option<String>, Query, description = "RFC 3339"), ("to" = Option<String>, Query, description = "RFC 3339")), responses((status = 200, description = "statistics", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
@@ -55,7 +47,7 @@ pub(crate) async fn stats(
         .ok_or_else(|| ApiError::bad("level", format!("`{level_name}` is not one of street, village, grid")))?;
     let filter = filter_from(&without_limit(&q), &caller.principal)?;
     let now = Utc::now();
-    let day_start = local_day_start(now);
+    let day_start = state.cases.rules.get().calendar.day_start(now);
     let counted = state.cases.store.case_stats(level, &filter, now, day_start).await?;
 
     let located: i64 = counted.regions.iter().flat_map(|r| r.by_status.values()).map(|t| t.cases).sum();
@@ -75,7 +67,7 @@ pub(crate) async fn stats(
         "level": level.as_str(),
         "from": filter.created_from,
         "to": filter.created_to,
-        "day_start": day_start.with_timezone(&LOCAL),
+        "day_start": day_start.with_timezone(&city_offset(&state)),
         "regions": regions,
         "totals": totals,
         "unlocated": unlocated,
@@ -126,7 +118,7 @@ enum Cell {
     Int(i64),
     Text(String),
     Bool(bool),
-    Time(Option<DateTime<Utc>>),
+    Time(Option<DateTime<FixedOffset>>),
 }
 
 const COLUMNS: [&str; 19] = [
@@ -192,6 +184,8 @@ fn cells(row: &CaseRow, state: &AppState, now: DateTime<Utc>, clear: bool) -> [C
     let phone = row.reporter_masked.as_ref().and_then(|r| r["phone"].as_str()).map(str::to_string);
     let overdue = row.overdue || (row.closed_at.is_none() && row.due_at.is_some_and(|due| now >= due));
     let category = state.cases.rules.get().categories.full_name(&CategoryCode(row.category.clone()));
+    let offset = city_offset(state);
+    let local = |t: Option<DateTime<Utc>>| Cell::Time(t.map(|t| t.with_timezone(&offset)));
     [
         Cell::Int(row.id),
         Cell::Text(row.source_id.clone()),
@@ -209,9 +203,9 @@ fn cells(row: &CaseRow, state: &AppState, now: DateTime<Utc>, clear: bool) -> [C
         Cell::Text(phone.unwrap_or_default()),
         Cell::Text(row.status.clone()),
         Cell::Bool(overdue),
-        Cell::Time(Some(row.created_at)),
-        Cell::Time(row.due_at),
-        Cell::Time(row.closed_at),
+        local(Some(row.created_at)),
+        local(row.due_at),
+        local(row.closed_at),
     ]
 }
 
@@ -231,7 +225,8 @@ pub(crate) async fn export_csv(
     for row in &rows {
         push_csv_line(&mut csv, cells(row, &state, now, clear));
     }
-    Ok(download(csv.finish().into_bytes(), "text/csv; charset=utf-8", "csv", truncated, now))
+    let local_now = now.with_timezone(&city_offset(&state));
+    Ok(download(csv.finish().into_bytes(), "text/csv; charset=utf-8", "csv", truncated, local_now))
 }
 
 fn push_csv_line(csv: &mut super::csv::Csv, cells: impl IntoIterator<Item = Cell>) {
@@ -246,8 +241,8 @@ fn push_csv_line(csv: &mut super::csv::Csv, cells: impl IntoIterator<Item = Cell
     csv.end_row();
 }
 
-fn local_text(t: DateTime<Utc>) -> String {
-    t.with_timezone(&LOCAL).format("%Y-%m-%d %H:%M:%S").to_string()
+fn local_text(t: DateTime<FixedOffset>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 #[utoipa::path(get, path = "/api/cases/export.xlsx", summary = "Filtered cases as an Excel workbook", params(("region" = Option<String>, Query, description = "a region code at any level"), ("status" = Option<String>, Query, description = "statuses, comma-separated"), ("category" = Option<String>, Query, description = "a category code or prefix"), ("tag" = Option<String>, Query, description = "a tag"), ("source" = Option<String>, Query, description = "a source id"), ("urgency" = Option<String>, Query, description = "normal, urgent or critical"), ("overdue" = Option<String>, Query, description = "true or false"), ("from" = Option<String>, Query, description = "created at or after (RFC 3339)"), ("to" = Option<String>, Query, description = "created before (RFC 3339)"), ("q" = Option<String>, Query, description = "a substring of the title or description"), ("lon" = Option<f64>, Query, description = "with lat and radius: within radius metres"), ("lat" = Option<f64>, Query, description = "latitude"), ("radius" = Option<f64>, Query, description = "metres"), ("bbox" = Option<String>, Query, description = "west,south,east,north"), ("before" = Option<i64>, Query, description = "keyset: cases with a smaller id"), ("limit" = Option<i64>, Query, description = "page size, 1–500 (default 50)"), ("assigned" = Option<String>, Query, description = "`me`: only what is assigned to the caller, their department or (a grid worker) their grid"), ("leader" = Option<String>, Query, description = "`me`: only cases the caller is bound to as a leader"), ("sort" = Option<String>, Query, description = "newest (default; page with `before`), oldest, deadline, urgency (page with `offset`)"), ("offset" = Option<String>, Query, description = "rows to skip, for the sorts other than newest")), responses((status = 200, description = "XLSX", body = String, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 400, description = "a bad filter", body = crate::api::Problem, content_type = "application/problem+json")))]
@@ -263,7 +258,14 @@ pub(crate) async fn export_xlsx(
     let clear = caller.principal.can(cockpit_access::Permission::UnmaskPersonalData);
     let bytes =
         workbook(&rows, &state, now, clear).map_err(|e| ApiError::Internal(format!("building the workbook: {e}")))?;
-    Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", truncated, now))
+    let local_now = now.with_timezone(&city_offset(&state));
+    Ok(download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+        truncated,
+        local_now,
+    ))
 }
 
 fn workbook(rows: &[CaseRow], state: &AppState, now: DateTime<Utc>, clear: bool) -> Result<Vec<u8>, XlsxError> {
@@ -291,7 +293,6 @@ fn workbook(rows: &[CaseRow], state: &AppState, now: DateTime<Utc>, clear: bool)
                 }
                 Cell::Time(None) => sheet,
                 Cell::Time(Some(t)) => {
-                    let t = t.with_timezone(&LOCAL);
                     let when = ExcelDateTime::from_ymd(t.year() as u16, t.month() as u8, t.day() as u8)?.and_hms(
                         t.hour() as u16,
                         t.minute() as u8,
@@ -310,9 +311,9 @@ fn download(
     content_type: &'static str,
     extension: &str,
     truncated: bool,
-    now: DateTime<Utc>,
+    now: DateTime<FixedOffset>,
 ) -> Response {
-    let name = format!("cases-{}.{extension}", now.with_timezone(&LOCAL).format("%Y%m%d-%H%M%S"));
+    let name = format!("cases-{}.{extension}", now.format("%Y%m%d-%H%M%S"));
     let mut response = ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response();
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
