@@ -24,23 +24,28 @@
 //!
 //! The codec is `rumqttc`'s (`mqttbytes::v4`), which never panics on bytes it reads.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::BytesMut;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
-use rumqttc::mqttbytes::{self, QoS, matches, valid_filter};
+use rumqttc::mqttbytes::{QoS, matches, valid_filter};
 use rumqttc::{
     ConnAck, ConnectReturnCode, Packet, PubAck, PubComp, PubRec, Publish, SubAck, SubscribeReasonCode, UnsubAck,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::{IngestError, Iot};
+
+mod codec;
+mod router;
+
+use codec::{read_packet, write_packet};
+use router::{Router, Subscription, own_filter};
 
 /// How long a new connection has to send CONNECT.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -48,54 +53,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const OUTBOX: usize = 1024;
 /// QoS 1 messages awaiting their commit on one connection before it stops reading.
 const MAX_PENDING_ACKS: usize = 1024;
-
-/// One subscription of one connection.
-struct Subscription {
-    connection: u64,
-    filter: String,
-    tx: mpsc::Sender<Packet>,
-}
-
-/// A session's key: the device and its client id.
-type SessionKey = (String, String);
-
-/// What connections share: subscriptions, retained messages, sessions by client id.
-#[derive(Default)]
-struct Router {
-    subscriptions: RwLock<Vec<Subscription>>,
-    retained: Mutex<HashMap<String, Publish>>,
-    /// By (device, client id): a client id is a device's own.
-    sessions: Mutex<HashMap<SessionKey, (u64, watch::Sender<bool>)>>,
-    next_connection: AtomicU64,
-}
-
-impl Router {
-    /// Sends an accepted message to every matching subscription, at QoS 0.
-    fn forward(&self, publish: &Publish, iot: &Iot) {
-        if publish.retain
-            && let Ok(mut retained) = self.retained.lock()
-        {
-            if publish.payload.is_empty() {
-                retained.remove(&publish.topic);
-            } else {
-                let mut kept = publish.clone();
-                kept.qos = QoS::AtMostOnce;
-                kept.pkid = 0;
-                retained.insert(publish.topic.clone(), kept);
-            }
-        }
-        let Ok(subscriptions) = self.subscriptions.read() else { return };
-        for s in subscriptions.iter() {
-            if matches(&publish.topic, &s.filter) {
-                let mut out = Publish::from_bytes(publish.topic.clone(), QoS::AtMostOnce, publish.payload.clone());
-                out.retain = false;
-                if s.tx.try_send(Packet::Publish(out)).is_err() {
-                    iot.counters().subscriber_drops.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        }
-    }
-}
 
 /// The broker's limits.
 #[derive(Debug, Clone, Copy)]
@@ -157,32 +114,6 @@ fn client_id_is_own(client_id: &str, device: &str) -> bool {
     client_id.is_empty()
         || client_id == device
         || client_id.strip_prefix(device).is_some_and(|rest| rest.starts_with('-'))
-}
-
-/// Reads the next packet, reading more bytes as needed. `Ok(None)` at a clean end of stream.
-async fn read_packet(
-    stream: &mut (impl AsyncReadExt + Unpin),
-    buffer: &mut BytesMut,
-    max: usize,
-) -> Result<Option<Packet>, String> {
-    loop {
-        match Packet::read(buffer, max) {
-            Ok(packet) => return Ok(Some(packet)),
-            Err(mqttbytes::Error::InsufficientBytes(_)) => {}
-            Err(e) => return Err(format!("malformed packet: {e}")),
-        }
-        buffer.reserve(4096);
-        let n = stream.read_buf(buffer).await.map_err(|e| e.to_string())?;
-        if n == 0 {
-            return if buffer.is_empty() { Ok(None) } else { Err("connection closed mid-packet".into()) };
-        }
-    }
-}
-
-async fn write_packet(stream: &mut TcpStream, packet: &Packet, max: usize) -> Result<(), String> {
-    let mut out = BytesMut::with_capacity(packet.size() + 8);
-    packet.write(&mut out, max.max(packet.size())).map_err(|e| e.to_string())?;
-    stream.write_all(&out).await.map_err(|e| e.to_string())
 }
 
 /// The acknowledgement owed for a publish once it is handled.
@@ -378,14 +309,6 @@ async fn connection(
     outcome
 }
 
-/// Whether a subscription filter stays under the device's own topics:
-/// `city/<district or +>/devices/<device>/<kind, + or #>` or `city/+/devices/<device>/#`.
-fn own_filter(device: &str, filter: &str) -> bool {
-    let levels: Vec<&str> = filter.split('/').collect();
-    matches!(levels.as_slice(), ["city", _, "devices", d, _] if *d == device)
-        || matches!(levels.as_slice(), ["city", _, "devices", d, "#"] if *d == device)
-}
-
 /// Takes in one publish: ACL, pipeline, subscribers. The future resolves to the
 /// acknowledgement owed, once it may be sent.
 async fn handle_publish(
@@ -425,22 +348,5 @@ async fn handle_publish(
         // Rejected: counted, acknowledged (sending it again would not help).
         Err(IngestError::Rejected(_)) => Box::pin(async move { owed }),
         Err(IngestError::Unavailable) => Box::pin(async { Owed::None }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::own_filter;
-
-    #[test]
-    fn a_device_subscribes_only_under_its_own_topics() {
-        assert!(own_filter("wl-1", "city/ouhai/devices/wl-1/telemetry"));
-        assert!(own_filter("wl-1", "city/+/devices/wl-1/#"));
-        assert!(own_filter("wl-1", "city/ouhai/devices/wl-1/+"));
-        assert!(!own_filter("wl-1", "city/ouhai/devices/+/telemetry"));
-        assert!(!own_filter("wl-1", "city/ouhai/devices/wl-2/telemetry"));
-        assert!(!own_filter("wl-1", "#"));
-        assert!(!own_filter("wl-1", "city/#"));
-        assert!(!own_filter("wl-1", "city/ouhai/devices/wl-1/telemetry/x"));
     }
 }
