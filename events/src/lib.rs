@@ -70,4 +70,4 @@ pub use evaluation::{
 pub use ids::{AttachmentRef, CaseId, CategoryCode, DepartmentId, RegionCode, RuleId, SourceId, SourceRef, UserId};
 pub use lifecycle::{EntryPath, Rule, Transition, allowed_actions, check_assignee, intake, rule, transition};
 pub use mapping::{CaseMapping, FieldPath, FieldRule, TargetField};
-pub use state::{Assignee, CaseState, DispatchStatus, Handler, Role, Status};
+pub use state::{ActorRole, Assignee, CaseState, DispatchStatus, Handler, Status};

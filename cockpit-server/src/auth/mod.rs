@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 pub(crate) use bootstrap::tell_operator;
 pub use bootstrap::{Bootstrap, bootstrap_accounts, load_departments};
 pub use keys::{load_or_create_key_ring, load_or_create_token_key};
-pub(crate) use principal::{ACTION_PERMISSIONS, Caller, ClientAddress, Principal, lifecycle_role, permission_for};
+pub(crate) use principal::{ACTION_PERMISSIONS, Caller, ClientAddress, Principal, permission_for};
 
 use crate::api::ApiError;
 use crate::limits::RateLimits;
@@ -140,7 +140,7 @@ impl Auth {
         }
         let roles = self.store.roles().await?;
         let second_factor_required =
-            user.roles().iter().any(|r| roles.iter().any(|row| row.role == *r && row.require_totp));
+            user.roles()?.iter().any(|r| roles.iter().any(|row| row.role == *r && row.require_totp));
         let mut totp_step = None;
         if user.totp_enabled {
             let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
@@ -366,7 +366,7 @@ impl Auth {
             user_id: user.id,
             username: user.username.clone(),
             display_name: user.display_name.clone(),
-            roles: user.roles(),
+            roles: user.roles()?,
             permissions: grant.permissions,
             scope: user.scope()?,
             department: grant.department_name.clone(),
