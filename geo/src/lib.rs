@@ -16,6 +16,7 @@ mod city;
 mod error;
 mod gcj02;
 mod geodesic;
+pub mod geojson;
 mod layers;
 mod load;
 mod locate;

@@ -31,7 +31,6 @@ use crate::auth::ACTION_PERMISSIONS;
 
 pub use access::{Access, RouteInfo, route_table};
 pub(crate) use error::ApiError;
-pub(crate) use geojson::multipolygon as geojson_multipolygon;
 pub(crate) use stats::local_day_start;
 
 const VIEW_CASES: &[P] = &[P::ViewCases, P::ViewAssignedCases];

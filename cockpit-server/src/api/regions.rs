@@ -5,10 +5,11 @@ use super::params::Path;
 use axum::Json;
 use axum::extract::State;
 use cockpit_geo::Level;
+use cockpit_geo::geojson::{Feature, FeatureCollection, collection, feature, multipolygon, point};
 use serde_json::{Value, json};
 
 use super::ApiError;
-use super::geojson::{collection, feature, multipolygon, point, region_properties, region_ref};
+use super::geojson::{region_properties, region_ref};
 use super::params::{self, count, number, position};
 use crate::AppState;
 use crate::auth::Caller;
@@ -19,7 +20,7 @@ use crate::geography::{Crs, EditError, LayerKind};
 pub(crate) async fn list(
     State(state): State<AppState>,
     params::QueryMap(q): params::QueryMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FeatureCollection>, ApiError> {
     let geography = state.geography.get();
     let city = &geography.city;
     let level_text = q.get("level").map(String::as_str).unwrap_or("street");
@@ -42,7 +43,7 @@ pub(crate) async fn list(
 
 /// `GET /api/regions/{code}`: one region as a Feature, with its ancestors (for a
 /// breadcrumb), its children and its persons in charge.
-pub(crate) async fn one(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn one(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Feature>, ApiError> {
     region_json(&state, &code).map(Json)
 }
 
@@ -73,7 +74,7 @@ pub(crate) async fn put_boundary(
     caller: Caller,
     Path(code): Path<String>,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Feature>, ApiError> {
     let super::params::JsonBody(body) = body?;
     let crs = crs_of(&body)?;
     let geometry = body.get("geometry").ok_or_else(|| ApiError::bad("geometry", "is required"))?;
@@ -87,7 +88,7 @@ pub(crate) async fn put_persons(
     caller: Caller,
     Path(code): Path<String>,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Feature>, ApiError> {
     let super::params::JsonBody(body) = body?;
     let persons = body.get("persons").ok_or_else(|| ApiError::bad("persons", "is required"))?;
     let version = state.geography_edits.set_persons(&code, persons, caller.audit_actor()).await?;
@@ -95,9 +96,9 @@ pub(crate) async fn put_persons(
 }
 
 /// The region as now in force, with the version of its edit.
-fn edited_region(state: &AppState, code: &str, version: i64) -> Result<Json<Value>, ApiError> {
+fn edited_region(state: &AppState, code: &str, version: i64) -> Result<Json<Feature>, ApiError> {
     let mut region = region_json(state, code)?;
-    region["properties"]["version"] = json!(version);
+    region.set_property("version", version);
     Ok(Json(region))
 }
 
@@ -127,7 +128,7 @@ pub(crate) async fn put_layer(
     Ok(Json(json!({"name": name, "kind": kind.as_str(), "count": count, "version": version})))
 }
 
-fn region_json(state: &AppState, code: &str) -> Result<Value, ApiError> {
+fn region_json(state: &AppState, code: &str) -> Result<Feature, ApiError> {
     let geography = state.geography.get();
     let city = &geography.city;
     let region = city.by_code(code).ok_or_else(|| ApiError::NotFound(format!("no region has code `{code}`")))?;
@@ -225,7 +226,10 @@ pub(crate) async fn layers(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// `GET /api/layers/{name}`: a whole layer as a FeatureCollection.
-pub(crate) async fn layer(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn layer(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<FeatureCollection>, ApiError> {
     let g = state.geography.get();
     if let Some(layer) = g.points.get(&name) {
         let features =
@@ -249,7 +253,7 @@ pub(crate) async fn layer(State(state): State<AppState>, Path(name): Path<String
 pub(crate) async fn nearby(
     State(state): State<AppState>,
     params::QueryMap(q): params::QueryMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FeatureCollection>, ApiError> {
     let g = state.geography.get();
     let p = position(&q)?;
     let radius = number(&q, "radius", 0.0..=50_000.0)?;
@@ -259,7 +263,7 @@ pub(crate) async fn nearby(
         ApiError::bad("layer", format!("`{name}` is not a point layer; known: {}", known.join(", ")))
     })?;
     let limit = count(&q, "limit", 1..=10_000, 500)?;
-    let features: Vec<Value> = layer
+    let features: Vec<Feature> = layer
         .within_radius(p, radius)
         .into_iter()
         .take(limit)

@@ -101,7 +101,7 @@ impl Store {
         .bind(regions.iter().map(|r| r.level.as_str().to_string()).collect::<Vec<_>>())
         .bind(regions.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
         .bind(regions.iter().map(|r| r.parent.map(|p| city.region(p).code.as_str().to_string())).collect::<Vec<_>>())
-        .bind(regions.iter().map(|r| crate::api::geojson_multipolygon(&r.boundary).to_string()).collect::<Vec<_>>())
+        .bind(regions.iter().map(|r| cockpit_geo::geojson::multipolygon(&r.boundary).to_string()).collect::<Vec<_>>())
         .execute(&self.pool)
         .await?;
         Ok(())
