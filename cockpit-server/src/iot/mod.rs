@@ -72,12 +72,9 @@ pub fn load_rules(path: &std::path::Path) -> anyhow::Result<Vec<RuleEntry>> {
 /// Where a device is: what the broker and the shards need besides the registry.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Place {
-    /// Street code.
-    pub street: Option<String>,
-    /// Village code.
-    pub village: Option<String>,
-    /// Grid code.
-    pub grid: Option<String>,
+    /// Its street, village and grid.
+    #[serde(flatten)]
+    pub regions: cockpit_geo::Place,
     /// WGS84 longitude.
     pub lon: f64,
     /// WGS84 latitude.
@@ -344,9 +341,14 @@ impl Iot {
                 continue;
             }
             directory.credentials.insert(id.clone(), credential_hash);
-            directory
-                .places
-                .insert(id, Arc::new(Place { street: street_code, village: village_code, grid: grid_code, lon, lat }));
+            directory.places.insert(
+                id,
+                Arc::new(Place {
+                    regions: cockpit_geo::Place::from_codes(street_code, village_code, grid_code),
+                    lon,
+                    lat,
+                }),
+            );
         }
         if let Ok(mut current) = self.inner.directory.write() {
             *current = directory;
@@ -397,7 +399,7 @@ impl Iot {
         } else {
             (None, None)
         };
-        let shard = shard_index(place.grid.as_deref().unwrap_or(decoded.device().as_str()));
+        let shard = shard_index(place.regions.grid_code().unwrap_or(decoded.device().as_str()));
         let message = pipeline::ShardMessage { decoded, place, done };
         inner.shards[shard].send(message).await.map_err(|_| IngestError::Unavailable)?;
         Ok(receiver)
@@ -406,9 +408,10 @@ impl Iot {
     fn shard_of_row(&self, alarm: &crate::store::AlarmRow) -> usize {
         let key = match alarm.grid_code.as_deref() {
             Some(grid) => grid.to_string(),
-            None => {
-                self.place(&alarm.device_id).and_then(|p| p.grid.clone()).unwrap_or_else(|| alarm.device_id.clone())
-            }
+            None => self
+                .place(&alarm.device_id)
+                .and_then(|p| p.regions.grid_code().map(str::to_string))
+                .unwrap_or_else(|| alarm.device_id.clone()),
         };
         shard_index(&key)
     }
@@ -436,7 +439,7 @@ impl Iot {
             .iter()
             .filter(|d| {
                 let id = d.id.as_str();
-                let key = directory.places.get(id).and_then(|p| p.grid.as_deref()).unwrap_or(id);
+                let key = directory.places.get(id).and_then(|p| p.regions.grid_code()).unwrap_or(id);
                 shard_index(key) == index
             })
             .map(|d| (d.id.clone(), d.device_type))
@@ -479,7 +482,7 @@ impl Iot {
     /// The latest state of a device, if it has spoken since the start.
     pub fn state(&self, device: &str) -> Option<DeviceState> {
         let place = self.place(device);
-        let key = place.as_ref().and_then(|p| p.grid.as_deref()).unwrap_or(device);
+        let key = place.as_ref().and_then(|p| p.regions.grid_code()).unwrap_or(device);
         self.inner.states[shard_index(key)].lock().ok()?.get(device).cloned()
     }
 
@@ -543,7 +546,7 @@ impl Iot {
             if !visible(place) {
                 continue;
             }
-            let key = place.grid.as_deref().unwrap_or(id);
+            let key = place.regions.grid_code().unwrap_or(id);
             let health = self.inner.states[shard_index(key)]
                 .lock()
                 .ok()
@@ -554,8 +557,11 @@ impl Iot {
             }
             .unwrap_or_default();
             *total.entry(name.clone()).or_default() += 1;
-            for code in [&place.street, &place.village, &place.grid].into_iter().flatten() {
-                *tally.entry(code.clone()).or_default().entry(name.clone()).or_default() += 1;
+            for code in [place.regions.street_code(), place.regions.village_code(), place.regions.grid_code()]
+                .into_iter()
+                .flatten()
+            {
+                *tally.entry(code.to_string()).or_default().entry(name.clone()).or_default() += 1;
             }
         }
         (total, tally)

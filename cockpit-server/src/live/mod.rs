@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use cockpit_events::Status;
+use cockpit_geo::Place;
 use cockpit_live::{Channel, Epoch, History, Offset};
 use serde::Deserialize;
 use serde_json::Value;
@@ -54,23 +55,6 @@ pub struct LiveConfig {
     pub snapshot_limit: i64,
 }
 
-/// The street, village and grid an alarm or device lies in (codes, those known).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RegionCodes {
-    /// The street or town.
-    pub street: Option<String>,
-    /// The village or community.
-    pub village: Option<String>,
-    /// The grid.
-    pub grid: Option<String>,
-}
-
-impl RegionCodes {
-    fn to_vec(&self) -> Vec<String> {
-        [&self.street, &self.village, &self.grid].into_iter().flatten().cloned().collect()
-    }
-}
-
 /// One alarm or device value for the live streams.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Update {
@@ -79,7 +63,7 @@ pub struct Update {
     /// The thing: a device id, or an alarm id. A device key's values coalesce.
     pub key: String,
     /// Where it is, for region subscriptions and the viewer's region scope.
-    pub regions: RegionCodes,
+    pub regions: Place,
     /// WGS84 longitude and latitude, for bounding-box subscriptions.
     pub position: Option<(f64, f64)>,
     /// The device type (the `layer` filter).
@@ -120,7 +104,12 @@ pub async fn publish(store: &Store, updates: &[Update]) -> Result<Offset, LiveEr
         entries.push(NewEntry {
             channel: u.channel,
             key: u.key.clone(),
-            regions: u.regions.to_vec(),
+            // Street first, as the cases' entries list them.
+            regions: [u.regions.street_code(), u.regions.village_code(), u.regions.grid_code()]
+                .into_iter()
+                .flatten()
+                .map(str::to_string)
+                .collect(),
             position: u.position,
             layer: u.layer.clone(),
             assignee: None,
