@@ -6,7 +6,7 @@ use geo::{Coord, MultiPolygon};
 use serde_json::{Map, Value};
 
 /// Re-exported so that callers name the same GeoJSON types as this crate.
-pub use ::geojson::{Feature, FeatureCollection, Geometry};
+pub use ::geojson::{Feature, FeatureCollection, GeoJson, Geometry, GeometryValue};
 
 /// A region's or an area's boundary as a MultiPolygon geometry.
 pub fn multipolygon(shape: &MultiPolygon<f64>) -> Geometry {
