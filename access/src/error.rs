@@ -36,6 +36,10 @@ pub enum AccessError {
     /// A second-factor secret is unusable (bad base32, wrong length).
     #[error("bad second-factor secret: {0}")]
     BadSecret(String),
+    /// A role name that is none of [`Role::ALL`](crate::Role::ALL): never read as some
+    /// other role.
+    #[error("unknown role `{0}`")]
+    UnknownRole(String),
     /// The operating system's random number generator failed.
     #[error("no randomness available: {0}")]
     Random(String),

@@ -36,7 +36,7 @@ pub use password_policy::PasswordPolicy;
 pub use permission::{Permission, PermissionGroup};
 pub use permission_set::PermissionSet;
 pub use role::{DATA_PERMISSIONS, Role, check_bundle, check_separation};
-pub use scope::{Place, Scope, ScopeLevel};
+pub use scope::{Scope, ScopeLevel};
 pub use seal::KeyRing;
 pub use token::{TokenClaims, TokenError, TokenKey, constant_time_eq, random_id, random_token, token_digest};
 pub use totp::TotpSecret;

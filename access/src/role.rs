@@ -59,9 +59,10 @@ impl Role {
         }
     }
 
-    /// The role with this snake_case name, if there is one.
-    pub fn parse(s: &str) -> Option<Role> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    /// The role with this snake_case name; any other name is an error that names it (an
+    /// unknown name never stands for some other role).
+    pub fn parse(s: &str) -> Result<Role, AccessError> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| AccessError::UnknownRole(s.to_string()))
     }
 
     /// The Chinese title.
@@ -266,13 +267,16 @@ mod tests {
     #[test]
     fn names_parse_back_and_serde_uses_them() {
         for role in Role::ALL {
-            assert_eq!(Role::parse(role.as_str()), Some(role));
+            assert_eq!(Role::parse(role.as_str()), Ok(role));
+            assert_eq!(serde_json::to_string(&role).unwrap(), format!("\"{}\"", role.as_str()));
             let json = serde_json::to_string(&role).unwrap();
             assert_eq!(json, format!("\"{}\"", role.as_str()));
             assert_eq!(serde_json::from_str::<Role>(&json).unwrap(), role);
         }
-        assert_eq!(Role::parse("grid_worker"), Some(Role::GridWorker));
-        assert_eq!(Role::parse("GridWorker"), None);
+        assert_eq!(Role::parse("grid_worker"), Ok(Role::GridWorker));
+        let unknown = Role::parse("GridWorker").unwrap_err();
+        assert_eq!(unknown, AccessError::UnknownRole("GridWorker".into()));
+        assert_eq!(unknown.to_string(), "unknown role `GridWorker`");
         assert_eq!(Role::SecurityAdministrator.title_zh(), "安全管理员");
     }
 

@@ -4,6 +4,7 @@
 //! (统计用区划代码, 9 and 12 digits); grid codes are the city's own grid codes. Codes are
 //! compared as given, byte for byte.
 
+use cockpit_geo::Place;
 use serde::{Deserialize, Serialize};
 
 /// How wide a scope reaches.
@@ -49,18 +50,6 @@ pub struct Scope {
     pub code: String,
 }
 
-/// Where something is, by the codes of the regions that contain it. `None` means the place
-/// lies in no region of that level (or was not located).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Place<'a> {
-    /// The NBS code of the street containing the place.
-    pub street: Option<&'a str>,
-    /// The NBS code of the village or community containing the place.
-    pub village: Option<&'a str>,
-    /// The code of the grid containing the place.
-    pub grid: Option<&'a str>,
-}
-
 impl Scope {
     /// The whole district with this NBS code.
     pub fn district(code: impl Into<String>) -> Scope {
@@ -86,13 +75,21 @@ impl Scope {
     /// everything, including places outside every street (the district is the whole
     /// deployment); the narrower levels cover a place only when its code at that level is
     /// known and equal, so an unlocated place is seen only district-wide.
-    pub fn covers(&self, place: &Place<'_>) -> bool {
-        let code = Some(self.code.as_str());
-        match self.level {
+    pub fn covers(&self, place: &Place) -> bool {
+        self.level.covers(&self.code, place)
+    }
+}
+
+impl ScopeLevel {
+    /// Whether the region at this level with this code covers `place`: see
+    /// [`Scope::covers`].
+    pub fn covers(self, code: &str, place: &Place) -> bool {
+        let code = Some(code);
+        match self {
             ScopeLevel::District => true,
-            ScopeLevel::Street => place.street == code,
-            ScopeLevel::Village => place.village == code,
-            ScopeLevel::Grid => place.grid == code,
+            ScopeLevel::Street => place.street_code() == code,
+            ScopeLevel::Village => place.village_code() == code,
+            ScopeLevel::Grid => place.grid_code() == code,
         }
     }
 }
@@ -105,11 +102,11 @@ mod tests {
     const VILLAGE: &str = "330106001001";
     const GRID: &str = "G-001-01";
 
-    fn inside() -> Place<'static> {
-        Place { street: Some(STREET), village: Some(VILLAGE), grid: Some(GRID) }
+    fn inside() -> Place {
+        Place::from_codes(Some(STREET.into()), Some(VILLAGE.into()), Some(GRID.into()))
     }
 
-    fn check(scope: Scope, place: Place<'_>, expected: bool) {
+    fn check(scope: Scope, place: Place, expected: bool) {
         assert_eq!(scope.covers(&place), expected, "{scope:?} covers {place:?}");
     }
 
@@ -128,7 +125,7 @@ mod tests {
         check(Scope::grid(GRID), inside(), true);
         check(Scope::grid("G-001-02"), inside(), false);
         // A village code is not a street code, even when it starts with it.
-        check(Scope::street(STREET), Place { street: None, village: Some(VILLAGE), grid: None }, false);
+        check(Scope::street(STREET), Place::from_codes(None, Some(VILLAGE.into()), None), false);
     }
 
     #[test]

@@ -183,7 +183,7 @@ async fn baseline_server() {
 /// The cockpit: the real server over a fresh database, an account to connect as, and the
 /// publishing API called as the IoT pipeline will call it.
 async fn cockpit_server() {
-    use cockpit_server::live::{Publisher, RegionCodes, Update};
+    use cockpit_server::live::{Publisher, Update};
     // A second instance joins the first one's database (`LIVE_BENCH_JOIN`): it serves its
     // own clients from the shared log and publishes nothing.
     let joining = std::env::var("LIVE_BENCH_JOIN").ok();
@@ -259,11 +259,11 @@ async fn cockpit_server() {
                         .map(|(device, grid, n)| Update {
                             channel: cockpit_live::Channel::Devices,
                             key: device,
-                            regions: RegionCodes {
-                                street: Some(grid[..9].to_string()),
-                                village: Some(grid[..12].to_string()),
-                                grid: Some(grid),
-                            },
+                            regions: cockpit_geo::Place::from_codes(
+                                Some(grid[..9].to_string()),
+                                Some(grid[..12].to_string()),
+                                Some(grid),
+                            ),
                             position: None,
                             layer: Some("water_level_river".into()),
                             payload: serde_json::json!({"sent_us": sent, "n": n}),

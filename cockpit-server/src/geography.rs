@@ -472,22 +472,24 @@ impl GeographyEdits {
     }
 }
 
-/// The one Polygon or MultiPolygon in `value`.
+/// The one Polygon or MultiPolygon in `value`: a geometry, a Feature or a FeatureCollection
+/// of one Feature, read by the `geojson` crate.
 fn single_polygon(value: &Value) -> Result<Value, String> {
-    let geometry = match value["type"].as_str() {
-        Some("Polygon" | "MultiPolygon") => value.clone(),
-        Some("Feature") => value["geometry"].clone(),
-        Some("FeatureCollection") => match value["features"].as_array().map(Vec::as_slice) {
-            Some([one]) => one["geometry"].clone(),
-            Some(many) => return Err(format!("holds {} features; a boundary is exactly one", many.len())),
-            None => return Err("a FeatureCollection needs `features`".into()),
+    use cockpit_geo::geojson::{GeoJson, GeometryValue};
+    let geometry = match serde_json::from_value::<GeoJson>(value.clone()).map_err(|e| format!("is not GeoJSON: {e}"))? {
+        GeoJson::Geometry(geometry) => Some(geometry),
+        GeoJson::Feature(feature) => feature.geometry,
+        GeoJson::FeatureCollection(collection) => match <[_; 1]>::try_from(collection.features) {
+            Ok([one]) => one.geometry,
+            Err(many) => return Err(format!("holds {} features; a boundary is exactly one", many.len())),
         },
-        Some(other) => return Err(format!("a `{other}` is not a Polygon, MultiPolygon, Feature or FeatureCollection")),
-        None => return Err("must be GeoJSON with a `type`".into()),
     };
-    match geometry["type"].as_str() {
-        Some("Polygon" | "MultiPolygon") => Ok(geometry),
-        other => Err(format!("the geometry is a {}, not a Polygon or MultiPolygon", other.unwrap_or("nothing"))),
+    match geometry {
+        Some(g) if matches!(g.value, GeometryValue::Polygon { .. } | GeometryValue::MultiPolygon { .. }) => {
+            serde_json::to_value(g).map_err(|e| e.to_string())
+        }
+        Some(g) => Err(format!("the geometry is a {}, not a Polygon or MultiPolygon", g.value.type_name())),
+        None => Err("the geometry is nothing, not a Polygon or MultiPolygon".into()),
     }
 }
 
@@ -540,7 +542,36 @@ fn region_records(city: &cockpit_geo::City) -> Vec<cockpit_store::RegionRecord> 
             level: r.level.as_str().to_string(),
             name: r.name.clone(),
             parent_code: r.parent.map(|p| city.region(p).code.as_str().to_string()),
-            geometry: crate::api::geojson_multipolygon(&r.boundary).to_string(),
+            geometry: cockpit_geo::geojson::multipolygon(&r.boundary).to_string(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_boundary_is_exactly_one_polygon() {
+        let square =
+            json!({"type": "Polygon", "coordinates": [[[120.0, 28.0], [120.1, 28.0], [120.1, 28.1], [120.0, 28.0]]]});
+        let feature = json!({"type": "Feature", "properties": {}, "geometry": square});
+        for wrapped in [square.clone(), feature.clone(), json!({"type": "FeatureCollection", "features": [feature]})] {
+            assert_eq!(single_polygon(&wrapped), Ok(square.clone()), "{wrapped}");
+        }
+        let two = json!({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {}, "geometry": square},
+            {"type": "Feature", "properties": {}, "geometry": square},
+        ]});
+        for (bad, says) in [
+            (two, "holds 2 features"),
+            (json!({"type": "Point", "coordinates": [120.0, 28.0]}), "is a Point"),
+            (json!({"type": "Feature", "properties": {}, "geometry": null}), "is nothing"),
+            (json!({"type": "Polygon", "coordinates": "nowhere"}), "is not GeoJSON"),
+            (json!({"coordinates": []}), "is not GeoJSON"),
+        ] {
+            let refused = single_polygon(&bad).unwrap_err();
+            assert!(refused.contains(says), "{bad}: {refused}");
+        }
+    }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::case::GeoPoint;
 use crate::evaluation::Evaluation;
 use crate::ids::{AttachmentRef, RuleId, SourceId, UserId};
-use crate::state::{Assignee, Role, Status};
+use crate::state::{ActorRole, Assignee, Status};
 
 /// The name of an action, without its payload: what buttons, permissions and error
 /// messages talk about.
@@ -263,23 +263,23 @@ pub struct Actor {
     /// The user's id; for a source its [`SourceId`], for the server `system`.
     pub user: UserId,
     /// The role the user acts in.
-    pub role: Role,
+    pub role: ActorRole,
 }
 
 impl Actor {
     /// A user acting in a role.
-    pub fn new(user: impl Into<String>, role: Role) -> Actor {
-        Actor { user: UserId(user.into()), role }
+    pub fn new(user: impl Into<String>, role: impl Into<ActorRole>) -> Actor {
+        Actor { user: UserId(user.into()), role: role.into() }
     }
 
     /// The server's automatic rules.
     pub fn system() -> Actor {
-        Actor::new("system", Role::System)
+        Actor::new("system", ActorRole::System)
     }
 
     /// A source system.
     pub fn source(source: &SourceId) -> Actor {
-        Actor::new(source.as_str(), Role::Source)
+        Actor::new(source.as_str(), ActorRole::Source)
     }
 }
 

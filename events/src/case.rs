@@ -4,6 +4,7 @@
 //! lifecycle part lives in [`CaseState`]).
 
 use chrono::{DateTime, Utc};
+use cockpit_geo::Place;
 use serde::{Deserialize, Serialize};
 
 use crate::deadline::Deadline;
@@ -253,24 +254,6 @@ impl NewCase {
     }
 }
 
-/// The regions that contain a case's point, as tagged at intake.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct CaseRegions {
-    /// Street or town.
-    pub street: Option<RegionCode>,
-    /// Village or community.
-    pub village: Option<RegionCode>,
-    /// Grid.
-    pub grid: Option<RegionCode>,
-}
-
-impl CaseRegions {
-    /// The codes that are set, most specific first (the order dispatch rules see them).
-    pub fn codes(&self) -> Vec<RegionCode> {
-        [&self.grid, &self.village, &self.street].into_iter().flatten().cloned().collect()
-    }
-}
-
 /// A stored case: one field per column of the server's `cases` table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Case {
@@ -278,8 +261,8 @@ pub struct Case {
     pub id: CaseId,
     /// What intake produced, with the location converted to WGS84.
     pub intake: NewCase,
-    /// The regions containing its point.
-    pub regions: CaseRegions,
+    /// The regions containing its point, as tagged at intake.
+    pub regions: Place,
     /// When the case was created here.
     pub created_at: DateTime<Utc>,
     /// When it must be handled by, once the clock started.

@@ -5,10 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::CaseRegions;
 use crate::error::EventsError;
 use crate::ids::{CategoryCode, DepartmentId, RuleId, UserId};
 use crate::state::Assignee;
+use cockpit_geo::Place;
 
 /// One dispatch rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,7 +57,7 @@ pub struct DispatchRequest<'a> {
     /// Its category.
     pub category: &'a CategoryCode,
     /// The regions containing it.
-    pub regions: &'a CaseRegions,
+    pub regions: &'a Place,
     /// The full-time worker of its grid, as the server looked it up.
     pub grid_worker: Option<&'a UserId>,
 }

@@ -49,7 +49,7 @@ pub struct DuplicateMatch {
 
 /// The geodesic distance between two WGS84 points in metres, on the ellipsoid
 /// (`cockpit_geo::distance_m`): one measure of distance everywhere in the cockpit.
-pub fn distance_m(a: GeoPoint, b: GeoPoint) -> f64 {
+pub(crate) fn distance_m(a: GeoPoint, b: GeoPoint) -> f64 {
     cockpit_geo::distance_m(cockpit_geo::Coord { x: a.lon, y: a.lat }, cockpit_geo::Coord { x: b.lon, y: b.lat })
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::action::ActionKind;
 use crate::lifecycle::EntryPath;
-use crate::state::{Role, Status};
+use crate::state::{ActorRole, Status};
 
 /// Everything that can go wrong in this crate.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -24,7 +24,7 @@ pub enum EventsError {
         /// The case's status.
         status: Status,
         /// The actor's role.
-        role: Role,
+        role: ActorRole,
         /// Whether the status or the role refused it.
         refusal: Refusal,
         /// What this role may do in this status instead.
@@ -36,7 +36,7 @@ pub enum EventsError {
         /// The entry path.
         path: EntryPath,
         /// The actor's role.
-        role: Role,
+        role: ActorRole,
     },
     /// A text the action requires is blank.
     #[error("{what} must not be blank")]
@@ -180,7 +180,7 @@ mod tests {
         let error = EventsError::ActionNotAllowed {
             action: ActionKind::Dispatch,
             status: Status::Closed,
-            role: Role::Dispatcher,
+            role: ActorRole::Person(cockpit_access::Role::Dispatcher),
             refusal: Refusal::Status,
             allowed: vec![ActionKind::BindLeader, ActionKind::Reopen, ActionKind::Evaluate],
         };

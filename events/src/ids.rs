@@ -74,12 +74,8 @@ string_id!(
     /// A person who logs in: a dispatcher, a handler, a grid worker, a leader.
     UserId
 );
-string_id!(
-    /// A region's code (street/town, village/community or grid) as the geography crate
-    /// names it. Administrative codes nest by prefix (`330304` ⊃ `330304001` ⊃
-    /// `330304001001`), which the dispatch rules rely on.
-    RegionCode
-);
+/// A region's code (street/town, village/community or grid): the geography's own.
+pub use cockpit_geo::RegionCode;
 string_id!(
     /// The id of a configured dispatch rule, recorded on each automatic dispatch.
     RuleId
@@ -93,14 +89,6 @@ string_id!(
 impl CategoryCode {
     /// Whether this code lies in the subtree rooted at `prefix` (the empty prefix matches
     /// every code).
-    pub fn starts_with(&self, prefix: &str) -> bool {
-        self.0.starts_with(prefix)
-    }
-}
-
-impl RegionCode {
-    /// Whether this region lies inside the region whose code is `prefix`, by the nesting
-    /// of administrative codes (the empty prefix matches every region).
     pub fn starts_with(&self, prefix: &str) -> bool {
         self.0.starts_with(prefix)
     }

@@ -58,11 +58,11 @@ mod state;
 
 pub use action::{Action, ActionKind, Actor, TimelineEntry};
 pub use calendar::{CalendarConfig, OfficePeriod, WorkingCalendar};
-pub use case::{Case, CaseRegions, Crs, GeoPoint, NewCase, Reporter, Source, SourceKind, Tag, Urgency, limits};
+pub use case::{Case, Crs, GeoPoint, NewCase, Reporter, Source, SourceKind, Tag, Urgency, limits};
 pub use category::{Category, CategoryTree, TimeLimitTemplate};
 pub use deadline::{Deadline, DeadlinePolicy, DeadlineState, TimeLimit};
 pub use dispatch::{DispatchDecision, DispatchRequest, DispatchRule, DispatchRules, ManualReason, RuleTarget};
-pub use duplicate::{CaseFootprint, DuplicateMatch, DuplicatePolicy, distance_m};
+pub use duplicate::{CaseFootprint, DuplicateMatch, DuplicatePolicy};
 pub use error::{EventsError, FieldError, FieldProblem, Refusal};
 pub use evaluation::{
     Evaluation, Rate, UnsatisfiedReason, Verdict, closed_on_time, on_time_closure_rate, satisfaction_rate,
@@ -70,4 +70,4 @@ pub use evaluation::{
 pub use ids::{AttachmentRef, CaseId, CategoryCode, DepartmentId, RegionCode, RuleId, SourceId, SourceRef, UserId};
 pub use lifecycle::{EntryPath, Rule, Transition, allowed_actions, check_assignee, intake, rule, transition};
 pub use mapping::{CaseMapping, FieldPath, FieldRule, TargetField};
-pub use state::{Assignee, CaseState, DispatchStatus, Handler, Role, Status};
+pub use state::{ActorRole, Assignee, CaseState, DispatchStatus, Handler, Status};

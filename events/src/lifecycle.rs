@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::action::{Action, ActionKind, Actor, TimelineEntry};
 use crate::error::{EventsError, Refusal};
-use crate::state::{Assignee, CaseState, Handler, Role, Status};
+use cockpit_access::Role;
+
+use crate::state::{ActorRole, Assignee, CaseState, Handler, Status};
 
 /// The outcome of a successful action: the state to store and the timeline row to append.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,20 +38,28 @@ pub enum EntryPath {
 
 impl EntryPath {
     /// The roles that may create a case this way.
-    pub fn roles(self) -> &'static [Role] {
+    pub fn roles(self) -> &'static [ActorRole] {
         match self {
-            EntryPath::Gateway => &[Role::Source],
-            EntryPath::Manual => &[Role::Commander, Role::Dispatcher, Role::DepartmentHandler, Role::GridWorker],
-            EntryPath::ThirdParty => &[Role::Source, Role::DepartmentHandler],
-            EntryPath::Alarm => &[Role::System],
+            EntryPath::Gateway => &[SOURCE],
+            EntryPath::Manual => &[COMMANDER, DISPATCHER, DEPARTMENT_HANDLER, GRID_WORKER],
+            EntryPath::ThirdParty => &[SOURCE, DEPARTMENT_HANDLER],
+            EntryPath::Alarm => &[SYSTEM],
         }
     }
 }
 
-const CENTRE: &[Role] = &[Role::Commander, Role::Dispatcher];
+const COMMANDER: ActorRole = ActorRole::Person(Role::Commander);
+const LEADER: ActorRole = ActorRole::Person(Role::Leader);
+const DISPATCHER: ActorRole = ActorRole::Person(Role::Dispatcher);
+const DEPARTMENT_HANDLER: ActorRole = ActorRole::Person(Role::DepartmentHandler);
+const GRID_WORKER: ActorRole = ActorRole::Person(Role::GridWorker);
+const SOURCE: ActorRole = ActorRole::Source;
+const SYSTEM: ActorRole = ActorRole::System;
+
+const CENTRE: &[ActorRole] = &[COMMANDER, DISPATCHER];
 /// Department staff and grid workers handle; so does a source system syncing back the
 /// progress of a case handled on its own platform (a street's four-platform, say).
-const HANDLERS: &[Role] = &[Role::DepartmentHandler, Role::GridWorker, Role::Source];
+const HANDLERS: &[ActorRole] = &[DEPARTMENT_HANDLER, GRID_WORKER, SOURCE];
 const OPEN: &[Status] = &[Status::New, Status::Dispatched, Status::Accepted, Status::InProgress, Status::Handled];
 const NOT_TERMINAL: &[Status] = &[
     Status::Submitted,
@@ -68,34 +78,35 @@ pub struct Rule {
     /// The statuses the action is possible in.
     pub from: &'static [Status],
     /// The roles that may take it.
-    pub roles: &'static [Role],
+    pub roles: &'static [ActorRole],
 }
 
 /// The transition table: for each action, its starting statuses and allowed roles.
 pub fn rule(kind: ActionKind) -> Rule {
     use Status::*;
-    let (from, roles): (&'static [Status], &'static [Role]) = match kind {
+    let (from, roles): (&'static [Status], &'static [ActorRole]) = match kind {
         ActionKind::Approve | ActionKind::Reject => (&[Submitted], CENTRE),
         ActionKind::Dispatch | ActionKind::CloseDirectly => (&[New], CENTRE),
-        ActionKind::AutoDispatch => (&[New], &[Role::System]),
+        ActionKind::AutoDispatch => (&[New], &[SYSTEM]),
         ActionKind::Accept => (&[Dispatched], HANDLERS),
         ActionKind::Return => (&[Dispatched, Accepted], HANDLERS),
         ActionKind::Recall => (&[Dispatched, Accepted], CENTRE),
         ActionKind::Start => (&[Accepted], HANDLERS),
         ActionKind::Feedback | ActionKind::MarkHandled => (&[Accepted, InProgress], HANDLERS),
-        ActionKind::VerifyAndClose => (&[Handled], &[Role::Commander, Role::Dispatcher, Role::System]),
+        ActionKind::VerifyAndClose => (&[Handled], &[COMMANDER, DISPATCHER, SYSTEM]),
         ActionKind::SendBack => (&[Handled], CENTRE),
-        ActionKind::Supervise => (OPEN, &[Role::Commander, Role::Leader, Role::Dispatcher]),
-        ActionKind::Instruct => (NOT_TERMINAL, &[Role::Leader]),
+        ActionKind::Supervise => (OPEN, &[COMMANDER, LEADER, DISPATCHER]),
+        ActionKind::Instruct => (NOT_TERMINAL, &[LEADER]),
         ActionKind::BindLeader => (NOT_TERMINAL, CENTRE),
         ActionKind::Reopen => (&[Closed, EvaluatedUnsatisfied], CENTRE),
-        ActionKind::Evaluate => (&[Closed], &[Role::Commander, Role::Leader, Role::Dispatcher, Role::Source]),
+        ActionKind::Evaluate => (&[Closed], &[COMMANDER, LEADER, DISPATCHER, SOURCE]),
     };
     Rule { from, roles }
 }
 
 /// The actions `role` may take on a case in `status`, in button order.
-pub fn allowed_actions(status: Status, role: Role) -> Vec<ActionKind> {
+pub fn allowed_actions(status: Status, role: impl Into<ActorRole>) -> Vec<ActionKind> {
+    let role = role.into();
     ActionKind::ALL
         .into_iter()
         .filter(|&kind| {
@@ -140,7 +151,7 @@ pub fn check_assignee(
     kind: ActionKind,
     handler: &Handler<'_>,
 ) -> Result<(), EventsError> {
-    if !kind.is_handling() || actor.role == Role::System {
+    if !kind.is_handling() || actor.role == ActorRole::System {
         return Ok(());
     }
     if state.assignee.as_ref().is_some_and(|a| a.includes(handler)) {

@@ -1,7 +1,8 @@
 //! Where a case stands: its [`Status`], who it is assigned to, its bound leaders and its
-//! evaluation ([`CaseState`]), and the [`Role`]s of those who act on it. These are the
+//! evaluation ([`CaseState`]), and the [`ActorRole`]s of those who act on it. These are the
 //! columns the lifecycle changes; [`transition`](crate::transition) moves between them.
 
+use cockpit_access::Role;
 use serde::{Deserialize, Serialize};
 
 use crate::evaluation::Evaluation;
@@ -145,27 +146,15 @@ impl Assignee {
     }
 }
 
-/// The roles of those who act on cases. The three administrators (三员) take no part in
-/// the case lifecycle: separation of duties keeps them out of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// 指挥长: runs the centre; can do whatever a dispatcher can, and supervise.
-    Commander,
-    /// A district leader: issues instructions (批示) and supervises.
-    Leader,
-    /// 调度员 in the centre: approves, dispatches, verifies, closes, evaluates, reopens.
-    Dispatcher,
-    /// Staff of an assigned department.
-    DepartmentHandler,
-    /// A grid's full-time worker (网格员).
-    GridWorker,
-    /// Reads everything, changes nothing (审计员).
-    Auditor,
-    /// Configures the system (系统管理员).
-    SystemAdministrator,
-    /// Manages accounts and permissions (安全管理员).
-    SecurityAdministrator,
+/// The role in which someone acts on a case: a person in one of the roles they hold
+/// (access control's one [`Role`]), a source system, or the server itself. Stored and sent
+/// by name: a person's role by its own name, then `source` and `system`. The three
+/// administrators (三员) take no part in the case lifecycle: separation of duties keeps
+/// them out of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ActorRole {
+    /// A person in one of their roles.
+    Person(Role),
     /// A source system: delivers cases, syncs back progress from an external platform,
     /// reports the citizen's evaluation.
     Source,
@@ -173,35 +162,52 @@ pub enum Role {
     System,
 }
 
-impl Role {
-    /// Every role.
-    pub const ALL: [Role; 10] = [
-        Role::Commander,
-        Role::Leader,
-        Role::Dispatcher,
-        Role::DepartmentHandler,
-        Role::GridWorker,
-        Role::Auditor,
-        Role::SystemAdministrator,
-        Role::SecurityAdministrator,
-        Role::Source,
-        Role::System,
+impl ActorRole {
+    /// Every role in which a case can be acted on: each person role, then the two others.
+    pub const ALL: [ActorRole; 10] = [
+        ActorRole::Person(Role::Commander),
+        ActorRole::Person(Role::Leader),
+        ActorRole::Person(Role::Dispatcher),
+        ActorRole::Person(Role::DepartmentHandler),
+        ActorRole::Person(Role::GridWorker),
+        ActorRole::Person(Role::Auditor),
+        ActorRole::Person(Role::SystemAdministrator),
+        ActorRole::Person(Role::SecurityAdministrator),
+        ActorRole::Source,
+        ActorRole::System,
     ];
 
-    /// The name used in configuration and error messages.
+    /// The name stored on timelines and used in error messages.
     pub fn as_str(self) -> &'static str {
         match self {
-            Role::Commander => "commander",
-            Role::Leader => "leader",
-            Role::Dispatcher => "dispatcher",
-            Role::DepartmentHandler => "department_handler",
-            Role::GridWorker => "grid_worker",
-            Role::Auditor => "auditor",
-            Role::SystemAdministrator => "system_administrator",
-            Role::SecurityAdministrator => "security_administrator",
-            Role::Source => "source",
-            Role::System => "system",
+            ActorRole::Person(role) => role.as_str(),
+            ActorRole::Source => "source",
+            ActorRole::System => "system",
         }
+    }
+
+    /// The role with this name, if there is one.
+    pub fn parse(name: &str) -> Option<ActorRole> {
+        Self::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+impl From<Role> for ActorRole {
+    fn from(role: Role) -> ActorRole {
+        ActorRole::Person(role)
+    }
+}
+
+impl Serialize for ActorRole {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ActorRole {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ActorRole, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        ActorRole::parse(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown role `{name}`")))
     }
 }
 
@@ -243,9 +249,17 @@ mod tests {
             let json = serde_json::to_string(&status).unwrap();
             assert_eq!(json, format!("\"{}\"", status.as_str()));
         }
-        for role in Role::ALL {
-            assert_eq!(serde_json::to_string(&role).unwrap(), format!("\"{}\"", role.as_str()));
+        for role in ActorRole::ALL {
+            let json = serde_json::to_string(&role).unwrap();
+            assert_eq!(json, format!("\"{}\"", role.as_str()));
+            assert_eq!(serde_json::from_str::<ActorRole>(&json).unwrap(), role);
+            assert_eq!(ActorRole::parse(role.as_str()), Some(role));
         }
+        // A person's role is named as access control names it: one vocabulary.
+        for role in Role::ALL {
+            assert_eq!(ActorRole::from(role).as_str(), role.as_str());
+        }
+        assert!(serde_json::from_str::<ActorRole>("\"GridWorker\"").unwrap_err().to_string().contains("`GridWorker`"));
     }
 
     #[test]

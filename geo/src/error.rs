@@ -67,6 +67,15 @@ pub enum Problem {
         /// What was there.
         found: String,
     },
+    /// The GeoJSON reader refused the feature: it is no Feature, its properties are no
+    /// object, its geometry has an unknown type or coordinates that are not positions.
+    #[error("{feature}: not a readable GeoJSON Feature: {reason}")]
+    Malformed {
+        /// The feature.
+        feature: FeatureRef,
+        /// What the reader said.
+        reason: String,
+    },
     /// A ring's last position is not its first.
     #[error("{feature}: ring {ring} is not closed (first and last positions differ)")]
     UnclosedRing {
@@ -155,6 +164,7 @@ impl Problem {
         match self {
             Problem::Property { feature, .. }
             | Problem::GeometryType { feature, .. }
+            | Problem::Malformed { feature, .. }
             | Problem::UnclosedRing { feature, .. }
             | Problem::RingTooShort { feature, .. }
             | Problem::SelfIntersection { feature, .. }

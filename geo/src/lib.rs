@@ -16,10 +16,12 @@ mod city;
 mod error;
 mod gcj02;
 mod geodesic;
+pub mod geojson;
 mod layers;
 mod load;
 mod locate;
 mod pip;
+mod place;
 mod region;
 mod search;
 mod validate;
@@ -30,6 +32,7 @@ pub use gcj02::{gcj02_to_wgs84, in_china, wgs84_to_gcj02};
 pub use geodesic::distance_m;
 pub use layers::{AreaFeature, AreaLayer, Nearby, PointFeature, PointLayer};
 pub use load::Tolerance;
+pub use place::Place;
 pub use region::{Level, Person, Region, RegionCode, RegionId};
 
 /// Re-exported so that callers name the same coordinate types as this crate.

@@ -1,9 +1,11 @@
 //! Reading GeoJSON (RFC 7946) FeatureCollections into checked features.
 //!
-//! The parser is our own small serde model rather than a general GeoJSON library, so that
-//! every problem can name the feature and the reason, and so that every problem in a file
-//! is reported at once instead of the first.
+//! Each feature is read by the `geojson` crate on its own, so that a feature it refuses
+//! (bad coordinates, an unknown geometry type, properties that are not an object) is one
+//! problem naming that feature and the others are still read and checked: every problem in
+//! a file is reported at once, each with its feature and reason.
 
+use ::geojson::GeometryValue;
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -29,29 +31,12 @@ impl Default for Tolerance {
     }
 }
 
+/// The collection's frame: its type and its features, each still raw JSON.
 #[derive(Deserialize)]
 struct RawCollection {
     #[serde(rename = "type")]
     kind: String,
-    features: Vec<RawFeature>,
-}
-
-#[derive(Deserialize)]
-struct RawFeature {
-    #[serde(default)]
-    id: Option<Value>,
-    #[serde(default)]
-    properties: Option<Map<String, Value>>,
-    #[serde(default)]
-    geometry: Option<RawGeometry>,
-}
-
-#[derive(Deserialize)]
-struct RawGeometry {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    coordinates: Value,
+    features: Vec<Value>,
 }
 
 /// A parsed feature: its reference for messages, properties, and geometry.
@@ -72,29 +57,15 @@ pub(crate) fn polygons(
     problems: &mut Vec<Problem>,
 ) -> Result<Vec<Feature<MultiPolygon<f64>>>, GeoError> {
     let mut out = Vec::new();
-    for (at, properties, geometry) in features(input, text, code_key)? {
-        let Some(geometry) = geometry else {
-            problems.push(Problem::GeometryType {
-                feature: at,
-                expected: "Polygon or MultiPolygon",
-                found: "null".into(),
-            });
-            continue;
-        };
-        let polygons: Vec<&Value> = match geometry.kind.as_str() {
-            "Polygon" => vec![&geometry.coordinates],
-            "MultiPolygon" => match geometry.coordinates.as_array() {
-                Some(list) => list.iter().collect(),
-                None => {
-                    problems.push(malformed(&at));
-                    continue;
-                }
-            },
+    for (at, properties, geometry) in features(input, text, code_key, problems)? {
+        let polygons: Vec<&Vec<Vec<::geojson::Position>>> = match &geometry {
+            Some(GeometryValue::Polygon { coordinates }) => vec![coordinates],
+            Some(GeometryValue::MultiPolygon { coordinates }) => coordinates.iter().collect(),
             other => {
                 problems.push(Problem::GeometryType {
                     feature: at,
                     expected: "Polygon or MultiPolygon",
-                    found: other.into(),
+                    found: other.as_ref().map_or("null", GeometryValue::type_name).into(),
                 });
                 continue;
             }
@@ -103,10 +74,11 @@ pub(crate) fn polygons(
         let mut ring_number = 0;
         let mut shape = Vec::new();
         for polygon in polygons {
-            let Some(rings) = polygon.as_array().filter(|r| !r.is_empty()) else {
-                problems.push(malformed(&at));
+            if polygon.is_empty() {
+                problems.push(malformed(&at, "a polygon without rings"));
                 continue;
-            };
+            }
+            let rings = polygon;
             let mut checked = Vec::new();
             for ring in rings {
                 match positions(ring) {
@@ -114,7 +86,7 @@ pub(crate) fn polygons(
                         check_ring(&at, ring_number, &coords, problems);
                         checked.push(LineString(coords));
                     }
-                    None => problems.push(malformed(&at)),
+                    None => problems.push(malformed(&at, "a position with fewer than two numbers")),
                 }
                 ring_number += 1;
             }
@@ -138,24 +110,29 @@ pub(crate) fn points(
     problems: &mut Vec<Problem>,
 ) -> Result<Vec<Feature<Coord>>, GeoError> {
     let mut out = Vec::new();
-    for (at, properties, geometry) in features(input, text, code_key)? {
-        let found = geometry.as_ref().map_or("null".to_string(), |g| g.kind.clone());
-        let Some(geometry) = geometry.filter(|g| g.kind == "Point") else {
-            problems.push(Problem::GeometryType { feature: at, expected: "Point", found });
-            continue;
+    for (at, properties, geometry) in features(input, text, code_key, problems)? {
+        let coordinates = match &geometry {
+            Some(GeometryValue::Point { coordinates }) => coordinates,
+            other => {
+                let found = other.as_ref().map_or("null", GeometryValue::type_name).into();
+                problems.push(Problem::GeometryType { feature: at, expected: "Point", found });
+                continue;
+            }
         };
-        match position(&geometry.coordinates) {
+        match position(coordinates) {
             Some(p) if in_range(p) => out.push(Feature { at, properties, geometry: p }),
             Some(p) => problems.push(Problem::CoordinateOutOfRange { feature: at, lon: p.x, lat: p.y }),
-            None => problems.push(malformed(&at)),
+            None => problems.push(malformed(&at, "a position with fewer than two numbers")),
         }
     }
     Ok(out)
 }
 
-type RawParts = (FeatureRef, Map<String, Value>, Option<RawGeometry>);
+type RawParts = (FeatureRef, Map<String, Value>, Option<GeometryValue>);
 
-fn features(input: &str, text: &str, code_key: &str) -> Result<Vec<RawParts>, GeoError> {
+/// The features of a collection, each read by the `geojson` crate; a feature it refuses
+/// is a problem of its own and is left out.
+fn features(input: &str, text: &str, code_key: &str, problems: &mut Vec<Problem>) -> Result<Vec<RawParts>, GeoError> {
     let collection: RawCollection = serde_json::from_str(text)
         .map_err(|e| GeoError::NotGeoJson { what: input.to_string(), reason: e.to_string() })?;
     if collection.kind != "FeatureCollection" {
@@ -164,40 +141,37 @@ fn features(input: &str, text: &str, code_key: &str) -> Result<Vec<RawParts>, Ge
             reason: format!("type is `{}`, not `FeatureCollection`", collection.kind),
         });
     }
-    Ok(collection
-        .features
-        .into_iter()
-        .enumerate()
-        .map(|(index, feature)| {
-            let properties = feature.properties.unwrap_or_default();
-            let code = properties.get(code_key).or(feature.id.as_ref()).and_then(|v| match v {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            });
-            (FeatureRef { input: input.to_string(), index, code }, properties, feature.geometry)
-        })
-        .collect())
-}
-
-fn malformed(at: &FeatureRef) -> Problem {
-    Problem::GeometryType {
-        feature: at.clone(),
-        expected: "coordinates as arrays of [longitude, latitude] positions",
-        found: "malformed coordinates".into(),
+    let mut out = Vec::with_capacity(collection.features.len());
+    for (index, raw) in collection.features.into_iter().enumerate() {
+        // The reference is taken from the raw member first, so that even a feature the
+        // reader refuses is named by its code.
+        let code = raw.get("properties").and_then(|p| p.get(code_key)).or(raw.get("id")).and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+        let at = FeatureRef { input: input.to_string(), index, code };
+        match serde_json::from_value::<::geojson::Feature>(raw) {
+            Ok(feature) => out.push((at, feature.properties.unwrap_or_default(), feature.geometry.map(|g| g.value))),
+            Err(e) => problems.push(malformed(&at, &e.to_string())),
+        }
     }
+    Ok(out)
 }
 
-fn positions(ring: &Value) -> Option<Vec<Coord>> {
-    ring.as_array()?.iter().map(position).collect()
+fn malformed(at: &FeatureRef, reason: &str) -> Problem {
+    Problem::Malformed { feature: at.clone(), reason: reason.to_string() }
 }
 
-fn position(value: &Value) -> Option<Coord> {
-    let pair = value.as_array()?;
-    if pair.len() < 2 {
-        return None;
+fn positions(ring: &[::geojson::Position]) -> Option<Vec<Coord>> {
+    ring.iter().map(position).collect()
+}
+
+fn position(p: &::geojson::Position) -> Option<Coord> {
+    match p.as_slice() {
+        [x, y, ..] => Some(Coord { x: *x, y: *y }),
+        _ => None,
     }
-    Some(Coord { x: pair[0].as_f64()?, y: pair[1].as_f64()? })
 }
 
 /// A finite WGS84 longitude/latitude.

@@ -86,9 +86,27 @@ impl RegionId {
 pub struct RegionCode(pub String);
 
 impl RegionCode {
-    /// The code as text.
+    /// Wraps a code.
+    pub fn new(code: impl Into<String>) -> RegionCode {
+        RegionCode(code.into())
+    }
+
+    /// The code as text, as stored in the database.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Whether this region lies inside the region whose code is `prefix`, by the nesting
+    /// of administrative codes (`330304` ⊃ `330304001` ⊃ `330304001001`; the empty prefix
+    /// matches every region). The dispatch rules rely on it.
+    pub fn starts_with(&self, prefix: &str) -> bool {
+        self.0.starts_with(prefix)
+    }
+}
+
+impl From<&str> for RegionCode {
+    fn from(code: &str) -> RegionCode {
+        RegionCode(code.to_owned())
     }
 }
 

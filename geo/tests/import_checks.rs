@@ -216,3 +216,50 @@ fn point_layers_reject_duplicates_and_bad_positions() {
     assert!(problems.iter().any(|p| matches!(p, Problem::DuplicateId { code, .. } if code == "a")));
     assert!(problems.iter().any(|p| matches!(p, Problem::Property { property: "id", .. })));
 }
+
+/// Features the GeoJSON reader refuses are problems of their own, each naming its feature,
+/// beside the problems of the features it could read: nothing stops at the first.
+#[test]
+fn unreadable_features_are_named_with_the_others() {
+    let layer = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "circle"}, "geometry": {"type": "Circle", "coordinates": [120.0, 28.0]}},
+        {"type": "Feature", "properties": {"id": "words"}, "geometry": {"type": "Point", "coordinates": ["120", "28"]}},
+        {"type": "Feature", "properties": {"id": "short"}, "geometry": {"type": "Point", "coordinates": [120.0]}},
+        {"type": "Feature", "id": "listed", "properties": [1, 2], "geometry": {"type": "Point", "coordinates": [120.0, 28.0]}},
+        {"type": "Point", "properties": {"id": "no-feature"}, "coordinates": [120.0, 28.0]},
+        {"type": "Feature", "properties": {"id": "line"}, "geometry": {"type": "LineString", "coordinates": [[120.0, 28.0], [120.1, 28.0]]}},
+        {"type": "Feature", "properties": {"id": "north"}, "geometry": {"type": "Point", "coordinates": [120.0, 95.0]}},
+        {"type": "Feature", "properties": {"id": "good"}, "geometry": {"type": "Point", "coordinates": [120.0, 28.0]}},
+    ]});
+    let err = PointLayer::from_geojson("cameras", &layer.to_string()).err().unwrap_or_else(|| panic!("must fail"));
+    let GeoError::Invalid { problems } = err else { panic!("expected invalid features") };
+    let named: Vec<(&str, &str)> = problems
+        .iter()
+        .map(|p| {
+            let kind = match p {
+                Problem::Malformed { .. } => "malformed",
+                Problem::GeometryType { .. } => "type",
+                Problem::CoordinateOutOfRange { .. } => "range",
+                _ => "other",
+            };
+            (p.feature().code.as_deref().unwrap_or("?"), kind)
+        })
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("circle", "malformed"),
+            ("words", "malformed"),
+            ("short", "malformed"),
+            ("listed", "malformed"),
+            ("no-feature", "malformed"),
+            ("line", "type"),
+            ("north", "range")
+        ],
+        "{problems:?}"
+    );
+    for p in &problems {
+        assert!(p.to_string().starts_with("cameras feature #"), "{p}");
+    }
+    assert!(problems[0].to_string().contains("Circle"), "{}", problems[0]);
+}

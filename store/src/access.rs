@@ -30,9 +30,12 @@ const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.department_id, u
     u.password_changed_at";
 
 impl UserRow {
-    /// The roles, skipping any name this build does not know.
-    pub fn roles(&self) -> Vec<Role> {
-        self.roles.iter().filter_map(|r| Role::parse(r)).collect()
+    /// The roles; a name this build does not know is an error that names it, never skipped.
+    pub fn roles(&self) -> Result<Vec<Role>, StoreError> {
+        self.roles
+            .iter()
+            .map(|r| Role::parse(r).map_err(|e| StoreError::Corrupt(format!("user {}: {e}", self.id))))
+            .collect()
     }
 
     /// The region scope.
@@ -156,12 +159,12 @@ impl Store {
             sqlx::query_as("SELECT role, permissions, require_totp FROM roles ORDER BY role")
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(role, permissions, require_totp)| {
-                Some(RoleRow { role: Role::parse(&role)?, permissions: permissions_of(&permissions), require_totp })
+        rows.into_iter()
+            .map(|(role, permissions, require_totp)| {
+                let role = Role::parse(&role).map_err(|e| StoreError::Corrupt(format!("roles: {e}")))?;
+                Ok(RoleRow { role, permissions: permissions_of(&permissions), require_totp })
             })
-            .collect())
+            .collect()
     }
 
     /// Changes a role's bundle and second-factor requirement.

@@ -20,7 +20,7 @@ use super::ApiError;
 use super::params::{self, count};
 use crate::AppState;
 use crate::auth::Principal;
-use crate::auth::{Caller, lifecycle_role, permission_for};
+use crate::auth::{Caller, permission_for};
 use crate::cases::{ActionKey, Applied, case_json, timeline_json};
 use crate::store::{AuditEntry, CaseFilter, CaseRow, CaseSort};
 
@@ -67,9 +67,12 @@ pub(crate) async fn create(
     let actor = p
         .roles
         .iter()
-        .map(|r| Actor::new(p.username.as_str(), lifecycle_role(*r)))
-        .find(|a| open_case(path, a, now, String::new()).is_ok())
-        .unwrap_or_else(|| p.primary_actor());
+        .map(|r| Actor::new(p.username.as_str(), *r))
+        .find(|a| open_case(path, a, now, String::new()).is_ok());
+    let actor = match actor {
+        Some(actor) => actor,
+        None => p.primary_actor()?,
+    };
     let (created, row) =
         state.cases.create(new, path, &actor, now, caller.audit_actor()).await.map_err(|e| match (&key, e) {
             (Some(_), crate::cases::ServiceError::ReferenceConflict { .. }) => ApiError::ReferenceConflict {
@@ -230,7 +233,7 @@ pub(crate) async fn act(
     let row = visible(&state, &caller, id).await?;
     caller.require(permission_for(action.kind()))?;
     let status = Status::parse(&row.status).ok_or_else(|| ApiError::Internal(format!("case {id}: status")))?;
-    let actor = caller.principal.actor_for(action.kind(), status);
+    let actor = caller.principal.actor_for(action.kind(), status)?;
     let now = Utc::now();
     let handler = caller.principal.handler();
     let applied =
@@ -513,7 +516,7 @@ pub(crate) async fn acknowledge(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     visible(&state, &caller, id).await?;
-    let actor = caller.principal.primary_actor();
+    let actor = caller.principal.primary_actor()?;
     let acknowledged =
         crate::deadlines::acknowledge(&state.cases.store, CaseId(id), &actor, Utc::now(), caller.audit_actor()).await?;
     if !acknowledged {

@@ -1,24 +1,8 @@
-//! GeoJSON out: regions and layer features as RFC 7946 Features.
+//! A region as the API shows it: its identity and its properties (the GeoJSON around them
+//! is written by `cockpit_geo::geojson`).
 
-use cockpit_geo::{City, Coord, MultiPolygon, Region};
+use cockpit_geo::{City, Region};
 use serde_json::{Map, Value, json};
-
-pub(crate) fn multipolygon(shape: &MultiPolygon<f64>) -> Value {
-    let ring = |r: &cockpit_geo::LineString<f64>| r.0.iter().map(|c| json!([c.x, c.y])).collect::<Vec<_>>();
-    let polygons: Vec<Value> = shape
-        .iter()
-        .map(|p| {
-            let mut rings = vec![Value::Array(ring(p.exterior()))];
-            rings.extend(p.interiors().iter().map(|r| Value::Array(ring(r))));
-            Value::Array(rings)
-        })
-        .collect();
-    json!({"type": "MultiPolygon", "coordinates": polygons})
-}
-
-pub(crate) fn point(p: Coord) -> Value {
-    json!({"type": "Point", "coordinates": [p.x, p.y]})
-}
 
 /// A region's identity, for lists and breadcrumbs.
 pub(crate) fn region_ref(region: &Region) -> Value {
@@ -38,12 +22,4 @@ pub(crate) fn region_properties(city: &City, region: &Region) -> Map<String, Val
     p.insert("children_count".into(), json!(region.children.len()));
     p.insert("generated".into(), json!(region.generated));
     p
-}
-
-pub(crate) fn feature(properties: Map<String, Value>, geometry: Value) -> Value {
-    json!({"type": "Feature", "properties": properties, "geometry": geometry})
-}
-
-pub(crate) fn collection(features: Vec<Value>) -> Value {
-    json!({"type": "FeatureCollection", "features": features})
 }

@@ -24,13 +24,7 @@ fn scope_of(caller: &Caller) -> CaseScope {
 
 /// Whether a place lies in the scope.
 fn in_scope(scope: &CaseScope, place: &Place) -> bool {
-    match &scope.region {
-        None => true,
-        Some((ScopeLevel::District, _)) => true,
-        Some((ScopeLevel::Street, code)) => place.street.as_deref() == Some(code),
-        Some((ScopeLevel::Village, code)) => place.village.as_deref() == Some(code),
-        Some((ScopeLevel::Grid, code)) => place.grid.as_deref() == Some(code),
-    }
+    scope.region.as_ref().is_none_or(|(level, code)| level.covers(code, &place.regions))
 }
 
 /// Whether the caller sees the whole district (and so the pipeline's totals).

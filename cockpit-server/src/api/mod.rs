@@ -35,7 +35,6 @@ use crate::auth::ACTION_PERMISSIONS;
 
 pub use access::{Access, RouteInfo, route_table};
 pub(crate) use error::{ApiError, Problem};
-pub(crate) use geojson::multipolygon as geojson_multipolygon;
 
 const VIEW_CASES: &[P] = &[P::ViewCases, P::ViewAssignedCases];
 /// Whoever may subscribe to some live channel (each channel checks its own).

@@ -219,6 +219,11 @@ fn checked(fields: HashMap<String, String>) -> Result<HashMap<String, String>, A
 }
 
 /// Decodes one `application/x-www-form-urlencoded` component: `+` is a space, `%XX` a byte.
+/// Kept by hand because the crates decode leniently: serde_urlencoded 0.7.1 parses with
+/// form_urlencoded 1.2.2, which turns bytes that are not UTF-8 into U+FFFD
+/// (`decode_utf8_lossy`), and percent-encoding keeps a broken escape (`%E`, `%ZZ`) as
+/// text; either would store a report silently changed instead of answering 400 naming
+/// the field.
 fn form_decode(text: &str) -> Option<String> {
     let mut bytes = Vec::with_capacity(text.len());
     let mut input = text.bytes();

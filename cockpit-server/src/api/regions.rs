@@ -5,10 +5,11 @@ use super::params::Path;
 use axum::Json;
 use axum::extract::State;
 use cockpit_geo::Level;
+use cockpit_geo::geojson::{Feature, FeatureCollection, collection, feature, multipolygon, point};
 use serde_json::{Value, json};
 
 use super::ApiError;
-use super::geojson::{collection, feature, multipolygon, point, region_properties, region_ref};
+use super::geojson::{region_properties, region_ref};
 use super::params::{self, count, number, position};
 use crate::AppState;
 use crate::auth::Caller;
@@ -20,7 +21,7 @@ use crate::geography::{Crs, EditError, LayerKind};
 pub(crate) async fn list(
     State(state): State<AppState>,
     params::QueryMap(q): params::QueryMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FeatureCollection>, ApiError> {
     let geography = state.geography.get();
     let city = &geography.city;
     let level_text = q.get("level").map(String::as_str).unwrap_or("street");
@@ -44,7 +45,7 @@ pub(crate) async fn list(
 #[utoipa::path(get, path = "/api/regions/{code}", summary = "One region with ancestors, children and persons in charge", params(("code" = String, Path, description = "NBS or city code")), responses((status = 200, description = "Feature", body = Object, content_type = "application/json"), (status = 404, description = "no such region", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/regions/{code}`: one region as a Feature, with its ancestors (for a
 /// breadcrumb), its children and its persons in charge.
-pub(crate) async fn one(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn one(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Feature>, ApiError> {
     region_json(&state, &code).map(Json)
 }
 
@@ -76,7 +77,7 @@ pub(crate) async fn put_boundary(
     caller: Caller,
     Path(code): Path<String>,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Feature>, ApiError> {
     let super::params::JsonBody(body) = body?;
     let crs = crs_of(&body)?;
     let geometry = body.get("geometry").ok_or_else(|| ApiError::bad("geometry", "is required"))?;
@@ -91,7 +92,7 @@ pub(crate) async fn put_persons(
     caller: Caller,
     Path(code): Path<String>,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Feature>, ApiError> {
     let super::params::JsonBody(body) = body?;
     let persons = body.get("persons").ok_or_else(|| ApiError::bad("persons", "is required"))?;
     let version = state.geography_edits.set_persons(&code, persons, caller.audit_actor()).await?;
@@ -99,9 +100,9 @@ pub(crate) async fn put_persons(
 }
 
 /// The region as now in force, with the version of its edit.
-fn edited_region(state: &AppState, code: &str, version: i64) -> Result<Json<Value>, ApiError> {
+fn edited_region(state: &AppState, code: &str, version: i64) -> Result<Json<Feature>, ApiError> {
     let mut region = region_json(state, code)?;
-    region["properties"]["version"] = json!(version);
+    region.set_property("version", version);
     Ok(Json(region))
 }
 
@@ -132,7 +133,7 @@ pub(crate) async fn put_layer(
     Ok(Json(json!({"name": name, "kind": kind.as_str(), "count": count, "version": version})))
 }
 
-fn region_json(state: &AppState, code: &str) -> Result<Value, ApiError> {
+fn region_json(state: &AppState, code: &str) -> Result<Feature, ApiError> {
     let geography = state.geography.get();
     let city = &geography.city;
     let region = city.by_code(code).ok_or_else(|| ApiError::NotFound(format!("no region has code `{code}`")))?;
@@ -234,7 +235,10 @@ pub(crate) async fn layers(State(state): State<AppState>) -> Json<Value> {
 
 #[utoipa::path(get, path = "/api/layers/{name}", summary = "One layer as GeoJSON", params(("name" = String, Path, description = "layer name")), responses((status = 200, description = "FeatureCollection", body = crate::api::schemas::FeatureCollection, content_type = "application/json"), (status = 404, description = "no such layer", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/layers/{name}`: a whole layer as a FeatureCollection.
-pub(crate) async fn layer(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn layer(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<FeatureCollection>, ApiError> {
     let g = state.geography.get();
     if let Some(layer) = g.points.get(&name) {
         let features =
@@ -259,7 +263,7 @@ pub(crate) async fn layer(State(state): State<AppState>, Path(name): Path<String
 pub(crate) async fn nearby(
     State(state): State<AppState>,
     params::QueryMap(q): params::QueryMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FeatureCollection>, ApiError> {
     let g = state.geography.get();
     let p = position(&q)?;
     let radius = number(&q, "radius", 0.0..=50_000.0)?;
@@ -269,7 +273,7 @@ pub(crate) async fn nearby(
         ApiError::bad("layer", format!("`{name}` is not a point layer; known: {}", known.join(", ")))
     })?;
     let limit = count(&q, "limit", 1..=10_000, 500)?;
-    let features: Vec<Value> = layer
+    let features: Vec<Feature> = layer
         .within_radius(p, radius)
         .into_iter()
         .take(limit)

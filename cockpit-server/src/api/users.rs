@@ -68,7 +68,7 @@ pub(crate) async fn update_role(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     let super::params::JsonBody(body) = body?;
-    let role = Role::parse(&name).ok_or_else(|| ApiError::NotFound(format!("no role `{name}`")))?;
+    let role = Role::parse(&name).map_err(|e| ApiError::NotFound(e.to_string()))?;
     if caller.principal.roles.contains(&role) {
         return Err(ApiError::Forbidden {
             detail: format!("nobody changes a role they hold (`{name}`): another security administrator may"),
@@ -175,7 +175,11 @@ pub(crate) async fn dispatch_targets(State(state): State<AppState>, caller: Call
     let mine = caller.principal.scope.code.as_str();
     let related = |u: &UserRow| mine.starts_with(u.scope_code.as_str()) || u.scope_code.starts_with(mine);
     let handles = |u: &&UserRow| {
-        u.active && related(u) && u.roles.iter().any(|r| r == "department_handler" || r == "grid_worker")
+        u.active
+            && related(u)
+            && u.roles
+                .iter()
+                .any(|r| [Role::DepartmentHandler.as_str(), Role::GridWorker.as_str()].contains(&r.as_str()))
     };
     let people: Vec<Value> = users
         .iter()
@@ -289,7 +293,7 @@ async fn existing_user(state: &AppState, id: i64) -> Result<UserRow, ApiError> {
 /// so that no one of the three can take over another's account and act unwatched.
 fn not_another_administration(caller: &Caller, target: &UserRow) -> Result<(), ApiError> {
     let own: Vec<Role> = caller.principal.roles.iter().copied().filter(|r| r.is_administration()).collect();
-    let other = target.roles.iter().filter_map(|r| Role::parse(r)).find(|r| r.is_administration() && !own.contains(r));
+    let other = target.roles()?.into_iter().find(|r| r.is_administration() && !own.contains(r));
     match other {
         Some(role) => Err(ApiError::Forbidden {
             detail: format!(
@@ -381,7 +385,7 @@ pub(crate) async fn set_roles(
     let mut roles = Vec::new();
     for name in names {
         let name = name.as_str().unwrap_or("");
-        let role = Role::parse(name).ok_or_else(|| ApiError::bad("roles", format!("`{name}` is not a role")))?;
+        let role = Role::parse(name).map_err(|e| ApiError::bad("roles", e.to_string()))?;
         if !roles.contains(&role) {
             roles.push(role);
         }

@@ -27,7 +27,7 @@ pub(crate) use bootstrap::tell_operator;
 pub use bootstrap::{Bootstrap, bootstrap_accounts, load_departments};
 pub(crate) use error::AuthError;
 pub use keys::{load_or_create_key_ring, load_or_create_token_key};
-pub(crate) use principal::{ACTION_PERMISSIONS, Caller, ClientAddress, Principal, lifecycle_role, permission_for};
+pub(crate) use principal::{ACTION_PERMISSIONS, Caller, ClientAddress, Principal, permission_for};
 
 use crate::limits::RateLimits;
 use crate::store::{AuditActor, AuditEntry, Store};
@@ -141,7 +141,7 @@ impl Auth {
         }
         let roles = self.store.roles().await?;
         let second_factor_required =
-            user.roles().iter().any(|r| roles.iter().any(|row| row.role == *r && row.require_totp));
+            user.roles()?.iter().any(|r| roles.iter().any(|row| row.role == *r && row.require_totp));
         let mut totp_step = None;
         if user.totp_enabled {
             let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
@@ -367,7 +367,7 @@ impl Auth {
             user_id: user.id,
             username: user.username.clone(),
             display_name: user.display_name.clone(),
-            roles: user.roles(),
+            roles: user.roles()?,
             permissions: grant.permissions,
             scope: user.scope()?,
             department: grant.department_name.clone(),

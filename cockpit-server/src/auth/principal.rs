@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use cockpit_access::{Permission, PermissionSet, Role, Scope, ScopeLevel};
-use cockpit_events::{ActionKind, Actor, Assignee, Handler, Status, allowed_actions};
+use cockpit_events::{ActionKind, Actor, ActorRole, Assignee, Handler, Status, allowed_actions};
 
 use super::AuthError;
 use crate::store::{AuditActor, CaseScope};
@@ -73,23 +73,6 @@ pub const ACTION_PERMISSIONS: &[Permission] = &[
     Permission::EvaluateCases,
 ];
 
-/// The lifecycle's role of a person's role: one arm each, so that a new role cannot
-/// compile without saying how it acts on cases (it used to be matched by name, with any
-/// unknown name acting as the auditor).
-pub fn lifecycle_role(role: Role) -> cockpit_events::Role {
-    use cockpit_events::Role as Acts;
-    match role {
-        Role::Commander => Acts::Commander,
-        Role::Leader => Acts::Leader,
-        Role::Dispatcher => Acts::Dispatcher,
-        Role::DepartmentHandler => Acts::DepartmentHandler,
-        Role::GridWorker => Acts::GridWorker,
-        Role::Auditor => Acts::Auditor,
-        Role::SystemAdministrator => Acts::SystemAdministrator,
-        Role::SecurityAdministrator => Acts::SecurityAdministrator,
-    }
-}
-
 impl Principal {
     /// Holds the permission.
     pub fn can(&self, permission: Permission) -> bool {
@@ -145,7 +128,7 @@ impl Principal {
     pub fn allowed_actions(&self, status: Status) -> Vec<ActionKind> {
         let mut out: Vec<ActionKind> = Vec::new();
         for role in &self.roles {
-            for kind in allowed_actions(status, lifecycle_role(*role)) {
+            for kind in allowed_actions(status, *role) {
                 if self.can(permission_for(kind)) && !out.contains(&kind) {
                     out.push(kind);
                 }
@@ -156,23 +139,25 @@ impl Principal {
 
     /// The actor for `kind` on a case in `status`: the first of their roles the lifecycle
     /// allows it to (or their first role, so the refusal names one).
-    pub fn actor_for(&self, kind: ActionKind, status: Status) -> Actor {
-        let role = self
-            .roles
-            .iter()
-            .map(|r| lifecycle_role(*r))
-            .find(|r| allowed_actions(status, *r).contains(&kind))
-            .or_else(|| self.roles.first().map(|r| lifecycle_role(*r)))
-            .unwrap_or(cockpit_events::Role::Auditor);
-        Actor::new(self.username.as_str(), role)
+    pub fn actor_for(&self, kind: ActionKind, status: Status) -> Result<Actor, AuthError> {
+        let role = match self.roles.iter().find(|r| allowed_actions(status, **r).contains(&kind)) {
+            Some(role) => ActorRole::Person(*role),
+            None => self.first_role()?,
+        };
+        Ok(Actor::new(self.username.as_str(), role))
     }
 
     /// The role named on timelines for what is not a lifecycle action (creating a case).
-    pub fn primary_actor(&self) -> Actor {
-        Actor::new(
-            self.username.as_str(),
-            self.roles.first().map(|r| lifecycle_role(*r)).unwrap_or(cockpit_events::Role::Auditor),
-        )
+    pub fn primary_actor(&self) -> Result<Actor, AuthError> {
+        Ok(Actor::new(self.username.as_str(), self.first_role()?))
+    }
+
+    /// Their first role: a person without a role acts in none (no role stands in for a
+    /// missing one).
+    fn first_role(&self) -> Result<ActorRole, AuthError> {
+        self.roles.first().map(|r| ActorRole::Person(*r)).ok_or_else(|| {
+            AuthError::Forbidden(format!("user `{}` holds no role, so cannot act on cases", self.username))
+        })
     }
 }
 
@@ -204,11 +189,36 @@ impl Caller {
 mod tests {
     use super::*;
 
-    /// Access control and the lifecycle name the people roles alike: none falls back.
+    fn principal(roles: Vec<Role>) -> Principal {
+        Principal {
+            user_id: 1,
+            username: "u1".into(),
+            display_name: "u1".into(),
+            roles,
+            permissions: PermissionSet::default(),
+            scope: Scope::district("330304"),
+            department: None,
+            session: String::new(),
+            restricted: false,
+        }
+    }
+
+    /// A person acts in the first of their roles that may take the action, else their first
+    /// role; one without a role is refused, never made an auditor.
     #[test]
-    fn every_role_is_a_lifecycle_role_of_the_same_name() {
-        for role in Role::ALL {
-            assert_eq!(lifecycle_role(role).as_str(), role.as_str());
+    fn actors_are_people_in_their_own_roles() {
+        let p = principal(vec![Role::Leader, Role::Dispatcher]);
+        let actor = p.actor_for(ActionKind::Dispatch, Status::New).unwrap();
+        assert_eq!(actor.role, ActorRole::Person(Role::Dispatcher));
+        let actor = p.actor_for(ActionKind::Accept, Status::Dispatched).unwrap();
+        assert_eq!(actor.role, ActorRole::Person(Role::Leader));
+        assert_eq!(p.primary_actor().unwrap().role.as_str(), "leader");
+        let nobody = principal(Vec::new());
+        for refused in [nobody.primary_actor(), nobody.actor_for(ActionKind::Dispatch, Status::New)] {
+            match refused {
+                Err(AuthError::Forbidden(detail)) => assert!(detail.contains("holds no role"), "{detail}"),
+                other => panic!("expected a refusal, got {other:?}"),
+            }
         }
     }
 }

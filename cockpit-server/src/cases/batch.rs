@@ -17,10 +17,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use cockpit_events::{
-    Action, Actor, CaseFootprint, CaseId, CaseRegions, Deadline, DispatchDecision, DispatchRequest, GeoPoint, NewCase,
-    Status, Transition, UserId, transition,
+    Action, Actor, CaseFootprint, CaseId, Deadline, DispatchDecision, DispatchRequest, GeoPoint, NewCase, Status,
+    Transition, UserId, transition,
 };
-use cockpit_geo::Coord;
+use cockpit_geo::{Coord, Place};
 use tokio::sync::{mpsc, oneshot};
 
 use super::error::ServiceError;
@@ -58,7 +58,7 @@ pub struct Prepared {
     /// WGS84.
     pub(crate) point: Option<Coord>,
     pub(crate) outside: bool,
-    pub(crate) regions: CaseRegions,
+    pub(crate) regions: Place,
     pub(crate) opening: Transition,
     pub(crate) deadline: Option<Deadline>,
     pub(crate) now: DateTime<Utc>,

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use cockpit_events::{
-    Action, ActionKind, Actor, CaseId, CaseRegions, CategoryCode, Crs, DispatchDecision, DispatchRequest, EntryPath,
-    EventsError, Handler, NewCase, RegionCode, Status, check_assignee, intake, transition,
+    Action, ActionKind, Actor, CaseId, CategoryCode, Crs, DispatchDecision, DispatchRequest, EntryPath, EventsError,
+    Handler, NewCase, Status, check_assignee, intake, transition,
 };
-use cockpit_geo::{Coord, gcj02_to_wgs84};
+use cockpit_geo::{Coord, Place, gcj02_to_wgs84};
 
 pub use super::batch::Created;
 use super::batch::{Batcher, Prepared, grid_worker};
@@ -124,13 +124,7 @@ impl CaseService {
         });
         let geography = self.geography.get();
         let city = &geography.city;
-        let located = point.and_then(|p| city.locate(p));
-        let code = |id: Option<cockpit_geo::RegionId>| id.map(|id| city.region(id).code.as_str().to_string());
-        let regions = CaseRegions {
-            street: code(located.map(|l| l.street)).map(RegionCode),
-            village: code(located.and_then(|l| l.village)).map(RegionCode),
-            grid: code(located.and_then(|l| l.grid)).map(RegionCode),
-        };
+        let regions = point.map(|p| city.place(p)).unwrap_or_default();
         let deadline =
             if opening.state.status == Status::New { self.deadline(&new.category, new.urgency, now)? } else { None };
 
@@ -155,7 +149,7 @@ impl CaseService {
         let prepared = Prepared {
             new,
             point,
-            outside: point.is_some() && located.is_none(),
+            outside: point.is_some() && regions.street.is_none(),
             regions,
             opening,
             deadline,
@@ -258,12 +252,7 @@ impl CaseService {
     /// What the dispatch rules would decide for a stored case now: the suggestion a
     /// dispatcher sees before dispatching by hand.
     pub async fn suggest_dispatch(&self, row: &CaseRow) -> Result<DispatchDecision, ServiceError> {
-        let code = |c: &Option<String>| c.clone().map(RegionCode);
-        let regions = CaseRegions {
-            street: code(&row.street_code),
-            village: code(&row.village_code),
-            grid: code(&row.grid_code),
-        };
+        let regions = Place::from_codes(row.street_code.clone(), row.village_code.clone(), row.grid_code.clone());
         let workers = self.store.grid_workers(row.grid_code.as_slice()).await?;
         let worker = row.grid_code.as_deref().map(|g| grid_worker(workers.get(g).cloned(), g));
         Ok(self.rules.get().dispatch.decide(DispatchRequest {

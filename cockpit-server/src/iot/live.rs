@@ -10,15 +10,11 @@ use cockpit_live::Channel;
 use serde_json::json;
 use tokio::sync::{broadcast, watch};
 
-use super::{Iot, IotUpdate, Place};
-use crate::live::{Hub, RegionCodes, Update};
+use super::{Iot, IotUpdate};
+use crate::live::{Hub, Update};
 
 /// How often coalesced device values go out.
 const DEVICE_INTERVAL: Duration = Duration::from_secs(1);
-
-fn regions(place: &Place) -> RegionCodes {
-    RegionCodes { street: place.street.clone(), village: place.village.clone(), grid: place.grid.clone() }
-}
 
 /// Runs until `stop` turns true.
 pub async fn run(iot: Iot, hub: Hub, mut stop: watch::Receiver<bool>) {
@@ -34,7 +30,7 @@ pub async fn run(iot: Iot, hub: Hub, mut stop: watch::Receiver<bool>) {
                     let entry = devices.entry(device).or_insert_with_key(|device| Update {
                         channel: Channel::Devices,
                         key: device.to_string(),
-                        regions: regions(&place),
+                        regions: place.regions.clone(),
                         position: Some((place.lon, place.lat)),
                         layer: Some(device_type.name().to_string()),
                         payload: json!({"device": device, "type": device_type.name(), "values": {}}),
@@ -62,7 +58,7 @@ pub async fn run(iot: Iot, hub: Hub, mut stop: watch::Receiver<bool>) {
                     alarms.push(Update {
                         channel: Channel::Alarms,
                         key,
-                        regions: regions(&place),
+                        regions: place.regions.clone(),
                         position: Some((place.lon, place.lat)),
                         layer: None,
                         payload: change,

@@ -49,12 +49,9 @@ use crate::store::{DeviceLogin, Store};
 /// Where a device is: what the broker and the shards need besides the registry.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Place {
-    /// Street code.
-    pub street: Option<String>,
-    /// Village code.
-    pub village: Option<String>,
-    /// Grid code.
-    pub grid: Option<String>,
+    /// Its street, village and grid.
+    #[serde(flatten)]
+    pub regions: cockpit_geo::Place,
     /// WGS84 longitude.
     pub lon: f64,
     /// WGS84 latitude.
@@ -268,9 +265,14 @@ impl Iot {
                 continue;
             }
             directory.credentials.insert(id.clone(), credential_hash);
-            directory
-                .places
-                .insert(id, Arc::new(Place { street: street_code, village: village_code, grid: grid_code, lon, lat }));
+            directory.places.insert(
+                id,
+                Arc::new(Place {
+                    regions: cockpit_geo::Place::from_codes(street_code, village_code, grid_code),
+                    lon,
+                    lat,
+                }),
+            );
         }
         if let Ok(mut current) = self.inner.directory.write() {
             *current = directory;
@@ -321,7 +323,7 @@ impl Iot {
         } else {
             (None, None)
         };
-        let shard = shard_index(place.grid.as_deref().unwrap_or(decoded.device().as_str()));
+        let shard = shard_index(place.regions.grid_code().unwrap_or(decoded.device().as_str()));
         let message = pipeline::ShardMessage { decoded, place, done };
         inner.shards[shard].send(message).await.map_err(|_| IngestError::Unavailable)?;
         Ok(receiver)
@@ -330,9 +332,10 @@ impl Iot {
     fn shard_of_row(&self, alarm: &crate::store::AlarmRow) -> usize {
         let key = match alarm.grid_code.as_deref() {
             Some(grid) => grid.to_string(),
-            None => {
-                self.place(&alarm.device_id).and_then(|p| p.grid.clone()).unwrap_or_else(|| alarm.device_id.clone())
-            }
+            None => self
+                .place(&alarm.device_id)
+                .and_then(|p| p.regions.grid_code().map(str::to_string))
+                .unwrap_or_else(|| alarm.device_id.clone()),
         };
         shard_index(&key)
     }
@@ -360,7 +363,7 @@ impl Iot {
             .iter()
             .filter(|d| {
                 let id = d.id.as_str();
-                let key = directory.places.get(id).and_then(|p| p.grid.as_deref()).unwrap_or(id);
+                let key = directory.places.get(id).and_then(|p| p.regions.grid_code()).unwrap_or(id);
                 shard_index(key) == index
             })
             .map(|d| (d.id.clone(), d.device_type))

@@ -270,7 +270,7 @@ impl Shard {
         let write = match &change {
             AlarmChange::Raised { alarm } => {
                 self.places.insert(key.device.clone(), place.clone());
-                let region = place.grid.clone().unwrap_or_else(|| device_id.clone());
+                let region = place.regions.grid_code().map_or_else(|| device_id.clone(), str::to_string);
                 let group = self.storms.group(&key.rule, &region, alarm.raised_at_ms);
                 let storm_id = match &group {
                     Grouping::Single => None,
@@ -287,9 +287,9 @@ impl Shard {
                     metric: alarm.metric.name(),
                     raised_at: time(alarm.raised_at_ms),
                     raised_value: alarm.raised_value,
-                    street_code: place.street.clone(),
-                    village_code: place.village.clone(),
-                    grid_code: place.grid.clone(),
+                    street_code: place.regions.street_code().map(str::to_string),
+                    village_code: place.regions.village_code().map(str::to_string),
+                    grid_code: place.regions.grid_code().map(str::to_string),
                     storm_id,
                     case_wanted,
                 }))

@@ -67,7 +67,7 @@ impl Iot {
     /// The latest state of a device, if it has spoken since the start.
     pub fn state(&self, device: &str) -> Option<DeviceState> {
         let place = self.place(device);
-        let key = place.as_ref().and_then(|p| p.grid.as_deref()).unwrap_or(device);
+        let key = place.as_ref().and_then(|p| p.regions.grid_code()).unwrap_or(device);
         self.inner.states[shard_index(key)].lock().ok()?.get(device).cloned()
     }
 
@@ -131,7 +131,7 @@ impl Iot {
             if !visible(place) {
                 continue;
             }
-            let key = place.grid.as_deref().unwrap_or(id);
+            let key = place.regions.grid_code().unwrap_or(id);
             let health = self.inner.states[shard_index(key)]
                 .lock()
                 .ok()
@@ -142,8 +142,11 @@ impl Iot {
             }
             .unwrap_or_default();
             *total.entry(name.clone()).or_default() += 1;
-            for code in [&place.street, &place.village, &place.grid].into_iter().flatten() {
-                *tally.entry(code.clone()).or_default().entry(name.clone()).or_default() += 1;
+            for code in [place.regions.street_code(), place.regions.village_code(), place.regions.grid_code()]
+                .into_iter()
+                .flatten()
+            {
+                *tally.entry(code.to_string()).or_default().entry(name.clone()).or_default() += 1;
             }
         }
         (total, tally)

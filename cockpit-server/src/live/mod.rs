@@ -19,7 +19,7 @@ mod publish;
 mod snapshot;
 mod socket;
 
-pub use publish::{LiveError, Publisher, RegionCodes, Update, publish};
+pub use publish::{LiveError, Publisher, Update, publish};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,27 +1,11 @@
 //! Publishing alarms and device values to every instance's live streams: one at a time
 //! ([`publish`]) or with group commit ([`Publisher`]), each through the live log.
 
+use cockpit_geo::Place;
 use cockpit_live::{Channel, Offset};
 use cockpit_store::live_log::{self as log, NewEntry};
 use cockpit_store::{Store, StoreError};
 use serde_json::Value;
-
-/// The street, village and grid an alarm or device lies in (codes, those known).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RegionCodes {
-    /// The street or town.
-    pub street: Option<String>,
-    /// The village or community.
-    pub village: Option<String>,
-    /// The grid.
-    pub grid: Option<String>,
-}
-
-impl RegionCodes {
-    fn to_vec(&self) -> Vec<String> {
-        [&self.street, &self.village, &self.grid].into_iter().flatten().cloned().collect()
-    }
-}
 
 /// One alarm or device value for the live streams.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +15,7 @@ pub struct Update {
     /// The thing: a device id, or an alarm id. A device key's values coalesce.
     pub key: String,
     /// Where it is, for region subscriptions and the viewer's region scope.
-    pub regions: RegionCodes,
+    pub regions: Place,
     /// WGS84 longitude and latitude, for bounding-box subscriptions.
     pub position: Option<(f64, f64)>,
     /// The device type (the `layer` filter).
@@ -72,7 +56,12 @@ pub async fn publish(store: &Store, updates: &[Update]) -> Result<Offset, LiveEr
         entries.push(NewEntry {
             channel: u.channel,
             key: u.key.clone(),
-            regions: u.regions.to_vec(),
+            // Street first, as the cases' entries list them.
+            regions: [u.regions.street_code(), u.regions.village_code(), u.regions.grid_code()]
+                .into_iter()
+                .flatten()
+                .map(str::to_string)
+                .collect(),
             position: u.position,
             layer: u.layer.clone(),
             assignee: None,

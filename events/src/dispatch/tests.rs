@@ -26,9 +26,9 @@ fn rules() -> DispatchRules {
     serde_json::from_str(RULES).unwrap()
 }
 
-fn regions(grid: &str) -> CaseRegions {
+fn regions(grid: &str) -> Place {
     let code = |len: usize| (grid.len() >= len).then(|| RegionCode::from(&grid[..len]));
-    CaseRegions { street: code(9), village: code(12), grid: code(15) }
+    Place { street: code(9), village: code(12), grid: code(15) }
 }
 
 fn department(id: &str) -> Assignee {

@@ -61,18 +61,18 @@ const TABLE: &[(Status, ActionKind, &str, Status)] = &[
     (S::EvaluatedUnsatisfied, A::BindLeader, "CD", S::EvaluatedUnsatisfied),
 ];
 
-fn letter(role: Role) -> char {
+fn letter(role: ActorRole) -> char {
     match role {
-        Role::Commander => 'C',
-        Role::Leader => 'L',
-        Role::Dispatcher => 'D',
-        Role::DepartmentHandler => 'H',
-        Role::GridWorker => 'G',
-        Role::Auditor => 'A',
-        Role::SystemAdministrator => 'M',
-        Role::SecurityAdministrator => 'K',
-        Role::Source => 'S',
-        Role::System => 'Y',
+        ActorRole::Person(Role::Commander) => 'C',
+        ActorRole::Person(Role::Leader) => 'L',
+        ActorRole::Person(Role::Dispatcher) => 'D',
+        ActorRole::Person(Role::DepartmentHandler) => 'H',
+        ActorRole::Person(Role::GridWorker) => 'G',
+        ActorRole::Person(Role::Auditor) => 'A',
+        ActorRole::Person(Role::SystemAdministrator) => 'M',
+        ActorRole::Person(Role::SecurityAdministrator) => 'K',
+        ActorRole::Source => 'S',
+        ActorRole::System => 'Y',
     }
 }
 
@@ -106,14 +106,14 @@ fn sample(kind: ActionKind) -> Action {
 }
 
 /// What the table says `role` may do in `status`, in button order.
-fn expected_allowed(status: Status, role: Role) -> Vec<ActionKind> {
+fn expected_allowed(status: Status, role: ActorRole) -> Vec<ActionKind> {
     ActionKind::ALL
         .into_iter()
         .filter(|&kind| TABLE.iter().any(|&(s, k, roles, _)| s == status && k == kind && roles.contains(letter(role))))
         .collect()
 }
 
-fn check(status: Status, kind: ActionKind, role: Role) {
+fn check(status: Status, kind: ActionKind, role: ActorRole) {
     let row = TABLE.iter().find(|&&(s, k, _, _)| s == status && k == kind);
     let actor = Actor::new("u1", role);
     let result = transition(&CaseState::new(status), &actor, sample(kind), at());
@@ -146,7 +146,7 @@ fn every_status_action_and_role_follows_the_table() {
     let mut combinations = 0;
     for status in Status::ALL {
         for kind in ActionKind::ALL {
-            for role in Role::ALL {
+            for role in ActorRole::ALL {
                 check(status, kind, role);
                 combinations += 1;
             }
@@ -158,7 +158,7 @@ fn every_status_action_and_role_follows_the_table() {
 #[test]
 fn allowed_actions_match_the_table() {
     for status in Status::ALL {
-        for role in Role::ALL {
+        for role in ActorRole::ALL {
             assert_eq!(allowed_actions(status, role), expected_allowed(status, role), "{status:?} {role:?}");
         }
     }
@@ -167,7 +167,7 @@ fn allowed_actions_match_the_table() {
         [A::VerifyAndClose, A::SendBack, A::Supervise, A::BindLeader]
     );
     for status in [S::Rejected, S::EvaluatedSatisfied] {
-        for role in Role::ALL {
+        for role in ActorRole::ALL {
             assert!(allowed_actions(status, role).is_empty(), "{status:?} is terminal");
         }
     }
@@ -180,7 +180,7 @@ fn allowed_actions_match_the_table() {
 
 #[test]
 fn intake_paths_check_the_role_and_pick_the_first_status() {
-    let check = |path: EntryPath, role: Role, expected: Option<Status>| {
+    let check = |path: EntryPath, role: ActorRole, expected: Option<Status>| {
         let result = intake(path, &Actor::new("u1", role), at(), "created");
         match expected {
             Some(status) => {
@@ -191,17 +191,17 @@ fn intake_paths_check_the_role_and_pick_the_first_status() {
             None => assert_eq!(result, Err(EventsError::IntakeNotAllowed { path, role })),
         }
     };
-    check(EntryPath::Gateway, Role::Source, Some(S::New));
-    check(EntryPath::Gateway, Role::Dispatcher, None);
-    check(EntryPath::Manual, Role::Dispatcher, Some(S::New));
-    check(EntryPath::Manual, Role::GridWorker, Some(S::New));
-    check(EntryPath::Manual, Role::Auditor, None);
-    check(EntryPath::Manual, Role::Leader, None);
-    check(EntryPath::ThirdParty, Role::Source, Some(S::Submitted));
-    check(EntryPath::ThirdParty, Role::DepartmentHandler, Some(S::Submitted));
-    check(EntryPath::ThirdParty, Role::GridWorker, None);
-    check(EntryPath::Alarm, Role::System, Some(S::New));
-    check(EntryPath::Alarm, Role::Source, None);
+    check(EntryPath::Gateway, ActorRole::Source, Some(S::New));
+    check(EntryPath::Gateway, Role::Dispatcher.into(), None);
+    check(EntryPath::Manual, Role::Dispatcher.into(), Some(S::New));
+    check(EntryPath::Manual, Role::GridWorker.into(), Some(S::New));
+    check(EntryPath::Manual, Role::Auditor.into(), None);
+    check(EntryPath::Manual, Role::Leader.into(), None);
+    check(EntryPath::ThirdParty, ActorRole::Source, Some(S::Submitted));
+    check(EntryPath::ThirdParty, Role::DepartmentHandler.into(), Some(S::Submitted));
+    check(EntryPath::ThirdParty, Role::GridWorker.into(), None);
+    check(EntryPath::Alarm, ActorRole::System, Some(S::New));
+    check(EntryPath::Alarm, ActorRole::Source, None);
 }
 
 #[test]
@@ -257,7 +257,11 @@ fn a_case_walks_the_whole_loop_with_its_effects() {
     step(&mut state, &worker, Action::MarkHandled { summary: "已彻底清理".into(), photos: vec![] });
     step(&mut state, &dispatcher, Action::VerifyAndClose { note: String::new() });
     let unsatisfied = Evaluation::unsatisfied(UnsatisfiedReason::FalseClosure, "垃圾仍在");
-    step(&mut state, &Actor::new("hotline-12345", Role::Source), Action::Evaluate { evaluation: unsatisfied.clone() });
+    step(
+        &mut state,
+        &Actor::new("hotline-12345", ActorRole::Source),
+        Action::Evaluate { evaluation: unsatisfied.clone() },
+    );
 
     assert_eq!(state.status, S::EvaluatedUnsatisfied);
     assert_eq!(state.evaluation, Some(unsatisfied));

@@ -112,7 +112,7 @@ impl Server {
             _ => ScopeLevel::Grid,
         };
         let role_names = roles;
-        let roles: Vec<Role> = roles.iter().map(|r| Role::parse(r).unwrap_or_else(|| panic!("role {r}"))).collect();
+        let roles: Vec<Role> = roles.iter().map(|r| Role::parse(r).unwrap_or_else(|e| panic!("{e}"))).collect();
         let user = NewUser {
             username: username.to_string(),
             display_name: format!("测试{username}"),

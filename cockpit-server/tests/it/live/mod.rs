@@ -15,8 +15,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use crate::common::{Server, sample_data};
+use cockpit_geo::Place;
 use cockpit_live::Channel;
-use cockpit_server::live::{RegionCodes, Update, publish};
+use cockpit_server::live::{Update, publish};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -193,12 +194,8 @@ async fn create_case_of(server: &Server, token: &str, category: &str, at: (f64, 
 }
 
 /// The street, village and grid of `grid`: codes nest, a grid's starting with its village's.
-fn regions_of(grid: &str) -> RegionCodes {
-    RegionCodes {
-        street: Some(grid[..9].to_string()),
-        village: Some(grid[..12].to_string()),
-        grid: Some(grid.to_string()),
-    }
+fn regions_of(grid: &str) -> Place {
+    Place::from_codes(Some(grid[..9].to_string()), Some(grid[..12].to_string()), Some(grid.to_string()))
 }
 
 /// Everything `v` names that a reader could be kept from: every string it holds, and
@@ -289,11 +286,7 @@ fn device(key: &str, grid: &str, at: (f64, f64), level: f64) -> Update {
     Update {
         channel: Channel::Devices,
         key: key.into(),
-        regions: RegionCodes {
-            street: Some(grid[..9].to_string()),
-            village: Some(grid[..12].to_string()),
-            grid: Some(grid.to_string()),
-        },
+        regions: regions_of(grid),
         position: Some(at),
         layer: Some("water_level_river".into()),
         payload: json!({"level_m": level}),
@@ -341,7 +334,7 @@ fn alarm(n: u32, padding: usize) -> Update {
     Update {
         channel: Channel::Alarms,
         key: format!("alarm-{n}"),
-        regions: RegionCodes { street: Some("330304001".into()), village: None, grid: None },
+        regions: Place::from_codes(Some("330304001".into()), None, None),
         position: None,
         layer: None,
         payload: json!({"n": n, "detail": "x".repeat(padding)}),

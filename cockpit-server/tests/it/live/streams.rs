@@ -133,7 +133,7 @@ async fn alarms_and_device_values_arrive_through_the_publishing_api_devices_coal
     let alarm = |n: u32| Update {
         channel: Channel::Alarms,
         key: format!("alarm-{n}"),
-        regions: RegionCodes { street: Some("330304001".into()), village: None, grid: None },
+        regions: Place::from_codes(Some("330304001".into()), None, None),
         position: None,
         layer: None,
         payload: json!({"rule": "level_high", "n": n}),
