@@ -66,10 +66,22 @@ pub(super) async fn items(hub: &Hub, sub: &Sub) -> Result<Vec<Value>, StoreError
                 .collect())
         }
         Channel::Statistics => {
-            let cached = hub.state().statistics.clone();
+            let cached = {
+                let mut s = hub.state();
+                if s.statistics.is_none() {
+                    // Computed now from every case so far: what changes from here on is
+                    // what the next refresh sends (a case applied meanwhile sets it again).
+                    s.cases_changed = false;
+                }
+                s.statistics.clone()
+            };
             let table = match cached {
                 Some(t) => t,
-                None => std::sync::Arc::new(statistics(cases).await?),
+                None => {
+                    let table = std::sync::Arc::new(statistics(cases).await?);
+                    hub.state().statistics.get_or_insert_with(|| table.clone());
+                    table
+                }
             };
             Ok(statistics_in(&table, sub.region.as_deref()))
         }
