@@ -8,6 +8,7 @@
 
 mod access;
 mod action_keys;
+mod alarms;
 mod attachments;
 mod audit;
 mod cases;
@@ -19,13 +20,15 @@ pub mod live_log;
 mod logins;
 mod open311_keys;
 mod sealing;
+mod sessions;
 mod stats;
 mod telemetry;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgPool};
 
-pub use access::{Credentials, NewUser, RoleRow, SessionGrant, UserRow};
+pub use access::{Credentials, NewUser, RoleRow, UserRow};
+pub use sessions::SessionGrant;
 pub use attachments::{Attachment, Recorded};
 pub use audit::{AuditActor, AuditEntry, AuditFilter, AuditRow, ChainReport};
 pub use cases::live_entry;
@@ -39,7 +42,8 @@ pub use logins::{LoginFailures, LoginStanding};
 pub use open311_keys::Open311Key;
 pub use sealing::StoredReporter;
 pub use stats::{CaseStats, CountsByRegion, IndicatorQuery, RegionTally, StatsLevel, Tally};
-pub use telemetry::{AlarmFilter, AlarmRow, AlarmWrite, DeviceLogin, EventRow, HistoryPoint, RaisedAlarm, ReadingRow};
+pub use alarms::{AlarmFilter, AlarmRow, AlarmWrite, RaisedAlarm};
+pub use telemetry::{DeviceLogin, EventRow, HistoryPoint, ReadingRow};
 
 /// The statuses of an open case (in the pool or with a handler), as stored: bound into the
 /// queries that need them, so that the lifecycle crate stays their one definition.
