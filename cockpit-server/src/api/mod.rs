@@ -462,6 +462,11 @@ mod tests {
         check(parameter("/api/cases", "get", "status"), "in_progress");
         check(parameter("/api/cases/stats", "get", "level"), r#"["street","village","grid"]"#);
         check(parameter("/api/cases/stats", "get", "category"), r#""pattern""#);
+        check(parameter("/api/regions", "get", "level"), r#"["district","street","village","grid"]"#);
+        check(parameter("/api/regions/{code}", "get", "code"), r#""pattern""#);
+        check(parameter("/api/locate", "get", "crs"), r#"["wgs84","gcj02"]"#);
+        check(parameter("/api/nearby", "get", "radius"), r#""maximum":50000"#);
+        check(parameter("/api/search", "get", "q"), r#""minLength":1"#);
         let body = &doc["paths"]["/api/cases"]["post"]["requestBody"]["content"]["application/json"]["schema"];
         let body = resolve(body);
         assert_eq!(body["required"], serde_json::json!(["description", "category"]), "{body}");
