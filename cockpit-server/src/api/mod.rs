@@ -467,6 +467,8 @@ mod tests {
         check(parameter("/api/locate", "get", "crs"), r#"["wgs84","gcj02"]"#);
         check(parameter("/api/nearby", "get", "radius"), r#""maximum":50000"#);
         check(parameter("/api/search", "get", "q"), r#""minLength":1"#);
+        check(parameter("/api/nearby", "get", "layer"), r#""minLength":1"#);
+        check(parameter("/api/cases/{id}/actions", "post", "Idempotency-Key"), r#""pattern""#);
         let body = &doc["paths"]["/api/cases"]["post"]["requestBody"]["content"]["application/json"]["schema"];
         let body = resolve(body);
         assert_eq!(body["required"], serde_json::json!(["description", "category"]), "{body}");

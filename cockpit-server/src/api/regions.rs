@@ -102,7 +102,7 @@ pub(crate) struct NearbyQuery {
     #[param(minimum = 0.0, maximum = 50000.0, example = 1000.0)]
     radius: f64,
     /// A point layer (`GET /api/layers`).
-    #[param(example = "hospitals")]
+    #[param(min_length = 1, example = "hospitals")]
     layer: String,
     /// At most this many features (500 when left out).
     #[param(minimum = 1, maximum = 10000)]
