@@ -351,8 +351,10 @@ pub(crate) struct CaseQuery {
     #[param(pattern = "^[0-9]{2,8}$", example = "0402")]
     category: Option<String>,
     /// A tag.
+    #[param(pattern = "^[^\\x00-\\x1F\\x7F]*$")]
     tag: Option<String>,
     /// A source id.
+    #[param(pattern = "^[^\\x00-\\x1F\\x7F]*$")]
     source: Option<String>,
     /// How urgent.
     #[param(value_type = Option<crate::api::schemas::Urgency>, inline)]
@@ -364,6 +366,7 @@ pub(crate) struct CaseQuery {
     /// Created before.
     to: Option<DateTime<Utc>>,
     /// A substring of the title or description.
+    #[param(pattern = "^[^\\x00-\\x1F\\x7F]*$")]
     q: Option<String>,
     /// With `lat` and `radius`: only cases within `radius` metres of this point (WGS84).
     #[param(minimum = -180.0, maximum = 180.0, example = 120.63)]

@@ -468,6 +468,7 @@ mod tests {
         check(parameter("/api/nearby", "get", "radius"), r#""maximum":50000"#);
         check(parameter("/api/search", "get", "q"), r#""minLength":1"#);
         check(parameter("/api/nearby", "get", "layer"), r#""minLength":1"#);
+        check(parameter("/api/cases", "get", "q"), r#""pattern":"^[^\\x00-\\x1F\\x7F]*$""#);
         check(parameter("/api/cases/{id}/actions", "post", "Idempotency-Key"), r#""pattern""#);
         let body = &doc["paths"]["/api/cases"]["post"]["requestBody"]["content"]["application/json"]["schema"];
         let body = resolve(body);
