@@ -24,7 +24,7 @@ pub struct UserRow {
     pub password_changed_at: DateTime<Utc>,
 }
 
-pub(super) const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.department_id, u.scope_level, u.scope_code,
+const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.department_id, u.scope_level, u.scope_code,
     u.active, u.totp_enabled, u.must_change_password,
     ARRAY(SELECT role FROM user_roles r WHERE r.user_id = u.id ORDER BY role) AS roles, u.created_at,
     u.password_changed_at";
@@ -87,7 +87,7 @@ pub struct RoleRow {
     pub require_totp: bool,
 }
 
-fn permissions_of(names: &[String]) -> PermissionSet {
+pub(super) fn permissions_of(names: &[String]) -> PermissionSet {
     names.iter().filter_map(|p| Permission::parse(p)).collect()
 }
 

@@ -28,7 +28,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgPool};
 
 pub use access::{Credentials, NewUser, RoleRow, UserRow};
-pub use sessions::SessionGrant;
+pub use alarms::{AlarmFilter, AlarmRow, AlarmWrite, RaisedAlarm};
 pub use attachments::{Attachment, Recorded};
 pub use audit::{AuditActor, AuditEntry, AuditFilter, AuditRow, ChainReport};
 pub use cases::live_entry;
@@ -41,8 +41,8 @@ pub use embedded::EmbeddedPostgres;
 pub use logins::{LoginFailures, LoginStanding};
 pub use open311_keys::Open311Key;
 pub use sealing::StoredReporter;
+pub use sessions::SessionGrant;
 pub use stats::{CaseStats, CountsByRegion, IndicatorQuery, RegionTally, StatsLevel, Tally};
-pub use alarms::{AlarmFilter, AlarmRow, AlarmWrite, RaisedAlarm};
 pub use telemetry::{DeviceLogin, EventRow, HistoryPoint, ReadingRow};
 
 /// The statuses of an open case (in the pool or with a handler), as stored: bound into the

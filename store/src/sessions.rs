@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use cockpit_access::PermissionSet;
-use sqlx::{FromRow, PgConnection};
+use sqlx::PgConnection;
 
-use super::access::USER_COLUMNS;
+use super::access::permissions_of;
 use super::{Store, StoreError, UserRow};
 
 /// A session with its user, as each request's authorisation needs it.

@@ -13,11 +13,13 @@ use cockpit_events::{
     Action, Actor, CaseId, CategoryCode, Crs, DispatchDecision, EntryPath, EventsError, GeoPoint, ManualReason,
     NewCase, Reporter, SourceId, SourceRef, Status, Tag, Urgency, intake as open_case,
 };
+use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
 
 use super::ApiError;
-use super::params::{self, count};
+use super::params;
 use crate::AppState;
 use crate::auth::Principal;
 use crate::auth::{Caller, permission_for};
@@ -36,7 +38,7 @@ pub(crate) async fn visible(state: &AppState, caller: &Caller, id: i64) -> Resul
         .ok_or_else(|| ApiError::NotFound(format!("case {id} does not exist")))
 }
 
-#[utoipa::path(post, path = "/api/cases", summary = "Create a case by hand (or a third-party submission)", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters chosen by the client; a repeat by the same user applies nothing and answers with `Idempotent-Replayed: true`")), request_body(content = crate::api::schemas::NewCase, content_type = "application/json"), responses((status = 201, description = "the case", body = crate::api::schemas::Case, content_type = "application/json"), (status = 200, description = "the existing case with this source_ref", body = Object, content_type = "application/json"), (status = 400, description = "a bad field, named in `field`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "no identity", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "role may not create", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/cases", summary = "Create a case by hand (or a third-party submission)", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters chosen by the client; a repeat by the same user applies nothing and answers with `Idempotent-Replayed: true`", pattern = "^[!-~]{1,100}$")), request_body(content = NewCaseBody, content_type = "application/json"), responses((status = 201, description = "the case", body = crate::api::schemas::Case, content_type = "application/json"), (status = 200, description = "the existing case with this source_ref", body = Object, content_type = "application/json"), (status = 400, description = "a bad field, named in `field`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "no identity", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "role may not create", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/cases`: a case created by hand (`entry`: `manual`, the default) or
 /// submitted by a third party for approval (`entry`: `third_party`).
 ///
@@ -51,7 +53,7 @@ pub(crate) async fn create(
 ) -> Result<(StatusCode, HeaderMap, Json<Value>), ApiError> {
     let super::params::JsonBody(body) = body?;
     let now = Utc::now();
-    let (mut new, path) = new_case_from(&body, now)?;
+    let (mut new, path) = new_case_from(params::from_body(body)?, now)?;
     let p = &caller.principal;
     let key = idempotency_key(&headers)?;
     if new.source_ref.as_ref().is_some_and(|r| r.as_str().starts_with("key:")) {
@@ -202,7 +204,7 @@ pub(crate) async fn reporter(
     Ok(Json(json!({"id": id, "reporter": reporter})))
 }
 
-#[utoipa::path(post, path = "/api/cases/{id}/actions", summary = "Apply a lifecycle action", params(("id" = i64, Path, description = "case id"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters chosen by the client; a repeat by the same user applies nothing and answers with `Idempotent-Replayed: true`")), request_body(content = crate::api::schemas::Action, content_type = "application/json"), responses((status = 200, description = "the case after the action", body = crate::api::schemas::Case, content_type = "application/json"), (status = 400, description = "a malformed action", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "not for this role; `allowed` lists what is", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such case", body = crate::api::Problem, content_type = "application/problem+json"), (status = 409, description = "not in this status; `allowed` lists what is", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/cases/{id}/actions", summary = "Apply a lifecycle action", params(("id" = i64, Path, description = "case id"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters chosen by the client; a repeat by the same user applies nothing and answers with `Idempotent-Replayed: true`", pattern = "^[!-~]{1,100}$")), request_body(content = crate::api::schemas::Action, content_type = "application/json"), responses((status = 200, description = "the case after the action", body = crate::api::schemas::Case, content_type = "application/json"), (status = 400, description = "a malformed action", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "not for this role; `allowed` lists what is", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such case", body = crate::api::Problem, content_type = "application/problem+json"), (status = 409, description = "not in this status; `allowed` lists what is", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/cases/{id}/actions`: one action (`{"action": "dispatch", ...}`), answered
 /// with the case as it is now (or, when the action took it out of the caller's view,
 /// `{"id", "status", "visible": false}`); 409 with the allowed actions when the status
@@ -294,15 +296,16 @@ pub(crate) async fn dispatch_suggestion(
     }))
 }
 
-#[utoipa::path(get, path = "/api/cases", summary = "Cases, filtered, newest first", params(("region" = Option<String>, Query, description = "a region code at any level"), ("status" = Option<String>, Query, description = "statuses, comma-separated"), ("category" = Option<String>, Query, description = "a category code or prefix"), ("tag" = Option<String>, Query, description = "a tag"), ("source" = Option<String>, Query, description = "a source id"), ("urgency" = Option<String>, Query, description = "normal, urgent or critical"), ("overdue" = Option<String>, Query, description = "true or false"), ("from" = Option<String>, Query, description = "created at or after (RFC 3339)"), ("to" = Option<String>, Query, description = "created before (RFC 3339)"), ("q" = Option<String>, Query, description = "a substring of the title or description"), ("lon" = Option<f64>, Query, description = "with lat and radius: within radius metres"), ("lat" = Option<f64>, Query, description = "latitude"), ("radius" = Option<f64>, Query, description = "metres"), ("bbox" = Option<String>, Query, description = "west,south,east,north"), ("before" = Option<i64>, Query, description = "keyset: cases with a smaller id"), ("limit" = Option<i64>, Query, description = "page size, 1–500 (default 50)"), ("assigned" = Option<String>, Query, description = "`me`: only what is assigned to the caller, their department or (a grid worker) their grid"), ("leader" = Option<String>, Query, description = "`me`: only cases the caller is bound to as a leader"), ("instructed" = Option<String>, Query, description = "`me`: only cases the caller gave an instruction (批示) on"), ("sort" = Option<String>, Query, description = "newest (default; page with `before`), oldest, deadline, urgency (page with `offset`)"), ("offset" = Option<String>, Query, description = "rows to skip, for the sorts other than newest")), responses((status = 200, description = "{items, next_before}", body = Object, content_type = "application/json"), (status = 400, description = "a bad filter", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "no identity", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/cases", summary = "Cases, filtered, newest first", params(CaseQuery), responses((status = 200, description = "{items, next_before}", body = Object, content_type = "application/json"), (status = 400, description = "a bad filter", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "no identity", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/cases?...`: filtered, newest first, `limit` per page; pass the last id of a
 /// page as `before` for the next one.
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    super::params::QueryMap(q): super::params::QueryMap,
+    params::Typed(query): params::Typed<CaseQuery>,
+    params::QueryMap(q): params::QueryMap,
 ) -> Result<Json<Value>, ApiError> {
-    let filter = filter_from(&q, &caller.principal)?;
+    let filter = filter_of(query, &caller.principal)?;
     let rows = state.cases.store.cases(&filter).await?;
     let now = Utc::now();
     let full = rows.len() as i64 == filter.limit;
@@ -332,32 +335,139 @@ pub(crate) async fn list(
     Ok(Json(json!({"items": items, "next_before": next_before, "next_offset": next_offset})))
 }
 
-/// Parses list filters from the query string for `caller` (whose scope bounds them and who
-/// is the `me` of `assigned=me` and `leader=me`); every error names its parameter.
+/// The list's filters (`GET /api/cases`; the statistics and exports take them too). Every
+/// parameter is optional; blank counts as absent.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CaseQuery {
+    /// A region code at any level: 6 digits for the district, 9 for a street, 12 for a
+    /// village, 15 for a grid (`GET /api/regions`).
+    #[param(pattern = "^[0-9]{6}([0-9]{3}){0,3}$", example = "330304001")]
+    region: Option<String>,
+    /// Statuses, comma-separated.
+    #[param(
+        pattern = "^(submitted|rejected|new|dispatched|accepted|in_progress|handled|closed|evaluated_satisfied|evaluated_unsatisfied)(,(submitted|rejected|new|dispatched|accepted|in_progress|handled|closed|evaluated_satisfied|evaluated_unsatisfied))*$",
+        example = "new,dispatched"
+    )]
+    status: Option<String>,
+    /// A category code or its prefix (`GET /api/categories`).
+    #[param(pattern = "^[0-9]{2,8}$", example = "0402")]
+    category: Option<String>,
+    /// A tag.
+    #[param(pattern = "^[^\\x00-\\x1F\\x7F]*$")]
+    tag: Option<String>,
+    /// A source id.
+    #[param(pattern = "^[^\\x00-\\x1F\\x7F]*$")]
+    source: Option<String>,
+    /// How urgent.
+    #[param(value_type = Option<crate::api::schemas::Urgency>, inline)]
+    urgency: Option<Urgency>,
+    /// Overdue or not.
+    overdue: Option<bool>,
+    /// Created at or after.
+    from: Option<DateTime<Utc>>,
+    /// Created before.
+    to: Option<DateTime<Utc>>,
+    /// A substring of the title or description.
+    #[param(pattern = "^[^\\x00-\\x1F\\x7F]*$")]
+    q: Option<String>,
+    /// With `lat` and `radius`: only cases within `radius` metres of this point (WGS84).
+    #[param(minimum = -180.0, maximum = 180.0, example = 120.63)]
+    lon: Option<f64>,
+    /// Latitude (WGS84), with `lon`.
+    #[param(minimum = -90.0, maximum = 90.0, example = 28.03)]
+    lat: Option<f64>,
+    /// Metres, with `lon`.
+    #[param(minimum = 0.0, maximum = 50000.0, example = 500.0)]
+    radius: Option<f64>,
+    /// `west,south,east,north` in degrees.
+    #[param(
+        pattern = "^-?[0-9]+(\\.[0-9]+)?,-?[0-9]+(\\.[0-9]+)?,-?[0-9]+(\\.[0-9]+)?,-?[0-9]+(\\.[0-9]+)?$",
+        example = "120.5,27.9,120.8,28.2"
+    )]
+    bbox: Option<String>,
+    /// Keyset paging of the newest-first order: cases with a smaller id.
+    before: Option<i64>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 500)]
+    pub(crate) limit: Option<usize>,
+    /// Rows to skip, for the sorts other than `newest`.
+    #[param(minimum = 0, maximum = 100000)]
+    offset: Option<usize>,
+    /// `me`: only what is assigned to the caller, their department or (a grid worker)
+    /// their grid.
+    #[param(inline)]
+    assigned: Option<Me>,
+    /// `me`: only cases the caller is bound to as a leader.
+    #[param(inline)]
+    leader: Option<Me>,
+    /// `me`: only cases the caller gave an instruction (批示) on.
+    #[param(inline)]
+    instructed: Option<Me>,
+    /// The order: newest (default; page with `before`), oldest, deadline, urgency (page
+    /// with `offset`).
+    #[param(inline)]
+    sort: Option<Sort>,
+}
+
+/// The caller, in a filter.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Me {
+    /// The caller.
+    Me,
+}
+
+/// The order of a case list.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Sort {
+    /// Newest first; page with `before`.
+    Newest,
+    /// Oldest first.
+    Oldest,
+    /// The nearest deadline first.
+    Deadline,
+    /// Critical, then urgent, then normal.
+    Urgency,
+}
+
+impl From<Sort> for CaseSort {
+    fn from(sort: Sort) -> CaseSort {
+        match sort {
+            Sort::Newest => CaseSort::Newest,
+            Sort::Oldest => CaseSort::Oldest,
+            Sort::Deadline => CaseSort::Deadline,
+            Sort::Urgency => CaseSort::Urgency,
+        }
+    }
+}
+
+/// Parses list filters from a query string for `caller` (see [`filter_of`]).
 pub(crate) fn filter_from(q: &params::Query, caller: &Principal) -> Result<CaseFilter, ApiError> {
-    let text = |k: &str| q.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    filter_of(params::from_query(q)?, caller)
+}
+
+/// The store's filter for `caller` (whose scope bounds it and who is the `me` of
+/// `assigned=me` and `leader=me`); every error names its parameter.
+pub(crate) fn filter_of(q: CaseQuery, caller: &Principal) -> Result<CaseFilter, ApiError> {
     let statuses: Vec<String> =
-        text("status").map(|s| s.split(',').map(|x| x.trim().to_string()).collect()).unwrap_or_default();
+        q.status.map(|s| s.split(',').map(|x| x.trim().to_string()).collect()).unwrap_or_default();
     for status in &statuses {
         if cockpit_events::Status::parse(status).is_none() {
             return Err(ApiError::bad("status", format!("`{status}` is not a status")));
         }
     }
-    let urgency = text("urgency");
-    if let Some(u) = &urgency
-        && Urgency::parse(u).is_none()
-    {
-        return Err(ApiError::bad("urgency", format!("`{u}` is not one of normal, urgent, critical")));
-    }
-    let near = match text("lon") {
-        Some(_) => Some((
-            params::number(q, "lon", -180.0..=180.0)?,
-            params::number(q, "lat", -90.0..=90.0)?,
-            params::number(q, "radius", 0.0..=50_000.0)?,
+    let near = match q.lon {
+        Some(lon) => Some((
+            params::within(Some(lon), "lon", -180.0..=180.0)?.unwrap_or(lon),
+            params::within(q.lat, "lat", -90.0..=90.0)?.ok_or_else(|| ApiError::bad("lat", "is required"))?,
+            params::within(q.radius, "radius", 0.0..=50_000.0)?
+                .ok_or_else(|| ApiError::bad("radius", "is required"))?,
         )),
         None => None,
     };
-    let bbox = match text("bbox") {
+    let bbox = match q.bbox {
         Some(b) => {
             let parts: Vec<f64> = b.split(',').filter_map(|x| x.trim().parse().ok()).collect();
             if parts.len() != 4 || parts[0] > parts[2] || parts[1] > parts[3] {
@@ -367,141 +477,145 @@ pub(crate) fn filter_from(q: &params::Query, caller: &Principal) -> Result<CaseF
         }
         None => None,
     };
-    let overdue = match text("overdue").as_deref() {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(other) => return Err(ApiError::bad("overdue", format!("`{other}` is not true or false"))),
-    };
-    let before_id = match text("before") {
-        Some(b) => Some(b.parse::<i64>().map_err(|_| ApiError::bad("before", format!("`{b}` is not a case id")))?),
-        None => None,
-    };
-    let me = |k: &str| match text(k).as_deref() {
-        None => Ok(false),
-        Some("me") => Ok(true),
-        Some(other) => Err(ApiError::bad(k, format!("`{other}` is not `me`"))),
-    };
-    let assigned = me("assigned")?.then(|| caller.assigned_to_me());
-    let leader = me("leader")?.then(|| caller.username.clone());
-    let instructed_by = me("instructed")?.then(|| caller.username.clone());
-    let sort = match text("sort") {
-        None => CaseSort::Newest,
-        Some(s) => CaseSort::parse(&s)
-            .ok_or_else(|| ApiError::bad("sort", format!("`{s}` is not one of newest, oldest, deadline, urgency")))?,
-    };
-    if before_id.is_some() && sort != CaseSort::Newest {
+    let sort = q.sort.map_or(CaseSort::Newest, CaseSort::from);
+    if q.before.is_some() && sort != CaseSort::Newest {
         return Err(ApiError::bad("before", "pages only the newest-first order; use `offset` with `sort`"));
     }
     Ok(CaseFilter {
-        region: text("region"),
+        region: q.region,
         statuses,
-        category: text("category"),
-        tag: text("tag"),
-        source: text("source"),
-        urgency,
-        overdue,
-        created_from: params::time(q, "from")?,
-        created_to: params::time(q, "to")?,
-        keyword: text("q"),
+        category: q.category,
+        tag: q.tag,
+        source: q.source,
+        urgency: q.urgency.map(|u| u.as_str().to_string()),
+        overdue: q.overdue,
+        created_from: q.from,
+        created_to: q.to,
+        keyword: q.q,
         near,
         bbox,
-        before_id,
-        limit: count(q, "limit", 1..=500, 50)? as i64,
-        offset: count(q, "offset", 0..=100_000, 0)? as i64,
+        before_id: q.before,
+        limit: params::counted(q.limit, "limit", 1..=500, 50)? as i64,
+        offset: params::counted(q.offset, "offset", 0..=100_000, 0)? as i64,
         sort,
-        assigned,
-        leader,
-        instructed_by,
+        assigned: q.assigned.map(|_| caller.assigned_to_me()),
+        leader: q.leader.map(|_| caller.username.clone()),
+        instructed_by: q.instructed.map(|_| caller.username.clone()),
         scope: caller.case_scope(),
     })
 }
 
+/// A case to create (`POST /api/cases`). Blank text counts as absent.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct NewCaseBody {
+    /// `manual` (the default) or `third_party` (a submission for approval).
+    #[schema(value_type = Option<crate::api::schemas::Entry>)]
+    entry: Option<Entry>,
+    /// The title; the description's first 30 characters when left out.
+    title: Option<String>,
+    /// What happened.
+    #[schema(min_length = 1, example = "井盖缺失 / a manhole cover is missing")]
+    description: String,
+    /// A category code (`GET /api/categories`).
+    #[schema(pattern = "^[0-9]{2,8}$", example = "0402")]
+    category: String,
+    /// How urgent (`normal` when left out).
+    #[schema(value_type = Option<crate::api::schemas::Urgency>)]
+    urgency: Option<Urgency>,
+    /// Tags.
+    tags: Option<Vec<String>>,
+    /// Where, in `crs`.
+    location: Option<Location>,
+    /// The location's coordinate system (`wgs84` when left out).
+    #[schema(value_type = Option<crate::api::schemas::Crs>)]
+    crs: Option<Crs>,
+    /// The address.
+    address: Option<String>,
+    /// Who reported it (stored sealed, shown masked).
+    reporter: Option<ReporterBody>,
+    /// When it happened (now when left out).
+    occurred_at: Option<DateTime<Utc>>,
+    /// The submitter's own reference; a repeat answers the case created first.
+    source_ref: Option<String>,
+}
+
+/// How a case came in.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Entry {
+    Manual,
+    ThirdParty,
+}
+
+/// A position.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct Location {
+    /// Longitude.
+    #[schema(minimum = -180.0, maximum = 180.0, example = 120.65)]
+    lon: f64,
+    /// Latitude.
+    #[schema(minimum = -90.0, maximum = 90.0, example = 28.01)]
+    lat: f64,
+}
+
+/// Who reported a case; blank fields count as absent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = Reporter)]
+pub(crate) struct ReporterBody {
+    /// Name.
+    name: Option<String>,
+    /// Phone number.
+    phone: Option<String>,
+    /// Identity card number.
+    id_number: Option<String>,
+    /// Address.
+    address: Option<String>,
+}
+
 /// Builds a manual case from a request body; every error names its field.
-fn new_case_from(body: &Value, now: DateTime<Utc>) -> Result<(NewCase, EntryPath), ApiError> {
-    let text =
-        |k: &str| body.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-    let path = match text("entry").as_deref() {
-        None | Some("manual") => EntryPath::Manual,
-        Some("third_party") => EntryPath::ThirdParty,
-        Some(other) => return Err(ApiError::bad("entry", format!("`{other}` is not one of manual, third_party"))),
+fn new_case_from(body: NewCaseBody, now: DateTime<Utc>) -> Result<(NewCase, EntryPath), ApiError> {
+    let text = |t: Option<String>| t.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let path = match body.entry {
+        None | Some(Entry::Manual) => EntryPath::Manual,
+        Some(Entry::ThirdParty) => EntryPath::ThirdParty,
     };
-    let description = text("description").ok_or_else(|| ApiError::bad("description", "is required"))?;
-    let category = text("category").ok_or_else(|| ApiError::bad("category", "is required"))?;
-    let urgency = match text("urgency") {
-        None => Urgency::Normal,
-        Some(u) => Urgency::parse(&u)
-            .ok_or_else(|| ApiError::bad("urgency", format!("`{u}` is not one of normal, urgent, critical")))?,
-    };
-    let location = match body.get("location") {
-        None | Some(Value::Null) => None,
-        Some(v) => {
-            let lon = v
-                .get("lon")
-                .and_then(Value::as_f64)
-                .ok_or_else(|| ApiError::bad("location.lon", "must be a number"))?;
-            let lat = v
-                .get("lat")
-                .and_then(Value::as_f64)
-                .ok_or_else(|| ApiError::bad("location.lat", "must be a number"))?;
-            Some(GeoPoint::new(lon, lat).map_err(|e: EventsError| ApiError::bad("location", e.to_string()))?)
+    let description = text(Some(body.description)).ok_or_else(|| ApiError::bad("description", "is required"))?;
+    let category = text(Some(body.category)).ok_or_else(|| ApiError::bad("category", "is required"))?;
+    let location = match body.location {
+        None => None,
+        Some(l) => {
+            Some(GeoPoint::new(l.lon, l.lat).map_err(|e: EventsError| ApiError::bad("location", e.to_string()))?)
         }
     };
-    let crs = match text("crs").as_deref() {
-        None | Some("wgs84") => Crs::Wgs84,
-        Some("gcj02") => Crs::Gcj02,
-        Some(other) => return Err(ApiError::bad("crs", format!("`{other}` is not one of wgs84, gcj02"))),
-    };
-    let tags = match body.get("tags") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(list)) => {
-            let mut tags = Vec::new();
-            for t in list {
-                let t = t.as_str().ok_or_else(|| ApiError::bad("tags", "must be a list of strings"))?;
-                let tag = Tag::from(t.to_string());
-                if !tags.contains(&tag) {
-                    tags.push(tag);
-                }
-            }
-            tags
+    let mut tags = Vec::new();
+    for t in body.tags.unwrap_or_default() {
+        let tag = Tag::from(t);
+        if !tags.contains(&tag) {
+            tags.push(tag);
         }
-        Some(_) => return Err(ApiError::bad("tags", "must be a list of strings")),
-    };
-    let occurred_at = match text("occurred_at") {
-        None => now,
-        Some(t) => DateTime::parse_from_rfc3339(&t)
-            .map(|d| d.with_timezone(&Utc))
-            .map_err(|_| ApiError::bad("occurred_at", format!("`{t}` is not an RFC 3339 time")))?,
-    };
-    let reporter = match body.get("reporter") {
-        None | Some(Value::Null) => None,
-        Some(r) => {
-            let field =
-                |k: &str| r.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-            Some(Reporter {
-                name: field("name"),
-                phone: field("phone"),
-                id_number: field("id_number"),
-                address: field("address"),
-            })
-        }
-    };
-    let title = text("title").unwrap_or_else(|| description.chars().take(30).collect());
+    }
+    let reporter = body.reporter.map(|r| Reporter {
+        name: text(r.name),
+        phone: text(r.phone),
+        id_number: text(r.id_number),
+        address: text(r.address),
+    });
+    let title = text(body.title).unwrap_or_else(|| description.chars().take(30).collect());
     let source = if path == EntryPath::ThirdParty { "third-party" } else { "manual" };
     Ok((
         NewCase {
             source: SourceId::new(source),
-            source_ref: text("source_ref").map(SourceRef::new),
+            source_ref: text(body.source_ref).map(SourceRef::new),
             title,
             description,
             category: CategoryCode::new(category),
-            urgency,
+            urgency: body.urgency.unwrap_or(Urgency::Normal),
             tags,
             location,
-            crs,
-            address: text("address"),
+            crs: body.crs.unwrap_or(Crs::Wgs84),
+            address: text(body.address),
             reporter,
-            occurred_at,
+            occurred_at: body.occurred_at.unwrap_or(now),
             region_hint: None,
         },
         path,

@@ -407,6 +407,75 @@ mod tests {
         assert_eq!(declared, documented);
     }
 
+    /// Every `$ref` of the document names one of its schemas, and the typed requests show
+    /// the values they accept, so that generated requests are ones the server takes.
+    #[test]
+    fn the_typed_requests_document_what_they_accept() {
+        let doc: serde_json::Value = serde_json::from_str(&super::openapi_json()).unwrap_or_else(|e| panic!("{e}"));
+        fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(members) => {
+                    for (key, item) in members {
+                        match (key.as_str(), item.as_str()) {
+                            ("$ref", Some(target)) => out.push(target.to_string()),
+                            _ => refs(item, out),
+                        }
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|i| refs(i, out)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        for target in &found {
+            let name = target.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{target}"));
+            assert!(doc["components"]["schemas"][name].is_object(), "{target} is not in the document");
+        }
+        let resolve = |schema: &serde_json::Value| -> serde_json::Value {
+            let schema = schema
+                .get("oneOf")
+                .and_then(|o| o.as_array())
+                .and_then(|o| o.iter().find(|s| s["type"] != "null"))
+                .unwrap_or(schema)
+                .clone();
+            match schema["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/")) {
+                Some(name) => doc["components"]["schemas"][name].clone(),
+                None => schema,
+            }
+        };
+        let parameter = |path: &str, method: &str, name: &str| -> serde_json::Value {
+            let ps = doc["paths"][path][method]["parameters"].as_array().cloned().unwrap_or_default();
+            let p =
+                ps.into_iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{method} {path} has no {name}"));
+            resolve(&p["schema"])
+        };
+        let check = |schema: serde_json::Value, expected: &str| {
+            let shown = schema.to_string();
+            assert!(shown.contains(expected), "{shown} does not show {expected}");
+        };
+        check(parameter("/api/cases", "get", "sort"), r#"["newest","oldest","deadline","urgency"]"#);
+        check(parameter("/api/cases", "get", "urgency"), r#"["normal","urgent","critical"]"#);
+        check(parameter("/api/cases", "get", "assigned"), r#"["me"]"#);
+        check(parameter("/api/cases", "get", "region"), r#""pattern""#);
+        check(parameter("/api/cases", "get", "status"), "in_progress");
+        check(parameter("/api/cases/stats", "get", "level"), r#"["street","village","grid"]"#);
+        check(parameter("/api/cases/stats", "get", "category"), r#""pattern""#);
+        check(parameter("/api/regions", "get", "level"), r#"["district","street","village","grid"]"#);
+        check(parameter("/api/regions/{code}", "get", "code"), r#""pattern""#);
+        check(parameter("/api/locate", "get", "crs"), r#"["wgs84","gcj02"]"#);
+        check(parameter("/api/nearby", "get", "radius"), r#""maximum":50000"#);
+        check(parameter("/api/search", "get", "q"), r#""minLength":1"#);
+        check(parameter("/api/nearby", "get", "layer"), r#""minLength":1"#);
+        check(parameter("/api/cases", "get", "q"), r#""pattern":"^[^\\x00-\\x1F\\x7F]*$""#);
+        check(parameter("/api/cases/{id}/actions", "post", "Idempotency-Key"), r#""pattern""#);
+        let body = &doc["paths"]["/api/cases"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+        let body = resolve(body);
+        assert_eq!(body["required"], serde_json::json!(["description", "category"]), "{body}");
+        check(resolve(&body["properties"]["entry"]), r#"["manual","third_party"]"#);
+        check(body["properties"]["category"].clone(), r#""pattern""#);
+    }
+
     /// Only these routes are open without a user; every other one names what it needs.
     #[test]
     fn only_the_known_routes_are_public() {

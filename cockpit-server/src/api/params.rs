@@ -6,21 +6,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use cockpit_geo::{Coord, gcj02_to_wgs84};
 
 use super::ApiError;
 
 pub(crate) type Query = HashMap<String, String>;
-
-/// A required number in `range`.
-pub(crate) fn number(q: &Query, field: &'static str, range: std::ops::RangeInclusive<f64>) -> Result<f64, ApiError> {
-    let text = q.get(field).ok_or_else(|| ApiError::bad(field, "is required"))?;
-    let value: f64 = text.trim().parse().map_err(|_| ApiError::bad(field, format!("`{text}` is not a number")))?;
-    if !value.is_finite() || !range.contains(&value) {
-        return Err(ApiError::bad(field, format!("{value} is outside {} to {}", range.start(), range.end())));
-    }
-    Ok(value)
-}
 
 /// An optional whole number in `range`, or `default`.
 pub(crate) fn count(
@@ -49,16 +38,6 @@ pub(crate) fn time(q: &Query, field: &'static str) -> Result<Option<DateTime<Utc
                 .map_err(|_| ApiError::bad(field, format!("`{t}` is not an RFC 3339 time")))
         })
         .transpose()
-}
-
-/// `lon` and `lat` (WGS84 unless `crs=gcj02`), as a WGS84 coordinate.
-pub(crate) fn position(q: &Query) -> Result<Coord, ApiError> {
-    let p = Coord { x: number(q, "lon", -180.0..=180.0)?, y: number(q, "lat", -90.0..=90.0)? };
-    match q.get("crs").map(String::as_str) {
-        None | Some("wgs84") => Ok(p),
-        Some("gcj02") => Ok(gcj02_to_wgs84(p)),
-        Some(other) => Err(ApiError::bad("crs", format!("`{other}` is not one of wgs84, gcj02"))),
-    }
 }
 
 /// Whether `c` is a control character no field accepts (C0 and DEL); in bodies, tab, line
@@ -240,6 +219,91 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for QueryMap {
     }
 }
 
+/// A query string read into `T`, whose refusal is the API's problem naming the parameter.
+/// Values are trimmed and a blank one counts as absent, as the hand-written parsers did.
+pub(crate) struct Typed<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Typed<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Typed<T>, ApiError> {
+        let QueryMap(q) = QueryMap::from_request_parts(parts, state).await?;
+        from_query(&q).map(Typed)
+    }
+}
+
+/// Reads a query into `T` (see [`Typed`]); the error names the parameter at fault.
+pub(crate) fn from_query<T: serde::de::DeserializeOwned>(q: &Query) -> Result<T, ApiError> {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in q {
+        let value = value.trim();
+        if !value.is_empty() {
+            form.append_pair(key, value);
+        }
+    }
+    let form = form.finish();
+    serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(form.as_bytes())))
+        .map_err(|e| refusal(e, "query"))
+}
+
+/// Reads a JSON body into `T`; a member whose value is blank text counts as absent (as the
+/// hand-written parsers did), and the error names the field's path (`location.lon`).
+pub(crate) fn from_body<T: serde::de::DeserializeOwned>(mut body: serde_json::Value) -> Result<T, ApiError> {
+    let serde_json::Value::Object(members) = &mut body else {
+        return Err(ApiError::bad("body", "must be a JSON object"));
+    };
+    members.retain(|_, v| !v.as_str().is_some_and(|s| s.trim().is_empty()));
+    serde_path_to_error::deserialize(body).map_err(|e| refusal(e, "body"))
+}
+
+/// The problem for a value serde refused: the path to it, with the name of a missing field
+/// appended (serde reports it at the object that lacks it); `whole` for the input itself.
+fn refusal<E: std::fmt::Display>(e: serde_path_to_error::Error<E>, whole: &str) -> ApiError {
+    let path = e.path().to_string();
+    let reason = e.inner().to_string();
+    let missing = reason.strip_prefix("missing field `").and_then(|m| m.split('`').next());
+    let field = match (path.as_str(), missing) {
+        (".", Some(name)) => name.to_string(),
+        (".", None) => whole.to_string(),
+        (path, Some(name)) => format!("{path}.{name}"),
+        (path, None) => path.to_string(),
+    };
+    let reason = if missing.is_some() { "is required".to_string() } else { reason };
+    ApiError::bad(&field, reason)
+}
+
+/// `value`, if given, in `range` (a finite number).
+pub(crate) fn within(
+    value: Option<f64>,
+    field: &'static str,
+    range: std::ops::RangeInclusive<f64>,
+) -> Result<Option<f64>, ApiError> {
+    match value {
+        Some(v) if !range.contains(&v) => {
+            Err(ApiError::bad(field, format!("{v} is outside {} to {}", range.start(), range.end())))
+        }
+        other => Ok(other),
+    }
+}
+
+/// `value` in `range`, or `default` when not given.
+pub(crate) fn counted(
+    value: Option<usize>,
+    field: &'static str,
+    range: std::ops::RangeInclusive<usize>,
+    default: usize,
+) -> Result<usize, ApiError> {
+    let value = value.unwrap_or(default);
+    if !range.contains(&value) {
+        return Err(ApiError::bad(field, format!("{value} is outside {} to {}", range.start(), range.end())));
+    }
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,5 +323,55 @@ mod tests {
         assert!(check_json(&serde_json::json!({"description": "两行\n文字\t"})).is_ok());
         assert_eq!(field(check_json(&serde_json::json!({"reporter": {"name": "a\u{0}"}}))), "reporter.name");
         assert_eq!(field(check_json(&serde_json::json!({"tags": ["a", "b\u{7}"]}))), "tags[1]");
+    }
+
+    #[test]
+    fn typed_requests_name_the_field_at_fault() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Point {
+            lon: f64,
+            #[allow(dead_code)]
+            lat: f64,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        struct Body {
+            #[allow(dead_code)]
+            name: String,
+            #[allow(dead_code)]
+            at: Option<Point>,
+            #[allow(dead_code)]
+            tags: Option<Vec<String>>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        struct Filter {
+            limit: Option<usize>,
+            overdue: Option<bool>,
+        }
+        let field = |r: Result<Body, ApiError>| match r {
+            Err(ApiError::BadParameter { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        use serde_json::json;
+        assert_eq!(field(from_body(json!({}))), "name");
+        assert_eq!(field(from_body(json!({"name": "  "}))), "name");
+        assert_eq!(field(from_body(json!({"name": "x", "at": {"lat": 1}}))), "at.lon");
+        assert_eq!(field(from_body(json!({"name": "x", "at": {"lon": "a", "lat": 1}}))), "at.lon");
+        assert_eq!(field(from_body(json!({"name": "x", "tags": "a"}))), "tags");
+        assert_eq!(field(from_body(json!([1]))), "body");
+        let body: Body = from_body(json!({"name": "x", "at": {"lon": 120.5, "lat": 28}})).unwrap();
+        assert_eq!(body.at.map(|p| p.lon), Some(120.5));
+
+        let query =
+            |pairs: &[(&str, &str)]| -> Query { pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
+        let filter: Filter = from_query(&query(&[("limit", " 20 "), ("overdue", "")])).unwrap();
+        assert_eq!((filter.limit, filter.overdue), (Some(20), None));
+        match from_query::<Filter>(&query(&[("limit", "abc")])) {
+            Err(ApiError::BadParameter { field, .. }) => assert_eq!(field, "limit"),
+            other => panic!("{other:?}"),
+        }
+        match from_query::<Filter>(&query(&[("overdue", "maybe")])) {
+            Err(ApiError::BadParameter { field, .. }) => assert_eq!(field, "overdue"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -6,29 +6,121 @@ use axum::Json;
 use axum::extract::State;
 use cockpit_geo::Level;
 use cockpit_geo::geojson::{Feature, FeatureCollection, collection, feature, multipolygon, point};
+use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use super::ApiError;
 use super::geojson::{region_properties, region_ref};
-use super::params::{self, count, number, position};
+use super::params;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::geography::{Crs, EditError, LayerKind};
 
-#[utoipa::path(get, path = "/api/regions", summary = "Regions of one level as GeoJSON", params(("level" = Option<String>, Query, description = "district, street (default), village or grid"), ("parent" = Option<String>, Query, description = "only regions under this code")), responses((status = 200, description = "FeatureCollection", body = crate::api::schemas::FeatureCollection, content_type = "application/json"), (status = 400, description = "a bad parameter, named in `field`", body = crate::api::Problem, content_type = "application/problem+json")))]
+/// `GET /api/regions`'s parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RegionsQuery {
+    /// The level (`street` when left out).
+    #[param(inline)]
+    level: Option<RegionLevel>,
+    /// Only the regions under this code: 6 digits for the district, 9 for a street, 12 for
+    /// a village.
+    #[param(pattern = "^[0-9]{6}([0-9]{3}){0,2}$", example = "330304001")]
+    parent: Option<String>,
+}
+
+/// A level of the region tree.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RegionLevel {
+    /// The district (区).
+    District,
+    /// Streets and towns (街道、镇).
+    Street,
+    /// Villages and communities (村、社区).
+    Village,
+    /// Grids (网格).
+    Grid,
+}
+
+impl From<RegionLevel> for Level {
+    fn from(level: RegionLevel) -> Level {
+        match level {
+            RegionLevel::District => Level::District,
+            RegionLevel::Street => Level::Street,
+            RegionLevel::Village => Level::Village,
+            RegionLevel::Grid => Level::Grid,
+        }
+    }
+}
+
+/// A point: `lon` and `lat`, in WGS84 unless `crs=gcj02`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PositionQuery {
+    /// Longitude.
+    #[param(minimum = -180.0, maximum = 180.0, example = 120.65)]
+    lon: f64,
+    /// Latitude.
+    #[param(minimum = -90.0, maximum = 90.0, example = 28.01)]
+    lat: f64,
+    /// The coordinate system of `lon` and `lat` (`wgs84` when left out).
+    #[param(value_type = Option<crate::api::schemas::Crs>, inline)]
+    crs: Option<cockpit_events::Crs>,
+}
+
+impl PositionQuery {
+    /// The point in WGS84; a coordinate out of range is refused by name.
+    fn wgs84(&self) -> Result<cockpit_geo::Coord, ApiError> {
+        let lon = params::within(Some(self.lon), "lon", -180.0..=180.0)?.unwrap_or(self.lon);
+        let lat = params::within(Some(self.lat), "lat", -90.0..=90.0)?.unwrap_or(self.lat);
+        let p = cockpit_geo::Coord { x: lon, y: lat };
+        Ok(match self.crs {
+            None | Some(cockpit_events::Crs::Wgs84) => p,
+            Some(cockpit_events::Crs::Gcj02) => cockpit_geo::gcj02_to_wgs84(p),
+        })
+    }
+}
+
+/// `GET /api/search`'s parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SearchQuery {
+    /// A part of a region's name or code.
+    #[param(min_length = 1, pattern = "^[^\\x00-\\x1F\\x7F]*$", example = "南白象")]
+    q: String,
+    /// At most this many results (20 when left out).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<usize>,
+}
+
+/// `GET /api/nearby`'s parameters besides the point.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct NearbyQuery {
+    /// Metres from the point, geodesic.
+    #[param(minimum = 0.0, maximum = 50000.0, example = 1000.0)]
+    radius: f64,
+    /// A point layer (`GET /api/layers`).
+    #[param(min_length = 1, example = "hospitals")]
+    layer: String,
+    /// At most this many features (500 when left out).
+    #[param(minimum = 1, maximum = 10000)]
+    limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/regions", summary = "Regions of one level as GeoJSON", params(RegionsQuery), responses((status = 200, description = "FeatureCollection", body = crate::api::schemas::FeatureCollection, content_type = "application/json"), (status = 400, description = "a bad parameter, named in `field`", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/regions?level=grid[&parent=code]`: the regions of one level as a
 /// FeatureCollection, optionally only those under `parent`.
 pub(crate) async fn list(
     State(state): State<AppState>,
-    params::QueryMap(q): params::QueryMap,
+    params::Typed(q): params::Typed<RegionsQuery>,
 ) -> Result<Json<FeatureCollection>, ApiError> {
     let geography = state.geography.get();
     let city = &geography.city;
-    let level_text = q.get("level").map(String::as_str).unwrap_or("street");
-    let level = Level::parse(level_text).ok_or_else(|| {
-        ApiError::bad("level", format!("`{level_text}` is not one of district, street, village, grid"))
-    })?;
-    let parent = match q.get("parent") {
+    let level = q.level.map_or(Level::Street, Level::from);
+    let parent = match &q.parent {
         Some(code) => {
             Some(city.by_code(code).ok_or_else(|| ApiError::bad("parent", format!("no region has code `{code}`")))?.id)
         }
@@ -42,7 +134,7 @@ pub(crate) async fn list(
     Ok(Json(collection(features)))
 }
 
-#[utoipa::path(get, path = "/api/regions/{code}", summary = "One region with ancestors, children and persons in charge", params(("code" = String, Path, description = "NBS or city code")), responses((status = 200, description = "Feature", body = Object, content_type = "application/json"), (status = 404, description = "no such region", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/regions/{code}", summary = "One region with ancestors, children and persons in charge", params(("code" = String, Path, description = "NBS or city code: 6 digits for the district, 9 for a street, 12 for a village, 15 for a grid", pattern = "^[0-9]{6}([0-9]{3}){0,3}$", example = "330304001")), responses((status = 200, description = "Feature", body = Object, content_type = "application/json"), (status = 404, description = "no such region", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/regions/{code}`: one region as a Feature, with its ancestors (for a
 /// breadcrumb), its children and its persons in charge.
 pub(crate) async fn one(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Feature>, ApiError> {
@@ -159,15 +251,15 @@ fn region_json(state: &AppState, code: &str) -> Result<Feature, ApiError> {
     Ok(feature(properties, multipolygon(&region.boundary)))
 }
 
-#[utoipa::path(get, path = "/api/locate", summary = "Street, village and grid at a point", params(("lon" = f64, Query, description = "longitude"), ("lat" = f64, Query, description = "latitude"), ("crs" = Option<String>, Query, description = "wgs84 (default) or gcj02")), responses((status = 200, description = "the regions and key areas", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/locate", summary = "Street, village and grid at a point", params(PositionQuery), responses((status = 200, description = "the regions and key areas", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/locate?lon=..&lat=..[&crs=gcj02]`: the street, village and grid at a point,
 /// and the key areas that contain it.
 pub(crate) async fn locate(
     State(state): State<AppState>,
-    params::QueryMap(q): params::QueryMap,
+    params::Typed(at): params::Typed<PositionQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let g = state.geography.get();
-    let p = position(&q)?;
+    let p = at.wgs84()?;
     let at = g.city.locate(p);
     let name = |id: Option<cockpit_geo::RegionId>| id.map(|id| region_ref(g.city.region(id)));
     let areas: Vec<Value> = g
@@ -191,17 +283,16 @@ pub(crate) async fn locate(
     })))
 }
 
-#[utoipa::path(get, path = "/api/search", summary = "Regions by name or code", params(("q" = String, Query, description = "text"), ("limit" = Option<i64>, Query, description = "1–200")), responses((status = 200, description = "results", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/search", summary = "Regions by name or code", params(SearchQuery), responses((status = 200, description = "results", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/search?q=..[&limit=20]`: regions by name or code at every level.
 pub(crate) async fn search(
     State(state): State<AppState>,
-    params::QueryMap(q): params::QueryMap,
+    params::Typed(q): params::Typed<SearchQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let geography = state.geography.get();
     let city = &geography.city;
-    let text =
-        q.get("q").map(|s| s.trim()).filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad("q", "is required"))?;
-    let limit = count(&q, "limit", 1..=200, 20)?;
+    let text = q.q.as_str();
+    let limit = params::counted(q.limit, "limit", 1..=200, 20)?;
     let hits: Vec<Value> = city
         .search(text, limit)
         .into_iter()
@@ -256,23 +347,24 @@ pub(crate) async fn layer(
     Err(ApiError::NotFound(format!("no layer named `{name}`")))
 }
 
-#[utoipa::path(get, path = "/api/nearby", summary = "A point layer's features within a radius, nearest first", params(("lon" = f64, Query, description = "longitude"), ("lat" = f64, Query, description = "latitude"), ("radius" = f64, Query, description = "metres, 0–50000"), ("layer" = String, Query, description = "a point layer"), ("crs" = Option<String>, Query, description = "wgs84 or gcj02"), ("limit" = Option<i64>, Query, description = "1–10000")), responses((status = 200, description = "FeatureCollection with distance_m", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/nearby", summary = "A point layer's features within a radius, nearest first", params(PositionQuery, NearbyQuery), responses((status = 200, description = "FeatureCollection with distance_m", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/nearby?lon=..&lat=..&radius=..&layer=..[&limit=..]`: the layer's points
 /// within `radius` metres (geodesic, at most 50 km), nearest first, each with its
 /// `distance_m`.
 pub(crate) async fn nearby(
     State(state): State<AppState>,
-    params::QueryMap(q): params::QueryMap,
+    params::Typed(at): params::Typed<PositionQuery>,
+    params::Typed(q): params::Typed<NearbyQuery>,
 ) -> Result<Json<FeatureCollection>, ApiError> {
     let g = state.geography.get();
-    let p = position(&q)?;
-    let radius = number(&q, "radius", 0.0..=50_000.0)?;
-    let name = q.get("layer").ok_or_else(|| ApiError::bad("layer", "is required"))?;
+    let p = at.wgs84()?;
+    let radius = params::within(Some(q.radius), "radius", 0.0..=50_000.0)?.unwrap_or(q.radius);
+    let name = &q.layer;
     let layer = g.points.get(name).ok_or_else(|| {
         let known: Vec<&str> = g.points.keys().map(String::as_str).collect();
         ApiError::bad("layer", format!("`{name}` is not a point layer; known: {}", known.join(", ")))
     })?;
-    let limit = count(&q, "limit", 1..=10_000, 500)?;
+    let limit = params::counted(q.limit, "limit", 1..=10_000, 500)?;
     let features: Vec<Feature> = layer
         .within_radius(p, radius)
         .into_iter()

@@ -50,53 +50,6 @@ pub(crate) enum Crs {
     Gcj02,
 }
 
-/// A position.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct Location {
-    /// Longitude.
-    lon: f64,
-    /// Latitude.
-    lat: f64,
-}
-
-/// Who reported a case.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct Reporter {
-    /// Name.
-    name: Option<String>,
-    /// Phone number.
-    phone: Option<String>,
-}
-
-/// A case to create (`POST /api/cases`).
-#[derive(Serialize, ToSchema)]
-pub(crate) struct NewCase {
-    /// `manual` (default) or `third_party`.
-    entry: Option<Entry>,
-    /// Title.
-    title: Option<String>,
-    /// What happened.
-    description: String,
-    /// A category code (`GET /api/categories`).
-    category: String,
-    /// Urgency.
-    urgency: Option<Urgency>,
-    /// Tags.
-    tags: Option<Vec<String>>,
-    /// Where.
-    location: Option<Location>,
-    /// The location's coordinate system.
-    crs: Option<Crs>,
-    /// Address.
-    address: Option<String>,
-    /// Reporter.
-    reporter: Option<Reporter>,
-    /// When it happened.
-    occurred_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// The submitter's own reference.
-    source_ref: Option<String>,
-}
-
 /// Whether a case is dispatched.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -15,10 +15,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 use cockpit_events::{CategoryCode, Rate, Status};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use super::ApiError;
-use super::cases::filter_from;
+use super::cases::{CaseQuery, filter_from, filter_of};
 use super::params::{self, count};
 use crate::AppState;
 use crate::auth::Caller;
@@ -33,19 +35,24 @@ pub(crate) fn city_offset(state: &AppState) -> FixedOffset {
     state.cases.rules.get().calendar.offset()
 }
 
-#[utoipa::path(get, path = "/api/cases/stats", summary = "Counts per region × status, rates, today", params(("level" = Option<String>, Query, description = "street, village or grid"), ("from" = Option<String>, Query, description = "RFC 3339"), ("to" = Option<String>, Query, description = "RFC 3339")), responses((status = 200, description = "statistics", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/cases/stats", summary = "Counts per region × status, rates, today", params(StatsQuery, super::cases::CaseQuery), responses((status = 200, description = "statistics", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/cases/stats?level=street|village|grid[&from=&to=&...list filters]`: every
 /// region of the level (under `region`, when given) with its counts per status, zeros
 /// included, and the totals over every matching case.
 pub(crate) async fn stats(
     State(state): State<AppState>,
     caller: Caller,
-    super::params::QueryMap(q): super::params::QueryMap,
+    params::Typed(StatsQuery { level }): params::Typed<StatsQuery>,
+    params::Typed(mut query): params::Typed<CaseQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let level_name = q.get("level").map(|l| l.trim()).filter(|l| !l.is_empty()).unwrap_or("street");
-    let level = StatsLevel::parse(level_name)
-        .ok_or_else(|| ApiError::bad("level", format!("`{level_name}` is not one of street, village, grid")))?;
-    let filter = filter_from(&without_limit(&q), &caller.principal)?;
+    let level = match level.unwrap_or(Level::Street) {
+        Level::Street => StatsLevel::Street,
+        Level::Village => StatsLevel::Village,
+        Level::Grid => StatsLevel::Grid,
+    };
+    // The statistics count every matching case: the list's page size does not apply.
+    query.limit = None;
+    let filter = filter_of(query, &caller.principal)?;
     let now = Utc::now();
     let day_start = state.cases.rules.get().calendar.day_start(now);
     let counted = state.cases.store.case_stats(level, &filter, now, day_start).await?;
@@ -72,6 +79,28 @@ pub(crate) async fn stats(
         "totals": totals,
         "unlocated": unlocated,
     })))
+}
+
+/// The statistics' own parameter; the list's filters apply too.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct StatsQuery {
+    /// The level the counts are grouped by (`street` when left out).
+    #[param(inline)]
+    level: Option<Level>,
+}
+
+/// A level statistics are grouped by.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = StatsLevel)]
+pub(crate) enum Level {
+    /// Streets and towns.
+    Street,
+    /// Villages and communities.
+    Village,
+    /// Grids.
+    Grid,
 }
 
 /// Counts per status, then: open (in the pool or with a handler), closed (verified,
