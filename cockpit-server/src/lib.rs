@@ -8,6 +8,7 @@ mod api;
 pub mod attachments;
 mod auth;
 mod cases;
+mod cli;
 mod config;
 pub mod deadlines;
 mod documents;
@@ -32,7 +33,8 @@ use cockpit_events::{DeadlinePolicy, DuplicatePolicy};
 pub use api::{Access, RouteInfo, app, route_table};
 pub use auth::Bootstrap;
 pub use cases::{CaseRules, CaseService};
-pub use config::{Cli, Command, Config, DEFAULT_CONFIG, IotConfig, MqttConfig, MqttMode};
+pub use cli::{Cli, Command};
+pub use config::{Config, DEFAULT_CONFIG, IotConfig, MqttConfig, MqttMode};
 pub use geography::{Geography, GeographyEdits, GeographyHandle};
 use limits::RateLimits;
 /// The allocator the binary runs on (and the benches, which run the server in-process):
