@@ -40,7 +40,7 @@ async fn devices_are_registered_in_their_grid_imported_whole_and_seen_by_region(
     assert_eq!(status, 409);
     let (status, problem) =
         server.post_with(&admin, "/api/devices", &json!({"id": "x", "type": "toaster", "lon": 1, "lat": 2})).await;
-    assert_eq!((status, problem["field"].as_str()), (400, Some("body")), "{problem}");
+    assert_eq!((status, problem["field"].as_str()), (400, Some("type")), "{problem}");
 
     // A bulk import with two bad rows: nothing imported, both named.
     let rows = json!([
