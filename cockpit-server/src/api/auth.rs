@@ -16,6 +16,7 @@ use crate::store::{AuditEntry, Store};
 
 /// `POST /api/auth/login`.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Login {
     /// The account's login name.
     #[schema(
@@ -34,6 +35,7 @@ pub(crate) struct Login {
 
 /// `POST /api/auth/refresh`.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Refresh {
     /// The refresh token of the last login or refresh.
     #[schema(min_length = 1, pattern = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$")]
@@ -42,6 +44,7 @@ pub(crate) struct Refresh {
 
 /// `POST /api/auth/password`.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct PasswordChange {
     /// The caller's current password.
     #[schema(min_length = 1, pattern = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$")]
@@ -53,6 +56,7 @@ pub(crate) struct PasswordChange {
 
 /// `POST /api/auth/totp/confirm`.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct TotpCode {
     /// The authenticator app's current code for the enrolled secret.
     #[schema(pattern = "^[0-9]{6}$", example = "123456")]
@@ -203,7 +207,7 @@ fn required<'a>(value: &'a str, field: &str) -> Result<&'a str, ApiError> {
     if value.is_empty() { Err(ApiError::bad(field, "is required")) } else { Ok(value) }
 }
 
-#[utoipa::path(post, path = "/api/auth/login", summary = "Logs in with username, password and (when enrolled) `totp`; 401 wrong credentials or code missing (`field: totp`), 423 locked with Retry-After, 429 too many attempts. Answers access_token, refresh_token, expires_in.", request_body = Login, responses((status = 200, description = "OK", body = Tokens), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
+#[utoipa::path(post, path = "/api/auth/login", summary = "Logs in with username, password and (when enrolled) `totp`; 401 wrong credentials or code missing (`field: totp`), 423 locked with Retry-After, 429 too many attempts. Answers access_token, refresh_token, expires_in.", request_body = Login, responses((status = 200, description = "OK", body = Tokens), (status = 423, description = "Locked after too many failed logins; see Retry-After", body = crate::api::Problem, content_type = "application/problem+json"), (status = 429, description = "Too many attempts; see Retry-After", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `POST /api/auth/login` with `{"username", "password", "totp"?}`.
 pub(crate) async fn login(
     State(state): State<AppState>,
@@ -216,7 +220,7 @@ pub(crate) async fn login(
     Ok(axum::Json(tokens.into()))
 }
 
-#[utoipa::path(post, path = "/api/auth/refresh", summary = "A new access and refresh token for a current refresh token (the old one stops working).", request_body = Refresh, responses((status = 200, description = "OK", body = Tokens), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
+#[utoipa::path(post, path = "/api/auth/refresh", summary = "A new access and refresh token for a current refresh token (the old one stops working).", request_body = Refresh, responses((status = 200, description = "OK", body = Tokens), (status = 429, description = "Too many attempts; see Retry-After", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `POST /api/auth/refresh` with `{"refresh_token"}`.
 pub(crate) async fn refresh(
     State(state): State<AppState>,

@@ -54,15 +54,15 @@ impl From<DeviceEntry> for Device {
 pub(crate) struct DeviceQuery {
     /// Only this type.
     #[serde(rename = "type", default, deserialize_with = "device_type")]
-    #[param(value_type = Option<String>, pattern = "^(air_quality|smoke|water_level_reservoir|water_level_river|road_hazard|manhole_cover|noise|camera)$", example = "smoke")]
+    #[param(value_type = Option<String>, pattern = "^(air_quality|smoke|water_level_reservoir|water_level_river|road_hazard|manhole_cover|noise|camera)?$", example = "smoke")]
     device_type: Option<DeviceType>,
     /// Only in this region: the code of a street, village or grid (`GET /api/regions`).
     #[serde(default, deserialize_with = "blank_as_none")]
-    #[param(pattern = "^[0-9]{6}([0-9]{3}){0,3}$", example = "330304001")]
+    #[param(pattern = "^([0-9]{6}([0-9]{3}){0,3})?$", example = "330304001")]
     region: Option<String>,
     /// Devices after this id (the last page's `next_after`).
     #[serde(default, deserialize_with = "blank_as_none")]
-    #[param(pattern = "^[A-Za-z0-9_-]{1,64}$")]
+    #[param(pattern = "^[A-Za-z0-9_-]{0,64}$")]
     after: Option<String>,
     /// Page size: 1 to 5,000 (500 by default).
     #[serde(default, deserialize_with = "blank_as_none")]
@@ -307,7 +307,7 @@ pub(crate) async fn list(
     Ok(Json(DevicePage { items: rows.iter().map(|d| answer(&state, d)).collect(), next_after: next }))
 }
 
-#[utoipa::path(get, path = "/api/devices/{id}", summary = "One device; 404 outside the caller's region.", params(("id" = String, Path)), responses((status = 200, description = "OK", body = DeviceAnswer), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
+#[utoipa::path(get, path = "/api/devices/{id}", summary = "One device; 404 outside the caller's region.", params(("id" = String, Path, description = "a device's id (`GET /api/devices`)", pattern = "^[A-Za-z0-9_-]{1,64}$", example = "wl-0001")), responses((status = 200, description = "OK", body = DeviceAnswer), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/devices/{id}`: 404 outside the caller's region.
 pub(crate) async fn one(
     State(state): State<AppState>,
@@ -331,14 +331,15 @@ pub(crate) async fn one(
 mod tests {
     use cockpit_iot::DeviceType;
 
-    /// The schemas' pattern of device types (a literal, as attributes want) lists every type.
+    /// The schemas' patterns of device types (literals, as attributes want) list every type.
     #[test]
     fn the_type_pattern_is_every_device_type() {
-        let pattern =
-            "^(air_quality|smoke|water_level_reservoir|water_level_river|road_hazard|manhole_cover|noise|camera)$";
+        let types = "air_quality|smoke|water_level_reservoir|water_level_river|road_hazard|manhole_cover|noise|camera";
         let names: Vec<&str> = DeviceType::ALL.iter().map(|t| t.name()).collect();
-        assert_eq!(pattern.trim_start_matches("^(").trim_end_matches(")$").split('|').collect::<Vec<_>>(), names);
+        assert_eq!(types.split('|').collect::<Vec<_>>(), names);
+        // The body's pattern, the query's (blank allowed) and this test's.
         let source = include_str!("devices.rs");
-        assert_eq!(source.matches(pattern).count(), 3, "the pattern differs somewhere");
+        assert_eq!(source.matches(&format!("\"^({types})")).count(), 2, "a pattern differs");
+        assert_eq!(source.matches(types).count(), 3, "a pattern differs");
     }
 }

@@ -60,7 +60,7 @@ pub(crate) struct IndicatorQuery {
     /// Only regions inside this one: the code of the district, a street or a village
     /// (`GET /api/regions`); 404 when it does not exist or lies outside the caller's scope.
     #[serde(default, deserialize_with = "blank_as_none")]
-    #[param(pattern = "^[0-9]{6}([0-9]{3}){0,3}$", example = "330304001")]
+    #[param(pattern = "^([0-9]{6}([0-9]{3}){0,3})?$", example = "330304001")]
     region: Option<String>,
 }
 

@@ -72,6 +72,7 @@ pub(crate) struct SourceToken {
 
 /// `PUT /api/sources/{id}/enabled`, and its answer with the source's id.
 #[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct SourceEnabled {
     /// The source (in the answer only).
     #[serde(default, skip_deserializing)]
@@ -81,7 +82,7 @@ pub(crate) struct SourceEnabled {
     enabled: bool,
 }
 
-#[utoipa::path(post, path = "/api/intake/{source}", summary = "A source system delivers a case in its own format", params(("source" = String, Path, description = "source id")), request_body(content = Object, description = "the case in the source's own format, as its configured mapping reads it", content_type = "application/json"), responses((status = 201, description = "the new case", body = Delivered), (status = 200, description = "already delivered: the existing case", body = Delivered), (status = 400, description = "fields that could not be mapped, listed in `errors`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "missing or wrong token", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such source", body = crate::api::Problem, content_type = "application/problem+json"), (status = 429, description = "rate limit; see Retry-After", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "the source is disabled", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/intake/{source}", summary = "A source system delivers a case in its own format", params(("source" = String, Path, description = "a gateway source's id (`GET /api/sources`)", pattern = "^[A-Za-z0-9_-]{1,64}$", example = "hotline-12345")), request_body(content = Object, description = "the case in the source's own format, as its configured mapping reads it", content_type = "application/json"), responses((status = 201, description = "the new case", body = Delivered), (status = 200, description = "already delivered: the existing case", body = Delivered), (status = 400, description = "fields that could not be mapped, listed in `errors`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "missing or wrong token", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such source", body = crate::api::Problem, content_type = "application/problem+json"), (status = 429, description = "rate limit; see Retry-After", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "the source is disabled", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/intake/{source}`: a source system delivers a case in its own format,
 /// authenticated by its bearer token. 201 with the new case's id; 200 with the existing
 /// one when the source reference was delivered before. The body has the source's shape,
@@ -172,7 +173,7 @@ pub(crate) async fn sources(State(state): State<AppState>) -> Result<Json<Source
     Ok(Json(SourceList { sources }))
 }
 
-#[utoipa::path(post, path = "/api/sources/{id}/token", summary = "Issue a new bearer token for a gateway source (answered once; the old one stops working)", params(("id" = String, Path)), responses((status = 201, description = "The token, shown once", body = SourceToken), (status = 403, description = "role may not", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such gateway source", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/sources/{id}/token", summary = "Issue a new bearer token for a gateway source (answered once; the old one stops working)", params(("id" = String, Path, description = "a gateway source's id (`GET /api/sources`)", pattern = "^[A-Za-z0-9_-]{1,64}$", example = "hotline-12345")), responses((status = 201, description = "The token, shown once", body = SourceToken), (status = 403, description = "role may not", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such gateway source", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/sources/{id}/token`: a new bearer token for a gateway source, answered once;
 /// the old one stops working at once. Audited.
 pub(crate) async fn issue_source_token(
@@ -185,7 +186,7 @@ pub(crate) async fn issue_source_token(
     Ok((StatusCode::CREATED, Json(SourceToken { id, token })))
 }
 
-#[utoipa::path(put, path = "/api/sources/{id}/enabled", summary = "Switch a source off or on", params(("id" = String, Path)), request_body = SourceEnabled, responses((status = 200, description = "OK", body = SourceEnabled), (status = 400, description = "enabled missing", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "role may not", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such source", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(put, path = "/api/sources/{id}/enabled", summary = "Switch a source off or on", params(("id" = String, Path, description = "a source's id (`GET /api/sources`)", pattern = "^[A-Za-z0-9_-]{1,64}$", example = "hotline-12345")), request_body = SourceEnabled, responses((status = 200, description = "OK", body = SourceEnabled), (status = 400, description = "enabled missing", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "role may not", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such source", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `PUT /api/sources/{id}/enabled` with `{"enabled": false}`: switches a source off (its
 /// deliveries get 403) or on again; audited.
 pub(crate) async fn set_source_enabled(

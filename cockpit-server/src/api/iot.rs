@@ -120,11 +120,11 @@ pub(crate) struct AlarmQuery {
     open: Option<bool>,
     /// Only this device's.
     #[serde(default, deserialize_with = "blank_as_none")]
-    #[param(pattern = "^[A-Za-z0-9_-]{1,64}$", example = "wl-0001")]
+    #[param(pattern = "^[A-Za-z0-9_-]{0,64}$", example = "wl-0001")]
     device: Option<String>,
     /// Only in this region: the code of a street, village or grid (`GET /api/regions`).
     #[serde(default, deserialize_with = "blank_as_none")]
-    #[param(pattern = "^[0-9]{6}([0-9]{3}){0,3}$", example = "330304001")]
+    #[param(pattern = "^([0-9]{6}([0-9]{3}){0,3})?$", example = "330304001")]
     region: Option<String>,
     /// Page size: 1 to 5,000 (500 by default).
     #[serde(default, deserialize_with = "blank_as_none")]
@@ -264,7 +264,7 @@ pub(crate) async fn health(State(state): State<AppState>, caller: Caller) -> Jso
     Json(state.iot.health_by_region(|place| in_scope(&scope, place)))
 }
 
-#[utoipa::path(get, path = "/api/devices/{id}/history", summary = "One metric's history: raw values or minute/hour aggregates (count, avg, min, max).", params(("id" = String, Path), HistoryQuery), responses((status = 200, description = "OK", body = History), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission"), (status = 400, description = "A parameter is invalid; the problem names it", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found, or outside the caller's region")))]
+#[utoipa::path(get, path = "/api/devices/{id}/history", summary = "One metric's history: raw values or minute/hour aggregates (count, avg, min, max).", params(("id" = String, Path, description = "a device's id (`GET /api/devices`)", pattern = "^[A-Za-z0-9_-]{1,64}$", example = "wl-0001"), HistoryQuery), responses((status = 200, description = "OK", body = History), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission"), (status = 400, description = "A parameter is invalid; the problem names it", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "Not found, or outside the caller's region")))]
 /// `GET /api/devices/{id}/history?metric=&resolution=raw|minute|hour&from=&to=&limit=`:
 /// one metric's values (raw) or aggregates (count, avg, min, max per bucket); the last 24
 /// hours by default.

@@ -13,6 +13,7 @@ use crate::AppState;
 
 /// `POST /api/open311/keys`.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct NewKey {
     /// The citizens' application's name, 1 to 100 characters.
     #[schema(
