@@ -161,6 +161,14 @@ pub(crate) struct DevicePage {
     next_after: Option<String>,
 }
 
+/// A region filter names a region that exists (out of the caller's scope it finds nothing).
+pub(crate) fn existing_region(state: &AppState, code: &str) -> Result<(), ApiError> {
+    match state.geography.get().city.by_code(code) {
+        Some(_) => Ok(()),
+        None => Err(ApiError::NotFound(format!("region `{code}` does not exist"))),
+    }
+}
+
 /// Devices are seen by region only (assignment is a case matter).
 fn scope_of(caller: &Caller) -> CaseScope {
     CaseScope { assigned_to: None, ..caller.principal.case_scope() }
@@ -284,7 +292,7 @@ pub(crate) async fn import(
     Ok(Json(Imported { imported: devices.len(), new: credentials.len(), credentials }))
 }
 
-#[utoipa::path(get, path = "/api/devices", summary = "Devices of the caller's region, by id (type, region, after, limit), each with its street, village and grid.", params(DeviceQuery), responses((status = 200, description = "OK", body = DevicePage), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
+#[utoipa::path(get, path = "/api/devices", summary = "Devices of the caller's region, by id (type, region, after, limit), each with its street, village and grid.", params(DeviceQuery), responses((status = 200, description = "OK", body = DevicePage), (status = 404, description = "No such region", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/devices?type=&region=&after=&limit=`: the caller's region's devices, by id.
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -294,6 +302,9 @@ pub(crate) async fn list(
     let limit = q.limit.unwrap_or(500);
     if !(1..=5000).contains(&limit) {
         return Err(ApiError::bad("limit", format!("{limit} is outside 1 to 5000")));
+    }
+    if let Some(region) = &q.region {
+        existing_region(&state, region)?;
     }
     let filter = DeviceFilter {
         device_type: q.device_type.map(|t| t.name().to_string()),

@@ -70,15 +70,20 @@ pub(crate) struct SourceToken {
     token: String,
 }
 
-/// `PUT /api/sources/{id}/enabled`, and its answer with the source's id.
-#[derive(Deserialize, Serialize, ToSchema)]
+/// `PUT /api/sources/{id}/enabled`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub(crate) struct SourceSwitch {
+    /// False switches the source off (its deliveries get 403), true on again.
+    enabled: bool,
+}
+
+/// A source switched.
+#[derive(Serialize, ToSchema)]
 pub(crate) struct SourceEnabled {
-    /// The source (in the answer only).
-    #[serde(default, skip_deserializing)]
-    #[schema(read_only)]
+    /// The source.
     id: String,
-    /// False switches it off (its deliveries get 403), true on again.
+    /// Whether its deliveries are taken now.
     enabled: bool,
 }
 
@@ -186,14 +191,14 @@ pub(crate) async fn issue_source_token(
     Ok((StatusCode::CREATED, Json(SourceToken { id, token })))
 }
 
-#[utoipa::path(put, path = "/api/sources/{id}/enabled", summary = "Switch a source off or on", params(("id" = String, Path, description = "a source's id (`GET /api/sources`)", pattern = "^[A-Za-z0-9_-]{1,64}$", example = "hotline-12345")), request_body = SourceEnabled, responses((status = 200, description = "OK", body = SourceEnabled), (status = 400, description = "enabled missing", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "role may not", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such source", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(put, path = "/api/sources/{id}/enabled", summary = "Switch a source off or on", params(("id" = String, Path, description = "a source's id (`GET /api/sources`)", pattern = "^[A-Za-z0-9_-]{1,64}$", example = "hotline-12345")), request_body = SourceSwitch, responses((status = 200, description = "OK", body = SourceEnabled), (status = 400, description = "enabled missing", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "role may not", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such source", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `PUT /api/sources/{id}/enabled` with `{"enabled": false}`: switches a source off (its
 /// deliveries get 403) or on again; audited.
 pub(crate) async fn set_source_enabled(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    super::params::Json(body): super::params::Json<SourceEnabled>,
+    super::params::Json(body): super::params::Json<SourceSwitch>,
 ) -> Result<Json<SourceEnabled>, ApiError> {
     let enabled = body.enabled;
     if !state.cases.store.set_source_enabled(&id, enabled, &caller.audit_actor()).await? {

@@ -309,7 +309,7 @@ pub(crate) async fn history(
     }))
 }
 
-#[utoipa::path(get, path = "/api/alarms", summary = "Alarms in the caller's region, newest first.", params(AlarmQuery), responses((status = 200, description = "OK", body = AlarmList), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission"), (status = 400, description = "A parameter is invalid; the problem names it", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/alarms", summary = "Alarms in the caller's region, newest first.", params(AlarmQuery), responses((status = 200, description = "OK", body = AlarmList), (status = 404, description = "No such region", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission"), (status = 400, description = "A parameter is invalid; the problem names it", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/alarms?open=true&device=&region=&limit=`: alarms in the caller's region, newest
 /// first.
 pub(crate) async fn alarms(
@@ -320,6 +320,9 @@ pub(crate) async fn alarms(
     let limit = q.limit.unwrap_or(500);
     if !(1..=5000).contains(&limit) {
         return Err(ApiError::bad("limit", format!("{limit} is outside 1 to 5000")));
+    }
+    if let Some(region) = &q.region {
+        super::devices::existing_region(&state, region)?;
     }
     let filter = AlarmFilter {
         open_only: q.open.unwrap_or(false),
