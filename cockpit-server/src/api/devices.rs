@@ -169,6 +169,11 @@ pub(crate) fn existing_region(state: &AppState, code: &str) -> Result<(), ApiErr
     }
 }
 
+/// A device filter names a device by an id of the form ids have (`[A-Za-z0-9_-]{1,64}`).
+pub(crate) fn device_id(field: &str, id: &str) -> Result<(), ApiError> {
+    DeviceId::new(id).map(drop).map_err(|e| ApiError::bad(field, e.to_string()))
+}
+
 /// Devices are seen by region only (assignment is a case matter).
 fn scope_of(caller: &Caller) -> CaseScope {
     CaseScope { assigned_to: None, ..caller.principal.case_scope() }
@@ -305,6 +310,9 @@ pub(crate) async fn list(
     }
     if let Some(region) = &q.region {
         existing_region(&state, region)?;
+    }
+    if let Some(after) = &q.after {
+        device_id("after", after)?;
     }
     let filter = DeviceFilter {
         device_type: q.device_type.map(|t| t.name().to_string()),

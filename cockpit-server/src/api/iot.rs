@@ -324,6 +324,9 @@ pub(crate) async fn alarms(
     if let Some(region) = &q.region {
         super::devices::existing_region(&state, region)?;
     }
+    if let Some(device) = &q.device {
+        super::devices::device_id("device", device)?;
+    }
     let filter = AlarmFilter {
         open_only: q.open.unwrap_or(false),
         device: q.device,
