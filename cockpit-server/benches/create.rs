@@ -78,10 +78,10 @@ async fn bench() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // A dispatcher, as an administrator would create one, logged in once.
-    let store = cockpit_server::store::Store::connect(&api_url, 1).await.unwrap();
+    let store = cockpit_store::Store::connect(&api_url, 1).await.unwrap();
     let mut tx = store.pool().begin().await.unwrap();
     let password = "Bench-dispatcher-passphrase-1";
-    let user = cockpit_server::store::NewUser {
+    let user = cockpit_store::NewUser {
         username: "bench".into(),
         display_name: "基准调度员".into(),
         password_hash: cockpit_access::hash_password(password).unwrap(),
@@ -89,7 +89,7 @@ async fn bench() {
         scope: cockpit_access::Scope::district("330304"),
         must_change_password: false,
     };
-    cockpit_server::store::Store::create_user(&mut tx, &user, &[cockpit_access::Role::Dispatcher]).await.unwrap();
+    cockpit_store::Store::create_user(&mut tx, &user, &[cockpit_access::Role::Dispatcher]).await.unwrap();
     tx.commit().await.unwrap();
     let session: serde_json::Value = plain
         .post(format!("http://{addr}/api/auth/login"))
@@ -129,7 +129,7 @@ async fn bench() {
 
     // The baseline: the same rows as bare INSERTs, one transaction each.
     let bare_url = fresh_database("bench_bare").await;
-    let store = cockpit_server::store::Store::connect(&bare_url, CONCURRENCY as u32).await.unwrap();
+    let store = cockpit_store::Store::connect(&bare_url, CONCURRENCY as u32).await.unwrap();
     sqlx::query("INSERT INTO sources (id, name, kind) VALUES ('manual', 'm', 'manual')")
         .execute(store.pool())
         .await

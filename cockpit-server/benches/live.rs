@@ -211,10 +211,10 @@ async fn cockpit_server() {
     while client.get(format!("http://{addr}/healthz")).send().await.is_err() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let store = cockpit_server::store::Store::connect(&url, 8).await.unwrap();
+    let store = cockpit_store::Store::connect(&url, 8).await.unwrap();
     let publisher = Publisher::start(store.clone());
     let password = "Ouhai-bench-passphrase-7Q";
-    let user = cockpit_server::store::NewUser {
+    let user = cockpit_store::NewUser {
         username: "bench".into(),
         display_name: "压测".into(),
         password_hash: cockpit_access::hash_password(password).unwrap(),
@@ -224,7 +224,7 @@ async fn cockpit_server() {
     };
     if joining.is_none() {
         let mut tx = store.pool().begin().await.unwrap();
-        cockpit_server::store::Store::create_user(&mut tx, &user, &[cockpit_access::Role::Commander]).await.unwrap();
+        cockpit_store::Store::create_user(&mut tx, &user, &[cockpit_access::Role::Commander]).await.unwrap();
         tx.commit().await.unwrap();
     }
     let login: serde_json::Value = client

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use cockpit_server::iot::IotUpdate;
 use cockpit_server::iot::simulate::SimDevice;
-use cockpit_server::store::{NewDevice, Store};
+use cockpit_store::{NewDevice, Store};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
 // The binary's allocator, so that the server in this process runs as it does in production.

@@ -19,7 +19,6 @@ pub mod iot;
 mod limits;
 pub mod live;
 pub mod privacy;
-pub use cockpit_store as store;
 mod web;
 
 use std::future::Future;
@@ -34,6 +33,7 @@ pub use api::{Access, RouteInfo, app, route_table};
 pub use auth::Bootstrap;
 pub use cases::{CaseRules, CaseService};
 pub use cli::{Cli, Command};
+use cockpit_store::{EmbeddedPostgres, Store};
 pub use config::{Config, DEFAULT_CONFIG, IotConfig, MqttConfig, MqttMode};
 pub use geography::{Geography, GeographyEdits, GeographyHandle};
 use limits::RateLimits;
@@ -41,7 +41,6 @@ use limits::RateLimits;
 /// the server's hot paths (an MQTT reading, a case create) make many small short-lived
 /// allocations, which glibc's allocator served at about a quarter of their CPU time.
 pub use mimalloc::MiMalloc as Allocator;
-use store::{EmbeddedPostgres, Store};
 
 /// Everything the handlers share. Cheap to clone.
 #[derive(Clone)]

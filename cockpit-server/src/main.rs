@@ -3,7 +3,8 @@
 
 use anyhow::Context;
 use clap::Parser;
-use cockpit_server::{Cli, Command, Config, store::EmbeddedPostgres};
+use cockpit_server::{Cli, Command, Config};
+use cockpit_store::EmbeddedPostgres;
 
 #[global_allocator]
 static ALLOCATOR: cockpit_server::Allocator = cockpit_server::Allocator;

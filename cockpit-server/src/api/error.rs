@@ -165,8 +165,8 @@ impl From<crate::limits::RateLimited> for ApiError {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> ApiError {
+impl From<cockpit_store::StoreError> for ApiError {
+    fn from(e: cockpit_store::StoreError) -> ApiError {
         ApiError::Internal(e.to_string())
     }
 }

@@ -5,29 +5,100 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use cockpit_events::{Actor, EntryPath, EventsError, SourceId};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
 
 use super::ApiError;
 use super::params::Path;
 use crate::AppState;
 use crate::auth::{Caller, ClientAddress};
-use crate::store::AuditActor;
+use cockpit_store::AuditActor;
 
-type Body = Result<super::params::JsonBody, ApiError>;
+/// A delivered case, new or delivered before.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Delivered {
+    /// The case's id.
+    id: i64,
+    /// Its lifecycle status.
+    #[schema(example = "pending_dispatch")]
+    status: String,
+    /// The open case it duplicates, if any.
+    duplicate_of: Option<i64>,
+    /// Whether it lies outside the district.
+    outside_district: bool,
+    /// Its grid's code.
+    grid: Option<String>,
+}
 
-#[utoipa::path(post, path = "/api/intake/{source}", summary = "A source system delivers a case in its own format", params(("source" = String, Path, description = "source id")), request_body(content = Object, content_type = "application/json"), responses((status = 201, description = "{id, status, duplicate_of, outside_district, grid}", body = Object, content_type = "application/json"), (status = 200, description = "already delivered: the existing case", body = Object, content_type = "application/json"), (status = 400, description = "fields that could not be mapped, listed in `errors`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "missing or wrong token", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such source", body = crate::api::Problem, content_type = "application/problem+json"), (status = 429, description = "rate limit; see Retry-After", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "the source is disabled", body = crate::api::Problem, content_type = "application/problem+json")))]
+/// A source and its state.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SourceState {
+    /// Its id (`/api/intake/{id}`).
+    id: String,
+    /// Its name.
+    name: String,
+    /// What kind of system it is.
+    kind: String,
+    /// Whether its deliveries are taken.
+    enabled: bool,
+    /// Whether it delivers through the gateway (it has a mapping).
+    gateway: bool,
+    /// Deliveries allowed per minute, when configured.
+    rate_per_minute: Option<u32>,
+    /// Its last delivery.
+    last_delivery_at: Option<DateTime<Utc>>,
+    /// Cases it created today (the city's day).
+    cases_today: i64,
+}
+
+/// Every source.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SourceList {
+    /// By id.
+    sources: Vec<SourceState>,
+}
+
+/// A gateway source's new token, shown once.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SourceToken {
+    /// The source.
+    id: String,
+    /// Its bearer token.
+    token: String,
+}
+
+/// `PUT /api/sources/{id}/enabled`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SourceSwitch {
+    /// False switches the source off (its deliveries get 403), true on again.
+    enabled: bool,
+}
+
+/// A source switched.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SourceEnabled {
+    /// The source.
+    id: String,
+    /// Whether its deliveries are taken now.
+    enabled: bool,
+}
+
+#[utoipa::path(post, path = "/api/intake/{source}", summary = "A source system delivers a case in its own format", params(("source" = String, Path, description = "a gateway source's id (`GET /api/sources`)", pattern = "^[A-Za-z0-9_-]{1,64}$", example = "hotline-12345")), request_body(content = Object, description = "the case in the source's own format, as its configured mapping reads it", content_type = "application/json"), responses((status = 201, description = "the new case", body = Delivered), (status = 200, description = "already delivered: the existing case", body = Delivered), (status = 400, description = "fields that could not be mapped, listed in `errors`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "missing or wrong token", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such source", body = crate::api::Problem, content_type = "application/problem+json"), (status = 429, description = "rate limit; see Retry-After", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "the source is disabled", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/intake/{source}`: a source system delivers a case in its own format,
 /// authenticated by its bearer token. 201 with the new case's id; 200 with the existing
-/// one when the source reference was delivered before.
+/// one when the source reference was delivered before. The body has the source's shape,
+/// which its configured mapping reads: a JSON value here, checked field by field there.
 pub(crate) async fn intake(
     State(state): State<AppState>,
     address: ClientAddress,
     headers: HeaderMap,
     Path(source_id): Path<String>,
-    body: Body,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    body: Result<super::params::JsonBody, ApiError>,
+) -> Result<(StatusCode, Json<Delivered>), ApiError> {
     let rules = &state.cases.rules.get();
     let source = rules.sources.get(&source_id).ok_or_else(|| ApiError::NotFound(format!("no source `{source_id}`")))?;
     let Some(mapping) = &source.mapping else {
@@ -72,70 +143,66 @@ pub(crate) async fn intake(
     let status = if created.new { StatusCode::CREATED } else { StatusCode::OK };
     Ok((
         status,
-        Json(json!({
-            "id": created.id.0,
-            "status": row.status,
-            "duplicate_of": row.duplicate_of,
-            "outside_district": row.outside_district,
-            "grid": row.grid_code,
-        })),
+        Json(Delivered {
+            id: created.id.0,
+            status: row.status,
+            duplicate_of: row.duplicate_of,
+            outside_district: row.outside_district,
+            grid: row.grid_code,
+        }),
     ))
 }
 
-#[utoipa::path(get, path = "/api/sources", summary = "The sources with their state (enabled, last delivery, cases today)", responses((status = 200, description = "{sources: [...]}")))]
+#[utoipa::path(get, path = "/api/sources", summary = "The sources with their state (enabled, last delivery, cases today)", responses((status = 200, description = "OK", body = SourceList)))]
 /// `GET /api/sources`: every source with its state: enabled, last delivery, cases today.
-pub(crate) async fn sources(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn sources(State(state): State<AppState>) -> Result<Json<SourceList>, ApiError> {
     let day_start = state.cases.rules.get().calendar.day_start(chrono::Utc::now());
     let rows = state.cases.store.sources(day_start).await?;
     let rules = state.cases.rules.get();
-    let items: Vec<Value> = rows
+    let sources = rows
         .into_iter()
-        .map(|(id, name, kind, enabled, last_delivery_at, today)| {
+        .map(|(id, name, kind, enabled, last_delivery_at, cases_today)| {
             let configured = rules.sources.get(&id);
-            json!({
-                "id": id,
-                "name": name,
-                "kind": kind,
-                "enabled": enabled,
-                "gateway": configured.is_some_and(|s| s.mapping.is_some()),
-                "rate_per_minute": configured.map(|s| s.rate_per_minute),
-                "last_delivery_at": last_delivery_at,
-                "cases_today": today,
-            })
+            SourceState {
+                gateway: configured.is_some_and(|s| s.mapping.is_some()),
+                rate_per_minute: configured.map(|s| s.rate_per_minute),
+                id,
+                name,
+                kind,
+                enabled,
+                last_delivery_at,
+                cases_today,
+            }
         })
         .collect();
-    Ok(Json(json!({"sources": items})))
+    Ok(Json(SourceList { sources }))
 }
 
-#[utoipa::path(post, path = "/api/sources/{id}/token", summary = "Issue a new bearer token for a gateway source (answered once; the old one stops working)", params(("id" = String, Path)), responses((status = 201, description = "{id, token}"), (status = 403, description = "role may not", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such gateway source", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/sources/{id}/token", summary = "Issue a new bearer token for a gateway source (answered once; the old one stops working)", params(("id" = String, Path, description = "a gateway source's id (`GET /api/sources`)", pattern = "^[A-Za-z0-9_-]{1,64}$", example = "hotline-12345")), responses((status = 201, description = "The token, shown once", body = SourceToken), (status = 403, description = "role may not", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such gateway source", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/sources/{id}/token`: a new bearer token for a gateway source, answered once;
 /// the old one stops working at once. Audited.
 pub(crate) async fn issue_source_token(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<SourceToken>), ApiError> {
     let rules = state.cases.rules.get();
     let token = crate::cases::issue_source_token(&state.cases.store, &rules, &id, &caller.audit_actor()).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id, "token": token}))))
+    Ok((StatusCode::CREATED, Json(SourceToken { id, token })))
 }
 
-#[utoipa::path(put, path = "/api/sources/{id}/enabled", summary = "Switch a source off or on", params(("id" = String, Path)), request_body(content = Object, content_type = "application/json"), responses((status = 200, description = "{id, enabled}"), (status = 400, description = "enabled missing", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "role may not", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such source", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(put, path = "/api/sources/{id}/enabled", summary = "Switch a source off or on", params(("id" = String, Path, description = "a source's id (`GET /api/sources`)", pattern = "^[A-Za-z0-9_-]{1,64}$", example = "hotline-12345")), request_body = SourceSwitch, responses((status = 200, description = "OK", body = SourceEnabled), (status = 400, description = "enabled missing", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "role may not", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such source", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `PUT /api/sources/{id}/enabled` with `{"enabled": false}`: switches a source off (its
 /// deliveries get 403) or on again; audited.
 pub(crate) async fn set_source_enabled(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Body,
-) -> Result<Json<Value>, ApiError> {
-    let super::params::JsonBody(body) = body?;
-    let enabled = body
-        .get("enabled")
-        .and_then(Value::as_bool)
-        .ok_or_else(|| ApiError::bad("enabled", "must be true or false"))?;
+    super::params::Json(body): super::params::Json<SourceSwitch>,
+) -> Result<Json<SourceEnabled>, ApiError> {
+    let enabled = body.enabled;
     if !state.cases.store.set_source_enabled(&id, enabled, &caller.audit_actor()).await? {
         return Err(ApiError::NotFound(format!("no source `{id}`")));
     }
-    Ok(Json(json!({"id": id, "enabled": enabled})))
+    Ok(Json(SourceEnabled { id, enabled }))
 }

@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 use super::ApiError;
 use super::stats::city_offset;
 use crate::AppState;
-use crate::store::{CaseFilter, CaseRow};
+use cockpit_store::{CaseFilter, CaseRow};
 
 /// The source that Open311 reports are created as (see `data/<city>/cases/sources.json`).
 const SOURCE: &str = "open311";
@@ -165,7 +165,7 @@ pub(crate) async fn report(
         occurred_at: now,
         region_hint: None,
     };
-    let who = crate::store::AuditActor {
+    let who = cockpit_store::AuditActor {
         actor: format!("{SOURCE}:key:{key_id}"),
         role: "source".into(),
         address: client.0.clone(),

@@ -5,8 +5,6 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-
 use super::ApiError;
 
 pub(crate) type Query = HashMap<String, String>;
@@ -25,19 +23,6 @@ pub(crate) fn count(
         return Err(ApiError::bad(field, format!("{value} is outside {} to {}", range.start(), range.end())));
     }
     Ok(value)
-}
-
-/// An optional RFC 3339 time.
-pub(crate) fn time(q: &Query, field: &'static str) -> Result<Option<DateTime<Utc>>, ApiError> {
-    q.get(field)
-        .map(|t| t.trim())
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            DateTime::parse_from_rfc3339(t)
-                .map(|d| d.with_timezone(&Utc))
-                .map_err(|_| ApiError::bad(field, format!("`{t}` is not an RFC 3339 time")))
-        })
-        .transpose()
 }
 
 /// Whether `c` is a control character no field accepts (C0 and DEL); in bodies, tab, line
@@ -304,6 +289,58 @@ pub(crate) fn counted(
     Ok(value)
 }
 
+/// A JSON body read into `T` once its strings passed [`check_json`]; a member of the wrong
+/// type, or a missing one, is refused naming its path (`reporter.name`, `username`).
+pub(crate) struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Json<T>, ApiError> {
+        let JsonBody(value) = JsonBody::from_request(request, state).await?;
+        from_json(value).map(Json)
+    }
+}
+
+/// `value` read into `T`; the refusal names the member at fault.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| refusal(e, "body"))
+}
+
+/// A query string read into `T` (its fields `Option`s read by [`blank_as_none`]); a
+/// value that does not parse is refused naming its parameter.
+pub(crate) struct TypedQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S> for TypedQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<TypedQuery<T>, ApiError> {
+        from_query_string(parts.uri.query().unwrap_or_default()).map(TypedQuery)
+    }
+}
+
+/// A query string (`limit=5&open=true`) read into `T`; the refusal names the parameter.
+pub(crate) fn from_query_string<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let deserializer = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|e| refusal(e, "query"))
+}
+
+/// Reads an optional query value: a blank one is absent (as forms send them), the rest
+/// parses as `T` or is refused with the text that did not. Use with `#[serde(default)]`.
+pub(crate) fn blank_as_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    use serde::Deserialize;
+    let text: Option<String> = Option::deserialize(deserializer)?;
+    match text.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => t.parse().map(Some).map_err(|e| serde::de::Error::custom(format!("`{t}`: {e}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,5 +410,48 @@ mod tests {
             Err(ApiError::BadParameter { field, .. }) => assert_eq!(field, "overdue"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn typed_bodies_and_queries_name_the_member_at_fault() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)] // read by the assertions' Debug only
+        struct Reporter {
+            name: String,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Body {
+            title: String,
+            reporter: Option<Reporter>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        struct Filter {
+            #[serde(default, deserialize_with = "blank_as_none")]
+            limit: Option<u32>,
+            #[serde(default, deserialize_with = "blank_as_none")]
+            open: Option<bool>,
+        }
+        fn refusal<T: std::fmt::Debug>(r: Result<T, ApiError>) -> (String, String) {
+            match r {
+                Err(ApiError::BadParameter { field, reason }) => (field, reason),
+                other => panic!("{other:?}"),
+            }
+        }
+        let body = |v| from_json::<Body>(v);
+        assert_eq!(refusal(body(serde_json::json!({}))), ("title".to_string(), "is required".to_string()));
+        assert_eq!(refusal(body(serde_json::json!({"title": "t", "reporter": {}}))).0, "reporter.name");
+        assert_eq!(refusal(body(serde_json::json!({"title": 5}))).0, "title");
+        assert_eq!(refusal(body(serde_json::json!("a text"))).0, "body");
+        assert!(body(serde_json::json!({"title": "t", "reporter": {"name": "n"}})).is_ok());
+
+        let filter = from_query_string::<Filter>("limit=7&open=true&other=x").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((filter.limit, filter.open), (Some(7), Some(true)));
+        let blank = from_query_string::<Filter>("limit=%20&open=").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((blank.limit, blank.open), (None, None));
+        let (field, reason) = refusal(from_query_string::<Filter>("limit=seven"));
+        assert_eq!(field, "limit");
+        assert!(reason.contains("`seven`"), "{reason}");
+        assert_eq!(refusal(from_query_string::<Filter>("open=maybe")).0, "open");
     }
 }

@@ -24,8 +24,8 @@ use super::cases::{CaseQuery, filter_from, filter_of};
 use super::params::{self, count};
 use crate::AppState;
 use crate::auth::Caller;
-use crate::store::AuditEntry;
-use crate::store::{CaseRow, StatsLevel, Tally};
+use cockpit_store::AuditEntry;
+use cockpit_store::{CaseRow, StatsLevel, Tally};
 
 /// The most rows one export holds; narrow the filters (or page with `before`) for more.
 pub(crate) const EXPORT_MAX_ROWS: usize = 100_000;

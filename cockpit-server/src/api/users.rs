@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::ApiError;
 use crate::AppState;
 use crate::auth::Caller;
-use crate::store::{AuditEntry, NewUser, RoleRow, Store, UserRow};
+use cockpit_store::{AuditEntry, NewUser, RoleRow, Store, UserRow};
 
 type Body = Result<super::params::JsonBody, ApiError>;
 

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Auth;
-use crate::store::{AuditActor, AuditEntry, NewUser, Store};
+use cockpit_store::{AuditActor, AuditEntry, NewUser, Store};
 
 pub use crate::config::Bootstrap;
 

@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use cockpit_access::{random_id, random_token, token_digest};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{Auth, AuthError, verify_password};
-use crate::store::{AuditActor, AuditEntry, Store};
+use super::{Auth, AuthError, Tokens, verify_password};
+use cockpit_store::{AuditActor, AuditEntry, Store};
 
 impl Auth {
     /// `POST /api/auth/login`: a session for a username, password and (when the user has
@@ -17,7 +17,7 @@ impl Auth {
         password: &str,
         code: Option<&str>,
         address: &str,
-    ) -> Result<Value, AuthError> {
+    ) -> Result<Tokens, AuthError> {
         self.login_limits.check(address, self.settings.login_per_minute)?;
         let now = Utc::now();
         let name = clip(username);
@@ -155,7 +155,7 @@ impl Auth {
 
     /// The failed logins of `username` in the last lock period (for the owner's own page),
     /// or of every username (for the security administrator).
-    pub async fn login_failures(&self, username: Option<&str>) -> Result<Vec<crate::store::LoginFailures>, AuthError> {
+    pub async fn login_failures(&self, username: Option<&str>) -> Result<Vec<cockpit_store::LoginFailures>, AuthError> {
         let now = Utc::now();
         let since = now - TimeDelta::seconds(self.settings.lockout.lock_seconds);
         Ok(self.store.login_failures(username, now, since).await?)

@@ -21,7 +21,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use cockpit_access::{
     KeyRing, LockoutPolicy, PasswordPolicy, TokenClaims, TokenError, TokenKey, TotpSecret, random_token, token_digest,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 pub(crate) use bootstrap::tell_operator;
 pub use bootstrap::{Bootstrap, bootstrap_accounts, load_departments};
@@ -30,7 +30,7 @@ pub use keys::{load_or_create_key_ring, load_or_create_token_key};
 pub(crate) use principal::{ACTION_PERMISSIONS, Caller, ClientAddress, Principal, permission_for};
 
 use crate::limits::RateLimits;
-use crate::store::{AuditActor, AuditEntry, Store};
+use cockpit_store::{AuditActor, AuditEntry, Store};
 
 /// How long a session's grant is trusted before it is read again.
 const GRANT_CACHE: Duration = Duration::from_secs(2);
@@ -53,6 +53,22 @@ pub(crate) struct AuthSettings {
     pub login_per_minute: u32,
     /// A password older than this must be changed at the next login; `None`: never.
     pub password_max_age: Option<TimeDelta>,
+}
+
+/// What a login or a refresh answers: the access token (`Bearer`), how long it lasts,
+/// the refresh token that replaces the one used, and what the session may do.
+#[derive(Debug)]
+pub(crate) struct Tokens {
+    /// The access token.
+    pub access_token: String,
+    /// Its lifetime in seconds.
+    pub expires_in: i64,
+    /// The refresh token (each is used once).
+    pub refresh_token: String,
+    /// The session may only enrol a second factor or change the password.
+    pub enrolment_only: bool,
+    /// The password must be changed before anything else.
+    pub must_change_password: bool,
 }
 
 /// Logins, sessions and the principal of each request.
@@ -87,22 +103,21 @@ impl Auth {
         now: DateTime<Utc>,
         enrolment_only: bool,
         must_change_password: bool,
-    ) -> Result<Value, AuthError> {
+    ) -> Result<Tokens, AuthError> {
         let expires_at = now.timestamp() + self.settings.access_seconds;
         let access = self.token_key.issue(&TokenClaims { session: session.to_string(), user, expires_at });
-        Ok(json!({
-            "access_token": access,
-            "token_type": "Bearer",
-            "expires_in": self.settings.access_seconds,
-            "refresh_token": refresh,
-            "enrolment_only": enrolment_only,
-            "must_change_password": must_change_password,
-        }))
+        Ok(Tokens {
+            access_token: access,
+            expires_in: self.settings.access_seconds,
+            refresh_token: refresh.to_string(),
+            enrolment_only,
+            must_change_password,
+        })
     }
 
     /// `POST /api/auth/refresh`: a new access token and a new refresh token for a current
     /// refresh token; the old one stops working.
-    pub async fn refresh(&self, refresh: &str, address: &str) -> Result<Value, AuthError> {
+    pub async fn refresh(&self, refresh: &str, address: &str) -> Result<Tokens, AuthError> {
         self.login_limits.check(address, self.settings.login_per_minute)?;
         let now = Utc::now();
         let next = random_token().map_err(|e| AuthError::Internal(e.to_string()))?;

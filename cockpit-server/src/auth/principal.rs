@@ -7,7 +7,7 @@ use cockpit_access::{Permission, PermissionSet, Role, Scope, ScopeLevel};
 use cockpit_events::{ActionKind, Actor, ActorRole, Assignee, Handler, Status, allowed_actions};
 
 use super::AuthError;
-use crate::store::{AuditActor, CaseScope};
+use cockpit_store::{AuditActor, CaseScope};
 
 /// A logged-in user as every request sees them; cached per session for a moment.
 #[derive(Debug, Clone)]
@@ -93,8 +93,8 @@ impl Principal {
     /// What "assigned to me" means for them: their own cases, their department's, and, for
     /// a grid worker, those given to their grid's worker (the HTTP list and the live stream
     /// both ask this).
-    pub fn assigned_to_me(&self) -> crate::store::Assigned {
-        crate::store::Assigned {
+    pub fn assigned_to_me(&self) -> cockpit_store::Assigned {
+        cockpit_store::Assigned {
             user: self.username.clone(),
             department: self.department.clone(),
             grid: (self.scope.level == ScopeLevel::Grid).then(|| self.scope.code.clone()),

@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::error::ServiceError;
 use super::rules::{CaseRules, RulesHandle};
 use crate::geography::GeographyHandle;
-use crate::store::{AuditActor, CaseRow, InsertCase, Lookup, NearQuery, Store};
+use cockpit_store::{AuditActor, CaseRow, InsertCase, Lookup, NearQuery, Store};
 
 /// What creating a case did.
 #[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.

@@ -13,7 +13,7 @@ use tokio::sync::watch;
 
 use super::rules::{CaseRules, PREFIXES, RulesHandle};
 use crate::documents::{self, DocumentError, StoredDocument};
-use crate::store::{AuditActor, Store, StoreError};
+use cockpit_store::{AuditActor, Store, StoreError};
 
 /// The rules from the files, the handle every request reads, and the version in force.
 #[derive(Debug, Clone)]

@@ -15,7 +15,7 @@ use super::batch::{Batcher, Prepared, grid_worker};
 pub use super::error::ServiceError;
 use super::rules::RulesHandle;
 use crate::GeographyHandle;
-use crate::store::{AuditActor, AuditEntry, CaseRow, Store, StoreError};
+use cockpit_store::{AuditActor, AuditEntry, CaseRow, Store, StoreError};
 
 /// Creates cases and applies actions.
 #[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
@@ -243,7 +243,7 @@ impl CaseService {
         Store::audit(&mut tx, now, &[entry]).await?;
         // Last: the live log's counter row stays locked until the commit.
         let assignee = step.state.assignee.as_ref().and_then(|a| serde_json::to_value(a).ok());
-        let live = crate::store::live_entry(id.0, kind.as_str(), &row, assignee);
+        let live = cockpit_store::live_entry(id.0, kind.as_str(), &row, assignee);
         cockpit_store::live_log::append(&mut tx, &[live]).await?;
         tx.commit().await?;
         Ok(Applied::Done)

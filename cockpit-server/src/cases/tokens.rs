@@ -12,7 +12,7 @@ use std::path::Path;
 use cockpit_access::{random_token, token_digest};
 
 use super::CaseRules;
-use crate::store::{AuditActor, Store, StoreError};
+use cockpit_store::{AuditActor, Store, StoreError};
 
 /// Why a token could not be issued.
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::rules::CaseRules;
 use crate::Geography;
 use crate::auth::Principal;
-use crate::store::{CaseRow, TimelineRow};
+use cockpit_store::{CaseRow, TimelineRow};
 
 /// One case for `viewer` (none: a source system, which takes no actions), at `now`.
 pub fn case_json(

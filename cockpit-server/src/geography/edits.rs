@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use super::{Crs, Geography, GeographyFiles, GeographyHandle, LayerKind};
 use crate::documents::{self, DocumentError, StoredDocument};
-use crate::store::{AuditActor, Store, StoreError};
+use cockpit_store::{AuditActor, Store, StoreError};
 
 /// Why an edit was not taken.
 #[derive(Debug, thiserror::Error)]

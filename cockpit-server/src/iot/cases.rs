@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::Iot;
 use crate::cases::CaseService;
-use crate::store::AuditActor;
+use cockpit_store::AuditActor;
 
 pub(crate) async fn run(cases: CaseService, mut wake: mpsc::Receiver<()>, iot: Iot, mut stop: watch::Receiver<bool>) {
     let mut interval = tokio::time::interval(Duration::from_secs(30));

@@ -13,7 +13,7 @@ use cockpit_iot::DeviceRegistry;
 
 use super::simulate::{self, Plan, SimDevice};
 use crate::cases::CaseService;
-use crate::store::{AuditActor, AuditEntry, Store};
+use cockpit_store::{AuditActor, AuditEntry, Store};
 
 /// The credentials file the demonstration writes.
 pub fn credentials_path(data_home: &Path) -> std::path::PathBuf {

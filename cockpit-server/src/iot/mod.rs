@@ -44,7 +44,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::cases::CaseService;
 use crate::config::{IotConfig, MqttConfig};
-use crate::store::{DeviceLogin, Store};
+use cockpit_store::{DeviceLogin, Store};
 
 /// Where a device is: what the broker and the shards need besides the registry.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -329,7 +329,7 @@ impl Iot {
         Ok(receiver)
     }
 
-    fn shard_of_row(&self, alarm: &crate::store::AlarmRow) -> usize {
+    fn shard_of_row(&self, alarm: &cockpit_store::AlarmRow) -> usize {
         let key = match alarm.grid_code.as_deref() {
             Some(grid) => grid.to_string(),
             None => self
@@ -381,7 +381,7 @@ impl Iot {
     }
 
     /// Publishes an alarm's stored row (after an acknowledgement).
-    pub fn publish_alarm_row(&self, row: &crate::store::AlarmRow) {
+    pub fn publish_alarm_row(&self, row: &cockpit_store::AlarmRow) {
         let place = self.place(&row.device_id).unwrap_or_default();
         let change = json!({"change": "acknowledged", "alarm": row});
         self.publish(IotUpdate::Alarm { change, place });
@@ -415,10 +415,10 @@ fn shard_index(key: &str) -> usize {
 }
 
 /// The registry row of a device: its place tagged with its street, village and grid.
-pub fn device_row(city: &cockpit_geo::City, device: &Device, credential_hash: String) -> crate::store::NewDevice {
+pub fn device_row(city: &cockpit_geo::City, device: &Device, credential_hash: String) -> cockpit_store::NewDevice {
     let located = city.locate(cockpit_geo::Coord { x: device.lon, y: device.lat });
     let code = |id: Option<cockpit_geo::RegionId>| id.map(|id| city.region(id).code.as_str().to_string());
-    crate::store::NewDevice {
+    cockpit_store::NewDevice {
         id: device.id.as_str().to_string(),
         device_type: device.device_type.name().to_string(),
         lon: device.lon,

@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::rules::RuleSet;
 use super::writer::WriteOp;
 use super::{Iot, IotUpdate, Place};
-use crate::store::{AlarmRow, AlarmWrite, EventRow, RaisedAlarm, ReadingRow};
+use cockpit_store::{AlarmRow, AlarmWrite, EventRow, RaisedAlarm, ReadingRow};
 
 /// One decoded message for a shard.
 pub(crate) struct ShardMessage {

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use crate::cases::RulesHandle;
 use crate::documents::{self, DocumentError};
-use crate::store::{AuditActor, Store, StoreError};
+use cockpit_store::{AuditActor, Store, StoreError};
 
 /// A rule as the city writes it: the `cockpit-iot` rule and, optionally, the case its
 /// alarms open.

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 
 use super::Iot;
-use crate::store::{AlarmWrite, EventRow, ReadingRow, Store, StoreError};
+use cockpit_store::{AlarmWrite, EventRow, ReadingRow, Store, StoreError};
 
 /// Operations queued before the shards wait.
 pub(crate) const QUEUE: usize = 16_384;

@@ -13,7 +13,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::auth::Principal;
-use crate::store::Assigned;
+use cockpit_store::Assigned;
 
 /// One change as every instance holds it after reading it from the log.
 #[derive(Debug)]

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::fanout::Sub;
 use super::{Hub, log};
 use crate::cases::CaseService;
-use crate::store::{CaseFilter, StoreError};
+use cockpit_store::{CaseFilter, StoreError};
 
 /// The items of `sub`'s snapshot.
 pub(super) async fn items(hub: &Hub, sub: &Sub) -> Result<Vec<Value>, StoreError> {

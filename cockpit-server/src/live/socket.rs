@@ -23,7 +23,7 @@ use super::Hub;
 use super::fanout::{Client, Entry, Sub};
 use crate::AppState;
 use crate::auth::{Caller, Principal};
-use crate::store::Assigned;
+use cockpit_store::Assigned;
 
 /// The sub-protocol the server speaks.
 const PROTOCOL: &str = "cockpit-live";

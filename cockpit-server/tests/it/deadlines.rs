@@ -12,7 +12,7 @@
 use crate::common::Server;
 use chrono::{DateTime, TimeDelta, Utc};
 use cockpit_server::deadlines::{Fired, tick};
-use cockpit_server::store::Store;
+use cockpit_store::Store;
 use serde_json::{Value, json};
 
 const REALARM: TimeDelta = TimeDelta::minutes(30);

@@ -40,7 +40,7 @@ async fn devices_are_registered_in_their_grid_imported_whole_and_seen_by_region(
     assert_eq!(status, 409);
     let (status, problem) =
         server.post_with(&admin, "/api/devices", &json!({"id": "x", "type": "toaster", "lon": 1, "lat": 2})).await;
-    assert_eq!((status, problem["field"].as_str()), (400, Some("body")), "{problem}");
+    assert_eq!((status, problem["field"].as_str()), (400, Some("type")), "{problem}");
 
     // A bulk import with two bad rows: nothing imported, both named.
     let rows = json!([
@@ -96,6 +96,15 @@ async fn devices_are_registered_in_their_grid_imported_whole_and_seen_by_region(
     assert_eq!(smoke["items"].as_array().unwrap().len(), 1);
     let (status, problem) = server.get_as("commander", "/api/devices?type=toaster").await;
     assert_eq!((status, problem["field"].as_str()), (400, Some("type")));
+    // A region filter names a region that exists.
+    let (status, problem) = server.get_as("commander", "/api/devices?region=999999999").await;
+    assert_eq!(status, 404, "{problem}");
+    assert_eq!(server.get_as("commander", "/api/alarms?region=999999999").await.0, 404);
+    // A device filter has the form of a device id.
+    let (status, problem) = server.get_as("commander", "/api/alarms?device=no%20such%20id").await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("device")), "{problem}");
+    let (status, problem) = server.get_as("commander", "/api/devices?after=%2F").await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("after")), "{problem}");
     // Registration is the system administrator's, and audited.
     assert_eq!(server.post_as("d-dev", "dispatcher", "/api/devices", &json!({})).await.0, 403);
     let (_, trail) = server.get_as("auditor", "/api/audit?action=device.").await;

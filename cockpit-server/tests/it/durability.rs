@@ -154,10 +154,10 @@ async fn a_killed_server_loses_no_case_that_got_a_201() {
     let home = Home(std::env::temp_dir().join(format!("cockpit-durability-{}", std::process::id())));
     std::fs::create_dir_all(&home.0).unwrap();
     // A dispatcher's account, made as an administrator would, and its session.
-    let store = cockpit_server::store::Store::connect(&database_url, 1).await.unwrap();
+    let store = cockpit_store::Store::connect(&database_url, 1).await.unwrap();
     store.seed_roles().await.unwrap();
     let mut tx = store.pool().begin().await.unwrap();
-    let user = cockpit_server::store::NewUser {
+    let user = cockpit_store::NewUser {
         username: "d1".into(),
         display_name: "调度员".into(),
         password_hash: cockpit_access::hash_password(crate::common::PASSWORD).unwrap(),
@@ -165,7 +165,7 @@ async fn a_killed_server_loses_no_case_that_got_a_201() {
         scope: cockpit_access::Scope::district("330304"),
         must_change_password: false,
     };
-    cockpit_server::store::Store::create_user(&mut tx, &user, &[cockpit_access::Role::Dispatcher]).await.unwrap();
+    cockpit_store::Store::create_user(&mut tx, &user, &[cockpit_access::Role::Dispatcher]).await.unwrap();
     tx.commit().await.unwrap();
     let mut server = Process::start(&database_url, &home.0).await;
     let token = login(&server.base).await;

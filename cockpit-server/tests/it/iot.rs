@@ -497,10 +497,10 @@ async fn telemetry_lives_in_daily_partitions_that_are_dropped_after_retention() 
     assert_eq!(created, 0);
     let at = chrono::Utc::now() - chrono::TimeDelta::days(10);
     let mut tx = store.pool().begin().await.unwrap();
-    let rows = [cockpit_server::store::ReadingRow { device_id: "d".into(), metric: "noise_db", at, value: 50.0 }];
-    assert_eq!(cockpit_server::store::Store::insert_readings(&mut tx, &rows).await.unwrap(), 1);
+    let rows = [cockpit_store::ReadingRow { device_id: "d".into(), metric: "noise_db", at, value: 50.0 }];
+    assert_eq!(cockpit_store::Store::insert_readings(&mut tx, &rows).await.unwrap(), 1);
     // The same reading delivered again is stored once and counted once.
-    assert_eq!(cockpit_server::store::Store::insert_readings(&mut tx, &rows).await.unwrap(), 0);
+    assert_eq!(cockpit_store::Store::insert_readings(&mut tx, &rows).await.unwrap(), 0);
     tx.commit().await.unwrap();
     let partition: String =
         sqlx::query_scalar("SELECT tableoid::regclass::text FROM readings").fetch_one(store.pool()).await.unwrap();
@@ -532,10 +532,10 @@ async fn a_day_made_after_its_readings_arrived_takes_them_from_the_default_parti
     let at = chrono::Utc::now() - chrono::TimeDelta::days(30);
     let mut tx = store.pool().begin().await.unwrap();
     let rows = [
-        cockpit_server::store::ReadingRow { device_id: "d".into(), metric: "noise_db", at, value: 50.0 },
-        cockpit_server::store::ReadingRow { device_id: "e".into(), metric: "noise_db", at, value: 51.0 },
+        cockpit_store::ReadingRow { device_id: "d".into(), metric: "noise_db", at, value: 50.0 },
+        cockpit_store::ReadingRow { device_id: "e".into(), metric: "noise_db", at, value: 51.0 },
     ];
-    assert_eq!(cockpit_server::store::Store::insert_readings(&mut tx, &rows).await.unwrap(), 2);
+    assert_eq!(cockpit_store::Store::insert_readings(&mut tx, &rows).await.unwrap(), 2);
     tx.commit().await.unwrap();
     let where_ = || async {
         sqlx::query_scalar::<_, String>("SELECT DISTINCT tableoid::regclass::text FROM readings")
@@ -555,7 +555,7 @@ async fn a_day_made_after_its_readings_arrived_takes_them_from_the_default_parti
     assert_eq!(count, 2, "both moved, none lost");
     // The moved partition keeps the key: the same reading again is stored once.
     let mut tx = store.pool().begin().await.unwrap();
-    assert_eq!(cockpit_server::store::Store::insert_readings(&mut tx, &rows[..1]).await.unwrap(), 0);
+    assert_eq!(cockpit_store::Store::insert_readings(&mut tx, &rows[..1]).await.unwrap(), 0);
     tx.commit().await.unwrap();
 }
 

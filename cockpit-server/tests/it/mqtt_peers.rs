@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use cockpit_server::store::{NewDevice, Store};
+use cockpit_store::{NewDevice, Store};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -342,7 +342,7 @@ async fn external_mosquitto_shared_subscription_acl_and_messages_kept_while_the_
 
 /// An administrator account straight in the store; logged in at `base`: its token.
 async fn admin_token(store: &Store, base: &str) -> String {
-    let user = cockpit_server::store::NewUser {
+    let user = cockpit_store::NewUser {
         username: "peer-admin".into(),
         display_name: "管理员".into(),
         password_hash: cockpit_access::hash_password(crate::common::PASSWORD).unwrap(),

@@ -18,7 +18,7 @@ use super::params;
 use crate::AppState;
 use crate::auth::{Caller, permission_for};
 use crate::cases::{ActionKey, Applied, case_json, timeline_json};
-use crate::store::{AuditEntry, CaseRow, CaseSort};
+use cockpit_store::{AuditEntry, CaseRow, CaseSort};
 
 mod new;
 mod query;
@@ -111,7 +111,7 @@ pub(crate) async fn create(
 /// [`hide_unseen_duplicate`] for a page of cases, with one query for all of them.
 async fn hide_unseen_duplicates(
     state: &AppState,
-    scope: &crate::store::CaseScope,
+    scope: &cockpit_store::CaseScope,
     rows: &[CaseRow],
     items: &mut [Value],
 ) -> Result<(), ApiError> {
@@ -132,7 +132,7 @@ async fn hide_unseen_duplicates(
 /// duplicate, but not of which case: the id would tell that a case exists out of scope.
 async fn hide_unseen_duplicate(
     state: &AppState,
-    scope: &crate::store::CaseScope,
+    scope: &cockpit_store::CaseScope,
     row: &CaseRow,
     case: &mut Value,
 ) -> Result<(), ApiError> {

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::super::ApiError;
 use super::super::params;
 use crate::auth::Principal;
-use crate::store::{CaseFilter, CaseSort};
+use cockpit_store::{CaseFilter, CaseSort};
 
 /// The list's filters (`GET /api/cases`; the statistics and exports take them too). Every
 /// parameter is optional; blank counts as absent.

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use cockpit_access::{Role, Scope, ScopeLevel};
 use cockpit_server::Config;
-use cockpit_server::store::{NewUser, Store};
+use cockpit_store::{NewUser, Store};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 

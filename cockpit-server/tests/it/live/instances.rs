@@ -106,7 +106,7 @@ async fn a_created_case_notifies_every_instance_with_its_offset() {
     let mut listener = sqlx::postgres::PgListener::connect(&server.database_url).await.unwrap();
     listener.listen("cockpit_live").await.unwrap();
     let case = create_case(&server, &dispatcher, lon, lat, "占道经营通知").await;
-    let store = cockpit_server::store::Store::connect(&server.database_url, 1).await.unwrap();
+    let store = cockpit_store::Store::connect(&server.database_url, 1).await.unwrap();
     let (seq,): (i64,) = sqlx::query_as("SELECT seq FROM live_log WHERE key = $1")
         .bind(format!("case:{}", case["id"]))
         .fetch_one(store.pool())
