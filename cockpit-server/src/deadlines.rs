@@ -7,10 +7,9 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use cockpit_events::{Actor, CaseId};
 use tokio::sync::watch;
 
-use cockpit_store::{AuditActor, Store, StoreError};
+use cockpit_store::{Store, StoreError};
 
 /// What one tick raised.
 #[allow(missing_docs)] // One field per column or setting; see migrations/0001_cases.sql and the config.
@@ -25,19 +24,6 @@ pub struct Fired {
 pub async fn tick(store: &Store, now: DateTime<Utc>, realarm: TimeDelta) -> Result<Fired, StoreError> {
     let (warnings, overdue_alarms) = store.raise_due_alarms(now, realarm).await?;
     Ok(Fired { warnings, overdue_alarms })
-}
-
-/// Stops a case's re-alarms and marks its alarms acknowledged. False if no such case.
-/// Before the deadline there is nothing to stop: acknowledging a warning leaves the first
-/// overdue alarm (and the overdue flag it sets) due as before.
-pub async fn acknowledge(
-    store: &Store,
-    id: CaseId,
-    actor: &Actor,
-    now: DateTime<Utc>,
-    who: AuditActor,
-) -> Result<bool, StoreError> {
-    store.acknowledge_case_alarms(id, actor, now, who).await
 }
 
 /// How long the idempotency keys of case actions are kept: far longer than a phone stays

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use cockpit_store::{AuditActor, Store, StoreError};
+use cockpit_store::{Store, StoreError};
 
 pub use cockpit_store::StoredDocument;
 
@@ -29,17 +29,6 @@ pub enum DocumentError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// The stored documents whose names start with one of `prefixes`, in version order.
-pub async fn stored(store: &Store, prefixes: &[&str]) -> Result<Vec<StoredDocument>, StoreError> {
-    store.documents(prefixes).await
-}
-
-/// Stores `body` as document `name` with its audit record, in one transaction. The new
-/// version.
-pub async fn put(store: &Store, name: &str, body: &Value, who: AuditActor) -> Result<i64, StoreError> {
-    store.put_document(name, body, who).await
 }
 
 /// Each of `documents` (name, body in force) with who last edited it: `{body, source:

@@ -46,7 +46,7 @@ impl RuleDocuments {
 
     /// Every stored document.
     pub async fn stored(&self) -> Result<Vec<StoredDocument>, StoreError> {
-        documents::stored(&self.store, &PREFIXES).await
+        self.store.documents(&PREFIXES).await
     }
 
     /// Each editable document as in force, with who last changed it (none: the file's).
@@ -83,7 +83,7 @@ impl RuleDocuments {
                 }
             }
         }
-        let version = documents::put(&self.store, name, body, who).await?;
+        let version = self.store.put_document(name, body, who).await?;
         self.reload().await?;
         if name.starts_with("mapping:") {
             self.store.sync_sources(&self.handle.get().source_records()).await?;

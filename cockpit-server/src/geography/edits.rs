@@ -85,7 +85,7 @@ impl GeographyEdits {
     }
 
     async fn stored(&self) -> Result<Vec<StoredDocument>, StoreError> {
-        documents::stored(&self.store, &PREFIXES).await
+        self.store.documents(&PREFIXES).await
     }
 
     /// `files` with `stored` laid over, and the geography they build. Edits that do not
@@ -251,7 +251,7 @@ impl GeographyEdits {
             next.build().map(|_| ()).map_err(|e| invalid(field)(format!("{e:#}")))
         })
         .await?;
-        let version = documents::put(&self.store, name, &body, who).await?;
+        let version = self.store.put_document(name, &body, who).await?;
         self.reload().await?;
         Ok(version)
     }

@@ -189,7 +189,7 @@ impl IotRules {
 
     /// The stored edits of the IoT documents.
     pub async fn stored(&self) -> Result<Vec<documents::StoredDocument>, StoreError> {
-        documents::stored(&self.store, &DOCUMENTS).await
+        self.store.documents(&DOCUMENTS).await
     }
 
     /// Checks `body` as document `name` with the other in force, stores it with its audit
@@ -203,7 +203,7 @@ impl IotRules {
         let mut next = self.in_force.read().unwrap_or_else(|p| p.into_inner()).clone();
         next[i] = body.clone();
         RuleSet::parse(&next[0], &next[1], &self.categories).map_err(invalid)?;
-        let version = documents::put(&self.store, name, body, who).await?;
+        let version = self.store.put_document(name, body, who).await?;
         self.reload().await?;
         Ok(version)
     }

@@ -38,12 +38,6 @@ pub enum LiveError {
     Failed(String),
 }
 
-impl From<sqlx::Error> for LiveError {
-    fn from(e: sqlx::Error) -> LiveError {
-        LiveError::Store(StoreError::Database(e))
-    }
-}
-
 /// Publishes alarms and device values to every instance's live streams, in one
 /// transaction: the offset of the last. Alarms commit durably; device values with
 /// `synchronous_commit = off` (a value lost in a crash is superseded by the next one).

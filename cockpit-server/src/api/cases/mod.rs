@@ -346,7 +346,7 @@ pub(crate) async fn acknowledge(
     visible(&state, &caller, id).await?;
     let actor = caller.principal.primary_actor()?;
     let acknowledged =
-        crate::deadlines::acknowledge(&state.cases.store, CaseId(id), &actor, Utc::now(), caller.audit_actor()).await?;
+        state.cases.store.acknowledge_case_alarms(CaseId(id), &actor, Utc::now(), caller.audit_actor()).await?;
     if !acknowledged {
         return Err(ApiError::NotFound(format!("case {id} does not exist")));
     }
