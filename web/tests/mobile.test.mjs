@@ -4,8 +4,9 @@
 // map with my position; feedback with a camera photo (downscaled) reaches the server;
 // return with a reason; report a new case from the street; THE OFFLINE TEST (feedback
 // sent twice without a connection is one submission, sent once when it comes back); a
-// request whose response was lost is replayed with the same key and applied once; the
-// app's files are kept by its service worker and it opens with the server gone.
+// request whose response was lost is replayed with the same key and applied once; a task
+// that arrives live while the first list loads is kept; the app's files are kept by its
+// service worker and it opens with the server gone.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -603,6 +604,32 @@ describe('the mobile app', () => {
       assert.equal(await page.textContent('.screen-title'), 'My tasks');
       assert.match(await page.locator('[data-test=countdown]').first().textContent(), /^(\d+ d )?(\d+ h )?\d+ min left$/);
       await page.screenshot({ path: join(artifacts, 'mobile-tasks-en-390x844.png') });
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a task that arrives live while the first list is still loading stays in the list', async () => {
+    const { context, page } = await newPhone();
+    try {
+      // The grid's list is held back until the new task has come over the live stream.
+      let release;
+      const held = new Promise((r) => (release = r));
+      await page.route(/\/api\/cases\?status=/, async (route) => {
+        await held;
+        await route.continue();
+      });
+      await logIn(page);
+      await page.waitForSelector('[data-test=net-status][data-state=live]');
+      const c = await dispatchedCase('井盖缺失（加载中实时到达测试）');
+      const task = page.locator(`[data-test=task][data-case-id="${c.id}"]`);
+      await task.waitFor();
+      // The list, asked for before the case existed, answers now without it.
+      assert.equal(await page.getAttribute('[data-test=task-list]', 'data-loaded'), 'false');
+      release();
+      await page.waitForSelector('[data-test=task-list][data-loaded=true]');
+      assert.equal(await task.count(), 1, 'the task from the stream is kept');
+      assert.equal(await task.getAttribute('data-status'), 'dispatched');
     } finally {
       await context.close();
     }

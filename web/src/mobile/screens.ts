@@ -49,7 +49,7 @@ export function tasksScreen(app: App): () => void {
       cases.length ? `<li class="group"><h2>${title} (${cases.length})</h2></li>${cases.map((c) => taskItem(app, c, waiting.has(c.id))).join('')}` : '';
     app.main.innerHTML = `
       <h1 class="screen-title">${w('tasks')}</h1>
-      <ul class="tasks" data-test="task-list">
+      <ul class="tasks" data-test="task-list" data-loaded="${app.tasks.loaded}">
         ${list.length ? group(w('mine'), mine) + group(w('inGrid'), others) : `<li class="empty" data-test="no-tasks">${w('noTasks')}</li>`}
       </ul>`;
   };

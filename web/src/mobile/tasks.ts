@@ -62,11 +62,18 @@ export class Tasks {
   readonly byId = new Map<number, Case>();
   private readonly listeners = new Set<() => void>();
   private live: LiveClient | null = null;
+  /** How many times a case was put, and when (in that count) each case last was: a load
+   *  keeps what arrived while its requests were on their way, which is newer than it. */
+  private changes = 0;
+  private readonly touched = new Map<number, number>();
   /** A case newly assigned to me arrived on the live stream (not in a snapshot). */
   onNewTask: (c: Case) => void = () => {};
   /** The session ended (the live stream was closed with 4001 and no refresh cured it). */
   onSessionEnded: () => void = () => {};
   liveStatus: LiveStatus = 'connecting';
+  /** Whether the list was loaded from the server since the app opened (else it is the one
+   *  kept on the phone, or what the stream brought). */
+  loaded = false;
 
   constructor(
     private readonly api: Api,
@@ -111,10 +118,12 @@ export class Tasks {
   put(c: Case): void {
     const old = this.byId.get(c.id);
     this.byId.set(c.id, old?.timeline && !c.timeline ? { ...c, timeline: old.timeline } : c);
+    this.touched.set(c.id, ++this.changes);
     this.changed();
   }
 
   async load(): Promise<void> {
+    const started = this.changes;
     const status = OPEN.join(',');
     const [grid, mine] = await Promise.all([
       this.api.get<{ items: Case[] }>(`/api/cases?status=${status}&limit=200`),
@@ -124,8 +133,12 @@ export class Tasks {
     ]);
     const fresh = new Map<number, Case>();
     for (const c of [...grid.items, ...mine.items]) fresh.set(c.id, c);
+    for (const [id, c] of this.byId) {
+      if ((this.touched.get(id) ?? 0) > started) fresh.set(id, c);
+    }
     this.byId.clear();
     for (const [id, c] of fresh) this.byId.set(id, c);
+    this.loaded = true;
     this.changed();
   }
 
@@ -159,7 +172,9 @@ export class Tasks {
     const snapshot = (items: unknown[]) => {
       for (const item of items) {
         const c = item as Case;
-        if (typeof c?.id === 'number') this.byId.set(c.id, { ...this.byId.get(c.id), ...c });
+        if (typeof c?.id !== 'number') continue;
+        this.byId.set(c.id, { ...this.byId.get(c.id), ...c });
+        this.touched.set(c.id, ++this.changes);
       }
       this.changed();
     };

@@ -96,7 +96,10 @@ export class Server {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** Starts the server; one still running from an earlier launch is killed first, so that
+   *  no server outlives the test file (a leftover child keeps node's test runner waiting). */
   async launch() {
+    await this.kill();
     const env = { ...process.env };
     delete env.DATABASE_URL; // the config file names this server's own database
     this.child = spawn(binary(), ['--config', this.configFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -113,11 +116,13 @@ export class Server {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+    await this.kill();
     throw new Error(`cockpit-server did not answer /healthz: ${this.stderr}`);
   }
 
   async kill() {
-    if (!this.child || this.child.exitCode !== null) return;
+    // A child killed by a signal has no exit code, only its signal.
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));
     this.child.kill('SIGKILL');
     await exited;
