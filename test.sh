@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: the sample city is what its generator makes, then every crate's unit,
-# integration and end-to-end tests (debug build; the cache lives outside the clone),
-# against a private PostgreSQL + PostGIS cluster that this script starts and stops, then
-# the web front ends' tests in Chromium against the server.
+# integration and end-to-end tests (debug build; the cache lives outside the clone)
+# against a private PostgreSQL + PostGIS cluster that this script starts and stops, the
+# API fuzzer against the debug server, then the web front ends' tests in Chromium
+# against the server.
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/lib.sh
@@ -33,6 +34,11 @@ drop_test_databases
 trap 'drop_test_databases || true; db db-stop >/dev/null 2>&1 || true' EXIT
 
 cargo test --workspace --all-targets --no-fail-fast
+
+# The outside fuzzer: schemathesis (from PyPI) over every operation of the generated
+# /openapi.json, with all its checks, as three roles; any failure fails the run. The
+# exceptions it allows, each with its reason, are in scripts/schemathesis.toml.
+FUZZ_EXAMPLES="${FUZZ_EXAMPLES:-10}" scripts/fuzz-api.sh
 
 # The web front ends: built with their locked packages, then the live client's unit tests
 # and the browser tests (Debian's Chromium through playwright-core), each browser test file

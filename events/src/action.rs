@@ -126,6 +126,7 @@ impl fmt::Display for ActionKind {
 /// An action with what it carries. Texts that the action requires (reasons, notes,
 /// instructions) must not be blank; [`transition`](crate::transition) checks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// See [`ActionKind::Approve`].
@@ -137,6 +138,7 @@ pub enum Action {
     /// See [`ActionKind::Reject`].
     Reject {
         /// Why (required).
+        #[cfg_attr(feature = "schema", schema(pattern = "\\S"))]
         reason: String,
     },
     /// See [`ActionKind::Dispatch`].
@@ -159,11 +161,13 @@ pub enum Action {
     /// See [`ActionKind::Return`].
     Return {
         /// Why it is not theirs (required).
+        #[cfg_attr(feature = "schema", schema(pattern = "\\S"))]
         reason: String,
     },
     /// See [`ActionKind::Recall`].
     Recall {
         /// Why the case is taken back (required).
+        #[cfg_attr(feature = "schema", schema(pattern = "\\S"))]
         reason: String,
     },
     /// See [`ActionKind::Start`].
@@ -183,6 +187,7 @@ pub enum Action {
     /// See [`ActionKind::MarkHandled`].
     MarkHandled {
         /// The result (required).
+        #[cfg_attr(feature = "schema", schema(pattern = "\\S"))]
         summary: String,
         /// Photos of the result.
         #[serde(default)]
@@ -197,21 +202,25 @@ pub enum Action {
     /// See [`ActionKind::SendBack`].
     SendBack {
         /// What is still wrong (required).
+        #[cfg_attr(feature = "schema", schema(pattern = "\\S"))]
         reason: String,
     },
     /// See [`ActionKind::CloseDirectly`].
     CloseDirectly {
         /// Why no dispatch is needed (required).
+        #[cfg_attr(feature = "schema", schema(pattern = "\\S"))]
         reason: String,
     },
     /// See [`ActionKind::Supervise`].
     Supervise {
         /// The supervision note (required).
+        #[cfg_attr(feature = "schema", schema(pattern = "\\S"))]
         note: String,
     },
     /// See [`ActionKind::Instruct`].
     Instruct {
         /// The instruction (required).
+        #[cfg_attr(feature = "schema", schema(pattern = "\\S"))]
         text: String,
     },
     /// See [`ActionKind::BindLeader`].
@@ -222,6 +231,7 @@ pub enum Action {
     /// See [`ActionKind::Reopen`].
     Reopen {
         /// Why (required).
+        #[cfg_attr(feature = "schema", schema(pattern = "\\S"))]
         reason: String,
     },
     /// See [`ActionKind::Evaluate`].

@@ -123,10 +123,13 @@ impl From<Tag> for String {
 
 /// A point in degrees. Stored cases are WGS84 (SRID 4326); see [`Crs`] for intake.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct GeoPoint {
     /// Longitude, −180..=180.
+    #[cfg_attr(feature = "schema", schema(minimum = -180.0, maximum = 180.0))]
     pub lon: f64,
     /// Latitude, −90..=90.
+    #[cfg_attr(feature = "schema", schema(minimum = -90.0, maximum = 90.0))]
     pub lat: f64,
 }
 

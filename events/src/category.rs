@@ -82,6 +82,22 @@ impl CategoryTree {
         self.nodes.values().filter(|c| c.parent.as_ref() == parent).collect()
     }
 
+    /// The categories without children (the ones a case is filed under), depth first in
+    /// the tree's order.
+    pub fn leaves(&self) -> Vec<&Category> {
+        let mut leaves = Vec::new();
+        let mut stack: Vec<&Category> = self.children(None).into_iter().rev().collect();
+        while let Some(category) = stack.pop() {
+            let children = self.children(Some(&category.code));
+            if children.is_empty() {
+                leaves.push(category);
+            } else {
+                stack.extend(children.into_iter().rev());
+            }
+        }
+        leaves
+    }
+
     /// The node and its ancestors, the node first; empty for an unknown code.
     pub fn lineage(&self, code: &CategoryCode) -> Vec<&Category> {
         let mut lineage = Vec::new();

@@ -9,6 +9,7 @@ use crate::error::EventsError;
 
 /// The verdict on how a closed case was handled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Evaluation {
     /// Satisfied, or unsatisfied with a reason.
     pub verdict: Verdict,
@@ -19,6 +20,7 @@ pub struct Evaluation {
 
 /// Satisfied or not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// 满意.
@@ -29,6 +31,7 @@ pub enum Verdict {
 
 /// Why an evaluation is unsatisfied; the tender requires one of these.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UnsatisfiedReason {
     /// 虚假办结: reported done, but nothing was done.

@@ -94,6 +94,7 @@ pub enum DispatchStatus {
 
 /// Who a case is assigned to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Assignee {
     /// A department, which assigns its own staff.
@@ -109,11 +110,13 @@ pub enum Assignee {
     /// A street's or town's own platform (基层治理四平台), which handles and syncs back.
     StreetPlatform {
         /// The street or town.
+        #[cfg_attr(feature = "schema", schema(value_type = String, pattern = "^[0-9]{9}$"))]
         street: RegionCode,
     },
     /// The full-time worker of the grid that contains the case.
     GridWorker {
         /// The grid.
+        #[cfg_attr(feature = "schema", schema(value_type = String, pattern = "^[0-9]{6,}$"))]
         grid: RegionCode,
         /// Its worker.
         worker: UserId,

@@ -175,6 +175,9 @@ async fn authorize(
     next: Next,
 ) -> Response {
     if let Err(e) = super::params::check_uri(path, request.uri()) {
+        if path.starts_with("/open311/") {
+            return super::open311::Open311Error::from(e).into_response();
+        }
         return e.into_response();
     }
     let address = address_of(&request);

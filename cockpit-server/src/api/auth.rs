@@ -216,6 +216,12 @@ pub(crate) async fn login(
 ) -> Result<axum::Json<Tokens>, ApiError> {
     let username = required(&body.username, "username")?;
     let password = required(&body.password, "password")?;
+    // A code of the wrong form is a malformed request, refused before any lockout counts it.
+    if let Some(code) = &body.totp
+        && !(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(ApiError::bad("totp", "must be six digits"));
+    }
     let tokens = state.auth.login(username, password, body.totp.as_deref(), &address.0).await?;
     Ok(axum::Json(tokens.into()))
 }

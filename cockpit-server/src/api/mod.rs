@@ -71,28 +71,58 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
         .add(post.clone(), "/api/auth/password", Session, auth::change_password, auth::__path_change_password)
         .add(post.clone(), "/api/auth/totp/enrol", Session, auth::totp_enrol, auth::__path_totp_enrol)
         .add(post.clone(), "/api/auth/totp/confirm", Session, auth::totp_confirm, auth::__path_totp_confirm)
-        .add(get.clone(), "/api/permissions", Session, users::permissions, users::__path_permissions)
-        .add(get.clone(), "/api/roles", AnyOf(&[P::ViewUsers, P::ManageRoles]), users::roles, users::__path_roles)
-        .add(put.clone(), "/api/roles/{role}", Needs(P::ManageRoles), users::update_role, users::__path_update_role)
-        .add(get.clone(), "/api/departments", Needs(P::ViewUsers), users::departments, users::__path_departments)
+        .add(get.clone(), "/api/permissions", Session, users::roles::permissions, users::roles::__path_permissions)
+        .add(
+            get.clone(),
+            "/api/roles",
+            AnyOf(&[P::ViewUsers, P::ManageRoles]),
+            users::roles::roles,
+            users::roles::__path_roles,
+        )
+        .add(
+            put.clone(),
+            "/api/roles/{role}",
+            Needs(P::ManageRoles),
+            users::roles::update_role,
+            users::roles::__path_update_role,
+        )
+        .add(
+            get.clone(),
+            "/api/departments",
+            Needs(P::ViewUsers),
+            users::departments::departments,
+            users::departments::__path_departments,
+        )
         .add(
             post.clone(),
             "/api/departments",
             Needs(P::ManageDepartments),
-            users::create_department,
-            users::__path_create_department,
+            users::departments::create_department,
+            users::departments::__path_create_department,
         )
-        .add(get.clone(), "/api/users", Needs(P::ViewUsers), users::list, users::__path_list)
-        .add(post.clone(), "/api/users", Needs(P::ManageUsers), users::create, users::__path_create)
-        .add(put.clone(), "/api/users/{id}", Needs(P::ManageUsers), users::update, users::__path_update)
+        .add(get.clone(), "/api/users", Needs(P::ViewUsers), users::accounts::list, users::accounts::__path_list)
+        .add(post.clone(), "/api/users", Needs(P::ManageUsers), users::accounts::create, users::accounts::__path_create)
+        .add(
+            put.clone(),
+            "/api/users/{id}",
+            Needs(P::ManageUsers),
+            users::accounts::update,
+            users::accounts::__path_update,
+        )
         .add(
             post.clone(),
             "/api/users/{id}/password",
             Needs(P::ManageUsers),
-            users::reset_password,
-            users::__path_reset_password,
+            users::accounts::reset_password,
+            users::accounts::__path_reset_password,
         )
-        .add(put.clone(), "/api/users/{id}/roles", Needs(P::ManageRoles), users::set_roles, users::__path_set_roles)
+        .add(
+            put.clone(),
+            "/api/users/{id}/roles",
+            Needs(P::ManageRoles),
+            users::accounts::set_roles,
+            users::accounts::__path_set_roles,
+        )
         .add(get.clone(), "/api/audit", Needs(P::ReadAudit), audit::list, audit::__path_list)
         .add(get.clone(), "/api/audit/verify", Needs(P::ReadAudit), audit::verify, audit::__path_verify)
         .add(get.clone(), "/api/audit/export.csv", Needs(P::ExportAudit), audit::export_csv, audit::__path_export_csv)
@@ -173,8 +203,8 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
             get.clone(),
             "/api/dispatch/targets",
             Needs(P::DispatchCases),
-            users::dispatch_targets,
-            users::__path_dispatch_targets,
+            users::departments::dispatch_targets,
+            users::departments::__path_dispatch_targets,
         )
         .add(
             get.clone(),
@@ -335,8 +365,8 @@ async fn healthz() -> axum::Json<serde_json::Value> {
 #[utoipa::path(get, path = "/openapi.json", summary = "本文档 This document (OpenAPI 3.1)", responses((status = 200, description = "OpenAPI 3.1", body = Object, content_type = "application/json")))]
 /// `GET /openapi.json`: the OpenAPI document, generated from the route table and the
 /// API's types.
-async fn openapi() -> axum::Json<&'static utoipa::openapi::OpenApi> {
-    axum::Json(openapi::document())
+async fn openapi(axum::extract::State(state): axum::extract::State<AppState>) -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(openapi::for_city(&state.geography.get(), &state.cases.rules.get().categories))
 }
 
 /// The OpenAPI document of every route, as JSON.
@@ -432,18 +462,25 @@ mod tests {
             let name = target.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{target}"));
             assert!(doc["components"]["schemas"][name].is_object(), "{target} is not in the document");
         }
-        let resolve = |schema: &serde_json::Value| -> serde_json::Value {
-            let schema = schema
-                .get("oneOf")
-                .and_then(|o| o.as_array())
-                .and_then(|o| o.iter().find(|s| s["type"] != "null"))
-                .unwrap_or(schema)
-                .clone();
-            match schema["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/")) {
-                Some(name) => doc["components"]["schemas"][name].clone(),
-                None => schema,
+        // The schema with its references written out (three deep: `FreeJson` refers to itself).
+        fn inline(schema: &serde_json::Value, doc: &serde_json::Value, depth: u32) -> serde_json::Value {
+            match schema {
+                serde_json::Value::Object(members) => {
+                    if let Some(name) = members.get("$ref").and_then(|r| r.as_str()) {
+                        let name = name.trim_start_matches("#/components/schemas/");
+                        return if depth == 0 {
+                            serde_json::Value::Null
+                        } else {
+                            inline(&doc["components"]["schemas"][name], doc, depth - 1)
+                        };
+                    }
+                    members.iter().map(|(k, v)| (k.clone(), inline(v, doc, depth))).collect()
+                }
+                serde_json::Value::Array(items) => items.iter().map(|i| inline(i, doc, depth)).collect(),
+                other => other.clone(),
             }
-        };
+        }
+        let resolve = |schema: &serde_json::Value| inline(schema, &doc, 3);
         let parameter = |path: &str, method: &str, name: &str| -> serde_json::Value {
             let ps = doc["paths"][path][method]["parameters"].as_array().cloned().unwrap_or_default();
             let p =
@@ -458,6 +495,7 @@ mod tests {
         check(parameter("/api/cases", "get", "urgency"), r#"["normal","urgent","critical"]"#);
         check(parameter("/api/cases", "get", "assigned"), r#"["me"]"#);
         check(parameter("/api/cases", "get", "region"), r#""pattern""#);
+        check(parameter("/api/cases", "get", "near"), r#""pattern""#);
         check(parameter("/api/cases", "get", "status"), "in_progress");
         check(parameter("/api/cases/stats", "get", "level"), r#"["street","village","grid"]"#);
         check(parameter("/api/cases/stats", "get", "category"), r#""pattern""#);

@@ -9,14 +9,14 @@ use super::ApiError;
 
 pub(crate) type Query = HashMap<String, String>;
 
-/// An optional whole number in `range`, or `default`.
+/// An optional whole number in `range`, or `default` (also when blank).
 pub(crate) fn count(
     q: &Query,
     field: &'static str,
     range: std::ops::RangeInclusive<usize>,
     default: usize,
 ) -> Result<usize, ApiError> {
-    let Some(text) = q.get(field) else { return Ok(default) };
+    let Some(text) = q.get(field).filter(|t| !t.trim().is_empty()) else { return Ok(default) };
     let value: usize =
         text.trim().parse().map_err(|_| ApiError::bad(field, format!("`{text}` is not a whole number")))?;
     if !range.contains(&value) {
@@ -64,7 +64,13 @@ pub(crate) fn check_uri(template: &str, uri: &axum::http::Uri) -> Result<(), Api
         }
     }
     if let Some(query) = uri.query() {
+        let mut seen = std::collections::HashSet::new();
         for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            // One value per parameter: lists are comma-separated (`status=new,closed`), and
+            // a second value would otherwise silently replace the first.
+            if !seen.insert(key.clone()) {
+                return Err(ApiError::bad(&key, "is given more than once; lists are comma-separated"));
+            }
             if key.chars().any(is_control) {
                 return Err(ApiError::bad("query", "a parameter's name contains a control character"));
             }
@@ -357,6 +363,7 @@ mod tests {
         assert_eq!(field(check_uri("/api/cases", &uri("/api/cases?region=1%0a2"))), "region");
         assert_eq!(field(check_uri("/api/attachments/{id}", &uri("/api/attachments/x%00y"))), "id");
         assert!(check_uri("/api/attachments/{id}", &uri("/api/attachments/x%2500y")).is_ok());
+        assert_eq!(field(check_uri("/api/cases", &uri("/api/cases?region=1&q=a&region=2"))), "region");
         assert!(check_json(&serde_json::json!({"description": "两行\n文字\t"})).is_ok());
         assert_eq!(field(check_json(&serde_json::json!({"reporter": {"name": "a\u{0}"}}))), "reporter.name");
         assert_eq!(field(check_json(&serde_json::json!({"tags": ["a", "b\u{7}"]}))), "tags[1]");

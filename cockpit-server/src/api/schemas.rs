@@ -85,50 +85,74 @@ pub(crate) struct Case {
     timeline: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
 }
 
-/// A lifecycle action.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum ActionName {
-    /// Approve a third-party submission.
-    Approve,
-    /// Reject it.
-    Reject,
-    /// Dispatch.
-    Dispatch,
-    /// Accept.
-    Accept,
-    /// Return.
-    Return,
-    /// Recall.
-    Recall,
-    /// Start.
-    Start,
-    /// Feedback.
-    Feedback,
-    /// Mark handled.
-    MarkHandled,
-    /// Verify and close.
-    VerifyAndClose,
-    /// Send back.
-    SendBack,
-    /// Close directly.
-    CloseDirectly,
-    /// Supervise.
-    Supervise,
-    /// Instruct.
-    Instruct,
-    /// Bind a leader.
-    BindLeader,
-    /// Reopen.
-    Reopen,
-    /// Evaluate.
-    Evaluate,
+/// An action a person takes on a case: the lifecycle's actions (`cockpit_events::Action`)
+/// but `auto_dispatch`, which only the dispatch rules take.
+pub(crate) struct Action;
+
+impl utoipa::PartialSchema for Action {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::Schema;
+        let mut schema = <cockpit_events::Action as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::OneOf(one_of)) = &mut schema {
+            one_of
+                .items
+                .retain(|variant| !serde_json::to_string(variant).is_ok_and(|t| t.contains("\"auto_dispatch\"")));
+        }
+        schema
+    }
 }
 
-/// An action on a case; each action carries its own fields: reason, note, text, summary,
-/// to (assignee), photos, position, leader, evaluation.
+impl ToSchema for Action {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        <cockpit_events::Action as ToSchema>::schemas(schemas);
+    }
+}
+
+/// A role's snake_case name (`GET /api/roles`).
+pub(crate) struct RoleName;
+
+impl utoipa::PartialSchema for RoleName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        names("A role", cockpit_access::Role::ALL.iter().map(|r| r.as_str()))
+    }
+}
+
+impl ToSchema for RoleName {}
+
+/// A permission's dotted name (`GET /api/permissions`).
+pub(crate) struct PermissionName;
+
+impl utoipa::PartialSchema for PermissionName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        names("A permission", cockpit_access::Permission::ALL.iter().map(|p| p.as_str()))
+    }
+}
+
+impl ToSchema for PermissionName {}
+
+/// A string schema that is one of `values`.
+fn names<'a>(
+    description: &str,
+    values: impl Iterator<Item = &'a str>,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .description(Some(description))
+        .enum_values(Some(values))
+        .into()
+}
+
+/// How wide an account's scope reaches.
 #[derive(Serialize, ToSchema)]
-pub(crate) struct Action {
-    /// Which action.
-    action: ActionName,
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ScopeLevelName {
+    /// The whole district.
+    District,
+    /// One street or town.
+    Street,
+    /// One village or community.
+    Village,
+    /// One grid.
+    Grid,
 }

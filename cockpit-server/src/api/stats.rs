@@ -35,7 +35,7 @@ pub(crate) fn city_offset(state: &AppState) -> FixedOffset {
     state.cases.rules.get().calendar.offset()
 }
 
-#[utoipa::path(get, path = "/api/cases/stats", summary = "Counts per region × status, rates, today", params(StatsQuery, super::cases::CaseQuery), responses((status = 200, description = "statistics", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/cases/stats", summary = "Counts per region × status, rates, today", params(StatsQuery, StatsFilters), responses((status = 200, description = "statistics", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/cases/stats?level=street|village|grid[&from=&to=&...list filters]`: every
 /// region of the level (under `region`, when given) with its counts per status, zeros
 /// included, and the totals over every matching case.
@@ -238,7 +238,40 @@ fn cells(row: &CaseRow, state: &AppState, now: DateTime<Utc>, clear: bool) -> [C
     ]
 }
 
-#[utoipa::path(get, path = "/api/cases/export.csv", summary = "Filtered cases as CSV (UTF-8 with BOM)", params(("region" = Option<String>, Query, description = "a region code at any level"), ("status" = Option<String>, Query, description = "statuses, comma-separated"), ("category" = Option<String>, Query, description = "a category code or prefix"), ("tag" = Option<String>, Query, description = "a tag"), ("source" = Option<String>, Query, description = "a source id"), ("urgency" = Option<String>, Query, description = "normal, urgent or critical"), ("overdue" = Option<String>, Query, description = "true or false"), ("from" = Option<String>, Query, description = "created at or after (RFC 3339)"), ("to" = Option<String>, Query, description = "created before (RFC 3339)"), ("q" = Option<String>, Query, description = "a substring of the title or description"), ("lon" = Option<f64>, Query, description = "with lat and radius: within radius metres"), ("lat" = Option<f64>, Query, description = "latitude"), ("radius" = Option<f64>, Query, description = "metres"), ("bbox" = Option<String>, Query, description = "west,south,east,north"), ("before" = Option<i64>, Query, description = "keyset: cases with a smaller id"), ("limit" = Option<i64>, Query, description = "page size, 1–500 (default 50)"), ("assigned" = Option<String>, Query, description = "`me`: only what is assigned to the caller, their department or (a grid worker) their grid"), ("leader" = Option<String>, Query, description = "`me`: only cases the caller is bound to as a leader"), ("sort" = Option<String>, Query, description = "newest (default; page with `before`), oldest, deadline, urgency (page with `offset`)"), ("offset" = Option<String>, Query, description = "rows to skip, for the sorts other than newest")), responses((status = 200, description = "CSV", body = String, content_type = "text/csv"), (status = 400, description = "a bad filter", body = crate::api::Problem, content_type = "application/problem+json")))]
+/// The statistics' filters: the list's, without its page size (every matching case counts).
+pub(crate) struct StatsFilters;
+
+impl IntoParams for StatsFilters {
+    fn into_params(
+        parameter_in: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        CaseQuery::into_params(parameter_in).into_iter().filter(|p| p.name != "limit").collect()
+    }
+}
+
+/// An export's parameters: the list's filters, with `limit` up to [`EXPORT_MAX_ROWS`].
+pub(crate) struct ExportQuery;
+
+impl IntoParams for ExportQuery {
+    fn into_params(
+        parameter_in: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        let mut list = CaseQuery::into_params(parameter_in);
+        for parameter in list.iter_mut().filter(|p| p.name == "limit") {
+            parameter.description = Some(format!("At most this many rows ({EXPORT_MAX_ROWS} when left out)."));
+            parameter.schema = Some(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::Integer)
+                    .minimum(Some(1))
+                    .maximum(Some(EXPORT_MAX_ROWS as f64))
+                    .into(),
+            );
+        }
+        list
+    }
+}
+
+#[utoipa::path(get, path = "/api/cases/export.csv", summary = "Filtered cases as CSV (UTF-8 with BOM)", params(ExportQuery), responses((status = 200, description = "CSV", body = String, content_type = "text/csv"), (status = 400, description = "a bad filter", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/cases/export.csv?...list filters[&limit=]`: UTF-8 with a byte-order mark, so
 /// that Excel reads the Chinese text; RFC 4180 quoting.
 pub(crate) async fn export_csv(
@@ -274,7 +307,7 @@ fn local_text(t: DateTime<FixedOffset>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-#[utoipa::path(get, path = "/api/cases/export.xlsx", summary = "Filtered cases as an Excel workbook", params(("region" = Option<String>, Query, description = "a region code at any level"), ("status" = Option<String>, Query, description = "statuses, comma-separated"), ("category" = Option<String>, Query, description = "a category code or prefix"), ("tag" = Option<String>, Query, description = "a tag"), ("source" = Option<String>, Query, description = "a source id"), ("urgency" = Option<String>, Query, description = "normal, urgent or critical"), ("overdue" = Option<String>, Query, description = "true or false"), ("from" = Option<String>, Query, description = "created at or after (RFC 3339)"), ("to" = Option<String>, Query, description = "created before (RFC 3339)"), ("q" = Option<String>, Query, description = "a substring of the title or description"), ("lon" = Option<f64>, Query, description = "with lat and radius: within radius metres"), ("lat" = Option<f64>, Query, description = "latitude"), ("radius" = Option<f64>, Query, description = "metres"), ("bbox" = Option<String>, Query, description = "west,south,east,north"), ("before" = Option<i64>, Query, description = "keyset: cases with a smaller id"), ("limit" = Option<i64>, Query, description = "page size, 1–500 (default 50)"), ("assigned" = Option<String>, Query, description = "`me`: only what is assigned to the caller, their department or (a grid worker) their grid"), ("leader" = Option<String>, Query, description = "`me`: only cases the caller is bound to as a leader"), ("sort" = Option<String>, Query, description = "newest (default; page with `before`), oldest, deadline, urgency (page with `offset`)"), ("offset" = Option<String>, Query, description = "rows to skip, for the sorts other than newest")), responses((status = 200, description = "XLSX", body = String, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 400, description = "a bad filter", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/cases/export.xlsx", summary = "Filtered cases as an Excel workbook", params(ExportQuery), responses((status = 200, description = "XLSX", body = String, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 400, description = "a bad filter", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/cases/export.xlsx?...list filters[&limit=]`: one worksheet, a header row,
 /// times as Excel date-times.
 pub(crate) async fn export_xlsx(

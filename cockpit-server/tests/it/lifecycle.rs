@@ -225,8 +225,12 @@ async fn the_list_filters_by_region_text_radius_and_pages_by_keyset() {
     assert_eq!(count(&in_zeya), 1);
     let (_, text) = server.get_as("dispatcher", "/api/cases?q=%E5%A1%8C%E6%96%B9").await; // 塌方
     assert_eq!(count(&text), 1);
-    let (_, near) = server.get_as("dispatcher", &format!("/api/cases?lon={lon}&lat={lat}&radius=200")).await;
+    let (_, near) = server.get_as("dispatcher", &format!("/api/cases?near={lon},{lat},200")).await;
     assert_eq!(count(&near), 10);
+    let (status, problem) = server.get_as("dispatcher", &format!("/api/cases?near={lon},{lat},50001")).await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("near")), "{problem}");
+    let (status, problem) = server.get_as("dispatcher", &format!("/api/cases?near={lon},{lat}")).await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("near")), "{problem}");
     let (_, category) = server.get_as("dispatcher", "/api/cases?category=05").await;
     assert_eq!(count(&category), 3, "05 matches itself (泽雅) and its children 0501 and 0503");
     let (_, status) = server.get_as("dispatcher", "/api/cases?status=new,dispatched&limit=100").await;
@@ -254,7 +258,10 @@ async fn the_list_filters_by_region_text_radius_and_pages_by_keyset() {
         ("/api/cases?status=lost", "status"),
         ("/api/cases?from=monday", "from"),
         ("/api/cases?bbox=1,2,3", "bbox"),
-        ("/api/cases?lon=120&lat=28", "radius"),
+        ("/api/cases?near=120,28", "near"),
+        ("/api/cases?region=null", "region"),
+        ("/api/cases?category=04x", "category"),
+        ("/api/cases?status=new&status=closed", "status"),
         ("/api/cases?limit=0", "limit"),
         ("/api/cases?overdue=maybe", "overdue"),
     ] {

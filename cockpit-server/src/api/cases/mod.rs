@@ -9,7 +9,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
-use cockpit_events::{Action, Actor, CaseId, DispatchDecision, ManualReason, SourceRef, Status, intake as open_case};
+use cockpit_events::{
+    Action, Actor, Assignee, CaseId, DispatchDecision, ManualReason, SourceRef, Status, intake as open_case,
+};
+use cockpit_geo::Level;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -39,7 +42,7 @@ pub(crate) async fn visible(state: &AppState, caller: &Caller, id: i64) -> Resul
         .ok_or_else(|| ApiError::NotFound(format!("case {id} does not exist")))
 }
 
-#[utoipa::path(post, path = "/api/cases", summary = "Create a case by hand (or a third-party submission)", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters chosen by the client; a repeat by the same user applies nothing and answers with `Idempotent-Replayed: true`", pattern = "^[!-~]{1,100}$")), request_body(content = NewCaseBody, content_type = "application/json"), responses((status = 201, description = "the case", body = crate::api::schemas::Case, content_type = "application/json"), (status = 200, description = "the existing case with this source_ref", body = Object, content_type = "application/json"), (status = 400, description = "a bad field, named in `field`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "no identity", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "role may not create", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/cases", summary = "Create a case by hand (or a third-party submission)", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters chosen by the client; a repeat by the same user applies nothing and answers with `Idempotent-Replayed: true`", pattern = "^[!-~]{1,100}$")), request_body(content = NewCaseBody, content_type = "application/json"), responses((status = 201, description = "the case", body = crate::api::schemas::Case, content_type = "application/json"), (status = 200, description = "the existing case with this source_ref", body = Object, content_type = "application/json"), (status = 400, description = "a bad field, named in `field`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 409, description = "the Idempotency-Key or source_ref was used before for another case", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "no identity", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "role may not create", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/cases`: a case created by hand (`entry`: `manual`, the default) or
 /// submitted by a third party for approval (`entry`: `third_party`).
 ///
@@ -235,6 +238,9 @@ pub(crate) async fn act(
     let action: Action = serde_json::from_value(body).map_err(|e| ApiError::bad("action", format!("`{name}`: {e}")))?;
     let row = visible(&state, &caller, id).await?;
     caller.require(permission_for(action.kind()))?;
+    if let Action::Dispatch { to, .. } = &action {
+        assignee_exists(&state, to).await?;
+    }
     let status = Status::parse(&row.status).ok_or_else(|| ApiError::Internal(format!("case {id}: status")))?;
     let actor = caller.principal.actor_for(action.kind(), status)?;
     let now = Utc::now();
@@ -250,6 +256,45 @@ pub(crate) async fn act(
     };
     let case = case_json(&row, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), now);
     Ok((headers, Json(case)))
+}
+
+/// Refuses a dispatch to no one: the department (by name or id), the person, the street
+/// or the grid and its worker must exist (and the people be active), each refusal naming
+/// the member of `to`.
+async fn assignee_exists(state: &AppState, to: &Assignee) -> Result<(), ApiError> {
+    let region = |code: &str, level: Level, field: &'static str| {
+        let geography = state.geography.get();
+        match geography.city.by_code(code) {
+            Some(r) if r.level == level => Ok(()),
+            _ => Err(ApiError::bad(field, format!("`{code}` is not a {} of the city", level.as_str()))),
+        }
+    };
+    match to {
+        Assignee::Department { department } => {
+            let name = department.as_str();
+            let known = state.cases.store.departments().await?;
+            if !known.iter().any(|(id, n, _)| id == name || n == name) {
+                return Err(ApiError::bad("to.department", format!("no department `{name}`")));
+            }
+            Ok(())
+        }
+        Assignee::Person { user } => active_account(state, user.as_str(), "to.user").await,
+        Assignee::StreetPlatform { street } => region(street.as_str(), Level::Street, "to.street"),
+        Assignee::GridWorker { grid, worker } => {
+            region(grid.as_str(), Level::Grid, "to.grid")?;
+            active_account(state, worker.as_str(), "to.worker").await
+        }
+    }
+}
+
+/// Refuses, naming `field`, a name that is no active account.
+async fn active_account(state: &AppState, name: &str, field: &'static str) -> Result<(), ApiError> {
+    let users = state.cases.store.users().await?;
+    if users.iter().any(|u| u.username == name && u.active) {
+        Ok(())
+    } else {
+        Err(ApiError::bad(field, format!("no active account `{name}`")))
+    }
 }
 
 /// The `Idempotency-Key` header, if sent: 1 to 100 visible ASCII characters.

@@ -47,22 +47,20 @@ pub(crate) struct CaseQuery {
     /// A substring of the title or description.
     #[param(pattern = "^[^\\x00-\\x1F\\x7F]*$")]
     q: Option<String>,
-    /// With `lat` and `radius`: only cases within `radius` metres of this point (WGS84).
-    #[param(minimum = -180.0, maximum = 180.0, example = 120.63)]
-    lon: Option<f64>,
-    /// Latitude (WGS84), with `lon`.
-    #[param(minimum = -90.0, maximum = 90.0, example = 28.03)]
-    lat: Option<f64>,
-    /// Metres, with `lon`.
-    #[param(minimum = 0.0, maximum = 50000.0, example = 500.0)]
-    radius: Option<f64>,
-    /// `west,south,east,north` in degrees.
+    /// Only cases within `radius` metres (geodesic, at most 50 km) of a point:
+    /// `lon,lat,radius`, in degrees (WGS84) and metres.
+    #[param(
+        pattern = "^-?(180(\\.0+)?|(1[0-7][0-9]|[0-9]{1,2})(\\.[0-9]+)?),-?(90(\\.0+)?|[0-8]?[0-9](\\.[0-9]+)?),(50000(\\.0+)?|[1-4]?[0-9]{1,4}(\\.[0-9]+)?)$",
+        example = "120.63,28.03,500"
+    )]
+    near: Option<String>,
+    /// Two opposite corners of a box, `west,south,east,north` in degrees.
     #[param(
         pattern = "^-?[0-9]+(\\.[0-9]+)?,-?[0-9]+(\\.[0-9]+)?,-?[0-9]+(\\.[0-9]+)?,-?[0-9]+(\\.[0-9]+)?$",
         example = "120.5,27.9,120.8,28.2"
     )]
     bbox: Option<String>,
-    /// Keyset paging of the newest-first order: cases with a smaller id.
+    /// Only cases with a smaller id: the keyset paging of the newest-first order.
     before: Option<i64>,
     /// Page size.
     #[param(minimum = 1, maximum = 500)]
@@ -119,6 +117,23 @@ impl From<Sort> for CaseSort {
     }
 }
 
+/// `lon,lat,radius` (a longitude, a latitude and a radius of at most 50,000 metres) read
+/// and checked, each refusal naming `near`.
+fn near(text: &str) -> Result<(f64, f64, f64), ApiError> {
+    let parts: Vec<f64> = text.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+    let [lon, lat, radius] = parts[..] else {
+        return Err(ApiError::bad("near", "must be lon,lat,radius in degrees and metres"));
+    };
+    let inside = |v: f64, low: f64, high: f64| v.is_finite() && (low..=high).contains(&v);
+    if !inside(lon, -180.0, 180.0) || !inside(lat, -90.0, 90.0) {
+        return Err(ApiError::bad("near", format!("{lon},{lat} is not a point in degrees")));
+    }
+    if !inside(radius, 0.0, 50_000.0) {
+        return Err(ApiError::bad("near", format!("the radius {radius} is outside 0 to 50000 metres")));
+    }
+    Ok((lon, lat, radius))
+}
+
 /// Parses list filters from a query string for `caller` (see [`filter_of`]).
 pub(crate) fn filter_from(q: &params::Query, caller: &Principal) -> Result<CaseFilter, ApiError> {
     filter_of(params::from_query(q)?, caller)
@@ -134,29 +149,29 @@ pub(crate) fn filter_of(q: CaseQuery, caller: &Principal) -> Result<CaseFilter, 
             return Err(ApiError::bad("status", format!("`{status}` is not a status")));
         }
     }
-    let near = match q.lon {
-        Some(lon) => Some((
-            params::within(Some(lon), "lon", -180.0..=180.0)?.unwrap_or(lon),
-            params::within(q.lat, "lat", -90.0..=90.0)?.ok_or_else(|| ApiError::bad("lat", "is required"))?,
-            params::within(q.radius, "radius", 0.0..=50_000.0)?
-                .ok_or_else(|| ApiError::bad("radius", "is required"))?,
-        )),
-        None => None,
-    };
+    if let Some(region) = &q.region
+        && !(region.bytes().all(|b| b.is_ascii_digit()) && [6, 9, 12, 15].contains(&region.len()))
+    {
+        return Err(ApiError::bad("region", format!("`{region}` is not a region code (6, 9, 12 or 15 digits)")));
+    }
+    if let Some(category) = &q.category
+        && !(category.bytes().all(|b| b.is_ascii_digit()) && (2..=8).contains(&category.len()))
+    {
+        return Err(ApiError::bad("category", format!("`{category}` is not a category code (2 to 8 digits)")));
+    }
+    let near = q.near.as_deref().map(near).transpose()?;
     let bbox = match q.bbox {
         Some(b) => {
             let parts: Vec<f64> = b.split(',').filter_map(|x| x.trim().parse().ok()).collect();
-            if parts.len() != 4 || parts[0] > parts[2] || parts[1] > parts[3] {
+            if parts.len() != 4 {
                 return Err(ApiError::bad("bbox", "must be west,south,east,north in degrees"));
             }
-            Some((parts[0], parts[1], parts[2], parts[3]))
+            // Any two opposite corners make the same box.
+            Some((parts[0].min(parts[2]), parts[1].min(parts[3]), parts[0].max(parts[2]), parts[1].max(parts[3])))
         }
         None => None,
     };
     let sort = q.sort.map_or(CaseSort::Newest, CaseSort::from);
-    if q.before.is_some() && sort != CaseSort::Newest {
-        return Err(ApiError::bad("before", "pages only the newest-first order; use `offset` with `sort`"));
-    }
     Ok(CaseFilter {
         region: q.region,
         statuses,

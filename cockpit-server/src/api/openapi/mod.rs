@@ -8,17 +8,82 @@
 use std::sync::OnceLock;
 
 use utoipa::openapi::path::{HttpMethod, Operation};
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, Paths, Ref, RefOr, ResponseBuilder};
 use utoipa::{PartialSchema, ToSchema};
 
 use super::access::{Access, RouteInfo};
 use super::error::Problem;
+use super::open311::Failure;
 
-/// The document, built once from the route table.
+mod rules;
+
+/// The document, built once from the route table, with the rules every request obeys.
+#[cfg(test)]
 pub(crate) fn document() -> &'static OpenApi {
     static DOCUMENT: OnceLock<OpenApi> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut doc = routes_only().clone();
+        rules::apply(&mut doc);
+        doc
+    })
+}
+
+/// The document of the route table, as the handlers' annotations make it.
+fn routes_only() -> &'static OpenApi {
+    static DOCUMENT: OnceLock<OpenApi> = OnceLock::new();
     DOCUMENT.get_or_init(|| build(&super::route_table()))
+}
+
+/// The document as this city's data makes it: where a parameter must name something the
+/// city has (a region above the grids, a point layer), the schema lists what it has, so
+/// that a request valid by the document is one the server takes. A blank value counts as
+/// absent, as in every query.
+pub(crate) fn for_city(geography: &crate::geography::Geography, categories: &cockpit_events::CategoryTree) -> OpenApi {
+    let mut doc = routes_only().clone();
+    let city = &geography.city;
+    let parents: Vec<&str> = std::iter::once("")
+        .chain(city.regions().iter().filter(|r| r.level != cockpit_geo::Level::Grid).map(|r| r.code.as_str()))
+        .collect();
+    name_values(&mut doc, "/api/regions", "parent", &parents);
+    let layers: Vec<&str> = geography.points.keys().map(String::as_str).collect();
+    name_values(&mut doc, "/api/nearby", "layer", &layers);
+    // Open311's services are the leaf categories.
+    let leaves: Vec<&str> = categories.leaves().into_iter().map(|c| c.code.as_str()).collect();
+    let service = format!("({})", leaves.join("|"));
+    if let Some(RefOr::T(Schema::Object(parameter))) =
+        query_schema(&mut doc, "/open311/v2/requests.json", "service_code")
+    {
+        parameter.pattern = Some(format!("^{service}(,{service})*$"));
+    }
+    if let Some(components) = doc.components.as_mut()
+        && let Some(RefOr::T(Schema::Object(report))) = components.schemas.get_mut("Report")
+        && let Some(RefOr::T(Schema::Object(code))) = report.properties.get_mut("service_code")
+    {
+        code.pattern = None;
+        code.enum_values = Some(leaves.iter().map(|c| serde_json::Value::from(*c)).collect());
+    }
+    rules::apply(&mut doc);
+    doc
+}
+
+/// Makes the query parameter `name` of `GET path` one of `values`.
+fn name_values(doc: &mut OpenApi, path: &str, name: &str, values: &[&str]) {
+    if let Some(RefOr::T(Schema::Object(object))) = query_schema(doc, path, name) {
+        object.pattern = None;
+        object.min_length = None;
+        object.enum_values = Some(values.iter().map(|v| serde_json::Value::from(*v)).collect());
+    }
+}
+
+/// The schema of the query parameter `name` of `GET path`.
+fn query_schema<'a>(doc: &'a mut OpenApi, path: &str, name: &str) -> Option<&'a mut RefOr<Schema>> {
+    let operation = doc.paths.paths.get_mut(path)?.get.as_mut()?;
+    operation.parameters.iter_mut().flatten().find_map(|parameter| match parameter {
+        RefOr::T(parameter) if parameter.name == name => parameter.schema.as_mut(),
+        _ => None,
+    })
 }
 
 /// The document of these routes.
@@ -26,6 +91,7 @@ pub(crate) fn build(routes: &[RouteInfo]) -> OpenApi {
     let mut paths = Paths::new();
     let mut components = ComponentsBuilder::new()
         .schema(Problem::name(), Problem::schema())
+        .schema(Failure::name(), Failure::schema())
         .security_scheme(
             "session",
             SecurityScheme::Http(
@@ -130,10 +196,23 @@ fn complete(mut operation: Operation, route: &RouteInfo) -> Operation {
         refusals.push(("413", "请求体过大 The body is larger than allowed"));
     }
     refusals.push(("503", "正在关闭或过载 Shutting down or overloaded: try again"));
+    // Open311's refusals are in its own format: `[{code, description}]`.
+    let open311 = route.path.starts_with("/open311/");
     for (status, description) in refusals {
-        operation.responses.responses.entry(status.to_string()).or_insert_with(|| problem(description));
+        let refusal = || if open311 { open311_failure(description) } else { problem(description) };
+        operation.responses.responses.entry(status.to_string()).or_insert_with(refusal);
     }
     operation
+}
+
+/// A refusal in Open311's format.
+fn open311_failure(description: &str) -> RefOr<utoipa::openapi::Response> {
+    let list = utoipa::openapi::schema::ArrayBuilder::new().items(Ref::from_schema_name(Failure::name()));
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", ContentBuilder::new().schema(Some(list)).build())
+        .build()
+        .into()
 }
 
 /// A problem response.
