@@ -233,6 +233,9 @@ pub struct CatalogueEntry {
     /// Whether it is published (shown on the boards).
     #[serde(default)]
     pub published: bool,
+    /// Where the indicator comes from (the sample's: the tender's line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 fn field(name: &str, reason: &str) -> IndicatorError {
@@ -266,6 +269,9 @@ impl CatalogueEntry {
         text("owner.department", &self.owner.department, 1, 100)?;
         text("owner.person", &self.owner.person, 0, 64)?;
         text("leader", &self.leader, 0, 64)?;
+        if let Some(source) = &self.source {
+            text("source", source, 0, 200)?;
+        }
         if self.target.is_some_and(|t| !t.is_finite()) {
             return Err(field("target", "a finite number"));
         }
