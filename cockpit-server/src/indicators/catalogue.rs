@@ -63,7 +63,12 @@ pub fn check(entry: &CatalogueEntry, city: &City) -> Result<(), IndicatorsError>
 }
 
 /// Creates `entry`, audited.
-pub async fn create(store: &Store, city: &City, entry: &CatalogueEntry, who: AuditActor) -> Result<(), IndicatorsError> {
+pub async fn create(
+    store: &Store,
+    city: &City,
+    entry: &CatalogueEntry,
+    who: AuditActor,
+) -> Result<(), IndicatorsError> {
     check(entry, city)?;
     let body = serde_json::to_value(entry).map_err(|e| IndicatorsError::field("body", e.to_string()))?;
     if store.change_indicator(CatalogueChange::Create, entry.id.as_str(), &body, who).await? {

@@ -54,6 +54,7 @@ pub fn live_regions(region: &str) -> Vec<String> {
 
 /// Checks `v` (the `at`-th of its batch: fields are named `values[at].…` when `at` is
 /// given) against its catalogue entry and the city, and places it in its period.
+#[allow(clippy::too_many_arguments)] // What a value is checked against, as the callers have it.
 pub fn prepare(
     entry: &CatalogueEntry,
     city: &City,
