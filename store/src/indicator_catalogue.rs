@@ -76,7 +76,8 @@ impl Store {
                 sqlx::query("UPDATE indicator_catalogue SET entry = $2, updated_by = $3, updated_at = $4 WHERE id = $1")
             }
             CatalogueChange::Delete => {
-                let done = sqlx::query("DELETE FROM indicator_catalogue WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                let done =
+                    sqlx::query("DELETE FROM indicator_catalogue WHERE id = $1").bind(id).execute(&mut *tx).await?;
                 return self.audited(tx, done.rows_affected(), change, id, entry, who, now).await;
             }
         }

@@ -33,8 +33,12 @@ async fn the_sample_catalogue_is_the_tenders_and_is_searched_and_exported() {
     assert!(list.iter().all(|i| i["indicator"]["source"].as_str().unwrap().starts_with("tender L")));
 
     let (_, found) = server.get_as("leader", "/api/indicators/catalogue?q=%E5%88%91%E4%BA%8B%E6%A1%88%E4%BB%B6").await;
-    let names: Vec<&str> =
-        found["indicators"].as_array().unwrap().iter().map(|i| i["indicator"]["name"]["zh"].as_str().unwrap()).collect();
+    let names: Vec<&str> = found["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["indicator"]["name"]["zh"].as_str().unwrap())
+        .collect();
     assert!(names.contains(&"刑事案件立案数"), "{names:?}");
     let (_, safety) = server.get_as("leader", "/api/indicators/catalogue?domain=wage_arrears").await;
     assert!(safety["total"].as_u64().unwrap() >= 3, "{safety}");

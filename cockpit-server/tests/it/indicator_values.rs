@@ -34,11 +34,13 @@ async fn yoy_and_mom_across_a_year_boundary_and_a_missing_month() {
     let path = "/api/indicators/catalogue/test.monthly/values";
     // February 2025 has no value.
     for (period, value) in [("2024-01-01", 80.0), ("2024-12-01", 50.0), ("2025-01-01", 60.0), ("2025-03-01", 0.0)] {
-        let (status, written) = server.put_with(&owner, path, &json!({"region": STREET, "period": period, "value": value})).await;
+        let (status, written) =
+            server.put_with(&owner, path, &json!({"region": STREET, "period": period, "value": value})).await;
         assert_eq!((status, &written["changed"]), (200, &json!(1)), "{period}: {written}");
     }
     // The same value again changes nothing and is not audited again.
-    let (status, again) = server.put_with(&owner, path, &json!({"region": STREET, "period": "2025-01-01", "value": 60.0})).await;
+    let (status, again) =
+        server.put_with(&owner, path, &json!({"region": STREET, "period": "2025-01-01", "value": 60.0})).await;
     assert_eq!((status, &again["changed"]), (200, &json!(0)), "{again}");
     assert_eq!(audited(&server, "indicator.enter").await.len(), 4);
 
@@ -57,7 +59,10 @@ async fn yoy_and_mom_across_a_year_boundary_and_a_missing_month() {
     assert_eq!((&january["previous"]["period"], &january["previous"]["value"]), (&json!("2024-12-01"), &json!(50.0)));
     assert_eq!(january["previous"]["change"], 10.0);
     assert_eq!(january["previous"]["percent"], 20.0);
-    assert_eq!((&january["last_year"]["period"], &january["last_year"]["change"]), (&json!("2024-01-01"), &json!(-20.0)));
+    assert_eq!(
+        (&january["last_year"]["period"], &january["last_year"]["change"]),
+        (&json!("2024-01-01"), &json!(-20.0))
+    );
     assert_eq!(january["last_year"]["percent"], -25.0);
     assert_eq!((&january["target"], &january["gap"], &january["met"]), (&json!(70.0), &json!(-10.0), &json!(false)));
     let trend: Vec<&Value> = january["trend"].as_array().unwrap().iter().map(|t| &t["value"]).collect();
@@ -107,7 +112,8 @@ async fn manual_entry_is_the_owners_and_refused_with_the_field_named() {
     }
     // Outside the owner's street: as unknown as a region that does not exist.
     let elsewhere = server.street_other_than(STREET).await;
-    let (status, _) = server.put_with(&owner, path, &json!({"region": elsewhere, "period": "2025-01-01", "value": 3})).await;
+    let (status, _) =
+        server.put_with(&owner, path, &json!({"region": elsewhere, "period": "2025-01-01", "value": 3})).await;
     assert_eq!(status, 404);
     assert!(audited(&server, "indicator.enter").await.is_empty(), "nothing refused is stored");
     let (status, written) = server.put_with(&owner, path, &good).await;
@@ -141,7 +147,11 @@ async fn http_push_with_the_sources_token_is_idempotent_and_streamed() {
         assert_eq!(status, 201, "{e}");
     }
     let (status, source) = server
-        .post_with(&admin, "/api/indicators/sources", &json!({"id": "stats", "name": "区统计局", "indicators": ["test.daily"]}))
+        .post_with(
+            &admin,
+            "/api/indicators/sources",
+            &json!({"id": "stats", "name": "区统计局", "indicators": ["test.daily"]}),
+        )
         .await;
     assert_eq!(status, 201, "{source}");
     let token = source["token"].as_str().unwrap().to_string();
@@ -202,7 +212,8 @@ async fn http_push_with_the_sources_token_is_idempotent_and_streamed() {
     let (status, problem) = push(token.clone(), mixed).await;
     assert_eq!((status, problem["field"].as_str()), (400, Some("values[1].region")), "{problem}");
     let (_, listed) = server.get_as("leader", "/api/indicators/catalogue/test.daily/values").await;
-    let periods: Vec<&str> = listed["values"].as_array().unwrap().iter().map(|v| v["period"].as_str().unwrap()).collect();
+    let periods: Vec<&str> =
+        listed["values"].as_array().unwrap().iter().map(|v| v["period"].as_str().unwrap()).collect();
     assert_eq!(periods, ["2025-06-01"], "{listed}");
     assert_eq!(listed["values"][0]["value"], 13.0);
     assert_eq!(listed["values"][0]["source_name"], "stats");
@@ -235,7 +246,11 @@ async fn mqtt_push_on_the_indicator_topic_is_idempotent() {
     let (status, _) = server.post_with(&admin, "/api/indicators/catalogue", &indicator("test.mqtt", "daily", "")).await;
     assert_eq!(status, 201);
     let (_, source) = server
-        .post_with(&admin, "/api/indicators/sources", &json!({"id": "river-bureau", "name": "水利局", "indicators": ["test.mqtt"]}))
+        .post_with(
+            &admin,
+            "/api/indicators/sources",
+            &json!({"id": "river-bureau", "name": "水利局", "indicators": ["test.mqtt"]}),
+        )
         .await;
     let token = source["token"].as_str().unwrap().to_string();
     let (_, iot) = server.get_as("commander", "/api/iot").await;
@@ -246,8 +261,22 @@ async fn mqtt_push_on_the_indicator_topic_is_idempotent() {
     // The value, its retry, and messages that can never be taken (acknowledged, not stored):
     // a bad value, a region that does not exist, another district.
     let bad = [json!({"region": STREET, "value": "high"}), json!({"region": "330304999", "value": 1})];
-    publish_as_source(broker, "river-bureau", &token, topic, &[value.clone(), value.clone(), bad[0].clone(), bad[1].clone()]).await;
-    publish_as_source(broker, "river-bureau", &token, "city/lucheng/indicators/test.mqtt", &[json!({"region": STREET, "value": 9})]).await;
+    publish_as_source(
+        broker,
+        "river-bureau",
+        &token,
+        topic,
+        &[value.clone(), value.clone(), bad[0].clone(), bad[1].clone()],
+    )
+    .await;
+    publish_as_source(
+        broker,
+        "river-bureau",
+        &token,
+        "city/lucheng/indicators/test.mqtt",
+        &[json!({"region": STREET, "value": 9})],
+    )
+    .await;
 
     let (_, listed) = server.get_as("leader", "/api/indicators/catalogue/test.mqtt/values").await;
     let values = listed["values"].as_array().unwrap();
