@@ -67,6 +67,11 @@ pub enum Permission {
     /// `personal_data.unmask`: see reporters' personal data unmasked (every unmask is
     /// audited).
     UnmaskPersonalData,
+    /// `indicators.manage`: edit the indicator catalogue, publish indicators and register
+    /// the systems that push their values.
+    ManageIndicators,
+    /// `indicators.enter`: enter the values of the indicators one owns by hand.
+    EnterIndicatorValues,
 }
 
 /// How the role editor groups permissions.
@@ -92,7 +97,7 @@ pub enum PermissionGroup {
 
 impl Permission {
     /// Every permission, in declaration order (the order of lists sent to clients).
-    pub const ALL: [Permission; 27] = [
+    pub const ALL: [Permission; 29] = [
         Permission::ViewWall,
         Permission::ViewGeography,
         Permission::ViewCases,
@@ -120,6 +125,8 @@ impl Permission {
         Permission::ReadAudit,
         Permission::ExportAudit,
         Permission::UnmaskPersonalData,
+        Permission::ManageIndicators,
+        Permission::EnterIndicatorValues,
     ];
 
     /// The stable dotted name, as stored and sent.
@@ -178,6 +185,8 @@ impl Permission {
             Permission::ReadAudit => ("audit.read", G::Audit, "查阅审计日志"),
             Permission::ExportAudit => ("audit.export", G::Audit, "导出审计日志"),
             Permission::UnmaskPersonalData => ("personal_data.unmask", G::PersonalData, "解密查看个人信息"),
+            Permission::ManageIndicators => ("indicators.manage", G::Configuration, "管理指标目录"),
+            Permission::EnterIndicatorValues => ("indicators.enter", G::Wall, "填报指标数据"),
         }
     }
 }

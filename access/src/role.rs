@@ -100,6 +100,8 @@ impl Role {
                 ManageSources,
                 ViewDevices,
                 UnmaskPersonalData,
+                ManageIndicators,
+                EnterIndicatorValues,
             ]),
             Role::Leader => PermissionSet::of(&[
                 ViewWall,
@@ -129,6 +131,7 @@ impl Role {
                 ManageSources,
                 ViewDevices,
                 UnmaskPersonalData,
+                EnterIndicatorValues,
             ]),
             // Departments also submit cases for the centre's approval (third party).
             Role::DepartmentHandler => PermissionSet::of(&[
@@ -139,6 +142,7 @@ impl Role {
                 AttachFiles,
                 ViewStatistics,
                 ViewDevices,
+                EnterIndicatorValues,
             ]),
             Role::GridWorker => {
                 PermissionSet::of(&[ViewGeography, ViewCases, CreateCases, HandleCases, AttachFiles, ViewDevices])
@@ -154,6 +158,7 @@ impl Role {
                 ManageSources,
                 ViewDevices,
                 ManageDevices,
+                ManageIndicators,
             ]),
             Role::SecurityAdministrator => PermissionSet::of(&[ViewUsers, ManageRoles]),
         }
@@ -187,6 +192,7 @@ pub const DATA_PERMISSIONS: PermissionSet = PermissionSet::of(&[
     ExportCases,
     ViewStatistics,
     UnmaskPersonalData,
+    EnterIndicatorValues,
 ]);
 
 /// Checks a (re)configured bundle against the separation of administration: the audit
@@ -293,14 +299,15 @@ mod tests {
                 "cases.handle",
                 "cases.attach",
                 "statistics.view",
-                "devices.view"
+                "devices.view",
+                "indicators.enter"
             ]
         );
-        assert_eq!(Role::Commander.default_permissions().len(), 16);
+        assert_eq!(Role::Commander.default_permissions().len(), 18);
         assert_eq!(Role::Leader.default_permissions().len(), 8);
-        assert_eq!(Role::Dispatcher.default_permissions().len(), 17);
+        assert_eq!(Role::Dispatcher.default_permissions().len(), 18);
         assert_eq!(Role::GridWorker.default_permissions().len(), 6);
-        assert_eq!(Role::SystemAdministrator.default_permissions().len(), 9);
+        assert_eq!(Role::SystemAdministrator.default_permissions().len(), 10);
         // The dispatcher is the commander plus evaluation.
         assert_eq!(
             Role::Dispatcher.default_permissions().difference(Role::Commander.default_permissions()),

@@ -65,6 +65,7 @@ pub struct Open311Config {
 pub struct IndicatorsConfig {
     pub catalogue: PathBuf,
     pub interval_seconds: u64,
+    pub sample: PathBuf,
 }
 
 /// `[auth]`.

@@ -136,6 +136,13 @@ impl AppState {
                 .await
                 .context("starting the IoT pipeline")?;
         let indicators = indicators::Indicators::load(&config.data_dir.join(&config.indicators.catalogue))?;
+        let sample = config.data_dir.join(&config.indicators.sample);
+        let seeded = indicators::catalogue::seed(&cases.store, &geography.get().city, &sample)
+            .await
+            .context("loading the sample indicator catalogue")?;
+        if seeded > 0 {
+            tracing::info!(indicators = seeded, "loaded the sample indicator catalogue");
+        }
         indicators
             .start(
                 cases.clone(),

@@ -4,7 +4,19 @@
 //! light, a score of 0–100 from the lights, and the region's five-colour rating (五色图).
 //! [`rank`] orders regions by score.
 //!
-//! No I/O and no clock: the server counts in PostGIS and passes the counts in.
+//! The catalogue people edit ([`CatalogueEntry`], `entry.rs`) names each indicator of the
+//! tender's four systems and sixteen domains, its owner, [`Frequency`] and target. Values
+//! are kept per period (`period.rs`: a period is named by the local date it starts on), and
+//! [`compare`] (`series.rs`) tells a value against the period before, the same period last
+//! year, the target, the trend and the historical peak, low and mean.
+//!
+//! No I/O and no clock: the server counts in PostGIS and passes the counts in; it turns
+//! moments into local dates with the working calendar.
+//!
+//! Polars, named in the design for time windows and aggregates, is not used: one
+//! indicator's series in one region is at most a few thousand periods, which a sort and one
+//! pass handle in microseconds, and polars would multiply this crate's build time many
+//! times over on the machines that build it.
 //!
 //! ```text
 //! Counts --assess--> value per indicator --bands--> light (green / yellow / red)
@@ -15,6 +27,13 @@ use std::collections::HashSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+mod entry;
+mod period;
+mod series;
+
+pub use entry::{CatalogueEntry, Domain, Frequency, IndicatorId, Owner, Search, System, is_region_code};
+pub use series::{Change, Comparison, Point, TrendPoint, compare};
 
 /// What is wrong with a catalogue.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -34,6 +53,14 @@ pub enum IndicatorError {
     /// Rating cut points or light points out of order or range.
     #[error("{0}")]
     Rating(String),
+    /// A field of a catalogue entry or a value that cannot be taken.
+    #[error("{field}: {reason}")]
+    Field {
+        /// The field's path (`name.zh`, `regions[2]`).
+        field: String,
+        /// What it must be.
+        reason: String,
+    },
 }
 
 /// The indicators the cockpit computes.
@@ -451,3 +478,5 @@ pub fn rank(scores: &[Option<f64>]) -> Vec<Option<u32>> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_over_time;

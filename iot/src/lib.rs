@@ -46,4 +46,4 @@ pub use registry::DeviceRegistry;
 pub use rejection::{Rejection, RejectionCounts};
 pub use rules::{Condition, Rule, Severity};
 pub use storm::{Grouping, StormGrouper, StormId};
-pub use topic::{Topic, TopicKind, allowed};
+pub use topic::{Topic, TopicKind, allowed, indicator_topic};

@@ -1,7 +1,8 @@
 //! The topic grammar: `city/<district>/devices/<device-id>/<kind>`, where district and
 //! device id are `[A-Za-z0-9_-]{1,64}` and kind is `telemetry`, `status` or `events`.
 //! Nothing else is a topic (no wildcards, no empty or extra levels), and a device may
-//! publish only under its own id: that is the broker's ACL ([`allowed`]).
+//! publish only under its own id: that is the broker's ACL ([`allowed`]). Other systems
+//! push indicator values to `city/<district>/indicators/<id>` ([`indicator_topic`]).
 
 use std::fmt;
 
@@ -68,6 +69,22 @@ impl fmt::Display for Topic {
 /// well-formed topic of its own, in any district.
 pub fn allowed(device: &str, topic: &str) -> bool {
     levels(topic).is_ok_and(|(_, id, _)| id == device)
+}
+
+/// The district and indicator id of an indicator topic, `city/<district>/indicators/<id>`
+/// (the district as device topics have it; the id as the indicator catalogue's: 1–64 of
+/// `a-z`, `0-9`, `_`, `-`, `.`), where another system pushes an indicator's values; `None`
+/// for anything else.
+pub fn indicator_topic(topic: &str) -> Option<(&str, &str)> {
+    let mut levels = topic.split('/');
+    let (Some("city"), Some(district), Some("indicators"), Some(id), None) =
+        (levels.next(), levels.next(), levels.next(), levels.next(), levels.next())
+    else {
+        return None;
+    };
+    let id_ok = (1..=64).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.'));
+    (is_segment(district) && id_ok).then_some((district, id))
 }
 
 /// A topic's district, device id and kind, checked against the grammar but not copied
@@ -149,6 +166,26 @@ mod tests {
         check("wl-1", "city/ouhai/devices/wl-1/#", false);
         check("wl-1", "city/ouhai/devices/WL-1/telemetry", false);
         check("", "city/ouhai/devices//telemetry", false);
+    }
+
+    #[test]
+    fn indicator_topics() {
+        assert_eq!(indicator_topic("city/ouhai/indicators/economy.001"), Some(("ouhai", "economy.001")));
+        assert_eq!(indicator_topic("city/ouhai/indicators/test_x-1"), Some(("ouhai", "test_x-1")));
+        for bad in [
+            "city/ouhai/indicators",
+            "city/ouhai/indicators/",
+            "city/ouhai/indicators/a/b",
+            "city/ouhai/indicators/+",
+            "city/ouhai/indicators/#",
+            "city/ouhai/indicators/Economy",
+            "city//indicators/x",
+            "city/ouhai/devices/x",
+            "town/ouhai/indicators/x",
+        ] {
+            assert_eq!(indicator_topic(bad), None, "{bad}");
+        }
+        assert_eq!(indicator_topic(&format!("city/ouhai/indicators/{}", "a".repeat(65))), None);
     }
 
     #[test]

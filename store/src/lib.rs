@@ -16,6 +16,8 @@ mod deadlines;
 mod devices;
 mod documents;
 mod embedded;
+mod indicator_catalogue;
+mod indicator_values;
 pub mod live_log;
 mod logins;
 mod open311_keys;
@@ -38,6 +40,8 @@ pub use cases::{
 pub use devices::{DeviceFilter, DeviceRow, NewDevice};
 pub use documents::StoredDocument;
 pub use embedded::EmbeddedPostgres;
+pub use indicator_catalogue::{CatalogueChange, IndicatorSourceRow, StoredIndicator};
+pub use indicator_values::{NewValue, ValueRow};
 pub use logins::{LoginFailures, LoginStanding};
 pub use open311_keys::Open311Key;
 pub use sealing::StoredReporter;

@@ -12,9 +12,12 @@ mod devices;
 mod docs;
 mod error;
 mod geojson;
+mod indicator_catalogue;
+mod indicator_values;
 mod indicators;
 mod intake;
 mod iot;
+mod meta;
 mod open311;
 mod open311_keys;
 mod openapi;
@@ -37,6 +40,8 @@ pub use access::{Access, RouteInfo, route_table};
 pub(crate) use error::{ApiError, Problem};
 
 const VIEW_CASES: &[P] = &[P::ViewCases, P::ViewAssignedCases];
+/// Whoever reads the indicator catalogue and its values.
+const VIEW_INDICATORS: &[P] = &[P::ViewWall, P::ViewStatistics, P::ManageIndicators, P::EnterIndicatorValues];
 /// Whoever may subscribe to some live channel (each channel checks its own).
 const LIVE: &[P] =
     &[P::ViewWall, P::ViewCases, P::ViewAssignedCases, P::ViewDevices, P::ViewStatistics, P::AcknowledgeAlarms];
@@ -46,8 +51,9 @@ const LIVE: &[P] =
 pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
     use Access::{AnyOf, Permission as Needs, Public, Session, Source};
     let (get, post, put) = (Method::GET, Method::POST, Method::PUT);
-    r.add(get.clone(), "/healthz", Public, healthz, __path_healthz)
-        .add(get.clone(), "/openapi.json", Public, openapi, __path_openapi)
+    indicator_routes(r);
+    r.add(get.clone(), "/healthz", Public, meta::healthz, meta::__path_healthz)
+        .add(get.clone(), "/openapi.json", Public, meta::openapi, meta::__path_openapi)
         .add(get.clone(), "/api/docs", Public, docs::index, docs::__path_index)
         .add(get.clone(), "/api/docs/{file}", Public, docs::file, docs::__path_file)
         .add(post.clone(), "/api/auth/login", Public, auth::login, auth::__path_login)
@@ -289,12 +295,51 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
             iot::acknowledge,
             iot::__path_acknowledge,
         )
-        .add(get.clone(), "/api/live", AnyOf(LIVE), live, __path_live)
-        .add(get.clone(), "/api/live/status", Needs(P::ViewWall), live_status, __path_live_status)
+        .add(get.clone(), "/api/live", AnyOf(LIVE), meta::live, meta::__path_live)
+        .add(get.clone(), "/api/live/status", Needs(P::ViewWall), meta::live_status, meta::__path_live_status)
         .add(get.clone(), "/open311/v2/services.json", Public, open311::services, open311::__path_services)
         .add(get.clone(), "/open311/v2/requests.json", Public, open311::requests, open311::__path_requests)
         .add(post.clone(), "/open311/v2/requests.json", Public, open311::report, open311::__path_report)
         .add(get, "/open311/v2/requests/{file}", Public, open311::request, open311::__path_request);
+}
+
+/// The routes of the indicator catalogue, its values and push sources (issue 18).
+fn indicator_routes(r: &mut impl access::Routes) {
+    use Access::{AnyOf, Permission as Needs, Source};
+    use indicator_catalogue as c;
+    use indicator_values as v;
+    let (get, post, put) = (Method::GET, Method::POST, Method::PUT);
+    r.add(get.clone(), "/api/indicators/catalogue", AnyOf(VIEW_INDICATORS), c::list, c::__path_list)
+        .add(post.clone(), "/api/indicators/catalogue", Needs(P::ManageIndicators), c::create, c::__path_create)
+        .add(
+            get.clone(),
+            "/api/indicators/catalogue/export.csv",
+            AnyOf(VIEW_INDICATORS),
+            c::export_csv,
+            c::__path_export_csv,
+        )
+        .add(get.clone(), "/api/indicators/catalogue/{id}", AnyOf(VIEW_INDICATORS), c::one, c::__path_one)
+        .add(put.clone(), "/api/indicators/catalogue/{id}", Needs(P::ManageIndicators), c::replace, c::__path_replace)
+        .add(Method::DELETE, "/api/indicators/catalogue/{id}", Needs(P::ManageIndicators), c::delete, c::__path_delete)
+        .add(
+            put.clone(),
+            "/api/indicators/catalogue/{id}/published",
+            Needs(P::ManageIndicators),
+            c::publish,
+            c::__path_publish,
+        )
+        .add(get.clone(), "/api/indicators/catalogue/{id}/values", AnyOf(VIEW_INDICATORS), v::list, v::__path_list)
+        .add(put, "/api/indicators/catalogue/{id}/values", Needs(P::EnterIndicatorValues), v::enter, v::__path_enter)
+        .add(
+            get.clone(),
+            "/api/indicators/catalogue/{id}/compare",
+            AnyOf(VIEW_INDICATORS),
+            v::compare,
+            v::__path_compare,
+        )
+        .add(post.clone(), "/api/indicators/push/{source}", Source, v::push, v::__path_push)
+        .add(get, "/api/indicators/sources", Needs(P::ManageIndicators), v::sources, v::__path_sources)
+        .add(post, "/api/indicators/sources", Needs(P::ManageIndicators), v::create_source, v::__path_create_source);
 }
 
 /// The configured limit of request bodies (for the 413 problem's detail).
@@ -315,68 +360,18 @@ pub fn app(state: AppState) -> Router {
     declare(&mut builder, attachment_limit);
     // The web front ends are static files outside the route table (public, like any
     // page: the data behind them needs a session); unknown API paths stay JSON 404s.
-    let router =
-        crate::web::mount(builder.router.method_not_allowed_fallback(method_not_allowed), &http.web_dir, not_found)
-            .layer(DefaultBodyLimit::max(http.max_body_bytes));
+    let router = crate::web::mount(
+        builder.router.method_not_allowed_fallback(meta::method_not_allowed),
+        &http.web_dir,
+        meta::not_found,
+    )
+    .layer(DefaultBodyLimit::max(http.max_body_bytes));
     // Answers are compressed for clients that ask (gzip, brotli at quality 4, as nginx
     // does on the fly); small answers, images and upgrades stay as they are.
     crate::http::harden(router, &http)
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-#[utoipa::path(get, path = "/api/live", summary = "The live WebSocket (docs/live.md): subscribe to cases, alarms, devices, statistics and indicators; snapshot, then deltas with epoch and offset; resume after a reconnect. Browsers send the access token as the sub-protocol `bearer.<token>` beside `cockpit-live`.", params(("Sec-WebSocket-Protocol" = Option<String>, Header, description = "`cockpit-live, bearer.<access token>` (or send `Authorization: Bearer`)")), responses((status = 101, description = "Switching to the WebSocket protocol `cockpit-live`"), (status = 400, description = "Not a WebSocket upgrade: the header at fault in `field`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
-/// `GET /api/live`: the live WebSocket; a request that is no WebSocket upgrade is refused
-/// as a problem naming the header at fault.
-async fn live(
-    state: axum::extract::State<AppState>,
-    caller: crate::auth::Caller,
-    ws: Result<axum::extract::WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
-) -> Result<axum::response::Response, ApiError> {
-    use axum::extract::ws::rejection::WebSocketUpgradeRejection as R;
-    let ws = ws.map_err(|e| {
-        let field = match &e {
-            R::MethodNotGet(_) => "method",
-            R::InvalidConnectionHeader(_) => "Connection",
-            R::InvalidUpgradeHeader(_) | R::ConnectionNotUpgradable(_) => "Upgrade",
-            R::InvalidWebSocketVersionHeader(_) => "Sec-WebSocket-Version",
-            R::WebSocketKeyHeaderMissing(_) => "Sec-WebSocket-Key",
-            _ => "Upgrade",
-        };
-        ApiError::bad(field, e.body_text())
-    })?;
-    Ok(crate::live::upgrade(state, caller, ws).await)
-}
-
-#[utoipa::path(get, path = "/api/live/status", summary = "What this instance's live hub holds: epoch, offset, connections, subscriptions, deltas kept per channel.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
-/// `GET /api/live/status`: what this instance's live hub holds.
-async fn live_status(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> axum::Json<crate::live::HubStatus> {
-    axum::Json(state.live.status())
-}
-
-#[utoipa::path(get, path = "/healthz", summary = "Liveness", responses((status = 200, description = "{\"status\":\"ok\"}", body = Object, content_type = "application/json")))]
-async fn healthz() -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({"status": "ok"}))
-}
-
-#[utoipa::path(get, path = "/openapi.json", summary = "本文档 This document (OpenAPI 3.1)", responses((status = 200, description = "OpenAPI 3.1", body = Object, content_type = "application/json")))]
-/// `GET /openapi.json`: the OpenAPI document, generated from the route table and the
-/// API's types.
-async fn openapi(axum::extract::State(state): axum::extract::State<AppState>) -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json(openapi::for_city(&state.geography.get(), &state.cases.rules.get().categories))
-}
-
-/// A route that exists, called with a method it does not take: a problem like every
-/// other refusal, not axum's empty 405.
-async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
-    ApiError::MethodNotAllowed(format!("{} does not take {method}", uri.path()))
-}
-
-async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::NotFound(format!("no route for {}", uri.path()))
 }
 
 #[cfg(test)]

@@ -144,6 +144,7 @@ fn only_the_known_routes_are_public() {
         "/api/auth/login",
         "/api/auth/refresh",
         "/api/intake/{source}",
+        "/api/indicators/push/{source}",
         "/open311/v2/services.json",
         "/open311/v2/requests.json",
         "/open311/v2/requests/{file}",

@@ -127,6 +127,8 @@ struct Inner {
     mode: crate::config::MqttMode,
     district: String,
     rules: rules::IotRules,
+    /// The store, city and calendar, for indicator values pushed over MQTT.
+    cases: CaseService,
 }
 
 /// The IoT service. Cheap to clone.
@@ -196,6 +198,7 @@ impl Iot {
             mode: mqtt.mode,
             district: mqtt.district.clone(),
             rules,
+            cases: cases.clone(),
         });
         let iot = Iot { inner };
         iot.reload().await?;
@@ -348,6 +351,16 @@ impl Iot {
         };
         let Ok(password) = std::str::from_utf8(password) else { return false };
         cockpit_access::constant_time_eq(cockpit_access::token_digest(password).as_bytes(), stored.as_bytes())
+    }
+
+    /// The district of the topics (`city/<district>/...`).
+    pub fn district(&self) -> &str {
+        &self.inner.district
+    }
+
+    /// The store, city and calendar the pipeline was started with.
+    pub(crate) fn cases(&self) -> &CaseService {
+        &self.inner.cases
     }
 
     /// A registered device's type.

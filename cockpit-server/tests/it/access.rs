@@ -116,6 +116,23 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET /api/indicators",                         "",         "r r r n n n n n n"),
     ("GET /api/cases/export.csv",                   "",         "r r r n n n n n n"),
     ("GET /api/cases/export.xlsx",                  "",         "r r r n n n n n n"),
+    // The indicator catalogue and its values: read by the wall's and the statistics'
+    // readers and by those who keep or enter indicators; kept by the commander and the
+    // system administrator; values entered by the centre and the departments that own
+    // them; pushed by other systems with their own tokens.
+    ("GET /api/indicators/catalogue",               "",         "y y y y n n y n n"),
+    ("GET /api/indicators/catalogue/export.csv",    "",         "y y y y n n y n n"),
+    ("GET /api/indicators/catalogue/{id}",          "",         "y y y y n n y n n"),
+    ("GET /api/indicators/catalogue/{id}/values",   "",         "y y y y n n y n n"),
+    ("GET /api/indicators/catalogue/{id}/compare",  "",         "y y y y n n y n n"),
+    ("POST /api/indicators/catalogue",              "",         "y n n n n n y n n"),
+    ("PUT /api/indicators/catalogue/{id}",          "",         "y n n n n n y n n"),
+    ("PUT /api/indicators/catalogue/{id}/published", "",        "y n n n n n y n n"),
+    ("PUT /api/indicators/catalogue/{id}/values",   "",         "y n y y n n n n n"),
+    ("GET /api/indicators/sources",                 "",         "y n n n n n y n n"),
+    ("POST /api/indicators/sources",                "",         "y n n n n n y n n"),
+    ("POST /api/indicators/push/{source}",          "",         "u u u u u u u u u"),
+    ("DELETE /api/indicators/catalogue/{id}",       "",         "y n n n n n y n n"),
     // Sources: a source system's token only, then the list and its switch; the case rules.
     ("POST /api/intake/{source}",                   "",         "u u u u u u u u u"),
     ("GET /api/sources",                            "",         "y n y n n n y n n"),
@@ -636,8 +653,13 @@ fn request_for(row: &Row, caller: Option<&Caller>, object: Option<&Object>, worl
         target => TARGETS.iter().find(|(t, _)| *t == target).map_or("leader", |(_, role)| role),
     };
     let id = object.map_or(String::new(), |o| o.id.clone());
+    // Two of the sample's indicators: one read and edited, one deleted (twice: a delete of
+    // what is gone is done).
+    let indicator = if row.method == Method::DELETE { "economy.002" } else { "economy.001" };
     let url = row
         .path
+        .replace("/api/indicators/catalogue/{id}", &format!("/api/indicators/catalogue/{indicator}"))
+        .replace("/api/indicators/push/{source}", "/api/indicators/push/matrix")
         .replace("/api/users/{id}", &format!("/api/users/{account}"))
         .replace("/api/sources/{id}", "/api/sources/hotline-12345")
         // The first key issued (by the row before it); revoking it again is still an answer.

@@ -13,6 +13,8 @@ mod devices;
 mod durability;
 mod http;
 mod identity;
+mod indicator_catalogue;
+mod indicator_values;
 mod indicators;
 mod intake;
 mod iot;

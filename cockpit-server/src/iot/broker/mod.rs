@@ -22,6 +22,9 @@
 //!   max_waiting_logins` connections may be waiting to at once (a further one is closed at
 //!   once), so that idle sockets cannot hold the slots that devices need.
 //!
+//! - A system that pushes indicator values logs in as its push source and publishes to
+//!   `city/<district>/indicators/<id>` (`indicators.rs`).
+//!
 //! The codec is `rumqttc`'s (`mqttbytes::v4`), which never panics on bytes it reads.
 
 use std::sync::Arc;
@@ -42,6 +45,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use super::{IngestError, Iot};
 
 mod codec;
+mod indicators;
 mod router;
 
 use codec::{read_packet, write_packet};
@@ -147,9 +151,20 @@ async fn connection(
     };
     drop(handshake);
     let Packet::Connect(connect) = first else { return Err("the first packet was not CONNECT".into()) };
-    let device = match &connect.login {
-        Some(login) if iot.authenticate(&login.username, login.password.as_bytes()) => login.username.clone(),
-        _ => {
+    // A device, or else a system that pushes indicator values (`indicators.rs`).
+    let (device, source) = match &connect.login {
+        Some(login) if iot.authenticate(&login.username, login.password.as_bytes()) => {
+            (Some(login.username.clone()), None)
+        }
+        Some(login) => match indicators::login(iot, &login.username, login.password.as_bytes()).await {
+            Some(s) => (Some(login.username.clone()), Some(s)),
+            None => (None, None),
+        },
+        None => (None, None),
+    };
+    let device = match device {
+        Some(device) => device,
+        None => {
             iot.counters().auth_failures.fetch_add(1, Ordering::Relaxed);
             let refuse = Packet::ConnAck(ConnAck::new(ConnectReturnCode::BadUserNamePassword, false));
             let _ = write_packet(&mut stream, &refuse, max).await;
@@ -223,14 +238,16 @@ async fn connection(
                     Ok(Ok(Some(packet))) => packet,
                 };
                 match packet {
-                    Packet::Publish(publish) => {
-                        pending.push_back(handle_publish(publish, &device, router, iot).await);
-                    }
+                    Packet::Publish(publish) => match &source {
+                        Some(source) => pending.push_back(indicators::handle(publish, source, iot)),
+                        None => pending.push_back(handle_publish(publish, &device, router, iot).await),
+                    },
                     Packet::Subscribe(subscribe) => {
                         let mut codes = Vec::with_capacity(subscribe.filters.len());
                         let mut granted = Vec::new();
                         for filter in &subscribe.filters {
-                            if valid_filter(&filter.path) && own_filter(&device, &filter.path) {
+                            // A push source subscribes to nothing.
+                            if source.is_none() && valid_filter(&filter.path) && own_filter(&device, &filter.path) {
                                 codes.push(SubscribeReasonCode::Success(QoS::AtMostOnce));
                                 granted.push(filter.path.clone());
                             } else {

@@ -7,6 +7,18 @@
 //!
 //! The table holds every region; what a viewer gets is cut to their region scope by
 //! [`visible`], which also ranks each level among what is shown.
+//!
+//! Beside it, the indicators from outside our own data (issue 18): the catalogue people
+//! edit (`catalogue.rs`), values per region and period as they arrive, pushed or entered
+//! by hand, with what each means over time (`values.rs`), and the systems that push them
+//! (`push.rs`).
+
+pub mod catalogue;
+mod error;
+pub mod push;
+pub mod values;
+
+pub use error::IndicatorsError;
 
 use std::path::Path;
 use std::sync::{Arc, RwLock};

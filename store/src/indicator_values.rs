@@ -1,0 +1,138 @@
+//! The `indicator_values` table: a value per indicator, region and period, written many at
+//! a time in one statement that changes only what differs (a retry changes nothing), with
+//! a live log entry for each changed value and the caller's audit record in the same
+//! transaction.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+use sqlx::FromRow;
+
+use crate::live_log::{self, NewEntry};
+use crate::{AuditEntry, Store, StoreError};
+
+/// A value to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewValue {
+    /// The indicator's id (it must be in the catalogue).
+    pub indicator: String,
+    /// The region's code.
+    pub region: String,
+    /// The local date its period starts on.
+    pub period: NaiveDate,
+    /// The value (finite).
+    pub value: f64,
+    /// `computed`, `pushed`, `pulled` or `manual`.
+    pub source: &'static str,
+    /// The push source's id, the user, or the definition.
+    pub source_name: String,
+    /// The regions whose live subscriptions see it: the street and village codes it lies in.
+    pub live_regions: Vec<String>,
+}
+
+/// A stored value.
+#[allow(missing_docs)] // One field per column; see migrations/0016_indicators_catalogue.sql.
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct ValueRow {
+    pub indicator: String,
+    pub region: String,
+    pub period: NaiveDate,
+    pub value: f64,
+    pub source: String,
+    pub source_name: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Writes `values` (at most one per indicator, region and period: the caller keeps the
+    /// last) with `audit`, in one transaction: a value whose row already holds the same
+    /// value from the same source is left as it is. The rows that changed, each also a
+    /// `value:<indicator>:<region>` entry of the live `indicators` channel.
+    pub async fn put_indicator_values(
+        &self,
+        values: &[NewValue],
+        audit: Option<AuditEntry>,
+    ) -> Result<Vec<ValueRow>, StoreError> {
+        let now = Utc::now();
+        let mut tx = self.pool.begin().await?;
+        let changed: Vec<ValueRow> = sqlx::query_as(
+            "INSERT INTO indicator_values (indicator, region, period, value, source, source_name, recorded_at)
+             SELECT i, r, p, v, s, n, $7 FROM unnest($1::text[], $2::text[], $3::date[], $4::float8[], $5::text[], $6::text[])
+                 AS u(i, r, p, v, s, n)
+             ON CONFLICT (indicator, region, period) DO UPDATE
+                 SET value = EXCLUDED.value, source = EXCLUDED.source, source_name = EXCLUDED.source_name,
+                     recorded_at = EXCLUDED.recorded_at
+                 WHERE (indicator_values.value, indicator_values.source, indicator_values.source_name)
+                     IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.source, EXCLUDED.source_name)
+             RETURNING indicator, region, period, value, source, source_name, recorded_at",
+        )
+        .bind(values.iter().map(|v| v.indicator.as_str()).collect::<Vec<_>>())
+        .bind(values.iter().map(|v| v.region.as_str()).collect::<Vec<_>>())
+        .bind(values.iter().map(|v| v.period).collect::<Vec<_>>())
+        .bind(values.iter().map(|v| v.value).collect::<Vec<_>>())
+        .bind(values.iter().map(|v| v.source).collect::<Vec<_>>())
+        .bind(values.iter().map(|v| v.source_name.as_str()).collect::<Vec<_>>())
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        if changed.is_empty() {
+            // A retry: nothing to record, nothing to stream.
+            return Ok(changed);
+        }
+        if let Some(mut record) = audit {
+            if let Some(detail) = record.detail.as_object_mut() {
+                detail.insert("changed".into(), json!(changed.len()));
+            }
+            Store::audit(&mut tx, now, &[record]).await?;
+        }
+        let entries: Vec<NewEntry> = changed
+            .iter()
+            .map(|row| {
+                let regions = values
+                    .iter()
+                    .find(|v| v.indicator == row.indicator && v.region == row.region)
+                    .map(|v| v.live_regions.clone())
+                    .unwrap_or_default();
+                NewEntry {
+                    channel: cockpit_live::Channel::Indicators,
+                    key: format!("value:{}:{}", row.indicator, row.region),
+                    regions,
+                    position: None,
+                    layer: None,
+                    assignee: None,
+                    payload: json!({
+                        "indicator": row.indicator, "region": row.region, "period": row.period, "value": row.value,
+                        "source": row.source, "recorded_at": row.recorded_at,
+                    }),
+                }
+            })
+            .collect();
+        live_log::append(&mut tx, &entries).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// The values of `indicator` in `region` (every region: `None`) with periods in
+    /// `from..=to`, newest period first, at most `limit`.
+    pub async fn indicator_values(
+        &self,
+        indicator: &str,
+        region: Option<&str>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        limit: i64,
+    ) -> Result<Vec<ValueRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT indicator, region, period, value, source, source_name, recorded_at FROM indicator_values
+             WHERE indicator = $1 AND ($2::text IS NULL OR region = $2)
+                 AND ($3::date IS NULL OR period >= $3) AND ($4::date IS NULL OR period <= $4)
+             ORDER BY period DESC, region LIMIT $5",
+        )
+        .bind(indicator)
+        .bind(region)
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
