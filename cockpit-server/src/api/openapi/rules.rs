@@ -20,6 +20,11 @@ const QUERY_TEXT: &str = "^[^\\x00-\\x1F\\x7F]*$";
 /// A body's text: no control character but tab, line feed and carriage return.
 const BODY_TEXT: &str = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]*$";
 
+/// A blank query value: spaces only (the other white space is a control character there).
+const BLANK_QUERY: &str = "^ *$";
+/// A blank body member: white space only.
+const BLANK_BODY: &str = "^[ \\t\\n\\r]*$";
+
 /// The bodies read by `params::from_body`, whose blank members count as absent.
 const BLANK_IS_ABSENT: &[&str] = &["NewCaseBody"];
 
@@ -49,17 +54,17 @@ pub(super) fn apply(doc: &mut OpenApi) {
             if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*name) {
                 let required = object.required.clone();
                 let optional = object.properties.iter_mut().filter(|(member, _)| !required.contains(member));
-                optional.for_each(|(_, schema)| or_blank(schema));
+                optional.for_each(|(_, schema)| or_blank(schema, BLANK_BODY));
             }
         }
         components.schemas.insert(FREE_JSON.to_string(), free_json());
     }
 }
 
-/// `schema`, or a blank text.
-fn or_blank(schema: &mut RefOr<Schema>) {
+/// `schema`, or a text of nothing but `blank` (trimmed, it is empty).
+fn or_blank(schema: &mut RefOr<Schema>, blank: &str) {
     let given = std::mem::replace(schema, RefOr::T(Schema::AnyOf(AnyOf::new())));
-    let blank = ObjectBuilder::new().schema_type(Type::String).max_length(Some(0)).build();
+    let blank = ObjectBuilder::new().schema_type(Type::String).pattern(Some(blank)).build();
     let mut either = AnyOf::new();
     either.items = vec![given, RefOr::T(Schema::Object(blank))];
     *schema = RefOr::T(Schema::AnyOf(either));
@@ -100,7 +105,7 @@ fn parameter_rules(parameter: &mut Parameter) {
         free_text(schema, text);
     }
     if parameter.parameter_in == ParameterIn::Query && !matches!(parameter.required, Required::True) {
-        or_blank(schema);
+        or_blank(schema, BLANK_QUERY);
     }
 }
 
