@@ -211,6 +211,14 @@ pub(crate) struct CatalogueQuery {
 }
 
 impl CatalogueQuery {
+    /// The search, once its words are of a length to search for.
+    fn checked(&self) -> Result<Search, ApiError> {
+        if self.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+            return Err(ApiError::bad("q", "is longer than 200 characters"));
+        }
+        Ok(self.search())
+    }
+
     fn search(&self) -> Search {
         Search {
             q: self.q.clone(),
@@ -237,7 +245,7 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     TypedQuery(q): TypedQuery<CatalogueQuery>,
 ) -> Result<Answer<IndicatorList>, ApiError> {
-    let found = catalogue::search(&state.cases.store, &q.search()).await?;
+    let found = catalogue::search(&state.cases.store, &q.checked()?).await?;
     Ok(Answer(IndicatorList { total: found.len(), indicators: found.into_iter().map(Into::into).collect() }))
 }
 
@@ -247,7 +255,7 @@ pub(crate) async fn export_csv(
     State(state): State<AppState>,
     TypedQuery(q): TypedQuery<CatalogueQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let found = catalogue::search(&state.cases.store, &q.search()).await?;
+    let found = catalogue::search(&state.cases.store, &q.checked()?).await?;
     let mut csv = super::csv::Csv::new(true, 512 * (found.len() + 1));
     let columns = [
         "id",
@@ -354,6 +362,12 @@ pub(crate) async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let well_formed = id.len() <= 64
+        && id.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b));
+    if !well_formed {
+        return Err(ApiError::bad("id", format!("`{id}` is not an indicator's id")));
+    }
     match catalogue::delete(&state.cases.store, &id, caller.audit_actor()).await {
         Ok(()) | Err(IndicatorsError::NotFound(_)) => Ok(StatusCode::NO_CONTENT),
         Err(e) => Err(e.into()),

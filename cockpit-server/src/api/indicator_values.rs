@@ -226,6 +226,7 @@ pub(crate) async fn list(
 ) -> Result<Answer<ValueList>, ApiError> {
     let entry = catalogue::get(&state.cases.store, &id).await?.entry;
     if let Some(region) = &q.region {
+        super::params::region_code("region", region)?;
         in_scope(&caller, region)?;
     }
     let limit = super::params::counted(q.limit, "limit", 1..=10_000, 1000)?;

@@ -115,7 +115,7 @@ pub(crate) struct NearbyQuery {
 /// FeatureCollection, optionally only those under `parent`.
 pub(crate) async fn list(
     State(state): State<AppState>,
-    params::Typed(q): params::Typed<RegionsQuery>,
+    params::TypedQuery(q): params::TypedQuery<RegionsQuery>,
 ) -> Result<Json<FeatureCollection>, ApiError> {
     let geography = state.geography.get();
     let city = &geography.city;
@@ -256,7 +256,7 @@ fn region_json(state: &AppState, code: &str) -> Result<Feature, ApiError> {
 /// and the key areas that contain it.
 pub(crate) async fn locate(
     State(state): State<AppState>,
-    params::Typed(at): params::Typed<PositionQuery>,
+    params::TypedQuery(at): params::TypedQuery<PositionQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let g = state.geography.get();
     let p = at.wgs84()?;
@@ -287,7 +287,7 @@ pub(crate) async fn locate(
 /// `GET /api/search?q=..[&limit=20]`: regions by name or code at every level.
 pub(crate) async fn search(
     State(state): State<AppState>,
-    params::Typed(q): params::Typed<SearchQuery>,
+    params::TypedQuery(q): params::TypedQuery<SearchQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let geography = state.geography.get();
     let city = &geography.city;
@@ -353,8 +353,8 @@ pub(crate) async fn layer(
 /// `distance_m`.
 pub(crate) async fn nearby(
     State(state): State<AppState>,
-    params::Typed(at): params::Typed<PositionQuery>,
-    params::Typed(q): params::Typed<NearbyQuery>,
+    params::TypedQuery(at): params::TypedQuery<PositionQuery>,
+    params::TypedQuery(q): params::TypedQuery<NearbyQuery>,
 ) -> Result<Json<FeatureCollection>, ApiError> {
     let g = state.geography.get();
     let p = at.wgs84()?;

@@ -42,8 +42,8 @@ pub(crate) fn city_offset(state: &AppState) -> FixedOffset {
 pub(crate) async fn stats(
     State(state): State<AppState>,
     caller: Caller,
-    params::Typed(StatsQuery { level }): params::Typed<StatsQuery>,
-    params::Typed(mut query): params::Typed<CaseQuery>,
+    params::TypedQuery(StatsQuery { level }): params::TypedQuery<StatsQuery>,
+    params::TypedQuery(mut query): params::TypedQuery<CaseQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let level = match level.unwrap_or(Level::Street) {
         Level::Street => StatsLevel::Street,

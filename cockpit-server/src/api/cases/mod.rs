@@ -348,7 +348,7 @@ pub(crate) async fn dispatch_suggestion(
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    params::Typed(query): params::Typed<CaseQuery>,
+    params::TypedQuery(query): params::TypedQuery<CaseQuery>,
     params::QueryMap(q): params::QueryMap,
 ) -> Result<Json<Value>, ApiError> {
     let filter = filter_of(query, &caller.principal)?;

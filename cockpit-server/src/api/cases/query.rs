@@ -149,10 +149,8 @@ pub(crate) fn filter_of(q: CaseQuery, caller: &Principal) -> Result<CaseFilter, 
             return Err(ApiError::bad("status", format!("`{status}` is not a status")));
         }
     }
-    if let Some(region) = &q.region
-        && !(region.bytes().all(|b| b.is_ascii_digit()) && [6, 9, 12, 15].contains(&region.len()))
-    {
-        return Err(ApiError::bad("region", format!("`{region}` is not a region code (6, 9, 12 or 15 digits)")));
+    if let Some(region) = &q.region {
+        params::region_code("region", region)?;
     }
     if let Some(category) = &q.category
         && !(category.bytes().all(|b| b.is_ascii_digit()) && (2..=8).contains(&category.len()))

@@ -210,24 +210,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for QueryMap {
     }
 }
 
-/// A query string read into `T`, whose refusal is the API's problem naming the parameter.
-/// Values are trimmed and a blank one counts as absent, as the hand-written parsers did.
-pub(crate) struct Typed<T>(pub T);
-
-impl<S, T> axum::extract::FromRequestParts<S> for Typed<T>
-where
-    T: serde::de::DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Typed<T>, ApiError> {
-        let QueryMap(q) = QueryMap::from_request_parts(parts, state).await?;
-        from_query(&q).map(Typed)
-    }
-}
-
-/// Reads a query into `T` (see [`Typed`]); the error names the parameter at fault.
+/// Reads a query map into `T`: values trimmed, a blank one absent; the error names the
+/// parameter at fault.
 pub(crate) fn from_query<T: serde::de::DeserializeOwned>(q: &Query) -> Result<T, ApiError> {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     for (key, value) in q {
@@ -313,8 +297,8 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value
     serde_path_to_error::deserialize(value).map_err(|e| refusal(e, "body"))
 }
 
-/// A query string read into `T` (its fields `Option`s read by [`blank_as_none`]); a
-/// value that does not parse is refused naming its parameter.
+/// A query string read into `T` (see [`from_query_string`]); a value that does not parse
+/// is refused naming its parameter.
 pub(crate) struct TypedQuery<T>(pub T);
 
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S> for TypedQuery<T> {
@@ -325,10 +309,29 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestP
     }
 }
 
-/// A query string (`limit=5&open=true`) read into `T`; the refusal names the parameter.
+/// A query string (`limit=5&open=true`) read into `T`: values trimmed, a blank one
+/// absent (as forms send them); the refusal names the parameter.
 pub(crate) fn from_query_string<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    let deserializer = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+    let mut given = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        let value = value.trim();
+        if !value.is_empty() {
+            given.append_pair(&key, value);
+        }
+    }
+    let given = given.finish();
+    let deserializer = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(given.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|e| refusal(e, "query"))
+}
+
+/// Refuses, naming `field`, what is not a region code: 6 digits for the district, 9 for a
+/// street, 12 for a village, 15 for a grid.
+pub(crate) fn region_code(field: &str, code: &str) -> Result<(), ApiError> {
+    if code.bytes().all(|b| b.is_ascii_digit()) && [6, 9, 12, 15].contains(&code.len()) {
+        Ok(())
+    } else {
+        Err(ApiError::bad(field, format!("`{code}` is not a region code (6, 9, 12 or 15 digits)")))
+    }
 }
 
 /// Reads an optional query value: a blank one is absent (as forms send them), the rest
