@@ -16,6 +16,7 @@ mod deadlines;
 mod devices;
 mod documents;
 mod embedded;
+mod history;
 pub mod live_log;
 mod logins;
 mod open311_keys;
@@ -38,6 +39,7 @@ pub use cases::{
 pub use devices::{DeviceFilter, DeviceRow, NewDevice};
 pub use documents::StoredDocument;
 pub use embedded::EmbeddedPostgres;
+pub use history::{CopyChunk, HistoryWriter, PastCase, SeedRecord};
 pub use logins::{LoginFailures, LoginStanding};
 pub use open311_keys::Open311Key;
 pub use sealing::StoredReporter;
