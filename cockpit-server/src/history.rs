@@ -93,6 +93,8 @@ pub async fn seed(
     config: &HistoryConfig,
     now: DateTime<Utc>,
 ) -> Result<Seeded, SeedError> {
+    // The accounts' roles must exist (a start writes them; so does this, idempotently).
+    store.seed_roles().await?;
     let departments: Vec<Department> =
         store.departments().await?.into_iter().map(|(id, name, parent)| Department { id, name, parent }).collect();
     let demo = demo_accounts(store).await?;

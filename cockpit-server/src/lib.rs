@@ -35,7 +35,7 @@ pub use auth::Bootstrap;
 pub use cases::{CaseRules, CaseService};
 pub use cli::{Cli, Command};
 use cockpit_store::{EmbeddedPostgres, Store};
-pub use config::{Config, DEFAULT_CONFIG, IotConfig, MqttConfig, MqttMode};
+pub use config::{Config, DEFAULT_CONFIG, HistoryConfig, IotConfig, MqttConfig, MqttMode};
 pub use geography::{Geography, GeographyEdits, GeographyHandle};
 use limits::RateLimits;
 /// The allocator the binary runs on (and the benches, which run the server in-process):
