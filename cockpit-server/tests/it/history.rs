@@ -5,6 +5,8 @@
 //! demonstration's grid worker has open tasks; the statistics the screens read show it;
 //! and one seed writes the same history twice.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,8 +55,12 @@ async fn a_demonstration_start_writes_a_consistent_history() {
     assert_eq!(record.cases, scalar_i64(&store, "SELECT count(*) FROM cases").await);
 
     // Every timeline obeys the lifecycle table, and ends in the case's status.
-    let statuses: BTreeMap<i64, String> =
-        sqlx::query_as::<_, (i64, String)>("SELECT id, status FROM cases").fetch_all(store.pool()).await.unwrap().into_iter().collect();
+    let statuses: BTreeMap<i64, String> = sqlx::query_as::<_, (i64, String)>("SELECT id, status FROM cases")
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     type Entry = (i64, Option<String>, Option<String>, String, String, DateTime<Utc>);
     let entries: Vec<Entry> = sqlx::query_as(
         "SELECT case_id, action, from_status, to_status, actor_role, at FROM case_timeline ORDER BY case_id, id",
@@ -147,12 +153,17 @@ async fn a_demonstration_start_writes_a_consistent_history() {
         ends_at - TimeDelta::days(16)
     ))
     .await;
-    let old = scalar_i64(&store, &format!("SELECT count(*) FROM cases WHERE created_at < '{}'", ends_at - TimeDelta::days(16))).await;
+    let old = scalar_i64(
+        &store,
+        &format!("SELECT count(*) FROM cases WHERE created_at < '{}'", ends_at - TimeDelta::days(16)),
+    )
+    .await;
     assert!(old_open * 100 <= old * 3, "{old_open} of {old} old cases still open");
     assert!(scalar_i64(&store, "SELECT count(*) FROM cases WHERE closed_at IS NULL").await > 0);
 
     // No case outside its grid.
-    let outside = "SELECT count(*) FROM cases c JOIN regions r ON r.code = c.grid_code WHERE NOT ST_Contains(r.geom, c.location)";
+    let outside =
+        "SELECT count(*) FROM cases c JOIN regions r ON r.code = c.grid_code WHERE NOT ST_Contains(r.geom, c.location)";
     assert_eq!(scalar_i64(&store, outside).await, 0);
     assert_eq!(scalar_i64(&store, "SELECT count(*) FROM cases WHERE grid_code IS NULL").await, 0);
     // The overdue flags agree with the deadlines (the scheduler may have flagged open cases
@@ -191,8 +202,8 @@ async fn a_demonstration_start_writes_a_consistent_history() {
     let i = planned.days() - 3;
     let from = rules.calendar.day_start(ends_at) - TimeDelta::days(2);
     let to = from + TimeDelta::days(1);
-    let query = format!("/api/cases/stats?level=street&from={}&to={}", from.to_rfc3339(), to.to_rfc3339())
-        .replace('+', "%2B");
+    let query =
+        format!("/api/cases/stats?level=street&from={}&to={}", from.to_rfc3339(), to.to_rfc3339()).replace('+', "%2B");
     let (_, day) = server.get_with(&token, &query).await;
     assert_eq!(day["totals"]["total"], json!(planned.day_count(i)), "{query}");
 }
