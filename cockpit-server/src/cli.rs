@@ -40,6 +40,19 @@ pub enum Command {
     AuditVerify,
     /// Re-seal personal data under the active key of the key ring (after a rotation).
     Rekey,
+    /// Write the demonstration's generated past into a database that has none: the
+    /// district's people and `--days` days of cases ending now (`[history]` for the rest).
+    SeedHistory {
+        /// Days of history, ending today (default: `[history] days`).
+        #[arg(long)]
+        days: Option<u32>,
+        /// The generator's seed (default: `[history] seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Cases on an ordinary working day (default: `[history] per_day`).
+        #[arg(long)]
+        per_day: Option<u32>,
+    },
     /// Publish simulated sensor readings over MQTT (the demo's devices and credentials, or
     /// those of `--credentials`), with incidents unless `--no-incidents`.
     Simulate {

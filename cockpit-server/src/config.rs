@@ -47,6 +47,19 @@ pub struct Config {
     pub indicators: IndicatorsConfig,
     /// Open311 for citizens' applications.
     pub open311: Open311Config,
+    /// The demonstration's generated past.
+    pub history: HistoryConfig,
+}
+
+/// `[history]`.
+#[allow(missing_docs)] // One field per setting; see DEFAULT_CONFIG.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryConfig {
+    pub seed_on_start: bool,
+    pub days: u32,
+    pub per_day: u32,
+    pub seed: u64,
 }
 
 /// `[open311]`.
@@ -230,6 +243,7 @@ impl Config {
         if cli.demo {
             config.auth.bootstrap = Bootstrap::Demo;
             config.iot.simulate = true;
+            config.history.seed_on_start = true;
         }
         Ok(config)
     }

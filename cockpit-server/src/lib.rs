@@ -13,6 +13,7 @@ mod config;
 pub mod deadlines;
 mod documents;
 mod geography;
+pub mod history;
 pub mod http;
 pub mod indicators;
 pub mod iot;
@@ -34,7 +35,7 @@ pub use auth::Bootstrap;
 pub use cases::{CaseRules, CaseService};
 pub use cli::{Cli, Command};
 use cockpit_store::{EmbeddedPostgres, Store};
-pub use config::{Config, DEFAULT_CONFIG, IotConfig, MqttConfig, MqttMode};
+pub use config::{Config, DEFAULT_CONFIG, HistoryConfig, IotConfig, MqttConfig, MqttMode};
 pub use geography::{Geography, GeographyEdits, GeographyHandle};
 use limits::RateLimits;
 /// The allocator the binary runs on (and the benches, which run the server in-process):
@@ -125,6 +126,7 @@ impl AppState {
         let rules = documents.handle();
         let batcher = cases::Batcher::start(store.clone(), rules.clone(), geography.clone());
         let cases = CaseService { store, geography: geography.clone(), rules, documents, batcher, privacy: ring };
+        history::seed_in_background(cases.store.clone(), geography.get(), cases.rules.get(), config.history.clone());
         let live = live::Hub::new(cases.clone(), config.live.clone());
         let attachments = attachments::AttachmentStore::new(&config.data_home, config.attachments.max_bytes);
         if config.iot.simulate {
@@ -315,6 +317,41 @@ pub async fn audit_verify(config: &Config) -> anyhow::Result<bool> {
         ),
     }
     Ok(report.broken.is_none())
+}
+
+/// `cockpit-server seed-history`: the city and its rules loaded as a start loads them,
+/// then the history written (refused when the database has one already).
+pub async fn seed_history(config: &Config) -> anyhow::Result<history::Seeded> {
+    let (store, embedded) = open_store(config).await?;
+    let seeded = async {
+        if let Some(record) = store.history_seeds().await?.first() {
+            anyhow::bail!(
+                "the database has a history already (seed {}, {} days, cases {}–{})",
+                record.seed,
+                record.days,
+                record.first_case,
+                record.last_case
+            );
+        }
+        let geography = Geography::load(&config.data_dir)
+            .with_context(|| format!("loading the city from {}", config.data_dir.display()))?;
+        let c = &config.cases;
+        let rules = CaseRules::load(
+            &config.data_dir,
+            DeadlinePolicy { warn_percent: c.warn_percent, realarm_minutes: c.realarm_minutes },
+            DuplicatePolicy { max_distance_m: c.duplicate_distance_m, window_minutes: c.duplicate_window_minutes },
+        )?;
+        store.sync_sources(&rules.source_records()).await?;
+        store.sync_departments(&auth::load_departments(&config.data_dir)?).await?;
+        store.seed_roles().await?;
+        let now = chrono::Utc::now();
+        Ok(history::seed(&store, Arc::new(geography), Arc::new(rules), &config.history, now).await?)
+    }
+    .await;
+    if let Some(cluster) = embedded {
+        cluster.stop().ok();
+    }
+    seeded
 }
 
 /// `cockpit-server rekey`: re-seals personal data and TOTP secrets under the key ring's

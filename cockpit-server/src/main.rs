@@ -37,6 +37,21 @@ async fn main() -> anyhow::Result<()> {
             println!("re-sealed {done} values (reporters and second-factor secrets) under the active key");
             return Ok(());
         }
+        Some(Command::SeedHistory { days, seed, per_day }) => {
+            tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new("warn")).init();
+            let mut config = config;
+            config.history.days = days.unwrap_or(config.history.days);
+            config.history.seed = seed.unwrap_or(config.history.seed);
+            config.history.per_day = per_day.unwrap_or(config.history.per_day);
+            let started = std::time::Instant::now();
+            let s = cockpit_server::seed_history(&config).await?;
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "history of {} days (seed {}): {} cases with {} timeline entries, {} generated accounts, in {seconds:.1} s",
+                s.record.days, s.record.seed, s.record.cases, s.entries, s.people
+            );
+            return Ok(());
+        }
         Some(Command::Simulate { broker, credentials, rate, seconds, qos, devices, no_incidents }) => {
             tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new("warn")).init();
             let broker = broker.unwrap_or_else(|| config.mqtt.listen.to_string());

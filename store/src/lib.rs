@@ -16,6 +16,7 @@ mod deadlines;
 mod devices;
 mod documents;
 mod embedded;
+mod history;
 mod indicator_catalogue;
 mod indicator_values;
 pub mod live_log;
@@ -40,6 +41,7 @@ pub use cases::{
 pub use devices::{DeviceFilter, DeviceRow, NewDevice};
 pub use documents::StoredDocument;
 pub use embedded::EmbeddedPostgres;
+pub use history::{CopyChunk, HistoryWriter, PastCase, SeedRecord};
 pub use indicator_catalogue::{CatalogueChange, IndicatorSourceRow, StoredIndicator};
 pub use indicator_values::{NewValue, ValueRow};
 pub use logins::{LoginFailures, LoginStanding};

@@ -11,6 +11,7 @@ mod configuration;
 mod deadlines;
 mod devices;
 mod durability;
+mod history;
 mod http;
 mod identity;
 mod indicator_catalogue;

@@ -1,0 +1,25 @@
+//! The sample district's generated past, as pure values: its people ([`People`]: the
+//! centre's commander and dispatchers, the leaders, handlers in every department, each
+//! street's platform, a worker for every grid) and N days of cases ([`History`]) that went
+//! through the real lifecycle of `cockpit-events` (the same transition table, deadlines on
+//! the same working calendar, the same dispatch rules and duplicate links as live cases).
+//!
+//! Seeded: ChaCha8 streams, one per day, so one seed gives one history on every platform,
+//! and a day can be made without the days before it. No I/O, no clock: the caller passes
+//! the city, the rules and `now`, and writes what comes out.
+
+mod born;
+mod error;
+mod history;
+mod life;
+mod names;
+mod people;
+mod shape;
+mod text;
+
+pub use error::SimError;
+pub use history::{Day, History, HistoryCase, Plan, Rules};
+pub use life::Lived;
+pub use names::person_name;
+pub use people::{Demo, Department, People, Person};
+pub use shape::{Channel, Season};
