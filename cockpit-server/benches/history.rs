@@ -108,23 +108,27 @@ async fn bench() {
         result: "ok".into(),
         detail: serde_json::json!({"baseline": true}),
     };
-    writer.finish(&store, config.seed, days, now, audit).await.unwrap();
+    let (_, deferred) = writer.finish(config.seed, days, now, audit).await.unwrap();
+    let copy_committed_s = started.elapsed().as_secs_f64();
+    deferred.build(&store).await.unwrap();
     let copy_s = started.elapsed().as_secs_f64();
 
+    let seed_committed_s = seeded.committed.as_secs_f64();
     println!(
-        "seed-history: {days} days, {} cases + {} timeline entries, {} accounts in {seed_s:.1} s: {:.0} rows/s",
+        "seed-history: {days} days, {} cases + {} timeline entries, {} accounts: committed in {seed_committed_s:.1} s \
+         ({:.0} rows/s), text index built by {seed_s:.1} s",
         seeded.record.cases,
         seeded.entries,
         seeded.people,
-        rows as f64 / seed_s
+        rows as f64 / seed_committed_s
     );
     println!(
         "baseline, plain COPY of the same rows pre-rendered ({copy_rows} rows, rendering alone took {render_s:.1} s): \
-         {copy_s:.1} s: {:.0} rows/s",
-        copy_rows as f64 / copy_s
+         committed in {copy_committed_s:.1} s ({:.0} rows/s), text index built by {copy_s:.1} s",
+        copy_rows as f64 / copy_committed_s
     );
     println!(
-        "summary: seeding takes {:.2}× the time of the plain COPY (target: the whole history under 60 s)",
-        seed_s / copy_s
+        "summary: seeding takes {:.2}x the time of the plain COPY to commit (target: the whole history under 60 s)",
+        seed_committed_s / copy_committed_s
     );
 }

@@ -39,7 +39,7 @@ pub use cases::{
 pub use devices::{DeviceFilter, DeviceRow, NewDevice};
 pub use documents::StoredDocument;
 pub use embedded::EmbeddedPostgres;
-pub use history::{CopyChunk, HistoryWriter, PastCase, SeedRecord};
+pub use history::{CopyChunk, DeferredIndexes, HistoryWriter, PastCase, SeedRecord};
 pub use logins::{LoginFailures, LoginStanding};
 pub use open311_keys::Open311Key;
 pub use sealing::StoredReporter;
