@@ -57,8 +57,8 @@ async fn demo_accounts(store: &Store) -> Result<Option<Demo>, StoreError> {
 }
 
 /// Seeds when configured to and when the database has no history yet; in the background,
-/// so that the first start serves at once (the screens show the past once it committed,
-/// whole past).
+/// so that the first start serves at once: what reads cases waits for the commit (the
+/// store locks the two tables for the load), then shows the whole past.
 pub fn seed_in_background(store: Store, geography: Arc<Geography>, rules: Arc<CaseRules>, config: HistoryConfig) {
     if !config.seed_on_start {
         return;
