@@ -29,11 +29,20 @@ fn main() {
     runtime.block_on(bench());
 }
 
-async fn fresh_store(name: &str) -> Store {
+/// Drops the database `name` (each holds about 2.5 GB after a run of 420 days).
+async fn drop_database(name: &str) {
     let url = std::env::var("DATABASE_URL").expect("DATABASE_URL must point at a PostgreSQL with PostGIS");
     let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
     let mut admin = options.clone().database("postgres").connect().await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut admin).await.unwrap();
+    admin.close().await.ok();
+}
+
+async fn fresh_store(name: &str) -> Store {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL must point at a PostgreSQL with PostGIS");
+    let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+    drop_database(name).await;
+    let mut admin = options.clone().database("postgres").connect().await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
     admin.close().await.ok();
     let mut parsed = url::Url::parse(&url).unwrap();
@@ -78,6 +87,9 @@ async fn bench() {
     let seed_s = started.elapsed().as_secs_f64();
     let rows = seeded.record.cases as u64 + seeded.entries;
 
+    store.pool().close().await;
+    drop_database("bench_history_seed").await;
+
     // The baseline: the same rows rendered beforehand, then only copied.
     let store = prepared("bench_history_copy", &dir, &rules).await;
     let departments: Vec<Department> =
@@ -108,23 +120,29 @@ async fn bench() {
         result: "ok".into(),
         detail: serde_json::json!({"baseline": true}),
     };
-    writer.finish(&store, config.seed, days, now, audit).await.unwrap();
+    let (_, deferred) = writer.finish(config.seed, days, now, audit).await.unwrap();
+    let copy_committed_s = started.elapsed().as_secs_f64();
+    deferred.build(&store).await.unwrap();
     let copy_s = started.elapsed().as_secs_f64();
+    store.pool().close().await;
+    drop_database("bench_history_copy").await;
 
+    let seed_committed_s = seeded.committed.as_secs_f64();
     println!(
-        "seed-history: {days} days, {} cases + {} timeline entries, {} accounts in {seed_s:.1} s: {:.0} rows/s",
+        "seed-history: {days} days, {} cases + {} timeline entries, {} accounts: committed in {seed_committed_s:.1} s \
+         ({:.0} rows/s), text index built by {seed_s:.1} s",
         seeded.record.cases,
         seeded.entries,
         seeded.people,
-        rows as f64 / seed_s
+        rows as f64 / seed_committed_s
     );
     println!(
         "baseline, plain COPY of the same rows pre-rendered ({copy_rows} rows, rendering alone took {render_s:.1} s): \
-         {copy_s:.1} s: {:.0} rows/s",
-        copy_rows as f64 / copy_s
+         committed in {copy_committed_s:.1} s ({:.0} rows/s), text index built by {copy_s:.1} s",
+        copy_rows as f64 / copy_committed_s
     );
     println!(
-        "summary: seeding takes {:.2}× the time of the plain COPY (target: the whole history under 60 s)",
-        seed_s / copy_s
+        "summary: seeding takes {:.2}x the time of the plain COPY to commit (target: the whole history under 60 s)",
+        seed_committed_s / copy_committed_s
     );
 }

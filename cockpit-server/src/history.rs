@@ -40,6 +40,9 @@ pub struct Seeded {
     pub people: u64,
     /// Timeline entries written.
     pub entries: u64,
+    /// From the start to the commit, when the history could be read (its text search
+    /// index followed).
+    pub committed: std::time::Duration,
 }
 
 /// The demonstration's accounts, when they exist: the grid worker's grid and the leader.
@@ -54,8 +57,8 @@ async fn demo_accounts(store: &Store) -> Result<Option<Demo>, StoreError> {
 }
 
 /// Seeds when configured to and when the database has no history yet; in the background,
-/// so that the first start serves at once (the screens show the past once it committed,
-/// at their next load).
+/// so that the first start serves at once: what reads cases waits for the commit (the
+/// store locks the two tables for the load), then shows the whole past.
 pub fn seed_in_background(store: Store, geography: Arc<Geography>, rules: Arc<CaseRules>, config: HistoryConfig) {
     if !config.seed_on_start {
         return;
@@ -93,6 +96,7 @@ pub async fn seed(
     config: &HistoryConfig,
     now: DateTime<Utc>,
 ) -> Result<Seeded, SeedError> {
+    let started = std::time::Instant::now();
     // The accounts' roles must exist (a start writes them; so does this, idempotently).
     store.seed_roles().await?;
     let departments: Vec<Department> =
@@ -162,8 +166,10 @@ pub async fn seed(
             "seed": config.seed, "days": config.days, "cases": total, "people": added, "generated": true
         }),
     };
-    let record = writer.finish(store, config.seed, config.days, now, audit).await?;
-    Ok(Seeded { record, people: added, entries })
+    let (record, deferred) = writer.finish(config.seed, config.days, now, audit).await?;
+    let committed = started.elapsed();
+    deferred.build(store).await?;
+    Ok(Seeded { record, people: added, entries, committed })
 }
 
 /// The case rules as the generator takes them.

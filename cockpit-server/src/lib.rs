@@ -126,7 +126,6 @@ impl AppState {
         let rules = documents.handle();
         let batcher = cases::Batcher::start(store.clone(), rules.clone(), geography.clone());
         let cases = CaseService { store, geography: geography.clone(), rules, documents, batcher, privacy: ring };
-        history::seed_in_background(cases.store.clone(), geography.get(), cases.rules.get(), config.history.clone());
         let live = live::Hub::new(cases.clone(), config.live.clone());
         let attachments = attachments::AttachmentStore::new(&config.data_home, config.attachments.max_bytes);
         if config.iot.simulate {
@@ -262,6 +261,13 @@ async fn serve(
         area_layers = g.areas.len(),
         address = %listener.local_addr()?,
         "cockpit serving"
+    );
+    // Last, once everything that starts by reading cases has: the load locks them a while.
+    history::seed_in_background(
+        state.cases.store.clone(),
+        state.geography.get(),
+        state.cases.rules.get(),
+        config.history.clone(),
     );
     let router = app(state);
     let served = if config.http.tls() {

@@ -41,7 +41,7 @@ pub use cases::{
 pub use devices::{DeviceFilter, DeviceRow, NewDevice};
 pub use documents::StoredDocument;
 pub use embedded::EmbeddedPostgres;
-pub use history::{CopyChunk, HistoryWriter, PastCase, SeedRecord};
+pub use history::{CopyChunk, DeferredIndexes, HistoryWriter, PastCase, SeedRecord};
 pub use indicator_catalogue::{CatalogueChange, IndicatorSourceRow, StoredIndicator};
 pub use indicator_values::{NewValue, ValueRow};
 pub use logins::{LoginFailures, LoginStanding};

@@ -8,7 +8,7 @@ mod copy;
 
 use chrono::{DateTime, Utc};
 use cockpit_access::Role;
-use sqlx::{Postgres, Transaction};
+use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
 pub use copy::{CopyChunk, PastCase};
 
@@ -20,7 +20,13 @@ pub struct HistoryWriter {
     first_case: i64,
     cases: u64,
     written: u64,
+    /// The secondary indexes dropped for the load, as the catalogue defines them.
+    indexes: Vec<String>,
 }
+
+/// The foreign key from timeline entries to their case, dropped for the load and added
+/// again (checked once, by one join) before the commit.
+const TIMELINE_CASE_KEY: &str = "case_timeline_case_id_fkey";
 
 /// What a finished seeding wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,8 +67,33 @@ impl Store {
             .bind(n.max(1))
             .fetch_one(&self.pool)
             .await?;
-        let tx = self.pool.begin().await?;
-        Ok(HistoryWriter { tx, first_case: last - n.max(1) + 1, cases, written: 0 })
+        let mut tx = self.pool.begin().await?;
+        // Copying into indexed tables costs about ten times copying into bare ones (the
+        // trigram and spatial indexes most), and the timeline's foreign key checks each row:
+        // the secondary indexes and the key go for the load and come back before the
+        // commit, built once. Both tables are locked meanwhile: case reads and writes wait
+        // for the history (BENCHMARKS.md), and find it whole.
+        sqlx::query("LOCK TABLE cases, case_timeline IN ACCESS EXCLUSIVE MODE").execute(&mut *tx).await?;
+        sqlx::query("SET LOCAL maintenance_work_mem = '256MB'").execute(&mut *tx).await?;
+        let indexes: Vec<(String, String)> = sqlx::query_as(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i
+             JOIN pg_class c ON c.relname = i.indexname
+             JOIN pg_index x ON x.indexrelid = c.oid
+             WHERE i.schemaname = current_schema() AND i.tablename IN ('cases', 'case_timeline')
+               AND NOT x.indisprimary AND NOT x.indisunique",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for (name, _) in &indexes {
+            sqlx::query(AssertSqlSafe(format!("DROP INDEX \"{}\"", name.replace('"', "\"\""))))
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(AssertSqlSafe(format!("ALTER TABLE case_timeline DROP CONSTRAINT IF EXISTS {TIMELINE_CASE_KEY}")))
+            .execute(&mut *tx)
+            .await?;
+        let indexes = indexes.into_iter().map(|(_, definition)| definition).collect();
+        Ok(HistoryWriter { tx, first_case: last - n.max(1) + 1, cases, written: 0, indexes })
     }
 }
 
@@ -128,16 +159,17 @@ impl HistoryWriter {
         Ok(())
     }
 
-    /// Records the seeding (and `audit`) and commits; then refreshes the planner's
-    /// statistics of the two tables, which grew by far.
+    /// Records the seeding (and `audit`) and commits, the indexes and the key back in
+    /// place but the trigram text index, which [`DeferredIndexes::build`] builds after the
+    /// commit without locking the table (about a third of the whole; text search scans
+    /// meanwhile, and a crash before it leaves text search without its index).
     pub async fn finish(
         mut self,
-        store: &Store,
         seed: u64,
         days: u32,
         ends_at: DateTime<Utc>,
         audit: AuditEntry,
-    ) -> Result<SeedRecord, StoreError> {
+    ) -> Result<(SeedRecord, DeferredIndexes), StoreError> {
         if self.written != self.cases {
             return Err(StoreError::Corrupt(format!("{} cases written of {} planned", self.written, self.cases)));
         }
@@ -160,9 +192,35 @@ impl HistoryWriter {
         .bind(ends_at)
         .execute(&mut *self.tx)
         .await?;
+        let (later, now): (Vec<String>, Vec<String>) =
+            self.indexes.into_iter().partition(|definition| definition.contains("gin_trgm_ops"));
+        for definition in now {
+            sqlx::query(AssertSqlSafe(definition)).execute(&mut *self.tx).await?;
+        }
+        sqlx::query(AssertSqlSafe(format!(
+            "ALTER TABLE case_timeline ADD CONSTRAINT {TIMELINE_CASE_KEY} FOREIGN KEY (case_id) REFERENCES cases (id)"
+        )))
+        .execute(&mut *self.tx)
+        .await?;
         Store::audit(&mut self.tx, Utc::now(), &[audit]).await?;
         self.tx.commit().await?;
+        Ok((record, DeferredIndexes(later)))
+    }
+}
+
+/// Indexes a history's load left to build after its commit.
+#[derive(Debug, Clone, Default)]
+pub struct DeferredIndexes(Vec<String>);
+
+impl DeferredIndexes {
+    /// Builds them (`CREATE INDEX CONCURRENTLY`: reads and writes go on), then refreshes
+    /// the planner's statistics of the two tables, which grew by far.
+    pub async fn build(self, store: &Store) -> Result<(), StoreError> {
+        for definition in self.0 {
+            let concurrently = definition.replacen("CREATE INDEX", "CREATE INDEX CONCURRENTLY", 1);
+            sqlx::query(AssertSqlSafe(concurrently)).execute(store.pool()).await?;
+        }
         sqlx::query("ANALYZE cases, case_timeline").execute(store.pool()).await?;
-        Ok(record)
+        Ok(())
     }
 }
