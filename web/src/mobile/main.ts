@@ -190,9 +190,10 @@ async function main(): Promise<void> {
   };
   outbox.subscribe(() => void badge());
   (root.querySelector('[data-test=logout]') as HTMLButtonElement).onclick = async () => {
+    tasks.forget();
     await api.send('/api/auth/logout', { method: 'POST' }).catch(() => {});
     api.forget();
-    for (const k of [ME, 'cockpit.mobile.tasks']) localStorage.removeItem(k);
+    localStorage.removeItem(ME);
     location.reload();
   };
   void badge();

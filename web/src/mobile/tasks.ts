@@ -66,6 +66,7 @@ export class Tasks {
    *  keeps what arrived while its requests were on their way, which is newer than it. */
   private changes = 0;
   private readonly touched = new Map<number, number>();
+  private forgotten = false;
   /** A case newly assigned to me arrived on the live stream (not in a snapshot). */
   onNewTask: (c: Case) => void = () => {};
   /** The session ended (the live stream was closed with 4001 and no refresh cured it). */
@@ -93,6 +94,8 @@ export class Tasks {
   }
 
   private changed(): void {
+    // After logging out nothing is kept, whatever answer or live message still arrives.
+    if (this.forgotten) return;
     localStorage.setItem(SAVED, JSON.stringify([...this.byId.values()].map(({ timeline: _t, ...c }) => c)));
     for (const l of this.listeners) l();
   }
@@ -187,5 +190,12 @@ export class Tasks {
 
   stop(): void {
     this.live?.stop();
+  }
+
+  /** Logging out: the stream stops and the list kept on the phone is gone for good. */
+  forget(): void {
+    this.forgotten = true;
+    this.stop();
+    localStorage.removeItem(SAVED);
   }
 }
