@@ -79,13 +79,7 @@ impl AppState {
     ) -> anyhow::Result<AppState> {
         let files = geography::GeographyFiles::read(&config.data_dir)
             .with_context(|| format!("loading the city from {}", config.data_dir.display()))?;
-        let c = &config.cases;
-        let rules = CaseRules::load(
-            &config.data_dir,
-            DeadlinePolicy { warn_percent: c.warn_percent, realarm_minutes: c.realarm_minutes },
-            DuplicatePolicy { max_distance_m: c.duplicate_distance_m, window_minutes: c.duplicate_window_minutes },
-        )
-        .with_context(|| format!("loading the case rules from {}/cases", config.data_dir.display()))?;
+        let rules = case_rules(config)?;
         let geography_edits = GeographyEdits::start(files, store.clone())
             .await
             .with_context(|| format!("loading the city from {} and its edits", config.data_dir.display()))?;
@@ -325,6 +319,17 @@ pub async fn audit_verify(config: &Config) -> anyhow::Result<bool> {
     Ok(report.broken.is_none())
 }
 
+/// The case rules of the data folder, with the configured deadline and duplicate policies.
+fn case_rules(config: &Config) -> anyhow::Result<CaseRules> {
+    let c = &config.cases;
+    CaseRules::load(
+        &config.data_dir,
+        DeadlinePolicy { warn_percent: c.warn_percent, realarm_minutes: c.realarm_minutes },
+        DuplicatePolicy { max_distance_m: c.duplicate_distance_m, window_minutes: c.duplicate_window_minutes },
+    )
+    .with_context(|| format!("loading the case rules from {}/cases", config.data_dir.display()))
+}
+
 /// `cockpit-server seed-history`: the city and its rules loaded as a start loads them,
 /// then the history written (refused when the database has one already).
 pub async fn seed_history(config: &Config) -> anyhow::Result<history::Seeded> {
@@ -341,12 +346,7 @@ pub async fn seed_history(config: &Config) -> anyhow::Result<history::Seeded> {
         }
         let geography = Geography::load(&config.data_dir)
             .with_context(|| format!("loading the city from {}", config.data_dir.display()))?;
-        let c = &config.cases;
-        let rules = CaseRules::load(
-            &config.data_dir,
-            DeadlinePolicy { warn_percent: c.warn_percent, realarm_minutes: c.realarm_minutes },
-            DuplicatePolicy { max_distance_m: c.duplicate_distance_m, window_minutes: c.duplicate_window_minutes },
-        )?;
+        let rules = case_rules(config)?;
         store.sync_sources(&rules.source_records()).await?;
         store.sync_departments(&auth::load_departments(&config.data_dir)?).await?;
         store.seed_roles().await?;

@@ -232,6 +232,14 @@ impl Store {
             .await?)
     }
 
+    /// One user by username.
+    pub async fn user_named(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1")))
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     /// Every user, by username.
     pub async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.username")))

@@ -217,6 +217,26 @@ async fn http_push_with_the_sources_token_is_idempotent_and_streamed() {
     assert_eq!(periods, ["2025-06-01"], "{listed}");
     assert_eq!(listed["values"][0]["value"], 13.0);
     assert_eq!(listed["values"][0]["source_name"], "stats");
+
+    // Leaks: a reader scoped to the street sees its street's value, never another's, and
+    // asking for the other street by name is refused.
+    let other = server.street_other_than(STREET).await;
+    let theirs = json!({"values": [{"indicator": "test.daily", "region": other, "period": "2025-06-01", "value": 99}]});
+    assert_eq!(push(token.clone(), theirs).await.0, 200);
+    let (_, district) = server.get_as("leader", "/api/indicators/catalogue/test.daily/values").await;
+    assert_eq!(district["values"].as_array().unwrap().len(), 2, "the district sees both: {district}");
+    let local = server.user("street-reader", &["leader"], STREET, None).await;
+    let (status, mine) = server.get_with(&local, "/api/indicators/catalogue/test.daily/values").await;
+    assert_eq!(status, 200, "{mine}");
+    let regions: Vec<&str> = mine["values"].as_array().unwrap().iter().map(|v| v["region"].as_str().unwrap()).collect();
+    assert_eq!(regions, [STREET], "{mine}");
+    let asked = format!("/api/indicators/catalogue/test.daily/values?region={other}");
+    let (status, refused) = server.get_with(&local, &asked).await;
+    assert!(matches!(status, 403 | 404), "{status}: {refused}");
+    assert!(!refused.to_string().contains("99"), "{refused}");
+    let compare = format!("/api/indicators/catalogue/test.daily/compare?region={other}&period=2025-06-01");
+    let (status, refused) = server.get_with(&local, &compare).await;
+    assert!(matches!(status, 403 | 404), "{status}: {refused}");
 }
 
 /// Publishes each payload to `topic` at QoS 1 as push source `id`, waiting for each

@@ -289,8 +289,7 @@ async fn assignee_exists(state: &AppState, to: &Assignee) -> Result<(), ApiError
 
 /// Refuses, naming `field`, a name that is no active account.
 async fn active_account(state: &AppState, name: &str, field: &'static str) -> Result<(), ApiError> {
-    let users = state.cases.store.users().await?;
-    if users.iter().any(|u| u.username == name && u.active) {
+    if state.cases.store.user_named(name).await?.is_some_and(|u| u.active) {
         Ok(())
     } else {
         Err(ApiError::bad(field, format!("no active account `{name}`")))

@@ -13,7 +13,6 @@ use std::sync::atomic::Ordering;
 use chrono::{DateTime, NaiveDate, Utc};
 use cockpit_store::{AuditActor, IndicatorSourceRow};
 use rumqttc::Publish;
-use rumqttc::mqttbytes::QoS;
 use serde::Deserialize;
 
 use super::Owed;
@@ -55,11 +54,7 @@ pub(super) fn handle(
     source: &IndicatorSourceRow,
     iot: &Iot,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Owed> + Send>> {
-    let owed = match publish.qos {
-        QoS::AtMostOnce => Owed::None,
-        QoS::AtLeastOnce => Owed::PubAck(publish.pkid),
-        QoS::ExactlyOnce => Owed::PubRec(publish.pkid),
-    };
+    let owed = Owed::for_publish(&publish);
     let (iot, source) = (iot.clone(), source.clone());
     Box::pin(async move {
         match take(&publish, &source, &iot).await {

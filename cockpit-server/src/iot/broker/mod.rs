@@ -127,6 +127,17 @@ enum Owed {
     PubRec(u16),
 }
 
+impl Owed {
+    /// What a publish of this quality of service is owed once it is taken.
+    fn for_publish(publish: &Publish) -> Owed {
+        match publish.qos {
+            QoS::AtMostOnce => Owed::None,
+            QoS::AtLeastOnce => Owed::PubAck(publish.pkid),
+            QoS::ExactlyOnce => Owed::PubRec(publish.pkid),
+        }
+    }
+}
+
 async fn connection(
     mut stream: TcpStream,
     router: &Router,
@@ -334,11 +345,7 @@ async fn handle_publish(
     router: &Router,
     iot: &Iot,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Owed> + Send>> {
-    let owed = match publish.qos {
-        QoS::AtMostOnce => Owed::None,
-        QoS::AtLeastOnce => Owed::PubAck(publish.pkid),
-        QoS::ExactlyOnce => Owed::PubRec(publish.pkid),
-    };
+    let owed = Owed::for_publish(&publish);
     if !cockpit_iot::allowed(device, &publish.topic) {
         // Counted as a rejection too (the decoder names the reason: not_own_topic or
         // bad_topic), never forwarded.
