@@ -15,6 +15,7 @@ use crate::state::{ActorRole, Assignee, Status};
 /// The name of an action, without its payload: what buttons, permissions and error
 /// messages talk about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     /// Approve a third-party submission into the pool (审核通过).

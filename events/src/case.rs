@@ -47,6 +47,7 @@ pub enum SourceKind {
 
 /// How urgent a case is (轻重缓急); with the category it selects the time limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     /// 一般: the category's ordinary time limit.
@@ -159,6 +160,7 @@ pub enum Crs {
 /// Who reported the case. Every field is personal data: the server seals it at rest and
 /// masks it for everyone without the permission to see it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Reporter {
     /// The caller's or reporter's name.
     pub name: Option<String>,

@@ -14,6 +14,7 @@ use crate::error::EventsError;
 
 /// A time limit as city standards state it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TimeLimit {
     /// Working hours (工作时): office time only.
@@ -75,6 +76,7 @@ pub struct Deadline {
 
 /// Where a case stands against its deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeadlineState {
     /// Before the warning point.

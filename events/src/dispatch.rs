@@ -82,6 +82,7 @@ pub enum DispatchDecision {
 
 /// Why a case needs manual dispatch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ManualReason {
     /// No enabled rule covers the category and region.

@@ -10,6 +10,7 @@ use crate::ids::{DepartmentId, RegionCode, RuleId, UserId};
 
 /// The lifecycle status of a case, stored as text (see [`Status::as_str`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Submitted by a third party (提报), awaiting approval.
@@ -84,6 +85,7 @@ impl Status {
 
 /// Whether a case was ever sent to someone (派遣状态), as list filters show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DispatchStatus {
     /// 未派遣.

@@ -13,6 +13,7 @@ use crate::{Better, Frequency};
 
 /// A value of one period.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Point {
     /// The period's start.
     pub period: NaiveDate,
@@ -22,6 +23,7 @@ pub struct Point {
 
 /// A value against an earlier one.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Change {
     /// The earlier period's start.
     pub period: NaiveDate,
@@ -35,6 +37,7 @@ pub struct Change {
 
 /// One period of a trend: its value, or none.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct TrendPoint {
     /// The period's start.
     pub period: NaiveDate,
@@ -44,6 +47,7 @@ pub struct TrendPoint {
 
 /// What a period's value means against the indicator's history and target.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Comparison {
     /// The period's start.
     pub period: NaiveDate,

@@ -99,7 +99,7 @@ pub(crate) async fn upload(
     Ok((StatusCode::CREATED, answer, axum::Json(saved.attachment.into())))
 }
 
-#[utoipa::path(get, path = "/api/attachments/{id}", summary = "An attachment's content (checked against its SHA-256, also its ETag)", params(("id" = String, Path, description = "an attachment's id, as its upload answered", pattern = "^att-[0-9]+-[0-9a-f]{16}$", example = "att-1-0123456789abcdef")), responses((status = 200, description = "the file"), (status = 404, description = "no such attachment", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/attachments/{id}", summary = "An attachment's content (checked against its SHA-256, also its ETag)", params(("id" = String, Path, description = "an attachment's id, as its upload answered", pattern = "^att-[0-9]+-[0-9a-f]{16}$", example = "att-1-0123456789abcdef")), responses((status = 200, description = "the file", content(("image/jpeg"), ("image/png"), ("image/webp"), ("audio/mpeg"), ("audio/mp4"), ("audio/amr"), ("audio/wav"), ("video/mp4"), ("application/pdf"))), (status = 404, description = "no such attachment", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/attachments/{id}`: the file, checked against its SHA-256 (also its ETag).
 pub(crate) async fn download(
     State(state): State<AppState>,

@@ -137,8 +137,7 @@ pub(crate) struct DeviceAnswer {
     credential: Option<DeviceCredential>,
     /// Its last values, health and when it was last seen: only when one device is read.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    state: Option<Value>,
+    state: Option<crate::iot::DeviceStateView>,
 }
 
 /// An import's outcome.
@@ -341,7 +340,7 @@ pub(crate) async fn one(
         .ok_or_else(|| ApiError::NotFound(format!("device `{id}` does not exist")))?;
     let mut out = answer(&state, &row);
     if let Ok(device_type) = serde_json::from_value::<DeviceType>(json!(row.device_type)) {
-        out.state = Some(state.iot.state_json(&row.id, device_type));
+        out.state = Some(state.iot.state_view(&row.id, device_type));
     }
     Ok(Json(out))
 }

@@ -6,7 +6,6 @@ use axum::extract::State;
 use cockpit_access::ScopeLevel;
 use cockpit_geo::Level;
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiError;
@@ -64,7 +63,7 @@ pub(crate) struct IndicatorQuery {
     region: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/indicators", summary = "City vital signs per region: values with traffic lights, score, five-colour rating, rank", description = "From the table recomputed every [indicators] interval_seconds (computed_at says when). Regions outside the caller's scope are left out; the district's entry only for district-wide users. Users who see cases by assignment only get 403.", params(IndicatorQuery), responses((status = 200, description = "definitions, regions, alarmed", body = Object, content_type = "application/json"), (status = 400, description = "a bad level", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "no permission, or cases seen by assignment only", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such region in the caller's scope", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/indicators", summary = "City vital signs per region: values with traffic lights, score, five-colour rating, rank", description = "From the table recomputed every [indicators] interval_seconds (computed_at says when). Regions outside the caller's scope are left out; the district's entry only for district-wide users. Users who see cases by assignment only get 403.", params(IndicatorQuery), responses((status = 200, description = "definitions, regions, alarmed", body = crate::indicators::IndicatorsAnswer, content_type = "application/json"), (status = 400, description = "a bad level", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "no permission, or cases seen by assignment only", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such region in the caller's scope", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/indicators?level=district|street|village&region=<code>`: the catalogue's
 /// definitions and, for each region of the level inside `region` (default: the caller's
 /// scope), its values with traffic lights, score, five-colour rating and rank.
@@ -72,7 +71,7 @@ pub(crate) async fn indicators(
     State(state): State<AppState>,
     caller: Caller,
     TypedQuery(q): TypedQuery<IndicatorQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::indicators::IndicatorsAnswer>, ApiError> {
     let principal = &caller.principal;
     // Counts per region are case statistics: not for those who see cases by assignment.
     if principal.case_scope().assigned_to.is_some() {

@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use chrono::{DateTime, TimeDelta, Utc};
 use cockpit_access::ScopeLevel;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiError;
@@ -233,16 +233,16 @@ fn whole_district(scope: &CaseScope) -> bool {
     matches!(scope.region, None | Some((ScopeLevel::District, _)))
 }
 
-#[utoipa::path(get, path = "/api/iot", summary = "The IoT pipeline: transport, broker address, counters, rejections per reason and per device.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
+#[utoipa::path(get, path = "/api/iot", summary = "The IoT pipeline: transport, broker address, counters, rejections per reason and per device.", responses((status = 200, description = "the pipeline", body = crate::iot::IotStatus, content_type = "application/json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/iot`: the transport, the broker's address, the counters, and the rejections
 /// per reason and per device; for a caller scoped to a street, village or grid, only their
 /// devices' rejections and no district-wide totals.
-pub(crate) async fn status(State(state): State<AppState>, caller: Caller) -> Json<Value> {
+pub(crate) async fn status(State(state): State<AppState>, caller: Caller) -> Json<crate::iot::IotStatus> {
     let scope = scope_of(&caller);
-    Json(state.iot.status_json(|place| in_scope(&scope, place), whole_district(&scope)))
+    Json(state.iot.status(|place| in_scope(&scope, place), whole_district(&scope)))
 }
 
-#[utoipa::path(get, path = "/api/iot/metrics", summary = "The IoT counters in the Prometheus text format.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
+#[utoipa::path(get, path = "/api/iot/metrics", summary = "The IoT counters in the Prometheus text format.", responses((status = 200, description = "the counters", body = String, content_type = "text/plain"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/iot/metrics`: the counters in the Prometheus text format, scoped as `/api/iot`.
 pub(crate) async fn metrics(State(state): State<AppState>, caller: Caller) -> impl IntoResponse {
     let scope = scope_of(&caller);
@@ -250,10 +250,10 @@ pub(crate) async fn metrics(State(state): State<AppState>, caller: Caller) -> im
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
-#[utoipa::path(get, path = "/api/devices/health", summary = "Devices by health (online, warning, abnormal, offline) in total and per street, village and grid of the caller's region.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
+#[utoipa::path(get, path = "/api/devices/health", summary = "Devices by health (online, warning, abnormal, offline) in total and per street, village and grid of the caller's region.", responses((status = 200, description = "devices by health", body = crate::iot::HealthByRegion, content_type = "application/json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/devices/health`: devices by health (online, warning, abnormal, offline) in
 /// total and per street, village and grid, within the caller's region.
-pub(crate) async fn health(State(state): State<AppState>, caller: Caller) -> Json<Value> {
+pub(crate) async fn health(State(state): State<AppState>, caller: Caller) -> Json<crate::iot::HealthByRegion> {
     let scope = scope_of(&caller);
     Json(state.iot.health_by_region(|place| in_scope(&scope, place)))
 }

@@ -30,7 +30,7 @@ pub(super) async fn live(
     Ok(crate::live::upgrade(state, caller, ws).await)
 }
 
-#[utoipa::path(get, path = "/api/live/status", summary = "What this instance's live hub holds: epoch, offset, connections, subscriptions, deltas kept per channel.", responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
+#[utoipa::path(get, path = "/api/live/status", summary = "What this instance's live hub holds: epoch, offset, connections, subscriptions, deltas kept per channel.", responses((status = 200, description = "the hub", body = crate::live::HubStatus, content_type = "application/json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/live/status`: what this instance's live hub holds.
 pub(super) async fn live_status(
     axum::extract::State(state): axum::extract::State<AppState>,
@@ -38,9 +38,17 @@ pub(super) async fn live_status(
     axum::Json(state.live.status())
 }
 
-#[utoipa::path(get, path = "/healthz", summary = "Liveness", responses((status = 200, description = "{\"status\":\"ok\"}", body = Object, content_type = "application/json")))]
-pub(super) async fn healthz() -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({"status": "ok"}))
+#[utoipa::path(get, path = "/healthz", summary = "Liveness", responses((status = 200, description = "alive", body = Health, content_type = "application/json")))]
+pub(super) async fn healthz() -> axum::Json<Health> {
+    axum::Json(Health { status: "ok" })
+}
+
+/// That the server is alive.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct Health {
+    /// Always `ok`.
+    #[schema(pattern = "^ok$")]
+    status: &'static str,
 }
 
 #[utoipa::path(get, path = "/openapi.json", summary = "本文档 This document (OpenAPI 3.1)", responses((status = 200, description = "OpenAPI 3.1", body = Object, content_type = "application/json")))]

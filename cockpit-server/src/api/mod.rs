@@ -74,9 +74,27 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
             auth::login_failures,
             auth::__path_login_failures,
         )
-        .add(post.clone(), "/api/auth/password", Session, auth::change_password, auth::__path_change_password)
-        .add(post.clone(), "/api/auth/totp/enrol", Session, auth::totp_enrol, auth::__path_totp_enrol)
-        .add(post.clone(), "/api/auth/totp/confirm", Session, auth::totp_confirm, auth::__path_totp_confirm)
+        .add(
+            post.clone(),
+            "/api/auth/password",
+            Session,
+            auth::credentials::change_password,
+            auth::credentials::__path_change_password,
+        )
+        .add(
+            post.clone(),
+            "/api/auth/totp/enrol",
+            Session,
+            auth::credentials::totp_enrol,
+            auth::credentials::__path_totp_enrol,
+        )
+        .add(
+            post.clone(),
+            "/api/auth/totp/confirm",
+            Session,
+            auth::credentials::totp_confirm,
+            auth::credentials::__path_totp_confirm,
+        )
         .add(get.clone(), "/api/permissions", Session, users::roles::permissions, users::roles::__path_permissions)
         .add(
             get.clone(),

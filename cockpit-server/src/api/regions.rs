@@ -6,12 +6,12 @@ use axum::Json;
 use axum::extract::State;
 use cockpit_geo::Level;
 use cockpit_geo::geojson::{Feature, FeatureCollection, collection, feature, multipolygon, point};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiError;
-use super::geojson::{region_properties, region_ref};
+use super::geojson::{RegionCentred, RegionName, region_centred, region_properties, region_ref};
 use super::params;
 use crate::AppState;
 use crate::auth::Caller;
@@ -134,7 +134,7 @@ pub(crate) async fn list(
     Ok(Json(collection(features)))
 }
 
-#[utoipa::path(get, path = "/api/regions/{code}", summary = "One region with ancestors, children and persons in charge", params(("code" = String, Path, description = "NBS or city code: 6 digits for the district, 9 for a street, 12 for a village, 15 for a grid", pattern = "^[0-9]{6}([0-9]{3}){0,3}$", example = "330304001")), responses((status = 200, description = "Feature", body = Object, content_type = "application/json"), (status = 404, description = "no such region", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/regions/{code}", summary = "One region with ancestors, children and persons in charge", params(("code" = String, Path, description = "NBS or city code: 6 digits for the district, 9 for a street, 12 for a village, 15 for a grid", pattern = "^[0-9]{6}([0-9]{3}){0,3}$", example = "330304001")), responses((status = 200, description = "the region, its ancestors, children and persons in charge in its properties", body = crate::api::schemas::Feature, content_type = "application/json"), (status = 404, description = "no such region", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/regions/{code}`: one region as a Feature, with its ancestors (for a
 /// breadcrumb), its children and its persons in charge.
 pub(crate) async fn one(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Feature>, ApiError> {
@@ -158,7 +158,7 @@ fn crs_of(body: &Value) -> Result<Crs, ApiError> {
     Crs::parse(body.get("crs").and_then(Value::as_str)).map_err(|reason| ApiError::bad("crs", reason))
 }
 
-#[utoipa::path(put, path = "/api/regions/{code}/boundary", summary = "Replace a region's boundary (drawn on the map or imported). Checked with the whole city as at start (valid rings, inside its parent, not over its siblings); stored in WGS84; audited; in force on every instance within seconds. Cases and devices keep the regions they were tagged with.", params(("code" = String, Path, description = "NBS or city code")), request_body(content = Object, content_type = "application/json"), responses((status = 200, description = "The region as GET /api/regions/{code} gives it, with properties.version"), (status = 400, description = "The geometry or crs does not check (field: geometry or crs)"), (status = 404, description = "No such region"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
+#[utoipa::path(put, path = "/api/regions/{code}/boundary", summary = "Replace a region's boundary (drawn on the map or imported). Checked with the whole city as at start (valid rings, inside its parent, not over its siblings); stored in WGS84; audited; in force on every instance within seconds. Cases and devices keep the regions they were tagged with.", params(("code" = String, Path, description = "NBS or city code")), request_body(content = Object, content_type = "application/json"), responses((status = 200, description = "The region as GET /api/regions/{code} gives it, with properties.version", body = crate::api::schemas::Feature, content_type = "application/json"), (status = 400, description = "The geometry or crs does not check (field: geometry or crs)"), (status = 404, description = "No such region"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `PUT /api/regions/{code}/boundary` with `{"crs": "wgs84"|"gcj02", "geometry": ...}`:
 /// the region's new boundary (a Polygon or MultiPolygon, a Feature of one, or a
 /// FeatureCollection of exactly one), checked with the whole city as at start (inside its
@@ -177,7 +177,7 @@ pub(crate) async fn put_boundary(
     edited_region(&state, &code, version)
 }
 
-#[utoipa::path(put, path = "/api/regions/{code}/persons", summary = "Replace a region's persons in charge. Audited; in force on every instance within seconds.", params(("code" = String, Path, description = "NBS or city code")), request_body(content = Object, content_type = "application/json"), responses((status = 200, description = "The region as GET /api/regions/{code} gives it, with properties.version"), (status = 400, description = "persons is not a list of {role, name}"), (status = 404, description = "No such region"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
+#[utoipa::path(put, path = "/api/regions/{code}/persons", summary = "Replace a region's persons in charge. Audited; in force on every instance within seconds.", params(("code" = String, Path, description = "NBS or city code")), request_body(content = Object, content_type = "application/json"), responses((status = 200, description = "The region as GET /api/regions/{code} gives it, with properties.version", body = crate::api::schemas::Feature, content_type = "application/json"), (status = 400, description = "persons is not a list of {role, name}"), (status = 404, description = "No such region"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `PUT /api/regions/{code}/persons` with `{"persons": [{"role", "name"}]}`.
 pub(crate) async fn put_persons(
     State(state): State<AppState>,
@@ -198,7 +198,7 @@ fn edited_region(state: &AppState, code: &str, version: i64) -> Result<Json<Feat
     Ok(Json(region))
 }
 
-#[utoipa::path(put, path = "/api/layers/{name}", summary = "Replace a whole point or area layer (resources, cameras, key areas, blind spots), or create one. Checked as its file would be (ids unique, geometry of the layer's kind); stored in WGS84; audited; in force on every instance within seconds.", params(("name" = String, Path, description = "Layer name: 1 to 64 of a-z, 0-9, _ and -")), request_body(content = Object, content_type = "application/json"), responses((status = 200, description = "{name, kind, count, version}"), (status = 400, description = "The name, kind or features do not check (field names which)"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
+#[utoipa::path(put, path = "/api/layers/{name}", summary = "Replace a whole point or area layer (resources, cameras, key areas, blind spots), or create one. Checked as its file would be (ids unique, geometry of the layer's kind); stored in WGS84; audited; in force on every instance within seconds.", params(("name" = String, Path, description = "Layer name: 1 to 64 of a-z, 0-9, _ and -")), request_body(content = Object, content_type = "application/json"), responses((status = 200, description = "the layer saved", body = LayerSaved, content_type = "application/json"), (status = 400, description = "The name, kind or features do not check (field names which)"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `PUT /api/layers/{name}` with `{"crs", "kind" (a new layer only), "features": FeatureCollection}`:
 /// the whole layer replaced, checked as its file would be (ids unique, geometry of its
 /// kind), stored in WGS84, audited, in force everywhere.
@@ -207,7 +207,7 @@ pub(crate) async fn put_layer(
     caller: Caller,
     Path(name): Path<String>,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LayerSaved>, ApiError> {
     let super::params::JsonBody(body) = body?;
     let crs = crs_of(&body)?;
     let kind = match body.get("kind") {
@@ -222,7 +222,21 @@ pub(crate) async fn put_layer(
         LayerKind::Points => g.points.get(&name).map(|l| l.features().len()),
         LayerKind::Areas => g.areas.get(&name).map(|l| l.features().len()),
     };
-    Ok(Json(json!({"name": name, "kind": kind.as_str(), "count": count, "version": version})))
+    Ok(Json(LayerSaved { name, kind: kind.as_str(), count, version }))
+}
+
+/// A layer as saved.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct LayerSaved {
+    /// Its name.
+    name: String,
+    /// `points` or `areas`.
+    #[schema(pattern = "^(points|areas)$")]
+    kind: &'static str,
+    /// How many features it holds.
+    count: Option<usize>,
+    /// The version of the geography edits it was saved as.
+    version: i64,
 }
 
 fn region_json(state: &AppState, code: &str) -> Result<Feature, ApiError> {
@@ -230,98 +244,156 @@ fn region_json(state: &AppState, code: &str) -> Result<Feature, ApiError> {
     let city = &geography.city;
     let region = city.by_code(code).ok_or_else(|| ApiError::NotFound(format!("no region has code `{code}`")))?;
     let mut properties = region_properties(city, region);
-    let mut ancestors: Vec<Value> = city.ancestors(region.id).skip(1).map(region_ref).collect();
+    let mut ancestors: Vec<Value> = city.ancestors(region.id).skip(1).map(|a| json!(region_ref(a))).collect();
     ancestors.reverse();
     properties.insert("ancestors".into(), Value::Array(ancestors));
     properties.insert(
         "children".into(),
-        Value::Array(
-            region
-                .children
-                .iter()
-                .map(|&c| {
-                    let child = city.region(c);
-                    let mut r = region_ref(child);
-                    r["centre"] = json!([child.centre.x, child.centre.y]);
-                    r
-                })
-                .collect(),
-        ),
+        Value::Array(region.children.iter().map(|&c| json!(region_centred(city.region(c)))).collect()),
     );
     Ok(feature(properties, multipolygon(&region.boundary)))
 }
 
-#[utoipa::path(get, path = "/api/locate", summary = "Street, village and grid at a point", params(PositionQuery), responses((status = 200, description = "the regions and key areas", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/locate", summary = "Street, village and grid at a point", params(PositionQuery), responses((status = 200, description = "the regions and key areas", body = Located, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/locate?lon=..&lat=..[&crs=gcj02]`: the street, village and grid at a point,
 /// and the key areas that contain it.
 pub(crate) async fn locate(
     State(state): State<AppState>,
     params::TypedQuery(at): params::TypedQuery<PositionQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Located>, ApiError> {
     let g = state.geography.get();
     let p = at.wgs84()?;
     let at = g.city.locate(p);
     let name = |id: Option<cockpit_geo::RegionId>| id.map(|id| region_ref(g.city.region(id)));
-    let areas: Vec<Value> = g
+    let areas = g
         .areas
         .iter()
         .flat_map(|(layer, areas)| {
-            areas
-                .containing(p)
-                .into_iter()
-                .map(move |a| json!({"layer": layer, "id": a.id, "name": a.name, "kind": a.kind}))
+            areas.containing(p).into_iter().map(move |a| AreaHit {
+                layer: layer.clone(),
+                id: a.id.clone(),
+                name: a.name.clone(),
+                kind: a.kind.clone(),
+            })
         })
         .collect();
-    Ok(Json(json!({
-        "lon": p.x,
-        "lat": p.y,
-        "inside": at.is_some(),
-        "street": name(at.map(|l| l.street)),
-        "village": name(at.and_then(|l| l.village)),
-        "grid": name(at.and_then(|l| l.grid)),
-        "areas": areas,
-    })))
+    Ok(Json(Located {
+        lon: p.x,
+        lat: p.y,
+        inside: at.is_some(),
+        street: name(at.map(|l| l.street)),
+        village: name(at.and_then(|l| l.village)),
+        grid: name(at.and_then(|l| l.grid)),
+        areas,
+    }))
 }
 
-#[utoipa::path(get, path = "/api/search", summary = "Regions by name or code", params(SearchQuery), responses((status = 200, description = "results", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
+/// The regions and key areas at a point.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Located {
+    /// The point's longitude (WGS84).
+    lon: f64,
+    /// Its latitude (WGS84).
+    lat: f64,
+    /// Whether it lies inside the district.
+    inside: bool,
+    /// The street or town there.
+    street: Option<RegionName>,
+    /// The village or community there.
+    village: Option<RegionName>,
+    /// The grid there.
+    grid: Option<RegionName>,
+    /// The key areas that contain it.
+    areas: Vec<AreaHit>,
+}
+
+/// A key area that contains a point.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AreaHit {
+    /// Its layer.
+    layer: String,
+    /// Its id in the layer.
+    id: String,
+    /// Its name.
+    name: Option<String>,
+    /// Its kind (`flood`, `landslide`, ...).
+    kind: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/search", summary = "Regions by name or code", params(SearchQuery), responses((status = 200, description = "results", body = Found, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/search?q=..[&limit=20]`: regions by name or code at every level.
 pub(crate) async fn search(
     State(state): State<AppState>,
     params::TypedQuery(q): params::TypedQuery<SearchQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Found>, ApiError> {
     let geography = state.geography.get();
     let city = &geography.city;
-    let text = q.q.as_str();
     let limit = params::counted(q.limit, "limit", 1..=200, 20)?;
-    let hits: Vec<Value> = city
-        .search(text, limit)
+    let results = city
+        .search(&q.q, limit)
         .into_iter()
         .map(|r| {
-            let mut v = region_ref(r);
-            v["centre"] = json!([r.centre.x, r.centre.y]);
-            v["path"] = json!(
-                city.ancestors(r.id)
-                    .map(|a| a.name.as_str())
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect::<Vec<_>>()
-                    .join(" / ")
-            );
-            v
+            let mut path: Vec<&str> = city.ancestors(r.id).map(|a| a.name.as_str()).collect();
+            path.reverse();
+            SearchHit { region: region_centred(r), path: path.join(" / ") }
         })
         .collect();
-    Ok(Json(json!({"query": text, "results": hits})))
+    Ok(Json(Found { query: q.q, results }))
 }
 
-#[utoipa::path(get, path = "/api/layers", summary = "The point and area layers", responses((status = 200, description = "layers", body = Object, content_type = "application/json")))]
+/// Regions found by name or code.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Found {
+    /// What was asked.
+    query: String,
+    /// The regions, best first.
+    results: Vec<SearchHit>,
+}
+
+/// A region found.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SearchHit {
+    /// The region and its centre.
+    #[serde(flatten)]
+    region: RegionCentred,
+    /// Its place in the hierarchy, from the top (`瓯海区 / 娄桥街道 / ...`).
+    path: String,
+}
+
+#[utoipa::path(get, path = "/api/layers", summary = "The point and area layers", responses((status = 200, description = "layers", body = Layers, content_type = "application/json")))]
 /// `GET /api/layers`: every layer with its kind and size.
-pub(crate) async fn layers(State(state): State<AppState>) -> Json<Value> {
+pub(crate) async fn layers(State(state): State<AppState>) -> Json<Layers> {
     let g = state.geography.get();
-    let mut out: Vec<Value> =
-        g.points.iter().map(|(name, l)| json!({"name": name, "kind": "points", "count": l.features().len()})).collect();
-    out.extend(g.areas.iter().map(|(name, l)| json!({"name": name, "kind": "areas", "count": l.features().len()})));
-    Json(json!({"layers": out}))
+    let mut layers: Vec<LayerInfo> = g
+        .points
+        .iter()
+        .map(|(name, l)| LayerInfo { name: name.clone(), kind: "points", count: l.features().len() })
+        .collect();
+    layers.extend(g.areas.iter().map(|(name, l)| LayerInfo {
+        name: name.clone(),
+        kind: "areas",
+        count: l.features().len(),
+    }));
+    Json(Layers { layers })
+}
+
+/// The point and area layers.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Layers {
+    /// Each layer.
+    layers: Vec<LayerInfo>,
+}
+
+/// A layer, its kind and size.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct LayerInfo {
+    /// Its name.
+    name: String,
+    /// `points` or `areas`.
+    #[schema(pattern = "^(points|areas)$")]
+    kind: &'static str,
+    /// How many features it holds.
+    count: usize,
 }
 
 #[utoipa::path(get, path = "/api/layers/{name}", summary = "One layer as GeoJSON", params(("name" = String, Path, description = "layer name")), responses((status = 200, description = "FeatureCollection", body = crate::api::schemas::FeatureCollection, content_type = "application/json"), (status = 404, description = "no such layer", body = crate::api::Problem, content_type = "application/problem+json")))]
@@ -347,7 +419,7 @@ pub(crate) async fn layer(
     Err(ApiError::NotFound(format!("no layer named `{name}`")))
 }
 
-#[utoipa::path(get, path = "/api/nearby", summary = "A point layer's features within a radius, nearest first", params(PositionQuery, NearbyQuery), responses((status = 200, description = "FeatureCollection with distance_m", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/nearby", summary = "A point layer's features within a radius, nearest first", params(PositionQuery, NearbyQuery), responses((status = 200, description = "FeatureCollection with distance_m", body = crate::api::schemas::FeatureCollection, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/nearby?lon=..&lat=..&radius=..&layer=..[&limit=..]`: the layer's points
 /// within `radius` metres (geodesic, at most 50 km), nearest first, each with its
 /// `distance_m`.

@@ -18,6 +18,19 @@ pub(crate) struct FeatureCollection {
     features: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// A GeoJSON Feature (RFC 7946).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Feature {
+    /// Always `Feature`.
+    #[serde(rename = "type")]
+    #[schema(pattern = "^Feature$")]
+    kind: String,
+    /// Its geometry.
+    geometry: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Its properties.
+    properties: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
 /// How a case came in.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -26,18 +39,6 @@ pub(crate) enum Entry {
     Manual,
     /// Submitted by a third party, for approval.
     ThirdParty,
-}
-
-/// How urgent a case is.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Urgency {
-    /// Normal.
-    Normal,
-    /// Urgent.
-    Urgent,
-    /// Critical.
-    Critical,
 }
 
 /// The coordinate system of a position.
@@ -50,41 +51,6 @@ pub(crate) enum Crs {
     Gcj02,
 }
 
-/// Whether a case is dispatched.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum DispatchStatus {
-    /// Not yet.
-    Undispatched,
-    /// Dispatched.
-    Dispatched,
-}
-
-/// A case with its timeline.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct Case {
-    /// Id.
-    id: i64,
-    /// Lifecycle status.
-    status: String,
-    /// Dispatch status.
-    dispatch_status: Option<DispatchStatus>,
-    /// Whether its deadline has passed.
-    overdue: Option<bool>,
-    /// Its deadline.
-    deadline: Option<serde_json::Map<String, serde_json::Value>>,
-    /// Its street.
-    street: Option<serde_json::Map<String, serde_json::Value>>,
-    /// Its village.
-    village: Option<serde_json::Map<String, serde_json::Value>>,
-    /// Its grid.
-    grid: Option<serde_json::Map<String, serde_json::Value>>,
-    /// What the caller may do now.
-    allowed_actions: Option<Vec<String>>,
-    /// Timeline.
-    timeline: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
-}
-
 /// An action a person takes on a case: the lifecycle's actions (`cockpit_events::Action`)
 /// but `auto_dispatch`, which only the dispatch rules take.
 pub(crate) struct Action;
@@ -93,11 +59,15 @@ impl utoipa::PartialSchema for Action {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         use utoipa::openapi::RefOr;
         use utoipa::openapi::schema::Schema;
+        // The variant whose tag `action` is the one value `auto_dispatch`.
+        fn is_auto_dispatch(variant: &RefOr<Schema>) -> bool {
+            let RefOr::T(Schema::Object(object)) = variant else { return false };
+            let Some(RefOr::T(Schema::Object(tag))) = object.properties.get("action") else { return false };
+            tag.enum_values.as_deref() == Some(&[serde_json::Value::from("auto_dispatch")])
+        }
         let mut schema = <cockpit_events::Action as utoipa::PartialSchema>::schema();
         if let RefOr::T(Schema::OneOf(one_of)) = &mut schema {
-            one_of
-                .items
-                .retain(|variant| !serde_json::to_string(variant).is_ok_and(|t| t.contains("\"auto_dispatch\"")));
+            one_of.items.retain(|variant| !is_auto_dispatch(variant));
         }
         schema
     }

@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 use cockpit_events::{CategoryCode, Rate, Status};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiError;
@@ -35,7 +35,7 @@ pub(crate) fn city_offset(state: &AppState) -> FixedOffset {
     state.cases.rules.get().calendar.offset()
 }
 
-#[utoipa::path(get, path = "/api/cases/stats", summary = "Counts per region × status, rates, today", params(StatsQuery, StatsFilters), responses((status = 200, description = "statistics", body = Object, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/cases/stats", summary = "Counts per region × status, rates, today", params(StatsQuery, StatsFilters), responses((status = 200, description = "statistics", body = Stats, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/cases/stats?level=street|village|grid[&from=&to=&...list filters]`: every
 /// region of the level (under `region`, when given) with its counts per status, zeros
 /// included, and the totals over every matching case.
@@ -44,8 +44,9 @@ pub(crate) async fn stats(
     caller: Caller,
     params::TypedQuery(StatsQuery { level }): params::TypedQuery<StatsQuery>,
     params::TypedQuery(mut query): params::TypedQuery<CaseQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
-    let level = match level.unwrap_or(Level::Street) {
+) -> Result<axum::Json<Stats>, ApiError> {
+    let level = level.unwrap_or(Level::Street);
+    let grouped = match level {
         Level::Street => StatsLevel::Street,
         Level::Village => StatsLevel::Village,
         Level::Grid => StatsLevel::Grid,
@@ -55,30 +56,99 @@ pub(crate) async fn stats(
     let filter = filter_of(query, &caller.principal)?;
     let now = Utc::now();
     let day_start = state.cases.rules.get().calendar.day_start(now);
-    let counted = state.cases.store.case_stats(level, &filter, now, day_start).await?;
+    let counted = state.cases.store.case_stats(grouped, &filter, now, day_start).await?;
 
     let located: i64 = counted.regions.iter().flat_map(|r| r.by_status.values()).map(|t| t.cases).sum();
     let totals = summary(&counted.all);
-    let unlocated = totals["total"].as_i64().unwrap_or(0) - located;
-    let regions: Vec<Value> = counted
+    let unlocated = totals.total - located;
+    let regions = counted
         .regions
         .iter()
-        .map(|r| {
-            let mut s = summary(&r.by_status);
-            s["code"] = json!(r.code);
-            s["name"] = json!(r.name);
-            s
-        })
+        .map(|r| RegionStats { code: r.code.clone(), name: r.name.clone(), summary: summary(&r.by_status) })
         .collect();
-    Ok(axum::Json(json!({
-        "level": level.as_str(),
-        "from": filter.created_from,
-        "to": filter.created_to,
-        "day_start": day_start.with_timezone(&city_offset(&state)),
-        "regions": regions,
-        "totals": totals,
-        "unlocated": unlocated,
-    })))
+    Ok(axum::Json(Stats {
+        level,
+        from: filter.created_from,
+        to: filter.created_to,
+        day_start: day_start.with_timezone(&city_offset(&state)),
+        regions,
+        totals,
+        unlocated,
+    }))
+}
+
+/// The statistics of the cases that match the filters.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Stats {
+    /// The level the regions are of.
+    level: Level,
+    /// The filter's start, if any.
+    from: Option<DateTime<Utc>>,
+    /// The filter's end, if any.
+    to: Option<DateTime<Utc>>,
+    /// The start of the city's today (for `today`), in the city's zone.
+    day_start: DateTime<FixedOffset>,
+    /// Every region of the level (under `region`, when given), zeros included.
+    regions: Vec<RegionStats>,
+    /// Over every matching case.
+    totals: Summary,
+    /// Matching cases in no region of the level.
+    unlocated: i64,
+}
+
+/// One region's statistics.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RegionStats {
+    /// Its code.
+    code: String,
+    /// Its name.
+    name: String,
+    /// Its counts.
+    #[serde(flatten)]
+    summary: Summary,
+}
+
+/// Counts per status, then: open (in the pool or with a handler), closed (verified,
+/// evaluated or not), overdue, the two rates and today's counts.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Summary {
+    /// Every case.
+    total: i64,
+    /// In the pool or with a handler.
+    open: i64,
+    /// Verified, evaluated or not.
+    closed: i64,
+    /// Overdue.
+    overdue: i64,
+    /// Cases per status, every status named.
+    #[schema(value_type = BTreeMap<cockpit_events::Status, i64>)]
+    by_status: BTreeMap<&'static str, i64>,
+    /// Closed on time, of those with a deadline.
+    on_time_closure: RateView,
+    /// Evaluated satisfied, of those evaluated.
+    satisfaction: RateView,
+    /// Today, in the city's day.
+    today: Today,
+}
+
+/// A rate: hits of a total, and the percentage (none of nothing).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RateView {
+    /// Hits.
+    hits: u64,
+    /// Of.
+    total: u64,
+    /// 100 × hits / total; none when the total is 0 (shown as "—", never 0 %).
+    percent: Option<f64>,
+}
+
+/// Today's counts.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Today {
+    /// Created today.
+    created: i64,
+    /// Closed today.
+    closed: i64,
 }
 
 /// The statistics' own parameter; the list's filters apply too.
@@ -91,7 +161,7 @@ pub(crate) struct StatsQuery {
 }
 
 /// A level statistics are grouped by.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = StatsLevel)]
 pub(crate) enum Level {
@@ -103,9 +173,8 @@ pub(crate) enum Level {
     Grid,
 }
 
-/// Counts per status, then: open (in the pool or with a handler), closed (verified,
-/// evaluated or not), overdue, the two rates and today's counts.
-fn summary(by_status: &BTreeMap<String, Tally>) -> Value {
+/// The [`Summary`] of counts per status.
+fn summary(by_status: &BTreeMap<String, Tally>) -> Summary {
     let mut all = Tally::default();
     let (mut open, mut closed) = (0, 0);
     for (name, tally) in by_status {
@@ -116,25 +185,21 @@ fn summary(by_status: &BTreeMap<String, Tally>) -> Value {
             _ => {}
         }
     }
-    let counts: Map<String, Value> = Status::ALL
-        .iter()
-        .map(|s| (s.as_str().to_string(), json!(by_status.get(s.as_str()).map_or(0, |t| t.cases))))
-        .collect();
-    json!({
-        "total": all.cases,
-        "open": open,
-        "closed": closed,
-        "overdue": all.overdue,
-        "by_status": counts,
-        "on_time_closure": rate(all.on_time, all.with_deadline),
-        "satisfaction": rate(all.satisfied, all.evaluated),
-        "today": {"created": all.created_today, "closed": all.closed_today},
-    })
+    Summary {
+        total: all.cases,
+        open,
+        closed,
+        overdue: all.overdue,
+        by_status: Status::ALL.iter().map(|s| (s.as_str(), by_status.get(s.as_str()).map_or(0, |t| t.cases))).collect(),
+        on_time_closure: rate(all.on_time, all.with_deadline),
+        satisfaction: rate(all.satisfied, all.evaluated),
+        today: Today { created: all.created_today, closed: all.closed_today },
+    }
 }
 
-fn rate(hits: i64, total: i64) -> Value {
+fn rate(hits: i64, total: i64) -> RateView {
     let rate = Rate { hits: hits.max(0) as u64, total: total.max(0) as u64 };
-    json!({"hits": rate.hits, "total": rate.total, "percent": rate.percent()})
+    RateView { hits: rate.hits, total: rate.total, percent: rate.percent() }
 }
 
 /// The list's parameters without `limit`, which exports and statistics bound themselves.

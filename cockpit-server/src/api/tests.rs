@@ -152,3 +152,55 @@ fn only_the_known_routes_are_public() {
     .into();
     assert_eq!(open, expected);
 }
+
+/// The actions a person may post are every action but `auto_dispatch`, which only the
+/// dispatch rules take.
+#[test]
+fn the_action_schema_is_every_action_but_auto_dispatch() {
+    let doc: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap_or_else(|e| panic!("{e}"));
+    let variants = doc["components"]["schemas"]["Action"]["oneOf"].as_array().cloned().unwrap_or_default();
+    let tags: BTreeSet<String> =
+        variants.iter().filter_map(|v| v["properties"]["action"]["enum"][0].as_str().map(str::to_string)).collect();
+    let expected: BTreeSet<String> = cockpit_events::ActionKind::ALL
+        .iter()
+        .filter(|k| **k != cockpit_events::ActionKind::AutoDispatch)
+        .map(|k| k.as_str().to_string())
+        .collect();
+    assert_eq!(variants.len(), expected.len(), "one variant per action");
+    assert_eq!(tags, expected);
+}
+
+/// Every successful answer of a JSON operation says what it holds: a schema with its
+/// members, not a bare object (the document is generated from the handlers' types).
+#[test]
+fn every_json_answer_has_a_schema() {
+    let doc: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap_or_else(|e| panic!("{e}"));
+    // Documents whose shape is theirs to define: this document itself, and the rules
+    // document an operator edits whole (checked by its own validation on PUT).
+    let free = ["/openapi.json", "/api/config/rules"];
+    let mut bare = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap_or_else(|| panic!("paths")) {
+        for (method, operation) in item.as_object().unwrap_or_else(|| panic!("{path}")) {
+            for (status, answer) in operation["responses"].as_object().into_iter().flatten() {
+                if !status.starts_with('2') || status == "204" || free.contains(&path.as_str()) {
+                    continue;
+                }
+                let Some(content) = answer["content"].as_object() else {
+                    bare.push(format!("{method} {path} {status}: no content"));
+                    continue;
+                };
+                for (media, body) in content {
+                    let schema = &body["schema"];
+                    let untyped = schema.as_object().is_none_or(|o| o.is_empty())
+                        || (schema["type"] == "object"
+                            && schema.get("properties").is_none()
+                            && schema.get("additionalProperties").is_none());
+                    if media.contains("json") && untyped {
+                        bare.push(format!("{method} {path} {status} {media}: {schema}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(bare.is_empty(), "answers without a schema:\n{}", bare.join("\n"));
+}

@@ -17,4 +17,4 @@ pub use documents::RuleDocuments;
 pub use rules::{CaseRules, RulesHandle};
 pub use service::{ActionKey, Applied, CaseService, ServiceError};
 pub use tokens::{TokenError, bootstrap_source_tokens, issue_source_token};
-pub use view::{case_json, free_text, live_case_text, timeline_json};
+pub use view::{CaseView, TimelineStep, case_view, free_text, live_case_text, timeline};

@@ -29,7 +29,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use cockpit_events::Status;
 use cockpit_geo::Level;
 use cockpit_indicators::{Catalogue, Counts, Indicator};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
 
 use cockpit_store::{IndicatorQuery, StoreError};
 
@@ -167,19 +169,70 @@ impl Indicators {
     }
 
     /// The answer of `GET /api/indicators`: the definitions and the visible regions.
-    pub fn answer(&self, scope: Option<&str>, level: Level) -> Value {
+    pub fn answer(&self, scope: Option<&str>, level: Level) -> IndicatorsAnswer {
         let table = self.table();
         let catalogue = &self.inner.catalogue;
         let regions = ranked(inside(&table.entries, scope).filter(|e| e["level"] == level.as_str()).cloned().collect());
         let alarmed: u64 = regions.iter().filter_map(|r| r["alarmed"].as_u64()).sum();
-        json!({
-            "computed_at": table.computed_at,
-            "window_days": catalogue.window_days,
-            "definitions": catalogue.definitions,
-            "regions": regions,
-            "alarmed": alarmed,
-        })
+        IndicatorsAnswer {
+            computed_at: table.computed_at,
+            window_days: catalogue.window_days,
+            definitions: catalogue.definitions.clone(),
+            regions,
+            alarmed,
+        }
     }
+}
+
+/// The vital signs of the regions of one level.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorsAnswer {
+    /// When the counts were taken (none before the first computation).
+    pub computed_at: Option<DateTime<Utc>>,
+    /// Days back the rates (on time, satisfaction) look at.
+    pub window_days: u32,
+    /// The indicators, in the order screens show them: id, names, unit, bands.
+    #[schema(value_type = Vec<Object>)]
+    pub definitions: Vec<cockpit_indicators::Definition>,
+    /// The regions, ranked among those shown. The table's entries are the live channel's
+    /// too, kept as the JSON it sends.
+    #[schema(value_type = Vec<RegionVitals>)]
+    pub regions: Vec<Value>,
+    /// Values alarmed (red), over the regions shown.
+    pub alarmed: u64,
+}
+
+/// One region's vital signs (the shape of [`entry`], ranked).
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code, reason = "the schema of the entries the table keeps as JSON")]
+pub struct RegionVitals {
+    /// Its code.
+    code: String,
+    /// Its name.
+    name: String,
+    /// Its level.
+    #[schema(pattern = "^(district|street|village)$")]
+    level: String,
+    /// Each indicator's value (none: no data) and traffic light.
+    values: std::collections::BTreeMap<String, Reading>,
+    /// The score, 0–100 (none: nothing to score).
+    score: Option<f64>,
+    /// The five-colour rating.
+    colour: Option<String>,
+    /// Values alarmed (red).
+    alarmed: u64,
+    /// Its rank among the regions shown (1: the best).
+    rank: Option<usize>,
+}
+
+/// One indicator's value in a region.
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code, reason = "part of RegionVitals")]
+pub struct Reading {
+    /// The value (none: no data, never zero).
+    value: Option<f64>,
+    /// Its traffic light.
+    light: Option<String>,
 }
 
 /// A region's entry: its values and lights keyed by indicator, score, colour and alarmed

@@ -15,6 +15,7 @@
 pub mod broker;
 mod cases;
 pub mod demo;
+mod directory;
 pub mod external;
 pub mod live;
 mod pipeline;
@@ -24,8 +25,10 @@ mod status;
 mod transport;
 mod writer;
 
+use directory::Directory;
+pub use directory::device_row;
 pub use rules::{CaseMapping, RuleEntry, load_rules};
-pub use status::Counters;
+pub use status::{Counters, DeviceRejection, DeviceStateView, HealthByRegion, IotStatus, Latest, Rejections};
 pub use transport::start_transport;
 
 use std::collections::HashMap;
@@ -35,8 +38,8 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::Context;
 use cockpit_iot::{
-    DecodeLimits, Decoded, Device, DeviceId, DeviceRegistry, DeviceState, DeviceType, HealthPolicy, Metric, Rejection,
-    RejectionCounts, Severity, TopicKind,
+    DecodeLimits, Decoded, DeviceId, DeviceState, DeviceType, HealthPolicy, Metric, Rejection, RejectionCounts,
+    Severity, TopicKind,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -44,7 +47,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::cases::CaseService;
 use crate::config::{IotConfig, MqttConfig};
-use cockpit_store::{DeviceLogin, Store};
+use cockpit_store::Store;
 
 /// Where a device is: what the broker and the shards need besides the registry.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -56,14 +59,6 @@ pub struct Place {
     pub lon: f64,
     /// WGS84 latitude.
     pub lat: f64,
-}
-
-/// The registered devices, their credentials and places; replaced whole on a reload.
-#[derive(Default)]
-struct Directory {
-    registry: DeviceRegistry,
-    credentials: HashMap<String, String>,
-    places: HashMap<String, Arc<Place>>,
 }
 
 /// A change for the live streams.
@@ -236,53 +231,6 @@ impl Iot {
         &self.inner.rules
     }
 
-    /// Reads the device registry from the store again (after a registration or import).
-    pub async fn reload(&self) -> anyhow::Result<()> {
-        let logins = self.inner.store.device_logins().await.context("reading the devices")?;
-        let mut directory = Directory::default();
-        for login in logins {
-            let DeviceLogin {
-                id,
-                device_type,
-                lon,
-                lat,
-                metadata,
-                credential_hash,
-                street_code,
-                village_code,
-                grid_code,
-            } = login;
-            let device_type: DeviceType = match serde_json::from_value(json!(device_type)) {
-                Ok(t) => t,
-                Err(_) => {
-                    tracing::warn!(device = %id, %device_type, "stored device has an unknown type; skipped");
-                    continue;
-                }
-            };
-            let Ok(device_id) = cockpit_iot::DeviceId::new(id.clone()) else { continue };
-            let metadata = match metadata {
-                Value::Object(map) => map,
-                _ => serde_json::Map::new(),
-            };
-            if directory.registry.register(Device { id: device_id, device_type, lon, lat, metadata }).is_err() {
-                continue;
-            }
-            directory.credentials.insert(id.clone(), credential_hash);
-            directory.places.insert(
-                id,
-                Arc::new(Place {
-                    regions: cockpit_geo::Place::from_codes(street_code, village_code, grid_code),
-                    lon,
-                    lat,
-                }),
-            );
-        }
-        if let Ok(mut current) = self.inner.directory.write() {
-            *current = directory;
-        }
-        Ok(())
-    }
-
     /// Takes in one MQTT message. `sender` is the authenticated device (embedded broker)
     /// or `None` (an external broker, whose ACL stands for it). With `qos1`, a message of a
     /// critical kind comes back with a receiver that fires once it is committed: the
@@ -343,16 +291,6 @@ impl Iot {
         shard_index(&key)
     }
 
-    /// Checks a device's MQTT login: its id and the credential it was given.
-    pub fn authenticate(&self, device: &str, password: &[u8]) -> bool {
-        let Ok(directory) = self.inner.directory.read() else { return false };
-        let Some(stored) = directory.credentials.get(device) else {
-            return false;
-        };
-        let Ok(password) = std::str::from_utf8(password) else { return false };
-        cockpit_access::constant_time_eq(cockpit_access::token_digest(password).as_bytes(), stored.as_bytes())
-    }
-
     /// The district of the topics (`city/<district>/...`).
     pub fn district(&self) -> &str {
         &self.inner.district
@@ -361,31 +299,6 @@ impl Iot {
     /// The store, city and calendar the pipeline was started with.
     pub(crate) fn cases(&self) -> &CaseService {
         &self.inner.cases
-    }
-
-    /// A registered device's type.
-    pub fn device_type(&self, device: &str) -> Option<DeviceType> {
-        self.inner.directory.read().ok()?.registry.get(device).map(|d| d.device_type)
-    }
-
-    /// The registered devices whose grid (or, outside every grid, id) maps to shard `index`.
-    pub(crate) fn devices_of_shard(&self, index: usize) -> Vec<(cockpit_iot::DeviceId, DeviceType)> {
-        let Ok(directory) = self.inner.directory.read() else { return Vec::new() };
-        directory
-            .registry
-            .iter()
-            .filter(|d| {
-                let id = d.id.as_str();
-                let key = directory.places.get(id).and_then(|p| p.regions.grid_code()).unwrap_or(id);
-                shard_index(key) == index
-            })
-            .map(|d| (d.id.clone(), d.device_type))
-            .collect()
-    }
-
-    /// Where a device is.
-    pub fn place(&self, device: &str) -> Option<Arc<Place>> {
-        self.inner.directory.read().ok()?.places.get(device).cloned()
     }
 
     /// The live bus: every device update and alarm step, as the shards produce them.
@@ -425,22 +338,4 @@ fn shard_index(key: &str) -> usize {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     (hash % SHARDS as u64) as usize
-}
-
-/// The registry row of a device: its place tagged with its street, village and grid.
-pub fn device_row(city: &cockpit_geo::City, device: &Device, credential_hash: String) -> cockpit_store::NewDevice {
-    let located = city.locate(cockpit_geo::Coord { x: device.lon, y: device.lat });
-    let code = |id: Option<cockpit_geo::RegionId>| id.map(|id| city.region(id).code.as_str().to_string());
-    cockpit_store::NewDevice {
-        id: device.id.as_str().to_string(),
-        device_type: device.device_type.name().to_string(),
-        lon: device.lon,
-        lat: device.lat,
-        outside_district: located.is_none(),
-        street_code: code(located.map(|l| l.street)),
-        village_code: code(located.and_then(|l| l.village)),
-        grid_code: code(located.and_then(|l| l.grid)),
-        metadata: Value::Object(device.metadata.clone()),
-        credential_hash,
-    }
 }

@@ -5,10 +5,82 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use cockpit_iot::{DeviceState, DeviceType};
-use serde_json::{Value, json};
+use cockpit_iot::{DeviceState, DeviceType, Health};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{Iot, Place, now_ms, shard_index};
+
+/// A device's latest values and health.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeviceStateView {
+    /// Its health now.
+    #[schema(value_type = String, pattern = "^(online|warning|abnormal|offline)$")]
+    pub health: Health,
+    /// Whether it is connected.
+    pub online: bool,
+    /// When it last spoke (ms since 1970).
+    pub last_seen_ms: Option<i64>,
+    /// The latest value of each metric it reports, by metric name.
+    pub values: BTreeMap<String, Latest>,
+}
+
+/// A metric's latest value.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Latest {
+    /// The value.
+    pub value: f64,
+    /// When it was measured (ms since 1970).
+    pub at_ms: i64,
+}
+
+/// Devices by health, in total and per region.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HealthByRegion {
+    /// Devices per health name (`online`, `warning`, `abnormal`, `offline`).
+    pub total: BTreeMap<String, u64>,
+    /// The same per street, village and grid code.
+    pub regions: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+/// The state of the IoT pipeline.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IotStatus {
+    /// Where messages come from (`embedded`, `external`, `off`).
+    #[schema(value_type = String, pattern = "^(embedded|external|off)$")]
+    pub mode: crate::config::MqttMode,
+    /// The embedded broker's address, when it listens.
+    pub broker: Option<String>,
+    /// The district's topic segment.
+    pub district: String,
+    /// Devices registered (of the caller's region).
+    pub devices: usize,
+    /// Messages refused.
+    pub rejections: Rejections,
+    /// The pipeline's running totals, for those who see the whole district.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counters: Option<BTreeMap<String, u64>>,
+}
+
+/// Messages refused, per reason and per device.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Rejections {
+    /// Per reason.
+    pub by_reason: BTreeMap<String, u64>,
+    /// Per device and reason.
+    pub by_device: Vec<DeviceRejection>,
+}
+
+/// A device's refused messages of one reason.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeviceRejection {
+    /// The device.
+    pub device: String,
+    /// The reason.
+    pub reason: String,
+    /// How many.
+    pub count: u64,
+}
 
 /// Running totals, for the API and the benchmarks.
 #[derive(Debug, Default)]
@@ -71,34 +143,33 @@ impl Iot {
         self.inner.states[shard_index(key)].lock().ok()?.get(device).cloned()
     }
 
-    /// A device's latest values and health, as JSON.
-    pub fn state_json(&self, device: &str, device_type: DeviceType) -> Value {
+    /// A device's latest values and health.
+    pub fn state_view(&self, device: &str, device_type: DeviceType) -> DeviceStateView {
         let now = now_ms();
         match self.state(device) {
-            Some(state) => {
-                let values: serde_json::Map<String, Value> = device_type
+            Some(state) => DeviceStateView {
+                health: cockpit_iot::health(&state, now, &self.inner.health),
+                online: state.online(),
+                last_seen_ms: state.last_seen_ms(),
+                values: device_type
                     .metrics()
                     .iter()
                     .filter_map(|m| {
-                        state.latest(*m).map(|s| (m.name().to_string(), json!({"value": s.value, "at_ms": s.at_ms})))
+                        state.latest(*m).map(|s| (m.name().to_string(), Latest { value: s.value, at_ms: s.at_ms }))
                     })
-                    .collect();
-                json!({
-                    "health": cockpit_iot::health(&state, now, &self.inner.health),
-                    "online": state.online(),
-                    "last_seen_ms": state.last_seen_ms(),
-                    "values": values,
-                })
+                    .collect(),
+            },
+            None => {
+                DeviceStateView { health: Health::Offline, online: false, last_seen_ms: None, values: BTreeMap::new() }
             }
-            None => json!({"health": "offline", "online": false, "last_seen_ms": null, "values": {}}),
         }
     }
 
     /// Devices by health for each region code (street, village and grid) the filter lets
     /// through, over the registry.
-    pub fn health_by_region(&self, visible: impl Fn(&Place) -> bool) -> Value {
-        let (total, tally) = self.health_tally(visible);
-        json!({"total": total, "regions": tally})
+    pub fn health_by_region(&self, visible: impl Fn(&Place) -> bool) -> HealthByRegion {
+        let (total, regions) = self.health_tally(visible);
+        HealthByRegion { total, regions }
     }
 
     /// Devices registered and online (any health but offline), over the district (key
@@ -153,42 +224,43 @@ impl Iot {
     }
 
     /// The status of the pipeline: mode, broker address, counters and rejections.
-    pub fn status_json(&self, visible: impl Fn(&Place) -> bool, whole: bool) -> Value {
+    pub fn status(&self, visible: impl Fn(&Place) -> bool, whole: bool) -> IotStatus {
         let c = &self.inner.counters;
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let (devices_registered, mine) = self.visible_devices(&visible);
-        let mut reasons = serde_json::Map::new();
-        let mut devices = Vec::new();
+        let mut rejections = Rejections::default();
         if let Ok(counts) = self.inner.rejections.lock() {
             for (d, r, n) in counts.devices() {
                 if whole || mine.contains(d.as_str()) {
-                    devices.push(json!({"device": d.as_str(), "reason": r, "count": n}));
+                    rejections.by_device.push(DeviceRejection {
+                        device: d.as_str().into(),
+                        reason: r.to_string(),
+                        count: n,
+                    });
                     if !whole {
-                        let total = reasons.entry(r.to_string()).or_insert(json!(0));
-                        *total = json!(total.as_u64().unwrap_or(0) + n);
+                        *rejections.by_reason.entry(r.to_string()).or_default() += n;
                     }
                 }
             }
             if whole {
-                reasons = counts.reasons().map(|(r, n)| (r.to_string(), json!(n))).collect();
+                rejections.by_reason = counts.reasons().map(|(r, n)| (r.to_string(), n)).collect();
             }
         }
-        let broker = self.inner.broker.lock().ok().and_then(|b| b.map(|a| a.to_string()));
-        let mut status = json!({
-            "mode": self.inner.mode,
-            "broker": broker,
-            "district": self.inner.district,
-            "devices": devices_registered,
-            "rejections": {"by_reason": reasons, "by_device": devices},
-        });
         // The pipeline's totals are the whole district's traffic: for those who see it all.
-        if whole {
-            let mut counters: serde_json::Map<String, Value> =
-                c.totals().iter().map(|(name, value, _)| (name.to_string(), json!(load(value)))).collect();
-            counters.insert("connections".into(), json!(load(&c.connections)));
-            status["counters"] = Value::Object(counters);
+        let counters = whole.then(|| {
+            let mut counters: BTreeMap<String, u64> =
+                c.totals().iter().map(|(name, value, _)| (name.to_string(), load(value))).collect();
+            counters.insert("connections".into(), load(&c.connections));
+            counters
+        });
+        IotStatus {
+            mode: self.inner.mode,
+            broker: self.inner.broker.lock().ok().and_then(|b| b.map(|a| a.to_string())),
+            district: self.inner.district.clone(),
+            devices: devices_registered,
+            rejections,
+            counters,
         }
-        status
     }
 
     /// How many registered devices `visible` keeps, and their ids.

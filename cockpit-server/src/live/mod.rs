@@ -18,6 +18,7 @@ mod fanout;
 mod publish;
 mod snapshot;
 mod socket;
+mod subscribe;
 
 pub use publish::{LiveError, Publisher, Update, publish};
 
@@ -71,17 +72,20 @@ struct HubState {
 }
 
 /// What the hub holds now (`GET /api/live/status`).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct HubStatus {
     /// The log's epoch.
+    #[schema(value_type = u64)]
     pub epoch: Epoch,
     /// The last offset applied.
+    #[schema(value_type = u64)]
     pub offset: Offset,
     /// Open connections.
     pub connections: usize,
     /// Subscriptions.
     pub subscriptions: usize,
     /// Deltas held for resumes, per channel.
+    #[schema(value_type = HashMap<String, usize>)]
     pub history: HashMap<&'static str, usize>,
     /// The longest queue of cases and alarms of any client (never above `[live] queue`).
     pub largest_queue: usize,

@@ -33,10 +33,10 @@ pub(super) async fn items(hub: &Hub, sub: &Sub) -> Result<Vec<Value>, StoreError
                 .iter()
                 .map(|row| {
                     let mut case =
-                        crate::cases::case_json(row, &cases.rules.get(), &cases.geography.get(), Some(principal), now);
+                        crate::cases::case_view(row, &cases.rules.get(), &cases.geography.get(), Some(principal), now);
                     // As in the deltas (`live_case_text`): whether a duplicate, not of which.
-                    case["duplicate_of"] = serde_json::Value::Null;
-                    case
+                    case.duplicate_of = None;
+                    json!(case)
                 })
                 .collect())
         }

@@ -13,14 +13,16 @@ use cockpit_events::{
     Action, Actor, Assignee, CaseId, DispatchDecision, ManualReason, SourceRef, Status, intake as open_case,
 };
 use cockpit_geo::Level;
+use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
 use super::ApiError;
 use super::params;
 use crate::AppState;
 use crate::auth::{Caller, permission_for};
-use crate::cases::{ActionKey, Applied, case_json, timeline_json};
+use crate::cases::{ActionKey, Applied, CaseView, TimelineStep, case_view, timeline};
 use cockpit_store::{AuditEntry, CaseRow, CaseSort};
 
 mod new;
@@ -32,6 +34,89 @@ pub(crate) use query::{CaseQuery, filter_from, filter_of};
 
 type Body = Result<super::params::JsonBody, ApiError>;
 
+/// A case with its timeline and attachments.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CaseDetail {
+    /// The case.
+    #[serde(flatten)]
+    case: CaseView,
+    /// Its timeline, oldest first.
+    timeline: Vec<TimelineStep>,
+    /// Its attachments.
+    attachments: Vec<super::attachments::Attachment>,
+}
+
+/// The case after a create or an action, or, when it is out of the caller's view, that
+/// it is.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum CaseAnswer {
+    /// The case.
+    Case(Box<CaseView>),
+    /// Out of view.
+    Unseen(Unseen),
+}
+
+/// A case the caller may not see: a repeat of their own create of one since taken out of
+/// their view, or one an action took out of it (a handler's return).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Unseen {
+    /// The case's id.
+    id: i64,
+    /// Its status now (after an action).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<cockpit_events::Status>)]
+    status: Option<String>,
+    /// True: the create was a repeat.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replayed: Option<bool>,
+    /// Always false.
+    visible: bool,
+}
+
+/// A case's reporter in the clear.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ReporterAnswer {
+    /// The case.
+    id: i64,
+    /// The reporter (none where the case has none).
+    reporter: Option<cockpit_events::Reporter>,
+}
+
+/// What the dispatch rules decide for a case now.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DispatchSuggestion {
+    /// The rule that dispatches it; none: a dispatcher must choose.
+    rule: Option<cockpit_events::RuleId>,
+    /// Who the rule sends it to.
+    to: Option<Assignee>,
+    /// Why a dispatcher must choose.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<ManualReason>,
+    /// The decision in words.
+    explanation: String,
+}
+
+/// A page of cases.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CasePage {
+    /// The cases.
+    items: Vec<CaseView>,
+    /// For the newest-first order: the `before` of the next page (none: the last page).
+    next_before: Option<i64>,
+    /// For the other orders: the `offset` of the next page (none: the last page).
+    next_offset: Option<i64>,
+}
+
+/// A case's overdue re-alarms acknowledged.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Acknowledged {
+    /// The case.
+    id: i64,
+    /// True.
+    acknowledged: bool,
+}
+
 /// The case, if the caller may see it; otherwise 404, as if it did not exist.
 pub(crate) async fn visible(state: &AppState, caller: &Caller, id: i64) -> Result<CaseRow, ApiError> {
     state
@@ -42,7 +127,7 @@ pub(crate) async fn visible(state: &AppState, caller: &Caller, id: i64) -> Resul
         .ok_or_else(|| ApiError::NotFound(format!("case {id} does not exist")))
 }
 
-#[utoipa::path(post, path = "/api/cases", summary = "Create a case by hand (or a third-party submission)", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters chosen by the client; a repeat by the same user applies nothing and answers with `Idempotent-Replayed: true`", pattern = "^[!-~]{1,100}$")), request_body(content = NewCaseBody, content_type = "application/json"), responses((status = 201, description = "the case", body = crate::api::schemas::Case, content_type = "application/json"), (status = 200, description = "the existing case with this source_ref", body = Object, content_type = "application/json"), (status = 400, description = "a bad field, named in `field`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 409, description = "the Idempotency-Key or source_ref was used before for another case", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "no identity", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "role may not create", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/cases", summary = "Create a case by hand (or a third-party submission)", params(("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters chosen by the client; a repeat by the same user applies nothing and answers with `Idempotent-Replayed: true`", pattern = "^[!-~]{1,100}$")), request_body(content = NewCaseBody, content_type = "application/json"), responses((status = 201, description = "the case", body = CaseView, content_type = "application/json"), (status = 200, description = "the existing case with this source_ref (or with this Idempotency-Key, then possibly out of view)", body = CaseAnswer, content_type = "application/json"), (status = 400, description = "a bad field, named in `field`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 409, description = "the Idempotency-Key or source_ref was used before for another case", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "no identity", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "role may not create", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/cases`: a case created by hand (`entry`: `manual`, the default) or
 /// submitted by a third party for approval (`entry`: `third_party`).
 ///
@@ -54,7 +139,7 @@ pub(crate) async fn create(
     caller: Caller,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, HeaderMap, Json<Value>), ApiError> {
+) -> Result<(StatusCode, HeaderMap, Json<CaseAnswer>), ApiError> {
     let super::params::JsonBody(body) = body?;
     let now = Utc::now();
     let (mut new, path) = new_case_from(params::from_body(body)?, now)?;
@@ -96,7 +181,7 @@ pub(crate) async fn create(
             return Ok((
                 StatusCode::OK,
                 replayed_header(true),
-                Json(json!({"id": row.id, "replayed": true, "visible": false})),
+                Json(CaseAnswer::Unseen(Unseen { id: row.id, status: None, replayed: Some(true), visible: false })),
             ));
         }
         return Err(ApiError::ReferenceConflict {
@@ -106,9 +191,9 @@ pub(crate) async fn create(
     }
     let replayed = key.is_some() && !created.new;
     let status = if created.new { StatusCode::CREATED } else { StatusCode::OK };
-    let mut case = case_json(&row, &state.cases.rules.get(), &state.geography.get(), Some(p), now);
+    let mut case = case_view(&row, &state.cases.rules.get(), &state.geography.get(), Some(p), now);
     hide_unseen_duplicate(&state, &scope, &row, &mut case).await?;
-    Ok((status, replayed_header(replayed), Json(case)))
+    Ok((status, replayed_header(replayed), Json(CaseAnswer::Case(Box::new(case)))))
 }
 
 /// [`hide_unseen_duplicate`] for a page of cases, with one query for all of them.
@@ -116,7 +201,7 @@ async fn hide_unseen_duplicates(
     state: &AppState,
     scope: &cockpit_store::CaseScope,
     rows: &[CaseRow],
-    items: &mut [Value],
+    items: &mut [CaseView],
 ) -> Result<(), ApiError> {
     let originals: Vec<i64> = rows.iter().filter_map(|r| r.duplicate_of).collect();
     if originals.is_empty() {
@@ -125,7 +210,7 @@ async fn hide_unseen_duplicates(
     let seen = state.cases.store.cases_in(&originals, scope).await?;
     for (row, item) in rows.iter().zip(items.iter_mut()) {
         if row.duplicate_of.is_some_and(|o| !seen.contains(&o)) {
-            item["duplicate_of"] = Value::Null;
+            item.duplicate_of = None;
         }
     }
     Ok(())
@@ -137,23 +222,23 @@ async fn hide_unseen_duplicate(
     state: &AppState,
     scope: &cockpit_store::CaseScope,
     row: &CaseRow,
-    case: &mut Value,
+    case: &mut CaseView,
 ) -> Result<(), ApiError> {
     if let Some(original) = row.duplicate_of
         && state.cases.store.case_in(CaseId(original), scope).await?.is_none()
     {
-        case["duplicate_of"] = Value::Null;
+        case.duplicate_of = None;
     }
     Ok(())
 }
 
-#[utoipa::path(get, path = "/api/cases/{id}", summary = "A case with its timeline", params(("id" = i64, Path, description = "case id")), responses((status = 200, description = "the case", body = crate::api::schemas::Case, content_type = "application/json"), (status = 404, description = "no such case", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/cases/{id}", summary = "A case with its timeline", params(("id" = i64, Path, description = "case id")), responses((status = 200, description = "the case", body = CaseDetail, content_type = "application/json"), (status = 404, description = "no such case", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/cases/{id}`: the case and its timeline.
 pub(crate) async fn one(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CaseDetail>, ApiError> {
     let row = visible(&state, &caller, id).await?;
     state
         .cases
@@ -166,31 +251,34 @@ pub(crate) async fn one(
             detail: json!({}),
         }])
         .await?;
-    let timeline = state.cases.store.timeline(CaseId(id)).await?;
+    let timeline_rows = state.cases.store.timeline(CaseId(id)).await?;
     let attachments = state
         .attachments
         .of_case(&state.cases.store, CaseId(id))
         .await
         .map_err(|e| ApiError::Internal(format!("case {id}: {e}")))?;
-    let mut body =
-        case_json(&row, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), Utc::now());
-    hide_unseen_duplicate(&state, &caller.principal.case_scope(), &row, &mut body).await?;
-    body["timeline"] = timeline_json(&timeline, caller.principal.can(cockpit_access::Permission::UnmaskPersonalData));
-    body["attachments"] = json!(attachments);
-    Ok(Json(body))
+    let mut case =
+        case_view(&row, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), Utc::now());
+    hide_unseen_duplicate(&state, &caller.principal.case_scope(), &row, &mut case).await?;
+    let clear = caller.principal.can(cockpit_access::Permission::UnmaskPersonalData);
+    Ok(Json(CaseDetail {
+        case,
+        timeline: timeline(&timeline_rows, clear),
+        attachments: attachments.into_iter().map(Into::into).collect(),
+    }))
 }
 
-#[utoipa::path(get, path = "/api/cases/{id}/reporter", summary = "The reporter's personal data in the clear; audited.", params(("id" = i64, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
+#[utoipa::path(get, path = "/api/cases/{id}/reporter", summary = "The reporter's personal data in the clear; audited.", params(("id" = i64, Path)), responses((status = 200, description = "the reporter", body = ReporterAnswer, content_type = "application/json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
 /// `GET /api/cases/{id}/reporter`: the reporter's personal data in the clear, for those
 /// allowed to unmask it; every read is audited before it is answered.
 pub(crate) async fn reporter(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReporterAnswer>, ApiError> {
     visible(&state, &caller, id).await?;
     let Some(sealed) = state.cases.store.reporter_sealed(CaseId(id)).await? else {
-        return Ok(Json(json!({"id": id, "reporter": null})));
+        return Ok(Json(ReporterAnswer { id, reporter: None }));
     };
     let reporter = crate::privacy::open_reporter(&state.cases.privacy, &sealed)
         .map_err(|e| ApiError::Internal(format!("case {id}: {e}")))?;
@@ -205,10 +293,10 @@ pub(crate) async fn reporter(
             detail: json!({"fields": ["name", "phone", "id_number", "address"]}),
         }])
         .await?;
-    Ok(Json(json!({"id": id, "reporter": reporter})))
+    Ok(Json(ReporterAnswer { id, reporter: Some(reporter) }))
 }
 
-#[utoipa::path(post, path = "/api/cases/{id}/actions", summary = "Apply a lifecycle action", params(("id" = i64, Path, description = "case id"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters chosen by the client; a repeat by the same user applies nothing and answers with `Idempotent-Replayed: true`", pattern = "^[!-~]{1,100}$")), request_body(content = crate::api::schemas::Action, content_type = "application/json"), responses((status = 200, description = "the case after the action", body = crate::api::schemas::Case, content_type = "application/json"), (status = 400, description = "a malformed action", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "not for this role; `allowed` lists what is", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such case", body = crate::api::Problem, content_type = "application/problem+json"), (status = 409, description = "not in this status; `allowed` lists what is", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/cases/{id}/actions", summary = "Apply a lifecycle action", params(("id" = i64, Path, description = "case id"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters chosen by the client; a repeat by the same user applies nothing and answers with `Idempotent-Replayed: true`", pattern = "^[!-~]{1,100}$")), request_body(content = crate::api::schemas::Action, content_type = "application/json"), responses((status = 200, description = "the case after the action, or that it is out of view", body = CaseAnswer, content_type = "application/json"), (status = 400, description = "a malformed action", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "not for this role; `allowed` lists what is", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such case", body = crate::api::Problem, content_type = "application/problem+json"), (status = 409, description = "not in this status; `allowed` lists what is", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/cases/{id}/actions`: one action (`{"action": "dispatch", ...}`), answered
 /// with the case as it is now (or, when the action took it out of the caller's view,
 /// `{"id", "status", "visible": false}`); 409 with the allowed actions when the status
@@ -223,7 +311,7 @@ pub(crate) async fn act(
     headers: HeaderMap,
     Path(id): Path<i64>,
     body: Body,
-) -> Result<(HeaderMap, Json<Value>), ApiError> {
+) -> Result<(HeaderMap, Json<CaseAnswer>), ApiError> {
     let super::params::JsonBody(body) = body?;
     let key = idempotency_key(&headers)?.map(|key| ActionKey {
         username: caller.principal.username.clone(),
@@ -252,10 +340,10 @@ pub(crate) async fn act(
     // applied all the same, and the answer says so without showing the case.
     let Some(row) = state.cases.store.case_in(CaseId(id), &caller.principal.case_scope()).await? else {
         let status = state.cases.store.case(CaseId(id)).await?.map(|r| r.status);
-        return Ok((headers, Json(json!({"id": id, "status": status, "visible": false}))));
+        return Ok((headers, Json(CaseAnswer::Unseen(Unseen { id, status, replayed: None, visible: false }))));
     };
-    let case = case_json(&row, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), now);
-    Ok((headers, Json(case)))
+    let case = case_view(&row, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), now);
+    Ok((headers, Json(CaseAnswer::Case(Box::new(case)))))
 }
 
 /// Refuses a dispatch to no one: the department (by name or id), the person, the street
@@ -313,35 +401,37 @@ fn replayed_header(replayed: bool) -> HeaderMap {
     headers
 }
 
-#[utoipa::path(get, path = "/api/cases/{id}/dispatch-suggestion", summary = "What the dispatch rules decide for the case now: {rule, to, explanation}, or rule null with the reason a dispatcher must choose.", params(("id" = i64, Path, description = "case id")), responses((status = 200, description = "OK"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission"), (status = 404, description = "No such case in the caller's scope")))]
+#[utoipa::path(get, path = "/api/cases/{id}/dispatch-suggestion", summary = "What the dispatch rules decide for the case now: {rule, to, explanation}, or rule null with the reason a dispatcher must choose.", params(("id" = i64, Path, description = "case id")), responses((status = 200, description = "the decision", body = DispatchSuggestion, content_type = "application/json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission"), (status = 404, description = "No such case in the caller's scope")))]
 /// `GET /api/cases/{id}/dispatch-suggestion`: what the dispatch rules decide for the case
 /// as it is now — the rule and the assignee, or why a dispatcher must choose.
 pub(crate) async fn dispatch_suggestion(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DispatchSuggestion>, ApiError> {
     let row = visible(&state, &caller, id).await?;
     Ok(Json(match state.cases.suggest_dispatch(&row).await? {
-        DispatchDecision::Dispatch { rule, to } => json!({
-            "rule": rule,
-            "to": to,
-            "explanation": format!("rule `{}` covers category {} here", rule.as_str(), row.category),
-        }),
-        DispatchDecision::Manual { reason } => json!({
-            "rule": null,
-            "to": null,
-            "reason": reason,
-            "explanation": match &reason {
+        DispatchDecision::Dispatch { rule, to } => DispatchSuggestion {
+            explanation: format!("rule `{}` covers category {} here", rule.as_str(), row.category),
+            rule: Some(rule),
+            to: Some(to),
+            reason: None,
+        },
+        DispatchDecision::Manual { reason } => DispatchSuggestion {
+            explanation: match &reason {
                 ManualReason::NoRuleMatched => "no enabled rule covers this category and region".to_string(),
-                ManualReason::TargetUnresolved { rule, missing } =>
-                    format!("rule `{}` matches but {missing}", rule.as_str()),
+                ManualReason::TargetUnresolved { rule, missing } => {
+                    format!("rule `{}` matches but {missing}", rule.as_str())
+                }
             },
-        }),
+            rule: None,
+            to: None,
+            reason: Some(reason),
+        },
     }))
 }
 
-#[utoipa::path(get, path = "/api/cases", summary = "Cases, filtered, newest first", params(CaseQuery), responses((status = 200, description = "{items, next_before}", body = Object, content_type = "application/json"), (status = 400, description = "a bad filter", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "no identity", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/cases", summary = "Cases, filtered, newest first", params(CaseQuery), responses((status = 200, description = "a page of cases", body = CasePage, content_type = "application/json"), (status = 400, description = "a bad filter", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "no identity", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/cases?...`: filtered, newest first, `limit` per page; pass the last id of a
 /// page as `before` for the next one.
 pub(crate) async fn list(
@@ -349,7 +439,7 @@ pub(crate) async fn list(
     caller: Caller,
     params::TypedQuery(query): params::TypedQuery<CaseQuery>,
     params::QueryMap(q): params::QueryMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CasePage>, ApiError> {
     let filter = filter_of(query, &caller.principal)?;
     let rows = state.cases.store.cases(&filter).await?;
     let now = Utc::now();
@@ -358,9 +448,9 @@ pub(crate) async fn list(
         CaseSort::Newest => (full.then(|| rows.last().map(|r| r.id)).flatten(), None),
         _ => (None, full.then_some(filter.offset + filter.limit)),
     };
-    let mut items: Vec<Value> = rows
+    let mut items: Vec<CaseView> = rows
         .iter()
-        .map(|r| case_json(r, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), now))
+        .map(|r| case_view(r, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), now))
         .collect();
     hide_unseen_duplicates(&state, &caller.principal.case_scope(), &rows, &mut items).await?;
     // Browsing is audited (等保三级): who listed which cases, with what filter, from where.
@@ -377,16 +467,16 @@ pub(crate) async fn list(
             detail: json!({"query": query, "ids": rows.iter().map(|r| r.id).collect::<Vec<_>>()}),
         }])
         .await?;
-    Ok(Json(json!({"items": items, "next_before": next_before, "next_offset": next_offset})))
+    Ok(Json(CasePage { items, next_before, next_offset }))
 }
 
-#[utoipa::path(post, path = "/api/cases/{id}/alarms/acknowledge", summary = "Stop a case's overdue re-alarms", params(("id" = i64, Path, description = "case id")), responses((status = 200, description = "acknowledged", body = Object, content_type = "application/json"), (status = 404, description = "no such case", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/cases/{id}/alarms/acknowledge", summary = "Stop a case's overdue re-alarms", params(("id" = i64, Path, description = "case id")), responses((status = 200, description = "acknowledged", body = Acknowledged, content_type = "application/json"), (status = 404, description = "no such case", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/cases/{id}/alarms/acknowledge`: stops the overdue re-alarms of a case.
 pub(crate) async fn acknowledge(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Acknowledged>, ApiError> {
     visible(&state, &caller, id).await?;
     let actor = caller.principal.primary_actor()?;
     let acknowledged =
@@ -394,5 +484,5 @@ pub(crate) async fn acknowledge(
     if !acknowledged {
         return Err(ApiError::NotFound(format!("case {id} does not exist")));
     }
-    Ok(Json(json!({"id": id, "acknowledged": true})))
+    Ok(Json(Acknowledged { id, acknowledged: true }))
 }

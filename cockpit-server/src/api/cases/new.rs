@@ -24,7 +24,7 @@ pub(crate) struct NewCaseBody {
     #[schema(pattern = "^[0-9]{2,8}$", example = "0402")]
     category: String,
     /// How urgent (`normal` when left out).
-    #[schema(value_type = Option<crate::api::schemas::Urgency>)]
+    #[schema(value_type = Option<cockpit_events::Urgency>)]
     urgency: Option<Urgency>,
     /// Tags.
     tags: Option<Vec<String>>,

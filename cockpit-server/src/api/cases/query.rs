@@ -36,7 +36,7 @@ pub(crate) struct CaseQuery {
     #[param(pattern = "^[^\\x00-\\x1F\\x7F]*$")]
     source: Option<String>,
     /// How urgent.
-    #[param(value_type = Option<crate::api::schemas::Urgency>, inline)]
+    #[param(value_type = Option<cockpit_events::Urgency>, inline)]
     urgency: Option<Urgency>,
     /// Overdue or not.
     overdue: Option<bool>,
