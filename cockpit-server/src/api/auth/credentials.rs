@@ -71,12 +71,7 @@ pub(crate) async fn change_password(
     Json(body): Json<PasswordChange>,
 ) -> Result<axum::Json<PasswordChanged>, ApiError> {
     let p = &caller.principal;
-    let credentials = state
-        .cases
-        .store
-        .credentials(&p.username)
-        .await?
-        .ok_or_else(|| ApiError::Unauthorized("no such user".into()))?;
+    let credentials = own_credentials(&state, &caller).await?;
     if !crate::auth::verify_password(&credentials.password_hash, required(&body.current, "current")?).await? {
         return Err(ApiError::bad("current", "is not your current password"));
     }
@@ -106,12 +101,7 @@ pub(crate) async fn totp_enrol(
     let (secret, sealed) = state.auth.new_totp()?;
     let now = Utc::now();
     let mut tx = state.cases.store.pool().begin().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    let credentials = state
-        .cases
-        .store
-        .credentials(&p.username)
-        .await?
-        .ok_or_else(|| ApiError::Unauthorized("no such user".into()))?;
+    let credentials = own_credentials(&state, &caller).await?;
     if credentials.user.totp_enabled {
         return Err(ApiError::Conflict {
             detail: "a second factor is already enabled; an administrator can reset it".into(),
@@ -137,12 +127,7 @@ pub(crate) async fn totp_confirm(
 ) -> Result<axum::Json<TotpEnabled>, ApiError> {
     let code = required(&body.code, "code")?;
     let p = &caller.principal;
-    let credentials = state
-        .cases
-        .store
-        .credentials(&p.username)
-        .await?
-        .ok_or_else(|| ApiError::Unauthorized("no such user".into()))?;
+    let credentials = own_credentials(&state, &caller).await?;
     if credentials.totp_sealed.is_none() {
         return Err(ApiError::Conflict {
             detail: "enrol first: POST /api/auth/totp/enrol".into(),
@@ -172,4 +157,14 @@ fn entry(caller: &Caller, action: &str, detail: Value) -> AuditEntry {
         result: "ok".into(),
         detail,
     }
+}
+
+/// The caller's own stored credentials.
+async fn own_credentials(state: &AppState, caller: &Caller) -> Result<cockpit_store::Credentials, ApiError> {
+    state
+        .cases
+        .store
+        .credentials(&caller.principal.username)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("no such user".into()))
 }

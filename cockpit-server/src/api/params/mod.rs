@@ -9,6 +9,14 @@ use super::ApiError;
 
 pub(crate) type Query = HashMap<String, String>;
 
+/// A value without the blanks around it: the spaces, tabs and line ends that the
+/// document's blank patterns name (`^ *$` for a query value, `^[ \t\n\r]*$` for a body
+/// member). No other white space counts (U+0085, U+3000), so that what the document calls
+/// blank and what the server takes as absent are the same.
+pub(crate) fn trimmed(text: &str) -> &str {
+    text.trim_matches([' ', '\t', '\n', '\r'])
+}
+
 /// An optional whole number in `range`, or `default` (also when blank).
 pub(crate) fn count(
     q: &Query,
@@ -16,9 +24,9 @@ pub(crate) fn count(
     range: std::ops::RangeInclusive<usize>,
     default: usize,
 ) -> Result<usize, ApiError> {
-    let Some(text) = q.get(field).filter(|t| !t.trim().is_empty()) else { return Ok(default) };
+    let Some(text) = q.get(field).filter(|t| !trimmed(t).is_empty()) else { return Ok(default) };
     let value: usize =
-        text.trim().parse().map_err(|_| ApiError::bad(field, format!("`{text}` is not a whole number")))?;
+        trimmed(text).parse().map_err(|_| ApiError::bad(field, format!("`{text}` is not a whole number")))?;
     if !range.contains(&value) {
         return Err(ApiError::bad(field, format!("{value} is outside {} to {}", range.start(), range.end())));
     }
@@ -215,7 +223,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for QueryMap {
 pub(crate) fn from_query<T: serde::de::DeserializeOwned>(q: &Query) -> Result<T, ApiError> {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     for (key, value) in q {
-        let value = value.trim();
+        let value = trimmed(value);
         if !value.is_empty() {
             form.append_pair(key, value);
         }
@@ -231,7 +239,7 @@ pub(crate) fn from_body<T: serde::de::DeserializeOwned>(mut body: serde_json::Va
     let serde_json::Value::Object(members) = &mut body else {
         return Err(ApiError::bad("body", "must be a JSON object"));
     };
-    members.retain(|_, v| !v.as_str().is_some_and(|s| s.trim().is_empty()));
+    members.retain(|_, v| !v.as_str().is_some_and(|s| trimmed(s).is_empty()));
     serde_path_to_error::deserialize(body).map_err(|e| refusal(e, "body"))
 }
 
@@ -314,7 +322,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestP
 pub(crate) fn from_query_string<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let mut given = url::form_urlencoded::Serializer::new(String::new());
     for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        let value = value.trim();
+        let value = trimmed(&value);
         if !value.is_empty() {
             given.append_pair(&key, value);
         }
@@ -344,7 +352,7 @@ where
 {
     use serde::Deserialize;
     let text: Option<String> = Option::deserialize(deserializer)?;
-    match text.as_deref().map(str::trim) {
+    match text.as_deref().map(trimmed) {
         None | Some("") => Ok(None),
         Some(t) => t.parse().map(Some).map_err(|e| serde::de::Error::custom(format!("`{t}`: {e}"))),
     }

@@ -112,3 +112,19 @@ fn typed_bodies_and_queries_name_the_member_at_fault() {
     assert!(reason.contains("`seven`"), "{reason}");
     assert_eq!(refusal(from_query_string::<Filter>("open=maybe")).0, "open");
 }
+
+/// Blank is what the document's blank patterns say (spaces, tabs, line ends), no other
+/// white space: a query value of U+0085 is a value, to be checked, not an absent one.
+#[test]
+fn blank_is_what_the_document_calls_blank() {
+    #[derive(Debug, serde::Deserialize)]
+    struct Search {
+        q: Option<String>,
+    }
+    let q = |query: &str| from_query_string::<Search>(query).unwrap_or_else(|e| panic!("{query}: {e:?}")).q;
+    assert_eq!(q("q=+++"), None);
+    assert_eq!(q("q=%20%E6%B3%BD%20"), Some("泽".to_string()));
+    assert_eq!(q("q=%C2%85"), Some("\u{85}".to_string()));
+    assert_eq!(q("q=%E3%80%80"), Some("\u{3000}".to_string()));
+    assert_eq!(trimmed(" \t\r\nA \n"), "A");
+}
