@@ -82,6 +82,8 @@ const NEGLECTED: u32 = 100;
 
 /// The streams of the handlers' moves, apart from the history's and the feeds'.
 const MOVE_STREAM: u64 = 1 << 41;
+/// The streams of who acts on each case.
+const WHO_STREAM: u64 = 1 << 42;
 
 impl<'a> Handlers<'a> {
     /// The handlers among `people`, their delays divided by `scale` (60: an hour of the
@@ -96,7 +98,10 @@ impl<'a> Handlers<'a> {
         // Whether this case is one of those left to go overdue: drawn once per case.
         let neglected = stream(self.seed, MOVE_STREAM - 1 - case.id.unsigned_abs()).random_range(0..1000) < NEGLECTED;
         let (quick, slow) = reaction(case.urgency);
-        let centre = || self.centre(&mut stream(self.seed, MOVE_STREAM + 7 + (case.id.unsigned_abs() << 6)));
+        // Who acts for the centre and for the assignee is drawn once per case: the same
+        // dispatcher and the same handler follow it through.
+        let who = || stream(self.seed, WHO_STREAM + case.id.unsigned_abs());
+        let centre = || self.centre(&mut who());
         let state = case.state;
         let act = |by: Option<Mover>, action: Action, after: TimeDelta| match by {
             Some(by) => Next::Act(Move { by, action, after: self.scaled(after) }),
@@ -114,7 +119,7 @@ impl<'a> Handlers<'a> {
                 act(centre(), Action::Dispatch { to, note }, minutes(&mut rng, quick, slow))
             }
             Status::Dispatched => {
-                let by = state.assignee.as_ref().and_then(|to| self.member(&mut rng, to));
+                let by = state.assignee.as_ref().and_then(|to| self.member(&mut who(), to));
                 if rng.random_bool(0.04) {
                     let reason = text::RETURN_REASON.into();
                     return act(by, Action::Return { reason }, minutes(&mut rng, quick, slow * 2));
@@ -123,7 +128,7 @@ impl<'a> Handlers<'a> {
             }
             Status::Accepted | Status::InProgress if neglected => Next::Leave,
             Status::Accepted | Status::InProgress => {
-                let by = state.assignee.as_ref().and_then(|to| self.member(&mut rng, to));
+                let by = state.assignee.as_ref().and_then(|to| self.member(&mut who(), to));
                 if state.status == Status::Accepted && rng.random_bool(0.6) {
                     let feedback =
                         Action::Feedback { text: text::feedback(&mut rng).into(), photos: Vec::new(), position: None };
