@@ -216,6 +216,7 @@ pub struct IotConfig {
     pub aggregate_retention_days: i64,
     pub simulate: bool,
     pub simulate_rate: u32,
+    pub simulate_detections_per_minute: u32,
 }
 
 impl Config {

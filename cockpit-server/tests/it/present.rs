@@ -213,3 +213,41 @@ async fn without_the_present_nothing_is_simulated() {
     let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM open311_keys").fetch_one(store.pool()).await.unwrap();
     assert_eq!(keys, 0, "no Open311 key was issued for the feeds");
 }
+
+#[tokio::test]
+async fn the_simulators_camera_detections_open_cases() {
+    let mut config = Config::for_tests(&sample_data(), &fresh_database().await);
+    // The demonstration's sensors (what --demo sets) on the embedded broker: few readings,
+    // ten detections a second.
+    config.iot.simulate = true;
+    config.iot.simulate_rate = 5;
+    config.iot.simulate_detections_per_minute = 600;
+    let server = Server::start_configured(config).await;
+    let store = server.store.clone();
+    let opened = eventually_within(
+        "a simulated camera detection opens a case",
+        Duration::from_secs(120),
+        || async {
+            let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+                "SELECT e.device_id, e.kind, c.source_id, c.category FROM device_events e
+                 JOIN cases c ON c.id = e.case_id WHERE e.detail->>'simulated' = 'true' ORDER BY e.id LIMIT 1",
+            )
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+            json!(rows.first().map(|r| [&r.0, &r.1, &r.2, &r.3]))
+        },
+        |v| v.is_array(),
+    )
+    .await;
+    assert!(opened[0].as_str().unwrap().starts_with("CAM-"), "{opened}");
+    assert_eq!(opened[2], "alarm", "{opened}");
+    // The case is of the category the detection rule names for the kind.
+    let expected = match opened[1].as_str().unwrap() {
+        "street_vending" => "0402",
+        "fire_lane_blocked" => "0704",
+        "river_floating_object" => "0102",
+        _ => "06",
+    };
+    assert_eq!(opened[3], expected, "{opened}");
+}
