@@ -139,7 +139,9 @@ impl<'a> Feeds<'a> {
         let point = point_in(self.city, &mut rng, grid);
         let mut words = text::case_words(&mut rng, channel, category.as_str(), &grid.village);
         if feed == Feed::Open311 {
-            // Open311 has no title: the server takes the description's first thirty characters.
+            // A citizen's application, not a call; and no title: the server takes the
+            // description's first thirty characters.
+            words.description = words.description.replacen("市民来电反映：", "市民通过手机应用上报：", 1);
             words.title = words.description.chars().take(30).collect();
         }
         let before = if feed == Feed::Grassroots { (1, 30) } else { (5, 240) };
