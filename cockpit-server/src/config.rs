@@ -49,6 +49,20 @@ pub struct Config {
     pub open311: Open311Config,
     /// The demonstration's generated past.
     pub history: HistoryConfig,
+    /// The demonstration's present: case feeds and simulated handlers.
+    pub demo: DemoConfig,
+}
+
+/// `[demo]`.
+#[allow(missing_docs)] // One field per setting; see DEFAULT_CONFIG.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoConfig {
+    pub present: bool,
+    pub feeds_per_minute: u32,
+    pub time_scale: u32,
+    pub seed: u64,
+    pub tick_ms: u64,
 }
 
 /// `[history]`.
@@ -202,6 +216,7 @@ pub struct IotConfig {
     pub aggregate_retention_days: i64,
     pub simulate: bool,
     pub simulate_rate: u32,
+    pub simulate_detections_per_minute: u32,
 }
 
 impl Config {
@@ -244,6 +259,7 @@ impl Config {
             config.auth.bootstrap = Bootstrap::Demo;
             config.iot.simulate = true;
             config.history.seed_on_start = true;
+            config.demo.present = true;
         }
         Ok(config)
     }

@@ -56,6 +56,19 @@ async fn demo_accounts(store: &Store) -> Result<Option<Demo>, StoreError> {
     Ok(Some(Demo { grid: worker.user.scope_code, grid_worker: "gridworker".into(), leader: "leader".into() }))
 }
 
+/// The generated people of `seed` over the departments in the database, the
+/// demonstration's accounts kept: the history's accounts, whom the present's handlers act as.
+pub(crate) async fn people(
+    store: &Store,
+    city: &cockpit_geo::City,
+    seed: u64,
+) -> Result<(People, Option<Demo>), StoreError> {
+    let departments: Vec<Department> =
+        store.departments().await?.into_iter().map(|(id, name, parent)| Department { id, name, parent }).collect();
+    let demo = demo_accounts(store).await?;
+    Ok((People::generate(city, &departments, demo.as_ref(), seed), demo))
+}
+
 /// Seeds when configured to and when the database has no history yet; in the background,
 /// so that the first start serves at once: what reads cases waits for the commit (the
 /// store locks the two tables for the load), then shows the whole past.
@@ -99,10 +112,8 @@ pub async fn seed(
     let started = std::time::Instant::now();
     // The accounts' roles must exist (a start writes them; so does this, idempotently).
     store.seed_roles().await?;
-    let departments: Vec<Department> =
-        store.departments().await?.into_iter().map(|(id, name, parent)| Department { id, name, parent }).collect();
-    let demo = demo_accounts(store).await?;
-    let people = Arc::new(People::generate(&geography.city, &departments, demo.as_ref(), config.seed));
+    let (people, demo) = people(store, &geography.city, config.seed).await?;
+    let people = Arc::new(people);
     let plan = Plan { days: config.days, per_day: config.per_day, seed: config.seed, now };
     let total = History::new(&geography.city, sim_rules(&rules), &people, plan, demo.clone())?.total();
     // One hash for every generated account, of a password nobody keeps: they cannot log in

@@ -11,6 +11,7 @@ mod cases;
 mod cli;
 mod config;
 pub mod deadlines;
+mod demo;
 mod documents;
 mod geography;
 pub mod history;
@@ -35,7 +36,7 @@ pub use auth::Bootstrap;
 pub use cases::{CaseRules, CaseService};
 pub use cli::{Cli, Command};
 use cockpit_store::{EmbeddedPostgres, Store};
-pub use config::{Config, DEFAULT_CONFIG, HistoryConfig, IotConfig, MqttConfig, MqttMode};
+pub use config::{Config, DEFAULT_CONFIG, DemoConfig, HistoryConfig, IotConfig, MqttConfig, MqttMode};
 pub use geography::{Geography, GeographyEdits, GeographyHandle};
 use limits::RateLimits;
 /// The allocator the binary runs on (and the benches, which run the server in-process):
@@ -242,6 +243,15 @@ async fn serve(
     tokio::spawn(state.cases.documents.clone().follow(Duration::from_secs(5), stopped.clone()));
     tokio::spawn(state.geography_edits.clone().follow(Duration::from_secs(5), stopped.clone()));
     tokio::spawn(state.iot.rules().clone().follow(Duration::from_secs(5), stopped.clone()));
+    // The demonstration's present (--demo only): case feeds and simulated handlers.
+    demo::start(
+        state.cases.clone(),
+        config.demo.clone(),
+        config.data_home.clone(),
+        listener.local_addr()?,
+        config.http.tls(),
+        stopped.clone(),
+    );
     let scheduler = tokio::spawn(deadlines::run(
         store,
         Duration::from_secs(config.cases.scheduler_interval_seconds.max(1)),

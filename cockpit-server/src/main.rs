@@ -69,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
                 duration: seconds.map(std::time::Duration::from_secs),
                 incidents: !no_incidents,
                 qos: if qos == 0 { rumqttc::QoS::AtMostOnce } else { rumqttc::QoS::AtLeastOnce },
+                detections: None,
             };
             let sent = std::sync::Arc::new(cockpit_server::iot::simulate::Sent::default());
             let started = std::time::Instant::now();

@@ -7,13 +7,14 @@ use cockpit_events::{
     Actor, Assignee, CategoryCode, DepartmentId, DispatchDecision, DispatchRequest, EntryPath, RegionCode, SourceId,
     Tag, Urgency, UserId, WorkingCalendar, intake,
 };
-use cockpit_geo::{Coord, Place};
+use cockpit_geo::{City, Coord};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::SimError;
 use crate::history::{Born, Grid, History, HistoryCase, Plan};
 use crate::life::live;
+use crate::people::People;
 use crate::shape::{self, Channel, Season};
 use crate::text;
 
@@ -166,7 +167,7 @@ impl History<'_> {
                 };
                 if self.city.place(p).grid_code() == Some(g.code.as_str()) { p } else { o.point }
             }
-            None => self.point_in(rng, g),
+            None => point_in(self.city, rng, g),
         };
         let urgency = shape::urgency(crate::born::weighted(rng, &channel.urgencies(category.as_str())));
         let words = text::case_words(rng, channel, category.as_str(), &g.village);
@@ -206,8 +207,8 @@ impl History<'_> {
                 DispatchDecision::Manual { .. } => None,
             }
         };
-        let manual = self.target(rng, &category, &g.place, None);
-        let second = self.target(rng, &category, &g.place, Some(&manual));
+        let manual = target(self.people, rng, &category, g.place.street_code(), None);
+        let second = target(self.people, rng, &category, g.place.street_code(), Some(&manual));
         let born = Born {
             channel,
             urgency,
@@ -243,34 +244,40 @@ impl History<'_> {
             lived,
         })
     }
+}
 
-    /// A point inside the grid (its centre if sixty-four draws in its box all miss it).
-    fn point_in<R: Rng>(&self, rng: &mut R, g: &Grid) -> Coord {
-        for _ in 0..64 {
-            let p = Coord { x: rng.random_range(g.bbox.0.x..g.bbox.1.x), y: rng.random_range(g.bbox.0.y..g.bbox.1.y) };
-            if self.city.place(p).grid_code() == Some(g.code.as_str()) {
-                return p;
-            }
+/// A point inside the grid (its centre if sixty-four draws in its box all miss it).
+pub(crate) fn point_in<R: Rng>(city: &City, rng: &mut R, g: &Grid) -> Coord {
+    for _ in 0..64 {
+        let p = Coord { x: rng.random_range(g.bbox.0.x..g.bbox.1.x), y: rng.random_range(g.bbox.0.y..g.bbox.1.y) };
+        if city.place(p).grid_code() == Some(g.code.as_str()) {
+            return p;
         }
-        g.centre
     }
+    g.centre
+}
 
-    /// Where a dispatcher sends a case: a staffed department for its category (not `not`),
-    /// else the platform of its street.
-    fn target<R: Rng>(&self, rng: &mut R, category: &CategoryCode, place: &Place, not: Option<&Assignee>) -> Assignee {
-        let names = departments_for(category.as_str());
-        let staffed: Vec<&str> = names
-            .iter()
-            .copied()
-            .filter(|n| !self.people.handlers(n).is_empty())
-            .filter(|n| not != Some(&Assignee::Department { department: DepartmentId::new(*n) }))
-            .collect();
-        if !staffed.is_empty() {
-            return Assignee::Department { department: DepartmentId::new(staffed[rng.random_range(0..staffed.len())]) };
-        }
-        match place.street_code() {
-            Some(street) => Assignee::StreetPlatform { street: RegionCode::new(street) },
-            None => Assignee::Department { department: DepartmentId::new(names[0]) },
-        }
+/// Where a dispatcher sends a case: a staffed department for its category (not `not`),
+/// else the platform of its street.
+pub(crate) fn target<R: Rng>(
+    people: &People,
+    rng: &mut R,
+    category: &CategoryCode,
+    street: Option<&str>,
+    not: Option<&Assignee>,
+) -> Assignee {
+    let names = departments_for(category.as_str());
+    let staffed: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| !people.handlers(n).is_empty())
+        .filter(|n| not != Some(&Assignee::Department { department: DepartmentId::new(*n) }))
+        .collect();
+    if !staffed.is_empty() {
+        return Assignee::Department { department: DepartmentId::new(staffed[rng.random_range(0..staffed.len())]) };
+    }
+    match street {
+        Some(street) => Assignee::StreetPlatform { street: RegionCode::new(street) },
+        None => Assignee::Department { department: DepartmentId::new(names[0]) },
     }
 }

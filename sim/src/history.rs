@@ -136,6 +136,31 @@ struct DayPlan {
     first: u64,
 }
 
+/// The city's grids, each with its place, village name and box, and its weight as a
+/// place cases come from (a community's grid twice a village's).
+pub(crate) fn city_grids(city: &City) -> (Vec<Grid>, Vec<u32>) {
+    let mut grids = Vec::new();
+    let mut weights = Vec::new();
+    for grid in city.level(Level::Grid) {
+        let village = grid.parent.map(|p| city.region(p));
+        let street = village.and_then(|v| v.parent).map(|p| city.region(p).code.as_str().to_string());
+        let village_name = village.map_or_else(|| grid.name.clone(), |v| v.name.clone());
+        weights.push(if village_name.ends_with("社区") { 2 } else { 1 });
+        grids.push(Grid {
+            code: grid.code.as_str().to_string(),
+            place: Place::from_codes(
+                street,
+                village.map(|v| v.code.as_str().to_string()),
+                Some(grid.code.as_str().to_string()),
+            ),
+            village: village_name,
+            bbox: (grid.bbox.min(), grid.bbox.max()),
+            centre: grid.centre,
+        });
+    }
+    (grids, weights)
+}
+
 /// A history to generate, day by day.
 pub struct History<'a> {
     pub(crate) city: &'a City,
@@ -165,25 +190,7 @@ impl<'a> History<'a> {
             return Err(SimError::Plan(format!("{} days of {} cases", plan.days, plan.per_day)));
         }
         rules.deadlines.deadline(rules.calendar, plan.now, TimeLimit::Hours(1))?;
-        let mut grids = Vec::new();
-        let mut grid_weights = Vec::new();
-        for grid in city.level(Level::Grid) {
-            let village = grid.parent.map(|p| city.region(p));
-            let street = village.and_then(|v| v.parent).map(|p| city.region(p).code.as_str().to_string());
-            let village_name = village.map_or_else(|| grid.name.clone(), |v| v.name.clone());
-            grid_weights.push(if village_name.ends_with("社区") { 2 } else { 1 });
-            grids.push(Grid {
-                code: grid.code.as_str().to_string(),
-                place: Place::from_codes(
-                    street,
-                    village.map(|v| v.code.as_str().to_string()),
-                    Some(grid.code.as_str().to_string()),
-                ),
-                village: village_name,
-                bbox: (grid.bbox.min(), grid.bbox.max()),
-                centre: grid.centre,
-            });
-        }
+        let (grids, grid_weights) = city_grids(city);
         if grids.is_empty() {
             return Err(SimError::City("grid"));
         }

@@ -4,22 +4,31 @@
 //! through the real lifecycle of `cockpit-events` (the same transition table, deadlines on
 //! the same working calendar, the same dispatch rules and duplicate links as live cases).
 //!
+//! The present too: the case feeds' next items ([`Feeds`]: the hotline's and the grassroots
+//! platform's documents written through their own mappings, Open311 requests) and what the
+//! simulated handlers do next with a live case ([`Handlers`]), at the history's delays
+//! divided by a time scale.
+//!
 //! Seeded: ChaCha8 streams, one per day, so one seed gives one history on every platform,
 //! and a day can be made without the days before it. No I/O, no clock: the caller passes
 //! the city, the rules and `now`, and writes what comes out.
 
 mod born;
 mod error;
+mod handling;
 mod history;
 mod life;
 mod names;
 mod people;
+mod present;
 mod shape;
 mod text;
 
 pub use error::SimError;
+pub use handling::{Handlers, Move, Mover, Next, Seen, generated, person_involved};
 pub use history::{Day, History, HistoryCase, Plan, Rules};
 pub use life::Lived;
 pub use names::person_name;
 pub use people::{Demo, Department, People, Person};
+pub use present::{Feed, FeedItem, Feeds};
 pub use shape::{Channel, Season};

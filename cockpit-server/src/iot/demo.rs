@@ -80,8 +80,15 @@ pub async fn register_devices(cases: &CaseService, data_dir: &Path, data_home: &
     Ok(())
 }
 
-/// Starts the simulator against the embedded broker at `broker`, with incidents.
-pub fn simulate(data_home: &Path, broker: SocketAddr, district: &str, rate: u32) -> anyhow::Result<()> {
+/// Starts the simulator against the embedded broker at `broker`, with incidents and the
+/// cameras' detections.
+pub fn simulate(
+    data_home: &Path,
+    broker: SocketAddr,
+    district: &str,
+    rate: u32,
+    detections: simulate::Detections,
+) -> anyhow::Result<()> {
     let devices = simulate::load_credentials(&credentials_path(data_home))?;
     let host = if broker.ip().is_unspecified() { "127.0.0.1".to_string() } else { broker.ip().to_string() };
     let plan = Plan {
@@ -91,6 +98,7 @@ pub fn simulate(data_home: &Path, broker: SocketAddr, district: &str, rate: u32)
         duration: None,
         incidents: true,
         qos: rumqttc::QoS::AtLeastOnce,
+        detections: (detections.per_minute > 0).then_some(detections),
     };
     tokio::spawn(async move {
         if let Err(e) = simulate::run(devices, plan, Arc::new(simulate::Sent::default())).await {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use cockpit_iot::{DeviceType, Metric};
+use cockpit_iot::{DeviceType, EventKind, Metric};
 use rumqttc::{AsyncClient, MqttOptions, QoS};
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +47,31 @@ pub struct Plan {
     pub incidents: bool,
     /// QoS of telemetry.
     pub qos: QoS,
+    /// Camera detections, if any.
+    pub detections: Option<Detections>,
+}
+
+/// How often the cameras report a detection, and the seed of which camera and what.
+#[derive(Debug, Clone, Copy)]
+pub struct Detections {
+    /// Detections a minute, over all cameras.
+    pub per_minute: u32,
+    /// The seed.
+    pub seed: u64,
+}
+
+/// Detection `n` of `seed`: which of `cameras` cameras, which kind, how sure (0.90 to
+/// 0.99, above every shipped rule's minimum). A SplitMix64 step: the same seed, the same
+/// detections.
+pub fn detection(seed: u64, n: u64, cameras: usize) -> (usize, EventKind, f64) {
+    let mut z = seed.wrapping_add(n.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    let camera = (z % cameras.max(1) as u64) as usize;
+    let kind = EventKind::ALL[((z >> 20) % EventKind::ALL.len() as u64) as usize];
+    let confidence = 0.90 + ((z >> 40) % 10) as f64 / 100.0;
+    (camera, kind, confidence)
 }
 
 /// What was sent.
@@ -117,6 +142,14 @@ fn payload(values: &[(Metric, f64)], ts_ms: i64) -> String {
     format!("{{\"ts\":{ts_ms},\"values\":{{{}}}}}", fields.join(","))
 }
 
+/// A camera's detection message (`events`), marked as simulated in its detail.
+fn detection_payload(kind: EventKind, confidence: f64, ts_ms: i64) -> String {
+    format!(
+        "{{\"ts\":{ts_ms},\"kind\":\"{}\",\"confidence\":{confidence:.2},\"detail\":{{\"simulated\":true}}}}",
+        kind.name()
+    )
+}
+
 /// Connects every device and publishes at the plan's rate until the duration is over.
 pub async fn run(devices: Vec<SimDevice>, plan: Plan, sent: Arc<Sent>) -> anyhow::Result<()> {
     anyhow::ensure!(!devices.is_empty(), "no devices to simulate");
@@ -156,6 +189,9 @@ pub async fn run(devices: Vec<SimDevice>, plan: Plan, sent: Arc<Sent>) -> anyhow
     let mut interval = tokio::time::interval(tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let silent: Option<&str> = devices.iter().find(|d| d.device_type == DeviceType::Noise).map(|d| d.id.as_str());
+    let cameras: Vec<usize> = (0..clients.len()).filter(|i| clients[*i].2.device_type == DeviceType::Camera).collect();
+    let per_tick_detections = plan.detections.map_or(0.0, |d| f64::from(d.per_minute) / 6000.0);
+    let (mut owed_detections, mut detections) = (0.0, 0u64);
     loop {
         interval.tick().await;
         let elapsed = start.elapsed();
@@ -173,6 +209,19 @@ pub async fn run(devices: Vec<SimDevice>, plan: Plan, sent: Arc<Sent>) -> anyhow
             }
             let body = payload(&values(device, *index, t, plan.incidents), chrono::Utc::now().timestamp_millis());
             if client.publish(topic.clone(), plan.qos, false, body).await.is_ok() {
+                sent.messages.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        owed_detections += per_tick_detections;
+        while owed_detections >= 1.0 && !cameras.is_empty() {
+            owed_detections -= 1.0;
+            let seed = plan.detections.map_or(0, |d| d.seed);
+            let (camera, kind, confidence) = detection(seed, detections, cameras.len());
+            detections += 1;
+            let (client, _, device, _) = &clients[cameras[camera]];
+            let topic = format!("city/{}/devices/{}/events", plan.district, device.id);
+            let body = detection_payload(kind, confidence, chrono::Utc::now().timestamp_millis());
+            if client.publish(topic, QoS::AtLeastOnce, false, body).await.is_ok() {
                 sent.messages.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -216,6 +265,46 @@ pub fn credentials_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn detections_decode_and_one_seed_gives_the_same_ones() {
+        let mut registry = cockpit_iot::DeviceRegistry::new();
+        registry
+            .register(cockpit_iot::Device {
+                id: cockpit_iot::DeviceId::new("CAM-00001").unwrap_or_else(|e| panic!("{e}")),
+                device_type: DeviceType::Camera,
+                lon: 120.6,
+                lat: 28.0,
+                metadata: Default::default(),
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut kinds = std::collections::BTreeSet::new();
+        for n in 0..200 {
+            let (camera, kind, confidence) = detection(9, n, 30);
+            assert!(camera < 30 && (0.9..1.0).contains(&confidence));
+            assert_eq!(detection(9, n, 30), (camera, kind, confidence));
+            kinds.insert(kind.name());
+            let body = detection_payload(kind, confidence, now);
+            let decoded = cockpit_iot::decode(
+                "city/ouhai/devices/CAM-00001/events",
+                body.as_bytes(),
+                Some("CAM-00001"),
+                &registry,
+                now,
+                &cockpit_iot::DecodeLimits::default(),
+            );
+            match decoded {
+                Ok(cockpit_iot::Decoded::Event(event)) => assert_eq!(event.kind, kind),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        assert_eq!(kinds.len(), EventKind::ALL.len());
+        assert_ne!(
+            (0..20).map(|n| detection(9, n, 30)).collect::<Vec<_>>(),
+            (0..20).map(|n| detection(10, n, 30)).collect::<Vec<_>>()
+        );
+    }
 
     #[test]
     fn payloads_decode_and_the_river_incident_crosses_its_line() {

@@ -27,7 +27,11 @@ pub async fn start_transport(
             };
             let handle = tokio::spawn(broker::serve(listener, iot.clone(), limits, stop.clone()));
             if config.iot.simulate {
-                demo::simulate(&config.data_home, address, &mqtt.district, config.iot.simulate_rate)?;
+                let detections = super::simulate::Detections {
+                    per_minute: config.iot.simulate_detections_per_minute,
+                    seed: config.demo.seed,
+                };
+                demo::simulate(&config.data_home, address, &mqtt.district, config.iot.simulate_rate, detections)?;
             }
             handle
         }

@@ -23,6 +23,7 @@ mod lifecycle;
 mod live;
 mod mqtt_peers;
 mod open311;
+mod present;
 mod refusals;
 mod security;
 mod stats;

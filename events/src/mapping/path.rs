@@ -68,6 +68,36 @@ impl FieldPath {
             Step::Index(index) => value.as_array()?.get(*index),
         })
     }
+
+    /// Writes `value` at this path, the inverse of [`FieldPath::lookup`]: the objects and
+    /// arrays on the way are made (an array padded with nulls up to the index), and a part
+    /// of the document of another shape on the way is replaced. So a source's document can
+    /// be written from its mapping (the demonstration's feeds do).
+    pub fn insert(&self, document: &mut Value, value: Value) {
+        let mut at = document;
+        for step in &self.steps {
+            at = match step {
+                Step::Key(key) => {
+                    if !at.is_object() {
+                        *at = Value::Object(serde_json::Map::new());
+                    }
+                    let Value::Object(map) = at else { return };
+                    map.entry(key.clone()).or_insert(Value::Null)
+                }
+                Step::Index(index) => {
+                    if !at.is_array() {
+                        *at = Value::Array(Vec::new());
+                    }
+                    let Value::Array(items) = at else { return };
+                    if items.len() <= *index {
+                        items.resize(*index + 1, Value::Null);
+                    }
+                    &mut items[*index]
+                }
+            };
+        }
+        *at = value;
+    }
 }
 
 impl fmt::Display for FieldPath {
@@ -117,6 +147,28 @@ mod tests {
         check("items.name", None);
         let top = json!([{"id": 7}]);
         assert_eq!(FieldPath::parse("[0].id").unwrap().lookup(&top), Some(&json!(7)));
+    }
+
+    #[test]
+    fn what_is_inserted_is_found_again() {
+        let mut document = json!({"data": {"kept": 1}, "list": "not a list"});
+        for (path, value) in [
+            ("data.gdbh", json!("GD-1")),
+            ("event.place.coordinates[0].lng", json!(120.6)),
+            ("event.place.coordinates[0].lat", json!(28.0)),
+            ("list[2]", json!("c")),
+            ("工单.编号", json!("GD-2")),
+        ] {
+            let path = FieldPath::parse(path).unwrap();
+            path.insert(&mut document, value.clone());
+            assert_eq!(path.lookup(&document), Some(&value), "{path}");
+        }
+        assert_eq!(document["data"]["kept"], json!(1));
+        assert_eq!(document["event"]["place"]["coordinates"][0]["lat"], json!(28.0));
+        assert_eq!(document["list"], json!([null, null, "c"]));
+        let mut top = Value::Null;
+        FieldPath::parse("[1].id").unwrap().insert(&mut top, json!(7));
+        assert_eq!(top, json!([null, {"id": 7}]));
     }
 
     #[test]
