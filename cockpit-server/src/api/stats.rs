@@ -118,8 +118,10 @@ pub(crate) struct Summary {
     open: i64,
     /// Verified, evaluated or not.
     closed: i64,
-    /// Overdue.
+    /// Overdue, open or since closed: flagged by the scheduler, or open past due now.
     overdue: i64,
+    /// Of those, the open ones: what is overdue now.
+    overdue_open: i64,
     /// Cases per status, every status named.
     #[schema(value_type = BTreeMap<cockpit_events::Status, i64>)]
     by_status: BTreeMap<&'static str, i64>,
@@ -176,11 +178,14 @@ pub(crate) enum Level {
 /// The [`Summary`] of counts per status.
 fn summary(by_status: &BTreeMap<String, Tally>) -> Summary {
     let mut all = Tally::default();
-    let (mut open, mut closed) = (0, 0);
+    let (mut open, mut closed, mut overdue_open) = (0, 0, 0);
     for (name, tally) in by_status {
         all.add(tally);
         match Status::parse(name) {
-            Some(s) if s.is_open() => open += tally.cases,
+            Some(s) if s.is_open() => {
+                open += tally.cases;
+                overdue_open += tally.overdue;
+            }
             Some(Status::Closed | Status::EvaluatedSatisfied | Status::EvaluatedUnsatisfied) => closed += tally.cases,
             _ => {}
         }
@@ -190,6 +195,7 @@ fn summary(by_status: &BTreeMap<String, Tally>) -> Summary {
         open,
         closed,
         overdue: all.overdue,
+        overdue_open,
         by_status: Status::ALL.iter().map(|s| (s.as_str(), by_status.get(s.as_str()).map_or(0, |t| t.cases))).collect(),
         on_time_closure: rate(all.on_time, all.with_deadline),
         satisfaction: rate(all.satisfied, all.evaluated),

@@ -101,10 +101,11 @@ async fn stats_count_every_region_by_status_with_rates_and_today() {
     }
     evaluate(&server, a1, json!("satisfied")).await;
     evaluate(&server, a2, json!({"unsatisfied": "false_closure"})).await;
-    // The clock is injected into the rows: b1's deadline was an hour before it closed (it
-    // is closed, so the scheduler no longer looks at it), b2's passed an hour ago.
+    // The clock is injected into the rows: b1's deadline was an hour before it closed (the
+    // scheduler flagged it overdue then; closed, it no longer looks at it), b2's passed an
+    // hour ago.
     let db = database(&server).await;
-    sqlx::query("UPDATE cases SET due_at = closed_at - interval '1 hour' WHERE id = $1")
+    sqlx::query("UPDATE cases SET due_at = closed_at - interval '1 hour', overdue = true WHERE id = $1")
         .bind(b1)
         .execute(&db)
         .await
@@ -139,7 +140,8 @@ async fn stats_count_every_region_by_status_with_rates_and_today() {
     let bs = region(&b);
     assert_eq!((bs["total"].as_i64(), bs["open"].as_i64(), bs["closed"].as_i64()), (Some(2), Some(1), Some(1)));
     assert_eq!((status_count(&bs, "closed"), status_count(&bs, "new")), (1, 1));
-    assert_eq!(bs["overdue"], 1, "b2 is open past its due time");
+    assert_eq!(bs["overdue"], 2, "b1 went overdue before it closed, b2 is open past its due time");
+    assert_eq!(bs["overdue_open"], 1, "overdue now: b2 only");
     assert_eq!(bs["on_time_closure"], json!({"hits": 0, "total": 1, "percent": 0.0}));
     assert_eq!(bs["satisfaction"], json!({"hits": 0, "total": 0, "percent": null}), "no evaluation: no rate");
 
@@ -152,7 +154,7 @@ async fn stats_count_every_region_by_status_with_rates_and_today() {
         (totals["total"].as_i64(), totals["open"].as_i64(), totals["closed"].as_i64()),
         (Some(6), Some(3), Some(3))
     );
-    assert_eq!(totals["overdue"], 1);
+    assert_eq!((totals["overdue"].as_i64(), totals["overdue_open"].as_i64()), (Some(2), Some(1)));
     assert_eq!(
         (totals["on_time_closure"]["hits"].as_i64(), totals["on_time_closure"]["total"].as_i64()),
         (Some(2), Some(3))
@@ -176,7 +178,7 @@ async fn stats_count_every_region_by_status_with_rates_and_today() {
     let (_, grids) = server.get_as("commander", "/api/cases/stats?level=grid").await;
     assert_eq!(grids["regions"].as_array().unwrap().len(), 942);
     let g = grids["regions"].as_array().unwrap().iter().find(|r| r["code"] == b_grid.as_str()).unwrap();
-    assert_eq!((g["total"].as_i64(), g["overdue"].as_i64()), (Some(2), Some(1)));
+    assert_eq!((g["total"].as_i64(), g["overdue"].as_i64(), g["overdue_open"].as_i64()), (Some(2), Some(2), Some(1)));
     let (_, villages) = server.get_as("commander", &format!("/api/cases/stats?level=village&region={STREET_A}")).await;
     let villages = villages["regions"].as_array().unwrap();
     assert!(!villages.is_empty() && villages.iter().all(|v| v["code"].as_str().unwrap().starts_with(STREET_A)));

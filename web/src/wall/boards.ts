@@ -99,7 +99,7 @@ export class Boards {
     $('today-new').textContent = String(s.today.created);
     $('today-progress').textContent = String((b.dispatched ?? 0) + (b.accepted ?? 0) + (b.in_progress ?? 0));
     $('today-closed').textContent = String(s.today.closed);
-    $('today-overdue').textContent = String(s.overdue);
+    $('today-overdue').textContent = String(s.overdue_open);
     const today = localDay(new Date());
     let complaints = 0;
     for (const c of this.store.byId.values())

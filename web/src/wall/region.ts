@@ -120,7 +120,7 @@ export class Drilldown {
       ${this.indicators.regionHtml(code)}
       <div class="counts">
         <div><b data-count="open">${summary?.open ?? '—'}</b><span>${t('openCases')}</span></div>
-        <div class="alert"><b data-count="overdue">${summary?.overdue ?? '—'}</b><span>${t('overdueCases')}</span></div>
+        <div class="alert"><b data-count="overdue">${summary?.overdue_open ?? '—'}</b><span>${t('overdueCases')}</span></div>
         <div><b data-count="devices">${devices}</b><span>${t('devices')}<small data-count="devices-health">${t('devicesAbnormal')} ${abnormal} · ${t('healthOffline')} ${offline}</small></span></div>
         <div><b data-count="cameras">${cameras}</b><span>${t('cameras')}</span></div>
         <div><b data-count="resources">${resources.hospital + resources.fire_station + resources.shelter}</b><span>${t('resources')}<small>${
@@ -154,7 +154,7 @@ export class Drilldown {
       ranked.map((c) => {
         const r = byCode.get(c.code);
         const counts = r
-          ? `<small>${zh ? '今日' : 'today '}${r.today.created} · ${zh ? '未结' : 'open '}${r.open}${r.overdue ? ` · <em>${zh ? '超期' : 'overdue '}${r.overdue}</em>` : ''}</small>`
+          ? `<small>${zh ? '今日' : 'today '}${r.today.created} · ${zh ? '未结' : 'open '}${r.open}${r.overdue_open ? ` · <em>${zh ? '超期' : 'overdue '}${r.overdue_open}</em>` : ''}</small>`
           : '';
         return { at: c.centre, html: `<b>${esc(c.name)}</b>${counts}`, className: `lvl-${childLevel}` };
       }),

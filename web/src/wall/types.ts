@@ -70,7 +70,10 @@ export interface Summary {
   total: number;
   open: number;
   closed: number;
+  /** Overdue, open or since closed. */
   overdue: number;
+  /** Of those, the open ones: what is overdue now (what the wall shows). */
+  overdue_open: number;
   by_status: Record<string, number>;
   on_time_closure: Rate;
   satisfaction: Rate;

@@ -5,6 +5,7 @@
 // Records hold what callers chose (a failed login's username, an object's name): every
 // value is set as text, never parsed as HTML.
 
+import { cityInput, cityTime } from '../shared/citytime';
 import { actionName } from '../shared/casewords';
 import { currentLanguage } from '../shared/language';
 import type { Ctx, Unmount } from './app';
@@ -117,18 +118,10 @@ export function resultName(result: string): string {
 }
 
 /** A time to the second in Beijing time (the records' `at` is UTC). */
-export function beijing(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  // sv-SE writes 2026-05-01 13:45:07.
-  return d.toLocaleString('sv-SE', { timeZone: 'Asia/Shanghai', hour12: false });
-}
+export const beijing = (iso: string): string => cityTime(iso);
 
 /** A datetime-local value (YYYY-MM-DDTHH:MM[:SS]) read in Beijing time, as RFC 3339. */
-export function beijingInput(value: string): string | null {
-  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2})?/.exec(value);
-  return m ? `${m[1]}T${m[2]}${m[3] ?? ':00'}+08:00` : null;
-}
+export const beijingInput = cityInput;
 
 /** The query of a search (without paging). */
 export function auditQuery(f: AuditFilters): URLSearchParams {

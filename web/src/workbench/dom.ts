@@ -1,6 +1,8 @@
 // A few DOM building blocks for the workbench's screens: `h` makes an element with
 // attributes and children (text is always set as text, never parsed as HTML).
 
+import { cityTime } from '../shared/citytime';
+
 export type Child = Node | string | number | null | undefined | false;
 
 export function h<K extends keyof HTMLElementTagNameMap>(
@@ -34,13 +36,9 @@ export function fill(el: Element, ...children: (Child | Child[])[]): void {
   append(el, children);
 }
 
-/** A date-time in the viewer's clock, to the minute (Asia/Shanghai on these desks). */
+/** A date-time in the city's time, to the minute, whatever the browser's zone. */
 export function when(iso: string | null | undefined): string {
-  if (!iso) return '—';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+  return iso ? cityTime(iso, false) : '—';
 }
 
 /** A key for a request that must be applied once however often it is sent. */

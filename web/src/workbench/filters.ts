@@ -2,6 +2,7 @@
 // (`GET /api/cases`, `/api/cases/export.csv|xlsx` take the same parameters), and the same
 // test applied in the browser to a case that arrives over the live stream.
 
+import { cityInput } from '../shared/citytime';
 import { STATUS_CODES } from '../shared/casewords';
 import type { Case } from './types';
 
@@ -37,8 +38,10 @@ export function query(f: Filters): URLSearchParams {
   if (f.source) p.set('source', f.source);
   if (f.urgency) p.set('urgency', f.urgency);
   if (f.q) p.set('q', f.q);
-  if (f.from) p.set('from', new Date(f.from).toISOString());
-  if (f.to) p.set('to', new Date(f.to).toISOString());
+  const from = f.from ? cityInput(f.from) : null;
+  const to = f.to ? cityInput(f.to) : null;
+  if (from) p.set('from', from);
+  if (to) p.set('to', to);
   if (f.overdue) p.set('overdue', 'true');
   if (f.leader) p.set('leader', f.leader);
   if (f.assigned) p.set('assigned', f.assigned);
