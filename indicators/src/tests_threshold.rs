@@ -20,6 +20,7 @@ fn bands() -> Threshold {
         raise_after_seconds: 600,
         clear_after_seconds: 300,
         quiet: None,
+        case_category: None,
     }
 }
 
@@ -95,6 +96,7 @@ fn a_plain_line_with_no_duration_raises_clears_and_rearms_for_higher_is_better()
         raise_after_seconds: 0,
         clear_after_seconds: 0,
         quiet: None,
+        case_category: None,
     };
     line.check(Better::Higher).unwrap();
     let (steps, _) = run(&line, Better::Higher, &[(0, 70.0), (1, 60.0), (2, 59.0), (3, 60.5), (4, 20.0)]);
@@ -162,6 +164,7 @@ fn checks_name_the_field_at_fault() {
     check(|th| th.quiet = Some(QuietWindow { from: "25:00".into(), to: "07:00".into() }), Better::Lower, "quiet.from");
     check(|th| th.quiet = Some(QuietWindow { from: "22:00".into(), to: "7:00".into() }), Better::Lower, "quiet.to");
     check(|th| th.quiet = Some(QuietWindow { from: "22:00".into(), to: "22:00".into() }), Better::Lower, "quiet.to");
+    check(|th| th.case_category = Some("0x".into()), Better::Lower, "case_category");
     // Read for "higher is better", the same bands mirrored are right.
     let mirrored = Threshold {
         yellow: Some(Level { raise: 80.0, clear: Some(90.0) }),

@@ -131,6 +131,10 @@ pub struct Threshold {
     /// The do-not-disturb window, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quiet: Option<QuietWindow>,
+    /// The category of the case a red episode opens (a code of the case categories);
+    /// absent: the server's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_category: Option<String>,
 }
 
 /// Where one indicator in one region stands; stored between values.
@@ -222,6 +226,11 @@ impl Threshold {
             if seconds > 30 * 86_400 {
                 return Err(field(name, "at most 30 days (2592000)"));
             }
+        }
+        if let Some(c) = &self.case_category
+            && !((2..=16).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(field("case_category", "a category code (2–16 digits)"));
         }
         if let Some(q) = &self.quiet {
             let (Some(from), Some(to)) = (clock(&q.from), clock(&q.to)) else {
