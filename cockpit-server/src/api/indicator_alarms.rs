@@ -24,7 +24,7 @@ use crate::indicators::{catalogue, thresholds};
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[allow(dead_code)] // The schema of cockpit-indicators' Measure.
-pub(crate) enum MeasureBody {
+pub(crate) enum ThresholdMeasure {
     /// The value itself, in the indicator's unit.
     Value,
     /// The change in percent against the same period a year before (同比).
@@ -42,7 +42,7 @@ pub(crate) enum MeasureBody {
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
-pub(crate) struct LevelBody {
+pub(crate) struct ThresholdLevel {
     #[schema(example = 100.0)]
     raise: f64,
     #[serde(default)]
@@ -54,7 +54,7 @@ pub(crate) struct LevelBody {
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
-pub(crate) struct QuietBody {
+pub(crate) struct ThresholdQuietWindow {
     #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "22:00")]
     from: String,
     #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "07:00")]
@@ -69,13 +69,13 @@ pub(crate) struct QuietBody {
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
-pub(crate) struct ThresholdBody {
+pub(crate) struct IndicatorThreshold {
     /// Whether it alarms (switched off: an open alarm clears at the next value).
     enabled: bool,
-    measure: MeasureBody,
+    measure: ThresholdMeasure,
     #[serde(default)]
-    yellow: Option<LevelBody>,
-    red: LevelBody,
+    yellow: Option<ThresholdLevel>,
+    red: ThresholdLevel,
     #[serde(default)]
     #[schema(maximum = 2592000)]
     raise_after_seconds: u32,
@@ -83,7 +83,7 @@ pub(crate) struct ThresholdBody {
     #[schema(maximum = 2592000)]
     clear_after_seconds: u32,
     #[serde(default)]
-    quiet: Option<QuietBody>,
+    quiet: Option<ThresholdQuietWindow>,
     /// The case category of a red alarm's case (default 06, 其他事件).
     #[serde(default)]
     #[schema(pattern = "^[0-9]{2,16}$", example = "07")]
@@ -93,9 +93,9 @@ pub(crate) struct ThresholdBody {
 /// A threshold with its version; an indicator without one has `threshold: null` and
 /// version 0.
 #[derive(Serialize, ToSchema)]
-pub(crate) struct ThresholdAnswer {
+pub(crate) struct IndicatorThresholdAnswer {
     indicator: String,
-    #[schema(value_type = Option<ThresholdBody>)]
+    #[schema(value_type = Option<IndicatorThreshold>)]
     threshold: Option<Threshold>,
     /// How many edits it has had.
     version: i64,
@@ -103,17 +103,19 @@ pub(crate) struct ThresholdAnswer {
     updated_at: Option<DateTime<Utc>>,
 }
 
-impl ThresholdAnswer {
-    fn of(indicator: String, s: Option<thresholds::Stored>) -> ThresholdAnswer {
+impl IndicatorThresholdAnswer {
+    fn of(indicator: String, s: Option<thresholds::Stored>) -> IndicatorThresholdAnswer {
         match s {
-            Some(s) => ThresholdAnswer {
+            Some(s) => IndicatorThresholdAnswer {
                 indicator,
                 threshold: Some(s.threshold),
                 version: s.version,
                 updated_by: Some(s.updated_by),
                 updated_at: Some(s.updated_at),
             },
-            None => ThresholdAnswer { indicator, threshold: None, version: 0, updated_by: None, updated_at: None },
+            None => {
+                IndicatorThresholdAnswer { indicator, threshold: None, version: 0, updated_by: None, updated_at: None }
+            }
         }
     }
 }
@@ -121,7 +123,7 @@ impl ThresholdAnswer {
 /// An alarm's level.
 #[derive(Serialize, Deserialize, ToSchema, Clone, Copy, PartialEq)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum SeverityName {
+pub(crate) enum IndicatorAlarmLevel {
     Yellow,
     Red,
 }
@@ -129,23 +131,23 @@ pub(crate) enum SeverityName {
 /// Open or cleared.
 #[derive(Serialize, Deserialize, ToSchema, Clone, Copy, PartialEq)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum AlarmStatus {
+pub(crate) enum IndicatorAlarmStatus {
     Open,
     Cleared,
 }
 
 /// One alarm episode of an indicator in a region.
 #[derive(Serialize, ToSchema)]
-pub(crate) struct AlarmAnswer {
+pub(crate) struct IndicatorAlarmAnswer {
     id: i64,
     indicator: String,
     region: String,
-    status: AlarmStatus,
+    status: IndicatorAlarmStatus,
     /// The level now (or when it cleared).
-    #[schema(value_type = SeverityName)]
+    #[schema(value_type = IndicatorAlarmLevel)]
     level: String,
     /// The highest level it reached.
-    #[schema(value_type = SeverityName)]
+    #[schema(value_type = IndicatorAlarmLevel)]
     peak: String,
     /// The value at its last change.
     value: f64,
@@ -162,13 +164,13 @@ pub(crate) struct AlarmAnswer {
     case_after: Option<DateTime<Utc>>,
 }
 
-impl From<IndicatorAlarmRow> for AlarmAnswer {
-    fn from(r: IndicatorAlarmRow) -> AlarmAnswer {
-        AlarmAnswer {
+impl From<IndicatorAlarmRow> for IndicatorAlarmAnswer {
+    fn from(r: IndicatorAlarmRow) -> IndicatorAlarmAnswer {
+        IndicatorAlarmAnswer {
             id: r.id,
             indicator: r.indicator,
             region: r.region,
-            status: if r.cleared_at.is_some() { AlarmStatus::Cleared } else { AlarmStatus::Open },
+            status: if r.cleared_at.is_some() { IndicatorAlarmStatus::Cleared } else { IndicatorAlarmStatus::Open },
             level: r.level,
             peak: r.peak,
             value: r.value,
@@ -186,25 +188,25 @@ impl From<IndicatorAlarmRow> for AlarmAnswer {
 
 /// The alarms found.
 #[derive(Serialize, ToSchema)]
-pub(crate) struct AlarmList {
+pub(crate) struct IndicatorAlarmList {
     /// How many match in all.
     total: i64,
     /// Newest first.
-    alarms: Vec<AlarmAnswer>,
+    alarms: Vec<IndicatorAlarmAnswer>,
 }
 
 /// Which alarms; blank is absent.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct AlarmQuery {
+pub(crate) struct IndicatorAlarmQuery {
     /// Open or cleared.
     #[serde(default)]
     #[param(inline)]
-    status: Option<AlarmStatus>,
+    status: Option<IndicatorAlarmStatus>,
     /// At this level.
     #[serde(default)]
     #[param(inline)]
-    severity: Option<SeverityName>,
+    severity: Option<IndicatorAlarmLevel>,
     /// Acknowledged or not.
     #[serde(default, deserialize_with = "blank_as_none")]
     acknowledged: Option<bool>,
@@ -232,44 +234,44 @@ fn scope(caller: &Caller) -> String {
     if s.level == ScopeLevel::District { String::new() } else { s.code.clone() }
 }
 
-#[utoipa::path(get, path = "/api/indicators/catalogue/{id}/threshold", summary = "An indicator's threshold", params(("id" = String, Path, description = "the indicator's id", pattern = "^[a-z0-9][a-z0-9_.-]{0,63}$", example = "economy.001")), responses((status = 200, description = "the threshold and its version (`null` and 0: none set)", body = ThresholdAnswer), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such indicator", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/indicators/catalogue/{id}/threshold", summary = "An indicator's threshold", params(("id" = String, Path, description = "the indicator's id", pattern = "^[a-z0-9][a-z0-9_.-]{0,63}$", example = "economy.001")), responses((status = 200, description = "the threshold and its version (`null` and 0: none set)", body = IndicatorThresholdAnswer), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such indicator", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/indicators/catalogue/{id}/threshold`.
 pub(crate) async fn threshold(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Answer<ThresholdAnswer>, ApiError> {
+) -> Result<Answer<IndicatorThresholdAnswer>, ApiError> {
     let entry = catalogue::get(&state.cases.store, &id).await?.entry;
     let stored = thresholds::get(&state.cases.store, entry.id.as_str()).await?;
-    Ok(Answer(ThresholdAnswer::of(id, stored)))
+    Ok(Answer(IndicatorThresholdAnswer::of(id, stored)))
 }
 
-#[utoipa::path(put, path = "/api/indicators/catalogue/{id}/threshold", summary = "Set an indicator's threshold (audited; in force on every instance at the next value)", params(("id" = String, Path, description = "the indicator's id", pattern = "^[a-z0-9][a-z0-9_.-]{0,63}$", example = "economy.001")), request_body = ThresholdBody, responses((status = 200, description = "the threshold stored, with its version", body = ThresholdAnswer), (status = 400, description = "a field at fault, named in `field` (`red.clear`, `quiet.from`)", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such indicator", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(put, path = "/api/indicators/catalogue/{id}/threshold", summary = "Set an indicator's threshold (audited; in force on every instance at the next value)", params(("id" = String, Path, description = "the indicator's id", pattern = "^[a-z0-9][a-z0-9_.-]{0,63}$", example = "economy.001")), request_body = IndicatorThreshold, responses((status = 200, description = "the threshold stored, with its version", body = IndicatorThresholdAnswer), (status = 400, description = "a field at fault, named in `field` (`red.clear`, `quiet.from`)", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such indicator", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `PUT /api/indicators/catalogue/{id}/threshold`.
 pub(crate) async fn set_threshold(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     Json(threshold): Json<Threshold>,
-) -> Result<Answer<ThresholdAnswer>, ApiError> {
+) -> Result<Answer<IndicatorThresholdAnswer>, ApiError> {
     let entry = catalogue::get(&state.cases.store, &id).await?.entry;
     let stored = thresholds::put(&state.cases, &entry, threshold, caller.audit_actor()).await?;
-    Ok(Answer(ThresholdAnswer::of(id, Some(stored))))
+    Ok(Answer(IndicatorThresholdAnswer::of(id, Some(stored))))
 }
 
-#[utoipa::path(get, path = "/api/indicators/alarms", summary = "Indicator alarms in the caller's scope, newest first", params(AlarmQuery), responses((status = 200, description = "the alarms found", body = AlarmList), (status = 400, description = "a bad parameter, named in `field`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/indicators/alarms", summary = "Indicator alarms in the caller's scope, newest first", params(IndicatorAlarmQuery), responses((status = 200, description = "the alarms found", body = IndicatorAlarmList), (status = 400, description = "a bad parameter, named in `field`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/indicators/alarms`.
 pub(crate) async fn alarms(
     State(state): State<AppState>,
     caller: Caller,
-    TypedQuery(q): TypedQuery<AlarmQuery>,
-) -> Result<Answer<AlarmList>, ApiError> {
+    TypedQuery(q): TypedQuery<IndicatorAlarmQuery>,
+) -> Result<Answer<IndicatorAlarmList>, ApiError> {
     if let Some(region) = &q.region {
         super::params::region_code("region", region)?;
     }
     let filter = IndicatorAlarmFilter {
         scope: scope(&caller),
-        open: q.status.map(|s| s == AlarmStatus::Open),
-        level: q.severity.map(|s| if s == SeverityName::Red { "red" } else { "yellow" }.to_string()),
+        open: q.status.map(|s| s == IndicatorAlarmStatus::Open),
+        level: q.severity.map(|s| if s == IndicatorAlarmLevel::Red { "red" } else { "yellow" }.to_string()),
         acknowledged: q.acknowledged,
         indicator: q.indicator,
         region: q.region,
@@ -277,16 +279,16 @@ pub(crate) async fn alarms(
         offset: super::params::counted(q.offset, "offset", 0..=100_000, 0)? as i64,
     };
     let (rows, total) = state.cases.store.indicator_alarms(&filter).await?;
-    Ok(Answer(AlarmList { total, alarms: rows.into_iter().map(Into::into).collect() }))
+    Ok(Answer(IndicatorAlarmList { total, alarms: rows.into_iter().map(Into::into).collect() }))
 }
 
-#[utoipa::path(post, path = "/api/indicators/alarms/{id}/acknowledge", summary = "Acknowledge an indicator alarm (audited; again changes nothing)", params(("id" = i64, Path, description = "the alarm's id", minimum = 1, example = 1)), responses((status = 200, description = "the alarm, acknowledged", body = AlarmAnswer), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such alarm in the caller's scope", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/indicators/alarms/{id}/acknowledge", summary = "Acknowledge an indicator alarm (audited; again changes nothing)", params(("id" = i64, Path, description = "the alarm's id", minimum = 1, example = 1)), responses((status = 200, description = "the alarm, acknowledged", body = IndicatorAlarmAnswer), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such alarm in the caller's scope", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `POST /api/indicators/alarms/{id}/acknowledge`.
 pub(crate) async fn acknowledge(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<Answer<AlarmAnswer>, ApiError> {
+) -> Result<Answer<IndicatorAlarmAnswer>, ApiError> {
     let who = caller.audit_actor();
     let actor = who.actor.clone();
     let audit = AuditEntry {

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use serde_json::{Value, json};
 
 use crate::common::{Server, sample_data};
@@ -275,4 +275,52 @@ async fn inside_the_quiet_window_an_alarm_is_recorded_but_its_case_waits() {
     assert_eq!(later.len(), 1);
     assert!(alarm_cases(&server).await.is_empty());
     assert_eq!(open[0]["case_id"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_change_against_last_year_and_a_rolling_baseline_alarms_from_the_stored_series() {
+    let server = Server::start().await;
+    let admin = server.token("test-admin", "system_administrator").await;
+    let mut entry = indicator(ID, "monthly", "");
+    entry["better"] = json!("lower");
+    assert_eq!(server.post_with(&admin, "/api/indicators/catalogue", &entry).await.0, 201);
+    let source = json!({"id": "stats", "name": "区统计局", "indicators": [ID]});
+    let (_, source) = server.post_with(&admin, "/api/indicators/sources", &source).await;
+    let token = source["token"].as_str().unwrap().to_string();
+    let month = |back: u32| {
+        let today = Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).date_naive();
+        let first = today.with_day0(0).unwrap();
+        first.checked_sub_months(chrono::Months::new(back)).unwrap().to_string()
+    };
+    let push_period = |period: String, value: f64| {
+        let body = json!({"values": [{"indicator": ID, "region": STREET, "period": period, "value": value}]});
+        let request = server.client.post(server.url("/api/indicators/push/stats")).bearer_auth(&token).json(&body);
+        async move { assert_eq!(request.send().await.unwrap().status().as_u16(), 200) }
+    };
+    // Last year's month, and the three months before this one (history: kept, not alarmed).
+    push_period(month(12), 100.0).await;
+    for (back, value) in [(3, 100.0), (2, 80.0), (1, 120.0)] {
+        push_period(month(back), value).await;
+    }
+    // Red from 30% worse than last year: 125 is not, 150 is (+50%).
+    let th = json!({"enabled": true, "measure": {"kind": "change_from_last_year"}, "red": {"raise": 30}});
+    assert_eq!(set_threshold(&server, &th).await.0, 200);
+    push_period(month(0), 125.0).await;
+    assert!(alarms(&server, "").await.is_empty());
+    push_period(month(0), 150.0).await;
+    let open = alarms(&server, "status=open").await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!((&open[0]["value"], &open[0]["measure"]), (&json!(150.0), &json!(50.0)));
+    let red = cases_opened(&server).await;
+    let (_, _, description, _) = &alarm_cases(&server).await[0];
+    assert_eq!(red.len(), 1);
+    assert!(description.contains("较去年同期变化 50.0%，超过红线 30%"), "{description}");
+
+    // Against the mean of the three months before (100): 110 is +10%, under a red of 20%:
+    // the alarm clears.
+    let th = json!({"enabled": true, "measure": {"kind": "change_from_baseline", "periods": 3}, "red": {"raise": 20}});
+    assert_eq!(set_threshold(&server, &th).await.0, 200);
+    push_period(month(0), 110.0).await;
+    let cleared = alarms(&server, "status=cleared").await;
+    assert_eq!((cleared.len(), &cleared[0]["measure"]), (1, &json!(10.0)), "{cleared:?}");
 }
