@@ -8,7 +8,7 @@ use axum::Json as Answer;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use cockpit_access::ScopeLevel;
-use cockpit_indicators::Threshold;
+use cockpit_indicators::{IndicatorId, Threshold};
 use cockpit_store::{AuditEntry, IndicatorAlarmFilter, IndicatorAlarmRow};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -267,6 +267,11 @@ pub(crate) async fn alarms(
 ) -> Result<Answer<IndicatorAlarmList>, ApiError> {
     if let Some(region) = &q.region {
         super::params::region_code("region", region)?;
+    }
+    if let Some(indicator) = &q.indicator
+        && IndicatorId::new(indicator).is_err()
+    {
+        return Err(ApiError::bad("indicator", "1–64 of a-z, 0-9, _ - . starting with a letter or digit"));
     }
     let filter = IndicatorAlarmFilter {
         scope: scope(&caller),

@@ -224,6 +224,8 @@ async fn alarms_are_listed_filtered_acknowledged_and_thresholds_checked() {
     assert_eq!(ids(alarms(&server, "limit=1&offset=1").await), [older]);
     let (status, problem) = server.get_as("commander", "/api/indicators/alarms?severity=purple").await;
     assert_eq!((status, problem["field"].as_str()), (400, Some("severity")), "{problem}");
+    let (status, problem) = server.get_as("commander", "/api/indicators/alarms?indicator=%C2%84").await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("indicator")), "{problem}");
 
     // Acknowledged once (audited); again changes nothing; a leader may not.
     let ack = format!("/api/indicators/alarms/{older}/acknowledge");
