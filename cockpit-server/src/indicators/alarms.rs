@@ -201,7 +201,10 @@ fn wanted_case(
         .as_ref()
         .and_then(|q| q.ends_after(local))
         .and_then(|end| end.and_local_timezone(offset).single())
-        .map_or(now, |end| end.with_timezone(&Utc));
+        // Outside the window: at once, and no later than the observation, whose episode
+        // ends (if it does) at a later observation: an episode that ended before the opener
+        // came still gets its case.
+        .map_or(o.at.min(now), |end| end.with_timezone(&Utc));
     let centre = region.map(|r| (r.centre.x, r.centre.y));
     WantedCase {
         words: json!({

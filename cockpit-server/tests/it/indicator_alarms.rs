@@ -326,3 +326,18 @@ async fn a_change_against_last_year_and_a_rolling_baseline_alarms_from_the_store
     let cleared = alarms(&server, "status=cleared").await;
     assert_eq!((cleared.len(), &cleared[0]["measure"]), (1, &json!(10.0)), "{cleared:?}");
 }
+
+#[tokio::test]
+async fn a_red_alarm_that_clears_before_its_case_is_opened_still_gets_it() {
+    let server = Server::start().await;
+    let token = alarmed_indicator(&server).await;
+    let line = json!({"enabled": true, "measure": {"kind": "value"}, "red": {"raise": 100}});
+    assert_eq!(set_threshold(&server, &line).await.0, 200);
+    let t0 = Utc::now() - TimeDelta::minutes(10);
+    push(&server, &token, t0, 300.0).await;
+    push(&server, &token, minutes(t0, 1), 10.0).await;
+    let cleared = alarms(&server, "status=cleared").await;
+    assert_eq!(cleared.len(), 1, "{cleared:?}");
+    let red = cases_opened(&server).await;
+    assert_eq!((red.len(), alarm_cases(&server).await.len()), (1, 1));
+}
