@@ -239,6 +239,8 @@ async fn serve(
     // Alarms and device values from the sensors reach the live streams.
     tokio::spawn(iot::live::run(state.iot.clone(), hub.clone(), stopped.clone()));
     let chainer = tokio::spawn(chain_audit(store.clone(), stopped.clone()));
+    // Red indicator alarms get their case (once per episode, whichever instance opens it).
+    tokio::spawn(indicators::alarm_cases::run(state.cases.clone(), stopped.clone()));
     // Rules documents edited through another instance come into force here within seconds.
     tokio::spawn(state.cases.documents.clone().follow(Duration::from_secs(5), stopped.clone()));
     tokio::spawn(state.geography_edits.clone().follow(Duration::from_secs(5), stopped.clone()));

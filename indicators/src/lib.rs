@@ -8,7 +8,10 @@
 //! tender's four systems and sixteen domains, its owner, [`Frequency`] and target. Values
 //! are kept per period (`period.rs`: a period is named by the local date it starts on), and
 //! [`compare`] (`series.rs`) tells a value against the period before, the same period last
-//! year, the target, the trend and the historical peak, low and mean.
+//! year, the target, the trend and the historical peak, low and mean. A [`Threshold`]
+//! (`threshold.rs`: a line or bands, raise and clear levels, minimum durations, on the value
+//! or its change against last year or a rolling baseline) steps an [`AlarmState`] through
+//! an alarm's episodes, one observation at a time.
 //!
 //! No I/O and no clock: the server counts in PostGIS and passes the counts in; it turns
 //! moments into local dates with the working calendar.
@@ -31,9 +34,11 @@ use serde::{Deserialize, Serialize};
 mod entry;
 mod period;
 mod series;
+mod threshold;
 
 pub use entry::{CatalogueEntry, Domain, Frequency, IndicatorId, Owner, Search, System, is_region_code};
 pub use series::{Change, Comparison, Point, TrendPoint, compare};
+pub use threshold::{AlarmState, Level, Measure, Pending, QuietWindow, Severity, Step, Threshold};
 
 /// What is wrong with a catalogue.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -480,3 +485,5 @@ pub fn rank(scores: &[Option<f64>]) -> Vec<Option<u32>> {
 mod tests;
 #[cfg(test)]
 mod tests_over_time;
+#[cfg(test)]
+mod tests_threshold;

@@ -18,6 +18,7 @@ use super::ApiError;
 use super::params::{Json, Path, TypedQuery, blank_as_none};
 use crate::AppState;
 use crate::auth::{Caller, ClientAddress};
+use crate::indicators::alarms;
 use crate::indicators::values::{self, Arriving, Origin};
 use crate::indicators::{IndicatorsError, catalogue, push};
 
@@ -295,7 +296,9 @@ pub(crate) async fn enter(
         result: "ok".into(),
         detail: json!({"region": new.region, "period": new.period, "value": new.value}),
     };
-    let changed = values::write(&state.cases.store, vec![new], Some(audit)).await?;
+    let changed = values::write(&state.cases.store, vec![new.clone()], Some(audit)).await?;
+    let observed = [alarms::Observation { entry: &entry, value: &new, at: now }];
+    alarms::evaluate(&state.cases.store, city, offset, now, &observed).await?;
     Ok(Answer(Written { received: 1, changed: changed.len() }))
 }
 

@@ -12,6 +12,7 @@ mod devices;
 mod docs;
 mod error;
 mod geojson;
+mod indicator_alarms;
 mod indicator_catalogue;
 mod indicator_values;
 mod indicators;
@@ -52,6 +53,7 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
     use Access::{AnyOf, Permission as Needs, Public, Session, Source};
     let (get, post, put) = (Method::GET, Method::POST, Method::PUT);
     indicator_routes(r);
+    indicator_alarm_routes(r);
     r.add(get.clone(), "/healthz", Public, meta::healthz, meta::__path_healthz)
         .add(get.clone(), "/openapi.json", Public, meta::openapi, meta::__path_openapi)
         .add(get.clone(), "/api/docs", Public, docs::index, docs::__path_index)
@@ -358,6 +360,23 @@ fn indicator_routes(r: &mut impl access::Routes) {
         .add(post.clone(), "/api/indicators/push/{source}", Source, v::push, v::__path_push)
         .add(get, "/api/indicators/sources", Needs(P::ManageIndicators), v::sources, v::__path_sources)
         .add(post, "/api/indicators/sources", Needs(P::ManageIndicators), v::create_source, v::__path_create_source);
+}
+
+/// The routes of indicator thresholds and alarms (issue 18, item 4).
+fn indicator_alarm_routes(r: &mut impl access::Routes) {
+    use Access::{AnyOf, Permission as Needs};
+    use indicator_alarms as a;
+    let path = "/api/indicators/catalogue/{id}/threshold";
+    r.add(Method::GET, path, AnyOf(VIEW_INDICATORS), a::threshold, a::__path_threshold)
+        .add(Method::PUT, path, Needs(P::ManageIndicators), a::set_threshold, a::__path_set_threshold)
+        .add(Method::GET, "/api/indicators/alarms", AnyOf(VIEW_INDICATORS), a::alarms, a::__path_alarms)
+        .add(
+            Method::POST,
+            "/api/indicators/alarms/{id}/acknowledge",
+            Needs(P::AcknowledgeAlarms),
+            a::acknowledge,
+            a::__path_acknowledge,
+        );
 }
 
 /// The configured limit of request bodies (for the 413 problem's detail).

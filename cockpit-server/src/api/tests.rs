@@ -204,3 +204,23 @@ fn every_json_answer_has_a_schema() {
     }
     assert!(bare.is_empty(), "answers without a schema:\n{}", bare.join("\n"));
 }
+
+/// No two schemas share a name: the document keeps one of them, and the operations of the
+/// other would be documented with a schema that is not theirs (the fuzzer found an
+/// `AlarmList` of indicator alarms documented as the devices' alarm list).
+#[test]
+fn no_two_types_share_a_schema_name() {
+    let mut seen: std::collections::BTreeMap<String, (String, String)> = Default::default();
+    for route in super::route_table() {
+        for (name, schema) in (route.doc)().schemas {
+            let text = serde_json::to_string(&schema).unwrap_or_default();
+            let at = format!("{} {}", route.method, route.path);
+            match seen.get(&name) {
+                Some((other, first)) => assert_eq!(&text, other, "schema {name} of {at} differs from {first}'s"),
+                None => {
+                    seen.insert(name, (text, at));
+                }
+            }
+        }
+    }
+}

@@ -11,11 +11,15 @@
 //! Beside it, the indicators from outside our own data (issue 18): the catalogue people
 //! edit (`catalogue.rs`), values per region and period as they arrive, pushed or entered
 //! by hand, with what each means over time (`values.rs`), and the systems that push them
-//! (`push.rs`).
+//! (`push.rs`). Thresholds people edit (`thresholds.rs`), the alarms evaluated as values
+//! arrive (`alarms.rs`) and the case a red alarm opens (`alarm_cases.rs`).
 
+pub mod alarm_cases;
+pub mod alarms;
 pub mod catalogue;
 mod error;
 pub mod push;
+pub mod thresholds;
 pub mod values;
 
 pub use error::IndicatorsError;

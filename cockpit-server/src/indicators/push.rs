@@ -13,6 +13,7 @@ use cockpit_store::{AuditActor, AuditEntry, IndicatorSourceRow, Store};
 use serde_json::json;
 
 use super::IndicatorsError;
+use super::alarms;
 use super::values::{self, Arriving, Origin};
 
 /// Registers push source `id`: its token, shown once.
@@ -100,5 +101,12 @@ pub async fn ingest(
         result: "ok".into(),
         detail: json!({"received": arriving.len()}),
     };
-    Ok(values::write(store, prepared, Some(audit)).await?.len())
+    let changed = values::write(store, prepared.clone(), Some(audit)).await?.len();
+    let observations: Vec<alarms::Observation> = arriving
+        .iter()
+        .zip(&prepared)
+        .map(|(v, value)| alarms::Observation { entry: &entries[&v.indicator], value, at: v.at.unwrap_or(now) })
+        .collect();
+    alarms::evaluate(store, city, offset, now, &observations).await?;
+    Ok(changed)
 }

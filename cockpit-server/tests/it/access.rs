@@ -133,6 +133,12 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST /api/indicators/sources",                "",         "y n n n n n y n n"),
     ("POST /api/indicators/push/{source}",          "",         "u u u u u u u u u"),
     ("DELETE /api/indicators/catalogue/{id}",       "",         "y n n n n n y n n"),
+    // Thresholds: read as the catalogue is, kept as it is; indicator alarms read as the
+    // catalogue is (cut to the caller's scope), acknowledged by those who acknowledge alarms.
+    ("GET /api/indicators/catalogue/{id}/threshold", "",        "y y y y n n y n n"),
+    ("PUT /api/indicators/catalogue/{id}/threshold", "",        "y n n n n n y n n"),
+    ("GET /api/indicators/alarms",                  "",         "y y y y n n y n n"),
+    ("POST /api/indicators/alarms/{id}/acknowledge", "",        "y n y n n n n n n"),
     // Sources: a source system's token only, then the list and its switch; the case rules.
     ("POST /api/intake/{source}",                   "",         "u u u u u u u u u"),
     ("GET /api/sources",                            "",         "y n y n n n y n n"),
@@ -580,6 +586,16 @@ async fn build_world(server: &Server) -> World {
         });
     }
 
+    // An indicator alarm in the first street (id 1: the routes' URLs name it).
+    sqlx::query(
+        "INSERT INTO indicator_alarms (id, indicator, region, level, peak, value, measure, opened_at, changed_at)
+         VALUES (1, 'economy.001', $1, 'red', 'red', 1, 1, now(), now())",
+    )
+    .bind(&street)
+    .execute(server.store.pool())
+    .await
+    .unwrap();
+
     // The two streets, as counts and indicators name them.
     for (label, code, grid) in [("street A", &street, &grid), ("street B", &other_street, &grid_b)] {
         objects.push(Object {
@@ -660,6 +676,8 @@ fn request_for(row: &Row, caller: Option<&Caller>, object: Option<&Object>, worl
         .path
         .replace("/api/indicators/catalogue/{id}", &format!("/api/indicators/catalogue/{indicator}"))
         .replace("/api/indicators/push/{source}", "/api/indicators/push/matrix")
+        // The fixture's indicator alarm.
+        .replace("/api/indicators/alarms/{id}", "/api/indicators/alarms/1")
         .replace("/api/users/{id}", &format!("/api/users/{account}"))
         .replace("/api/sources/{id}", "/api/sources/hotline-12345")
         // The first key issued (by the row before it); revoking it again is still an answer.

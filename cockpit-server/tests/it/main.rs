@@ -14,6 +14,7 @@ mod durability;
 mod history;
 mod http;
 mod identity;
+mod indicator_alarms;
 mod indicator_catalogue;
 mod indicator_values;
 mod indicators;

@@ -1,6 +1,6 @@
 // The workbench shell: who is logged in, the reference data every screen uses (categories,
 // sources, streets), one live-stream connection, the navigation and a hash router:
-// #/cases, #/cases/<id>, #/new, #/leader, #/config, #/audit.
+// #/cases, #/cases/<id>, #/new, #/leader, #/config, #/audit, #/indicator-alarms.
 
 import type { Api, LoginAnswer } from '../shared/api';
 import { LiveClient, type LiveStatus } from '../shared/live/client';
@@ -14,6 +14,7 @@ import { createCase } from './create';
 import { leaderView } from './leader';
 import { configScreens } from './config';
 import { auditScreen } from './audit';
+import { indicatorAlarmsScreen } from './indicatoralarms';
 import { failureNotice } from '../shared/loginfailures';
 import { currentLanguage } from '../shared/language';
 
@@ -103,6 +104,9 @@ export class Workbench {
           ? nav('#/config', w('navConfig'), 'nav-config')
           : null,
         can('audit.read') ? nav('#/audit', w('navAudit'), 'nav-audit') : null,
+        ['wall.view', 'statistics.view', 'indicators.manage', 'indicators.enter'].some(can)
+          ? nav('#/indicator-alarms', w('navIndicatorAlarms'), 'nav-indicator-alarms')
+          : null,
       ),
       h(
         'div',
@@ -163,6 +167,7 @@ export class Workbench {
     else if (hash === '#/leader') this.unmount = leaderView(this.ctx, this.main);
     else if (hash.startsWith('#/config')) this.unmount = configScreens(this.ctx, this.main);
     else if (hash === '#/audit') this.unmount = auditScreen(this.ctx, this.main);
+    else if (hash === '#/indicator-alarms') this.unmount = indicatorAlarmsScreen(this.ctx, this.main);
     else this.unmount = caseList(this.ctx, this.main, {});
     document.body.dataset.screen = hash.replace(/^#\//, '').replace(/\/\d+$/, '');
   }

@@ -64,7 +64,7 @@ pub(crate) struct Location {
 
 /// Who reported a case; blank fields count as absent.
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(as = Reporter)]
+#[schema(as = NewReporter)]
 pub(crate) struct ReporterBody {
     /// Name.
     name: Option<String>,

@@ -1,0 +1,207 @@
+//! Thresholds: checks that name the field, hysteresis, minimum durations, episodes, the
+//! change measures and the do-not-disturb window.
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+
+use crate::*;
+
+fn t(minutes: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_750_000_000, 0).expect("a moment") + TimeDelta::minutes(minutes)
+}
+
+/// Bands for "lower is better": yellow from 80 (clears below 70), red from 100 (clears
+/// below 90); a change of level holds 10 minutes worse, 5 better.
+fn bands() -> Threshold {
+    Threshold {
+        enabled: true,
+        measure: Measure::Value,
+        yellow: Some(Level { raise: 80.0, clear: Some(70.0) }),
+        red: Level { raise: 100.0, clear: Some(90.0) },
+        raise_after_seconds: 600,
+        clear_after_seconds: 300,
+        quiet: None,
+        case_category: None,
+    }
+}
+
+/// Feeds `(minute, value)` through `th` from normal; the steps that were not `Same`, with
+/// their minute, and the last state.
+fn run(th: &Threshold, better: Better, values: &[(i64, f64)]) -> (Vec<(i64, Step)>, AlarmState) {
+    let mut state = AlarmState::default();
+    let mut steps = Vec::new();
+    for &(m, x) in values {
+        let (next, step) = th.step(better, &state, t(m), x);
+        if step != Step::Same {
+            steps.push((m, step));
+        }
+        state = next;
+    }
+    (steps, state)
+}
+
+#[test]
+fn a_level_is_raised_only_after_it_held_its_duration() {
+    use Severity::*;
+    let (steps, state) = run(&bands(), Better::Lower, &[(0, 85.0), (5, 88.0), (10, 86.0)]);
+    assert_eq!(steps, [(10, Step::Raised(Yellow))]);
+    assert_eq!(state.level, Some(Yellow));
+    // A dip back to green restarts the clock.
+    let (steps, _) = run(&bands(), Better::Lower, &[(0, 85.0), (5, 60.0), (12, 85.0), (21, 85.0), (22, 85.0)]);
+    assert_eq!(steps, [(22, Step::Raised(Yellow))]);
+}
+
+#[test]
+fn hysteresis_holds_a_level_until_the_measure_is_past_its_clear() {
+    use Severity::*;
+    let values = [
+        (0, 105.0),
+        (10, 105.0),
+        (11, 95.0),
+        (20, 92.0),
+        (21, 89.0),
+        (26, 89.0),
+        (27, 75.0),
+        (40, 71.0),
+        (41, 69.0),
+        (46, 50.0),
+    ];
+    let (steps, state) = run(&bands(), Better::Lower, &values);
+    assert_eq!(
+        steps,
+        [(10, Step::Raised(Red)), (26, Step::Changed { from: Red, to: Yellow }), (46, Step::Cleared(Yellow))]
+    );
+    assert_eq!(state, AlarmState { level: None, pending: None, last_at: Some(t(46)) });
+}
+
+#[test]
+fn the_time_worse_counts_from_leaving_the_level_whichever_level_is_called_for() {
+    use Severity::*;
+    // Yellow at 0, red at 4: red is raised at 10, ten minutes after the measure left green.
+    let (steps, _) = run(&bands(), Better::Lower, &[(0, 85.0), (4, 120.0), (10, 120.0)]);
+    assert_eq!(steps, [(10, Step::Raised(Red))]);
+    // Back to green at 12 for 4 minutes: not long enough to clear; red again holds.
+    let (steps, state) =
+        run(&bands(), Better::Lower, &[(0, 120.0), (10, 120.0), (12, 10.0), (16, 10.0), (17, 120.0), (40, 120.0)]);
+    assert_eq!(steps, [(10, Step::Raised(Red))]);
+    assert_eq!(state.level, Some(Red));
+}
+
+#[test]
+fn a_plain_line_with_no_duration_raises_clears_and_rearms_for_higher_is_better() {
+    let line = Threshold {
+        enabled: true,
+        measure: Measure::Value,
+        yellow: None,
+        red: Level { raise: 60.0, clear: None },
+        raise_after_seconds: 0,
+        clear_after_seconds: 0,
+        quiet: None,
+        case_category: None,
+    };
+    line.check(Better::Higher).unwrap();
+    let (steps, _) = run(&line, Better::Higher, &[(0, 70.0), (1, 60.0), (2, 59.0), (3, 60.5), (4, 20.0)]);
+    // Re-armed after clearing: a second episode.
+    assert_eq!(
+        steps,
+        [(1, Step::Raised(Severity::Red)), (3, Step::Cleared(Severity::Red)), (4, Step::Raised(Severity::Red))]
+    );
+}
+
+#[test]
+fn observations_out_of_order_are_ignored_and_a_repeat_changes_nothing() {
+    let th = bands();
+    let (state, _) = th.step(Better::Lower, &AlarmState::default(), t(10), 85.0);
+    let (earlier, step) = th.step(Better::Lower, &state, t(5), 200.0);
+    assert_eq!((earlier, step), (state.clone(), Step::Same));
+    let (again, step) = th.step(Better::Lower, &state, t(10), 85.0);
+    assert_eq!((again, step), (state, Step::Same));
+}
+
+#[test]
+fn switched_off_an_open_alarm_clears_at_the_next_value() {
+    let mut th = bands();
+    let (_, state) = run(&th, Better::Lower, &[(0, 120.0), (10, 120.0)]);
+    assert_eq!(state.level, Some(Severity::Red));
+    th.enabled = false;
+    let (next, step) = th.step(Better::Lower, &state, t(11), 120.0);
+    assert_eq!((next.level, step), (None, Step::Cleared(Severity::Red)));
+    let (_, step) = th.step(Better::Lower, &next, t(12), 500.0);
+    assert_eq!(step, Step::Same);
+}
+
+#[test]
+fn change_measures_against_last_year_and_a_rolling_baseline() {
+    assert_eq!(Measure::Value.of(5.0, None, &[]), Some(5.0));
+    assert_eq!(Measure::ChangeFromLastYear.of(130.0, Some(100.0), &[]), Some(30.0));
+    assert_eq!(Measure::ChangeFromLastYear.of(130.0, None, &[]), None, "no data last year: no measure");
+    assert_eq!(Measure::ChangeFromLastYear.of(130.0, Some(0.0), &[]), None);
+    assert_eq!(Measure::ChangeFromLastYear.of(-50.0, Some(-100.0), &[]), Some(50.0));
+    let baseline = Measure::ChangeFromBaseline { periods: 3 };
+    // The mean of the three newest (100, 80, 120 = 100), the fourth left out.
+    assert_eq!(baseline.of(150.0, None, &[100.0, 80.0, 120.0, 1000.0]), Some(50.0));
+    assert_eq!(baseline.of(150.0, None, &[75.0]), Some(100.0), "missing periods are left out");
+    assert_eq!(baseline.of(150.0, None, &[]), None);
+}
+
+#[test]
+fn checks_name_the_field_at_fault() {
+    let check = |edit: fn(&mut Threshold), better: Better, expected: &str| {
+        let mut th = bands();
+        edit(&mut th);
+        match th.check(better) {
+            Err(IndicatorError::Field { field, .. }) => assert_eq!(field, expected),
+            other => panic!("{expected}: {other:?}"),
+        }
+    };
+    bands().check(Better::Lower).unwrap();
+    check(|_| {}, Better::Higher, "yellow.clear");
+    check(|th| th.red.raise = f64::NAN, Better::Lower, "red.raise");
+    check(|th| th.red.clear = Some(110.0), Better::Lower, "red.clear");
+    check(|th| th.red = Level { raise: 80.0, clear: None }, Better::Lower, "red.raise");
+    check(|th| th.red = Level { raise: 50.0, clear: None }, Better::Lower, "red.raise");
+    check(|th| th.measure = Measure::ChangeFromBaseline { periods: 0 }, Better::Lower, "measure.periods");
+    check(|th| th.raise_after_seconds = 40 * 86_400, Better::Lower, "raise_after_seconds");
+    check(|th| th.quiet = Some(QuietWindow { from: "25:00".into(), to: "07:00".into() }), Better::Lower, "quiet.from");
+    check(|th| th.quiet = Some(QuietWindow { from: "22:00".into(), to: "7:00".into() }), Better::Lower, "quiet.to");
+    check(|th| th.quiet = Some(QuietWindow { from: "22:00".into(), to: "22:00".into() }), Better::Lower, "quiet.to");
+    check(|th| th.case_category = Some("0x".into()), Better::Lower, "case_category");
+    // Read for "higher is better", the same bands mirrored are right.
+    let mirrored = Threshold {
+        yellow: Some(Level { raise: 80.0, clear: Some(90.0) }),
+        red: Level { raise: 60.0, clear: Some(65.0) },
+        ..bands()
+    };
+    mirrored.check(Better::Higher).unwrap();
+}
+
+#[test]
+fn the_quiet_window_and_its_end() {
+    let at = |d: u32, h: u32, m: u32| NaiveDate::from_ymd_opt(2025, 6, d).unwrap().and_hms_opt(h, m, 0).unwrap();
+    let night = QuietWindow { from: "22:00".into(), to: "07:00".into() };
+    assert_eq!(night.ends_after(at(1, 23, 30)), Some(at(2, 7, 0)));
+    assert_eq!(night.ends_after(at(2, 6, 59)), Some(at(2, 7, 0)));
+    assert_eq!(night.ends_after(at(2, 7, 0)), None);
+    assert_eq!(night.ends_after(at(2, 21, 59)), None);
+    assert_eq!(night.ends_after(at(2, 22, 0)), Some(at(3, 7, 0)));
+    let lunch = QuietWindow { from: "12:00".into(), to: "13:30".into() };
+    assert_eq!(lunch.ends_after(at(1, 12, 15)), Some(at(1, 13, 30)));
+    assert_eq!(lunch.ends_after(at(1, 13, 30)), None);
+    assert_eq!(lunch.ends_after(at(1, 11, 59)), None);
+}
+
+#[test]
+fn a_threshold_reads_and_writes_its_json() {
+    let text = r#"{"enabled":true,"measure":{"kind":"change_from_baseline","periods":6},
+        "red":{"raise":30.0},"raise_after_seconds":0,"quiet":{"from":"22:00","to":"07:00"}}"#;
+    let th: Threshold = serde_json::from_str(text).unwrap();
+    assert_eq!(th.measure, Measure::ChangeFromBaseline { periods: 6 });
+    assert_eq!((th.yellow, th.clear_after_seconds), (None, 0));
+    let back: Threshold = serde_json::from_value(serde_json::to_value(&th).unwrap()).unwrap();
+    assert_eq!(back, th);
+    assert!(
+        serde_json::from_str::<Threshold>(
+            r#"{"enabled":true,"measure":{"kind":"value"},"red":{"raise":1},"colour":1}"#
+        )
+        .is_err()
+    );
+}
