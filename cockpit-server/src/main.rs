@@ -19,7 +19,7 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::load(&cli).context("reading the configuration")?;
     match cli.command {
         Some(Command::DbStart) => {
-            let cluster = EmbeddedPostgres::start(&config.data_home, config.database.embedded_port)?;
+            let cluster = cockpit_server::start_embedded(&config)?;
             println!("{}", cluster.url());
             return Ok(());
         }
@@ -50,6 +50,41 @@ async fn main() -> anyhow::Result<()> {
                 "history of {} days (seed {}): {} cases with {} timeline entries, {} generated accounts, in {seconds:.1} s",
                 s.record.days, s.record.seed, s.record.cases, s.entries, s.people
             );
+            return Ok(());
+        }
+        Some(Command::Backup { kind }) => {
+            let kind = cockpit_store::BackupKind::parse(&kind)
+                .with_context(|| format!("--type: `{kind}` is not full, diff or incr"))?;
+            println!("{}", cockpit_server::backup::commands::backup(&config, kind).await?);
+            return Ok(());
+        }
+        Some(Command::BackupCheck) => {
+            let seconds = cockpit_server::backup::commands::check(&config).await?;
+            println!("the WAL archive took the current segment in {seconds:.1} s: every commit so far is restorable");
+            return Ok(());
+        }
+        Some(Command::BackupList) => {
+            let offset = cockpit_server::city_offset(&config)?;
+            print!("{}", cockpit_server::backup::commands::backup_list(&config, offset)?);
+            return Ok(());
+        }
+        Some(Command::Restore { to }) => {
+            let offset = cockpit_server::city_offset(&config)?;
+            let target = cockpit_server::backup::commands::parse_target(&to, offset)?;
+            let r = cockpit_server::backup::commands::restore(&config, target).await?;
+            println!(
+                "restored to {} (UTC{offset}): database recovered in {:.1} s, attachments in {:.1} s \
+                 ({} brought back, {} in place, {} missing)",
+                r.target.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S%.6f"),
+                r.database_seconds,
+                r.total_seconds,
+                r.files.copied,
+                r.files.present,
+                r.files.missing
+            );
+            if r.files.missing > 0 {
+                std::process::exit(1);
+            }
             return Ok(());
         }
         Some(Command::Simulate { broker, credentials, rate, seconds, qos, devices, no_incidents }) => {

@@ -24,6 +24,7 @@ mod live;
 mod mqtt_peers;
 mod open311;
 mod refusals;
+mod restore_drill;
 mod security;
 mod stats;
 mod workbench;

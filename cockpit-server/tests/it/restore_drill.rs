@@ -1,0 +1,240 @@
+//! The restore drill (issue 20): on an embedded cluster of its own, with backups on as
+//! shipped, cases are created through the API with attachments, a time is noted, more are
+//! written, the cluster and the attachments' folder are destroyed, and `cockpit-server
+//! restore --to` brings back the noted moment: every case acknowledged before it is there
+//! with its attachments byte for byte, none after. The recovery time is printed; the
+//! full-size drill is `scripts/bench/restore-drill.sh` (BENCHMARKS.md).
+
+// A failed step of a test should stop it with the reason; helpers here are test code too.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use cockpit_server::{Cli, Config};
+use serde_json::{Value, json};
+
+/// Cases written before the noted time, and after it.
+const BEFORE: usize = 6;
+const AFTER: usize = 4;
+
+/// The drill's own data folder, cluster and backup folder; stopped and removed on drop,
+/// so a failing drill leaves nothing running.
+struct Drill {
+    home: PathBuf,
+    config: PathBuf,
+    cluster: PathBuf,
+    backups: PathBuf,
+}
+
+impl Drill {
+    fn new() -> Drill {
+        let home = std::env::temp_dir().join(format!("cockpit-drill-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let config = home.join("cockpit.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = {:?}\ndata_home = {:?}\nlisten = \"127.0.0.1:0\"\nlog = \"warn\"\n\
+                 [database]\nembedded_port = {port}\nmax_connections = 4\n[mqtt]\nlisten = \"127.0.0.1:0\"\n\
+                 [indicators]\ninterval_seconds = 3600\n",
+                crate::common::sample_data(),
+                home
+            ),
+        )
+        .unwrap();
+        let cluster = cockpit_store::EmbeddedPostgres::location(&home).unwrap();
+        let backups = cockpit_store::Archiving::default_folder(&home).unwrap();
+        Drill { home, config, cluster, backups }
+    }
+
+    /// Runs `cockpit-server <args>` as an operator would: its standard output.
+    fn command(&self, args: &[&str]) -> String {
+        let output = Command::new(env!("CARGO_BIN_EXE_cockpit-server"))
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env_remove("COCKPIT_DATA_HOME")
+            .env_remove("COCKPIT_DATA_DIR")
+            .env("RUST_BACKTRACE", "0")
+            .output()
+            .expect("run cockpit-server");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "{args:?}: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+        stdout
+    }
+
+    fn configuration(&self) -> Config {
+        Config::load(&Cli { config: Some(self.config.clone()), ..Cli::default() }).unwrap()
+    }
+}
+
+impl Drop for Drill {
+    fn drop(&mut self) {
+        let _ = Command::new(env!("CARGO_BIN_EXE_cockpit-server"))
+            .arg("--config")
+            .arg(&self.config)
+            .arg("db-stop")
+            .env_remove("DATABASE_URL")
+            .output();
+        for dir in [&self.cluster, &self.backups, &self.home] {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// The server in-process on the drill's cluster, until `stop` is sent.
+struct Running {
+    base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn serve(config: Config) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        if let Err(e) = cockpit_server::run(listener, config, shutdown).await {
+            panic!("server failed: {e:#}");
+        }
+    });
+    for _ in 0..1200 {
+        if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
+            return Running { base, stop, task };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not come up");
+}
+
+impl Running {
+    /// Stops serving; the server stops its embedded cluster on the way out.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.unwrap();
+    }
+}
+
+async fn login(base: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"username": "drill", "password": crate::common::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    response.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
+}
+
+/// A case and its photo, through the API: (case id, attachment id, the photo's bytes).
+async fn case_with_photo(base: &str, token: &str, n: usize) -> (i64, String, Vec<u8>) {
+    let http = reqwest::Client::new();
+    let body = json!({"description": format!("井盖缺失 drill-{n}"), "category": "0402", "location": {"lon": 120.64, "lat": 27.97}});
+    let response = http.post(format!("{base}/api/cases")).bearer_auth(token).json(&body).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let id = response.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    photo.extend(format!("the photo of case {id}, drill {n}").bytes().cycle().take(3000));
+    let response = http
+        .post(format!("{base}/api/cases/{id}/attachments?name=drill-{n}.jpg"))
+        .bearer_auth(token)
+        .header("content-type", "image/jpeg")
+        .body(photo.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let attachment = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    (id, attachment, photo)
+}
+
+async fn create_drill_user(url: &str) {
+    let store = cockpit_store::Store::connect(url, 1).await.unwrap();
+    store.seed_roles().await.unwrap();
+    let mut tx = store.pool().begin().await.unwrap();
+    let user = cockpit_store::NewUser {
+        username: "drill".into(),
+        display_name: "演练调度员".into(),
+        password_hash: cockpit_access::hash_password(crate::common::PASSWORD).unwrap(),
+        department_id: None,
+        scope: cockpit_access::Scope::district("330304"),
+        must_change_password: false,
+    };
+    cockpit_store::Store::create_user(&mut tx, &user, &[cockpit_access::Role::Dispatcher]).await.unwrap();
+    tx.commit().await.unwrap();
+    store.pool().close().await;
+}
+
+fn destroy(path: &Path) {
+    std::fs::remove_dir_all(path).unwrap_or_else(|e| panic!("removing {}: {e}", path.display()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_destroyed_cluster_is_restored_to_the_noted_moment_with_its_attachments() {
+    let drill = Drill::new();
+    let url = drill.command(&["db-start"]);
+    create_drill_user(url.trim()).await;
+    // The first backup, as an operator takes it (the server's schedule would at its start).
+    let said = drill.command(&["backup", "--type", "full"]);
+    assert!(said.contains("(full) taken"), "{said}");
+
+    let server = serve(drill.configuration()).await;
+    let token = login(&server.base).await;
+    let mut before = Vec::new();
+    for n in 0..BEFORE {
+        before.push(case_with_photo(&server.base, &token, n).await);
+    }
+    let noted = chrono::Utc::now();
+    let mut after = Vec::new();
+    for n in BEFORE..BEFORE + AFTER {
+        after.push(case_with_photo(&server.base, &token, n).await);
+    }
+    // What the archive_timeout does within the recovery point, at once.
+    drill.command(&["backup-check"]);
+    server.stop().await;
+
+    // The disk is lost: the cluster's folder and the attachments with it.
+    destroy(&drill.cluster);
+    destroy(&drill.home.join("attachments"));
+    let started = Instant::now();
+    let target = noted.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let said = drill.command(&["restore", "--to", &target]);
+    let restore_seconds = started.elapsed().as_secs_f64();
+    assert!(said.contains(&format!("{BEFORE} brought back, 0 in place, 0 missing")), "{said}");
+
+    let server = serve(drill.configuration()).await;
+    let token = login(&server.base).await;
+    let recovery_seconds = started.elapsed().as_secs_f64();
+    let http = reqwest::Client::new();
+    for (id, attachment, photo) in &before {
+        let case = http.get(format!("{}/api/cases/{id}", server.base)).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(case.status().as_u16(), 200, "case {id}, acknowledged before the noted time");
+        let file =
+            http.get(format!("{}/api/attachments/{attachment}", server.base)).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(file.status().as_u16(), 200, "attachment {attachment}");
+        assert_eq!(&file.bytes().await.unwrap().to_vec(), photo, "attachment {attachment}, byte for byte");
+    }
+    for (id, attachment, _) in &after {
+        let case = http.get(format!("{}/api/cases/{id}", server.base)).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(case.status().as_u16(), 404, "case {id}, written after the noted time");
+        let file =
+            http.get(format!("{}/api/attachments/{attachment}", server.base)).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(file.status().as_u16(), 404, "attachment {attachment}");
+    }
+    // The restored cluster archives again, on a timeline of its own.
+    drill.command(&["backup-check"]);
+    println!(
+        "restore drill: {BEFORE} cases kept, {AFTER} after {target} gone; restore command {restore_seconds:.1} s, \
+         serving again after {recovery_seconds:.1} s ({said})",
+        said = said.trim()
+    );
+    server.stop().await;
+}
