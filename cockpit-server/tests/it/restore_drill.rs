@@ -123,10 +123,10 @@ impl Running {
     }
 }
 
-async fn login(base: &str) -> String {
+async fn login(base: &str, username: &str) -> String {
     let response = reqwest::Client::new()
         .post(format!("{base}/api/auth/login"))
-        .json(&json!({"username": "drill", "password": crate::common::PASSWORD}))
+        .json(&json!({"username": username, "password": crate::common::PASSWORD}))
         .send()
         .await
         .unwrap();
@@ -156,21 +156,43 @@ async fn case_with_photo(base: &str, token: &str, n: usize) -> (i64, String, Vec
     (id, attachment, photo)
 }
 
-async fn create_drill_user(url: &str) {
+/// A dispatcher (`drill`) and a system administrator (`drill-admin`), as an administrator
+/// would make them.
+async fn create_drill_users(url: &str) {
     let store = cockpit_store::Store::connect(url, 1).await.unwrap();
     store.seed_roles().await.unwrap();
     let mut tx = store.pool().begin().await.unwrap();
-    let user = cockpit_store::NewUser {
-        username: "drill".into(),
-        display_name: "演练调度员".into(),
-        password_hash: cockpit_access::hash_password(crate::common::PASSWORD).unwrap(),
-        department_id: None,
-        scope: cockpit_access::Scope::district("330304"),
-        must_change_password: false,
-    };
-    cockpit_store::Store::create_user(&mut tx, &user, &[cockpit_access::Role::Dispatcher]).await.unwrap();
+    for (username, role) in
+        [("drill", cockpit_access::Role::Dispatcher), ("drill-admin", cockpit_access::Role::SystemAdministrator)]
+    {
+        let user = cockpit_store::NewUser {
+            username: username.into(),
+            display_name: "演练".into(),
+            password_hash: cockpit_access::hash_password(crate::common::PASSWORD).unwrap(),
+            department_id: None,
+            scope: cockpit_access::Scope::district("330304"),
+            must_change_password: false,
+        };
+        cockpit_store::Store::create_user(&mut tx, &user, &[role]).await.unwrap();
+    }
     tx.commit().await.unwrap();
     store.pool().close().await;
+}
+
+/// `GET /api/backup/status` as the system administrator, once the schedule has a backup.
+async fn backup_status(base: &str) -> Value {
+    let token = login(base, "drill-admin").await;
+    let http = reqwest::Client::new();
+    for _ in 0..1200 {
+        let response = http.get(format!("{base}/api/backup/status")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let status: Value = response.json().await.unwrap();
+        if status["last_backup"].is_object() && status["archive"].is_object() {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the schedule took no backup within two minutes");
 }
 
 fn destroy(path: &Path) {
@@ -181,16 +203,29 @@ fn destroy(path: &Path) {
 async fn a_destroyed_cluster_is_restored_to_the_noted_moment_with_its_attachments() {
     let drill = Drill::new();
     let url = drill.command(&["db-start"]);
-    create_drill_user(url.trim()).await;
-    // The first backup, as an operator takes it (the server's schedule would at its start).
-    let said = drill.command(&["backup", "--type", "full"]);
-    assert!(said.contains("(full) taken"), "{said}");
+    create_drill_users(url.trim()).await;
 
+    // Backups are on as shipped: the first start takes a full backup by itself.
     let server = serve(drill.configuration()).await;
-    let token = login(&server.base).await;
+    let status = backup_status(&server.base).await;
+    assert_eq!(status["last_backup"]["kind"], "full", "{status}");
+    assert_eq!(
+        (&status["enabled"], &status["scheduled"], &status["rpo_seconds"]),
+        (&json!(true), &json!(true), &json!(60))
+    );
+    assert_eq!(status["archive"]["ok"], true, "{status}");
+    assert!(status["archive"]["recovery_point_seconds"].as_i64().unwrap() <= 60, "{status}");
+
+    let token = login(&server.base, "drill").await;
     let mut before = Vec::new();
     for n in 0..BEFORE {
         before.push(case_with_photo(&server.base, &token, n).await);
+        if n == BEFORE / 2 {
+            // An operator's incremental backup beside the running server: the restore
+            // starts from it and replays the WAL after it.
+            let said = drill.command(&["backup", "--type", "incr"]);
+            assert!(said.contains("(incr) taken"), "{said}");
+        }
     }
     let noted = chrono::Utc::now();
     let mut after = Vec::new();
@@ -211,7 +246,7 @@ async fn a_destroyed_cluster_is_restored_to_the_noted_moment_with_its_attachment
     assert!(said.contains(&format!("{BEFORE} brought back, 0 in place, 0 missing")), "{said}");
 
     let server = serve(drill.configuration()).await;
-    let token = login(&server.base).await;
+    let token = login(&server.base, "drill").await;
     let recovery_seconds = started.elapsed().as_secs_f64();
     let http = reqwest::Client::new();
     for (id, attachment, photo) in &before {
@@ -229,8 +264,10 @@ async fn a_destroyed_cluster_is_restored_to_the_noted_moment_with_its_attachment
             http.get(format!("{}/api/attachments/{attachment}", server.base)).bearer_auth(&token).send().await.unwrap();
         assert_eq!(file.status().as_u16(), 404, "attachment {attachment}");
     }
-    // The restored cluster archives again, on a timeline of its own.
+    // The restored cluster archives again, on a timeline of its own, and lists both backups.
     drill.command(&["backup-check"]);
+    let listing = drill.command(&["backup-list"]);
+    assert_eq!(listing.lines().filter(|l| l.contains(" full ") || l.contains(" incr ")).count(), 2, "{listing}");
     println!(
         "restore drill: {BEFORE} cases kept, {AFTER} after {target} gone; restore command {restore_seconds:.1} s, \
          serving again after {recovery_seconds:.1} s ({said})",
