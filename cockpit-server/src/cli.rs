@@ -73,6 +73,9 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Bring back, from the backup folder's copies, every attachment the database names
+    /// that the data folder lacks (after an external database was restored by its operator).
+    RestoreAttachments,
     /// Publish simulated sensor readings over MQTT (the demo's devices and credentials, or
     /// those of `--credentials`), with incidents unless `--no-incidents`.
     Simulate {

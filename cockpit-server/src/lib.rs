@@ -124,7 +124,7 @@ impl AppState {
         let batcher = cases::Batcher::start(store.clone(), rules.clone(), geography.clone());
         let cases = CaseService { store, geography: geography.clone(), rules, documents, batcher, privacy: ring };
         let live = live::Hub::new(cases.clone(), config.live.clone());
-        let backups = backup::Backups::new(backup::BackupSettings::from_config(&config.backup, &config.data_home)?);
+        let backups = backup::Backups::new(backup::BackupSettings::from_config(config)?);
         let mut attachments = attachments::AttachmentStore::new(&config.data_home, config.attachments.max_bytes);
         if let Some(settings) = backups.settings() {
             attachments = attachments.with_mirror(settings.attachments_folder());
@@ -180,7 +180,7 @@ impl AppState {
 
 /// Starts the embedded cluster (if it is not running), archiving as `[backup]` says.
 pub fn start_embedded(config: &Config) -> anyhow::Result<EmbeddedPostgres> {
-    let backups = backup::BackupSettings::from_config(&config.backup, &config.data_home)?;
+    let backups = backup::BackupSettings::from_config(config)?;
     let archiving = backups.map(|b| b.archiving);
     EmbeddedPostgres::start_archived(&config.data_home, config.database.embedded_port, archiving.as_ref())
         .context("starting the embedded PostgreSQL (or set DATABASE_URL, or [backup] enabled = false)")

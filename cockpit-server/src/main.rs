@@ -87,6 +87,14 @@ async fn main() -> anyhow::Result<()> {
             }
             return Ok(());
         }
+        Some(Command::RestoreAttachments) => {
+            let r = cockpit_server::backup::commands::restore_attachments(&config).await?;
+            println!("attachments: {} brought back, {} in place, {} missing", r.copied, r.present, r.missing);
+            if r.missing > 0 {
+                std::process::exit(1);
+            }
+            return Ok(());
+        }
         Some(Command::Simulate { broker, credentials, rate, seconds, qos, devices, no_incidents }) => {
             tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new("warn")).init();
             let broker = broker.unwrap_or_else(|| config.mqtt.listen.to_string());

@@ -38,7 +38,7 @@ fn cluster_id(home: &Path) -> Result<String, StoreError> {
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
     pub(crate) root: PathBuf,
-    bin: PathBuf,
+    pub(crate) bin: PathBuf,
     port: u16,
     pub(crate) password: String,
     pub(crate) as_postgres: bool,

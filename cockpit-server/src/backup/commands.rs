@@ -24,7 +24,7 @@ pub async fn take(repo: BackupRepository, kind: BackupKind, files: (PathBuf, Pat
 
 /// The settings, or why there are none to use.
 fn settings(config: &Config) -> Result<BackupSettings, BackupError> {
-    let settings = BackupSettings::from_config(&config.backup, &config.data_home)?;
+    let settings = BackupSettings::from_config(config)?;
     settings.ok_or_else(|| BackupError::Invalid("backups are off ([backup] enabled = false)".into()))
 }
 
@@ -182,6 +182,36 @@ pub async fn restore(config: &Config, target: DateTime<Utc>) -> Result<Restored,
     let files = files::restore(&root, &mirror, &digests)?;
     cluster.stop()?;
     Ok(Restored { target, database_seconds, total_seconds: started.elapsed().as_secs_f64(), files })
+}
+
+/// `restore-attachments`: every attachment the database's rows name brought back from
+/// the copies where the data folder lacks it; for a database restored by other means (an
+/// external one, restored by its operator). The embedded cluster is started if need be.
+pub async fn restore_attachments(config: &Config) -> Result<Copied, BackupError> {
+    let settings = settings(config)?;
+    let (url, cluster) = if config.database.url.is_empty() {
+        let (home, port) = (config.data_home.clone(), config.database.embedded_port);
+        let archiving = settings.archiving.clone();
+        let cluster =
+            tokio::task::spawn_blocking(move || EmbeddedPostgres::start_archived(&home, port, Some(&archiving)))
+                .await
+                .map_err(|e| BackupError::Invalid(format!("starting the cluster: {e}")))??;
+        (cluster.url(), Some(cluster))
+    } else {
+        (config.database.url.clone(), None)
+    };
+    let digests = async {
+        let store = Store::connect(&url, 2).await?;
+        let digests = store.attachment_digests().await;
+        store.pool().close().await;
+        digests
+    }
+    .await;
+    if let Some(cluster) = cluster.filter(|c| c.launched()) {
+        cluster.stop()?;
+    }
+    let (root, mirror) = attachment_folders(config, &settings);
+    Ok(files::restore(&root, &mirror, &digests?)?)
 }
 
 /// Reads a restore target: RFC 3339 with its offset (`2026-12-07T13:05:00+08:00`), or a

@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, Utc, Weekday};
 use cockpit_store::{Archiving, BackupRepository, BackupSet, Store, StoreError};
 
-use crate::config::BackupConfig;
+use crate::config::Config;
 use plan::{ArchiveLag, Schedule};
 
 /// What a backup task or command can fail with.
@@ -47,15 +47,20 @@ pub struct BackupSettings {
 }
 
 impl BackupSettings {
-    /// The settings of `[backup]` for the data folder `data_home`; `None` when off.
-    pub fn from_config(config: &BackupConfig, data_home: &std::path::Path) -> Result<Option<Self>, BackupError> {
+    /// The settings of `[backup]`; `None` when off. The default folder is beside the
+    /// embedded cluster, or `<data_home>/backup` with an external database (only the
+    /// attachments' copies go there).
+    pub fn from_config(all: &Config) -> Result<Option<Self>, BackupError> {
+        let config = &all.backup;
         if !config.enabled {
             return Ok(None);
         }
-        let folder = if config.folder.as_os_str().is_empty() {
-            Archiving::default_folder(data_home)?
-        } else {
+        let folder = if !config.folder.as_os_str().is_empty() {
             config.folder.clone()
+        } else if all.database.url.is_empty() {
+            Archiving::default_folder(&all.data_home)?
+        } else {
+            all.data_home.join("backup")
         };
         let weekday = match config.full_weekday {
             1 => Weekday::Mon,
@@ -270,5 +275,49 @@ impl Backups {
             }
             Err(e) => tracing::warn!(error = %e, "reading the WAL archiver's state"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        let mut config = Config::load(&crate::cli::Cli::default()).unwrap_or_else(|e| panic!("{e}"));
+        config.database.url = "postgres://elsewhere/cockpit".into();
+        config.data_home = PathBuf::from("/srv/cockpit");
+        config
+    }
+
+    #[test]
+    fn the_shipped_settings_are_the_tenders_and_a_bad_one_is_named() {
+        let settings = BackupSettings::from_config(&config()).unwrap().unwrap();
+        assert_eq!(settings.archiving.archive_timeout_seconds, 50);
+        assert_eq!(settings.archiving.archive_fulls, 5);
+        assert_eq!(settings.schedule.full_weekday, Weekday::Sun);
+        assert_eq!(
+            (
+                settings.schedule.incremental_days,
+                settings.schedule.weekly_full_days,
+                settings.schedule.monthly_full_months
+            ),
+            (10, 31, 6)
+        );
+        // An external database's: only the attachments' copies, in the data folder.
+        assert_eq!(settings.archiving.folder, PathBuf::from("/srv/cockpit/backup"));
+        assert_eq!(settings.attachments_folder(), PathBuf::from("/srv/cockpit/backup/attachments"));
+        for (change, named) in [
+            ((|c: &mut Config| c.backup.full_weekday = 0) as fn(&mut Config), "full_weekday"),
+            (|c: &mut Config| c.backup.hour = 24, "hour"),
+            (|c: &mut Config| c.backup.rpo_seconds = 15, "rpo_seconds"),
+        ] {
+            let mut bad = config();
+            change(&mut bad);
+            let err = BackupSettings::from_config(&bad).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains(named), "{named}: {err}");
+        }
+        let mut off = config();
+        off.backup.enabled = false;
+        assert!(BackupSettings::from_config(&off).unwrap().is_none());
     }
 }

@@ -3,6 +3,7 @@
 //! recovery reached the target and it was promoted.
 
 use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -69,12 +70,11 @@ impl EmbeddedPostgres {
         }
         repo.restore(target)?;
         cluster.launch(RECOVERY_LIMIT.as_secs() as u32)?;
-        // Hot standby lets pg_ctl return once the replay is consistent; the promotion at the
-        // target removes recovery.signal. A target the archive never reached stops the
-        // server instead.
-        let signal = data.join("recovery.signal");
+        // Hot standby lets pg_ctl return once the replay is consistent; the cluster is
+        // the database again once its control file says "in production", after the
+        // promotion at the target. A target the archive never reached stops the server.
         let started = Instant::now();
-        while signal.exists() {
+        while !cluster.in_production()? {
             if !cluster.is_running() || started.elapsed() > RECOVERY_LIMIT {
                 return Err(StoreError::Backup(format!(
                     "the restored cluster did not recover to {target} (see {})",
@@ -83,7 +83,24 @@ impl EmbeddedPostgres {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        repo.stanza_create()?;
         Ok(cluster)
+    }
+
+    /// Whether the control file says the cluster is in production (not recovering).
+    fn in_production(&self) -> Result<bool, StoreError> {
+        let mut command = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(self.bin.join("pg_controldata"));
+            c
+        } else {
+            Command::new(self.bin.join("pg_controldata"))
+        };
+        let output = command
+            .arg("-D")
+            .arg(self.root.join("data"))
+            .output()
+            .or_cluster(|| "running pg_controldata".to_string())?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        Ok(text.lines().any(|l| l.starts_with("Database cluster state:") && l.trim_end().ends_with("in production")))
     }
 }
