@@ -4,7 +4,6 @@
 use anyhow::Context;
 use clap::Parser;
 use cockpit_server::{Cli, Command, Config};
-use cockpit_store::EmbeddedPostgres;
 
 #[global_allocator]
 static ALLOCATOR: cockpit_server::Allocator = cockpit_server::Allocator;
@@ -24,7 +23,8 @@ async fn main() -> anyhow::Result<()> {
             return Ok(());
         }
         Some(Command::DbStop) => {
-            return Ok(EmbeddedPostgres::start(&config.data_home, config.database.embedded_port)?.stop()?);
+            // Through the same start as serving: a lost cluster with backups is not made anew.
+            return Ok(cockpit_server::start_embedded(&config)?.stop()?);
         }
         Some(Command::AuditVerify) => {
             if !cockpit_server::audit_verify(&config).await? {

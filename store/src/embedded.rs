@@ -80,7 +80,11 @@ impl EmbeddedPostgres {
     ) -> Result<EmbeddedPostgres, StoreError> {
         if let Some(archiving) = archiving {
             let root = EmbeddedPostgres::location(data_home)?;
-            if !root.join("data/PG_VERSION").exists() && BackupRepository::kept_password(&archiving.folder).is_some() {
+            let fresh = !root.join("data/PG_VERSION").exists();
+            if fresh && !BackupRepository::holds_backups(&archiving.folder) {
+                BackupRepository::forget_empty(&archiving.folder)?;
+            }
+            if fresh && BackupRepository::holds_backups(&archiving.folder) {
                 return Err(StoreError::Backup(format!(
                     "the database in {} is gone but {} holds its backups: run `cockpit-server restore --to <time>` \
                      (or move the backup folder away to start with an empty database)",

@@ -237,6 +237,32 @@ impl BackupRepository {
         .map(drop)
     }
 
+    /// Whether the backup folder holds a full backup (a folder `YYYYMMDD-HHMMSSF` in the
+    /// stanza's part of the repository), without asking pgBackRest.
+    pub(crate) fn holds_backups(folder: &Path) -> bool {
+        let Ok(entries) = std::fs::read_dir(folder.join("repo/backup").join(STANZA)) else { return false };
+        entries.flatten().any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.len() == 16 && name.ends_with('F') && e.path().is_dir()
+        })
+    }
+
+    /// Forgets a stanza that holds no backup (its WAL and the kept password), so that a
+    /// cluster made anew can archive here: what it held restores nothing.
+    pub(crate) fn forget_empty(folder: &Path) -> Result<(), StoreError> {
+        for path in [folder.join("repo/backup").join(STANZA), folder.join("repo/archive").join(STANZA)] {
+            if path.exists() {
+                std::fs::remove_dir_all(&path).or_cluster(|| format!("removing {}", path.display()))?;
+            }
+        }
+        let kept = folder.join("password");
+        if kept.exists() {
+            std::fs::remove_file(&kept).or_cluster(|| format!("removing {}", kept.display()))?;
+        }
+        Ok(())
+    }
+
     /// The cluster's password as kept in the backup folder.
     pub(crate) fn kept_password(folder: &Path) -> Option<String> {
         std::fs::read_to_string(folder.join("password")).ok().map(|p| p.trim().to_string())
