@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc, Weekday};
-use cockpit_store::{Archiving, BackupRepository, BackupSet, Store, StoreError};
+use cockpit_store::{Archiving, BackupKind, BackupRepository, BackupSet, Store, StoreError};
 
 use crate::config::Config;
 use plan::{ArchiveLag, Schedule};
@@ -185,6 +185,10 @@ impl Backups {
         let files = (attachments, settings.attachments_folder());
         self.update(|s| s.scheduled = repo.is_some());
         let mut listing: Option<Vec<BackupSet>> = None;
+        // A backup runs as a task of its own (a full one may take an hour), so that the
+        // archive is still watched meanwhile; none is started while one runs.
+        let mut job: Option<tokio::task::JoinHandle<(Option<Vec<BackupSet>>, bool)>> = None;
+        let mut retry_at = tokio::time::Instant::now();
         let mut interval = tokio::time::interval(settings.check);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -194,37 +198,57 @@ impl Backups {
             }
             self.check_archive(&store, &settings, repo.is_some()).await;
             let Some(repo) = &repo else { continue };
+            if let Some(running) = job.take_if(|j| j.is_finished()) {
+                let (fresh, failed) = running.await.unwrap_or((None, true));
+                listing = fresh;
+                if failed {
+                    // Try again later rather than at every check.
+                    retry_at = tokio::time::Instant::now() + settings.check.max(Duration::from_secs(300));
+                }
+            }
+            if job.is_some() || tokio::time::Instant::now() < retry_at {
+                continue;
+            }
             if listing.is_none() {
                 listing = self.list(repo).await;
             }
             let Some(backups) = &listing else { continue };
-            if let Some(kind) = settings.schedule.due(Utc::now(), offset(), backups) {
-                let taken = commands::take(repo.clone(), kind, files.clone()).await;
-                let error = taken.as_ref().err().map(|e| e.to_string());
-                match &taken {
-                    Ok(_) => tracing::info!(kind = kind.as_str(), "scheduled backup taken"),
-                    Err(e) => tracing::error!(kind = kind.as_str(), error = %e, "scheduled backup failed"),
-                }
-                self.update(|s| s.last_error = error);
-                listing = self.list(repo).await;
-                if let Some(backups) = &listing {
-                    for label in settings.schedule.expired(Utc::now(), offset(), backups) {
-                        let repo = repo.clone();
-                        let name = label.clone();
-                        match tokio::task::spawn_blocking(move || repo.expire(&name)).await {
-                            Ok(Ok(())) => tracing::info!(backup = %label, "backup expired"),
-                            Ok(Err(e)) => tracing::warn!(backup = %label, error = %e, "expiring a backup"),
-                            Err(e) => tracing::warn!(error = %e, "expiring a backup"),
-                        }
-                    }
-                    listing = self.list(repo).await;
-                }
-                if taken.is_err() {
-                    // Try again at the next check rather than in a tight loop.
-                    tokio::time::sleep(settings.check.max(Duration::from_secs(60))).await;
-                }
+            let offset = offset();
+            if let Some(kind) = settings.schedule.due(Utc::now(), offset, backups) {
+                let this = self.clone();
+                let (repo, files, schedule) = (repo.clone(), files.clone(), settings.schedule.clone());
+                job = Some(tokio::spawn(async move { this.scheduled(repo, kind, files, schedule, offset).await }));
             }
         }
+    }
+
+    /// Takes the backup due, then expires what the retention lets go: the listing after,
+    /// and whether the backup failed.
+    async fn scheduled(
+        self,
+        repo: BackupRepository,
+        kind: BackupKind,
+        files: (PathBuf, PathBuf),
+        schedule: Schedule,
+        offset: FixedOffset,
+    ) -> (Option<Vec<BackupSet>>, bool) {
+        let taken = commands::take(repo.clone(), kind, files).await;
+        let error = taken.as_ref().err().map(|e| e.to_string());
+        match &taken {
+            Ok(_) => tracing::info!(kind = kind.as_str(), "scheduled backup taken"),
+            Err(e) => tracing::error!(kind = kind.as_str(), error = %e, "scheduled backup failed"),
+        }
+        self.update(|s| s.last_error = error);
+        let Some(backups) = self.list(&repo).await else { return (None, taken.is_err()) };
+        for label in schedule.expired(Utc::now(), offset, &backups) {
+            let (repo, name) = (repo.clone(), label.clone());
+            match tokio::task::spawn_blocking(move || repo.expire(&name)).await {
+                Ok(Ok(())) => tracing::info!(backup = %label, "backup expired"),
+                Ok(Err(e)) => tracing::warn!(backup = %label, error = %e, "expiring a backup"),
+                Err(e) => tracing::warn!(error = %e, "expiring a backup"),
+            }
+        }
+        (self.list(&repo).await, taken.is_err())
     }
 
     /// The repository's backups, noted in the status; `None` (logged) when it cannot say.
