@@ -292,3 +292,40 @@ async fn a_destroyed_cluster_is_restored_to_the_noted_moment_with_its_attachment
     );
     server.stop().await;
 }
+
+/// With an external database the backups are its operator's: the server takes none, still
+/// copies each attachment into the backup folder before its row, and reports the archive
+/// as the database shows it (the test cluster archives nothing: not ok). Only the system
+/// administrator reads the status.
+#[tokio::test]
+async fn an_external_databases_backups_are_its_operators_and_its_archive_is_reported() {
+    let mut config = Config::for_tests(&crate::common::sample_data(), &crate::common::fresh_database().await);
+    config.backup.enabled = true;
+    config.backup.check_seconds = 1;
+    let folder = std::env::temp_dir().join(format!("cockpit-backup-external-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    config.backup.folder = folder.clone();
+    let server = crate::common::Server::start_configured(config).await;
+    let admin = server.token("backup-admin", "system_administrator").await;
+    let mut status = Value::Null;
+    for _ in 0..600 {
+        let (code, body) = server.get_with(&admin, "/api/backup/status").await;
+        assert_eq!(code, 200, "{body}");
+        status = body;
+        if status["archive"].is_object() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!((&status["enabled"], &status["scheduled"]), (&json!(true), &json!(false)), "{status}");
+    assert_eq!(status["archive"]["ok"], false, "archive_mode is off: {status}");
+    assert!(status["last_backup"].is_null(), "{status}");
+    let (code, _) = server.get_as("dispatcher", "/api/backup/status").await;
+    assert_eq!(code, 403);
+
+    let (_, attachment, photo) = case_with_photo(&server.url(""), &server.token("d1", "dispatcher").await, 99).await;
+    let row = server.store.attachment(&attachment).await.unwrap().unwrap();
+    let copy = folder.join("attachments").join(&row.sha256[..2]).join(&row.sha256);
+    assert_eq!(std::fs::read(&copy).unwrap(), photo, "the copy in the backup folder");
+    std::fs::remove_dir_all(&folder).unwrap();
+}
