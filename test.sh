@@ -14,11 +14,12 @@ system_packages
 apt_install mosquitto mosquitto-clients
 cargo xtask check-city
 
-# The test database: the server's own embedded cluster, on a port of its own.
+# The test database: the server's own embedded cluster, on a port of its own. It archives
+# nothing: the restore drill runs a cluster of its own with backups on.
 cargo build -q -p cockpit-server
 test_home="${COCKPIT_TEST_HOME:-$HOME/.cache/cockpit-test}"
 mkdir -p "$test_home"
-printf '[database]\nembedded_port = %s\n' "${COCKPIT_TEST_DB_PORT:-54339}" > "$test_home/test.toml"
+printf '[database]\nembedded_port = %s\n[backup]\nenabled = false\n' "${COCKPIT_TEST_DB_PORT:-54339}" > "$test_home/test.toml"
 server="$CARGO_TARGET_DIR/debug/cockpit-server"
 db() { COCKPIT_DATA_HOME="$test_home" "$server" --config "$test_home/test.toml" "$@"; }
 DATABASE_URL="$(db db-start)"

@@ -27,9 +27,10 @@ apt_install() {
 
 # The packages the cockpit needs: a C toolchain for -sys crates, PostgreSQL 15 with
 # PostGIS 3 for the embedded database (the server runs its own private cluster from them),
-# Chromium and CJK fonts for the wall's browser tests and screenshots.
+# pgBackRest for its backups and point-in-time recovery (docs/operations.md), Chromium and
+# CJK fonts for the wall's browser tests and screenshots.
 system_packages() {
-    apt_install build-essential pkg-config ca-certificates python3 postgresql-15 postgresql-15-postgis-3 \
+    apt_install build-essential pkg-config ca-certificates python3 postgresql-15 postgresql-15-postgis-3 pgbackrest \
         chromium fonts-noto-cjk
 }
 

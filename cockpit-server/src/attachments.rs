@@ -57,12 +57,30 @@ pub use cockpit_store::Recorded as Saved;
 pub struct AttachmentStore {
     root: PathBuf,
     max_bytes: usize,
+    /// The backup folder's copies (`[backup]`), written before the row as the file is.
+    mirror: Option<PathBuf>,
 }
 
 impl AttachmentStore {
     /// Files under `data_home`, at most `max_bytes` each.
     pub fn new(data_home: &Path, max_bytes: usize) -> AttachmentStore {
-        AttachmentStore { root: data_home.join("attachments"), max_bytes }
+        AttachmentStore { root: data_home.join("attachments"), max_bytes, mirror: None }
+    }
+
+    /// The same, copying every new file into `folder` too before its row is written, so
+    /// that a database restored to any moment finds there every file it names.
+    pub fn with_mirror(self, folder: PathBuf) -> AttachmentStore {
+        AttachmentStore { mirror: Some(folder), ..self }
+    }
+
+    /// Where the files are.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where their copies are, if kept.
+    pub fn mirror(&self) -> Option<&Path> {
+        self.mirror.as_deref()
     }
 
     /// The size limit.
@@ -97,7 +115,10 @@ impl AttachmentStore {
             return Err(AttachmentError::NoSuchCase(case.0));
         }
         let sha256 = hex::encode(Sha256::digest(bytes));
-        self.write_file(&sha256, bytes)?;
+        write_content(&self.root, &sha256, bytes)?;
+        if let Some(mirror) = &self.mirror {
+            write_content(mirror, &sha256, bytes)?;
+        }
         let attachment = Attachment {
             id: format!("att-{}-{}", case.0, &sha256[..16]),
             case_id: case.0,
@@ -119,33 +140,36 @@ impl AttachmentStore {
     pub async fn load(&self, store: &Store, id: &str) -> Result<Option<(Attachment, Vec<u8>)>, AttachmentError> {
         let found = store.attachment(id).await?;
         let Some(attachment) = found else { return Ok(None) };
-        let bytes = std::fs::read(self.path(&attachment.sha256))?;
+        let bytes = std::fs::read(content_path(&self.root, &attachment.sha256))?;
         if hex::encode(Sha256::digest(&bytes)) != attachment.sha256 {
             return Err(AttachmentError::Io(std::io::Error::other(format!("{} failed its checksum", attachment.id))));
         }
         Ok(Some((attachment, bytes)))
     }
+}
 
-    fn path(&self, sha256: &str) -> PathBuf {
-        self.root.join(&sha256[..2]).join(sha256)
-    }
+/// Where the content of digest `sha256` lives under `root`: `<root>/<first two hex>/<sha256>`.
+pub fn content_path(root: &Path, sha256: &str) -> PathBuf {
+    root.join(sha256.get(..2).unwrap_or("xx")).join(sha256)
+}
 
-    fn write_file(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
-        let path = self.path(sha256);
-        if path.exists() {
-            return Ok(()); // Content-addressed: the same bytes are already there.
-        }
-        let dir = path.parent().unwrap_or(&self.root);
-        std::fs::create_dir_all(dir)?;
-        // A name of its own: two uploads of the same file at once must not write one file.
-        let nonce = cockpit_access::random_id().map_err(|e| std::io::Error::other(e.to_string()))?;
-        let temp = dir.join(format!(".{sha256}.{nonce}.tmp"));
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, &path)?;
-        std::fs::File::open(dir)?.sync_all()
+/// Writes `bytes` under `root` by their digest `sha256` (durably: a temporary file of its
+/// own, synced, renamed, the folder synced), unless that content is there already.
+pub fn write_content(root: &Path, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let path = content_path(root, sha256);
+    if path.exists() {
+        return Ok(()); // Content-addressed: the same bytes are already there.
     }
+    let dir = path.parent().unwrap_or(root);
+    std::fs::create_dir_all(dir)?;
+    // A name of its own: two uploads of the same file at once must not write one file.
+    let nonce = cockpit_access::random_id().map_err(|e| std::io::Error::other(e.to_string()))?;
+    let temp = dir.join(format!(".{sha256}.{nonce}.tmp"));
+    let mut file = std::fs::File::create(&temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&temp, &path)?;
+    std::fs::File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]

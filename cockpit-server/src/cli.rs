@@ -53,6 +53,29 @@ pub enum Command {
         #[arg(long)]
         per_day: Option<u32>,
     },
+    /// Take a backup of the embedded database now (pgBackRest; `[backup]`), and copy the
+    /// attachments the backup folder lacks. It may run beside the server.
+    Backup {
+        /// full, diff or incr (an incremental or differential one without a full one
+        /// before it is taken full).
+        #[arg(long = "type", default_value = "full")]
+        kind: String,
+    },
+    /// Close the current WAL segment and wait until the archive has it: checks that
+    /// archiving works, and makes every commit so far restorable.
+    BackupCheck,
+    /// List the backups kept and the WAL archive's range (times in the city's zone).
+    BackupList,
+    /// Restore the embedded database to a moment (every transaction committed at or before
+    /// it, none after) and bring back the attachments its rows name. Stop the server first.
+    Restore {
+        /// The moment: `2026-12-07 13:05:00` in the city's zone, or RFC 3339 with an offset.
+        #[arg(long)]
+        to: String,
+    },
+    /// Bring back, from the backup folder's copies, every attachment the database names
+    /// that the data folder lacks (after an external database was restored by its operator).
+    RestoreAttachments,
     /// Publish simulated sensor readings over MQTT (the demo's devices and credentials, or
     /// those of `--credentials`), with incidents unless `--no-incidents`.
     Simulate {

@@ -51,6 +51,8 @@ pub struct Config {
     pub history: HistoryConfig,
     /// The demonstration's present: case feeds and simulated handlers.
     pub demo: DemoConfig,
+    /// Backups and point-in-time recovery.
+    pub backup: BackupConfig,
 }
 
 /// `[demo]`.
@@ -63,6 +65,23 @@ pub struct DemoConfig {
     pub time_scale: u32,
     pub seed: u64,
     pub tick_ms: u64,
+}
+
+/// `[backup]`.
+#[allow(missing_docs)] // One field per setting; see DEFAULT_CONFIG.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupConfig {
+    pub enabled: bool,
+    pub folder: PathBuf,
+    pub rpo_seconds: u32,
+    pub hour: u32,
+    pub full_weekday: u32,
+    pub incremental_days: u32,
+    pub weekly_full_days: u32,
+    pub monthly_full_months: u32,
+    pub processes: u32,
+    pub check_seconds: u64,
 }
 
 /// `[history]`.
@@ -279,6 +298,8 @@ impl Config {
         config.mqtt.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         // Tests wait for recomputed indicators; a second is the shortest interval.
         config.indicators.interval_seconds = 1;
+        // Tests share one cluster through DATABASE_URL; the restore drill turns it on.
+        config.backup.enabled = false;
         config
     }
 

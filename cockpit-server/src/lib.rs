@@ -7,6 +7,7 @@
 mod api;
 pub mod attachments;
 mod auth;
+pub mod backup;
 mod cases;
 mod cli;
 mod config;
@@ -65,6 +66,8 @@ pub struct AppState {
     pub live: live::Hub,
     /// City vital signs per region.
     pub indicators: indicators::Indicators,
+    /// Backups: the schedule's settings and what it last saw.
+    pub backups: backup::Backups,
     intake_limits: Arc<RateLimits>,
     /// Open311's budgets per key and per client address.
     open311: (config::Open311Config, Arc<RateLimits>),
@@ -122,7 +125,11 @@ impl AppState {
         let batcher = cases::Batcher::start(store.clone(), rules.clone(), geography.clone());
         let cases = CaseService { store, geography: geography.clone(), rules, documents, batcher, privacy: ring };
         let live = live::Hub::new(cases.clone(), config.live.clone());
-        let attachments = attachments::AttachmentStore::new(&config.data_home, config.attachments.max_bytes);
+        let backups = backup::Backups::new(backup::BackupSettings::from_config(config)?);
+        let mut attachments = attachments::AttachmentStore::new(&config.data_home, config.attachments.max_bytes);
+        if let Some(settings) = backups.settings() {
+            attachments = attachments.with_mirror(settings.attachments_folder());
+        }
         if config.iot.simulate {
             iot::demo::register_devices(&cases, &config.data_dir, &config.data_home).await?;
         }
@@ -165,17 +172,25 @@ impl AppState {
             iot,
             live,
             indicators,
+            backups,
             intake_limits: Arc::new(RateLimits::default()),
             open311: (config.open311.clone(), Arc::new(RateLimits::default())),
         })
     }
 }
 
+/// Starts the embedded cluster (if it is not running), archiving as `[backup]` says.
+pub fn start_embedded(config: &Config) -> anyhow::Result<EmbeddedPostgres> {
+    let backups = backup::BackupSettings::from_config(config)?;
+    let archiving = backups.map(|b| b.archiving);
+    EmbeddedPostgres::start_archived(&config.data_home, config.database.embedded_port, archiving.as_ref())
+        .context("starting the embedded PostgreSQL (or set DATABASE_URL, or [backup] enabled = false)")
+}
+
 /// Connects to the configured database, or starts the embedded one.
 pub async fn open_store(config: &Config) -> anyhow::Result<(Store, Option<EmbeddedPostgres>)> {
     let (url, embedded) = if config.database.url.is_empty() {
-        let cluster = EmbeddedPostgres::start(&config.data_home, config.database.embedded_port)
-            .context("starting the embedded PostgreSQL (or set DATABASE_URL)")?;
+        let cluster = start_embedded(config)?;
         tracing::info!(cluster = %cluster.root().display(), port = config.database.embedded_port, "embedded PostgreSQL running");
         (cluster.url(), Some(cluster))
     } else {
@@ -204,7 +219,8 @@ pub async fn run_observed(
     observer: Option<tokio::sync::oneshot::Sender<AppState>>,
 ) -> anyhow::Result<()> {
     let (store, embedded) = open_store(&config).await?;
-    let served = serve(listener, &config, store, shutdown, observer).await;
+    let repo = embedded.as_ref().and_then(|c| c.backups().cloned());
+    let served = serve(listener, &config, store, repo, shutdown, observer).await;
     if let Some(cluster) = embedded
         && let Err(e) = cluster.stop()
     {
@@ -217,6 +233,7 @@ async fn serve(
     listener: tokio::net::TcpListener,
     config: &Config,
     store: Store,
+    repo: Option<cockpit_store::BackupRepository>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     observer: Option<tokio::sync::oneshot::Sender<AppState>>,
 ) -> anyhow::Result<()> {
@@ -254,6 +271,10 @@ async fn serve(
         config.http.tls(),
         stopped.clone(),
     );
+    let rules = state.cases.rules.clone();
+    let files = state.attachments.root().to_path_buf();
+    let offset = move || rules.get().calendar.offset();
+    tokio::spawn(state.backups.clone().run(store.clone(), repo, files, offset, stopped.clone()));
     let scheduler = tokio::spawn(deadlines::run(
         store,
         Duration::from_secs(config.cases.scheduler_interval_seconds.max(1)),
@@ -329,6 +350,11 @@ pub async fn audit_verify(config: &Config) -> anyhow::Result<bool> {
         ),
     }
     Ok(report.broken.is_none())
+}
+
+/// The city's zone, from its working calendar (`backup-list` and `restore` read times in it).
+pub fn city_offset(config: &Config) -> anyhow::Result<chrono::FixedOffset> {
+    Ok(case_rules(config)?.calendar.offset())
 }
 
 /// The case rules of the data folder, with the configured deadline and duplicate policies.

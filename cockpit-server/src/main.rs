@@ -4,7 +4,6 @@
 use anyhow::Context;
 use clap::Parser;
 use cockpit_server::{Cli, Command, Config};
-use cockpit_store::EmbeddedPostgres;
 
 #[global_allocator]
 static ALLOCATOR: cockpit_server::Allocator = cockpit_server::Allocator;
@@ -19,12 +18,13 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::load(&cli).context("reading the configuration")?;
     match cli.command {
         Some(Command::DbStart) => {
-            let cluster = EmbeddedPostgres::start(&config.data_home, config.database.embedded_port)?;
+            let cluster = cockpit_server::start_embedded(&config)?;
             println!("{}", cluster.url());
             return Ok(());
         }
         Some(Command::DbStop) => {
-            return Ok(EmbeddedPostgres::start(&config.data_home, config.database.embedded_port)?.stop()?);
+            // Through the same start as serving: a lost cluster with backups is not made anew.
+            return Ok(cockpit_server::start_embedded(&config)?.stop()?);
         }
         Some(Command::AuditVerify) => {
             if !cockpit_server::audit_verify(&config).await? {
@@ -50,6 +50,49 @@ async fn main() -> anyhow::Result<()> {
                 "history of {} days (seed {}): {} cases with {} timeline entries, {} generated accounts, in {seconds:.1} s",
                 s.record.days, s.record.seed, s.record.cases, s.entries, s.people
             );
+            return Ok(());
+        }
+        Some(Command::Backup { kind }) => {
+            let kind = cockpit_store::BackupKind::parse(&kind)
+                .with_context(|| format!("--type: `{kind}` is not full, diff or incr"))?;
+            println!("{}", cockpit_server::backup::commands::backup(&config, kind).await?);
+            return Ok(());
+        }
+        Some(Command::BackupCheck) => {
+            let seconds = cockpit_server::backup::commands::check(&config).await?;
+            println!("the WAL archive took the current segment in {seconds:.1} s: every commit so far is restorable");
+            return Ok(());
+        }
+        Some(Command::BackupList) => {
+            let offset = cockpit_server::city_offset(&config)?;
+            print!("{}", cockpit_server::backup::commands::backup_list(&config, offset)?);
+            return Ok(());
+        }
+        Some(Command::Restore { to }) => {
+            let offset = cockpit_server::city_offset(&config)?;
+            let target = cockpit_server::backup::commands::parse_target(&to, offset)?;
+            let r = cockpit_server::backup::commands::restore(&config, target).await?;
+            println!(
+                "restored to {} (UTC{offset}): database recovered in {:.1} s, attachments in {:.1} s \
+                 ({} brought back, {} in place, {} missing)",
+                r.target.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S%.6f"),
+                r.database_seconds,
+                r.total_seconds,
+                r.files.copied,
+                r.files.present,
+                r.files.missing
+            );
+            if r.files.missing > 0 {
+                std::process::exit(1);
+            }
+            return Ok(());
+        }
+        Some(Command::RestoreAttachments) => {
+            let r = cockpit_server::backup::commands::restore_attachments(&config).await?;
+            println!("attachments: {} brought back, {} in place, {} missing", r.copied, r.present, r.missing);
+            if r.missing > 0 {
+                std::process::exit(1);
+            }
             return Ok(());
         }
         Some(Command::Simulate { broker, credentials, rate, seconds, qos, devices, no_incidents }) => {

@@ -81,3 +81,10 @@ impl Store {
         .await?)
     }
 }
+
+impl Store {
+    /// The SHA-256 of every attachment recorded: the files a restored database names.
+    pub async fn attachment_digests(&self) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT sha256 FROM attachments ORDER BY 1").fetch_all(&self.pool).await?)
+    }
+}

@@ -14,6 +14,7 @@ use std::process::Command;
 use sha2::{Digest, Sha256};
 
 use crate::StoreError;
+use crate::backup::{Archiving, BackupRepository};
 
 /// The identity of a data folder's cluster: a random id kept in `cluster-id` in the folder,
 /// made at its first start. The cluster outside the folder (run as root) is found by path
@@ -36,11 +37,13 @@ fn cluster_id(home: &Path) -> Result<String, StoreError> {
 /// A private cluster, started.
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
-    root: PathBuf,
-    bin: PathBuf,
+    pub(crate) root: PathBuf,
+    pub(crate) bin: PathBuf,
     port: u16,
-    password: String,
-    as_postgres: bool,
+    pub(crate) password: String,
+    pub(crate) as_postgres: bool,
+    pub(crate) backup: Option<BackupRepository>,
+    launched: bool,
 }
 
 impl EmbeddedPostgres {
@@ -65,12 +68,53 @@ impl EmbeddedPostgres {
     /// Creates the cluster if it does not exist, starts it unless it is already running,
     /// and creates the `cockpit` database in it.
     pub fn start(data_home: &Path, port: u16) -> Result<EmbeddedPostgres, StoreError> {
+        EmbeddedPostgres::start_archived(data_home, port, None)
+    }
+
+    /// [`EmbeddedPostgres::start`], archiving the WAL to the repository of `archiving`
+    /// (configured, and its stanza created, at every start) when it is given.
+    pub fn start_archived(
+        data_home: &Path,
+        port: u16,
+        archiving: Option<&Archiving>,
+    ) -> Result<EmbeddedPostgres, StoreError> {
+        if let Some(archiving) = archiving {
+            let root = EmbeddedPostgres::location(data_home)?;
+            let fresh = !root.join("data/PG_VERSION").exists();
+            if fresh && !BackupRepository::holds_backups(&archiving.folder) {
+                BackupRepository::forget_empty(&archiving.folder)?;
+            }
+            if fresh && BackupRepository::holds_backups(&archiving.folder) {
+                return Err(StoreError::Backup(format!(
+                    "the database in {} is gone but {} holds its backups: run `cockpit-server restore --to <time>` \
+                     (or move the backup folder away to start with an empty database)",
+                    root.display(),
+                    archiving.folder.display()
+                )));
+            }
+        }
+        let mut cluster = EmbeddedPostgres::open(data_home, port, true)?;
+        if let Some(archiving) = archiving {
+            cluster.backup = Some(BackupRepository::configure(archiving, &cluster.root, port, &cluster.password)?);
+        }
+        if !cluster.is_running() {
+            cluster.launch(120)?;
+            cluster.launched = true;
+        }
+        if let Some(repo) = &cluster.backup {
+            repo.stanza_create()?;
+        }
+        Ok(cluster)
+    }
+
+    /// The cluster of `data_home`, made with initdb when `init` and it has no data yet.
+    pub(crate) fn open(data_home: &Path, port: u16, init: bool) -> Result<EmbeddedPostgres, StoreError> {
         let root = EmbeddedPostgres::location(data_home)?;
         let bin = find_binaries()?;
         let as_postgres = is_root();
         std::fs::create_dir_all(&root).or_cluster(|| format!("creating {}", root.display()))?;
         let password_file = root.join("password");
-        if !root.join("data/PG_VERSION").exists() {
+        if init && !root.join("data/PG_VERSION").exists() {
             let password = random_hex(16)?;
             write_private(&password_file, &password)?;
             if as_postgres {
@@ -88,33 +132,36 @@ impl EmbeddedPostgres {
             .or_cluster(|| format!("reading {}", password_file.display()))?
             .trim()
             .to_string();
-        let cluster = EmbeddedPostgres { root, bin, port, password, as_postgres };
-        if !cluster.is_running() {
-            let run_dir = cluster.root.join("run");
-            std::fs::create_dir_all(&run_dir).or_cluster(|| format!("creating {}", run_dir.display()))?;
-            if as_postgres {
-                chown_postgres(&run_dir)?;
-            }
-            let mut pg_ctl = Command::new(cluster.bin.join("pg_ctl"));
-            pg_ctl
-                .arg("-D")
-                .arg(cluster.root.join("data"))
-                .arg("-l")
-                .arg(cluster.root.join("postgres.log"))
-                .args(["-w", "-t", "120", "-o"])
-                // Commits stay durable (fsync, synchronous_commit); commit_delay lets
-                // concurrent commits share one WAL flush.
-                .arg(format!(
-                    "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=on -c synchronous_commit=on \
-                     -c max_connections=200 -c shared_buffers=256MB -c commit_delay=50 -c commit_siblings=4",
-                    run_dir.display()
-                ))
-                .arg("start");
-            run(pg_ctl, as_postgres, "pg_ctl start").or_cluster(|| {
-                format!("starting PostgreSQL on port {port} (see {})", cluster.root.join("postgres.log").display())
-            })?;
+        Ok(EmbeddedPostgres { root, bin, port, password, as_postgres, backup: None, launched: false })
+    }
+
+    /// Starts the cluster, waiting up to `wait_seconds` for it to take connections.
+    pub(crate) fn launch(&self, wait_seconds: u32) -> Result<(), StoreError> {
+        let port = self.port;
+        let run_dir = self.root.join("run");
+        std::fs::create_dir_all(&run_dir).or_cluster(|| format!("creating {}", run_dir.display()))?;
+        if self.as_postgres {
+            chown_postgres(&run_dir)?;
         }
-        Ok(cluster)
+        let archiving = self.backup.as_ref().map(BackupRepository::server_options).unwrap_or_default();
+        let mut pg_ctl = Command::new(self.bin.join("pg_ctl"));
+        pg_ctl
+            .arg("-D")
+            .arg(self.root.join("data"))
+            .arg("-l")
+            .arg(self.root.join("postgres.log"))
+            .args(["-w", "-t", &wait_seconds.to_string(), "-o"])
+            // Commits stay durable (fsync, synchronous_commit); commit_delay lets
+            // concurrent commits share one WAL flush.
+            .arg(format!(
+                "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=on -c synchronous_commit=on \
+                 -c max_connections=200 -c shared_buffers=256MB -c commit_delay=50 -c commit_siblings=4{archiving}",
+                run_dir.display()
+            ))
+            .arg("start");
+        run(pg_ctl, self.as_postgres, "pg_ctl start").or_cluster(|| {
+            format!("starting PostgreSQL on port {port} (see {})", self.root.join("postgres.log").display())
+        })
     }
 
     /// The URL of the `cockpit` database (which [`crate::Store::connect`] creates
@@ -128,7 +175,17 @@ impl EmbeddedPostgres {
         &self.root
     }
 
-    fn is_running(&self) -> bool {
+    /// Whether this call started it (it was not running).
+    pub fn launched(&self) -> bool {
+        self.launched
+    }
+
+    /// Its backup repository, when it archives.
+    pub fn backups(&self) -> Option<&BackupRepository> {
+        self.backup.as_ref()
+    }
+
+    pub(crate) fn is_running(&self) -> bool {
         let mut status = Command::new(self.bin.join("pg_ctl"));
         status.arg("-D").arg(self.root.join("data")).arg("status");
         run(status, self.as_postgres, "pg_ctl status").is_ok()
@@ -142,7 +199,7 @@ impl EmbeddedPostgres {
     }
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     // The effective uid, from the kernel's own account of this process.
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -151,7 +208,7 @@ fn is_root() -> bool {
 }
 
 /// The newest PostgreSQL server binaries installed by Debian's packages.
-fn find_binaries() -> Result<PathBuf, StoreError> {
+pub(crate) fn find_binaries() -> Result<PathBuf, StoreError> {
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -193,7 +250,7 @@ fn run(command: Command, as_postgres: bool, what: &str) -> Result<(), StoreError
     Ok(())
 }
 
-fn chown_postgres(path: &Path) -> Result<(), StoreError> {
+pub(crate) fn chown_postgres(path: &Path) -> Result<(), StoreError> {
     let mut chown = Command::new("chown");
     chown.args(["-R", "postgres:postgres"]).arg(path);
     run(chown, false, "chown to the postgres user")
@@ -208,7 +265,7 @@ fn random_hex(bytes: usize) -> Result<String, StoreError> {
     Ok(hex::encode(buf))
 }
 
-fn write_private(path: &Path, text: &str) -> Result<(), StoreError> {
+pub(crate) fn write_private(path: &Path, text: &str) -> Result<(), StoreError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
@@ -223,7 +280,7 @@ fn write_private(path: &Path, text: &str) -> Result<(), StoreError> {
 }
 
 /// Failures of the cluster's files and commands, with what was being done.
-trait OrCluster<T> {
+pub(crate) trait OrCluster<T> {
     fn or_cluster(self, doing: impl FnOnce() -> String) -> Result<T, StoreError>;
 }
 

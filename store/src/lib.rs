@@ -9,8 +9,10 @@
 mod access;
 mod action_keys;
 mod alarms;
+mod archive;
 mod attachments;
 mod audit;
+mod backup;
 mod cases;
 mod deadlines;
 mod devices;
@@ -34,8 +36,10 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgPool};
 
 pub use access::{Credentials, NewUser, RoleRow, UserRow};
 pub use alarms::{AlarmFilter, AlarmRow, AlarmWrite, RaisedAlarm};
+pub use archive::ArchiveStatus;
 pub use attachments::{Attachment, Recorded};
 pub use audit::{AuditActor, AuditEntry, AuditFilter, AuditRow, ChainReport};
+pub use backup::{Archiving, BackupKind, BackupRepository, BackupSet, RepositoryInfo};
 pub use cases::live_entry;
 pub use cases::{
     Assigned, CaseFilter, CaseRow, CaseScope, CaseSort, InsertCase, Lookup, NearCase, NearQuery, TimelineRow,
@@ -85,6 +89,9 @@ pub enum StoreError {
     /// The embedded cluster could not be made, started or stopped.
     #[error("{0}")]
     Cluster(String),
+    /// A backup, a restore or the WAL archive failed (pgBackRest's own words).
+    #[error("{0}")]
+    Backup(String),
     /// `DATABASE_URL` is not a PostgreSQL URL, or its database could not be made.
     #[error("{0}")]
     Connect(String),

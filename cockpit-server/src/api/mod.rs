@@ -4,6 +4,7 @@ mod access;
 mod attachments;
 mod audit;
 mod auth;
+mod backup;
 mod caller;
 mod cases;
 mod config;
@@ -317,6 +318,7 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
         )
         .add(get.clone(), "/api/live", AnyOf(LIVE), meta::live, meta::__path_live)
         .add(get.clone(), "/api/live/status", Needs(P::ViewWall), meta::live_status, meta::__path_live_status)
+        .add(get.clone(), "/api/backup/status", Needs(P::ConfigureRules), backup::status, backup::__path_status)
         .add(get.clone(), "/open311/v2/services.json", Public, open311::services, open311::__path_services)
         .add(get.clone(), "/open311/v2/requests.json", Public, open311::requests, open311::__path_requests)
         .add(post.clone(), "/open311/v2/requests.json", Public, open311::report, open311::__path_report)

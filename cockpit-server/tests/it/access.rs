@@ -166,6 +166,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     // Live streams: whoever may subscribe to some channel; the hub's status is the wall's.
     ("GET /api/live",                               "",         "y y y y y n y n n"),
     ("GET /api/live/status",                        "",         "y y y n n n n n n"),
+    // Backups and the archive's lag: the system administrator, who keeps the system.
+    ("GET /api/backup/status",                      "",         "n n n n n n y n n"),
     // Accounts and departments: the system administrator; roles: the security
     // administrator; neither acts on another administrator's account or on their own role.
     ("GET /api/users",                              "",         "n n n n n n y y n"),
