@@ -10,6 +10,7 @@ mod auth;
 pub mod backup;
 mod cases;
 mod cli;
+mod commands;
 mod config;
 pub mod deadlines;
 mod demo;
@@ -37,6 +38,7 @@ pub use auth::Bootstrap;
 pub use cases::{CaseRules, CaseService};
 pub use cli::{Cli, Command};
 use cockpit_store::{EmbeddedPostgres, Store};
+pub use commands::{audit_verify, rekey, seed_history};
 pub use config::{Config, DEFAULT_CONFIG, DemoConfig, HistoryConfig, IotConfig, MqttConfig, MqttMode};
 pub use geography::{Geography, GeographyEdits, GeographyHandle};
 use limits::RateLimits;
@@ -334,31 +336,13 @@ async fn chain_audit(store: Store, mut stop: tokio::sync::watch::Receiver<bool>)
     }
 }
 
-/// `cockpit-server audit-verify`: walks the audit chain; false when it is broken.
-pub async fn audit_verify(config: &Config) -> anyhow::Result<bool> {
-    let (store, embedded) = open_store(config).await?;
-    let report = store.verify_audit().await;
-    if let Some(cluster) = embedded {
-        cluster.stop().ok();
-    }
-    let report = report?;
-    match &report.broken {
-        None => println!("audit trail intact: {} records, last hash {}", report.records, report.last_hash),
-        Some(b) => println!(
-            "audit trail BROKEN at record {}: {} ({} records verified before it)",
-            b.seq, b.reason, report.records
-        ),
-    }
-    Ok(report.broken.is_none())
-}
-
 /// The city's zone, from its working calendar (`backup-list` and `restore` read times in it).
 pub fn city_offset(config: &Config) -> anyhow::Result<chrono::FixedOffset> {
     Ok(case_rules(config)?.calendar.offset())
 }
 
 /// The case rules of the data folder, with the configured deadline and duplicate policies.
-fn case_rules(config: &Config) -> anyhow::Result<CaseRules> {
+pub(crate) fn case_rules(config: &Config) -> anyhow::Result<CaseRules> {
     let c = &config.cases;
     CaseRules::load(
         &config.data_dir,
@@ -366,47 +350,4 @@ fn case_rules(config: &Config) -> anyhow::Result<CaseRules> {
         DuplicatePolicy { max_distance_m: c.duplicate_distance_m, window_minutes: c.duplicate_window_minutes },
     )
     .with_context(|| format!("loading the case rules from {}/cases", config.data_dir.display()))
-}
-
-/// `cockpit-server seed-history`: the city and its rules loaded as a start loads them,
-/// then the history written (refused when the database has one already).
-pub async fn seed_history(config: &Config) -> anyhow::Result<history::Seeded> {
-    let (store, embedded) = open_store(config).await?;
-    let seeded = async {
-        if let Some(record) = store.history_seeds().await?.first() {
-            anyhow::bail!(
-                "the database has a history already (seed {}, {} days, cases {}–{})",
-                record.seed,
-                record.days,
-                record.first_case,
-                record.last_case
-            );
-        }
-        let geography = Geography::load(&config.data_dir)
-            .with_context(|| format!("loading the city from {}", config.data_dir.display()))?;
-        let rules = case_rules(config)?;
-        store.sync_sources(&rules.source_records()).await?;
-        store.sync_departments(&auth::load_departments(&config.data_dir)?).await?;
-        store.seed_roles().await?;
-        let now = chrono::Utc::now();
-        Ok(history::seed(&store, Arc::new(geography), Arc::new(rules), &config.history, now).await?)
-    }
-    .await;
-    if let Some(cluster) = embedded {
-        cluster.stop().ok();
-    }
-    seeded
-}
-
-/// `cockpit-server rekey`: re-seals personal data and TOTP secrets under the key ring's
-/// active key; how many values it re-sealed.
-pub async fn rekey(config: &Config) -> anyhow::Result<u64> {
-    let (store, embedded) = open_store(config).await?;
-    let ring = auth::load_or_create_key_ring(&config.key_ring_path())?;
-    let reporters = privacy::reseal(&store, &ring, true).await;
-    let secrets = privacy::reseal_totp(&store, &ring, auth::TOTP_AAD).await;
-    if let Some(cluster) = embedded {
-        cluster.stop().ok();
-    }
-    Ok(reporters? + secrets?)
 }

@@ -15,6 +15,7 @@ mod error;
 mod geojson;
 mod indicator_alarms;
 mod indicator_catalogue;
+mod indicator_routes;
 mod indicator_values;
 mod indicators;
 mod intake;
@@ -53,8 +54,8 @@ const LIVE: &[P] =
 pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
     use Access::{AnyOf, Permission as Needs, Public, Session, Source};
     let (get, post, put) = (Method::GET, Method::POST, Method::PUT);
-    indicator_routes(r);
-    indicator_alarm_routes(r);
+    indicator_routes::catalogue(r);
+    indicator_routes::alarms(r);
     r.add(get.clone(), "/healthz", Public, meta::healthz, meta::__path_healthz)
         .add(get.clone(), "/openapi.json", Public, meta::openapi, meta::__path_openapi)
         .add(get.clone(), "/api/docs", Public, docs::index, docs::__path_index)
@@ -323,62 +324,6 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
         .add(get.clone(), "/open311/v2/requests.json", Public, open311::requests, open311::__path_requests)
         .add(post.clone(), "/open311/v2/requests.json", Public, open311::report, open311::__path_report)
         .add(get, "/open311/v2/requests/{file}", Public, open311::request, open311::__path_request);
-}
-
-/// The routes of the indicator catalogue, its values and push sources (issue 18).
-fn indicator_routes(r: &mut impl access::Routes) {
-    use Access::{AnyOf, Permission as Needs, Source};
-    use indicator_catalogue as c;
-    use indicator_values as v;
-    let (get, post, put) = (Method::GET, Method::POST, Method::PUT);
-    r.add(get.clone(), "/api/indicators/catalogue", AnyOf(VIEW_INDICATORS), c::list, c::__path_list)
-        .add(post.clone(), "/api/indicators/catalogue", Needs(P::ManageIndicators), c::create, c::__path_create)
-        .add(
-            get.clone(),
-            "/api/indicators/catalogue/export.csv",
-            AnyOf(VIEW_INDICATORS),
-            c::export_csv,
-            c::__path_export_csv,
-        )
-        .add(get.clone(), "/api/indicators/catalogue/{id}", AnyOf(VIEW_INDICATORS), c::one, c::__path_one)
-        .add(put.clone(), "/api/indicators/catalogue/{id}", Needs(P::ManageIndicators), c::replace, c::__path_replace)
-        .add(Method::DELETE, "/api/indicators/catalogue/{id}", Needs(P::ManageIndicators), c::delete, c::__path_delete)
-        .add(
-            put.clone(),
-            "/api/indicators/catalogue/{id}/published",
-            Needs(P::ManageIndicators),
-            c::publish,
-            c::__path_publish,
-        )
-        .add(get.clone(), "/api/indicators/catalogue/{id}/values", AnyOf(VIEW_INDICATORS), v::list, v::__path_list)
-        .add(put, "/api/indicators/catalogue/{id}/values", Needs(P::EnterIndicatorValues), v::enter, v::__path_enter)
-        .add(
-            get.clone(),
-            "/api/indicators/catalogue/{id}/compare",
-            AnyOf(VIEW_INDICATORS),
-            v::compare,
-            v::__path_compare,
-        )
-        .add(post.clone(), "/api/indicators/push/{source}", Source, v::push, v::__path_push)
-        .add(get, "/api/indicators/sources", Needs(P::ManageIndicators), v::sources, v::__path_sources)
-        .add(post, "/api/indicators/sources", Needs(P::ManageIndicators), v::create_source, v::__path_create_source);
-}
-
-/// The routes of indicator thresholds and alarms (issue 18, item 4).
-fn indicator_alarm_routes(r: &mut impl access::Routes) {
-    use Access::{AnyOf, Permission as Needs};
-    use indicator_alarms as a;
-    let path = "/api/indicators/catalogue/{id}/threshold";
-    r.add(Method::GET, path, AnyOf(VIEW_INDICATORS), a::threshold, a::__path_threshold)
-        .add(Method::PUT, path, Needs(P::ManageIndicators), a::set_threshold, a::__path_set_threshold)
-        .add(Method::GET, "/api/indicators/alarms", AnyOf(VIEW_INDICATORS), a::alarms, a::__path_alarms)
-        .add(
-            Method::POST,
-            "/api/indicators/alarms/{id}/acknowledge",
-            Needs(P::AcknowledgeAlarms),
-            a::acknowledge,
-            a::__path_acknowledge,
-        );
 }
 
 /// The configured limit of request bodies (for the 413 problem's detail).

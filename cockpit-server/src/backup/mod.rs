@@ -113,7 +113,7 @@ impl BackupSettings {
 }
 
 /// What `GET /api/backup/status` tells.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct BackupStatus {
     /// Backups are on.
     pub enabled: bool,
@@ -127,11 +127,35 @@ pub struct BackupStatus {
     /// When the archive was last checked.
     pub checked_at: Option<DateTime<Utc>>,
     /// The last backup taken, and the oldest moment a restore can reach.
+    #[schema(value_type = Option<BackupSetSchema>)]
     pub last_backup: Option<BackupSet>,
     /// The end of the oldest backup kept.
     pub restorable_from: Option<DateTime<Utc>>,
     /// The last failure of a scheduled backup, if the last attempt failed.
     pub last_error: Option<String>,
+}
+
+/// The schema of a backup (`cockpit_store::BackupSet`, which the store keeps free of the
+/// API's documentation types).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = BackupSet)]
+#[allow(dead_code, reason = "documentation type: read by utoipa, never built")]
+pub struct BackupSetSchema {
+    /// pgBackRest's label, e.g. `20261207-020000F_20261208-020000I`.
+    label: String,
+    /// `full`, `differential` or `incremental`.
+    #[schema(pattern = "^(full|differential|incremental)$")]
+    kind: String,
+    /// When it began.
+    started: DateTime<Utc>,
+    /// When it ended: it restores to any moment from then on.
+    stopped: DateTime<Utc>,
+    /// The cluster's size in bytes.
+    size: u64,
+    /// What it takes in the repository, in bytes.
+    stored: u64,
+    /// The full backup it stands on (itself for a full one).
+    full: String,
 }
 
 /// The backup schedule of this instance and what it last saw.

@@ -108,7 +108,7 @@ impl Schedule {
 }
 
 /// The WAL archive judged against the recovery point.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ArchiveLag {
     /// How long the oldest closed segment has waited for the archive (0: none waits).
     pub waiting_seconds: i64,
