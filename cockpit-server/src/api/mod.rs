@@ -12,6 +12,7 @@ mod csv;
 mod devices;
 mod docs;
 mod error;
+mod exports;
 mod geojson;
 mod indicator_alarms;
 mod indicator_catalogue;
@@ -20,6 +21,7 @@ mod indicator_values;
 mod indicators;
 mod intake;
 mod iot;
+mod layers;
 mod meta;
 mod open311;
 mod open311_keys;
@@ -158,15 +160,15 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
         .add(get.clone(), "/api/regions/{code}", Needs(P::ViewGeography), regions::one, regions::__path_one)
         .add(get.clone(), "/api/locate", Needs(P::ViewGeography), regions::locate, regions::__path_locate)
         .add(get.clone(), "/api/search", Needs(P::ViewGeography), regions::search, regions::__path_search)
-        .add(get.clone(), "/api/layers", Needs(P::ViewGeography), regions::layers, regions::__path_layers)
-        .add(get.clone(), "/api/layers/{name}", Needs(P::ViewGeography), regions::layer, regions::__path_layer)
+        .add(get.clone(), "/api/layers", Needs(P::ViewGeography), layers::layers, layers::__path_layers)
+        .add(get.clone(), "/api/layers/{name}", Needs(P::ViewGeography), layers::layer, layers::__path_layer)
         .add_limited(
             put.clone(),
             "/api/layers/{name}",
             Needs(P::ConfigureRules),
             32 * 1024 * 1024,
-            regions::put_layer,
-            regions::__path_put_layer,
+            layers::put_layer,
+            layers::__path_put_layer,
         )
         .add_limited(
             put.clone(),
@@ -183,7 +185,7 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
             regions::put_persons,
             regions::__path_put_persons,
         )
-        .add(get.clone(), "/api/nearby", Needs(P::ViewGeography), regions::nearby, regions::__path_nearby)
+        .add(get.clone(), "/api/nearby", Needs(P::ViewGeography), layers::nearby, layers::__path_nearby)
         .add(get.clone(), "/api/cases", AnyOf(VIEW_CASES), cases::list, cases::__path_list)
         .add(post.clone(), "/api/cases", Needs(P::CreateCases), cases::create, cases::__path_create)
         .add(get.clone(), "/api/cases/stats", Needs(P::ViewStatistics), stats::stats, stats::__path_stats)
@@ -194,13 +196,19 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
             indicators::indicators,
             indicators::__path_indicators,
         )
-        .add(get.clone(), "/api/cases/export.csv", Needs(P::ExportCases), stats::export_csv, stats::__path_export_csv)
+        .add(
+            get.clone(),
+            "/api/cases/export.csv",
+            Needs(P::ExportCases),
+            exports::export_csv,
+            exports::__path_export_csv,
+        )
         .add(
             get.clone(),
             "/api/cases/export.xlsx",
             Needs(P::ExportCases),
-            stats::export_xlsx,
-            stats::__path_export_xlsx,
+            exports::export_xlsx,
+            exports::__path_export_xlsx,
         )
         .add(get.clone(), "/api/cases/{id}", AnyOf(VIEW_CASES), cases::one, cases::__path_one)
         .add(

@@ -1,11 +1,11 @@
 //! The geography API: regions by level, one region with its children and persons in
-//! charge, locate, search, layers, and what is near a point.
+//! charge (and their edits), locate, search; the point and area layers are `layers.rs`.
 
 use super::params::Path;
 use axum::Json;
 use axum::extract::State;
 use cockpit_geo::Level;
-use cockpit_geo::geojson::{Feature, FeatureCollection, collection, feature, multipolygon, point};
+use cockpit_geo::geojson::{Feature, FeatureCollection, collection, feature, multipolygon};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -15,7 +15,7 @@ use super::geojson::{RegionCentred, RegionName, region_centred, region_propertie
 use super::params;
 use crate::AppState;
 use crate::auth::Caller;
-use crate::geography::{Crs, EditError, LayerKind};
+use crate::geography::{Crs, EditError};
 
 /// `GET /api/regions`'s parameters.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -72,7 +72,7 @@ pub(crate) struct PositionQuery {
 
 impl PositionQuery {
     /// The point in WGS84; a coordinate out of range is refused by name.
-    fn wgs84(&self) -> Result<cockpit_geo::Coord, ApiError> {
+    pub(super) fn wgs84(&self) -> Result<cockpit_geo::Coord, ApiError> {
         let lon = params::within(Some(self.lon), "lon", -180.0..=180.0)?.unwrap_or(self.lon);
         let lat = params::within(Some(self.lat), "lat", -90.0..=90.0)?.unwrap_or(self.lat);
         let p = cockpit_geo::Coord { x: lon, y: lat };
@@ -92,21 +92,6 @@ pub(crate) struct SearchQuery {
     q: String,
     /// At most this many results (20 when left out).
     #[param(minimum = 1, maximum = 200)]
-    limit: Option<usize>,
-}
-
-/// `GET /api/nearby`'s parameters besides the point.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct NearbyQuery {
-    /// Metres from the point, geodesic.
-    #[param(minimum = 0.0, maximum = 50000.0, example = 1000.0)]
-    radius: f64,
-    /// A point layer (`GET /api/layers`).
-    #[param(min_length = 1, example = "hospitals")]
-    layer: String,
-    /// At most this many features (500 when left out).
-    #[param(minimum = 1, maximum = 10000)]
     limit: Option<usize>,
 }
 
@@ -141,7 +126,7 @@ pub(crate) async fn one(State(state): State<AppState>, Path(code): Path<String>)
     region_json(&state, &code).map(Json)
 }
 
-type Body = Result<super::params::JsonBody, ApiError>;
+pub(super) type Body = Result<super::params::JsonBody, ApiError>;
 
 impl From<EditError> for ApiError {
     fn from(e: EditError) -> ApiError {
@@ -154,7 +139,7 @@ impl From<EditError> for ApiError {
     }
 }
 
-fn crs_of(body: &Value) -> Result<Crs, ApiError> {
+pub(super) fn crs_of(body: &Value) -> Result<Crs, ApiError> {
     Crs::parse(body.get("crs").and_then(Value::as_str)).map_err(|reason| ApiError::bad("crs", reason))
 }
 
@@ -196,47 +181,6 @@ fn edited_region(state: &AppState, code: &str, version: i64) -> Result<Json<Feat
     let mut region = region_json(state, code)?;
     region.set_property("version", version);
     Ok(Json(region))
-}
-
-#[utoipa::path(put, path = "/api/layers/{name}", summary = "Replace a whole point or area layer (resources, cameras, key areas, blind spots), or create one. Checked as its file would be (ids unique, geometry of the layer's kind); stored in WGS84; audited; in force on every instance within seconds.", params(("name" = String, Path, description = "Layer name: 1 to 64 of a-z, 0-9, _ and -")), request_body(content = Object, content_type = "application/json"), responses((status = 200, description = "the layer saved", body = LayerSaved, content_type = "application/json"), (status = 400, description = "The name, kind or features do not check (field names which)"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission")))]
-/// `PUT /api/layers/{name}` with `{"crs", "kind" (a new layer only), "features": FeatureCollection}`:
-/// the whole layer replaced, checked as its file would be (ids unique, geometry of its
-/// kind), stored in WGS84, audited, in force everywhere.
-pub(crate) async fn put_layer(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(name): Path<String>,
-    body: Body,
-) -> Result<Json<LayerSaved>, ApiError> {
-    let super::params::JsonBody(body) = body?;
-    let crs = crs_of(&body)?;
-    let kind = match body.get("kind") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(k)) => Some(k.as_str()),
-        Some(_) => return Err(ApiError::bad("kind", "must be points or areas")),
-    };
-    let features = body.get("features").ok_or_else(|| ApiError::bad("features", "is required"))?;
-    let (kind, version) = state.geography_edits.set_layer(&name, kind, features, crs, caller.audit_actor()).await?;
-    let g = state.geography.get();
-    let count = match kind {
-        LayerKind::Points => g.points.get(&name).map(|l| l.features().len()),
-        LayerKind::Areas => g.areas.get(&name).map(|l| l.features().len()),
-    };
-    Ok(Json(LayerSaved { name, kind: kind.as_str(), count, version }))
-}
-
-/// A layer as saved.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct LayerSaved {
-    /// Its name.
-    name: String,
-    /// `points` or `areas`.
-    #[schema(pattern = "^(points|areas)$")]
-    kind: &'static str,
-    /// How many features it holds.
-    count: Option<usize>,
-    /// The version of the geography edits it was saved as.
-    version: i64,
 }
 
 fn region_json(state: &AppState, code: &str) -> Result<Feature, ApiError> {
@@ -358,100 +302,4 @@ pub(crate) struct SearchHit {
     region: RegionCentred,
     /// Its place in the hierarchy, from the top (`瓯海区 / 娄桥街道 / ...`).
     path: String,
-}
-
-#[utoipa::path(get, path = "/api/layers", summary = "The point and area layers", responses((status = 200, description = "layers", body = Layers, content_type = "application/json")))]
-/// `GET /api/layers`: every layer with its kind and size.
-pub(crate) async fn layers(State(state): State<AppState>) -> Json<Layers> {
-    let g = state.geography.get();
-    let mut layers: Vec<LayerInfo> = g
-        .points
-        .iter()
-        .map(|(name, l)| LayerInfo { name: name.clone(), kind: "points", count: l.features().len() })
-        .collect();
-    layers.extend(g.areas.iter().map(|(name, l)| LayerInfo {
-        name: name.clone(),
-        kind: "areas",
-        count: l.features().len(),
-    }));
-    Json(Layers { layers })
-}
-
-/// The point and area layers.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct Layers {
-    /// Each layer.
-    layers: Vec<LayerInfo>,
-}
-
-/// A layer, its kind and size.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct LayerInfo {
-    /// Its name.
-    name: String,
-    /// `points` or `areas`.
-    #[schema(pattern = "^(points|areas)$")]
-    kind: &'static str,
-    /// How many features it holds.
-    count: usize,
-}
-
-#[utoipa::path(get, path = "/api/layers/{name}", summary = "One layer as GeoJSON", params(("name" = String, Path, description = "layer name")), responses((status = 200, description = "FeatureCollection", body = crate::api::schemas::FeatureCollection, content_type = "application/json"), (status = 404, description = "no such layer", body = crate::api::Problem, content_type = "application/problem+json")))]
-/// `GET /api/layers/{name}`: a whole layer as a FeatureCollection.
-pub(crate) async fn layer(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-) -> Result<Json<FeatureCollection>, ApiError> {
-    let g = state.geography.get();
-    if let Some(layer) = g.points.get(&name) {
-        let features =
-            layer.features().iter().map(|f| feature(with_id(&f.properties, &f.id), point(f.position))).collect();
-        return Ok(Json(collection(features)));
-    }
-    if let Some(layer) = g.areas.get(&name) {
-        let features = layer
-            .features()
-            .iter()
-            .map(|f| feature(with_id(&f.properties, &f.id), multipolygon(&f.boundary)))
-            .collect();
-        return Ok(Json(collection(features)));
-    }
-    Err(ApiError::NotFound(format!("no layer named `{name}`")))
-}
-
-#[utoipa::path(get, path = "/api/nearby", summary = "A point layer's features within a radius, nearest first", params(PositionQuery, NearbyQuery), responses((status = 200, description = "FeatureCollection with distance_m", body = crate::api::schemas::FeatureCollection, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]
-/// `GET /api/nearby?lon=..&lat=..&radius=..&layer=..[&limit=..]`: the layer's points
-/// within `radius` metres (geodesic, at most 50 km), nearest first, each with its
-/// `distance_m`.
-pub(crate) async fn nearby(
-    State(state): State<AppState>,
-    params::TypedQuery(at): params::TypedQuery<PositionQuery>,
-    params::TypedQuery(q): params::TypedQuery<NearbyQuery>,
-) -> Result<Json<FeatureCollection>, ApiError> {
-    let g = state.geography.get();
-    let p = at.wgs84()?;
-    let radius = params::within(Some(q.radius), "radius", 0.0..=50_000.0)?.unwrap_or(q.radius);
-    let name = &q.layer;
-    let layer = g.points.get(name).ok_or_else(|| {
-        let known: Vec<&str> = g.points.keys().map(String::as_str).collect();
-        ApiError::bad("layer", format!("`{name}` is not a point layer; known: {}", known.join(", ")))
-    })?;
-    let limit = params::counted(q.limit, "limit", 1..=10_000, 500)?;
-    let features: Vec<Feature> = layer
-        .within_radius(p, radius)
-        .into_iter()
-        .take(limit)
-        .map(|n| {
-            let mut properties = with_id(&n.feature.properties, &n.feature.id);
-            properties.insert("distance_m".into(), json!((n.distance_m * 10.0).round() / 10.0));
-            feature(properties, point(n.feature.position))
-        })
-        .collect();
-    Ok(Json(collection(features)))
-}
-
-fn with_id(properties: &serde_json::Map<String, Value>, id: &str) -> serde_json::Map<String, Value> {
-    let mut p = properties.clone();
-    p.insert("id".into(), json!(id));
-    p
 }

@@ -69,7 +69,12 @@ impl Drill {
     }
 
     fn configuration(&self) -> Config {
-        Config::load(&Cli { config: Some(self.config.clone()), ..Cli::default() }).unwrap()
+        let mut config = Config::load(&Cli { config: Some(self.config.clone()), ..Cli::default() }).unwrap();
+        // The tests' process carries the shared test cluster's DATABASE_URL, which a
+        // configuration takes over the file's; the drill's server runs on its own
+        // embedded cluster, as an operator's does.
+        config.database.url = String::new();
+        config
     }
 }
 
@@ -130,8 +135,10 @@ async fn login(base: &str, username: &str) -> String {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    response.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
+    let status = response.status().as_u16();
+    let body = response.json::<Value>().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_string()
 }
 
 /// A case and its photo, through the API: (case id, attachment id, the photo's bytes).

@@ -13,6 +13,10 @@ import { circle, contains, type Bounds } from './geometry';
 import { addLayers } from './mapstyle';
 import type { Feature, FeatureCollection, Geometry, Level } from './types';
 
+/** How long the first frame with everything loaded is waited for before a frame with
+ *  something still loading counts as drawn (see `whenDrawn`). */
+const SETTLE_MS = 3000;
+
 // Two workers tile the city's sources side by side (the grids alone keep one busy for a
 // while on a loaded machine); MapLibre's default outside Safari is one.
 maplibregl.setWorkerCount(2);
@@ -251,6 +255,28 @@ export class WallMap {
     this.set('cases-fresh', fresh);
     this.freshCount = fresh.features.length;
     if (this.freshCount > 0 && !this.pulseFrame) this.pulse();
+  }
+
+  /** Calls `then` once the data set so far is drawn. If everything may have been drawn
+   *  already, at the frame MapLibre has pending, if any, not one more forced (a frame costs
+   *  a large part of a second in software GL). Otherwise at the first frame drawn with
+   *  everything loaded; not the map's 'idle', which never comes while a new case pulses. A
+   *  pulse also keeps the map from ever reporting itself loaded (its source is set again and
+   *  again), so after a few seconds of frames any frame will do: on a wall where cases keep
+   *  arriving the boards must still be drawn. */
+  whenDrawn(then: () => void): void {
+    const map = this.map;
+    if (map.loaded()) {
+      requestAnimationFrame(then);
+      return;
+    }
+    const since = performance.now();
+    const check = (): void => {
+      if (!map.loaded() && performance.now() - since < SETTLE_MS) return;
+      map.off('render', check);
+      then();
+    };
+    map.on('render', check);
   }
 
   private pulse(): void {

@@ -23,10 +23,6 @@ import { SensorStore } from './sensors';
 import type { Case, City, Feature, Level, Stats } from './types';
 import { t } from './words';
 
-/** How long the first frame with everything loaded is waited for before the boards are
- *  drawn anyway (a map that keeps animating never reports itself loaded). */
-const SETTLE_MS = 3000;
-
 export interface WallConfig {
   basemap: Basemap | null;
   language?: Language;
@@ -194,23 +190,7 @@ export class Wall {
         document.body.dataset.ready = 'true';
       });
     };
-    // Everything may have been drawn already: then it is the frame MapLibre has pending, if
-    // any, not one more forced (a frame costs a large part of a second in software GL).
-    // Otherwise the first frame drawn with everything loaded; not the map's 'idle', which
-    // never comes while a new case pulses. A pulse also keeps the map from ever reporting
-    // itself loaded (its source is set again and again), so after a few seconds of frames
-    // any frame will do: on a wall where cases keep arriving the boards must still be drawn.
-    if (this.map.map.loaded()) requestAnimationFrame(drawn);
-    else {
-      const map = this.map.map;
-      const since = performance.now();
-      const check = (): void => {
-        if (!map.loaded() && performance.now() - since < SETTLE_MS) return;
-        map.off('render', check);
-        drawn();
-      };
-      map.on('render', check);
-    }
+    this.map.whenDrawn(drawn);
   }
 
   /** The district's own record (children, persons), fetched as soon as the streets name it. */

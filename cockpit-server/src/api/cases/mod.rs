@@ -9,113 +9,30 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
-use cockpit_events::{
-    Action, Actor, Assignee, CaseId, DispatchDecision, ManualReason, SourceRef, Status, intake as open_case,
-};
-use cockpit_geo::Level;
-use serde::Serialize;
+use cockpit_events::{Action, Actor, CaseId, DispatchDecision, ManualReason, SourceRef, Status, intake as open_case};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 
 use super::ApiError;
 use super::params;
 use crate::AppState;
 use crate::auth::{Caller, permission_for};
-use crate::cases::{ActionKey, Applied, CaseView, TimelineStep, case_view, timeline};
+use crate::cases::{ActionKey, Applied, CaseView, case_view, timeline};
 use cockpit_store::{AuditEntry, CaseRow, CaseSort};
 
+mod answers;
 mod new;
 mod query;
+mod targets;
+
+pub(crate) use answers::{Acknowledged, CaseAnswer, CaseDetail, CasePage, DispatchSuggestion, ReporterAnswer, Unseen};
 
 pub(crate) use new::NewCaseBody;
 use new::new_case_from;
 pub(crate) use query::{CaseQuery, filter_from, filter_of};
+use targets::assignee_exists;
 
 type Body = Result<super::params::JsonBody, ApiError>;
-
-/// A case with its timeline and attachments.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct CaseDetail {
-    /// The case.
-    #[serde(flatten)]
-    case: CaseView,
-    /// Its timeline, oldest first.
-    timeline: Vec<TimelineStep>,
-    /// Its attachments.
-    attachments: Vec<super::attachments::Attachment>,
-}
-
-/// The case after a create or an action, or, when it is out of the caller's view, that
-/// it is.
-#[derive(Serialize, ToSchema)]
-#[serde(untagged)]
-pub(crate) enum CaseAnswer {
-    /// The case.
-    Case(Box<CaseView>),
-    /// Out of view.
-    Unseen(Unseen),
-}
-
-/// A case the caller may not see: a repeat of their own create of one since taken out of
-/// their view, or one an action took out of it (a handler's return).
-#[derive(Serialize, ToSchema)]
-pub(crate) struct Unseen {
-    /// The case's id.
-    id: i64,
-    /// Its status now (after an action).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<cockpit_events::Status>)]
-    status: Option<String>,
-    /// True: the create was a repeat.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    replayed: Option<bool>,
-    /// Always false.
-    visible: bool,
-}
-
-/// A case's reporter in the clear.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct ReporterAnswer {
-    /// The case.
-    id: i64,
-    /// The reporter (none where the case has none).
-    reporter: Option<cockpit_events::Reporter>,
-}
-
-/// What the dispatch rules decide for a case now.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct DispatchSuggestion {
-    /// The rule that dispatches it; none: a dispatcher must choose.
-    rule: Option<cockpit_events::RuleId>,
-    /// Who the rule sends it to.
-    to: Option<Assignee>,
-    /// Why a dispatcher must choose.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<ManualReason>,
-    /// The decision in words.
-    explanation: String,
-}
-
-/// A page of cases.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct CasePage {
-    /// The cases.
-    items: Vec<CaseView>,
-    /// For the newest-first order: the `before` of the next page (none: the last page).
-    next_before: Option<i64>,
-    /// For the other orders: the `offset` of the next page (none: the last page).
-    next_offset: Option<i64>,
-}
-
-/// A case's overdue re-alarms acknowledged.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct Acknowledged {
-    /// The case.
-    id: i64,
-    /// True.
-    acknowledged: bool,
-}
 
 /// The case, if the caller may see it; otherwise 404, as if it did not exist.
 pub(crate) async fn visible(state: &AppState, caller: &Caller, id: i64) -> Result<CaseRow, ApiError> {
@@ -344,44 +261,6 @@ pub(crate) async fn act(
     };
     let case = case_view(&row, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), now);
     Ok((headers, Json(CaseAnswer::Case(Box::new(case)))))
-}
-
-/// Refuses a dispatch to no one: the department (by name or id), the person, the street
-/// or the grid and its worker must exist (and the people be active), each refusal naming
-/// the member of `to`.
-async fn assignee_exists(state: &AppState, to: &Assignee) -> Result<(), ApiError> {
-    let region = |code: &str, level: Level, field: &'static str| {
-        let geography = state.geography.get();
-        match geography.city.by_code(code) {
-            Some(r) if r.level == level => Ok(()),
-            _ => Err(ApiError::bad(field, format!("`{code}` is not a {} of the city", level.as_str()))),
-        }
-    };
-    match to {
-        Assignee::Department { department } => {
-            let name = department.as_str();
-            let known = state.cases.store.departments().await?;
-            if !known.iter().any(|(id, n, _)| id == name || n == name) {
-                return Err(ApiError::bad("to.department", format!("no department `{name}`")));
-            }
-            Ok(())
-        }
-        Assignee::Person { user } => active_account(state, user.as_str(), "to.user").await,
-        Assignee::StreetPlatform { street } => region(street.as_str(), Level::Street, "to.street"),
-        Assignee::GridWorker { grid, worker } => {
-            region(grid.as_str(), Level::Grid, "to.grid")?;
-            active_account(state, worker.as_str(), "to.worker").await
-        }
-    }
-}
-
-/// Refuses, naming `field`, a name that is no active account.
-async fn active_account(state: &AppState, name: &str, field: &'static str) -> Result<(), ApiError> {
-    if state.cases.store.user_named(name).await?.is_some_and(|u| u.active) {
-        Ok(())
-    } else {
-        Err(ApiError::bad(field, format!("no active account `{name}`")))
-    }
 }
 
 /// The `Idempotency-Key` header, if sent: 1 to 100 visible ASCII characters.
