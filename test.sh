@@ -19,7 +19,7 @@ cargo xtask check-city
 cargo build -q -p cockpit-server
 test_home="${COCKPIT_TEST_HOME:-$HOME/.cache/cockpit-test}"
 mkdir -p "$test_home"
-printf '[database]\nembedded_port = %s\n[backup]\nenabled = false\n' "${COCKPIT_TEST_DB_PORT:-54339}" > "$test_home/test.toml"
+printf '[database]\nembedded_port = %s\n[backup]\nenabled = false\n' "${COCKPIT_TEST_DB_PORT:-25439}" > "$test_home/test.toml"
 server="$CARGO_TARGET_DIR/debug/cockpit-server"
 db() { COCKPIT_DATA_HOME="$test_home" "$server" --config "$test_home/test.toml" "$@"; }
 DATABASE_URL="$(db db-start)"

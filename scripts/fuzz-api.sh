@@ -26,7 +26,11 @@ cat > "$home/cockpit.toml" <<TOML
 listen = "127.0.0.1:$port"
 data_home = "$home/data"
 [database]
-embedded_port = ${FUZZ_DB_PORT:-54380}
+# Below the kernel's ephemeral range (32768-60999), where no client socket can hold it.
+embedded_port = ${FUZZ_DB_PORT:-25438}
+[backup]
+# The fuzzer's throwaway cluster: its WAL is nobody's to keep (backups are the drill's).
+enabled = false
 [mqtt]
 listen = "127.0.0.1:0"
 [auth]

@@ -21,28 +21,18 @@ use crate::api::stats::city_offset;
 /// most 1000.
 pub(crate) async fn requests(
     State(state): State<AppState>,
-    params::QueryMap(q): params::QueryMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Json<Vec<Request>>, Open311Error> {
-    let text = |k: &str| q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-    let list = |k: &str| text(k).map(|v| v.split(',').map(str::trim).filter(|x| !x.is_empty()).collect::<Vec<_>>());
+    let q: RequestsQuery = params::from_query_string(query.as_deref().unwrap_or_default())?;
+    fn list(v: &Option<String>) -> Option<Vec<&str>> {
+        v.as_deref().map(|v| v.split(',').map(str::trim).filter(|x| !x.is_empty()).collect())
+    }
     let store = &state.cases.store;
     // Every filter is checked, also those that a list of ids makes moot.
-    let time = |k: &'static str| -> Result<Option<DateTime<Utc>>, ApiError> {
-        text(k)
-            .map(|t| {
-                DateTime::parse_from_rfc3339(t)
-                    .map(|d| d.with_timezone(&Utc))
-                    .map_err(|_| ApiError::bad(k, format!("`{t}` is not a W3C (RFC 3339) date-time")))
-            })
-            .transpose()
-    };
-    let end = time("end_date")?;
-    let start = match time("start_date")? {
-        Some(start) => start,
-        None => end.unwrap_or_else(Utc::now) - TimeDelta::days(90),
-    };
+    let end = q.end_date;
+    let start = q.start_date.unwrap_or_else(|| end.unwrap_or_else(Utc::now) - TimeDelta::days(90));
     let mut statuses = Vec::new();
-    for wanted in list("status").unwrap_or_default() {
+    for wanted in list(&q.status).unwrap_or_default() {
         let open = match wanted {
             "open" => true,
             "closed" => false,
@@ -52,7 +42,7 @@ pub(crate) async fn requests(
     }
     let rules = state.cases.rules.get();
     let tree = &rules.categories;
-    let codes: Vec<Option<String>> = match list("service_code") {
+    let codes: Vec<Option<String>> = match list(&q.service_code) {
         None => vec![None],
         Some(codes) => codes
             .into_iter()
@@ -63,7 +53,7 @@ pub(crate) async fn requests(
             .collect::<Result<_, _>>()?,
     };
     let mut rows: Vec<CaseRow> = Vec::new();
-    if let Some(ids) = list("service_request_id") {
+    if let Some(ids) = list(&q.service_request_id) {
         if ids.len() > MAX_REQUESTS {
             return Err(ApiError::bad("service_request_id", format!("names more than {MAX_REQUESTS} requests")).into());
         }

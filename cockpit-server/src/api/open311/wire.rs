@@ -81,21 +81,20 @@ pub(crate) struct Receipt {
 /// time.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // read from the query map by hand, blank as absent
 pub(crate) struct RequestsQuery {
     /// Request ids, comma-separated (at most 1000).
     #[param(pattern = "^[0-9]{1,18}(,[0-9]{1,18})*$", example = "12,15")]
-    service_request_id: Option<String>,
+    pub(crate) service_request_id: Option<String>,
     /// Service codes, comma-separated.
     #[param(pattern = "^[0-9]{2,8}(,[0-9]{2,8})*$", example = "0402")]
-    service_code: Option<String>,
+    pub(crate) service_code: Option<String>,
     /// `open`, `closed`, or both, comma-separated.
     #[param(pattern = "^(open|closed)(,(open|closed))*$", example = "open")]
-    status: Option<String>,
+    pub(crate) status: Option<String>,
     /// Requested at or after (RFC 3339; default: 90 days before `end_date`).
-    start_date: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) start_date: Option<chrono::DateTime<chrono::Utc>>,
     /// Requested at or before (RFC 3339).
-    end_date: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) end_date: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A service request, as the public may read it: the reporter is never named.
