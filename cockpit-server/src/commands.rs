@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::{Config, Geography, auth, case_rules, history, open_store, privacy};
+use crate::{Config, Geography, auth, case_rules, history, indicators, open_store, privacy};
 use cockpit_store::EmbeddedPostgres;
 
 /// Stops the embedded cluster if this command started it.
@@ -54,7 +54,11 @@ pub async fn seed_history(config: &Config) -> anyhow::Result<history::Seeded> {
         store.sync_departments(&auth::load_departments(&config.data_dir)?).await?;
         store.seed_roles().await?;
         let now = chrono::Utc::now();
-        Ok(history::seed(&store, Arc::new(geography), Arc::new(rules), &config.history, now).await?)
+        let (geography, offset) = (Arc::new(geography), rules.calendar.offset());
+        let seeded = history::seed(&store, geography.clone(), Arc::new(rules), &config.history, now).await?;
+        let values = indicators::sample::seed(&store, &geography.city, offset, now, &config.history).await?;
+        tracing::info!(values, "sample indicator values written");
+        Ok(seeded)
     }
     .await;
     release(embedded);

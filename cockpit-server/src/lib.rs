@@ -260,6 +260,18 @@ async fn serve(
     let chainer = tokio::spawn(chain_audit(store.clone(), stopped.clone()));
     // Red indicator alarms get their case (once per episode, whichever instance opens it).
     tokio::spawn(indicators::alarm_cases::run(state.cases.clone(), stopped.clone()));
+    // A level waiting for its minimum duration is raised or cleared when the wait is over,
+    // though no new value comes.
+    if config.indicators.wait_check_seconds > 0 {
+        let (geography, rules) = (state.geography.clone(), state.cases.rules.clone());
+        tokio::spawn(indicators::alarm_timer::run(
+            store.clone(),
+            Duration::from_secs(config.indicators.wait_check_seconds),
+            move || geography.get(),
+            move || rules.get().calendar.offset(),
+            stopped.clone(),
+        ));
+    }
     // Rules documents edited through another instance come into force here within seconds.
     tokio::spawn(state.cases.documents.clone().follow(Duration::from_secs(5), stopped.clone()));
     tokio::spawn(state.geography_edits.clone().follow(Duration::from_secs(5), stopped.clone()));
@@ -296,6 +308,12 @@ async fn serve(
         state.cases.store.clone(),
         state.geography.get(),
         state.cases.rules.get(),
+        config.history.clone(),
+    );
+    indicators::sample::seed_in_background(
+        state.cases.store.clone(),
+        state.geography.get(),
+        state.cases.rules.get().calendar.offset(),
         config.history.clone(),
     );
     let router = app(state);

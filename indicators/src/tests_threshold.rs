@@ -51,6 +51,22 @@ fn a_level_is_raised_only_after_it_held_its_duration() {
 }
 
 #[test]
+fn a_waiting_change_is_due_when_its_duration_has_passed_with_no_new_value() {
+    let th = bands();
+    let (_, state) = run(&th, Better::Lower, &[(0, 85.0)]);
+    assert!(!th.due(&state, t(9)), "ten minutes worse are needed: {state:?}");
+    assert!(th.due(&state, t(10)));
+    // Stepped again at the due moment with the value that stands, it raises.
+    let (raised, step) = th.step(Better::Lower, &state, t(10), 85.0);
+    assert_eq!(step, Step::Raised(Severity::Yellow));
+    assert!(!th.due(&raised, t(60)), "nothing waits once raised: {raised:?}");
+    // Better again: five minutes to clear.
+    let (waiting, _) = th.step(Better::Lower, &raised, t(20), 10.0);
+    assert!(!th.due(&waiting, t(24)) && th.due(&waiting, t(25)), "{waiting:?}");
+    assert!(!th.due(&AlarmState::default(), t(100)));
+}
+
+#[test]
 fn hysteresis_holds_a_level_until_the_measure_is_past_its_clear() {
     use Severity::*;
     let values = [

@@ -258,6 +258,15 @@ impl Threshold {
         wanted
     }
 
+    /// Whether the change `state` waits for has held its minimum duration at `now`: the
+    /// moment to step the alarm again with the value that stands, though no new one came.
+    pub fn due(&self, state: &AlarmState, now: DateTime<Utc>) -> bool {
+        state.pending.is_some_and(|p| {
+            let seconds = if p.worse { self.raise_after_seconds } else { self.clear_after_seconds };
+            now - p.since >= TimeDelta::seconds(i64::from(seconds))
+        })
+    }
+
     /// Takes the measure `x` observed at `at` into `state`: the state after it and what
     /// changed. An observation before the latest one taken changes nothing. Switched off,
     /// the threshold calls for normal at once.

@@ -9,6 +9,10 @@
 //! simulated handlers do next with a live case ([`Handlers`]), at the history's delays
 //! divided by a time scale.
 //!
+//! Sample values for the indicator catalogue ([`indicator_sample`]): every indicator, the
+//! district and each street, one value per period over the last N days, by unit and
+//! frequency, so that comparisons over time have shape before other systems send values.
+//!
 //! Seeded: ChaCha8 streams, one per day, so one seed gives one history on every platform,
 //! and a day can be made without the days before it. No I/O, no clock: the caller passes
 //! the city, the rules and `now`, and writes what comes out.
@@ -17,6 +21,7 @@ mod born;
 mod error;
 mod handling;
 mod history;
+mod indicator_sample;
 mod life;
 mod names;
 mod people;
@@ -27,6 +32,7 @@ mod text;
 pub use error::SimError;
 pub use handling::{Handlers, Move, Mover, Next, Seen, generated, person_involved};
 pub use history::{Day, History, HistoryCase, Plan, Rules};
+pub use indicator_sample::{SampleValue, indicator_sample};
 pub use life::Lived;
 pub use names::person_name;
 pub use people::{Demo, Department, People, Person};

@@ -360,3 +360,16 @@ async fn episode(
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("no open alarm of {indicator} in {region} to change")))
 }
+
+impl Store {
+    /// The pairs whose state holds a change waiting for its minimum duration: indicator,
+    /// region and state.
+    pub async fn pending_indicator_alarm_states(&self) -> Result<Vec<(String, String, Value)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT indicator, region, state FROM indicator_alarm_states WHERE state -> 'pending' IS NOT NULL
+             ORDER BY indicator, region",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

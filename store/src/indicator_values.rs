@@ -21,7 +21,7 @@ pub struct NewValue {
     pub period: NaiveDate,
     /// The value (finite).
     pub value: f64,
-    /// `computed`, `pushed`, `pulled` or `manual`.
+    /// `computed`, `pushed`, `pulled` or `manual` (`generated`: written by `seed_indicator_values`).
     pub source: &'static str,
     /// The push source's id, the user, or the definition.
     pub source_name: String,
@@ -134,5 +134,47 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
+    }
+}
+
+impl Store {
+    /// Whether any generated (sample) value is stored.
+    pub async fn has_generated_indicator_values(&self) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM indicator_values WHERE source = 'generated')")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Writes sample values (source `generated`) in one transaction with `audit`, leaving
+    /// every key that already holds a value as it is: a sample never replaces a real value.
+    /// Nothing is streamed: the history is read when asked for. How many were written.
+    pub async fn seed_indicator_values(&self, values: &[NewValue], audit: AuditEntry) -> Result<u64, StoreError> {
+        let now = Utc::now();
+        let mut tx = self.pool.begin().await?;
+        let mut written = 0;
+        for chunk in values.chunks(20_000) {
+            let done = sqlx::query(
+                "INSERT INTO indicator_values (indicator, region, period, value, source, source_name, recorded_at)
+                 SELECT i, r, p, v, 'generated', n, $6
+                 FROM unnest($1::text[], $2::text[], $3::date[], $4::float8[], $5::text[]) AS u(i, r, p, v, n)
+                 ON CONFLICT (indicator, region, period) DO NOTHING",
+            )
+            .bind(chunk.iter().map(|v| v.indicator.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|v| v.region.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|v| v.period).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|v| v.value).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|v| v.source_name.as_str()).collect::<Vec<_>>())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            written += done.rows_affected();
+        }
+        let mut record = audit;
+        if let Some(detail) = record.detail.as_object_mut() {
+            detail.insert("written".into(), json!(written));
+        }
+        Store::audit(&mut tx, now, &[record]).await?;
+        tx.commit().await?;
+        Ok(written)
     }
 }

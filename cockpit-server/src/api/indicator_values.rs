@@ -31,7 +31,7 @@ pub(crate) struct StoredValue {
     period: NaiveDate,
     /// The value.
     value: f64,
-    /// `computed`, `pushed`, `pulled` or `manual`.
+    /// `computed`, `pushed`, `pulled`, `manual`, or `generated` (a demonstration's sample value).
     #[schema(example = "pushed")]
     source: String,
     /// The push source, the user or the definition.

@@ -70,7 +70,7 @@ pub async fn evaluate(
 }
 
 /// Steps one observation; whether its episode changed.
-async fn observe(
+pub(super) async fn observe(
     store: &Store,
     city: &City,
     offset: FixedOffset,

@@ -15,10 +15,12 @@
 //! arrive (`alarms.rs`) and the case a red alarm opens (`alarm_cases.rs`).
 
 pub mod alarm_cases;
+pub mod alarm_timer;
 pub mod alarms;
 pub mod catalogue;
 mod error;
 pub mod push;
+pub mod sample;
 pub mod thresholds;
 pub mod values;
 

@@ -137,8 +137,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     // catalogue is (cut to the caller's scope), acknowledged by those who acknowledge alarms.
     ("GET /api/indicators/catalogue/{id}/threshold", "",        "y y y y n n y n n"),
     ("PUT /api/indicators/catalogue/{id}/threshold", "",        "y n n n n n y n n"),
-    ("GET /api/indicators/alarms",                  "",         "y y y y n n y n n"),
-    ("POST /api/indicators/alarms/{id}/acknowledge", "",        "y n y n n n n n n"),
+    ("GET /api/indicators/alarms",                  "",         "r r r r n n r n n"),
+    ("POST /api/indicators/alarms/{id}/acknowledge", "",        "r n r n n n n n n"),
     // Sources: a source system's token only, then the list and its switch; the case rules.
     ("POST /api/intake/{source}",                   "",         "u u u u u u u u u"),
     ("GET /api/sources",                            "",         "y n y n n n y n n"),
@@ -255,6 +255,8 @@ fn object_of(path: &str) -> Option<Kind> {
         Some(Kind::Device)
     } else if path.starts_with("/api/alarms/{id}") {
         Some(Kind::Alarm)
+    } else if path.starts_with("/api/indicators/alarms/{id}") {
+        Some(Kind::IndicatorAlarm)
     } else {
         None
     }
@@ -270,6 +272,7 @@ fn listing_of(method: &Method, path: &str) -> &'static [Kind] {
         "/api/cases/stats" | "/api/indicators" | "/api/devices/health" => &[Kind::Street],
         "/api/devices" => &[Kind::Device],
         "/api/alarms" => &[Kind::Alarm],
+        "/api/indicators/alarms" => &[Kind::IndicatorAlarm],
         "/api/iot" => &[Kind::Device, Kind::Rejection],
         "/api/iot/metrics" => &[Kind::Rejection],
         "/api/dispatch/targets" => &[Kind::Person],
@@ -316,6 +319,7 @@ enum Kind {
     Attachment,
     Device,
     Alarm,
+    IndicatorAlarm,
     Street,
     Rejection,
     Person,
@@ -425,8 +429,9 @@ impl Caller {
     }
 }
 
-/// The fixture: cases, attachments, devices and alarms inside the street (and grid) of the
-/// street callers and in another street, and the accounts the user routes act on.
+/// The fixture: cases, attachments, devices, alarms and indicator alarms inside the street
+/// (and grid) of the street callers and in another street, and the accounts the user
+/// routes act on.
 struct World {
     street: String,
     grid: String,
@@ -588,15 +593,28 @@ async fn build_world(server: &Server) -> World {
         });
     }
 
-    // An indicator alarm in the first street (id 1: the routes' URLs name it).
-    sqlx::query(
-        "INSERT INTO indicator_alarms (id, indicator, region, level, peak, value, measure, opened_at, changed_at)
-         VALUES (1, 'economy.001', $1, 'red', 'red', 1, 1, now(), now())",
-    )
-    .bind(&street)
-    .execute(server.store.pool())
-    .await
-    .unwrap();
+    // An indicator alarm in each street, told apart by their values.
+    for (label, code, grid, value) in
+        [("indicator alarm of A", &street, &grid, "1111.5"), ("indicator alarm of B", &other_street, &grid_b, "2222.5")]
+    {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO indicator_alarms (indicator, region, level, peak, value, measure, opened_at, changed_at)
+             VALUES ('economy.001', $1, 'red', 'red', $2::float8, 1, now(), now()) RETURNING id",
+        )
+        .bind(code)
+        .bind(value.parse::<f64>().unwrap())
+        .fetch_one(server.store.pool())
+        .await
+        .unwrap();
+        objects.push(Object {
+            kind: Kind::IndicatorAlarm,
+            label,
+            id: id.to_string(),
+            marker: Marker::Text(value.to_string()),
+            place: at(code, grid, None),
+            reporter: None,
+        });
+    }
 
     // The two streets, as counts and indicators name them.
     for (label, code, grid) in [("street A", &street, &grid), ("street B", &other_street, &grid_b)] {
@@ -678,8 +696,6 @@ fn request_for(row: &Row, caller: Option<&Caller>, object: Option<&Object>, worl
         .path
         .replace("/api/indicators/catalogue/{id}", &format!("/api/indicators/catalogue/{indicator}"))
         .replace("/api/indicators/push/{source}", "/api/indicators/push/matrix")
-        // The fixture's indicator alarm.
-        .replace("/api/indicators/alarms/{id}", "/api/indicators/alarms/1")
         .replace("/api/users/{id}", &format!("/api/users/{account}"))
         .replace("/api/sources/{id}", "/api/sources/hotline-12345")
         // The first key issued (by the row before it); revoking it again is still an answer.

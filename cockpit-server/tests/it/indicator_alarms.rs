@@ -11,7 +11,9 @@ use std::time::Duration;
 use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use serde_json::{Value, json};
 
-use crate::common::{Server, sample_data};
+use cockpit_server::Config;
+
+use crate::common::{Server, fresh_database, sample_data};
 use crate::indicator_catalogue::indicator;
 
 /// 景山街道.
@@ -93,13 +95,27 @@ async fn cases_opened(server: &Server) -> Vec<Value> {
     panic!("red alarms without their case: {:?}", alarms(server, "").await);
 }
 
+/// A server on `database_url` (a fresh database: `None`) whose alarms step only as values
+/// arrive: these tests feed values observed in the past, minutes apart, as a clock would
+/// have, which a check of waits against the wall clock would overtake. `wait_check`:
+/// seconds between checks (0: none).
+async fn start(database_url: Option<&str>, wait_check: u64) -> Server {
+    let url = match database_url {
+        Some(url) => url.to_string(),
+        None => fresh_database().await,
+    };
+    let mut config = Config::for_tests(&sample_data(), &url);
+    config.indicators.wait_check_seconds = wait_check;
+    Server::start_configured(config).await
+}
+
 fn minutes(base: DateTime<Utc>, m: i64) -> DateTime<Utc> {
     base + TimeDelta::minutes(m)
 }
 
 #[tokio::test]
 async fn bands_with_hysteresis_and_duration_open_one_case_per_episode_across_instances() {
-    let a = Server::start().await;
+    let a = start(None, 0).await;
     let token = alarmed_indicator(&a).await;
     let (status, stored) = set_threshold(&a, &bands()).await;
     assert_eq!((status, &stored["version"]), (200, &json!(1)), "{stored}");
@@ -112,7 +128,7 @@ async fn bands_with_hysteresis_and_duration_open_one_case_per_episode_across_ins
 
     // Another instance on the same database (as after a restart) goes on from the stored
     // state: ten minutes after leaving green, red is raised.
-    let b = Server::start_on(&sample_data(), &a.database_url).await;
+    let b = start(Some(&a.database_url), 0).await;
     push(&b, &token, minutes(t0, 10), 120.0).await;
     let open = alarms(&a, "status=open").await;
     assert_eq!(open.len(), 1, "{open:?}");
@@ -163,7 +179,7 @@ async fn bands_with_hysteresis_and_duration_open_one_case_per_episode_across_ins
 
 #[tokio::test]
 async fn alarms_are_listed_filtered_acknowledged_and_thresholds_checked() {
-    let server = Server::start().await;
+    let server = start(None, 0).await;
     let token = alarmed_indicator(&server).await;
     let path = format!("/api/indicators/catalogue/{ID}/threshold");
     let (status, none) = server.get_as("leader", &path).await;
@@ -257,7 +273,7 @@ async fn alarms_are_listed_filtered_acknowledged_and_thresholds_checked() {
 
 #[tokio::test]
 async fn inside_the_quiet_window_an_alarm_is_recorded_but_its_case_waits() {
-    let server = Server::start().await;
+    let server = start(None, 0).await;
     let token = alarmed_indicator(&server).await;
     // A window of the two hours around now, in the city's time (UTC+8 in the sample).
     let local = Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
@@ -281,7 +297,7 @@ async fn inside_the_quiet_window_an_alarm_is_recorded_but_its_case_waits() {
 
 #[tokio::test]
 async fn a_change_against_last_year_and_a_rolling_baseline_alarms_from_the_stored_series() {
-    let server = Server::start().await;
+    let server = start(None, 0).await;
     let admin = server.token("test-admin", "system_administrator").await;
     let mut entry = indicator(ID, "monthly", "");
     entry["better"] = json!("lower");
@@ -329,7 +345,7 @@ async fn a_change_against_last_year_and_a_rolling_baseline_alarms_from_the_store
 
 #[tokio::test]
 async fn a_red_alarm_that_clears_before_its_case_is_opened_still_gets_it() {
-    let server = Server::start().await;
+    let server = start(None, 0).await;
     let token = alarmed_indicator(&server).await;
     let line = json!({"enabled": true, "measure": {"kind": "value"}, "red": {"raise": 100}});
     assert_eq!(set_threshold(&server, &line).await.0, 200);
@@ -340,4 +356,47 @@ async fn a_red_alarm_that_clears_before_its_case_is_opened_still_gets_it() {
     assert_eq!(cleared.len(), 1, "{cleared:?}");
     let red = cases_opened(&server).await;
     assert_eq!((red.len(), alarm_cases(&server).await.len()), (1, 1));
+}
+
+#[tokio::test]
+async fn a_level_held_for_its_duration_is_raised_and_cleared_with_no_new_value_once_across_instances() {
+    // Two instances checking waits every second.
+    let a = start(None, 1).await;
+    let b = start(Some(&a.database_url), 1).await;
+    let token = alarmed_indicator(&a).await;
+    let mut threshold = bands();
+    threshold["raise_after_seconds"] = json!(2);
+    threshold["clear_after_seconds"] = json!(2);
+    let (status, stored) = set_threshold(&a, &threshold).await;
+    assert_eq!(status, 200, "{stored}");
+
+    // One red value, and nothing after it: red is raised once its two seconds have passed.
+    let pushed = Utc::now();
+    push(&a, &token, pushed, 120.0).await;
+    let open = loop {
+        let open = alarms(&a, "status=open").await;
+        if !open.is_empty() || Utc::now() - pushed > TimeDelta::seconds(60) {
+            break open;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(open.len(), 1, "raised by the wait's end, not by a value: {open:?}");
+    assert_eq!((&open[0]["level"], &open[0]["value"]), (&json!("red"), &json!(120.0)));
+    let opened: DateTime<Utc> = open[0]["opened_at"].as_str().unwrap().parse().unwrap();
+    assert!(opened - pushed >= TimeDelta::seconds(2), "not before the wait: {open:?}");
+    let red = cases_opened(&a).await;
+    assert_eq!((red.len(), alarm_cases(&a).await.len()), (1, 1), "one episode, one case, two instances checking");
+
+    // One green value: cleared when its two seconds have passed, with nothing after it.
+    push(&b, &token, Utc::now(), 10.0).await;
+    let cleared = loop {
+        let cleared = alarms(&a, "status=cleared").await;
+        if !cleared.is_empty() || Utc::now() - pushed > TimeDelta::seconds(120) {
+            break cleared;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(cleared.len(), 1, "{cleared:?}");
+    assert!(alarms(&a, "status=open").await.is_empty());
+    assert_eq!(alarm_cases(&a).await.len(), 1, "no second case");
 }
