@@ -112,6 +112,7 @@ pub struct IndicatorsConfig {
     pub catalogue: PathBuf,
     pub interval_seconds: u64,
     pub sample: PathBuf,
+    pub assessment_models: PathBuf,
     pub wait_check_seconds: u64,
 }
 

@@ -148,6 +148,13 @@ impl AppState {
         if seeded > 0 {
             tracing::info!(indicators = seeded, "loaded the sample indicator catalogue");
         }
+        let models = config.data_dir.join(&config.indicators.assessment_models);
+        let seeded = indicators::assessment::seed(&cases.store, &models)
+            .await
+            .context("loading the sample assessment models")?;
+        if seeded > 0 {
+            tracing::info!(models = seeded, "loaded the sample assessment models");
+        }
         indicators
             .start(
                 cases.clone(),

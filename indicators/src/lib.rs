@@ -28,6 +28,8 @@
 
 mod assess;
 mod entry;
+mod index;
+mod model;
 mod period;
 mod series;
 mod threshold;
@@ -35,6 +37,8 @@ mod vital;
 
 pub use assess::{Assessment, Catalogue, Reading, rank};
 pub use entry::{CatalogueEntry, Domain, Frequency, IndicatorId, Owner, Search, System, is_region_code};
+pub use index::{DomainScore, StreetIndex, vital_index};
+pub use model::{Item, ItemMeasure, ItemScore, Model, Scored, Scoring, Subject};
 pub use series::{Change, Comparison, Point, TrendPoint, compare};
 pub use threshold::{AlarmState, Level, Measure, Pending, QuietWindow, Severity, Step, Threshold};
 pub use vital::{Bands, Better, Colour, Counts, Definition, Indicator, Light, LightPoints, Names, Rating, Unit};
@@ -69,6 +73,8 @@ pub enum IndicatorError {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_assessment;
 #[cfg(test)]
 mod tests_over_time;
 #[cfg(test)]

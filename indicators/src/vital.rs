@@ -127,6 +127,7 @@ impl std::ops::AddAssign for Counts {
 
 /// An indicator's names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Names {
     /// Chinese.
@@ -147,6 +148,7 @@ pub enum Unit {
 
 /// Which way is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Better {
     /// More is better (on-time rate).

@@ -1,5 +1,5 @@
 //! The routes of the indicators (issue 18), declared like the others in `declare`: the
-//! catalogue, its values and push sources; thresholds and alarms.
+//! catalogue, its values and push sources; thresholds and alarms; assessment.
 
 use axum::http::Method;
 use cockpit_access::Permission as P;
@@ -61,4 +61,19 @@ pub(super) fn alarms(r: &mut impl Routes) {
             a::acknowledge,
             a::__path_acknowledge,
         );
+}
+
+/// The routes of assessment and the vital-sign index (issue 18, item 5).
+pub(super) fn assessment(r: &mut impl Routes) {
+    use super::assessment as a;
+    use Access::{AnyOf, Permission as Needs};
+    let (get, post, put) = (Method::GET, Method::POST, Method::PUT);
+    r.add(get.clone(), "/api/assessment/models", AnyOf(VIEW_INDICATORS), a::models, a::__path_models)
+        .add(post, "/api/assessment/models", Needs(P::ManageIndicators), a::create, a::__path_create)
+        .add(get.clone(), "/api/assessment/models/{id}", AnyOf(VIEW_INDICATORS), a::model, a::__path_model)
+        .add(put.clone(), "/api/assessment/models/{id}", Needs(P::ManageIndicators), a::replace, a::__path_replace)
+        .add(get.clone(), "/api/assessment/results", AnyOf(VIEW_INDICATORS), a::results, a::__path_results)
+        .add(put, "/api/assessment/results/published", Needs(P::ManageIndicators), a::publish, a::__path_publish)
+        .add(get.clone(), "/api/assessment/compare", AnyOf(VIEW_INDICATORS), a::compare, a::__path_compare)
+        .add(get, "/api/indicators/vital-signs", AnyOf(VIEW_INDICATORS), a::vital_signs, a::__path_vital_signs);
 }

@@ -1,6 +1,7 @@
 //! The HTTP API: routes, and the one error type every handler returns.
 
 mod access;
+mod assessment;
 mod attachments;
 mod audit;
 mod auth;
@@ -58,6 +59,7 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
     let (get, post, put) = (Method::GET, Method::POST, Method::PUT);
     indicator_routes::catalogue(r);
     indicator_routes::alarms(r);
+    indicator_routes::assessment(r);
     r.add(get.clone(), "/healthz", Public, meta::healthz, meta::__path_healthz)
         .add(get.clone(), "/openapi.json", Public, meta::openapi, meta::__path_openapi)
         .add(get.clone(), "/api/docs", Public, docs::index, docs::__path_index)

@@ -17,6 +17,7 @@
 pub mod alarm_cases;
 pub mod alarm_timer;
 pub mod alarms;
+pub mod assessment;
 pub mod catalogue;
 mod error;
 pub mod push;
