@@ -4,6 +4,7 @@
 
 import type { Api } from '../shared/api';
 import { LiveClient, type LiveStatus } from '../shared/live/client';
+import type { CatalogueTiles } from './catalogue';
 import type { Indicators } from './indicators';
 import type { SensorStore } from './sensors';
 
@@ -14,6 +15,8 @@ export interface LiveTargets {
   caseDelta: (d: unknown) => void;
   sensors: SensorStore;
   indicators: Indicators;
+  /** The catalogue's `value:` and `alarm:` entries of the indicators channel. */
+  catalogue: CatalogueTiles;
   /** The figures changed (or may have, after missed changes): ask for them again. */
   statsChanged: () => void;
   status: (s: LiveStatus) => void;
@@ -54,7 +57,10 @@ export function connect(api: Api, to: LiveTargets): LiveClient {
     channel: 'indicators',
     filter: {},
     onSnapshot: (items) => to.indicators.snapshot(items),
-    onDelta: (d, _key, op) => to.indicators.delta(d, op),
+    onDelta: (d, key, op) => {
+      to.indicators.delta(d, op);
+      to.catalogue.delta(d, key);
+    },
   });
   live.start();
   return live;
