@@ -9,7 +9,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server } from './support/server.mjs';
-import { launch, openWall } from './support/browser.mjs';
+import { join } from 'node:path';
+import { artifacts, launch, openWall } from './support/browser.mjs';
 
 const DESK = { locale: 'zh-CN', timezoneId: 'Asia/Shanghai', deviceScaleFactor: 1, viewport: { width: 1600, height: 1000 } };
 const DISTRICT = '330304';
@@ -67,29 +68,30 @@ after(async () => {
 test('the catalogue is searched, paged and published from the workbench', async () => {
   const { page } = desk;
   await page.waitForSelector('[data-test=indicator-catalogue][data-loaded=true]');
-  const total = (await server.apiAs('commander', 'GET', '/api/indicators/catalogue')).total;
+  const all = await server.apiAs('commander', 'GET', '/api/indicators/catalogue');
+  const total = all.total;
   assert.ok(total > 50, `the sample catalogue has more than a page (${total})`);
   assert.equal(await page.locator('[data-test=catalogue-row]').count(), 50, 'fifty to a page');
   assert.match(await page.textContent('[data-test=catalogue-page]'), /第 1 \/ \d+ 页/);
   await page.click('[data-test=catalogue-next]');
   assert.match(await page.textContent('[data-test=catalogue-page]'), /第 2 \/ \d+ 页/);
+  assert.equal(await page.$eval('[data-test=catalogue-row]', (r) => r.dataset.id), all.indicators[50].indicator.id);
 
   // A domain and a word: only indicators of that domain with the word.
   await page.selectOption('[data-test=catalogue-domain]', 'fire_safety');
   await page.waitForSelector('[data-test=indicator-catalogue][data-loaded=true]');
   const expected = await server.apiAs('commander', 'GET', '/api/indicators/catalogue?domain=fire_safety');
-  assert.ok(expected.total > 0);
-  await page.waitForFunction((n) => document.querySelectorAll('[data-test=catalogue-row]').length === n, expected.total);
+  assert.ok(expected.total > 1);
+  const domainRows = await page.$$eval('[data-test=catalogue-row]', (rs) => rs.map((r) => r.dataset.id));
+  assert.deepEqual(domainRows, expected.indicators.map((a) => a.indicator.id));
   const first = expected.indicators[0].indicator;
   await page.fill('[data-test=catalogue-q]', first.name.zh);
   await page.click('[data-test=catalogue-apply]');
-  await page.waitForFunction(
-    (id) => [...document.querySelectorAll('[data-test=catalogue-row]')].every((r) => r.dataset.id !== undefined) && !!document.querySelector(`[data-test=catalogue-row][data-id="${id}"]`),
-    first.id,
-  );
+  await page.waitForSelector('[data-test=indicator-catalogue][data-loaded=true]');
   const rows = await page.$$eval('[data-test=catalogue-row]', (rs) => rs.map((r) => r.dataset.id));
   const byWord = await server.apiAs('commander', 'GET', `/api/indicators/catalogue?domain=fire_safety&q=${encodeURIComponent(first.name.zh)}`);
   assert.deepEqual(rows, byWord.indicators.map((a) => a.indicator.id));
+  assert.ok(rows.includes(first.id) && rows.length < domainRows.length, 'the word narrows the domain');
 
   // Withdrawn, then published again, from the list.
   const row = `[data-test=catalogue-row][data-id="${first.id}"]`;
@@ -172,6 +174,8 @@ test('an indicator created and entered by hand in the workbench shows on the wal
   assert.deepEqual(series.values.slice(-2), [60, 80]);
   assert.ok(series.values.slice(0, -2).every((v) => v === null), 'earlier months are no data, not zero');
   await w.waitForFunction(() => !!document.querySelector('[data-test=detail-chart] canvas'));
+  await w.screenshot({ path: join(artifacts, 'indicator-detail-1920x1080.png') });
+  await page.screenshot({ path: join(artifacts, 'indicator-entry-1600x1000.png'), fullPage: true });
 
   // This month's value corrected in the workbench: the open detail and the tile follow.
   await enter(periods[0], 120);
@@ -214,6 +218,7 @@ test('a threshold edited in the workbench turns the tile red on the wall at the 
   assert.equal(await w.textContent(`${tile(ID)} [data-test=catalogue-value]`), '125');
   const colour = await w.$eval(tile(ID), (el) => getComputedStyle(el).borderLeftColor);
   assert.equal(colour, 'rgb(255, 77, 79)', 'the red alarm colour');
+  await w.screenshot({ path: join(artifacts, 'indicator-tiles-red-1920x1080.png') });
   // Red first in its domain, and listed among the alarming ones of every domain.
   assert.equal(await w.$eval('[data-test=catalogue-tile]', (el) => el.dataset.id), ID);
   await w.selectOption('[data-test=catalogue-domain]', 'alarmed');

@@ -1,4 +1,4 @@
-// The wall's catalogue tiles ("指标监测"): the published indicators of one domain the
+// The wall's catalogue tiles ("领域指标"): the published indicators of one domain the
 // commander picks (remembered by this screen), or those alarming now of every domain; a
 // tile per indicator with the district's latest value and unit, coloured by the worst open
 // alarm of the indicator in the wall's scope, alarmed ones first. A click on any tile, these
@@ -36,8 +36,8 @@ const STORAGE = 'cockpit.wall.catalogue-domain';
 const SHOWN = 12;
 
 const WORDS = {
-  zh: { title: '指标监测', alarmed: '告警中的指标', none: '暂无已发布指标', calm: '当前无指标告警', more: '另有 {n} 项', noData: '无数据' },
-  en: { title: 'Indicator watch', alarmed: 'Alarming now', none: 'No published indicator', calm: 'No indicator alarming', more: '{n} more', noData: 'no data' },
+  zh: { title: '领域指标', alarmed: '告警中的指标', none: '暂无已发布指标', calm: '当前无指标告警', more: '另有 {n} 项', noData: '无数据' },
+  en: { title: 'Domain indicators', alarmed: 'Alarming now', none: 'No published indicator', calm: 'No indicator alarming', more: '{n} more', noData: 'no data' },
 };
 const word = (k: keyof (typeof WORDS)['zh']) => WORDS[currentLanguage()][k];
 
@@ -67,7 +67,7 @@ export class CatalogueTiles {
     root: HTMLElement,
     private readonly indicators: () => Indicators,
   ) {
-    this.detail = new IndicatorDetail(api);
+    this.detail = new IndicatorDetail(api, (id) => this.level(id));
     // Delegated: the layout is drawn again after a language switch.
     root.addEventListener('change', (e) => {
       const el = e.target as HTMLSelectElement;
@@ -146,6 +146,7 @@ export class CatalogueTiles {
       if (!a || typeof a.indicator !== 'string') return;
       this.setAlarm(a.indicator, a.region, a.cleared_at ? null : a.level);
       this.render();
+      this.detail.changed(a.indicator);
     }
   }
 
@@ -180,7 +181,7 @@ export class CatalogueTiles {
           const known = this.latest.get(e.id);
           if (values[0] && (!known || known.period <= values[0].period)) this.latest.set(e.id, values[0]);
         } catch {
-          this.latest.delete(e.id);
+          // Outside the caller's scope, or gone: no data (asked again at the next value).
         }
       }),
     );

@@ -50,6 +50,8 @@ const WORDS = {
     computed: '由本平台案件与设备数据实时计算（近 {n} 天）',
     light: '评级',
     noHistory: '该指标尚无历史数据',
+    red: '红色告警',
+    yellow: '黄色告警',
   },
   en: {
     close: 'Close',
@@ -73,6 +75,8 @@ const WORDS = {
     computed: 'Computed live from the cockpit’s cases and devices (last {n} days)',
     light: 'Light',
     noHistory: 'No history yet',
+    red: 'red alarm',
+    yellow: 'yellow alarm',
   },
 };
 type Word = keyof (typeof WORDS)['zh'];
@@ -94,7 +98,11 @@ export class IndicatorDetail {
   private region = '';
   private timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly api: Api) {
+  constructor(
+    private readonly api: Api,
+    /** The worst open alarm of an indicator in the wall's scope. */
+    private readonly level: (id: string) => 'yellow' | 'red' | undefined,
+  ) {
     document.addEventListener('keydown', (e) => {
       if (e.key === 'Escape') this.close();
     });
@@ -163,8 +171,9 @@ export class IndicatorDetail {
     el.classList.remove('hidden');
   }
 
-  private head(name: string): string {
-    return `<header><h2 data-test="detail-name">${esc(name)}</h2><button data-close data-test="detail-close" title="${word('close')}">×</button></header>`;
+  private head(name: string, level?: 'yellow' | 'red'): string {
+    const alarm = level ? `<em class="ind-alarm ${level}" data-test="detail-alarm" data-level="${level}">${word(level)}</em>` : '';
+    return `<header><h2><span data-test="detail-name">${esc(name)}</span>${alarm}</h2><button data-close data-test="detail-close" title="${word('close')}">×</button></header>`;
   }
 
   /** Reads the newest period's comparison and draws it. */
@@ -198,7 +207,7 @@ export class IndicatorDetail {
         ? word('noData')
         : `${c.gap > 0 ? '+' : ''}${esc(formatNumber(c.gap))} ${unit}${c.met === null ? '' : ` · ${word(c.met ? 'met' : 'unmet')}`}`;
     const point = (p: Comparison['peak']) => (p ? `${esc(formatNumber(p.value))} <small>${esc(periodLabel(e.frequency, p.period))}</small>` : word('noData'));
-    el.innerHTML = `${this.head(indicatorName(e))}
+    el.innerHTML = `${this.head(indicatorName(e), this.level(e.id))}
       <p class="ind-period" data-test="detail-period">${c ? esc(periodLabel(e.frequency, c.period)) : ''}</p>
       <div class="ind-figures">
         ${figure('value', value, 'detail-value', 'main')}

@@ -34,7 +34,6 @@ export function drawTrend(el: HTMLElement, labels: string[], values: (number | n
           symbolSize: f(7),
           lineStyle: { width: f(2), color: '#40a9ff' },
           itemStyle: { color: '#40a9ff' },
-          areaStyle: { opacity: 0.15, color: '#40a9ff' },
           markLine:
             target === null
               ? undefined

@@ -68,18 +68,22 @@ export function catalogueScreen(ctx: Ctx, el: HTMLElement): Unmount {
     page: 0,
   });
 
+  /** The latest search asked: an earlier one's answer arriving after it is dropped. */
+  let asked = 0;
   async function load(): Promise<void> {
+    const mine = ++asked;
     error.textContent = '';
     screen.dataset.loaded = 'false';
     try {
       const answer = await ctx.api.get<{ total: number; indicators: IndicatorAnswer[] }>(`/api/indicators/catalogue?${query(last)}`);
+      if (mine !== asked) return;
       found = answer.indicators;
       last.page = Math.min(last.page, Math.max(0, Math.ceil(found.length / PAGE) - 1));
       render();
     } catch (err) {
-      error.textContent = explain(err);
+      if (mine === asked) error.textContent = explain(err);
     } finally {
-      screen.dataset.loaded = 'true';
+      if (mine === asked) screen.dataset.loaded = 'true';
     }
   }
 
@@ -203,7 +207,7 @@ export function catalogueScreen(ctx: Ctx, el: HTMLElement): Unmount {
       h(
         'thead',
         {},
-        h('tr', {}, [iw('id'), iw('nameZh'), iw('system'), iw('domain'), iw('unit'), iw('frequency'), iw('department'), iw('published'), ''].map((t) => h('th', {}, t))),
+        h('tr', {}, [iw('id'), iw('name'), iw('system'), iw('domain'), iw('unit'), iw('frequency'), iw('department'), iw('published'), ''].map((t) => h('th', {}, t))),
       ),
       tbody,
     ),

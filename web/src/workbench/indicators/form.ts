@@ -1,8 +1,8 @@
 // One indicator of the centre (#/indicators/<id>, #/indicators/new): every field of the
 // catalogue entry in one form, saved whole (POST to create, PUT to replace); the server's
 // refusal is shown beside the field it names (`name.zh`, `regions[2]`, `owner.department`).
-// Below a stored indicator: publish or withdraw, delete after a confirmation, and the
-// manual entry with its stored values (entry.ts).
+// A stored indicator also has publish or withdraw, delete after a confirmation, and above
+// its form the manual entry with its stored values (entry.ts).
 
 import { ApiError } from '../../shared/api';
 import {
@@ -54,23 +54,24 @@ function inputs() {
   };
 }
 
+/** The form's rows, two to a line (the definition takes a line of its own). */
 const LABELS: Record<keyof Inputs, Key> = {
   id: 'id',
   'name.zh': 'nameZh',
   'name.en': 'nameEn',
+  unit: 'unit',
   definition: 'definition',
   system: 'system',
   domain: 'domain',
-  unit: 'unit',
   better: 'better',
+  frequency: 'frequency',
   'owner.department': 'department',
   'owner.person': 'person',
   leader: 'leader',
-  frequency: 'frequency',
   target: 'target',
   regions: 'regions',
-  public: 'public',
   keywords: 'keywords',
+  public: 'public',
   published: 'publishedField',
   source: 'source',
 };
@@ -135,6 +136,7 @@ export function indicatorScreen(ctx: Ctx, el: HTMLElement, id: string | null): U
   const status = h('p', { class: 'muted', test: 'indicator-status' });
   const actions = h('div', { class: 'indicator-actions' });
   const below = h('div', { class: 'indicator-below' });
+  const title = h('h2', { test: 'indicator-title' }, id ?? iw('newIndicator'));
   const messages = new Map<keyof Inputs, HTMLElement>();
   let stored: IndicatorAnswer | null = null;
 
@@ -174,6 +176,7 @@ export function indicatorScreen(ctx: Ctx, el: HTMLElement, id: string | null): U
     f.id.setAttribute('readonly', '');
     screen.dataset.id = a.indicator.id;
     screen.dataset.published = String(a.indicator.published);
+    title.textContent = `${indicatorName(a.indicator)} · ${a.indicator.id}`;
     status.textContent = iwf('updated', { who: a.updated_by, when: when(a.updated_at) });
     fill(
       actions,
@@ -236,10 +239,13 @@ export function indicatorScreen(ctx: Ctx, el: HTMLElement, id: string | null): U
     h(
       'div',
       { class: 'list-head' },
-      h('h2', { test: 'indicator-title' }, id ? id : iw('newIndicator')),
+      title,
       h('span', { class: 'exports' }, actions, h('a', { href: '#/indicators', test: 'indicator-back' }, iw('cancel'))),
     ),
     status,
+    // The owner comes for the entry, more often than anyone for the definition.
+    below,
+    id ? h('h3', {}, iw('details')) : null,
     h(
       'form',
       {
@@ -254,7 +260,6 @@ export function indicatorScreen(ctx: Ctx, el: HTMLElement, id: string | null): U
       manage ? h('button', { type: 'submit', class: 'primary', test: 'indicator-save' }, iw('save')) : null,
     ),
     error,
-    below,
   );
   fill(el, screen);
 
