@@ -226,6 +226,33 @@ test('a threshold edited in the workbench turns the tile red on the wall at the 
   assert.equal(await w.evaluate(() => window.__notReloaded), true, 'the wall was not reloaded');
 });
 
+test('a change of the catalogue in the workbench reaches the wall: the open detail, then the tile withdrawn and published again', async () => {
+  const w = wall.page;
+  await w.selectOption('[data-test=catalogue-domain]', 'wage_arrears');
+  await w.click(tile(ID));
+  await w.waitForSelector(`[data-test=indicator-detail][data-id="${ID}"]:not(.hidden)`);
+  assert.match(await w.textContent('[data-test=detail-target]'), /^100 万元$/);
+  assert.equal(await w.getAttribute('[data-test=detail-alarm]', 'data-level'), 'red', 'the detail names the open alarm');
+
+  const { page } = desk;
+  await page.goto(`${server.url}/workbench.html#/indicators/${ID}`);
+  await page.waitForSelector(`[data-test=indicator-edit][data-id="${ID}"][data-loaded=true]`);
+  await page.fill('[data-test=indicator-target]', '200');
+  await page.click('[data-test=indicator-save]');
+  await page.waitForSelector('[data-test=indicator-edit][data-saved=true]');
+  await textWhen(w, '[data-test=detail-target]', '200');
+  assert.match(await w.textContent('[data-test=detail-gap]'), /^-75 万元 · 未达标$/);
+  await w.click('[data-test=detail-close]');
+
+  await page.click('[data-test=indicator-withdraw]');
+  await page.waitForSelector('[data-test=indicator-edit][data-published=false]');
+  await w.waitForSelector(tile(ID), { state: 'detached' });
+  await page.click('[data-test=indicator-publish]');
+  await page.waitForSelector('[data-test=indicator-edit][data-published=true]');
+  await w.waitForSelector(`${tile(ID)}[data-level=red]`);
+  assert.equal(await w.evaluate(() => window.__notReloaded), true, 'the wall was not reloaded');
+});
+
 test('a computed tile opens its detail', async () => {
   const w = wall.page;
   const id = await w.$eval('[data-test=indicator-tile]', (el) => el.dataset.id);

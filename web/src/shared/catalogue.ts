@@ -162,6 +162,28 @@ export function periodStart(frequency: Frequency, day: string): string {
   }
 }
 
+/** How many recent periods the period list offers, by frequency. */
+const RECENT: Partial<Record<Frequency, [months: number, count: number]>> = {
+  monthly: [1, 36],
+  quarterly: [3, 12],
+  half_yearly: [6, 8],
+  yearly: [12, 6],
+};
+
+/** The recent periods of `frequency`, newest first (starts, as the server wants them). */
+export function recentPeriods(frequency: Frequency, today: string): string[] {
+  const recent = RECENT[frequency];
+  if (!recent) return [];
+  const [step, count] = recent;
+  const [y, m] = periodStart(frequency, today).split('-').map(Number);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const months = y * 12 + (m - 1) - i * step;
+    out.push(`${Math.floor(months / 12)}-${String((months % 12) + 1).padStart(2, '0')}-01`);
+  }
+  return out;
+}
+
 /** A period as people name it: `2025-03` for a month, `2025 Q1`, `2025 H2`, `2025`, or the day. */
 export function periodLabel(frequency: Frequency, period: string): string {
   const [y, m] = period.split('-').map(Number);

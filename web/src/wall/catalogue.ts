@@ -7,9 +7,10 @@
 // Live: a `value:<indicator>:<region>` entry of the `indicators` channel updates the tile
 // (an indicator the wall has not seen yet is read from the catalogue, so that one created
 // and published meanwhile appears), an `alarm:<indicator>:<region>` entry recolours it.
-// The catalogue itself is read again every minute (publish and withdraw send no entry).
+// A `catalogue:<indicator>` entry (created, changed, published, withdrawn, deleted) reads
+// the entry again: a withdrawn or deleted one leaves the wall.
 
-import type { Api } from '../shared/api';
+import { type Api, ApiError } from '../shared/api';
 import { currentLanguage } from '../shared/language';
 import {
   DOMAINS,
@@ -49,6 +50,12 @@ export function catalogueHtml(): string {
   </section>`;
 }
 
+/** The pick this screen kept; public security (社会治安) on a wall that has none. */
+function saved(): Pick {
+  const pick = localStorage.getItem(STORAGE);
+  return pick === 'alarmed' || DOMAINS.includes(pick as Domain) ? (pick as Pick) : 'public_security';
+}
+
 function rank(level: Level | undefined): number {
   return level === 'red' ? 2 : level === 'yellow' ? 1 : 0;
 }
@@ -59,7 +66,7 @@ export class CatalogueTiles {
   private readonly latest = new Map<string, StoredValue | null>();
   /** Open alarm levels: indicator → region → level. */
   private readonly alarms = new Map<string, Map<string, Level>>();
-  private pick: Pick = (localStorage.getItem(STORAGE) as Pick | null) ?? 'public_security';
+  private pick: Pick = saved();
   private readonly detail: IndicatorDetail;
 
   constructor(
@@ -83,7 +90,6 @@ export class CatalogueTiles {
       if (entry) void this.detail.open(entry, this.district);
       else void this.detail.openComputed(tile.dataset.id, this.indicators(), this.district);
     });
-    setInterval(() => void this.loadCatalogue(), 60_000);
   }
 
   private get district(): string {
@@ -141,6 +147,10 @@ export class CatalogueTiles {
       if (!this.entries.has(v.indicator)) void this.learn(v.indicator);
       this.render();
       this.detail.changed(v.indicator);
+    } else if (key.startsWith('catalogue:')) {
+      const id = key.slice('catalogue:'.length);
+      this.latest.delete(id);
+      void this.learn(id);
     } else if (key.startsWith('alarm:')) {
       const a = (data as { alarm?: { indicator: string; region: string; level: Level; cleared_at: string | null } })?.alarm;
       if (!a || typeof a.indicator !== 'string') return;
@@ -150,15 +160,18 @@ export class CatalogueTiles {
     }
   }
 
-  /** An indicator the wall has not seen: shown if it is published. */
+  /** Indicator `id` as the catalogue has it now: shown if it is published. */
   private async learn(id: string): Promise<void> {
     try {
       const a = await this.api.get<IndicatorAnswer>(`/api/indicators/catalogue/${encodeURIComponent(id)}`);
       if (a.indicator.published) this.entries.set(id, a.indicator);
-      this.render();
-    } catch {
-      // Deleted meanwhile, or not for this user: nothing to show.
+      else this.entries.delete(id);
+      this.detail.updated(a.indicator);
+    } catch (e) {
+      // Deleted, or not for this user: nothing to show (a failed request changes nothing).
+      if (e instanceof ApiError && (e.status === 404 || e.status === 403)) this.entries.delete(id);
     }
+    this.render();
   }
 
   /** The tiles of the pick, alarmed first (red, then yellow), then by id. */

@@ -88,7 +88,8 @@ const PERIODS = 12;
 function change(c: Comparison['previous'], unit: string): string {
   if (!c) return word('noData');
   const sign = c.change > 0 ? '+' : '';
-  const percent = c.percent === null ? '' : `（${sign}${c.percent.toFixed(1)}%）`;
+  const [open, close] = currentLanguage() === 'zh' ? ['（', '）'] : [' (', ')'];
+  const percent = c.percent === null ? '' : `${open}${sign}${c.percent.toFixed(1)}%${close}`;
   return `${sign}${formatNumber(c.change)} ${unit}${percent}`;
 }
 
@@ -139,6 +140,13 @@ export class IndicatorDetail {
   }
 
   private entry: CatalogueEntry | null = null;
+
+  /** Indicator `entry.id` was changed in the catalogue: the open detail shows it anew. */
+  updated(entry: CatalogueEntry): void {
+    if (this.openId !== entry.id || !this.entry) return;
+    this.entry = entry;
+    void this.refresh();
+  }
 
   async open(entry: CatalogueEntry, region: string): Promise<void> {
     this.entry = entry;

@@ -15,7 +15,7 @@ export interface LiveTargets {
   caseDelta: (d: unknown) => void;
   sensors: SensorStore;
   indicators: Indicators;
-  /** The catalogue's `value:` and `alarm:` entries of the indicators channel. */
+  /** The catalogue's `value:`, `alarm:` and `catalogue:` entries of the indicators channel. */
   catalogue: CatalogueTiles;
   /** The figures changed (or may have, after missed changes): ask for them again. */
   statsChanged: () => void;
@@ -56,7 +56,11 @@ export function connect(api: Api, to: LiveTargets): LiveClient {
   live.subscribe({
     channel: 'indicators',
     filter: {},
-    onSnapshot: (items) => to.indicators.snapshot(items),
+    onSnapshot: (items, afterNotRecovered) => {
+      to.indicators.snapshot(items);
+      // Catalogue values and alarms missed: read again.
+      if (afterNotRecovered) void to.catalogue.load();
+    },
     onDelta: (d, key, op) => {
       to.indicators.delta(d, op);
       to.catalogue.delta(d, key);

@@ -8,39 +8,16 @@
 import { ApiError } from '../../shared/api';
 import {
   type CatalogueEntry,
-  type Frequency,
   type StoredValue,
   cityToday,
   formatNumber,
   periodLabel,
-  periodStart,
+  recentPeriods,
 } from '../../shared/catalogue';
 import type { Ctx, Unmount } from '../app';
 import { h, fill, when } from '../dom';
 import { explain } from '../words';
 import { iw, iwf, type Key } from './words';
-
-/** How many recent periods the period list offers, by frequency. */
-const RECENT: Partial<Record<Frequency, [months: number, count: number]>> = {
-  monthly: [1, 36],
-  quarterly: [3, 12],
-  half_yearly: [6, 8],
-  yearly: [12, 6],
-};
-
-/** The recent periods of `frequency`, newest first (starts, as the server wants them). */
-export function recentPeriods(frequency: Frequency, today: string): string[] {
-  const recent = RECENT[frequency];
-  if (!recent) return [];
-  const [step, count] = recent;
-  const [y, m] = periodStart(frequency, today).split('-').map(Number);
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const months = y * 12 + (m - 1) - i * step;
-    out.push(`${Math.floor(months / 12)}-${String((months % 12) + 1).padStart(2, '0')}-01`);
-  }
-  return out;
-}
 
 function owns(ctx: Ctx, e: CatalogueEntry): boolean {
   return (e.owner.person !== '' && e.owner.person === ctx.me.username) || (ctx.me.department !== null && ctx.me.department === e.owner.department);
