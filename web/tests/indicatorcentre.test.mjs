@@ -9,11 +9,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server } from './support/server.mjs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { artifacts, launch, openWall } from './support/browser.mjs';
 
 const DESK = { locale: 'zh-CN', timezoneId: 'Asia/Shanghai', deviceScaleFactor: 1, viewport: { width: 1600, height: 1000 } };
 const DISTRICT = '330304';
+const STREET = '330304001';
 const ID = 'test.centre_arrears';
 
 let server;
@@ -92,6 +94,12 @@ test('the catalogue is searched, paged and published from the workbench', async 
   const byWord = await server.apiAs('commander', 'GET', `/api/indicators/catalogue?domain=fire_safety&q=${encodeURIComponent(first.name.zh)}`);
   assert.deepEqual(rows, byWord.indicators.map((a) => a.indicator.id));
   assert.ok(rows.includes(first.id) && rows.length < domainRows.length, 'the word narrows the domain');
+  // The export is of the same search.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=catalogue-export]')]);
+  assert.match(download.suggestedFilename(), /\.csv$/);
+  const [head, ...lines] = readFileSync(await download.path(), 'utf8').replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+  assert.match(head, /^id,名称,/);
+  assert.deepEqual(lines.map((l) => l.split(',')[0]), rows);
 
   // Withdrawn, then published again, from the list.
   const row = `[data-test=catalogue-row][data-id="${first.id}"]`;
@@ -186,6 +194,19 @@ test('an indicator created and entered by hand in the workbench shows on the wal
   // Esc closes it.
   await w.keyboard.press('Escape');
   await w.waitForSelector('[data-test=indicator-detail].hidden', { state: 'attached' });
+
+  // A street's value: the tile stays the district's, the detail shows the street picked.
+  await page.selectOption('[data-test=entry-region]', STREET);
+  await enter(periods[0], 7);
+  await w.click(tile(ID));
+  await w.waitForSelector(`[data-test=indicator-detail][data-id="${ID}"][data-region="${DISTRICT}"]:not(.hidden)`);
+  await w.selectOption('[data-test=detail-region]', STREET);
+  await w.waitForSelector(`[data-test=indicator-detail][data-region="${STREET}"]`);
+  assert.match(await w.textContent('[data-test=detail-value]'), /^7\s*万元$/);
+  assert.equal(await w.textContent('[data-test=detail-mom]'), '无数据', 'the street has no value last month');
+  assert.equal(await w.textContent(`${tile(ID)} [data-test=catalogue-value]`), '120');
+  await w.click('[data-test=detail-close]');
+  await w.waitForSelector('[data-test=indicator-detail].hidden', { state: 'attached' });
   assert.equal(await w.evaluate(() => window.__notReloaded), true, 'the wall was not reloaded');
 });
 
@@ -251,6 +272,19 @@ test('a change of the catalogue in the workbench reaches the wall: the open deta
   await page.waitForSelector('[data-test=indicator-edit][data-published=true]');
   await w.waitForSelector(`${tile(ID)}[data-level=red]`);
   assert.equal(await w.evaluate(() => window.__notReloaded), true, 'the wall was not reloaded');
+});
+
+test('an indicator deleted in the workbench, after its confirmation, leaves the wall', async () => {
+  const { page } = desk;
+  await page.goto(`${server.url}/workbench.html#/indicators/${ID}`);
+  await page.waitForSelector(`[data-test=indicator-edit][data-id="${ID}"][data-loaded=true]`);
+  let asked = '';
+  page.once('dialog', (d) => (asked = d.message()));
+  await page.click('[data-test=indicator-delete]');
+  await page.waitForSelector('[data-test=indicator-catalogue][data-loaded=true]');
+  assert.match(asked, /删除指标“测试欠薪化解金额”/);
+  assert.equal((await server.attempt('commander', 'GET', `/api/indicators/catalogue/${ID}`)).status, 404);
+  await wall.page.waitForSelector(tile(ID), { state: 'detached' });
 });
 
 test('a computed tile opens its detail', async () => {

@@ -3,7 +3,8 @@
 // of its newest period with the period before (环比), the same period last year (同比), the
 // target and the gap to it, the historical peak, low and mean; and a trend chart of the last
 // twelve periods (ECharts, the chunk the overview boards use; a period without a value is
-// a gap, never a zero). Closed with × or Esc. A value arriving for the open indicator
+// a gap, never a zero). The district's at first; a street picked in the detail shows the
+// street's (the district's record names its streets). Closed with × or Esc. A value arriving for the open indicator
 // (catalogue.ts forwards the live entries) reads it again.
 //
 // A computed tile (the overview board's) opens the catalogue's entry of the same id where
@@ -26,6 +27,7 @@ import {
 } from '../shared/catalogue';
 import { esc } from './dom';
 import { formatValue, type Indicators } from './indicators';
+import type { RegionProps } from './types';
 
 const WORDS = {
   zh: {
@@ -119,6 +121,12 @@ export class IndicatorDetail {
     el.addEventListener('click', (e) => {
       if ((e.target as HTMLElement).closest('[data-close]')) this.close();
     });
+    el.addEventListener('change', (e) => {
+      const select = e.target as HTMLSelectElement;
+      if (select.dataset.test !== 'detail-region') return;
+      this.region = select.value;
+      void this.refresh();
+    });
     document.body.appendChild(el);
     this.el = el;
     return el;
@@ -140,6 +148,28 @@ export class IndicatorDetail {
   }
 
   private entry: CatalogueEntry | null = null;
+  /** The district and its streets, read with the first detail opened. */
+  private places: { code: string; name: string }[] | null = null;
+
+  private async loadPlaces(district: string): Promise<void> {
+    if (this.places) return;
+    try {
+      const f = await this.api.get<{ properties: RegionProps }>(`/api/regions/${encodeURIComponent(district)}`);
+      const children = f.properties.children ?? [];
+      this.places = [{ code: district, name: f.properties.name }, ...children.map((c) => ({ code: c.code, name: c.name }))];
+    } catch {
+      // The district alone, by its code: asked again at the next opening.
+      return;
+    }
+  }
+
+  /** The region select, the indicator's regions among the district and its streets. */
+  private regionSelect(e: CatalogueEntry): string {
+    const places = (this.places ?? [{ code: this.region, name: this.region }]).filter((p) => e.regions.some((r) => p.code.startsWith(r)));
+    if (!places.some((p) => p.code === this.region)) places.unshift({ code: this.region, name: this.region });
+    const options = places.map((p) => `<option value="${esc(p.code)}"${p.code === this.region ? ' selected' : ''}>${esc(p.name)}</option>`);
+    return `<select data-test="detail-region" class="ind-region">${options.join('')}</select>`;
+  }
 
   /** Indicator `entry.id` was changed in the catalogue: the open detail shows it anew. */
   updated(entry: CatalogueEntry): void {
@@ -152,6 +182,7 @@ export class IndicatorDetail {
     this.entry = entry;
     this.openId = entry.id;
     this.region = region;
+    await this.loadPlaces(region);
     await this.refresh();
   }
 
@@ -206,6 +237,7 @@ export class IndicatorDetail {
     el.dataset.id = e.id;
     el.dataset.kind = 'catalogue';
     el.dataset.value = String(c?.value ?? '');
+    el.dataset.region = this.region;
     const unit = esc(e.unit);
     const figure = (label: Word, value: string, test: string, cls = '') =>
       `<div class="${cls}"><span>${word(label)}</span><b data-test="${test}">${value}</b></div>`;
@@ -216,7 +248,7 @@ export class IndicatorDetail {
         : `${c.gap > 0 ? '+' : ''}${esc(formatNumber(c.gap))} ${unit}${c.met === null ? '' : ` · ${word(c.met ? 'met' : 'unmet')}`}`;
     const point = (p: Comparison['peak']) => (p ? `${esc(formatNumber(p.value))} <small>${esc(periodLabel(e.frequency, p.period))}</small>` : word('noData'));
     el.innerHTML = `${this.head(indicatorName(e), this.level(e.id))}
-      <p class="ind-period" data-test="detail-period">${c ? esc(periodLabel(e.frequency, c.period)) : ''}</p>
+      <p class="ind-period">${this.regionSelect(e)} <span data-test="detail-period">${c ? esc(periodLabel(e.frequency, c.period)) : ''}</span></p>
       <div class="ind-figures">
         ${figure('value', value, 'detail-value', 'main')}
         ${figure('mom', esc(change(c?.previous ?? null, e.unit)), 'detail-mom')}
