@@ -33,8 +33,8 @@ type Level = 'yellow' | 'red';
 type Pick = Domain | 'alarmed';
 
 const STORAGE = 'cockpit.wall.catalogue-domain';
-/** Tiles shown at most; the rest are counted. */
-const SHOWN = 12;
+/** Tiles shown at most (two rows: the feed above keeps its room); the rest are counted. */
+const SHOWN = 6;
 
 const WORDS = {
   zh: { title: '领域指标', alarmed: '告警中的指标', none: '暂无已发布指标', calm: '当前无指标告警', more: '另有 {n} 项', noData: '无数据' },
@@ -54,6 +54,20 @@ export function catalogueHtml(): string {
 function saved(): Pick {
   const pick = localStorage.getItem(STORAGE);
   return pick === 'alarmed' || DOMAINS.includes(pick as Domain) ? (pick as Pick) : 'public_security';
+}
+
+/** `f`'s answer, asked again while the server cannot answer (it may be restarting); null
+ *  when it refuses (this user may not read the catalogue: the panel stays empty). */
+async function patiently<T>(f: () => Promise<T>): Promise<T | null> {
+  for (let wait = 500; ; wait = Math.min(wait * 2, 5000)) {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof ApiError && e.status >= 400 && e.status < 500) return null;
+      console.warn('retrying', e);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 }
 
 function rank(level: Level | undefined): number {
@@ -96,30 +110,30 @@ export class CatalogueTiles {
     return this.indicators().district;
   }
 
-  /** The published catalogue and the open alarms; then the shown tiles' values. */
+  /** The published catalogue and the open alarms (at start, and after `not_recovered`);
+   *  then the shown tiles' values. */
   async load(): Promise<void> {
+    // After missed entries the values shown may be old: read again with the tiles.
+    this.latest.clear();
     await Promise.all([this.loadCatalogue(), this.loadAlarms()]);
   }
 
   private async loadCatalogue(): Promise<void> {
-    try {
-      const { indicators } = await this.api.get<{ indicators: IndicatorAnswer[] }>('/api/indicators/catalogue?published=true');
-      this.entries.clear();
-      for (const a of indicators) this.entries.set(a.indicator.id, a.indicator);
-      this.render();
-    } catch (e) {
-      console.warn('catalogue', e);
-    }
+    const answer = await patiently(() => this.api.get<{ indicators: IndicatorAnswer[] }>('/api/indicators/catalogue?published=true'));
+    if (!answer) return;
+    this.entries.clear();
+    for (const a of answer.indicators) this.entries.set(a.indicator.id, a.indicator);
+    this.render();
   }
 
   private async loadAlarms(): Promise<void> {
-    try {
-      const { alarms } = await this.api.get<{ alarms: { indicator: string; region: string; level: Level }[] }>('/api/indicators/alarms?status=open&limit=500');
-      for (const a of alarms) this.setAlarm(a.indicator, a.region, a.level);
-      this.render();
-    } catch (e) {
-      console.warn('indicator alarms', e);
-    }
+    const answer = await patiently(() =>
+      this.api.get<{ alarms: { indicator: string; region: string; level: Level }[] }>('/api/indicators/alarms?status=open&limit=500'),
+    );
+    if (!answer) return;
+    this.alarms.clear();
+    for (const a of answer.alarms) this.setAlarm(a.indicator, a.region, a.level);
+    this.render();
   }
 
   private setAlarm(indicator: string, region: string, level: Level | null): void {
@@ -206,7 +220,6 @@ export class CatalogueTiles {
     const box = document.getElementById('catalogue-tiles');
     if (!select || !box) return;
     const title = document.getElementById('catalogue-title');
-    if (title) title.textContent = word('title');
     if (select.options.length === 0 || select.dataset.lang !== currentLanguage()) {
       select.innerHTML = [`<option value="alarmed">${esc(word('alarmed'))}</option>`, ...DOMAINS.map((d) => `<option value="${d}">${esc(domainName(d))}</option>`)].join('');
       select.dataset.lang = currentLanguage();
@@ -225,8 +238,8 @@ export class CatalogueTiles {
       </div>`;
     });
     const empty = this.pick === 'alarmed' ? word('calm') : word('none');
-    box.innerHTML = tiles.length
-      ? tiles.join('') + (all.length > SHOWN ? `<p class="cat-more">${esc(word('more').replace('{n}', String(all.length - SHOWN)))}</p>` : '')
-      : `<p class="cat-none" data-test="catalogue-none">${esc(empty)}</p>`;
+    box.innerHTML = tiles.length ? tiles.join('') : `<p class="cat-none" data-test="catalogue-none">${esc(empty)}</p>`;
+    const more = all.length > SHOWN ? `<small class="cat-more" data-test="catalogue-more">${esc(word('more').replace('{n}', String(all.length - SHOWN)))}</small>` : '';
+    if (title) title.innerHTML = `${esc(word('title'))}${more}`;
   }
 }
