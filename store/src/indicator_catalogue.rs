@@ -1,10 +1,12 @@
 //! The `indicator_catalogue` and `indicator_sources` tables: the catalogue people edit,
-//! each change with its audit record in one transaction, and the systems that push values
-//! with the SHA-256 of their tokens.
+//! each change with its audit record and a `catalogue:<indicator>` entry of the live
+//! `indicators` channel in one transaction, and the systems that push values with the
+//! SHA-256 of their tokens.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::live_log::{self, NewEntry};
 use crate::{AuditActor, AuditEntry, Store, StoreError};
 
 /// A stored catalogue entry, whole (cockpit-indicators' `CatalogueEntry` as JSON).
@@ -114,6 +116,19 @@ impl Store {
         let record =
             AuditEntry { who, action: action.into(), object: format!("indicator:{id}"), result: "ok".into(), detail };
         Store::audit(&mut tx, now, &[record]).await?;
+        // Publish, withdraw and delete reach the walls (which read the entry again) on
+        // every instance; district-wide subscriptions see it (no region).
+        let published = if change == CatalogueChange::Delete { Value::Bool(false) } else { entry["published"].clone() };
+        let live = NewEntry {
+            channel: cockpit_live::Channel::Indicators,
+            key: format!("catalogue:{id}"),
+            regions: Vec::new(),
+            position: None,
+            layer: None,
+            assignee: None,
+            payload: json!({"indicator": id, "change": action, "published": published}),
+        };
+        live_log::append(&mut tx, &[live]).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -1,6 +1,6 @@
 //! The indicator catalogue people edit, over real HTTP and PostGIS: the tender's sample,
 //! search and CSV export; create, replace, publish and delete with `indicators.manage`,
-//! each refused to those without it and each audited; bad fields named.
+//! each refused to those without it, each audited and streamed; bad fields named.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -136,4 +136,24 @@ async fn the_catalogue_is_edited_with_its_permission_and_audited() {
     actions.sort_unstable();
     assert_eq!(actions, ["indicator.create", "indicator.delete", "indicator.update", "indicator.update"], "{audit}");
     assert!(records.iter().all(|(_, who)| *who == "test-admin"));
+
+    // Each change reached the live channel, for the walls of every instance.
+    let streamed: Vec<Value> = sqlx::query_scalar(
+        "SELECT payload FROM live_log WHERE channel = 'indicators' AND key = 'catalogue:test.crud' ORDER BY seq",
+    )
+    .fetch_all(server.store.pool())
+    .await
+    .unwrap();
+    let changes: Vec<(&str, &Value)> =
+        streamed.iter().map(|p| (p["change"].as_str().unwrap(), &p["published"])).collect();
+    assert_eq!(
+        changes,
+        [
+            ("indicator.create", &json!(true)),
+            ("indicator.update", &json!(true)),
+            ("indicator.update", &json!(false)),
+            ("indicator.delete", &json!(false)),
+        ],
+        "{streamed:?}"
+    );
 }

@@ -94,7 +94,8 @@ const TODAY_PANEL: Record<string, string> = { risks_today: 'today-risks', hazard
 
 export class Indicators {
   private definitions: IndicatorDefinition[] | null = null;
-  private windowDays: number | null = null;
+  /** The computed indicators' window in days, once loaded. */
+  windowDays: number | null = null;
   private readonly byCode = new Map<string, RegionIndicators>();
   /** Why there are no indicators (no source: 404; refused: the server's reason), or false. */
   private unavailable: string | false = false;
@@ -177,6 +178,11 @@ export class Indicators {
     if (byCode) return byCode;
     for (const r of this.byCode.values()) if (r.level === 'district') return r;
     return undefined;
+  }
+
+  /** A computed indicator's definition, once loaded (for the detail opened from its tile). */
+  definition(id: string): IndicatorDefinition | undefined {
+    return this.definitions?.find((d) => d.id === id);
   }
 
   region(code: string): RegionIndicators | undefined {

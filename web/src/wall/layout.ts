@@ -1,11 +1,12 @@
 // The wall's screen as HTML: header, today and overview panels on the left, the map with
 // its breadcrumb, search, region panel, layer switches, legend and case card in the
-// centre, the feed and rankings on the right. Element ids are what wall.ts fills in.
+// centre, the feed, the catalogue's indicators and rankings on the right. Element ids are what wall.ts fills in.
 
 import { currentLanguage } from '../shared/language';
 import { statusName } from '../shared/casewords';
 import { t } from './words';
 import { legendHtml } from './indicators';
+import { catalogueHtml } from './catalogue';
 import type { LayerGroup } from './map';
 import './layout.css';
 
@@ -111,6 +112,7 @@ export function layoutHtml(visible: Record<LayerGroup, boolean>): string {
             </h2>
             <ul id="feed" class="feed-list" data-test="feed"></ul>
           </section>
+          ${catalogueHtml()}
           <section class="panel">
             <h2>${t('bySource')}</h2>
             <div id="chart-source" class="chart sources" data-test="chart-source"></div>

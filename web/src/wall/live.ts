@@ -4,6 +4,7 @@
 
 import type { Api } from '../shared/api';
 import { LiveClient, type LiveStatus } from '../shared/live/client';
+import type { CatalogueTiles } from './catalogue';
 import type { Indicators } from './indicators';
 import type { SensorStore } from './sensors';
 
@@ -14,6 +15,8 @@ export interface LiveTargets {
   caseDelta: (d: unknown) => void;
   sensors: SensorStore;
   indicators: Indicators;
+  /** The catalogue's `value:`, `alarm:` and `catalogue:` entries of the indicators channel. */
+  catalogue: CatalogueTiles;
   /** The figures changed (or may have, after missed changes): ask for them again. */
   statsChanged: () => void;
   status: (s: LiveStatus) => void;
@@ -53,8 +56,15 @@ export function connect(api: Api, to: LiveTargets): LiveClient {
   live.subscribe({
     channel: 'indicators',
     filter: {},
-    onSnapshot: (items) => to.indicators.snapshot(items),
-    onDelta: (d, _key, op) => to.indicators.delta(d, op),
+    onSnapshot: (items, afterNotRecovered) => {
+      to.indicators.snapshot(items);
+      // Catalogue values and alarms missed: read again.
+      if (afterNotRecovered) void to.catalogue.load();
+    },
+    onDelta: (d, key, op) => {
+      to.indicators.delta(d, op);
+      to.catalogue.delta(d, key);
+    },
   });
   live.start();
   return live;

@@ -1,7 +1,8 @@
 // The wall: lays out the screen, loads the city and its cases, and wires the live stream
 // to the map and the panels. The panels are modules of their own: the feed (feed.ts), the
 // overview boards (boards.ts), the drill-down and search (region.ts), the case card
-// (card.ts), the indicators (indicators.ts) and the lists of areas (areas.ts).
+// (card.ts), the indicators (indicators.ts), the catalogue's tiles and the indicator detail
+// (catalogue.ts, detail.ts) and the lists of areas (areas.ts).
 
 import type { Api } from '../shared/api';
 import { currentLanguage, setLanguage, type Language } from '../shared/language';
@@ -9,6 +10,7 @@ import type { LiveClient, LiveStatus } from '../shared/live/client';
 import { AreaList } from './areas';
 import { Boards } from './boards';
 import { CaseCard } from './card';
+import { CatalogueTiles } from './catalogue';
 import { CaseStore } from './cases';
 import * as data from './data';
 import { $ } from './dom';
@@ -69,6 +71,7 @@ export class Wall {
   private card!: CaseCard;
   private areas!: AreaList;
   private indicators!: Indicators;
+  private readonly catalogue: CatalogueTiles;
   private statsTimer: ReturnType<typeof setTimeout> | null = null;
   private visible: Record<LayerGroup, boolean> = {
     cases: true,
@@ -95,6 +98,7 @@ export class Wall {
   ) {
     setLanguage(config.language ?? 'zh');
     this.boards = new Boards(api, this.store, this.scale, () => this.city.streetStats);
+    this.catalogue = new CatalogueTiles(api, root, () => this.indicators);
     this.probe = {
       ready: false,
       firstRenderMs: null,
@@ -153,6 +157,7 @@ export class Wall {
       caseDelta: (d) => this.applyCaseDelta(d),
       sensors: this.sensors,
       indicators: this.indicators,
+      catalogue: this.catalogue,
       statsChanged: () => this.scheduleStats(),
       status: (s) => this.showStatus(s),
     });
@@ -164,7 +169,7 @@ export class Wall {
     if (!blank) this.pendingDuringReload ??= [];
     const cases = blank ? null : data.retry(() => data.loadCases(this.api));
     const stats = blank ? null : data.retry(() => data.stats(this.api, 'level=street'));
-    if (!blank) void this.indicators.load();
+    if (!blank) void Promise.all([this.indicators.load(), this.catalogue.load()]);
     await this.map.ready;
     if (blank) {
       // The benchmark's baseline: the page and the map's background, no data.
@@ -245,6 +250,7 @@ export class Wall {
     this.feed.render();
     this.boards.render();
     this.indicators.render();
+    this.catalogue.render();
     this.showStatus(this.live.state);
     void this.selectRegion(selected, false);
     void this.boards.refreshTrend();

@@ -1,6 +1,7 @@
 // The workbench shell: who is logged in, the reference data every screen uses (categories,
 // sources, streets), one live-stream connection, the navigation and a hash router:
-// #/cases, #/cases/<id>, #/new, #/leader, #/config, #/audit, #/indicator-alarms.
+// #/cases, #/cases/<id>, #/new, #/leader, #/config, #/audit, #/indicators (the indicator
+// centre), #/indicator-alarms.
 
 import type { Api, LoginAnswer } from '../shared/api';
 import { LiveClient, type LiveStatus } from '../shared/live/client';
@@ -15,6 +16,7 @@ import { leaderView } from './leader';
 import { configScreens } from './config';
 import { auditScreen } from './audit';
 import { indicatorAlarmsScreen } from './indicatoralarms';
+import { indicatorCentre } from './indicators/centre';
 import { failureNotice } from '../shared/loginfailures';
 import { currentLanguage } from '../shared/language';
 
@@ -105,6 +107,9 @@ export class Workbench {
           : null,
         can('audit.read') ? nav('#/audit', w('navAudit'), 'nav-audit') : null,
         ['wall.view', 'statistics.view', 'indicators.manage', 'indicators.enter'].some(can)
+          ? nav('#/indicators', w('navIndicators'), 'nav-indicators')
+          : null,
+        ['wall.view', 'statistics.view', 'indicators.manage', 'indicators.enter'].some(can)
           ? nav('#/indicator-alarms', w('navIndicatorAlarms'), 'nav-indicator-alarms')
           : null,
       ),
@@ -167,6 +172,7 @@ export class Workbench {
     else if (hash === '#/leader') this.unmount = leaderView(this.ctx, this.main);
     else if (hash.startsWith('#/config')) this.unmount = configScreens(this.ctx, this.main);
     else if (hash === '#/audit') this.unmount = auditScreen(this.ctx, this.main);
+    else if (hash === '#/indicators' || hash.startsWith('#/indicators/')) this.unmount = indicatorCentre(this.ctx, this.main, hash);
     else if (hash === '#/indicator-alarms') this.unmount = indicatorAlarmsScreen(this.ctx, this.main);
     else this.unmount = caseList(this.ctx, this.main, {});
     document.body.dataset.screen = hash.replace(/^#\//, '').replace(/\/\d+$/, '');

@@ -250,6 +250,7 @@ export const en: Record<Key, string> = {
   auditResultAll: 'all',
   auditClientAddress: 'Client address',
   auditAddressHint: 'exact, e.g. 10.0.0.8',
+  navIndicators: 'Indicators',
   navIndicatorAlarms: 'Indicator alarms',
   thresholdsTitle: 'Indicator thresholds',
   indicatorAlarmsTitle: 'Indicator alarms',

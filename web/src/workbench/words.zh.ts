@@ -248,6 +248,7 @@ export const zh = {
   auditResultAll: '全部',
   auditClientAddress: '客户端地址',
   auditAddressHint: '精确匹配，如 10.0.0.8',
+  navIndicators: '指标中心',
   navIndicatorAlarms: '指标告警',
   thresholdsTitle: '指标阈值',
   indicatorAlarmsTitle: '指标告警',
