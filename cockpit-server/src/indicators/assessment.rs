@@ -148,14 +148,9 @@ async fn subjects(store: &Store, city: &City, subject: Subject) -> Result<Vec<Na
         Subject::Streets => {
             city.level(Level::Street).map(|s| Named { code: s.code.to_string(), name: s.name.clone() }).collect()
         }
-        Subject::Departments => store
-            .departments()
-            .await?
-            .into_iter()
-            // Each street's own platform is a street's, not a department's.
-            .filter(|(id, _, _)| !id.starts_with("street-"))
-            .map(|(id, name, _)| Named { code: id, name })
-            .collect(),
+        Subject::Departments => {
+            store.departments().await?.into_iter().map(|(id, name, _)| Named { code: id, name }).collect()
+        }
     })
 }
 
@@ -169,12 +164,16 @@ pub async fn results(
     now: DateTime<Utc>,
 ) -> Result<Results, IndicatorsError> {
     let model = kept.model;
-    let named = subjects(store, city, model.subject).await?;
-    let codes: Vec<String> = named.iter().map(|n| n.code.clone()).collect();
     let group = if model.subject == Subject::Streets { CaseGroup::Street } else { CaseGroup::Department };
     let (from, to) = month_bounds(month, offset)?;
     let cases: HashMap<String, CaseMonth> =
         store.case_month(group, from, to, now).await?.into_iter().map(|c| (c.subject.clone(), c)).collect();
+    // Every street; the departments that had cases in the month (the others handled none).
+    let mut named = subjects(store, city, model.subject).await?;
+    if model.subject == Subject::Departments {
+        named.retain(|n| cases.contains_key(&n.code));
+    }
+    let codes: Vec<String> = named.iter().map(|n| n.code.clone()).collect();
     let indicator_values = street_values(store, model.indicators().into_iter().map(str::to_string), month).await?;
     let mut values = HashMap::new();
     for (i, item) in model.items.iter().enumerate() {

@@ -139,6 +139,17 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("PUT /api/indicators/catalogue/{id}/threshold", "",        "y n n n n n y n n"),
     ("GET /api/indicators/alarms",                  "",         "r r r r n n r n n"),
     ("POST /api/indicators/alarms/{id}/acknowledge", "",        "r n r n n n n n n"),
+    // Assessment and the vital-sign index: read as the catalogue is (results published,
+    // or any to those who keep models); models kept and results published as the
+    // catalogue is kept.
+    ("GET /api/assessment/models",                  "",         "y y y y n n y n n"),
+    ("GET /api/assessment/models/{id}",             "",         "y y y y n n y n n"),
+    ("GET /api/assessment/results",                 "",         "y y y y n n y n n"),
+    ("GET /api/assessment/compare",                 "",         "y y y y n n y n n"),
+    ("GET /api/indicators/vital-signs",             "",         "y y y y n n y n n"),
+    ("POST /api/assessment/models",                 "",         "y n n n n n y n n"),
+    ("PUT /api/assessment/models/{id}",             "",         "y n n n n n y n n"),
+    ("PUT /api/assessment/results/published",       "",         "y n n n n n y n n"),
     // Sources: a source system's token only, then the list and its switch; the case rules.
     ("POST /api/intake/{source}",                   "",         "u u u u u u u u u"),
     ("GET /api/sources",                            "",         "y n y n n n y n n"),
@@ -616,6 +627,15 @@ async fn build_world(server: &Server) -> World {
         });
     }
 
+    // Two sample models' results for November 2026, published.
+    sqlx::query(
+        "INSERT INTO assessment_publications (model, month, published, decided_by, decided_at)
+         SELECT id, DATE '2026-11-01', true, 'matrix', now() FROM assessment_models",
+    )
+    .execute(server.store.pool())
+    .await
+    .unwrap();
+
     // The two streets, as counts and indicators name them.
     for (label, code, grid) in [("street A", &street, &grid), ("street B", &other_street, &grid_b)] {
         objects.push(Object {
@@ -696,6 +716,7 @@ fn request_for(row: &Row, caller: Option<&Caller>, object: Option<&Object>, worl
         .path
         .replace("/api/indicators/catalogue/{id}", &format!("/api/indicators/catalogue/{indicator}"))
         .replace("/api/indicators/push/{source}", "/api/indicators/push/matrix")
+        .replace("/api/assessment/models/{id}", "/api/assessment/models/street.case-handling")
         .replace("/api/users/{id}", &format!("/api/users/{account}"))
         .replace("/api/sources/{id}", "/api/sources/hotline-12345")
         // The first key issued (by the row before it); revoking it again is still an answer.
@@ -715,6 +736,9 @@ fn request_for(row: &Row, caller: Option<&Caller>, object: Option<&Object>, worl
         "/api/nearby" => "?lon=120.64&lat=28.0&radius=500&layer=cameras",
         "/api/cases/stats" | "/api/indicators" => "?level=street",
         "/api/devices/{id}/history" => "?metric=water_level_m",
+        // Published in the fixture: everyone who reads them sees them.
+        "/api/assessment/results" => "?model=street.case-handling&month=2026-11",
+        "/api/assessment/compare" => "?models=street.case-handling,street.safety-governance&month=2026-11",
         _ => "",
     };
     // Bodies that reach the handler and change nothing that matters: a role's bundle as it
@@ -726,6 +750,9 @@ fn request_for(row: &Row, caller: Option<&Caller>, object: Option<&Object>, worl
         ("POST", "/api/open311/keys") => json!({"application": "矩阵测试应用"}),
         ("POST", "/api/cases") => json!({"description": "矩阵测试", "category": "0402"}),
         ("PUT", "/api/users/{id}/roles") => json!({"roles": [target_role]}),
+        ("PUT", "/api/assessment/results/published") => {
+            json!({"model": "street.case-handling", "month": "2026-11", "published": true})
+        }
         ("POST", "/api/users/{id}/password") => json!({"password": "Matrix-reset-phrase-4kQ"}),
         _ => json!({}),
     };

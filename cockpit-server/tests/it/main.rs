@@ -6,6 +6,7 @@
 mod common;
 
 mod access;
+mod assessment;
 mod attachments;
 mod configuration;
 mod deadlines;
