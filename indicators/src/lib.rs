@@ -13,6 +13,10 @@
 //! or its change against last year or a rolling baseline) steps an [`AlarmState`] through
 //! an alarm's episodes, one observation at a time.
 //!
+//! Assessment: a [`Model`] (`model.rs`) scores streets or departments by weighted items
+//! and rules and ranks them; [`vital_index`] (`index.rs`) scores each street over the
+//! sixteen domains into the vital-sign index and its five colours.
+//!
 //! No I/O and no clock: the server counts in PostGIS and passes the counts in; it turns
 //! moments into local dates with the working calendar.
 //!
