@@ -260,6 +260,8 @@ async fn serve(
     let chainer = tokio::spawn(chain_audit(store.clone(), stopped.clone()));
     // Red indicator alarms get their case (once per episode, whichever instance opens it).
     tokio::spawn(indicators::alarm_cases::run(state.cases.clone(), stopped.clone()));
+    // Indicator values pulled from other systems, each pull on its own task when due.
+    tokio::spawn(indicators::pull::schedule::run(state.cases.clone(), stopped.clone()));
     // Rules documents edited through another instance come into force here within seconds.
     tokio::spawn(state.cases.documents.clone().follow(Duration::from_secs(5), stopped.clone()));
     tokio::spawn(state.geography_edits.clone().follow(Duration::from_secs(5), stopped.clone()));

@@ -1,5 +1,5 @@
 //! The routes of the indicators (issue 18), declared like the others in `declare`: the
-//! catalogue, its values and push sources; thresholds and alarms.
+//! catalogue, its values and push sources; thresholds and alarms; pulled sources.
 
 use axum::http::Method;
 use cockpit_access::Permission as P;
@@ -61,4 +61,16 @@ pub(super) fn alarms(r: &mut impl Routes) {
             a::acknowledge,
             a::__path_acknowledge,
         );
+}
+
+/// The routes of pulled sources (issue 18, item 2: values pulled from other systems).
+pub(super) fn pulls(r: &mut impl Routes) {
+    use super::indicator_pulls as p;
+    use Access::Permission as Needs;
+    let one = "/api/indicators/pulls/{id}";
+    r.add(Method::GET, "/api/indicators/pulls", Needs(P::ManageIndicators), p::list, p::__path_list)
+        .add(Method::POST, "/api/indicators/pulls/test-fetch", Needs(P::ManageIndicators), p::test_fetch, p::__path_test_fetch)
+        .add(Method::GET, one, Needs(P::ManageIndicators), p::one, p::__path_one)
+        .add(Method::PUT, one, Needs(P::ManageIndicators), p::put, p::__path_put)
+        .add(Method::DELETE, one, Needs(P::ManageIndicators), p::delete, p::__path_delete);
 }
