@@ -70,18 +70,16 @@ pub(crate) async fn put(
     Ok((status, Answer(pull::status(store, row, Utc::now()).await?)))
 }
 
-#[utoipa::path(delete, path = "/api/indicators/pulls/{id}", summary = "Delete a pulled source (audited; the values it stored stay)", params(("id" = String, Path, description = "the pull's id", pattern = "^[A-Za-z0-9_-]{1,64}$", example = "stats-gdp")), responses((status = 204, description = "deleted"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such pull", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(delete, path = "/api/indicators/pulls/{id}", summary = "Delete a pulled source (audited; the values it stored stay). A delete of what is gone is done.", params(("id" = String, Path, description = "the pull's id", pattern = "^[A-Za-z0-9_-]{1,64}$", example = "stats-gdp")), responses((status = 204, description = "deleted, or not there"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `DELETE /api/indicators/pulls/{id}`.
 pub(crate) async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state.cases.store.delete_indicator_pull(&id, caller.audit_actor()).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound(format!("no pull `{id}`")))
-    }
+    // A delete of what is gone is done (as the catalogue's): only a real delete is audited.
+    state.cases.store.delete_indicator_pull(&id, caller.audit_actor()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/indicators/pulls/test-fetch", summary = "Fetch a pull's address now and answer what each JSONPath picks (or why nothing), storing nothing: the workbench's preview", request_body = TestFetch, responses((status = 200, description = "what the fetch and each pick found; a source's failure is in `error`", body = TestFetched), (status = 400, description = "a field at fault, named in `field` (`definition.url`)", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such pull (`id`)", body = crate::api::Problem, content_type = "application/problem+json")))]

@@ -290,5 +290,7 @@ async fn refusals_name_the_field_and_the_test_fetch_stores_nothing() {
     assert_eq!(claimed, ["p1"], "one claim per due time");
     let deleted = server.client.delete(server.url("/api/indicators/pulls/p1")).bearer_auth(&admin).send().await;
     assert_eq!(deleted.unwrap().status(), 204);
+    let again = server.client.delete(server.url("/api/indicators/pulls/p1")).bearer_auth(&admin).send().await;
+    assert_eq!(again.unwrap().status(), 204, "a delete of what is gone is done");
     assert_eq!(server.get_with(&admin, "/api/indicators/pulls/p1").await.0, 404);
 }
