@@ -1,6 +1,7 @@
 // The workbench shell: who is logged in, the reference data every screen uses (categories,
 // sources, streets), one live-stream connection, the navigation and a hash router:
-// #/cases, #/cases/<id>, #/new, #/leader, #/config, #/audit, #/indicator-alarms.
+// #/cases, #/cases/<id>, #/new, #/leader, #/config, #/audit, #/indicator-alarms,
+// #/indicator-pulls.
 
 import type { Api, LoginAnswer } from '../shared/api';
 import { LiveClient, type LiveStatus } from '../shared/live/client';
@@ -15,6 +16,7 @@ import { leaderView } from './leader';
 import { configScreens } from './config';
 import { auditScreen } from './audit';
 import { indicatorAlarmsScreen } from './indicatoralarms';
+import { indicatorPullsScreen } from './indicatorpulls';
 import { failureNotice } from '../shared/loginfailures';
 import { currentLanguage } from '../shared/language';
 
@@ -107,6 +109,7 @@ export class Workbench {
         ['wall.view', 'statistics.view', 'indicators.manage', 'indicators.enter'].some(can)
           ? nav('#/indicator-alarms', w('navIndicatorAlarms'), 'nav-indicator-alarms')
           : null,
+        can('indicators.manage') ? nav('#/indicator-pulls', w('navIndicatorPulls'), 'nav-indicator-pulls') : null,
       ),
       h(
         'div',
@@ -168,6 +171,7 @@ export class Workbench {
     else if (hash.startsWith('#/config')) this.unmount = configScreens(this.ctx, this.main);
     else if (hash === '#/audit') this.unmount = auditScreen(this.ctx, this.main);
     else if (hash === '#/indicator-alarms') this.unmount = indicatorAlarmsScreen(this.ctx, this.main);
+    else if (hash === '#/indicator-pulls') this.unmount = indicatorPullsScreen(this.ctx, this.main);
     else this.unmount = caseList(this.ctx, this.main, {});
     document.body.dataset.screen = hash.replace(/^#\//, '').replace(/\/\d+$/, '');
   }
