@@ -217,7 +217,7 @@ export function indicatorPullsScreen(ctx: Ctx, el: HTMLElement): Unmount {
   const pullRow = (p: Pull) =>
     h(
       'tr',
-      { test: 'pull-row', 'data-id': p.id, 'data-stale': p.stale },
+      { test: 'pull-row', 'data-id': p.id, 'data-stale': String(p.stale) },
       h('td', { class: 'object' }, h('button', { class: 'link', test: 'pull-edit', onclick: () => edit(p) }, p.id)),
       h('td', {}, p.name),
       h('td', {}, p.indicator),
