@@ -66,12 +66,7 @@ const COLUMNS: &str = "id, name, indicator, url, headers, picks, interval_second
 impl Store {
     /// Creates pull `id` or replaces its definition (due at once, its failures forgotten),
     /// audited with `who`; whether it was new.
-    pub async fn put_indicator_pull(
-        &self,
-        id: &str,
-        d: &PullDefinition,
-        who: AuditActor,
-    ) -> Result<bool, StoreError> {
+    pub async fn put_indicator_pull(&self, id: &str, d: &PullDefinition, who: AuditActor) -> Result<bool, StoreError> {
         let now = Utc::now();
         let mut tx = self.pool.begin().await?;
         let (new,): (bool,) = sqlx::query_as(
@@ -137,7 +132,9 @@ impl Store {
 
     /// Every pull, by id.
     pub async fn indicator_pulls(&self) -> Result<Vec<PullRow>, StoreError> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM indicator_pulls ORDER BY id"))).fetch_all(&self.pool).await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM indicator_pulls ORDER BY id")))
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Pull `id`.

@@ -69,7 +69,13 @@ pub(super) fn pulls(r: &mut impl Routes) {
     use Access::Permission as Needs;
     let one = "/api/indicators/pulls/{id}";
     r.add(Method::GET, "/api/indicators/pulls", Needs(P::ManageIndicators), p::list, p::__path_list)
-        .add(Method::POST, "/api/indicators/pulls/test-fetch", Needs(P::ManageIndicators), p::test_fetch, p::__path_test_fetch)
+        .add(
+            Method::POST,
+            "/api/indicators/pulls/test-fetch",
+            Needs(P::ManageIndicators),
+            p::test_fetch,
+            p::__path_test_fetch,
+        )
         .add(Method::GET, one, Needs(P::ManageIndicators), p::one, p::__path_one)
         .add(Method::PUT, one, Needs(P::ManageIndicators), p::put, p::__path_put)
         .add(Method::DELETE, one, Needs(P::ManageIndicators), p::delete, p::__path_delete);

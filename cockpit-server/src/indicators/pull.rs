@@ -220,7 +220,12 @@ pub async fn check(
             Some(v) => v.clone(),
             None => match kept.iter().find(|k| k.name.eq_ignore_ascii_case(&h.name)).and_then(|k| k.value.clone()) {
                 Some(v) => v,
-                None => return Err(IndicatorsError::field(format!("headers[{i}].value"), "a value (none is stored under this name)")),
+                None => {
+                    return Err(IndicatorsError::field(
+                        format!("headers[{i}].value"),
+                        "a value (none is stored under this name)",
+                    ));
+                }
             },
         };
         if reqwest::header::HeaderValue::from_str(&value).is_err() {
@@ -233,11 +238,17 @@ pub async fn check(
     }
     for (i, p) in d.picks.iter().enumerate() {
         if city.by_code(&p.region).is_none() {
-            return Err(IndicatorsError::field(format!("picks[{i}].region"), format!("region `{}` does not exist", p.region)));
+            return Err(IndicatorsError::field(
+                format!("picks[{i}].region"),
+                format!("region `{}` does not exist", p.region),
+            ));
         }
         if !entry.covers(&p.region) {
             let kept_for = entry.regions.join(", ");
-            return Err(IndicatorsError::field(format!("picks[{i}].region"), format!("the indicator is kept for {kept_for} only")));
+            return Err(IndicatorsError::field(
+                format!("picks[{i}].region"),
+                format!("the indicator is kept for {kept_for} only"),
+            ));
         }
         if d.picks[..i].iter().any(|q| q.region == p.region) {
             return Err(IndicatorsError::field(format!("picks[{i}].region"), "one pick per region"));
@@ -302,8 +313,7 @@ pub async fn status(store: &Store, row: PullRow, now: DateTime<Utc>) -> Result<P
         .into_iter()
         .map(|h| {
             let value = h.value.unwrap_or_default();
-            let tail: String =
-                value.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+            let tail: String = value.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
             MaskedHeader { name: h.name, hint: format!("…{tail}") }
         })
         .collect();

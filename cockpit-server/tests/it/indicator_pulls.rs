@@ -135,9 +135,12 @@ async fn pulled_values_arrive_and_each_failure_is_shown_without_delaying_another
 
     // A good value: stored with its source (pulled, the pull's id) and time, the string "7"
     // read as a number.
-    let listed = eventually_within("the pulled values", Duration::from_secs(30), || async {
-        server.get_with(&admin, "/api/indicators/catalogue/test.good/values").await.1
-    }, |v| v["values"].as_array().is_some_and(|a| a.len() == 2))
+    let listed = eventually_within(
+        "the pulled values",
+        Duration::from_secs(30),
+        || async { server.get_with(&admin, "/api/indicators/catalogue/test.good/values").await.1 },
+        |v| v["values"].as_array().is_some_and(|a| a.len() == 2),
+    )
     .await;
     let by_region: HashMap<&str, &Value> =
         listed["values"].as_array().unwrap().iter().map(|v| (v["region"].as_str().unwrap(), v)).collect();
@@ -145,40 +148,62 @@ async fn pulled_values_arrive_and_each_failure_is_shown_without_delaying_another
     assert_eq!(by_region[DISTRICT]["value"], 7.0, "{listed}");
     assert!(by_region.values().all(|v| v["source"] == "pulled" && v["source_name"] == "good"), "{listed}");
     assert!(by_region.values().all(|v| v["recorded_at"].is_string()), "{listed}");
-    let good = eventually_within("the good pull's success", Duration::from_secs(10), || status(&server, &admin, "good"), |p| {
-        p["last_success"].is_string()
-    })
+    let good = eventually_within(
+        "the good pull's success",
+        Duration::from_secs(10),
+        || status(&server, &admin, "good"),
+        |p| p["last_success"].is_string(),
+    )
     .await;
-    assert_eq!((&good["last_error"], &good["failures"], &good["stale"]), (&Value::Null, &json!(0), &json!(false)), "{good}");
+    assert_eq!(
+        (&good["last_error"], &good["failures"], &good["stale"]),
+        (&Value::Null, &json!(0), &json!(false)),
+        "{good}"
+    );
     assert!(good["staleness_seconds"].as_i64().unwrap() >= 0);
     assert_eq!(good["headers"], json!([{"name": "Authorization", "hint": "…9876"}]), "the token is never answered");
 
     // The source that hangs holds its own attempt only: the good pull, every second, keeps
     // being fetched while it waits.
-    eventually_within("the hanging source asked", Duration::from_secs(10), || async { json!(hits.count("hangs")) }, |n| {
-        n.as_u64() >= Some(1)
-    })
+    eventually_within(
+        "the hanging source asked",
+        Duration::from_secs(10),
+        || async { json!(hits.count("hangs")) },
+        |n| n.as_u64() >= Some(1),
+    )
     .await;
     let before = hits.count("good");
-    eventually_within("the good source fetched on schedule", Duration::from_secs(60), || async { json!(hits.count("good")) }, |n| {
-        n.as_u64().unwrap() as usize >= before + 3
-    })
+    eventually_within(
+        "the good source fetched on schedule",
+        Duration::from_secs(60),
+        || async { json!(hits.count("good")) },
+        |n| n.as_u64().unwrap() as usize >= before + 3,
+    )
     .await;
     assert_eq!(hits.count("hangs"), 1, "its first attempt is still waiting");
     let hangs = status(&server, &admin, "hangs").await;
     assert!(hangs["last_attempt"].is_string(), "{hangs}");
-    assert_eq!((&hangs["last_success"], &hangs["staleness_seconds"], &hangs["stale"]), (&Value::Null, &Value::Null, &json!(true)));
+    assert_eq!(
+        (&hangs["last_success"], &hangs["staleness_seconds"], &hangs["stale"]),
+        (&Value::Null, &Value::Null, &json!(true))
+    );
 
     // A timeout, a path that finds nothing and a 500: each shown with its reason, no data
     // (never a zero), and retried.
-    let timeout = eventually_within("the timeout shown", Duration::from_secs(30), || status(&server, &admin, "timeout"), |p| {
-        p["last_error"].as_str().is_some_and(|e| e.contains("timed out"))
-    })
+    let timeout = eventually_within(
+        "the timeout shown",
+        Duration::from_secs(30),
+        || status(&server, &admin, "timeout"),
+        |p| p["last_error"].as_str().is_some_and(|e| e.contains("timed out")),
+    )
     .await;
     assert_eq!((&timeout["staleness_seconds"], &timeout["stale"]), (&Value::Null, &json!(true)), "{timeout}");
-    let nothing = eventually_within("the empty path shown", Duration::from_secs(30), || status(&server, &admin, "nothing"), |p| {
-        p["failures"].as_u64() >= Some(1)
-    })
+    let nothing = eventually_within(
+        "the empty path shown",
+        Duration::from_secs(30),
+        || status(&server, &admin, "nothing"),
+        |p| p["failures"].as_u64() >= Some(1),
+    )
     .await;
     let error = nothing["last_error"].as_str().unwrap();
     assert!(error.contains("the path finds nothing") && error.contains("$.data[0].value"), "{error}");
@@ -189,11 +214,16 @@ async fn pulled_values_arrive_and_each_failure_is_shown_without_delaying_another
     }
 
     // The 500, retried with a doubling backoff: each failure's next attempt waits 1 s, 2 s, 4 s.
-    let broken = eventually_within("three failures", Duration::from_secs(60), || async {
-        let row = server.store.indicator_pull("broken").await.unwrap().unwrap();
-        let wait = row.last_attempt.map(|a| (row.next_due - a).num_seconds());
-        json!({"failures": row.failures, "wait": wait, "error": row.last_error})
-    }, |r| r["failures"].as_i64() >= Some(3) && r["wait"].as_i64().is_some_and(|w| w < 30))
+    let broken = eventually_within(
+        "three failures",
+        Duration::from_secs(60),
+        || async {
+            let row = server.store.indicator_pull("broken").await.unwrap().unwrap();
+            let wait = row.last_attempt.map(|a| (row.next_due - a).num_seconds());
+            json!({"failures": row.failures, "wait": wait, "error": row.last_error})
+        },
+        |r| r["failures"].as_i64() >= Some(3) && r["wait"].as_i64().is_some_and(|w| w < 30),
+    )
     .await;
     let failures = broken["failures"].as_i64().unwrap();
     assert_eq!(broken["wait"].as_i64().unwrap(), 1 << (failures - 1), "{broken}");
@@ -253,14 +283,18 @@ async fn refusals_name_the_field_and_the_test_fetch_stores_nothing() {
     let mut empty = good.clone();
     empty["picks"][0]["path"] = json!("$.data[9].value");
     let (_, found) = server.post_with(&admin, "/api/indicators/pulls/test-fetch", &json!({"definition": empty})).await;
-    assert_eq!((&found["picks"][0]["value"], &found["picks"][0]["reason"]), (&Value::Null, &json!("the path finds nothing")));
+    assert_eq!(
+        (&found["picks"][0]["value"], &found["picks"][0]["reason"]),
+        (&Value::Null, &json!("the path finds nothing"))
+    );
     let mut broken = good.clone();
     broken["url"] = json!(format!("http://{addr}/broken"));
     let (_, found) = server.post_with(&admin, "/api/indicators/pulls/test-fetch", &json!({"definition": broken})).await;
     assert_eq!(found["error"], "HTTP 500 from the source", "{found}");
     let mut bad = good.clone();
     bad["picks"][0]["path"] = json!("$[");
-    let (code, problem) = server.post_with(&admin, "/api/indicators/pulls/test-fetch", &json!({"definition": bad})).await;
+    let (code, problem) =
+        server.post_with(&admin, "/api/indicators/pulls/test-fetch", &json!({"definition": bad})).await;
     assert_eq!((code, problem["field"].as_str()), (400, Some("definition.picks[0].path")), "{problem}");
     let (_, values) = server.get_with(&admin, "/api/indicators/catalogue/test.pulled/values").await;
     assert_eq!(values["values"], json!([]), "a test fetch stores nothing");
