@@ -75,6 +75,12 @@ pub struct Pick {
     /// A JSONPath (RFC 9535) that finds one number (or a string that reads as one).
     #[schema(example = "$.data[?@.code == '330304001'].value")]
     pub path: String,
+    /// A JSONPath that finds the date the value is for (`2025-01-15`, `2025-01`, or a
+    /// moment in RFC 3339), placed in its period; absent: the period of the fetch (a
+    /// monthly figure published in the next month wants one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "$.data[?@.code == '330304001'].month")]
+    pub period_path: Option<String>,
 }
 
 /// A header as answered: its name and the last four characters of its value.
@@ -253,8 +259,11 @@ pub async fn check(
         if d.picks[..i].iter().any(|q| q.region == p.region) {
             return Err(IndicatorsError::field(format!("picks[{i}].region"), "one pick per region"));
         }
-        if let Err(e) = JsonPath::parse(&p.path) {
-            return Err(IndicatorsError::field(format!("picks[{i}].path"), format!("not a JSONPath (RFC 9535): {e}")));
+        for (name, path) in [("path", Some(&p.path)), ("period_path", p.period_path.as_ref())] {
+            if let Some(Err(e)) = path.map(|p| JsonPath::parse(p)) {
+                let reason = format!("not a JSONPath (RFC 9535): {e}");
+                return Err(IndicatorsError::field(format!("picks[{i}].{name}"), reason));
+            }
         }
     }
     if d.interval_seconds.is_some_and(|s| s == 0 || s > MAX_INTERVAL) {
@@ -374,6 +383,7 @@ pub async fn test_fetch(
                     region: p.region.clone(),
                     path: p.path.clone(),
                     value: None,
+                    date: None,
                     reason: Some(error.clone()),
                 })
                 .collect(),

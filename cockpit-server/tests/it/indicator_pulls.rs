@@ -51,7 +51,7 @@ async fn other_system() -> (SocketAddr, Arc<Hits>) {
                     return (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "token"})));
                 }
                 let body = json!({"data": [{"code": "330304002", "value": 1}, {"code": STREET, "value": 42.5}],
-                                  "district": "7"});
+                                  "district": "7", "as_of": "2025-01-15"});
                 (StatusCode::OK, axum::Json(body))
             }),
         )
@@ -121,7 +121,10 @@ async fn pulled_values_arrive_and_each_failure_is_shown_without_delaying_another
         ("hangs", definition("test.hangs", &url("hangs"), "$.v", 60, 120)),
         ("good", {
             let mut d = definition("test.good", &url("good"), &format!("$.data[?@.code == '{STREET}'].value"), 1, 5);
-            d["picks"].as_array_mut().unwrap().push(json!({"region": DISTRICT, "path": "$.district"}));
+            d["picks"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"region": DISTRICT, "path": "$.district", "period_path": "$.as_of"}));
             d
         }),
         ("nothing", definition("test.nothing", &url("nothing"), "$.data[0].value", 60, 5)),
@@ -146,6 +149,7 @@ async fn pulled_values_arrive_and_each_failure_is_shown_without_delaying_another
         listed["values"].as_array().unwrap().iter().map(|v| (v["region"].as_str().unwrap(), v)).collect();
     assert_eq!(by_region[STREET]["value"], 42.5, "{listed}");
     assert_eq!(by_region[DISTRICT]["value"], 7.0, "{listed}");
+    assert_eq!(by_region[DISTRICT]["period"], "2025-01-15", "the period its path found: {listed}");
     assert!(by_region.values().all(|v| v["source"] == "pulled" && v["source_name"] == "good"), "{listed}");
     assert!(by_region.values().all(|v| v["recorded_at"].is_string()), "{listed}");
     let good = eventually_within(
@@ -255,6 +259,7 @@ async fn refusals_name_the_field_and_the_test_fetch_stores_nothing() {
         refused(|b| b["name"] = json!(" "), "name"),
         refused(|b| b["picks"][0]["path"] = json!("$.data["), "picks[0].path"),
         refused(|b| b["picks"][0]["region"] = json!("330304999"), "picks[0].region"),
+        refused(|b| b["picks"][0]["period_path"] = json!("as_of"), "picks[0].period_path"),
         refused(|b| b["picks"] = json!([]), "picks"),
         refused(|b| b["headers"][0]["name"] = json!("bad header"), "headers[0].name"),
         refused(|b| b["headers"][0] = json!({"name": "X-Key"}), "headers[0].value"),

@@ -14,6 +14,7 @@ import { explain, w, wf } from './words';
 interface Pick {
   region: string;
   path: string;
+  period_path?: string;
 }
 
 interface Pull {
@@ -37,6 +38,7 @@ interface Pull {
 
 interface Picked extends Pick {
   value: number | null;
+  date: string | null;
   reason: string | null;
 }
 
@@ -69,15 +71,16 @@ function readHeaders(text: string): { name: string; value?: string }[] {
     });
 }
 
-/** `region path` per line. */
+/** `region path` per line, and ` | period-path` where the value's date is in the answer. */
 function readPicks(text: string): Pick[] {
   return text
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l)
     .map((l) => {
-      const [region, ...path] = l.split(/\s+/);
-      return { region, path: path.join(' ') };
+      const [region, ...rest] = l.split(/\s+/);
+      const [path, period] = rest.join(' ').split(' | ');
+      return period?.trim() ? { region, path: path.trim(), period_path: period.trim() } : { region, path: path.trim() };
     });
 }
 
@@ -125,7 +128,7 @@ export function indicatorPullsScreen(ctx: Ctx, el: HTMLElement): Unmount {
     url.value = p?.url ?? '';
     headers.value = (p?.headers ?? []).map((x) => `${x.name}:`).join('\n');
     headers.title = (p?.headers ?? []).map((x) => `${x.name}: ${x.hint}`).join('\n');
-    picks.value = (p?.picks ?? []).map((x) => `${x.region} ${x.path}`).join('\n');
+    picks.value = (p?.picks ?? []).map((x) => `${x.region} ${x.path}${x.period_path ? ` | ${x.period_path}` : ''}`).join('\n');
     interval.value = p?.interval_seconds == null ? '' : String(p.interval_seconds);
     timeout.value = String(p?.timeout_seconds ?? 10);
     enabled.checked = p?.enabled ?? true;
@@ -163,7 +166,7 @@ export function indicatorPullsScreen(ctx: Ctx, el: HTMLElement): Unmount {
         h(
           'table',
           { class: 'cases audit', test: 'preview-table' },
-          h('thead', {}, h('tr', {}, [w('region'), w('pullPath'), w('value'), w('pullReason')].map((x) => h('th', {}, x)))),
+          h('thead', {}, h('tr', {}, [w('region'), w('pullPath'), w('value'), w('pullDate'), w('pullReason')].map((x) => h('th', {}, x)))),
           h(
             'tbody',
             {},
@@ -174,6 +177,7 @@ export function indicatorPullsScreen(ctx: Ctx, el: HTMLElement): Unmount {
                 h('td', {}, p.region),
                 h('td', { class: 'object' }, p.path),
                 h('td', { class: 'num', test: 'preview-value' }, p.value ?? w('noData')),
+                h('td', { class: 'num', test: 'preview-date' }, p.date ?? w('pullFetchPeriod')),
                 h('td', { test: 'preview-reason' }, p.reason ?? '—'),
               ),
             ),

@@ -286,7 +286,7 @@ export const en: Record<Key, string> = {
   pullName: 'Name',
   pullUrl: 'Address (HTTP JSON)',
   pullHeaders: 'Headers ("Name: value" per line; when editing, a name without a value keeps the stored one)',
-  pullPicks: 'Picks ("region-code JSONPath" per line)',
+  pullPicks: 'Picks ("region-code JSONPath" per line, and " | date-path" where the answer says the date)',
   pullInterval: 'Interval in seconds (blank: from the frequency) / timeout in seconds',
   pullEnabled: 'Enabled',
   pullFromFrequency: 'by frequency',
@@ -312,4 +312,6 @@ export const en: Record<Key, string> = {
   pullHours: '{n} h',
   pullDays: '{n} d',
   noData: 'No data',
+  pullDate: 'Date',
+  pullFetchPeriod: 'this period',
 };

@@ -284,7 +284,7 @@ export const zh = {
   pullName: '名称',
   pullUrl: '接口地址（HTTP JSON）',
   pullHeaders: '请求头（每行“名称: 值”，编辑时留空值即沿用已存的）',
-  pullPicks: '取值（每行“区域编码 JSONPath”）',
+  pullPicks: '取值（每行“区域编码 JSONPath”，数据所属日期另有路径时加“ | 日期路径”）',
   pullInterval: '拉取间隔秒数（空：按更新频率） / 超时秒数',
   pullEnabled: '启用',
   pullFromFrequency: '按频率',
@@ -310,6 +310,8 @@ export const zh = {
   pullHours: '{n} 小时',
   pullDays: '{n} 天',
   noData: '无数据',
+  pullDate: '所属日期',
+  pullFetchPeriod: '本期',
 };
 
 export type Key = keyof typeof zh;

@@ -1,8 +1,11 @@
 //! One fetch of another system's HTTP JSON API and the values its JSONPaths (RFC 9535,
 //! `serde_json_path`) pick from the answer. A path must find exactly one number (or a
-//! string that reads as one); anything else is a reason, never a zero.
+//! string that reads as one); anything else is a reason, never a zero. A pick's period
+//! path, where it has one, finds the date the value is for.
 
 use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -32,6 +35,8 @@ pub struct Picked {
     pub path: String,
     /// The value found (none: no data, never zero).
     pub value: Option<f64>,
+    /// The date its period path found (none: no period path; the fetch's period).
+    pub date: Option<NaiveDate>,
     /// Why nothing was found (none: a value was).
     pub reason: Option<String>,
 }
@@ -97,16 +102,35 @@ pub fn pick(document: &Value, path: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("the path finds {}, not a number", excerpt(&value.to_string(), 60)))
 }
 
-/// What each of `picks` finds in `document`.
+/// The date `path` finds in `document`: `2025-01-15`, `2025-01` (its first day), or a
+/// moment in RFC 3339 (its date where it was written: a source writes its own zone).
+pub fn pick_date(document: &Value, path: &str) -> Result<NaiveDate, String> {
+    let path = JsonPath::parse(path).map_err(|e| format!("not a JSONPath: {e}"))?;
+    let found = path.query(document);
+    let text = match found.exactly_one() {
+        Ok(Value::String(s)) => s.trim().to_string(),
+        Ok(other) => return Err(format!("the period path finds {}, not a date", excerpt(&other.to_string(), 60))),
+        Err(_) if found.is_empty() => return Err("the period path finds nothing".into()),
+        Err(_) => return Err(format!("the period path finds {} values, not one", found.len())),
+    };
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d"))
+        .or_else(|_| DateTime::parse_from_rfc3339(&text).map(|t| t.date_naive()))
+        .map_err(|_| format!("the period path finds \"{}\", not a date", excerpt(&text, 40)))
+}
+
+/// What each of `picks` finds in `document`: a value, with its date where the pick has a
+/// period path, or why not.
 pub fn pick_all(document: &Value, picks: &[Pick]) -> Vec<Picked> {
     picks
         .iter()
         .map(|p| {
-            let (value, reason) = match pick(document, &p.path) {
-                Ok(v) => (Some(v), None),
-                Err(r) => (None, Some(r)),
+            let date = p.period_path.as_deref().map(|path| pick_date(document, path)).transpose();
+            let (value, date, reason) = match (pick(document, &p.path), date) {
+                (Ok(v), Ok(d)) => (Some(v), d, None),
+                (Err(r), _) | (_, Err(r)) => (None, None, Some(r)),
             };
-            Picked { region: p.region.clone(), path: p.path.clone(), value, reason }
+            Picked { region: p.region.clone(), path: p.path.clone(), value, date, reason }
         })
         .collect()
 }
@@ -124,7 +148,7 @@ pub fn excerpt(text: &str, chars: usize) -> String {
 mod tests {
     use serde_json::json;
 
-    use super::pick;
+    use super::{pick, pick_date};
 
     #[test]
     fn a_path_picks_one_number_or_says_why_not() {
@@ -142,5 +166,16 @@ mod tests {
         check("$.many[*]", Err("the path finds 2 values, not one"));
         check("$.word", Err("the path finds \"high\", not a number"));
         assert!(pick(&doc, "data.rows").unwrap_err().starts_with("not a JSONPath"));
+    }
+
+    #[test]
+    fn a_period_path_finds_a_day_a_month_or_a_moment() {
+        let doc = json!({"day": "2025-01-15", "month": "2025-02", "at": "2025-03-31T23:30:00+08:00", "n": 3});
+        let date = |y, m, d| Ok(chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        assert_eq!(pick_date(&doc, "$.day"), date(2025, 1, 15));
+        assert_eq!(pick_date(&doc, "$.month"), date(2025, 2, 1));
+        assert_eq!(pick_date(&doc, "$.at"), date(2025, 3, 31), "the source's own date");
+        assert_eq!(pick_date(&doc, "$.n"), Err("the period path finds 3, not a date".to_string()));
+        assert_eq!(pick_date(&doc, "$.none"), Err("the period path finds nothing".to_string()));
     }
 }

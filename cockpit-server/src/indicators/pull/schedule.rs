@@ -105,6 +105,7 @@ async fn pull_and_write(
     let mut failed = Vec::new();
     let mut prepared = Vec::new();
     for (i, picked) in fetch::pick_all(&fetched.document, &picks).into_iter().enumerate() {
+        let period = picked.date.map(|d| entry.frequency.period_start(d));
         let value = match (picked.value, picked.reason) {
             (Some(v), _) => v,
             (None, reason) => {
@@ -113,7 +114,7 @@ async fn pull_and_write(
             }
         };
         let arriving =
-            Arriving { indicator: row.indicator.clone(), region: picked.region.clone(), period: None, at: None, value };
+            Arriving { indicator: row.indicator.clone(), region: picked.region.clone(), period, at: None, value };
         match values::prepare(entry, city, offset, now, &arriving, None, Origin::Pulled, &row.id) {
             Ok(v) => prepared.push(v),
             Err(e) => failed.push(format!("picks[{i}] {}: {e}", picked.region)),
