@@ -2,16 +2,19 @@
 //! indicator's address, the headers it sends (a token among them: stored, sent, never
 //! answered in full), a JSONPath per region and its schedule (an interval, or one from the
 //! indicator's frequency). The scheduler (`schedule.rs`) fetches each due pull on its own
-//! task; `fetch.rs` fetches and picks. A pull's status answers its last attempt, last
+//! task; `fetch.rs` fetches and picks. A pull's status (`status.rs`) answers its last attempt, last
 //! success, last error and staleness; a pull that never succeeded has no data, never zero.
 
 pub mod fetch;
 pub mod schedule;
+mod status;
+
+pub use status::{MaskedHeader, PullStatus, every, status};
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use cockpit_geo::City;
 use cockpit_indicators::{CatalogueEntry, Frequency};
 use cockpit_store::{AuditActor, PullDefinition, PullRow, Store};
@@ -81,58 +84,6 @@ pub struct Pick {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "$.data[?@.code == '330304001'].month")]
     pub period_path: Option<String>,
-}
-
-/// A header as answered: its name and the last four characters of its value.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MaskedHeader {
-    /// Its name.
-    pub name: String,
-    /// `…` and the value's last four characters (the whole is never answered).
-    pub hint: String,
-}
-
-/// A pull and what its attempts did.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PullStatus {
-    /// Its id.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// The indicator.
-    pub indicator: String,
-    /// The address fetched.
-    pub url: String,
-    /// The headers sent, masked.
-    pub headers: Vec<MaskedHeader>,
-    /// The picks.
-    pub picks: Vec<Pick>,
-    /// The interval set (none: from the indicator's frequency).
-    pub interval_seconds: Option<u32>,
-    /// The interval in force.
-    pub every_seconds: u32,
-    /// Seconds an attempt may take.
-    pub timeout_seconds: u32,
-    /// Whether it is fetched.
-    pub enabled: bool,
-    /// When it is next fetched.
-    pub next_due: DateTime<Utc>,
-    /// Failed attempts since the last success.
-    pub failures: u32,
-    /// The last attempt's start.
-    pub last_attempt: Option<DateTime<Utc>>,
-    /// The last attempt whose every pick found its value (none: never: no data).
-    pub last_success: Option<DateTime<Utc>>,
-    /// Why the last attempt failed (none: it succeeded, or none was made).
-    pub last_error: Option<String>,
-    /// Seconds since the last success (none: never: no data, never zero).
-    pub staleness_seconds: Option<i64>,
-    /// Never succeeded, or not for more than twice its interval.
-    pub stale: bool,
-    /// Who last edited it.
-    pub updated_by: String,
-    /// When.
-    pub updated_at: DateTime<Utc>,
 }
 
 /// What a test fetch found, nothing stored.
@@ -309,50 +260,6 @@ pub async fn put(
         enabled: d.enabled,
     };
     Ok(store.put_indicator_pull(id, &stored, who).await?)
-}
-
-/// The status of `row` at `now`.
-pub async fn status(store: &Store, row: PullRow, now: DateTime<Utc>) -> Result<PullStatus, IndicatorsError> {
-    let frequency = match store.indicator_entry(&row.indicator).await? {
-        Some(stored) => serde_json::from_value::<CatalogueEntry>(stored.entry).ok().map(|e| e.frequency),
-        None => None,
-    };
-    let every = every(&row, frequency.unwrap_or(Frequency::Daily));
-    let headers = stored_headers(&row)
-        .into_iter()
-        .map(|h| {
-            let value = h.value.unwrap_or_default();
-            let tail: String = value.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-            MaskedHeader { name: h.name, hint: format!("…{tail}") }
-        })
-        .collect();
-    let staleness = row.last_success.map(|s| (now - s).num_seconds().max(0));
-    Ok(PullStatus {
-        picks: stored_picks(&row),
-        id: row.id,
-        name: row.name,
-        indicator: row.indicator,
-        url: row.url,
-        headers,
-        interval_seconds: row.interval_seconds.map(|s| s as u32),
-        every_seconds: every,
-        timeout_seconds: row.timeout_seconds as u32,
-        enabled: row.enabled,
-        next_due: row.next_due,
-        failures: row.failures as u32,
-        last_attempt: row.last_attempt,
-        last_success: row.last_success,
-        last_error: row.last_error,
-        staleness_seconds: staleness,
-        stale: staleness.is_none_or(|s| s > 2 * i64::from(every)),
-        updated_by: row.updated_by,
-        updated_at: row.updated_at,
-    })
-}
-
-/// The interval in force for `row` of an indicator kept at `frequency`.
-pub fn every(row: &PullRow, frequency: Frequency) -> u32 {
-    row.interval_seconds.map_or_else(|| default_interval(frequency), |s| s as u32)
 }
 
 /// Fetches `d` now and answers what its picks find, storing nothing (the workbench's
