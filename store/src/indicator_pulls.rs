@@ -148,8 +148,8 @@ impl Store {
     /// Claims at most `limit` enabled pulls due at `now` for this instance: each row's
     /// `next_due` moves past its attempt's timeout plus `grace` (a crashed attempt is tried
     /// again then) and `last_attempt` becomes `now`, under a row lock that another
-    /// instance's claim skips. The claimed rows, as they were before the claim but for
-    /// `last_attempt`.
+    /// instance's claim skips. The claimed rows as claimed (their `version` is the one the
+    /// attempt records under).
     pub async fn claim_due_indicator_pulls(
         &self,
         now: DateTime<Utc>,

@@ -2,8 +2,9 @@
 //! indicator's address, the headers it sends (a token among them: stored, sent, never
 //! answered in full), a JSONPath per region and its schedule (an interval, or one from the
 //! indicator's frequency). The scheduler (`schedule.rs`) fetches each due pull on its own
-//! task; `fetch.rs` fetches and picks. A pull's status (`status.rs`) answers its last attempt, last
-//! success, last error and staleness; a pull that never succeeded has no data, never zero.
+//! task; `fetch.rs` fetches and picks. A pull's status (`status.rs`) answers its last
+//! attempt, last success, last error and staleness; a pull that never succeeded has no
+//! data, never zero.
 
 pub mod fetch;
 pub mod schedule;
