@@ -9,10 +9,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::ApiError;
-use super::params::{Json, Path};
+use super::params::{Json, Path, TypedQuery, blank_as_none};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::indicators::pull::{self, Definition, PullStatus, TestFetched};
@@ -22,6 +22,16 @@ use crate::indicators::pull::{self, Definition, PullStatus, TestFetched};
 pub(crate) struct PullList {
     /// By id.
     pulls: Vec<PullStatus>,
+}
+
+/// `GET /api/indicators/pulls`; blank is absent.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PullsQuery {
+    /// Only the pulls of this indicator (its staleness, for the indicator's own screens).
+    #[serde(default, deserialize_with = "blank_as_none")]
+    #[param(example = "economy.001")]
+    indicator: Option<String>,
 }
 
 /// `POST /api/indicators/pulls/test-fetch`.
@@ -35,13 +45,17 @@ pub(crate) struct TestFetch {
     definition: Definition,
 }
 
-#[utoipa::path(get, path = "/api/indicators/pulls", summary = "The pulled sources: each with its last attempt, last success, last error and staleness (never succeeded: no data)", responses((status = 200, description = "by id", body = PullList), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/indicators/pulls", summary = "The pulled sources: each with its last attempt, last success, last error and staleness (never succeeded: no data)", params(PullsQuery), responses((status = 200, description = "by id", body = PullList), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/indicators/pulls`.
-pub(crate) async fn list(State(state): State<AppState>) -> Result<Answer<PullList>, ApiError> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    TypedQuery(q): TypedQuery<PullsQuery>,
+) -> Result<Answer<PullList>, ApiError> {
     let store = &state.cases.store;
     let now = Utc::now();
     let mut pulls = Vec::new();
-    for row in store.indicator_pulls().await? {
+    let rows = store.indicator_pulls().await?;
+    for row in rows.into_iter().filter(|r| q.indicator.as_ref().is_none_or(|i| *i == r.indicator)) {
         pulls.push(pull::status(store, row, now).await?);
     }
     Ok(Answer(PullList { pulls }))
