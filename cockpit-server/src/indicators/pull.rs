@@ -163,6 +163,10 @@ pub async fn check(
     let entry: CatalogueEntry = serde_json::from_value(row.entry)
         .map_err(|e| cockpit_store::StoreError::Corrupt(format!("indicator {}: {e}", d.indicator)))?;
     match url::Url::parse(&d.url) {
+        // The address is answered in full: a password in it would be too.
+        Ok(u) if !u.username().is_empty() || u.password().is_some() => {
+            return Err(IndicatorsError::field("url", "no credentials in the address: send them as a header"));
+        }
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
         _ => return Err(IndicatorsError::field("url", "an http or https address")),
     }

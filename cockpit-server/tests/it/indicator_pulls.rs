@@ -258,6 +258,7 @@ async fn refusals_name_the_field_and_the_test_fetch_stores_nothing() {
     for (body, field) in [
         refused(|b| b["url"] = json!("ftp://example.org/x"), "url"),
         refused(|b| b["url"] = json!("not an address"), "url"),
+        refused(|b| b["url"] = json!("https://user:secret@example.org/x"), "url"),
         refused(|b| b["indicator"] = json!("no.such"), "indicator"),
         refused(|b| b["name"] = json!(" "), "name"),
         refused(|b| b["picks"][0]["path"] = json!("$.data["), "picks[0].path"),
