@@ -279,6 +279,8 @@ async fn serve(
             stopped.clone(),
         ));
     }
+    // Indicator values pulled from other systems, each pull on its own task when due.
+    tokio::spawn(indicators::pull::schedule::run(state.cases.clone(), stopped.clone()));
     // Rules documents edited through another instance come into force here within seconds.
     tokio::spawn(state.cases.documents.clone().follow(Duration::from_secs(5), stopped.clone()));
     tokio::spawn(state.geography_edits.clone().follow(Duration::from_secs(5), stopped.clone()));

@@ -1,5 +1,5 @@
 //! The routes of the indicators (issue 18), declared like the others in `declare`: the
-//! catalogue, its values and push sources; thresholds and alarms; assessment.
+//! catalogue, its values and push sources; thresholds and alarms; pulled sources; assessment.
 
 use axum::http::Method;
 use cockpit_access::Permission as P;
@@ -76,4 +76,22 @@ pub(super) fn assessment(r: &mut impl Routes) {
         .add(put, "/api/assessment/results/published", Needs(P::ManageIndicators), a::publish, a::__path_publish)
         .add(get.clone(), "/api/assessment/compare", AnyOf(VIEW_INDICATORS), a::compare, a::__path_compare)
         .add(get, "/api/indicators/vital-signs", AnyOf(VIEW_INDICATORS), a::vital_signs, a::__path_vital_signs);
+}
+
+/// The routes of pulled sources (issue 18, item 2: values pulled from other systems).
+pub(super) fn pulls(r: &mut impl Routes) {
+    use super::indicator_pulls as p;
+    use Access::Permission as Needs;
+    let one = "/api/indicators/pulls/{id}";
+    r.add(Method::GET, "/api/indicators/pulls", Needs(P::ManageIndicators), p::list, p::__path_list)
+        .add(
+            Method::POST,
+            "/api/indicators/pulls/test-fetch",
+            Needs(P::ManageIndicators),
+            p::test_fetch,
+            p::__path_test_fetch,
+        )
+        .add(Method::GET, one, Needs(P::ManageIndicators), p::one, p::__path_one)
+        .add(Method::PUT, one, Needs(P::ManageIndicators), p::put, p::__path_put)
+        .add(Method::DELETE, one, Needs(P::ManageIndicators), p::delete, p::__path_delete);
 }

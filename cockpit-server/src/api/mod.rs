@@ -17,6 +17,7 @@ mod exports;
 mod geojson;
 mod indicator_alarms;
 mod indicator_catalogue;
+mod indicator_pulls;
 mod indicator_routes;
 mod indicator_values;
 mod indicators;
@@ -60,6 +61,7 @@ pub(crate) fn declare(r: &mut impl access::Routes, attachment_limit: usize) {
     indicator_routes::catalogue(r);
     indicator_routes::alarms(r);
     indicator_routes::assessment(r);
+    indicator_routes::pulls(r);
     r.add(get.clone(), "/healthz", Public, meta::healthz, meta::__path_healthz)
         .add(get.clone(), "/openapi.json", Public, meta::openapi, meta::__path_openapi)
         .add(get.clone(), "/api/docs", Public, docs::index, docs::__path_index)

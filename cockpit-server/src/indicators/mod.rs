@@ -11,7 +11,7 @@
 //! Beside it, the indicators from outside our own data (issue 18): the catalogue people
 //! edit (`catalogue.rs`), values per region and period as they arrive, pushed or entered
 //! by hand, with what each means over time (`values.rs`), and the systems that push them
-//! (`push.rs`). Thresholds people edit (`thresholds.rs`), the alarms evaluated as values
+//! (`push.rs`) or whose HTTP JSON APIs are pulled (`pull.rs`). Thresholds people edit (`thresholds.rs`), the alarms evaluated as values
 //! arrive (`alarms.rs`) and the case a red alarm opens (`alarm_cases.rs`).
 
 pub mod alarm_cases;
@@ -20,6 +20,7 @@ pub mod alarms;
 pub mod assessment;
 pub mod catalogue;
 mod error;
+pub mod pull;
 pub mod push;
 pub mod sample;
 pub mod thresholds;

@@ -35,6 +35,8 @@ pub enum Origin {
     Pushed,
     /// Entered by hand.
     Manual,
+    /// Pulled from another system's HTTP JSON API.
+    Pulled,
 }
 
 impl Origin {
@@ -42,6 +44,7 @@ impl Origin {
         match self {
             Origin::Pushed => "pushed",
             Origin::Manual => "manual",
+            Origin::Pulled => "pulled",
         }
     }
 }

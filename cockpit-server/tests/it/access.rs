@@ -133,6 +133,12 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST /api/indicators/sources",                "",         "y n n n n n y n n"),
     ("POST /api/indicators/push/{source}",          "",         "u u u u u u u u u"),
     ("DELETE /api/indicators/catalogue/{id}",       "",         "y n n n n n y n n"),
+    // Pulled sources: kept as the push sources are (their headers hold other systems' tokens).
+    ("GET /api/indicators/pulls",                   "",         "y n n n n n y n n"),
+    ("GET /api/indicators/pulls/{id}",              "",         "y n n n n n y n n"),
+    ("PUT /api/indicators/pulls/{id}",              "",         "y n n n n n y n n"),
+    ("POST /api/indicators/pulls/test-fetch",       "",         "y n n n n n y n n"),
+    ("DELETE /api/indicators/pulls/{id}",           "",         "y n n n n n y n n"),
     // Thresholds: read as the catalogue is, kept as it is; indicator alarms read as the
     // catalogue is (cut to the caller's scope), acknowledged by those who acknowledge alarms.
     ("GET /api/indicators/catalogue/{id}/threshold", "",        "y y y y n n y n n"),
@@ -627,6 +633,16 @@ async fn build_world(server: &Server) -> World {
         });
     }
 
+    // A pulled source, switched off (the routes' URLs name it).
+    sqlx::query(
+        "INSERT INTO indicator_pulls (id, name, indicator, url, picks, timeout_seconds, enabled, next_due, updated_by,
+             updated_at)
+         VALUES ('matrix', '矩阵测试拉取', 'economy.001', 'http://127.0.0.1:9/', '[]', 5, false, now(), 'test', now())",
+    )
+    .execute(server.store.pool())
+    .await
+    .unwrap();
+
     // Two sample models' results for November 2026, published.
     sqlx::query(
         "INSERT INTO assessment_publications (model, month, published, decided_by, decided_at)
@@ -717,6 +733,8 @@ fn request_for(row: &Row, caller: Option<&Caller>, object: Option<&Object>, worl
         .replace("/api/indicators/catalogue/{id}", &format!("/api/indicators/catalogue/{indicator}"))
         .replace("/api/indicators/push/{source}", "/api/indicators/push/matrix")
         .replace("/api/assessment/models/{id}", "/api/assessment/models/street.case-handling")
+        // The fixture's pull (deleted last: a delete of what is gone is done).
+        .replace("/api/indicators/pulls/{id}", "/api/indicators/pulls/matrix")
         .replace("/api/users/{id}", &format!("/api/users/{account}"))
         .replace("/api/sources/{id}", "/api/sources/hotline-12345")
         // The first key issued (by the row before it); revoking it again is still an answer.
