@@ -1,7 +1,7 @@
 // The workbench shell: who is logged in, the reference data every screen uses (categories,
 // sources, streets), one live-stream connection, the navigation and a hash router:
 // #/cases, #/cases/<id>, #/new, #/leader, #/config, #/audit, #/indicators (the indicator
-// centre), #/indicator-alarms.
+// centre), #/indicator-alarms, #/assessment (results, compare, models, vital signs).
 
 import type { Api, LoginAnswer } from '../shared/api';
 import { LiveClient, type LiveStatus } from '../shared/live/client';
@@ -17,6 +17,7 @@ import { configScreens } from './config';
 import { auditScreen } from './audit';
 import { indicatorAlarmsScreen } from './indicatoralarms';
 import { indicatorCentre } from './indicators/centre';
+import { assessmentScreens } from './assessment/screen';
 import { failureNotice } from '../shared/loginfailures';
 import { currentLanguage } from '../shared/language';
 
@@ -112,6 +113,7 @@ export class Workbench {
         ['wall.view', 'statistics.view', 'indicators.manage', 'indicators.enter'].some(can)
           ? nav('#/indicator-alarms', w('navIndicatorAlarms'), 'nav-indicator-alarms')
           : null,
+        ['wall.view', 'statistics.view', 'indicators.manage', 'indicators.enter'].some(can) ? nav('#/assessment', w('navAssessment'), 'nav-assessment') : null,
       ),
       h(
         'div',
@@ -174,6 +176,7 @@ export class Workbench {
     else if (hash === '#/audit') this.unmount = auditScreen(this.ctx, this.main);
     else if (hash === '#/indicators' || hash.startsWith('#/indicators/')) this.unmount = indicatorCentre(this.ctx, this.main, hash);
     else if (hash === '#/indicator-alarms') this.unmount = indicatorAlarmsScreen(this.ctx, this.main);
+    else if (hash === '#/assessment' || hash.startsWith('#/assessment/')) this.unmount = assessmentScreens(this.ctx, this.main, hash);
     else this.unmount = caseList(this.ctx, this.main, {});
     document.body.dataset.screen = hash.replace(/^#\//, '').replace(/\/\d+$/, '');
   }
