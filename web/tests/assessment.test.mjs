@@ -38,11 +38,11 @@ function caseOf(street, department, due, closed, satisfied) {
 }
 
 /** The workbench, logged in as `user`, at `hash`. */
-async function workbench(user, hash) {
+async function workbench(user, hash, query = '') {
   const context = await browser.newContext(DESK);
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('workbench page error:', e.message));
-  await page.goto(`${server.url}/workbench.html${hash}`);
+  await page.goto(`${server.url}/workbench.html${query}${hash}`);
   await page.fill('[data-test=login-username]', user);
   await page.fill('[data-test=login-password]', server.accounts[user]);
   await page.click('[data-test=login-submit]');
@@ -185,6 +185,20 @@ test('a model edit refused by the server is shown at the field it names, then sa
     assert.equal(await page.locator('[data-test=field-error]').count(), 0);
     const after = await server.apiAs('commander', 'GET', `/api/assessment/models/${MODEL}`);
     assert.deepEqual([after.version, after.model], [2, before]);
+
+    // A new model from the list: created, then at its own address.
+    await page.click('[data-test=assessment-tab-models]');
+    await page.click('[data-test=model-new]');
+    await page.waitForSelector('[data-test=model-edit][data-loaded=true][data-id=""]');
+    await page.fill('[data-test=model-id]', 'street.browser');
+    await page.fill('[data-test=model-name-zh]', '浏览器测试考核');
+    await page.fill('[data-field="items[0].name.zh"]', '按期办结率');
+    await page.click('[data-test=model-save]');
+    await page.waitForSelector('[data-test=model-edit][data-id="street.browser"][data-version="1"]');
+    const created = await server.apiAs('commander', 'GET', '/api/assessment/models/street.browser');
+    assert.deepEqual(created.model.items, [
+      { name: { zh: '按期办结率', en: '' }, measure: { kind: 'on_time_rate' }, weight: 100, scoring: { rule: 'linear', best: 100, worst: 80 } },
+    ]);
   } finally {
     await context.close();
   }
@@ -220,6 +234,20 @@ test('the vital-sign index shows the streets that have values, ranked and colour
     const third = await page.$eval('[data-test=vital-row]:nth-child(3)', (r) => [r.querySelector('[data-test=vital-index]').textContent, r.dataset.colour]);
     assert.deepEqual(third, ['—', ''], 'a street with no value: no data');
     assert.match(await page.textContent('[data-test=vital-colour]'), /绿/);
+  } finally {
+    await context.close();
+  }
+});
+
+test('English on asking: the same screens in English', async () => {
+  const { context, page } = await workbench('leader', '#/assessment/vital-signs', '?lang=en');
+  try {
+    assert.equal(await page.textContent('[data-test=nav-assessment]'), 'Assessment');
+    const tabs = await page.$$eval('[data-test=assessment-tabs] a', (as) => as.map((a) => a.textContent));
+    assert.deepEqual(tabs, ['Results', 'Compare models', 'Models', 'City vital-sign index']);
+    await page.fill('[data-test=assessment-month]', MONTH);
+    await page.waitForSelector(`[data-test=vital-signs][data-shown="${MONTH}"]`);
+    assert.match(await page.textContent(`[data-test=vital-row][data-street="${S1}"] [data-test=vital-colour]`), /green/);
   } finally {
     await context.close();
   }

@@ -5,7 +5,7 @@
 import type { Ctx, Unmount } from '../app';
 import { h, fill } from '../dom';
 import { explain } from '../words';
-import { monthPicker, num } from './screen';
+import { monthPicker, num } from './month';
 import type { Comparison, ModelView } from './types';
 import { aw, named } from './words';
 

@@ -7,7 +7,7 @@ import { ApiError } from '../../shared/api';
 import type { Ctx, Unmount } from '../app';
 import { h, fill, when } from '../dom';
 import { explain } from '../words';
-import { monthPicker, num } from './screen';
+import { monthPicker, num } from './month';
 import type { ModelView, Results } from './types';
 import { aw, awf, named } from './words';
 

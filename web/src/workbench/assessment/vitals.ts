@@ -6,7 +6,7 @@ import { domainName } from '../../shared/catalogue';
 import type { Ctx, Unmount } from '../app';
 import { h, fill } from '../dom';
 import { explain } from '../words';
-import { monthPicker, num } from './screen';
+import { monthPicker, num } from './month';
 import type { VitalSigns } from './types';
 import { aw, type Key } from './words';
 
