@@ -1,7 +1,8 @@
 // The workbench shell: who is logged in, the reference data every screen uses (categories,
 // sources, streets), one live-stream connection, the navigation and a hash router:
 // #/cases, #/cases/<id>, #/new, #/leader, #/config, #/audit, #/indicators (the indicator
-// centre), #/indicator-alarms, #/indicator-pulls.
+// centre), #/indicator-alarms, #/indicator-pulls, #/assessment (results, compare, models,
+// vital signs).
 
 import type { Api, LoginAnswer } from '../shared/api';
 import { LiveClient, type LiveStatus } from '../shared/live/client';
@@ -18,6 +19,7 @@ import { auditScreen } from './audit';
 import { indicatorAlarmsScreen } from './indicatoralarms';
 import { indicatorCentre } from './indicators/centre';
 import { indicatorPullsScreen } from './indicatorpulls';
+import { assessmentScreens } from './assessment/screen';
 import { failureNotice } from '../shared/loginfailures';
 import { currentLanguage } from '../shared/language';
 
@@ -114,6 +116,7 @@ export class Workbench {
           ? nav('#/indicator-alarms', w('navIndicatorAlarms'), 'nav-indicator-alarms')
           : null,
         can('indicators.manage') ? nav('#/indicator-pulls', w('navIndicatorPulls'), 'nav-indicator-pulls') : null,
+        ['wall.view', 'statistics.view', 'indicators.manage', 'indicators.enter'].some(can) ? nav('#/assessment', w('navAssessment'), 'nav-assessment') : null,
       ),
       h(
         'div',
@@ -177,6 +180,7 @@ export class Workbench {
     else if (hash === '#/indicators' || hash.startsWith('#/indicators/')) this.unmount = indicatorCentre(this.ctx, this.main, hash);
     else if (hash === '#/indicator-alarms') this.unmount = indicatorAlarmsScreen(this.ctx, this.main);
     else if (hash === '#/indicator-pulls') this.unmount = indicatorPullsScreen(this.ctx, this.main);
+    else if (hash === '#/assessment' || hash.startsWith('#/assessment/')) this.unmount = assessmentScreens(this.ctx, this.main, hash);
     else this.unmount = caseList(this.ctx, this.main, {});
     document.body.dataset.screen = hash.replace(/^#\//, '').replace(/\/\d+$/, '');
   }

@@ -252,6 +252,7 @@ export const en: Record<Key, string> = {
   auditAddressHint: 'exact, e.g. 10.0.0.8',
   navIndicators: 'Indicators',
   navIndicatorAlarms: 'Indicator alarms',
+  navAssessment: 'Assessment',
   thresholdsTitle: 'Indicator thresholds',
   indicatorAlarmsTitle: 'Indicator alarms',
   thresholdIndicator: 'Indicator id',

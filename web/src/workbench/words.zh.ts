@@ -250,6 +250,7 @@ export const zh = {
   auditAddressHint: '精确匹配，如 10.0.0.8',
   navIndicators: '指标中心',
   navIndicatorAlarms: '指标告警',
+  navAssessment: '考核评价',
   thresholdsTitle: '指标阈值',
   indicatorAlarmsTitle: '指标告警',
   thresholdIndicator: '指标编号',
