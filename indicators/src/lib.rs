@@ -13,13 +13,21 @@
 //! or its change against last year or a rolling baseline) steps an [`AlarmState`] through
 //! an alarm's episodes, one observation at a time.
 //!
-//! No I/O and no clock: the server counts in PostGIS and passes the counts in; it turns
-//! moments into local dates with the working calendar.
+//! Each of the cockpit's own indicators is computed by a [`Formula`] (`formula.rs`, written
+//! in the catalogue): a source (cases, alarms, readings, devices), a filter, a time window
+//! and a measure (count, rate, mean, percentile), grouped by district, street, village and
+//! grid. [`evaluate`] (`evaluate.rs`) computes every formula for every region in one pass
+//! per source over columnar [`Rows`] (`rows.rs`) the server loads.
+//!
+//! No I/O and no clock: the server loads the rows and passes them in with the moment
+//! ([`Now`]); it turns moments into local dates with the working calendar.
 //!
 //! Polars, named in the design for time windows and aggregates, is not used: one
 //! indicator's series in one region is at most a few thousand periods, which a sort and one
-//! pass handle in microseconds, and polars would multiply this crate's build time many
-//! times over on the machines that build it.
+//! pass handle in microseconds; the ten built-in formulas over ten million rows take a
+//! plain blocked pass well under the second the design asks (BENCHMARKS.md, "Computed
+//! indicators"), and polars would multiply this crate's build time many times over on the
+//! machines that build it.
 //!
 //! ```text
 //! Counts --assess--> value per indicator --bands--> light (green / yellow / red)
@@ -28,12 +36,18 @@
 
 mod assess;
 mod entry;
+mod evaluate;
+mod formula;
 mod period;
+mod rows;
 mod series;
 mod threshold;
 mod vital;
 
 pub use assess::{Assessment, Catalogue, Reading, rank};
+pub use evaluate::{BLOCK, Grouped, Now, evaluate};
+pub use formula::{Aggregate, Filter, Formula, RegionLevel, Moment, Quantity, Source, Window};
+pub use rows::{AlarmRows, CaseRows, DeviceRows, Dictionary, NO_REGION, NO_TIME, Places, ReadingRows, Rows};
 pub use entry::{CatalogueEntry, Domain, Frequency, IndicatorId, Owner, Search, System, is_region_code};
 pub use series::{Change, Comparison, Point, TrendPoint, compare};
 pub use threshold::{AlarmState, Level, Measure, Pending, QuietWindow, Severity, Step, Threshold};
@@ -69,6 +83,8 @@ pub enum IndicatorError {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_formula;
 #[cfg(test)]
 mod tests_over_time;
 #[cfg(test)]
