@@ -153,7 +153,7 @@ impl AppState {
                 cases.clone(),
                 {
                     let iot = iot.clone();
-                    Box::new(move || iot.devices_online())
+                    Box::new(move || iot.devices_now())
                 },
                 {
                     let live = live.clone();

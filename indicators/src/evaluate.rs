@@ -41,7 +41,7 @@ impl Grouped {
 
 impl Now {
     /// The start of the window, Unix seconds.
-    fn since(&self, period: Option<crate::Frequency>, last_days: Option<u32>) -> i64 {
+    pub(crate) fn since(&self, period: Option<crate::Frequency>, last_days: Option<u32>) -> i64 {
         if let Some(days) = last_days {
             return self.at - i64::from(days) * 86_400;
         }
@@ -169,7 +169,7 @@ fn tests<'a>(source: Source, f: &Filter, rows: &'a Rows, now: i64) -> Vec<Test<'
         out.push(Test::Code(&c.source, c.sources.select(one_of(list, false))));
     }
     if let Some(tag) = &f.tag {
-        match c.tag_names.names.iter().position(|n| n == tag).filter(|i| *i < 64) {
+        match c.tag_names.names().iter().position(|n| n == tag).filter(|i| *i < 64) {
             Some(i) => out.push(Test::Bit(&c.tags, 1 << i)),
             None => out.push(Test::Never),
         }

@@ -14,7 +14,9 @@ pub const NO_REGION: u32 = u32::MAX;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dictionary {
     /// The texts, by code.
-    pub names: Vec<String>,
+    names: Vec<String>,
+    /// Text → code.
+    codes: std::collections::HashMap<String, u16>,
 }
 
 impl Dictionary {
@@ -22,14 +24,21 @@ impl Dictionary {
     /// shared by the rest, which no real column comes near (ten statuses, a few hundred
     /// categories).
     pub fn code(&mut self, name: &str) -> u16 {
-        if let Some(i) = self.names.iter().position(|n| n == name) {
-            return i as u16;
+        if let Some(c) = self.codes.get(name) {
+            return *c;
         }
         if self.names.len() > usize::from(u16::MAX) {
             return u16::MAX;
         }
+        let c = self.names.len() as u16;
         self.names.push(name.to_string());
-        (self.names.len() - 1) as u16
+        self.codes.insert(name.to_string(), c);
+        c
+    }
+
+    /// The texts, by code.
+    pub fn names(&self) -> &[String] {
+        &self.names
     }
 
     /// For each code, whether its name passes `keep`.

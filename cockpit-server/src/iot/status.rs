@@ -186,6 +186,31 @@ impl Iot {
         out
     }
 
+    /// Every registered device as it is now: its street, village and grid codes, its type,
+    /// and whether it is online (any health but offline): the rows the computed
+    /// indicators' `devices` source counts.
+    pub fn devices_now(&self) -> Vec<DeviceNow> {
+        let now = now_ms();
+        let Ok(directory) = self.inner.directory.read() else { return Vec::new() };
+        let mut out = Vec::new();
+        for device in directory.registry.iter() {
+            let id = device.id.as_str();
+            let Some(place) = directory.places.get(id) else { continue };
+            let key = place.regions.grid_code().unwrap_or(id);
+            let health = self.inner.states[shard_index(key)]
+                .lock()
+                .ok()
+                .and_then(|s| s.get(id).map(|state| cockpit_iot::health(state, now, &self.inner.health)));
+            let code = |c: Option<&str>| c.map(str::to_string);
+            out.push(DeviceNow {
+                regions: [code(place.regions.street_code()), code(place.regions.village_code()), code(place.regions.grid_code())],
+                device_type: device.device_type.name().to_string(),
+                online: health.is_some_and(|h| h != Health::Offline),
+            });
+        }
+        out
+    }
+
     /// Devices by health name, in total and per region code, of the places `visible` keeps.
     #[allow(clippy::type_complexity, reason = "two plain maps, named by the callers")]
     fn health_tally(
@@ -311,4 +336,15 @@ impl Iot {
         }
         out
     }
+}
+
+/// A registered device as it is now (see [`Iot::devices_now`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceNow {
+    /// Its street, village and grid codes.
+    pub regions: [Option<String>; 3],
+    /// Its type's name.
+    pub device_type: String,
+    /// Online: any health but offline.
+    pub online: bool,
 }

@@ -16,6 +16,7 @@ mod http;
 mod identity;
 mod indicator_alarms;
 mod indicator_catalogue;
+mod indicator_computed;
 mod indicator_values;
 mod indicators;
 mod intake;
