@@ -6,7 +6,7 @@
 
 use cockpit_geo::{City, Level};
 use cockpit_indicators::{NO_REGION, NO_TIME, Now, Places, Rows};
-use cockpit_server::iot::DeviceNow;
+use cockpit_server::indicators::computed::DeviceNow;
 use cockpit_store::Placer;
 
 pub const DEVICES: usize = 5_000;

@@ -15,7 +15,17 @@ use cockpit_geo::{City, Level};
 use cockpit_indicators::{Catalogue, Formula, Grouped, Now, RegionLevel, Rows, evaluate, needs};
 use cockpit_store::{Placer, Store, StoreError};
 
-use crate::iot::DeviceNow;
+/// A registered device as it is now, as the IoT pipeline's memory tells it (`lib.rs`
+/// hands in the function that lists them, so that this module does not import `iot`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceNow {
+    /// Its street, village and grid codes.
+    pub regions: [Option<String>; 3],
+    /// Its type's name.
+    pub device_type: String,
+    /// Online: any health but offline.
+    pub online: bool,
+}
 
 /// Rows above which the evaluation is spread over threads (below, one is quicker than
 /// starting them).

@@ -43,7 +43,7 @@ use cockpit_store::StoreError;
 use crate::cases::CaseService;
 
 /// Every registered device as it is now, from the IoT pipeline's memory.
-pub type DevicesNow = Box<dyn Fn() -> Vec<crate::iot::DeviceNow> + Send + Sync>;
+pub type DevicesNow = Box<dyn Fn() -> Vec<computed::DeviceNow> + Send + Sync>;
 
 /// The catalogue and the last table computed, shared by the API and the live hub.
 #[derive(Clone, Debug)]

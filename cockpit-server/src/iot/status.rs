@@ -187,8 +187,7 @@ impl Iot {
     }
 
     /// Every registered device as it is now: its street, village and grid codes, its type,
-    /// and whether it is online (any health but offline): the rows the computed
-    /// indicators' `devices` source counts.
+    /// and whether it is online (any health but offline).
     pub fn devices_now(&self) -> Vec<DeviceNow> {
         let now = now_ms();
         let Ok(directory) = self.inner.directory.read() else { return Vec::new() };
@@ -202,8 +201,9 @@ impl Iot {
                 .ok()
                 .and_then(|s| s.get(id).map(|state| cockpit_iot::health(state, now, &self.inner.health)));
             let code = |c: Option<&str>| c.map(str::to_string);
+            let r = &place.regions;
             out.push(DeviceNow {
-                regions: [code(place.regions.street_code()), code(place.regions.village_code()), code(place.regions.grid_code())],
+                regions: [code(r.street_code()), code(r.village_code()), code(r.grid_code())],
                 device_type: device.device_type.name().to_string(),
                 online: health.is_some_and(|h| h != Health::Offline),
             });

@@ -11,8 +11,8 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use cockpit_geo::Level;
 use cockpit_indicators::{Catalogue, Counts, Indicator};
 use cockpit_server::Geography;
-use cockpit_server::indicators::{Indicators, computed};
-use cockpit_server::iot::DeviceNow;
+use cockpit_server::indicators::computed::{self, DeviceNow};
+use cockpit_server::indicators::Indicators;
 use cockpit_store::{IndicatorQuery, Store};
 
 use crate::common::{fresh_store, sample_data};
