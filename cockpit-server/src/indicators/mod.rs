@@ -1,6 +1,6 @@
 //! City vital signs, computed. Every `[indicators] interval_seconds` each indicator of the
 //! catalogue (`data/ouhai/indicators/catalogue.json`) is computed by its formula for the
-//! district, each street and each village (`computed.rs`: cases and alarms from PostGIS,
+//! district, each street, village and grid (`computed.rs`: cases and alarms from PostGIS,
 //! device health from the IoT pipeline's memory), assessed by `cockpit-indicators`, and
 //! kept as one table. `GET
 //! /api/indicators` answers from the table; the live `indicators` channel gets it whole
@@ -66,6 +66,9 @@ pub struct Table {
     /// score, colour, alarmed. Ranks are given per answer by [`visible`]. Shared with the
     /// live hub, which sends it whole.
     pub entries: Arc<Vec<Value>>,
+    /// The grids' entries, in the same shape: answered when asked for, not sent on the live
+    /// channel (nine hundred of them would multiply every message).
+    pub grids: Arc<Vec<Value>>,
 }
 
 impl Indicators {
@@ -102,21 +105,22 @@ impl Indicators {
         let at = computed::now_at(now, offset);
         let rows = computed::load(catalogue, city, &cases.store, &devices(), at).await?;
         let computed = computed::evaluate_all(catalogue, rows, at).await;
-        let mut entries = Vec::new();
-        for level in [Level::District, Level::Street, Level::Village] {
+        let (mut entries, mut grids) = (Vec::new(), Vec::new());
+        for level in [Level::District, Level::Street, Level::Village, Level::Grid] {
             for (index, region) in city.level(level).enumerate() {
                 let assessment = catalogue.assess_values(|d| {
                     let at = catalogue.definitions.iter().position(|x| x.id == d.id)?;
                     computed.value(at, level, index)
                 });
-                entries.push(entry(&assessment, region.code.as_str(), &region.name, level));
+                let entry = entry(&assessment, region.code.as_str(), &region.name, level);
+                if level == Level::Grid { grids.push(entry) } else { entries.push(entry) }
             }
         }
         // A panic elsewhere while holding the lock leaves a whole table: take it over.
         let mut table = self.inner.table.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         let changed = *table.entries != entries;
         let entries = Arc::new(entries);
-        *table = Arc::new(Table { computed_at: Some(now), entries: entries.clone() });
+        *table = Arc::new(Table { computed_at: Some(now), entries: entries.clone(), grids: Arc::new(grids) });
         Ok(changed.then_some(entries))
     }
 
@@ -157,7 +161,8 @@ impl Indicators {
     pub fn answer(&self, scope: Option<&str>, level: Level) -> IndicatorsAnswer {
         let table = self.table();
         let catalogue = &self.inner.catalogue;
-        let regions = ranked(inside(&table.entries, scope).filter(|e| e["level"] == level.as_str()).cloned().collect());
+        let entries = if level == Level::Grid { &table.grids } else { &table.entries };
+        let regions = ranked(inside(entries, scope).filter(|e| e["level"] == level.as_str()).cloned().collect());
         let alarmed: u64 = regions.iter().filter_map(|r| r["alarmed"].as_u64()).sum();
         IndicatorsAnswer {
             computed_at: table.computed_at,
@@ -196,7 +201,7 @@ pub struct RegionVitals {
     /// Its name.
     name: String,
     /// Its level.
-    #[schema(pattern = "^(district|street|village)$")]
+    #[schema(pattern = "^(district|street|village|grid)$")]
     level: String,
     /// Each indicator's value (none: no data) and traffic light.
     values: std::collections::BTreeMap<String, Reading>,
@@ -255,7 +260,7 @@ fn inside<'a>(entries: &'a [Value], scope: Option<&'a str>) -> impl Iterator<Ite
 
 /// Sets each entry's `rank` among the entries of its level.
 fn ranked(mut entries: Vec<Value>) -> Vec<Value> {
-    for level in [Level::District, Level::Street, Level::Village] {
+    for level in [Level::District, Level::Street, Level::Village, Level::Grid] {
         let at: Vec<usize> = (0..entries.len()).filter(|i| entries[*i]["level"] == level.as_str()).collect();
         let scores: Vec<Option<f64>> = at.iter().map(|i| entries[*i]["score"].as_f64()).collect();
         for (i, rank) in at.into_iter().zip(cockpit_indicators::rank(&scores)) {
