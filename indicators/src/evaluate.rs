@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate};
 
-use crate::formula::{Aggregate, Filter, Formula, RegionLevel, Moment, Quantity, Source};
+use crate::formula::{Aggregate, Filter, Formula, Moment, Quantity, RegionLevel, Source};
 use crate::rows::{NO_TIME, Rows};
 
 /// Rows filtered together: small enough that a block's columns stay in cache across the
@@ -97,12 +97,10 @@ impl Test<'_> {
                     mask[i] &= both && (closed[i] <= due[i]) == *want;
                 }
             }
-            Test::Verdict(col, satisfied, evaluated) => {
-                and(mask, &col[start..end], |v| match satisfied {
-                    None => (*v != 0) == *evaluated,
-                    Some(s) => *v != 0 && (*v == 1) == *s,
-                })
-            }
+            Test::Verdict(col, satisfied, evaluated) => and(mask, &col[start..end], |v| match satisfied {
+                None => (*v != 0) == *evaluated,
+                Some(s) => *v != 0 && (*v == 1) == *s,
+            }),
             Test::AtLeast(col, v) => and(mask, &col[start..end], |x| *x >= *v),
             Test::AtMost(col, v) => and(mask, &col[start..end], |x| *x <= *v),
         }

@@ -67,7 +67,8 @@ pub enum RegionLevel {
 
 impl RegionLevel {
     /// Every level, largest first.
-    pub const ALL: [RegionLevel; 4] = [RegionLevel::District, RegionLevel::Street, RegionLevel::Village, RegionLevel::Grid];
+    pub const ALL: [RegionLevel; 4] =
+        [RegionLevel::District, RegionLevel::Street, RegionLevel::Village, RegionLevel::Grid];
 
     fn all() -> Vec<RegionLevel> {
         RegionLevel::ALL.to_vec()

@@ -46,11 +46,11 @@ mod threshold;
 mod vital;
 
 pub use assess::{Assessment, Catalogue, Reading, rank};
+pub use entry::{CatalogueEntry, Domain, Frequency, IndicatorId, Owner, Search, System, is_region_code};
 pub use evaluate::{BLOCK, Grouped, Now, evaluate};
-pub use formula::{Aggregate, Filter, Formula, RegionLevel, Moment, Quantity, Source, Window};
+pub use formula::{Aggregate, Filter, Formula, Moment, Quantity, RegionLevel, Source, Window};
 pub use needs::{Needs, Slice, needs};
 pub use rows::{AlarmRows, CaseRows, DeviceRows, Dictionary, NO_REGION, NO_TIME, Places, ReadingRows, Rows};
-pub use entry::{CatalogueEntry, Domain, Frequency, IndicatorId, Owner, Search, System, is_region_code};
 pub use series::{Change, Comparison, Point, TrendPoint, compare};
 pub use threshold::{AlarmState, Level, Measure, Pending, QuietWindow, Severity, Step, Threshold};
 pub use vital::{Bands, Better, Colour, Counts, Definition, Indicator, Light, LightPoints, Names, Rating, Unit};

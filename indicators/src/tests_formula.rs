@@ -152,20 +152,32 @@ fn means_percentiles_and_windows_of_the_calendar() {
     let formulas = [
         // Hours from creation to closing of every resolved case: 96, 97 (four days over
         // the end of February, and an hour), 120.
-        formula(r#"{"source": "cases", "filter": {"status": ["closed", "evaluated_satisfied", "evaluated_unsatisfied"]}, "measure": {"mean": "hours"}}"#),
+        formula(
+            r#"{"source": "cases", "filter": {"status": ["closed", "evaluated_satisfied", "evaluated_unsatisfied"]}, "measure": {"mean": "hours"}}"#,
+        ),
         formula(r#"{"source": "cases", "measure": {"percentile": {"p": 50, "of": "hours"}}, "levels": ["district"]}"#),
         // Today's PM2.5: 30, 50 in street 0; 80, 20 in street 1 (yesterday's 500 is out).
-        formula(r#"{"source": "readings", "filter": {"metric": ["pm25"]}, "window": {"on": "created", "period": "daily"}, "measure": {"mean": "value"}}"#),
-        formula(r#"{"source": "readings", "filter": {"metric": ["pm25"]}, "window": {"on": "created", "last_days": 2}, "measure": {"percentile": {"p": 95, "of": "value"}}}"#),
+        formula(
+            r#"{"source": "readings", "filter": {"metric": ["pm25"]}, "window": {"on": "created", "period": "daily"}, "measure": {"mean": "value"}}"#,
+        ),
+        formula(
+            r#"{"source": "readings", "filter": {"metric": ["pm25"]}, "window": {"on": "created", "last_days": 2}, "measure": {"percentile": {"p": 95, "of": "value"}}}"#,
+        ),
         // Cases of this month (from 1 March local) by category prefix 05: three of them
         // (the fourth 05 case was created in February).
-        formula(r#"{"source": "cases", "filter": {"category": ["05"]}, "window": {"on": "created", "period": "monthly"}, "measure": "count"}"#),
+        formula(
+            r#"{"source": "cases", "filter": {"category": ["05"]}, "window": {"on": "created", "period": "monthly"}, "measure": "count"}"#,
+        ),
         formula(r#"{"source": "readings", "filter": {"at_least": 50}, "measure": "count", "levels": ["street"]}"#),
     ];
     let refs: Vec<&Formula> = formulas.iter().collect();
     let got = evaluate(&refs, &rows, now(), 1);
     let n = |v: f64| Some(v);
-    check(&got[0], [&[n(104.33)], &[n(96.5), n(120.)], &[None, n(96.5), n(120.)], &[None, None, None, n(120.)]], "mean");
+    check(
+        &got[0],
+        [&[n(104.33)], &[n(96.5), n(120.)], &[None, n(96.5), n(120.)], &[None, None, None, n(120.)]],
+        "mean",
+    );
     check(&got[1], [&[n(97.)], &[], &[], &[]], "median hours, district only");
     assert_eq!(got[1].get(RegionLevel::Street, 0), None, "not grouped by street");
     check(&got[2], [&[n(45.)], &[n(40.), n(50.)], &[n(40.), None, n(50.)], &[n(40.), None, None, n(50.)]], "pm2.5");

@@ -165,10 +165,8 @@ impl Store {
              FROM readings r JOIN devices d ON d.id = r.device_id WHERE true",
         );
         // Readings have no status and no closing: a slice is its window.
-        let slices: Vec<Slice> = slices
-            .iter()
-            .map(|s| Slice { since: s.since.map(|(_, t)| (Moment::Created, t)), status: None })
-            .collect();
+        let slices: Vec<Slice> =
+            slices.iter().map(|s| Slice { since: s.since.map(|(_, t)| (Moment::Created, t)), status: None }).collect();
         push_slices(&mut q, &slices, ["r.at", "r.at", "r.metric"]);
         let mut stream = q.build().fetch(&self.pool);
         let r = &mut rows.readings;

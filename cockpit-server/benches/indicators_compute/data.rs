@@ -145,7 +145,8 @@ pub fn generate(city: &City, total: usize) -> Generated {
         let due = if rng.percent() < 85 { created + DAY + rng.below(9 * DAY as u64) as i64 } else { NO_TIME };
         c.due.push(due);
         let resolved = matches!(status, "closed" | "evaluated_satisfied" | "evaluated_unsatisfied");
-        let closed = if resolved { (created + 3600 + rng.below(12 * DAY as u64) as i64).min(now.at - 60) } else { NO_TIME };
+        let closed =
+            if resolved { (created + 3600 + rng.below(12 * DAY as u64) as i64).min(now.at - 60) } else { NO_TIME };
         c.closed.push(closed);
         let open = matches!(status, "new" | "dispatched" | "accepted" | "in_progress" | "handled");
         c.overdue.push(open && due != NO_TIME && due <= now.at && rng.percent() < 50);

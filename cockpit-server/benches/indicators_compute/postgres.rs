@@ -60,10 +60,22 @@ pub async fn copy_all(store: &Store, g: &Generated) {
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX \"{name}\""))).execute(pool).await.unwrap();
     }
     let (r, d, a, c) = (&g.rows, &g.rows.devices, &g.rows.alarms, &g.rows.cases);
-    copy(store, "devices (id, device_type, location, street_code, village_code, grid_code, credential_hash)", d.place.len(), |i, b| {
-        let [s, v, gr] = &g.codes[d.place[i] as usize];
-        let _ = writeln!(b, "d{i}\t{}\tSRID=4326;POINT(120.6 28.0)\t{}\t{}\t{}\tx", g.device_kind[i], code(s), code(v), code(gr));
-    })
+    copy(
+        store,
+        "devices (id, device_type, location, street_code, village_code, grid_code, credential_hash)",
+        d.place.len(),
+        |i, b| {
+            let [s, v, gr] = &g.codes[d.place[i] as usize];
+            let _ = writeln!(
+                b,
+                "d{i}\t{}\tSRID=4326;POINT(120.6 28.0)\t{}\t{}\t{}\tx",
+                g.device_kind[i],
+                code(s),
+                code(v),
+                code(gr)
+            );
+        },
+    )
     .await;
     copy(store, "device_status (device_id, online, at)", d.place.len(), |i, b| {
         let _ = writeln!(b, "d{i}\t{}\t{}", d.online[i], time(g.now.at));
@@ -144,9 +156,7 @@ pub async fn aggregates(store: &Store, city: &City, g: &Generated) -> Vec<Groupe
     let sizes = [1, index[0].len(), index[1].len(), index[2].len()];
     let counts = [0, 1, 2, 7, 8, 9];
     let mut out: Vec<Grouped> = (0..12)
-        .map(|f| Grouped {
-            levels: sizes.map(|n| vec![if counts.contains(&f) { Some(0.0) } else { None }; n]),
-        })
+        .map(|f| Grouped { levels: sizes.map(|n| vec![if counts.contains(&f) { Some(0.0) } else { None }; n]) })
         .collect();
     let now = DateTime::from_timestamp(g.now.at, 0).unwrap();
     // Local midnight: now is 10:00 in UTC+8.

@@ -11,8 +11,8 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use cockpit_geo::Level;
 use cockpit_indicators::{Catalogue, Counts, Indicator};
 use cockpit_server::Geography;
-use cockpit_server::indicators::computed::{self, DeviceNow};
 use cockpit_server::indicators::Indicators;
+use cockpit_server::indicators::computed::{self, DeviceNow};
 use cockpit_store::{IndicatorQuery, Store};
 
 use crate::common::{fresh_store, sample_data};
@@ -48,7 +48,10 @@ type Case<'a> = (
 
 async fn fixture(store: &Store, grid: &str, other: &str) {
     let pool = store.pool();
-    sqlx::query("INSERT INTO sources (id, name, kind) VALUES ('fixture', 'fixture', 'api')").execute(pool).await.unwrap();
+    sqlx::query("INSERT INTO sources (id, name, kind) VALUES ('fixture', 'fixture', 'api')")
+        .execute(pool)
+        .await
+        .unwrap();
     let (s, v, g, o) = (Some(STREET), Some(VILLAGE), Some(grid), Some(other));
     let cases: [Case; 10] = [
         (s, v, g, "new", ago(1), Some(ago(-24)), None, false, None, &["隐患"]),
@@ -56,7 +59,18 @@ async fn fixture(store: &Store, grid: &str, other: &str) {
         (s, v, None, "handled", ago(48), None, None, true, None, &[]),
         (s, v, g, "closed", ago(240), Some(ago(120)), Some(ago(144)), false, None, &[]),
         (s, v, g, "evaluated_satisfied", ago(480), Some(ago(360)), Some(ago(336)), false, Some("satisfied"), &[]),
-        (o, None, None, "evaluated_unsatisfied", ago(288), Some(ago(120)), Some(ago(144)), false, Some("unsatisfied"), &[]),
+        (
+            o,
+            None,
+            None,
+            "evaluated_unsatisfied",
+            ago(288),
+            Some(ago(120)),
+            Some(ago(144)),
+            false,
+            Some("unsatisfied"),
+            &[],
+        ),
         (o, None, None, "closed", ago(1200), Some(ago(1000)), Some(ago(960)), false, None, &[]),
         (None, None, None, "new", ago(2), None, None, false, None, &["风险"]),
         (s, None, None, "submitted", ago(3), None, None, false, None, &["风险"]),
@@ -116,7 +130,11 @@ fn devices(grid: &str, other: &str) -> Vec<DeviceNow> {
         device_type: "water_level_river".into(),
         online,
     };
-    vec![at(STREET, Some(VILLAGE), Some(grid), true), at(STREET, Some(VILLAGE), Some(grid), false), at(other, None, None, true)]
+    vec![
+        at(STREET, Some(VILLAGE), Some(grid), true),
+        at(STREET, Some(VILLAGE), Some(grid), false),
+        at(other, None, None, true),
+    ]
 }
 
 fn catalogue() -> Catalogue {

@@ -192,7 +192,10 @@ async fn each_viewer_gets_the_indicators_of_their_own_region_only() {
     assert_eq!(status, 200, "{grids}");
     let grids = grids["regions"].as_array().unwrap();
     assert!(!grids.is_empty());
-    assert!(grids.iter().all(|g| g["level"] == "grid" && g["code"].as_str().unwrap().starts_with(VILLAGE)), "{grids:?}");
+    assert!(
+        grids.iter().all(|g| g["level"] == "grid" && g["code"].as_str().unwrap().starts_with(VILLAGE)),
+        "{grids:?}"
+    );
     assert!(grids.iter().all(|g| g["rank"] == 1), "all alike, all first: {grids:?}");
     // A level that does not exist is refused, naming the field.
     let (status, body) = server.get("/api/indicators?level=building").await;
