@@ -78,8 +78,8 @@ const CATEGORIES: [&str; 8] = ["0101", "0102", "0201", "0301", "0401", "0501", "
 
 fn places(city: &City) -> (Places, Vec<[Option<String>; 3]>) {
     let index = |level, code: &str| city.level(level).position(|r| r.code.as_str() == code).map(|i| i as u32);
-    let mut places = Places::default();
-    places.sizes = [Level::Street, Level::Village, Level::Grid].map(|l| city.level(l).count());
+    let sizes = [Level::Street, Level::Village, Level::Grid].map(|l| city.level(l).count());
+    let mut places = Places { sizes, ..Places::default() };
     let mut codes = Vec::new();
     for (g, grid) in city.level(Level::Grid).enumerate() {
         let code = grid.code.as_str();
