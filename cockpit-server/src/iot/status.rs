@@ -2,7 +2,7 @@
 //! region, the running totals and rejections as JSON and as Prometheus text, each cut to
 //! what the caller may see.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use cockpit_iot::{DeviceState, DeviceType, Health};
@@ -170,20 +170,6 @@ impl Iot {
     pub fn health_by_region(&self, visible: impl Fn(&Place) -> bool) -> HealthByRegion {
         let (total, regions) = self.health_tally(visible);
         HealthByRegion { total, regions }
-    }
-
-    /// Devices registered and online (any health but offline), over the district (key
-    /// `None`) and per street, village and grid: what the indicators count.
-    pub fn devices_online(&self) -> HashMap<Option<String>, (u64, u64)> {
-        let (total, tally) = self.health_tally(|_| true);
-        let count = |by: &BTreeMap<String, u64>| {
-            let all: u64 = by.values().sum();
-            (all, all - by.get("offline").copied().unwrap_or(0))
-        };
-        let mut out: HashMap<Option<String>, (u64, u64)> =
-            tally.iter().map(|(code, by)| (Some(code.clone()), count(by))).collect();
-        out.insert(None, count(&total));
-        out
     }
 
     /// Every registered device as it is now: its street, village and grid codes, its type,
