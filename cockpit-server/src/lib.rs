@@ -160,7 +160,15 @@ impl AppState {
                 cases.clone(),
                 {
                     let iot = iot.clone();
-                    Box::new(move || iot.devices_online())
+                    Box::new(move || {
+                        let now = iot.devices_now().into_iter();
+                        now.map(|d| indicators::computed::DeviceNow {
+                            regions: d.regions,
+                            device_type: d.device_type,
+                            online: d.online,
+                        })
+                        .collect()
+                    })
                 },
                 {
                     let live = live.clone();

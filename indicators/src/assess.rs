@@ -55,16 +55,20 @@ impl Catalogue {
     /// Checks what serde cannot: no indicator twice, bands and cut points in order.
     pub fn check(&self) -> Result<(), IndicatorError> {
         let mut seen = HashSet::new();
-        for d in &self.definitions {
+        for (i, d) in self.definitions.iter().enumerate() {
             if !seen.insert(d.id) {
                 return Err(IndicatorError::Duplicate(d.id));
             }
-            match (&d.tag, d.id.counts_a_tag()) {
-                (None, true) => return Err(IndicatorError::Tag(d.id, "names no `tag` to count".into())),
+            d.compute.check().map_err(|(field, reason)| IndicatorError::Field {
+                field: format!("definitions[{i}].compute.{field}"),
+                reason,
+            })?;
+            match (&d.compute.filter.tag, d.id.counts_a_tag()) {
+                (None, true) => return Err(IndicatorError::Tag(d.id, "its filter names no `tag` to count".into())),
                 (Some(t), true) if t.trim().is_empty() => {
                     return Err(IndicatorError::Tag(d.id, "`tag` is empty".into()));
                 }
-                (Some(_), false) => return Err(IndicatorError::Tag(d.id, "counts no tag: remove `tag`".into())),
+                (Some(_), false) => {}
                 _ => {}
             }
             if let Some(b) = d.bands {
@@ -102,9 +106,9 @@ impl Catalogue {
         Ok(())
     }
 
-    /// The tag `id` counts, if the catalogue shows it.
+    /// The tag `id`'s formula counts, if the catalogue shows it.
     pub fn tag(&self, id: Indicator) -> Option<&str> {
-        self.definition(id).and_then(|d| d.tag.as_deref())
+        self.definition(id).and_then(|d| d.compute.filter.tag.as_deref())
     }
 
     /// The definition of `id`, if the catalogue shows it.
@@ -114,10 +118,16 @@ impl Catalogue {
 
     /// A region's readings, score and colour from its counts.
     pub fn assess(&self, counts: &Counts) -> Assessment {
+        self.assess_values(|d| d.id.value(counts))
+    }
+
+    /// A region's readings, score and colour from each definition's value (computed by its
+    /// formula, or `None`: no data).
+    pub fn assess_values(&self, value_of: impl Fn(&Definition) -> Option<f64>) -> Assessment {
         let mut readings = Vec::with_capacity(self.definitions.len());
         let (mut points, mut weights, mut alarmed) = (0.0, 0.0, 0);
         for d in &self.definitions {
-            let value = d.id.value(counts);
+            let value = value_of(d);
             let light = value.and_then(|v| d.light(v));
             if let Some(light) = light {
                 let earned = match light {

@@ -17,13 +17,21 @@
 //! and rules and ranks them; [`vital_index`] (`index.rs`) scores each street over the
 //! sixteen domains into the vital-sign index and its five colours.
 //!
-//! No I/O and no clock: the server counts in PostGIS and passes the counts in; it turns
-//! moments into local dates with the working calendar.
+//! Each of the cockpit's own indicators is computed by a [`Formula`] (`formula.rs`, written
+//! in the catalogue): a source (cases, alarms, readings, devices), a filter, a time window
+//! and a measure (count, rate, mean, percentile), grouped by district, street, village and
+//! grid. [`evaluate`] (`evaluate.rs`) computes every formula for every region in one pass
+//! per source over columnar [`Rows`] (`rows.rs`) the server loads.
+//!
+//! No I/O and no clock: the server loads the rows and passes them in with the moment
+//! ([`Now`]); it turns moments into local dates with the working calendar.
 //!
 //! Polars, named in the design for time windows and aggregates, is not used: one
 //! indicator's series in one region is at most a few thousand periods, which a sort and one
-//! pass handle in microseconds, and polars would multiply this crate's build time many
-//! times over on the machines that build it.
+//! pass handle in microseconds; the ten built-in formulas over ten million rows take a
+//! plain blocked pass well under the second the design asks (BENCHMARKS.md, "Computed
+//! indicators"), and polars would multiply this crate's build time many times over on the
+//! machines that build it.
 //!
 //! ```text
 //! Counts --assess--> value per indicator --bands--> light (green / yellow / red)
@@ -32,17 +40,25 @@
 
 mod assess;
 mod entry;
+mod evaluate;
+mod formula;
 mod index;
 mod model;
+mod needs;
 mod period;
+mod rows;
 mod series;
 mod threshold;
 mod vital;
 
 pub use assess::{Assessment, Catalogue, Reading, rank};
 pub use entry::{CatalogueEntry, Domain, Frequency, IndicatorId, Owner, Search, System, is_region_code};
+pub use evaluate::{BLOCK, Grouped, Now, evaluate};
+pub use formula::{Aggregate, Filter, Formula, Moment, Quantity, RegionLevel, Source, Window};
 pub use index::{DomainScore, StreetIndex, vital_index};
 pub use model::{Item, ItemMeasure, ItemScore, Model, Scored, Scoring, Subject};
+pub use needs::{Needs, Slice, needs};
+pub use rows::{AlarmRows, CaseRows, DeviceRows, Dictionary, NO_REGION, NO_TIME, Places, ReadingRows, Rows};
 pub use series::{Change, Comparison, Point, TrendPoint, compare};
 pub use threshold::{AlarmState, Level, Measure, Pending, QuietWindow, Severity, Step, Threshold};
 pub use vital::{Bands, Better, Colour, Counts, Definition, Indicator, Light, LightPoints, Names, Rating, Unit};
@@ -79,6 +95,8 @@ pub enum IndicatorError {
 mod tests;
 #[cfg(test)]
 mod tests_assessment;
+#[cfg(test)]
+mod tests_formula;
 #[cfg(test)]
 mod tests_over_time;
 #[cfg(test)]

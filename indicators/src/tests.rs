@@ -138,11 +138,26 @@ fn bad_catalogues_are_refused_with_the_reason() {
     let e = with(&|v| v["window_days"] = 0.into()).unwrap_err();
     assert!(matches!(e, IndicatorError::Rating(_)), "{e}");
     let hazards = good["definitions"].as_array().unwrap().iter().position(|d| d["id"] == "hazards_today").unwrap();
-    let e =
-        with(&|v| v["definitions"][hazards].as_object_mut().unwrap().remove("tag").map(|_| ()).unwrap()).unwrap_err();
-    assert_eq!(e, IndicatorError::Tag(Indicator::HazardsToday, "names no `tag` to count".into()));
-    let e = with(&|v| v["definitions"][3]["tag"] = "隐患".into()).unwrap_err();
-    assert!(matches!(e, IndicatorError::Tag(Indicator::OverdueRate, _)), "{e}");
+    let e = with(&|v| {
+        v["definitions"][hazards]["compute"]["filter"].as_object_mut().unwrap().remove("tag").map(|_| ()).unwrap()
+    })
+    .unwrap_err();
+    assert_eq!(e, IndicatorError::Tag(Indicator::HazardsToday, "its filter names no `tag` to count".into()));
+    // A formula's condition that its source has not is refused, naming the field.
+    let e = with(&|v| v["definitions"][6]["compute"]["filter"]["tag"] = "隐患".into()).unwrap_err();
+    assert_eq!(
+        e,
+        IndicatorError::Field {
+            field: "definitions[6].compute.filter.tag".into(),
+            reason: "does not apply to devices".into()
+        }
+    );
+    let e = with(&|v| v["definitions"][0]["compute"]["window"]["last_days"] = 3.into()).unwrap_err();
+    assert!(matches!(&e, IndicatorError::Field { field, .. } if field == "definitions[0].compute.window"), "{e}");
+    let e = with(&|v| v["definitions"][0]["compute"]["measure"] = serde_json::json!({"mean": "value"})).unwrap_err();
+    assert!(matches!(&e, IndicatorError::Field { field, .. } if field == "definitions[0].compute.measure"), "{e}");
+    let e = with(&|v| v["definitions"][0]["compute"]["filter"] = serde_json::json!({"colour": "red"})).unwrap_err();
+    assert!(matches!(&e, IndicatorError::Malformed(m) if m.contains("colour")), "{e}");
     let e = with(&|v| v["definitions"][3]["colour"] = "red".into()).unwrap_err();
     assert!(matches!(&e, IndicatorError::Malformed(m) if m.contains("colour")), "{e}");
 }

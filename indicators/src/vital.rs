@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::formula::Formula;
+
 /// The indicators the cockpit computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -26,9 +28,9 @@ pub enum Indicator {
     DeviceOnlineRate,
     /// Device alarms not yet cleared.
     ActiveAlarms,
-    /// Cases created today with the definition's tag (风险辨识: risks identified).
+    /// Cases created today with the formula's tag (风险辨识: risks identified).
     RisksToday,
-    /// Cases created today with the definition's tag (隐患发现: hazards found).
+    /// Cases created today with the formula's tag (隐患发现: hazards found).
     HazardsToday,
 }
 
@@ -67,7 +69,7 @@ impl Indicator {
         }
     }
 
-    /// Whether it counts the cases of a tag (its definition names the tag).
+    /// Whether it counts the cases of a tag (its formula's filter names the tag).
     pub fn counts_a_tag(self) -> bool {
         matches!(self, Indicator::RisksToday | Indicator::HazardsToday)
     }
@@ -198,9 +200,8 @@ pub struct Definition {
     /// Its weight in the score (rated indicators only).
     #[serde(default = "one")]
     pub weight: u32,
-    /// The case tag it counts (`risks_today`, `hazards_today` only), e.g. 隐患.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tag: Option<String>,
+    /// How it is computed from our own data (cases, alarms, readings, devices).
+    pub compute: Formula,
 }
 
 fn one() -> u32 {

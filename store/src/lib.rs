@@ -23,6 +23,7 @@ mod history;
 mod indicator_alarms;
 mod indicator_catalogue;
 mod indicator_pulls;
+mod indicator_rows;
 mod indicator_thresholds;
 mod indicator_values;
 pub mod live_log;
@@ -54,6 +55,7 @@ pub use history::{CopyChunk, DeferredIndexes, HistoryWriter, PastCase, SeedRecor
 pub use indicator_alarms::{AlarmStep, EpisodeChange, IndicatorAlarmFilter, IndicatorAlarmRow, Stepped, WantedCase};
 pub use indicator_catalogue::{CatalogueChange, IndicatorSourceRow, StoredIndicator};
 pub use indicator_pulls::{PullDefinition, PullOutcome, PullRow};
+pub use indicator_rows::Placer;
 pub use indicator_thresholds::ThresholdRow;
 pub use indicator_values::{NewValue, ValueRow};
 pub use logins::{LoginFailures, LoginStanding};

@@ -13,7 +13,7 @@ use super::params::{TypedQuery, blank_as_none};
 use crate::AppState;
 use crate::auth::Caller;
 
-/// The level whose regions are rated (grids are not).
+/// The level whose regions are rated.
 #[derive(Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum RatedLevel {
@@ -23,6 +23,8 @@ pub(crate) enum RatedLevel {
     Street,
     /// Its villages and communities.
     Village,
+    /// Its grids (not on the live channel: asked for when shown).
+    Grid,
 }
 
 impl std::str::FromStr for RatedLevel {
@@ -33,7 +35,8 @@ impl std::str::FromStr for RatedLevel {
             "district" => Ok(RatedLevel::District),
             "street" => Ok(RatedLevel::Street),
             "village" => Ok(RatedLevel::Village),
-            _ => Err("not one of district, street, village"),
+            "grid" => Ok(RatedLevel::Grid),
+            _ => Err("not one of district, street, village, grid"),
         }
     }
 }
@@ -44,6 +47,7 @@ impl From<RatedLevel> for Level {
             RatedLevel::District => Level::District,
             RatedLevel::Street => Level::Street,
             RatedLevel::Village => Level::Village,
+            RatedLevel::Grid => Level::Grid,
         }
     }
 }
@@ -52,7 +56,7 @@ impl From<RatedLevel> for Level {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct IndicatorQuery {
-    /// `district`, `street` (default) or `village`.
+    /// `district`, `street` (default), `village` or `grid`.
     #[serde(default, deserialize_with = "blank_as_none")]
     #[param(inline)]
     level: Option<RatedLevel>,
@@ -64,7 +68,7 @@ pub(crate) struct IndicatorQuery {
 }
 
 #[utoipa::path(get, path = "/api/indicators", summary = "City vital signs per region: values with traffic lights, score, five-colour rating, rank", description = "From the table recomputed every [indicators] interval_seconds (computed_at says when). Regions outside the caller's scope are left out; the district's entry only for district-wide users. Users who see cases by assignment only get 403.", params(IndicatorQuery), responses((status = 200, description = "definitions, regions, alarmed", body = crate::indicators::IndicatorsAnswer, content_type = "application/json"), (status = 400, description = "a bad level", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "no permission, or cases seen by assignment only", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such region in the caller's scope", body = crate::api::Problem, content_type = "application/problem+json")))]
-/// `GET /api/indicators?level=district|street|village&region=<code>`: the catalogue's
+/// `GET /api/indicators?level=district|street|village|grid&region=<code>`: the catalogue's
 /// definitions and, for each region of the level inside `region` (default: the caller's
 /// scope), its values with traffic lights, score, five-colour rating and rank.
 pub(crate) async fn indicators(

@@ -1,7 +1,8 @@
-//! City vital signs, computed. Every `[indicators] interval_seconds` the counts of the
-//! district, each street and each village are gathered (cases and alarms from PostGIS,
-//! device health from the IoT pipeline's memory), assessed by `cockpit-indicators` against
-//! the catalogue (`data/ouhai/indicators/catalogue.json`), and kept as one table. `GET
+//! City vital signs, computed. Every `[indicators] interval_seconds` each indicator of the
+//! catalogue (`data/ouhai/indicators/catalogue.json`) is computed by its formula for the
+//! district, each street, village and grid (`computed.rs`: cases and alarms from PostGIS,
+//! device health from the IoT pipeline's memory), assessed by `cockpit-indicators`, and
+//! kept as one table. `GET
 //! /api/indicators` answers from the table; the live `indicators` channel gets it whole
 //! (`replace`) whenever it changes.
 //!
@@ -19,6 +20,7 @@ pub mod alarm_timer;
 pub mod alarms;
 pub mod assessment;
 pub mod catalogue;
+pub mod computed;
 mod error;
 pub mod pull;
 pub mod push;
@@ -33,21 +35,19 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::{DateTime, TimeDelta, Utc};
-use cockpit_events::Status;
+use chrono::{DateTime, Utc};
 use cockpit_geo::Level;
-use cockpit_indicators::{Catalogue, Counts, Indicator};
+use cockpit_indicators::{Assessment, Catalogue};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
-use cockpit_store::{IndicatorQuery, StoreError};
+use cockpit_store::StoreError;
 
 use crate::cases::CaseService;
 
-/// The devices and those online per region (street or village code; `None`: the
-/// district), from the IoT pipeline's memory.
-pub type DevicesOnline = Box<dyn Fn() -> std::collections::HashMap<Option<String>, (u64, u64)> + Send + Sync>;
+/// Every registered device as it is now, from the IoT pipeline's memory.
+pub type DevicesNow = Box<dyn Fn() -> Vec<computed::DeviceNow> + Send + Sync>;
 
 /// The catalogue and the last table computed, shared by the API and the live hub.
 #[derive(Clone, Debug)]
@@ -70,6 +70,9 @@ pub struct Table {
     /// score, colour, alarmed. Ranks are given per answer by [`visible`]. Shared with the
     /// live hub, which sends it whole.
     pub entries: Arc<Vec<Value>>,
+    /// The grids' entries, in the same shape: answered when asked for, not sent on the live
+    /// channel (nine hundred of them would multiply every message).
+    pub grids: Arc<Vec<Value>>,
 }
 
 impl Indicators {
@@ -91,55 +94,37 @@ impl Indicators {
         self.inner.table.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
-    /// Counts and assesses every region now; the new table's entries if they differ from
-    /// the last one's.
+    /// Computes every definition's formula for every region now and assesses them; the
+    /// new table's entries if they differ from the last one's.
     pub async fn refresh(
         &self,
         cases: &CaseService,
-        devices: &DevicesOnline,
+        devices: &DevicesNow,
     ) -> Result<Option<Arc<Vec<Value>>>, StoreError> {
         let now = Utc::now();
-        let day_start = cases.rules.get().calendar.day_start(now);
-        let window_start = now - TimeDelta::days(i64::from(self.inner.catalogue.window_days));
-        let names = |keep: fn(Status) -> bool| -> Vec<&'static str> {
-            Status::ALL.into_iter().filter(|s| keep(*s)).map(Status::as_str).collect()
-        };
-        let open = names(Status::is_open);
-        let resolved =
-            names(|s| matches!(s, Status::Closed | Status::EvaluatedSatisfied | Status::EvaluatedUnsatisfied));
-        let catalogue = &self.inner.catalogue;
-        let mut counts = cases
-            .store
-            .indicator_counts(&IndicatorQuery {
-                now,
-                day_start,
-                window_start,
-                open: &open,
-                resolved: &resolved,
-                risk_tag: catalogue.tag(Indicator::RisksToday),
-                hazard_tag: catalogue.tag(Indicator::HazardsToday),
-            })
-            .await?;
-        for (code, (devices, online)) in devices() {
-            let c = counts.entry(code).or_default();
-            c.devices = devices;
-            c.devices_online = online;
-        }
+        let offset = cases.rules.get().calendar.offset().local_minus_utc();
         let geography = cases.geography.get();
         let city = &geography.city;
-        let mut entries = Vec::new();
-        for level in [Level::District, Level::Street, Level::Village] {
-            for region in city.level(level) {
-                let key = (level != Level::District).then(|| region.code.as_str().to_string());
-                let c = counts.get(&key).copied().unwrap_or_default();
-                entries.push(entry(catalogue, region.code.as_str(), &region.name, level, &c));
+        let catalogue = &self.inner.catalogue;
+        let at = computed::now_at(now, offset);
+        let rows = computed::load(catalogue, city, &cases.store, &devices(), at).await?;
+        let computed = computed::evaluate_all(catalogue, rows, at).await;
+        let (mut entries, mut grids) = (Vec::new(), Vec::new());
+        for level in [Level::District, Level::Street, Level::Village, Level::Grid] {
+            for (index, region) in city.level(level).enumerate() {
+                let assessment = catalogue.assess_values(|d| {
+                    let at = catalogue.definitions.iter().position(|x| x.id == d.id)?;
+                    computed.value(at, level, index)
+                });
+                let entry = entry(&assessment, region.code.as_str(), &region.name, level);
+                if level == Level::Grid { grids.push(entry) } else { entries.push(entry) }
             }
         }
         // A panic elsewhere while holding the lock leaves a whole table: take it over.
         let mut table = self.inner.table.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         let changed = *table.entries != entries;
         let entries = Arc::new(entries);
-        *table = Arc::new(Table { computed_at: Some(now), entries: entries.clone() });
+        *table = Arc::new(Table { computed_at: Some(now), entries: entries.clone(), grids: Arc::new(grids) });
         Ok(changed.then_some(entries))
     }
 
@@ -148,7 +133,7 @@ impl Indicators {
     pub async fn start(
         &self,
         cases: CaseService,
-        devices: DevicesOnline,
+        devices: DevicesNow,
         changed: impl Fn(Arc<Vec<Value>>) + Send + 'static,
         every: Duration,
         mut stop: tokio::sync::watch::Receiver<bool>,
@@ -180,7 +165,8 @@ impl Indicators {
     pub fn answer(&self, scope: Option<&str>, level: Level) -> IndicatorsAnswer {
         let table = self.table();
         let catalogue = &self.inner.catalogue;
-        let regions = ranked(inside(&table.entries, scope).filter(|e| e["level"] == level.as_str()).cloned().collect());
+        let entries = if level == Level::Grid { &table.grids } else { &table.entries };
+        let regions = ranked(inside(entries, scope).filter(|e| e["level"] == level.as_str()).cloned().collect());
         let alarmed: u64 = regions.iter().filter_map(|r| r["alarmed"].as_u64()).sum();
         IndicatorsAnswer {
             computed_at: table.computed_at,
@@ -219,7 +205,7 @@ pub struct RegionVitals {
     /// Its name.
     name: String,
     /// Its level.
-    #[schema(pattern = "^(district|street|village)$")]
+    #[schema(pattern = "^(district|street|village|grid)$")]
     level: String,
     /// Each indicator's value (none: no data) and traffic light.
     values: std::collections::BTreeMap<String, Reading>,
@@ -245,8 +231,7 @@ pub struct Reading {
 
 /// A region's entry: its values and lights keyed by indicator, score, colour and alarmed
 /// count.
-fn entry(catalogue: &Catalogue, code: &str, name: &str, level: Level, counts: &Counts) -> Value {
-    let assessment = catalogue.assess(counts);
+fn entry(assessment: &Assessment, code: &str, name: &str, level: Level) -> Value {
     let values: Map<String, Value> = assessment
         .readings
         .iter()
@@ -279,7 +264,7 @@ fn inside<'a>(entries: &'a [Value], scope: Option<&'a str>) -> impl Iterator<Ite
 
 /// Sets each entry's `rank` among the entries of its level.
 fn ranked(mut entries: Vec<Value>) -> Vec<Value> {
-    for level in [Level::District, Level::Street, Level::Village] {
+    for level in [Level::District, Level::Street, Level::Village, Level::Grid] {
         let at: Vec<usize> = (0..entries.len()).filter(|i| entries[*i]["level"] == level.as_str()).collect();
         let scores: Vec<Option<f64>> = at.iter().map(|i| entries[*i]["score"].as_f64()).collect();
         for (i, rank) in at.into_iter().zip(cockpit_indicators::rank(&scores)) {

@@ -28,7 +28,9 @@ mod writer;
 use directory::Directory;
 pub use directory::device_row;
 pub use rules::{CaseMapping, RuleEntry, load_rules};
-pub use status::{Counters, DeviceRejection, DeviceStateView, HealthByRegion, IotStatus, Latest, Rejections};
+pub use status::{
+    Counters, DeviceNow, DeviceRejection, DeviceStateView, HealthByRegion, IotStatus, Latest, Rejections,
+};
 pub use transport::start_transport;
 
 use std::collections::HashMap;

@@ -2,7 +2,7 @@
 //! region, the running totals and rejections as JSON and as Prometheus text, each cut to
 //! what the caller may see.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use cockpit_iot::{DeviceState, DeviceType, Health};
@@ -172,17 +172,28 @@ impl Iot {
         HealthByRegion { total, regions }
     }
 
-    /// Devices registered and online (any health but offline), over the district (key
-    /// `None`) and per street, village and grid: what the indicators count.
-    pub fn devices_online(&self) -> HashMap<Option<String>, (u64, u64)> {
-        let (total, tally) = self.health_tally(|_| true);
-        let count = |by: &BTreeMap<String, u64>| {
-            let all: u64 = by.values().sum();
-            (all, all - by.get("offline").copied().unwrap_or(0))
-        };
-        let mut out: HashMap<Option<String>, (u64, u64)> =
-            tally.iter().map(|(code, by)| (Some(code.clone()), count(by))).collect();
-        out.insert(None, count(&total));
+    /// Every registered device as it is now: its street, village and grid codes, its type,
+    /// and whether it is online (any health but offline).
+    pub fn devices_now(&self) -> Vec<DeviceNow> {
+        let now = now_ms();
+        let Ok(directory) = self.inner.directory.read() else { return Vec::new() };
+        let mut out = Vec::new();
+        for device in directory.registry.iter() {
+            let id = device.id.as_str();
+            let Some(place) = directory.places.get(id) else { continue };
+            let key = place.regions.grid_code().unwrap_or(id);
+            let health = self.inner.states[shard_index(key)]
+                .lock()
+                .ok()
+                .and_then(|s| s.get(id).map(|state| cockpit_iot::health(state, now, &self.inner.health)));
+            let code = |c: Option<&str>| c.map(str::to_string);
+            let r = &place.regions;
+            out.push(DeviceNow {
+                regions: [code(r.street_code()), code(r.village_code()), code(r.grid_code())],
+                device_type: device.device_type.name().to_string(),
+                online: health.is_some_and(|h| h != Health::Offline),
+            });
+        }
         out
     }
 
@@ -311,4 +322,15 @@ impl Iot {
         }
         out
     }
+}
+
+/// A registered device as it is now (see [`Iot::devices_now`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceNow {
+    /// Its street, village and grid codes.
+    pub regions: [Option<String>; 3],
+    /// Its type's name.
+    pub device_type: String,
+    /// Online: any health but offline.
+    pub online: bool,
 }

@@ -1,5 +1,5 @@
 //! City vital signs over real HTTP and PostGIS: cases, an alarm and a device change the
-//! indicators of their street, village and the district; lights, score and five-colour
+//! indicators of their grid, street, village and the district; lights, score and five-colour
 //! rating follow the catalogue; each viewer sees their own region only.
 
 // A failed step of a test should stop it with the reason; helpers here are test code too.
@@ -129,6 +129,9 @@ async fn cases_alarms_and_devices_move_the_indicators_of_their_regions() {
     let (_, villages) = server.get(&format!("/api/indicators?level=village&region={STREET}")).await;
     assert!(villages["regions"].as_array().unwrap().iter().all(|r| r["code"].as_str().unwrap().starts_with(STREET)));
     assert_eq!(value(region(&villages, VILLAGE), "overdue_rate"), (json!(50.0), json!("red")));
+    let (_, grids) = server.get(&format!("/api/indicators?level=grid&region={VILLAGE}")).await;
+    assert_eq!(value(region(&grids, &grid), "overdue_rate"), (json!(50.0), json!("red")));
+    assert_eq!(value(region(&grids, &grid), "hazards_today"), (json!(1.0), Value::Null));
     let (_, district) = server.get("/api/indicators?level=district").await;
     assert_eq!(district["regions"].as_array().unwrap().len(), 1);
     assert_eq!(value(&district["regions"][0], "open_cases"), (json!(2.0), Value::Null));
@@ -184,8 +187,18 @@ async fn each_viewer_gets_the_indicators_of_their_own_region_only() {
     assert_eq!(status, 403, "{body}");
     let worker = server.user("ind-worker", &["grid_worker"], &server.grid_of_fanrong(0).await.0, None).await;
     assert_eq!(server.get_with(&worker, "/api/indicators").await.0, 403);
-    // A level that has none is refused, naming the field.
-    let (status, body) = server.get("/api/indicators?level=grid").await;
+    // Grids are a level too, asked for within a region.
+    let (status, grids) = server.get(&format!("/api/indicators?level=grid&region={VILLAGE}")).await;
+    assert_eq!(status, 200, "{grids}");
+    let grids = grids["regions"].as_array().unwrap();
+    assert!(!grids.is_empty());
+    assert!(
+        grids.iter().all(|g| g["level"] == "grid" && g["code"].as_str().unwrap().starts_with(VILLAGE)),
+        "{grids:?}"
+    );
+    assert!(grids.iter().all(|g| g["rank"] == 1), "all alike, all first: {grids:?}");
+    // A level that does not exist is refused, naming the field.
+    let (status, body) = server.get("/api/indicators?level=building").await;
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("level"), "{body}");
 }

@@ -17,6 +17,7 @@ mod http;
 mod identity;
 mod indicator_alarms;
 mod indicator_catalogue;
+mod indicator_computed;
 mod indicator_pulls;
 mod indicator_sample;
 mod indicator_values;
