@@ -104,9 +104,10 @@ impl Store {
     pub async fn sensor_writer(&self, raw_from: NaiveDate, until: NaiveDate) -> Result<SensorWriter, StoreError> {
         let days = (until - raw_from).num_days().max(0) as u32 + 2;
         // Creates the partitions (moving what the default one holds of their days); drops
-        // none that retention keeps, and no aggregate.
+        // no partition and no aggregate (nothing is older than 1970): retention is the
+        // maintenance loop's.
         let far_past = DateTime::<Utc>::from_timestamp(0, 0).unwrap_or_default();
-        self.maintain_readings(raw_from, days, raw_from, far_past).await?;
+        self.maintain_readings(raw_from, days, far_past.date_naive(), far_past).await?;
         let mut tx = self.pool.begin().await?;
         for statement in [
             "SET LOCAL maintenance_work_mem = '256MB'",
