@@ -304,7 +304,9 @@ async fn the_sensors_past_is_what_the_rules_make_of_its_readings() {
             .fetch_all(store.pool())
             .await
             .unwrap();
-    let mut expected: BTreeMap<(String, String, i64), (f64, f64, Option<(i64, f64)>)> = BTreeMap::new();
+    // (device, rule, raised at) -> (raised value, peak value, cleared at and by what value)
+    type Life = (f64, f64, Option<(i64, f64)>);
+    let mut expected: BTreeMap<(String, String, i64), Life> = BTreeMap::new();
     for chunk in rows.chunk_by(|a, b| (&a.0, a.1) == (&b.0, b.1)) {
         let reading = cockpit_iot::Reading {
             device: cockpit_iot::DeviceId::new(chunk[0].0.clone()).unwrap(),
