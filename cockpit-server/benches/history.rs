@@ -1,7 +1,8 @@
 //! Seeding the demonstration's history: `cockpit-sim` generating N days (default 420) and
 //! the store copying them in, generation and copy side by side, as `seed-history` and a
 //! first `--demo` start do; beside the baseline, a plain `COPY` of the same rows,
-//! rendered beforehand, into another fresh database, in the same run.
+//! rendered beforehand, into another fresh database, in the same run. After the seeding,
+//! the sample devices' past (readings every three hours and their alarms), timed alone.
 //!
 //! Run: `DATABASE_URL=... cargo bench -p cockpit-server --bench history` (any PostgreSQL
 //! with PostGIS; the bench makes its own databases). `HISTORY_DAYS=30` for a shorter run.
@@ -50,6 +51,17 @@ async fn fresh_store(name: &str) -> Store {
     Store::connect(parsed.as_str(), 4).await.unwrap()
 }
 
+/// Registers the sample devices, as a `--demo` start does.
+async fn register_sample_devices(store: &Store, geography: &Geography, dir: &std::path::Path) {
+    let mut registry = cockpit_iot::DeviceRegistry::new();
+    registry.import_json(&std::fs::read_to_string(dir.join("iot/devices.json")).unwrap()).unwrap();
+    let rows: Vec<_> =
+        registry.iter().map(|d| cockpit_server::iot::device_row(&geography.city, d, "0".repeat(64))).collect();
+    let mut tx = store.pool().begin().await.unwrap();
+    Store::upsert_devices(&mut tx, &rows).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
 /// The sample city's departments, as a start writes them.
 fn departments(dir: &std::path::Path) -> Vec<(String, String, Option<String>)> {
     let text = std::fs::read_to_string(dir.join("departments.json")).unwrap();
@@ -77,7 +89,8 @@ async fn bench() {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/ouhai");
     let geography = Arc::new(Geography::load(&dir).unwrap());
     let rules = Arc::new(CaseRules::load(&dir, DeadlinePolicy::default(), DuplicatePolicy::default()).unwrap());
-    let config = HistoryConfig { seed_on_start: false, days, per_day: 1500, seed: 20260101 };
+    let config =
+        HistoryConfig { seed_on_start: false, days, per_day: 1500, seed: 20260101, readings_every_minutes: 180 };
     let now = Utc::now();
 
     // The seeding: people, generation and copy, one transaction, as seed-history does.
@@ -86,6 +99,15 @@ async fn bench() {
     let seeded = history::seed(&store, geography.clone(), rules.clone(), &config, now).await.unwrap();
     let seed_s = started.elapsed().as_secs_f64();
     let rows = seeded.record.cases as u64 + seeded.entries;
+
+    // Then the sample devices' past, as a first `--demo` start writes it after the commit.
+    register_sample_devices(&store, &geography, &dir).await;
+    let settings = history::SensorSettings::load(&cockpit_server::Config::for_tests(&dir, "postgres://unused"), &store)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let sensors = history::seed_sensors_of(&store, &geography, rules.clone(), &config, &settings, now).await.unwrap();
+    let sensors_s = started.elapsed().as_secs_f64();
 
     store.pool().close().await;
     drop_database("bench_history_seed").await;
@@ -140,6 +162,10 @@ async fn bench() {
         "baseline, plain COPY of the same rows pre-rendered ({copy_rows} rows, rendering alone took {render_s:.1} s): \
          committed in {copy_committed_s:.1} s ({:.0} rows/s), text index built by {copy_s:.1} s",
         copy_rows as f64 / copy_committed_s
+    );
+    println!(
+        "then the sensors' past (after the commit): {} readings, {} aggregate rows, {} alarms in {sensors_s:.1} s",
+        sensors.readings, sensors.aggregates, sensors.alarms
     );
     println!(
         "summary: seeding takes {:.2}x the time of the plain COPY to commit (target: the whole history under 60 s)",

@@ -54,8 +54,18 @@ pub async fn seed_history(config: &Config) -> anyhow::Result<history::Seeded> {
         store.sync_departments(&auth::load_departments(&config.data_dir)?).await?;
         store.seed_roles().await?;
         let now = chrono::Utc::now();
-        let (geography, offset) = (Arc::new(geography), rules.calendar.offset());
-        let seeded = history::seed(&store, geography.clone(), Arc::new(rules), &config.history, now).await?;
+        let offset = rules.calendar.offset();
+        let (geography, rules) = (Arc::new(geography), Arc::new(rules));
+        let seeded = history::seed(&store, geography.clone(), rules.clone(), &config.history, now).await?;
+        // The registered devices' past after the cases' commit (none registered: none).
+        let sensors = history::SensorSettings::load(config, &store).await?;
+        let written = history::seed_sensors_of(&store, &geography, rules, &config.history, &sensors, now).await?;
+        tracing::info!(
+            readings = written.readings,
+            aggregates = written.aggregates,
+            alarms = written.alarms,
+            "the sensors' history written"
+        );
         let values = indicators::sample::seed(&store, &geography.city, offset, now, &config.history).await?;
         tracing::info!(values, "sample indicator values written");
         Ok(seeded)

@@ -93,6 +93,7 @@ pub struct HistoryConfig {
     pub days: u32,
     pub per_day: u32,
     pub seed: u64,
+    pub readings_every_minutes: u32,
 }
 
 /// `[open311]`.

@@ -321,11 +321,19 @@ async fn serve(
         "cockpit serving"
     );
     // Last, once everything that starts by reading cases has: the load locks them a while.
+    let sensors = match config.history.seed_on_start {
+        true => history::SensorSettings::load(config, &state.cases.store)
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "the IoT rules could not be read; no sensors' history"))
+            .ok(),
+        false => None,
+    };
     history::seed_in_background(
         state.cases.store.clone(),
         state.geography.get(),
         state.cases.rules.get(),
         config.history.clone(),
+        sensors,
     );
     indicators::sample::seed_in_background(
         state.cases.store.clone(),

@@ -13,6 +13,9 @@
 //! district and each street, one value per period over the last N days, by unit and
 //! frequency, so that comparisons over time have shape before other systems send values.
 //!
+//! And the sample sensors' past ([`SensorHistory`]): readings at a thinned rate and the
+//! alarms `cockpit-iot`'s rule engine raises from them.
+//!
 //! Seeded: ChaCha8 streams, one per day, so one seed gives one history on every platform,
 //! and a day can be made without the days before it. No I/O, no clock: the caller passes
 //! the city, the rules and `now`, and writes what comes out.
@@ -26,8 +29,10 @@ mod life;
 mod names;
 mod people;
 mod present;
+mod sensors;
 mod shape;
 mod text;
+mod weather;
 
 pub use error::SimError;
 pub use handling::{Handlers, Move, Mover, Next, Seen, generated, person_involved};
@@ -37,4 +42,5 @@ pub use life::Lived;
 pub use names::person_name;
 pub use people::{Demo, Department, People, Person};
 pub use present::{Feed, FeedItem, Feeds};
+pub use sensors::{PastAlarm, Sensor, SensorHistory, SensorPlan};
 pub use shape::{Channel, Season};

@@ -240,6 +240,23 @@ impl Store {
             .await?)
     }
 
+    /// The display names of these usernames (those with an account), by username: what
+    /// screens show for a person an answer mentions.
+    pub async fn display_names(
+        &self,
+        usernames: &[String],
+    ) -> Result<std::collections::BTreeMap<String, String>, StoreError> {
+        if usernames.is_empty() {
+            return Ok(Default::default());
+        }
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT username, display_name FROM users WHERE username = ANY($1) AND display_name <> ''")
+                .bind(usernames)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// Every user, by username.
     pub async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.username")))

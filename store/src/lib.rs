@@ -51,7 +51,10 @@ pub use cases::{
 pub use devices::{DeviceFilter, DeviceRow, NewDevice};
 pub use documents::StoredDocument;
 pub use embedded::EmbeddedPostgres;
-pub use history::{CopyChunk, DeferredIndexes, HistoryWriter, PastCase, SeedRecord};
+pub use history::{
+    CopyChunk, DeferredIndexes, HistoryWriter, PastAlarmRow, PastCase, SeedRecord, SensorChunk, SensorWriter,
+    SensorsWritten,
+};
 pub use indicator_alarms::{AlarmStep, EpisodeChange, IndicatorAlarmFilter, IndicatorAlarmRow, Stepped, WantedCase};
 pub use indicator_catalogue::{CatalogueChange, IndicatorSourceRow, StoredIndicator};
 pub use indicator_pulls::{PullDefinition, PullOutcome, PullRow};

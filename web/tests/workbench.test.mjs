@@ -193,8 +193,12 @@ describe('the workbench', () => {
     await page.fill('[data-test=action-note]', '请今日内清理');
     await page.click('[data-test=action-submit]');
     await page.waitForSelector('[data-test=case-detail][data-status=dispatched]');
-    assert.match(await page.textContent('[data-test=detail-assignee]'), /gridworker/);
+    // People by their display names (from the case's answer: the dispatcher may not list
+    // users), the username beside.
+    await page.waitForFunction(() => document.querySelector('[data-test=detail-assignee]')?.textContent.includes('网格员（演示）'));
+    assert.match(await page.textContent('[data-test=detail-assignee]'), /网格员（演示） \(gridworker\)/);
     await page.waitForSelector('[data-test=timeline-entry][data-action=dispatch]');
+    assert.match(await page.textContent('[data-test=timeline-entry][data-action=dispatch]'), /调度员（演示） \(dispatcher\)/);
     const after = await api('dispatcher', 'GET', `/api/cases/${id}`);
     assert.deepEqual(after.assignee, { kind: 'grid_worker', grid: GRID, worker: 'gridworker' });
     await page.screenshot({ path: join(artifacts, 'detail-1920x1080.png') });

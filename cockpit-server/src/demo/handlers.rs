@@ -2,7 +2,8 @@
 //! written them) act on the cases the feeds delivered, through the case service as any
 //! person's action goes (the lifecycle's transition, the assignee check, the timeline, the
 //! audit trail and the live log in one transaction), each move when its compressed delay
-//! after the case's last change has passed.
+//! after the case's last change has passed. The cases followed, and the moves made on each,
+//! are kept in the database too (`demo_followed`), so that a restart goes on with them.
 
 use std::collections::BTreeMap;
 
@@ -50,25 +51,41 @@ pub async fn tick(
     let due: Vec<i64> = followed.iter().filter(|(_, f)| f.due <= now).map(|(id, _)| *id).collect();
     for id in due {
         let Some(mut f) = followed.get(&id).copied() else { continue };
-        match look(cases, handlers, id, &mut f, now).await {
-            Ok(true) => {
-                followed.insert(id, f);
-            }
-            Ok(false) => {
-                followed.remove(&id);
-            }
+        let step = f.step;
+        let keep = match look(cases, handlers, id, &mut f, now).await {
+            Ok(keep) => keep,
             Err(e) => {
                 tracing::debug!(case = id, error = %e, "a simulated handler's move was refused");
                 f.refused += 1;
                 f.due = now + chrono::TimeDelta::seconds(5);
-                if f.refused >= 3 {
-                    followed.remove(&id);
-                } else {
-                    followed.insert(id, f);
-                }
+                f.refused < 3
             }
+        };
+        let kept = if keep {
+            followed.insert(id, f);
+            if f.step == step { Ok(()) } else { cases.store.followed_step(id, f.step).await }
+        } else {
+            followed.remove(&id);
+            cases.store.unfollow_case(id).await
+        };
+        if let Err(e) = kept {
+            tracing::warn!(case = id, error = %e, "recording a followed case");
         }
     }
+}
+
+/// Starts following a delivered case, here and in the database.
+pub async fn follow(cases: &CaseService, followed: &mut BTreeMap<i64, Followed>, id: i64, now: DateTime<Utc>) {
+    followed.insert(id, Followed { step: 0, due: now, refused: 0 });
+    if let Err(e) = cases.store.follow_case(id).await {
+        tracing::warn!(case = id, error = %e, "recording a followed case; a restart will not follow it");
+    }
+}
+
+/// The cases followed before a restart, each due for a look now.
+pub async fn followed(cases: &CaseService, now: DateTime<Utc>) -> Result<BTreeMap<i64, Followed>, DemoError> {
+    let rows = cases.store.followed_cases().await?;
+    Ok(rows.into_iter().map(|(id, step)| (id, Followed { step, due: now, refused: 0 })).collect())
 }
 
 /// One look at case `id`: whether to keep following it.

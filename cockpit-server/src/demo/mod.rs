@@ -5,8 +5,8 @@
 //! [`cockpit_sim::Handlers`]); this module only delivers and applies it.
 //!
 //! One task does both, on a tick, and ends when the server stops. The cases it follows are
-//! kept in its memory: after a restart it follows the new ones only, and the old ones stay
-//! where they were (they go overdue on their real deadlines, as neglected cases do).
+//! kept in its memory and in the database (`demo_followed`, with the moves made on each):
+//! after a restart it goes on with them where it left off.
 
 mod feeds;
 mod handlers;
@@ -111,7 +111,7 @@ async fn run(
     let mut next_feed = tokio::time::Instant::now();
     let mut n = 0;
     let mut people = None;
-    let mut followed = BTreeMap::new();
+    let mut followed: BTreeMap<i64, handlers::Followed> = handlers::followed(&cases, Utc::now()).await?;
     let mut interval = tokio::time::interval(Duration::from_millis(config.tick_ms.max(10)));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -130,9 +130,7 @@ async fn run(
             let item = feeds.item(n, Utc::now());
             n += 1;
             match sender.deliver(&item).await {
-                Ok(id) => {
-                    followed.insert(id, handlers::Followed { step: 0, due: Utc::now(), refused: 0 });
-                }
+                Ok(id) => handlers::follow(&cases, &mut followed, id, Utc::now()).await,
                 Err(e) => tracing::warn!(error = %e, "a demonstration feed item was not delivered"),
             }
         }

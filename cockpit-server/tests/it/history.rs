@@ -3,7 +3,8 @@
 //! holds what the generator was asked for; sources and statuses have their planned shares;
 //! no case lies outside its grid (PostGIS); the overdue flags agree with the deadlines; the
 //! demonstration's grid worker has open tasks; the statistics the screens read show it;
-//! and one seed writes the same history twice.
+//! and one seed writes the same history twice. The sample sensors' past: a reading per
+//! device every three hours, and alarms exactly as the rules make them of those readings.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -13,8 +14,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use cockpit_events::{ActionKind, ActorRole, DeadlinePolicy, DuplicatePolicy, Status, rule};
-use cockpit_server::{CaseRules, Config, Geography, HistoryConfig, history};
-use cockpit_sim::{Channel, Demo, Department, History, People, Plan, Rules};
+use cockpit_server::history::{self, SensorSettings};
+use cockpit_server::{CaseRules, Config, Geography, HistoryConfig};
+use cockpit_sim::{Channel, Demo, Department, History, People, Plan, Rules, SensorHistory};
 use cockpit_store::Store;
 use serde_json::json;
 
@@ -24,7 +26,7 @@ const DAYS: u32 = 21;
 const PER_DAY: u32 = 400;
 
 fn history_config(days: u32, per_day: u32, seed: u64) -> HistoryConfig {
-    HistoryConfig { seed_on_start: false, days, per_day, seed }
+    HistoryConfig { seed_on_start: false, days, per_day, seed, readings_every_minutes: 180 }
 }
 
 fn rules() -> CaseRules {
@@ -237,6 +239,142 @@ async fn one_seed_writes_the_same_history() {
         store.sync_sources(&rules.source_records()).await.unwrap();
         history::seed(&store, geography.clone(), rules.clone(), &history_config(4, 150, seed), now).await.unwrap();
         digests.push(digest(store).await);
+    }
+    assert_eq!(digests[0], digests[1], "the same seed");
+    assert_ne!(digests[0], digests[2], "another seed");
+}
+
+/// Registers the sample devices (`iot/devices.json`) as the demonstration does.
+async fn register_sample_devices(store: &Store, geography: &Geography) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(sample_data().join("iot/devices.json")).unwrap();
+    let mut registry = cockpit_iot::DeviceRegistry::new();
+    registry.import_json(&text).unwrap();
+    let rows: Vec<_> =
+        registry.iter().map(|d| cockpit_server::iot::device_row(&geography.city, d, "0".repeat(64))).collect();
+    let mut tx = store.pool().begin().await.unwrap();
+    Store::upsert_devices(&mut tx, &rows).await.unwrap();
+    tx.commit().await.unwrap();
+    rows.into_iter().map(|r| (r.id, r.device_type)).collect()
+}
+
+/// Seeds `days` days of cases and of the sample sensors' past ending at `now` (every raw
+/// reading kept) on a fresh database.
+async fn seed_with_sensors(days: u32, seed: u64, now: DateTime<Utc>) -> (Store, Vec<(String, String)>) {
+    let geography = Arc::new(Geography::load(&sample_data()).unwrap());
+    let rules = Arc::new(rules());
+    let store = fresh_store().await;
+    store.sync_sources(&rules.source_records()).await.unwrap();
+    let devices = register_sample_devices(&store, &geography).await;
+    let config = history_config(days, 60, seed);
+    history::seed(&store, geography.clone(), rules.clone(), &config, now).await.unwrap();
+    let mut settings =
+        SensorSettings::load(&Config::for_tests(&sample_data(), "postgres://unused"), &store).await.unwrap();
+    settings.retention_days = 1000;
+    let written = history::seed_sensors_of(&store, &geography, rules, &config, &settings, now).await.unwrap();
+    assert!(written.readings > 0 && written.alarms > 0, "{written:?}");
+    (store, devices)
+}
+
+#[tokio::test]
+async fn the_sensors_past_is_what_the_rules_make_of_its_readings() {
+    // Thirty days of the plum rains, 2026: floods as well as smoke and noise.
+    let now: DateTime<Utc> = "2026-07-10T12:00:00Z".parse().unwrap();
+    let (store, devices) = seed_with_sensors(30, 11, now).await;
+    // Every device's watched metrics, once per slot of three hours since the first day's
+    // local midnight (2026-06-11 00:00 +08:00).
+    let start: DateTime<Utc> = "2026-06-10T16:00:00Z".parse().unwrap();
+    let slots = ((now - start).num_minutes() + 179) / 180;
+    let metrics: i64 = devices
+        .iter()
+        .map(|(_, t)| SensorHistory::metrics(serde_json::from_value(json!(t)).unwrap()).len() as i64)
+        .sum();
+    assert_eq!(scalar_i64(&store, "SELECT count(*) FROM readings").await, metrics * slots);
+    for resolution in ["minute", "hour"] {
+        let sql = format!("SELECT count(*) FROM reading_aggregates WHERE resolution = '{resolution}' AND count = 1");
+        assert_eq!(scalar_i64(&store, &sql).await, metrics * slots, "{resolution} aggregates");
+    }
+    // The rules, run again over the stored readings, raise, peak and clear the stored alarms.
+    let settings = SensorSettings::load(&Config::for_tests(&sample_data(), "postgres://unused"), &store).await.unwrap();
+    let rules = settings.rules.into_iter().filter(|r| !matches!(r.condition, cockpit_iot::Condition::Stale { .. }));
+    let mut engine = cockpit_iot::RuleEngine::new(rules.collect()).unwrap();
+    let types: BTreeMap<String, String> = devices.into_iter().collect();
+    type Row = (String, DateTime<Utc>, String, f64);
+    let rows: Vec<Row> =
+        sqlx::query_as("SELECT device_id, at, metric, value FROM readings ORDER BY at, device_id, metric")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    // (device, rule, raised at) -> (raised value, peak value, cleared at and by what value)
+    type Life = (f64, f64, Option<(i64, f64)>);
+    let mut expected: BTreeMap<(String, String, i64), Life> = BTreeMap::new();
+    for chunk in rows.chunk_by(|a, b| (&a.0, a.1) == (&b.0, b.1)) {
+        let reading = cockpit_iot::Reading {
+            device: cockpit_iot::DeviceId::new(chunk[0].0.clone()).unwrap(),
+            device_type: serde_json::from_value(json!(types[&chunk[0].0])).unwrap(),
+            at_ms: chunk[0].1.timestamp_millis(),
+            values: chunk.iter().map(|r| (cockpit_iot::Metric::from_name(&r.2).unwrap(), r.3)).collect(),
+            position: None,
+        };
+        for change in engine.observe(&reading) {
+            let a = change.alarm();
+            let key = (a.key.device.to_string(), a.key.rule.to_string(), a.raised_at_ms);
+            let cleared = match &change {
+                cockpit_iot::AlarmChange::Cleared { at_ms, value, .. } => Some((*at_ms, *value)),
+                _ => None,
+            };
+            let was = expected.get(&key).and_then(|e| e.2);
+            expected.insert(key, (a.raised_value, a.peak_value, cleared.or(was)));
+        }
+    }
+    type Stored = (String, String, DateTime<Utc>, f64, f64, Option<DateTime<Utc>>, Option<f64>, String);
+    let stored: Vec<Stored> = sqlx::query_as(
+        "SELECT device_id, rule_id, raised_at, raised_value, peak_value, cleared_at, cleared_value, state FROM alarms",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let got: BTreeMap<_, _> = stored
+        .iter()
+        .map(|(d, r, at, raised, peak, cleared_at, cleared_value, state)| {
+            assert_eq!(state == "cleared", cleared_at.is_some(), "{d}/{r} at {at}: {state}");
+            let cleared = cleared_at.map(|t| (t.timestamp_millis(), cleared_value.unwrap()));
+            ((d.clone(), r.clone(), at.timestamp_millis()), (*raised, *peak, cleared))
+        })
+        .collect();
+    assert_eq!(got, expected);
+    // Counts within the stated rates: about one smoke alarm per detector per 900 readings
+    // (60 detectors: about 16 in 30 days), floods in the plum rains, acknowledgements by
+    // the centre before the alarm cleared.
+    let count = |rule: &str| format!("SELECT count(*) FROM alarms WHERE rule_id = '{rule}'");
+    let smoke = scalar_i64(&store, &count("smoke")).await;
+    assert!((5..=40).contains(&smoke), "{smoke} smoke alarms");
+    let floods = scalar_i64(&store, &count("river-high")).await + scalar_i64(&store, &count("road-ponding")).await;
+    assert!(floods > 0, "floods in the plum rains");
+    let acked = "SELECT count(*) FROM alarms WHERE acknowledged_by LIKE 'sim-%'
+                     AND (cleared_at IS NULL OR acknowledged_at < cleared_at) AND acknowledged_at > raised_at";
+    let major = "SELECT count(*) FROM alarms WHERE severity IN ('major', 'critical')";
+    let (acked, major) = (scalar_i64(&store, acked).await, scalar_i64(&store, major).await);
+    assert!(acked > 0 && acked <= major, "{acked} of {major} acknowledged");
+    assert_eq!(scalar_i64(&store, "SELECT count(*) FROM alarms WHERE acknowledged_by IS NOT NULL").await, acked);
+}
+
+#[tokio::test]
+async fn one_seed_writes_the_same_sensors_past() {
+    let now = Utc::now();
+    let mut digests = Vec::new();
+    for seed in [3, 3, 4] {
+        let (store, _) = seed_with_sensors(6, seed, now).await;
+        let digest: String = sqlx::query_scalar(
+            "SELECT (SELECT md5(string_agg(concat_ws('|', device_id, metric, at, value), '/'
+                        ORDER BY device_id, metric, at)) FROM readings)
+                 || (SELECT md5(string_agg(concat_ws('|', device_id, rule_id, raised_at, raised_value, peak_value,
+                        peak_at, state, acknowledged_by, acknowledged_at, cleared_at, storm_id), '/' ORDER BY id))
+                     FROM alarms)",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        digests.push(digest);
     }
     assert_eq!(digests[0], digests[1], "the same seed");
     assert_ne!(digests[0], digests[2], "another seed");

@@ -1,7 +1,8 @@
 //! The demonstration's present: with `[demo] present` (what `--demo` sets) cases arrive over
 //! the real gateway and Open311 with their sources recorded, the generated people move
 //! them through the lifecycle (every timeline obeys its table), and leave alone every case
-//! a demonstration account is in; without it nothing is simulated.
+//! a demonstration account is in, and go on with the cases they followed after a restart;
+//! without it nothing is simulated.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -24,7 +25,7 @@ const FEEDS: [&str; 3] = ["hotline-12345", "grassroots-platform", "open311"];
 async fn demo_server(present: bool) -> Server {
     let mut config = Config::for_tests(&sample_data(), &fresh_database().await);
     config.auth.bootstrap = Bootstrap::Demo;
-    config.history = HistoryConfig { seed_on_start: true, days: 1, per_day: 40, seed: 17 };
+    config.history = HistoryConfig { seed_on_start: true, days: 1, per_day: 40, seed: 17, readings_every_minutes: 180 };
     config.demo.present = present;
     config.demo.feeds_per_minute = 300;
     // Ten minutes of the history's pass in a second: a first move comes a second after the
@@ -250,4 +251,69 @@ async fn the_simulators_camera_detections_open_cases() {
         _ => "06",
     };
     assert_eq!(opened[3], expected, "{opened}");
+}
+
+#[tokio::test]
+async fn a_restart_goes_on_with_the_cases_the_handlers_followed() {
+    let database = fresh_database().await;
+    let config = |time_scale: u32, feeds_per_minute: u32| {
+        let mut config = Config::for_tests(&sample_data(), &database);
+        config.auth.bootstrap = Bootstrap::Demo;
+        config.history =
+            HistoryConfig { seed_on_start: true, days: 1, per_day: 40, seed: 17, readings_every_minutes: 180 };
+        config.demo.present = true;
+        config.demo.feeds_per_minute = feeds_per_minute;
+        config.demo.time_scale = time_scale;
+        config.demo.tick_ms = 50;
+        config
+    };
+    // The first run: cases arrive and are followed, at the history's own delays (no time
+    // compression: hardly a move before the stop).
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let first = tokio::spawn(cockpit_server::run(listener, config(1, 300), async {
+        stopped.await.ok();
+    }));
+    let store = Store::connect(&database, 2).await.unwrap();
+    let count = |sql: &'static str| {
+        let store = store.clone();
+        async move { json!(sqlx::query_scalar::<_, i64>(sql).fetch_one(store.pool()).await.unwrap_or(0)) }
+    };
+    eventually_within(
+        "the history written and some feed cases followed",
+        Duration::from_secs(300),
+        || async {
+            let seeds = store.history_seeds().await.map(|s| s.len()).unwrap_or(0);
+            json!(seeds == 1 && count("SELECT count(*) FROM demo_followed").await.as_i64().unwrap() >= 3)
+        },
+        |done| done.as_bool() == Some(true),
+    )
+    .await;
+    stop.send(()).unwrap();
+    first.await.unwrap().unwrap();
+    let followed: Vec<i64> =
+        sqlx::query_scalar("SELECT case_id FROM demo_followed").fetch_all(store.pool()).await.unwrap();
+    assert!(followed.len() >= 3);
+    let restarted = Utc::now();
+
+    // The second run delivers nothing and passes ten minutes a second: only the cases
+    // followed before the restart can move, and they do.
+    let _server = Server::start_configured(config(600, 0)).await;
+    eventually_within(
+        "a case followed before the restart moves after it",
+        Duration::from_secs(180),
+        || async {
+            let moved: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM case_timeline WHERE case_id = ANY($1) AND actor_user LIKE 'sim-%' AND at > $2",
+            )
+            .bind(&followed)
+            .bind(restarted)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+            json!(moved)
+        },
+        |moved| moved.as_i64().unwrap() >= 2,
+    )
+    .await;
 }

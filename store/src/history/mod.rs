@@ -3,14 +3,19 @@
 //! taken as one block of the cases' sequence first (so live cases created meanwhile never
 //! collide with them), the seeding recorded in `history_seeds` and in the audit trail.
 //! Nothing goes on the live log: the past is not news; screens load it over REST.
+//! The sample sensors' past (readings, aggregates, alarms) follows in a second
+//! transaction (`sensors.rs`).
 
 mod copy;
+mod followed;
+mod sensors;
 
 use chrono::{DateTime, Utc};
 use cockpit_access::Role;
 use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
 pub use copy::{CopyChunk, PastCase};
+pub use sensors::{PastAlarmRow, SensorChunk, SensorWriter, SensorsWritten};
 
 use crate::{AuditEntry, NewUser, Store, StoreError};
 
@@ -160,9 +165,10 @@ impl HistoryWriter {
     }
 
     /// Records the seeding (and `audit`) and commits, the indexes and the key back in
-    /// place but the trigram text index, which [`DeferredIndexes::build`] builds after the
-    /// commit without locking the table (about a third of the whole; text search scans
-    /// meanwhile, and a crash before it leaves text search without its index).
+    /// place but the trigram text index and the spatial ones, which
+    /// [`DeferredIndexes::build`] builds after the commit without locking the table (about
+    /// half of the index work; text search and map queries scan meanwhile, and a crash
+    /// before it leaves them without their indexes).
     pub async fn finish(
         mut self,
         seed: u64,
@@ -193,7 +199,7 @@ impl HistoryWriter {
         .execute(&mut *self.tx)
         .await?;
         let (later, now): (Vec<String>, Vec<String>) =
-            self.indexes.into_iter().partition(|definition| definition.contains("gin_trgm_ops"));
+            self.indexes.into_iter().partition(|definition| deferred(definition));
         for definition in now {
             sqlx::query(AssertSqlSafe(definition)).execute(&mut *self.tx).await?;
         }
@@ -206,6 +212,13 @@ impl HistoryWriter {
         self.tx.commit().await?;
         Ok((record, DeferredIndexes(later)))
     }
+}
+
+/// Whether an index of the cases is built after the history's commit: the trigram text
+/// index and the spatial ones, which the first screens (lists, statistics, the phone's
+/// tasks) do not need and which take the longest to build.
+fn deferred(definition: &str) -> bool {
+    definition.contains("gin_trgm_ops") || definition.contains("USING gist")
 }
 
 /// Indexes a history's load left to build after its commit.

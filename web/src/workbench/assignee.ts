@@ -19,9 +19,10 @@ export function assigneeText(ctx: Ctx, a: Assignee | null): string {
   }
 }
 
+/** A person as screens show them: the display name, the username beside it. */
 export function displayName(ctx: Ctx, username: string): string {
-  const u = ctx.refs.users?.find((x) => x.username === username);
-  return u ? `${u.display_name} (${username})` : username;
+  const name = ctx.refs.users?.find((x) => x.username === username)?.display_name ?? ctx.refs.names.get(username);
+  return name ? `${name} (${username})` : username;
 }
 
 export function streetName(ctx: Ctx, code: string): string {

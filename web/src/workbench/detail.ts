@@ -215,6 +215,7 @@ export function caseDetail(ctx: Ctx, root: HTMLElement, id: number): Unmount {
   const reload = async () => {
     try {
       const c = await ctx.api.get<Case>(`/api/cases/${id}`);
+      ctx.refs.learn(c.names);
       if (gone) return;
       error.textContent = '';
       show(c);

@@ -52,6 +52,7 @@ async function myInstructions(ctx: Ctx, el: HTMLElement, gone: () => boolean): P
   );
   try {
     const page = await ctx.api.get<CasePage>(`/api/cases?instructed=me&limit=${SHOWN}`);
+    ctx.refs.learn(page.names);
     const ids = page.items.map((c) => c.id);
     const found: { c: Case; at: string; text: string }[] = [];
     // A few at a time, not to flood the server.

@@ -156,6 +156,7 @@ export function caseList(ctx: Ctx, root: HTMLElement, options: ListOptions): Unm
     if (!reset && nextOffset !== null) p.set('offset', String(nextOffset));
     try {
       const page = await ctx.api.get<CasePage>(`/api/cases?${p}`);
+      ctx.refs.learn(page.names);
       if (mine !== loadSeq) return;
       if (reset) {
         rows.clear();

@@ -77,8 +77,16 @@ export class Refs {
   /** Null when the caller may not list them (the forms then take a typed name). */
   departments: Department[] | null = null;
   users: User[] | null = null;
+  /** Display names by username, as case answers give them (for those who may not list
+   * the users). */
+  names = new Map<string, string>();
   /** Null for those who may not dispatch (the dispatch form then takes typed names). */
   targets: Targets | null = null;
+
+  /** Keeps the display names an answer gives. */
+  learn(names: Record<string, string> | undefined): void {
+    for (const [username, name] of Object.entries(names ?? {})) this.names.set(username, name);
+  }
 
   static async load(api: Api, me: Me): Promise<Refs> {
     const r = new Refs();

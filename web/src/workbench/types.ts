@@ -56,6 +56,8 @@ export interface Case {
   closed_at: string | null;
   allowed_actions: string[] | null;
   timeline?: TimelineEntry[];
+  /** With one case: the display names of the people it mentions, by username. */
+  names?: Record<string, string>;
 }
 
 export interface CasePage {
@@ -63,6 +65,8 @@ export interface CasePage {
   next_before: number | null;
   /** For the sorts other than newest first. */
   next_offset?: number | null;
+  /** The display names of the people the cases mention, by username. */
+  names?: Record<string, string>;
 }
 
 export interface Me {

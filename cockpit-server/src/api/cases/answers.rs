@@ -1,6 +1,9 @@
 //! What the case routes answer: a case with its timeline, a page of cases, the case after
 //! a create or an action (or that it is out of view), the reporter in the clear, the
-//! dispatch rules' decision, an acknowledgement.
+//! dispatch rules' decision, an acknowledgement; with a case or a page, the display names
+//! of the people it mentions.
+
+use std::collections::BTreeMap;
 
 use cockpit_events::{Assignee, ManualReason};
 use serde::Serialize;
@@ -18,6 +21,9 @@ pub(crate) struct CaseDetail {
     pub(crate) timeline: Vec<TimelineStep>,
     /// Its attachments.
     pub(crate) attachments: Vec<crate::api::attachments::Attachment>,
+    /// The display names of the people it mentions (assignee, leaders, the timeline's
+    /// actors), by username: screens show the name, the username beside it.
+    pub(crate) names: BTreeMap<String, String>,
 }
 
 /// The case after a create or an action, or, when it is out of the caller's view, that
@@ -80,6 +86,8 @@ pub(crate) struct CasePage {
     pub(crate) next_before: Option<i64>,
     /// For the other orders: the `offset` of the next page (none: the last page).
     pub(crate) next_offset: Option<i64>,
+    /// The display names of the people the cases mention (assignees, leaders), by username.
+    pub(crate) names: BTreeMap<String, String>,
 }
 
 /// A case's overdue re-alarms acknowledged.

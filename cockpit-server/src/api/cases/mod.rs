@@ -178,10 +178,13 @@ pub(crate) async fn one(
         case_view(&row, &state.cases.rules.get(), &state.geography.get(), Some(&caller.principal), Utc::now());
     hide_unseen_duplicate(&state, &caller.principal.case_scope(), &row, &mut case).await?;
     let clear = caller.principal.can(cockpit_access::Permission::UnmaskPersonalData);
+    let actors = timeline_rows.iter().map(|t| t.actor_user.clone());
+    let names = state.cases.store.display_names(&people_in(std::slice::from_ref(&case), actors)).await?;
     Ok(Json(CaseDetail {
         case,
         timeline: timeline(&timeline_rows, clear),
         attachments: attachments.into_iter().map(Into::into).collect(),
+        names,
     }))
 }
 
@@ -346,7 +349,23 @@ pub(crate) async fn list(
             detail: json!({"query": query, "ids": rows.iter().map(|r| r.id).collect::<Vec<_>>()}),
         }])
         .await?;
-    Ok(Json(CasePage { items, next_before, next_offset }))
+    let names = state.cases.store.display_names(&people_in(&items, std::iter::empty())).await?;
+    Ok(Json(CasePage { items, next_before, next_offset, names }))
+}
+
+/// The usernames cases mention (each one's assignee, a person or a grid's worker, and its
+/// leaders) and `more`, once each.
+fn people_in(cases: &[CaseView], more: impl Iterator<Item = String>) -> Vec<String> {
+    let mut people: std::collections::BTreeSet<String> = more.collect();
+    for case in cases {
+        people.extend(case.leaders.iter().cloned());
+        if let Some(a) = &case.assignee {
+            for key in ["user", "worker"] {
+                people.extend(a.get(key).and_then(Value::as_str).map(str::to_string));
+            }
+        }
+    }
+    people.into_iter().collect()
 }
 
 #[utoipa::path(post, path = "/api/cases/{id}/alarms/acknowledge", summary = "Stop a case's overdue re-alarms", params(("id" = i64, Path, description = "case id")), responses((status = 200, description = "acknowledged", body = Acknowledged, content_type = "application/json"), (status = 404, description = "no such case", body = crate::api::Problem, content_type = "application/problem+json")))]

@@ -4,6 +4,9 @@
 //! copies the day before: generation and PostgreSQL work side by side. At a start with
 //! `[history] seed_on_start` (set by `--demo`) and no history yet, it runs in the
 //! background while the server serves; `cockpit-server seed-history` runs it on demand.
+//! The sample sensors' readings and alarms follow the cases' commit (`sensors.rs`).
+
+mod sensors;
 
 use std::sync::Arc;
 
@@ -16,6 +19,8 @@ use tokio::sync::mpsc;
 use crate::cases::CaseRules;
 use crate::config::HistoryConfig;
 use crate::geography::Geography;
+
+pub use sensors::{SensorSettings, seed_sensors, severity_name};
 
 /// Why a history could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +77,13 @@ pub(crate) async fn people(
 /// Seeds when configured to and when the database has no history yet; in the background,
 /// so that the first start serves at once: what reads cases waits for the commit (the
 /// store locks the two tables for the load), then shows the whole past.
-pub fn seed_in_background(store: Store, geography: Arc<Geography>, rules: Arc<CaseRules>, config: HistoryConfig) {
+pub fn seed_in_background(
+    store: Store,
+    geography: Arc<Geography>,
+    rules: Arc<CaseRules>,
+    config: HistoryConfig,
+    sensors: Option<SensorSettings>,
+) {
     if !config.seed_on_start {
         return;
     }
@@ -87,7 +98,8 @@ pub fn seed_in_background(store: Store, geography: Arc<Geography>, rules: Arc<Ca
         }
         tracing::info!(days = config.days, seed = config.seed, "writing the demonstration's history in the background");
         let started = std::time::Instant::now();
-        match seed(&store, geography, rules, &config, Utc::now()).await {
+        let now = Utc::now();
+        match seed(&store, geography.clone(), rules.clone(), &config, now).await {
             Ok(s) => tracing::info!(
                 cases = s.record.cases,
                 entries = s.entries,
@@ -95,7 +107,21 @@ pub fn seed_in_background(store: Store, geography: Arc<Geography>, rules: Arc<Ca
                 seconds = started.elapsed().as_secs_f64(),
                 "history written"
             ),
-            Err(e) => tracing::warn!(error = %e, "the history was not written"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the history was not written");
+                return;
+            }
+        }
+        let Some(sensors) = sensors else { return };
+        match seed_sensors_of(&store, &geography, rules, &config, &sensors, now).await {
+            Ok(w) => tracing::info!(
+                readings = w.readings,
+                aggregates = w.aggregates,
+                alarms = w.alarms,
+                seconds = started.elapsed().as_secs_f64(),
+                "the sensors' history written"
+            ),
+            Err(e) => tracing::warn!(error = %e, "the sensors' history was not written"),
         }
     });
 }
@@ -181,6 +207,20 @@ pub async fn seed(
     let committed = started.elapsed();
     deferred.build(store).await?;
     Ok(Seeded { record, people: added, entries, committed })
+}
+
+/// The sensors' past of the history written from `config` at `now`, its people made again
+/// from the seed (for who acknowledged alarms).
+pub async fn seed_sensors_of(
+    store: &Store,
+    geography: &Geography,
+    rules: Arc<CaseRules>,
+    config: &HistoryConfig,
+    settings: &SensorSettings,
+    now: DateTime<Utc>,
+) -> Result<cockpit_store::SensorsWritten, SeedError> {
+    let (people, _) = people(store, &geography.city, config.seed).await?;
+    seed_sensors(store, &people, rules, config, settings, now).await
 }
 
 /// The case rules as the generator takes them.
