@@ -29,7 +29,7 @@ async fn fourteen_months_per_street_labelled_generated_never_over_a_real_value_a
     assert_eq!(status, 200, "{written}");
 
     let geography = Geography::load(&sample_data()).unwrap();
-    let config = HistoryConfig { seed_on_start: true, days: 420, per_day: 1500, seed: 7 };
+    let config = HistoryConfig { seed_on_start: true, days: 420, per_day: 1500, seed: 7, readings_every_minutes: 0 };
     let offset = FixedOffset::east_opt(8 * 3600).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 12, 7, 4, 0, 0).unwrap();
     let n = indicators::sample::seed(&server.store, &geography.city, offset, now, &config).await.unwrap();
