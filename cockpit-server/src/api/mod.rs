@@ -5,6 +5,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod backup;
+mod cached;
 mod caller;
 mod cases;
 mod config;
