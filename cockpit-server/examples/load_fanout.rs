@@ -99,8 +99,13 @@ async fn run(base: String, token: String, clients: usize, rate: u64, seconds: u6
         let _ = c.await;
     }
     let sent_for = start.elapsed();
-    // Deliveries still on their way.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Deliveries still on their way: until every client has every probe case, for at most
+    // 10 s (a case that arrives later counts as not delivered).
+    let expected = created.load(Ordering::Relaxed) * subscribed;
+    let waited = Instant::now();
+    while tally.latencies.lock().unwrap().len() < expected && waited.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let elapsed = start.elapsed().as_secs_f64();
     let mut latencies = std::mem::take(&mut *tally.latencies.lock().unwrap());
     latencies.sort_unstable();
@@ -111,7 +116,6 @@ async fn run(base: String, token: String, clients: usize, rate: u64, seconds: u6
         latencies[((latencies.len() - 1) as f64 * q).round() as usize] as f64 / 1000.0
     };
     let created = created.load(Ordering::Relaxed);
-    let expected = created * subscribed;
     let deltas = tally.deltas.load(Ordering::Relaxed);
     println!(
         "{}",
@@ -124,6 +128,7 @@ async fn run(base: String, token: String, clients: usize, rate: u64, seconds: u6
             "created": created,
             "refused": refused.load(Ordering::Relaxed),
             "create_schedule_s": sent_for.as_secs_f64(),
+            "waited_after_s": waited.elapsed().as_secs_f64(),
             "probe_deliveries": latencies.len(),
             "probe_deliveries_expected": expected,
             "deltas_delivered": deltas,
