@@ -3,6 +3,8 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
 use cockpit_geo::geojson::{Feature, FeatureCollection, collection, feature, multipolygon, point};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -107,27 +109,39 @@ pub(crate) struct LayerInfo {
     count: usize,
 }
 
-#[utoipa::path(get, path = "/api/layers/{name}", summary = "One layer as GeoJSON", params(("name" = String, Path, description = "layer name")), responses((status = 200, description = "FeatureCollection", body = crate::api::schemas::FeatureCollection, content_type = "application/json"), (status = 404, description = "no such layer", body = crate::api::Problem, content_type = "application/problem+json")))]
-/// `GET /api/layers/{name}`: a whole layer as a FeatureCollection.
+#[utoipa::path(get, path = "/api/layers/{name}", summary = "One layer as GeoJSON", description = "Built once per change of the geography and kept compressed, as `GET /api/regions`: brotli or gzip as accepted, a strong ETag, `Cache-Control: private, no-cache`, 304 on `If-None-Match`.", params(("name" = String, Path, description = "layer name")), responses((status = 200, description = "FeatureCollection", body = crate::api::schemas::FeatureCollection, content_type = "application/json"), (status = 304, description = "unchanged since the ETag named in If-None-Match"), (status = 404, description = "no such layer", body = crate::api::Problem, content_type = "application/problem+json")))]
+/// `GET /api/layers/{name}`: a whole layer as a FeatureCollection, built once per
+/// geography and served as stored (`cached.rs`).
 pub(crate) async fn layer(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(name): Path<String>,
-) -> Result<Json<FeatureCollection>, ApiError> {
-    let g = state.geography.get();
-    if let Some(layer) = g.points.get(&name) {
-        let features =
-            layer.features().iter().map(|f| feature(with_id(&f.properties, &f.id), point(f.position))).collect();
-        return Ok(Json(collection(features)));
+) -> Result<Response, ApiError> {
+    let geography = state.geography.get();
+    if !geography.points.contains_key(&name) && !geography.areas.contains_key(&name) {
+        return Err(ApiError::NotFound(format!("no layer named `{name}`")));
     }
-    if let Some(layer) = g.areas.get(&name) {
-        let features = layer
-            .features()
-            .iter()
-            .map(|f| feature(with_id(&f.properties, &f.id), multipolygon(&f.boundary)))
-            .collect();
-        return Ok(Json(collection(features)));
-    }
-    Err(ApiError::NotFound(format!("no layer named `{name}`")))
+    let g = geography.clone();
+    let key = format!("layer:{name}");
+    let answer = geography
+        .answers
+        .get_or_build(&key, move || {
+            let features = if let Some(layer) = g.points.get(&name) {
+                layer.features().iter().map(|f| feature(with_id(&f.properties, &f.id), point(f.position))).collect()
+            } else if let Some(layer) = g.areas.get(&name) {
+                layer
+                    .features()
+                    .iter()
+                    .map(|f| feature(with_id(&f.properties, &f.id), multipolygon(&f.boundary)))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            serde_json::to_vec(&collection(features)).unwrap_or_default()
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("building {key}: {e}")))?;
+    Ok(super::cached::respond(&answer, &headers))
 }
 
 #[utoipa::path(get, path = "/api/nearby", summary = "A point layer's features within a radius, nearest first", params(PositionQuery, NearbyQuery), responses((status = 200, description = "FeatureCollection with distance_m", body = crate::api::schemas::FeatureCollection, content_type = "application/json"), (status = 400, description = "a bad parameter", body = crate::api::Problem, content_type = "application/problem+json")))]

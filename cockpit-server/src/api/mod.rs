@@ -6,6 +6,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod backup;
+mod cached;
 mod caller;
 mod cases;
 mod config;

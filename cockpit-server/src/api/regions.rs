@@ -4,8 +4,10 @@
 use super::params::Path;
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
 use cockpit_geo::Level;
-use cockpit_geo::geojson::{Feature, FeatureCollection, collection, feature, multipolygon};
+use cockpit_geo::geojson::{Feature, collection, feature, multipolygon};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -95,28 +97,43 @@ pub(crate) struct SearchQuery {
     limit: Option<usize>,
 }
 
-#[utoipa::path(get, path = "/api/regions", summary = "Regions of one level as GeoJSON", params(RegionsQuery), responses((status = 200, description = "FeatureCollection", body = crate::api::schemas::FeatureCollection, content_type = "application/json"), (status = 400, description = "a bad parameter, named in `field`", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/regions", summary = "Regions of one level as GeoJSON", description = "Built once per change of the geography and kept compressed: sent as brotli or gzip to a client that accepts it, with a strong ETag (the same on every instance for the same city) and `Cache-Control: private, no-cache`; `If-None-Match` with that ETag answers 304. Every user with the geography permission gets the whole city's map.", params(RegionsQuery), responses((status = 200, description = "FeatureCollection", body = crate::api::schemas::FeatureCollection, content_type = "application/json"), (status = 304, description = "unchanged since the ETag named in If-None-Match"), (status = 400, description = "a bad parameter, named in `field`", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `GET /api/regions?level=grid[&parent=code]`: the regions of one level as a
-/// FeatureCollection, optionally only those under `parent`.
+/// FeatureCollection, optionally only those under `parent`; built once per geography
+/// (the grid layer is 716 KB of JSON) and served as stored (`cached.rs`).
 pub(crate) async fn list(
     State(state): State<AppState>,
+    headers: HeaderMap,
     params::TypedQuery(q): params::TypedQuery<RegionsQuery>,
-) -> Result<Json<FeatureCollection>, ApiError> {
+) -> Result<Response, ApiError> {
     let geography = state.geography.get();
-    let city = &geography.city;
     let level = q.level.map_or(Level::Street, Level::from);
     let parent = match &q.parent {
-        Some(code) => {
-            Some(city.by_code(code).ok_or_else(|| ApiError::bad("parent", format!("no region has code `{code}`")))?.id)
-        }
+        Some(code) => Some(
+            geography
+                .city
+                .by_code(code)
+                .ok_or_else(|| ApiError::bad("parent", format!("no region has code `{code}`")))?
+                .id,
+        ),
         None => None,
     };
-    let features = city
-        .level(level)
-        .filter(|r| parent.is_none_or(|p| city.ancestors(r.id).any(|a| a.id == p)))
-        .map(|r| feature(region_properties(city, r), multipolygon(&r.boundary)))
-        .collect();
-    Ok(Json(collection(features)))
+    let key = format!("regions:{level:?}:{}", q.parent.as_deref().unwrap_or_default());
+    let g = geography.clone();
+    let answer = geography
+        .answers
+        .get_or_build(&key, move || {
+            let city = &g.city;
+            let features = city
+                .level(level)
+                .filter(|r| parent.is_none_or(|p| city.ancestors(r.id).any(|a| a.id == p)))
+                .map(|r| feature(region_properties(city, r), multipolygon(&r.boundary)))
+                .collect();
+            serde_json::to_vec(&collection(features)).unwrap_or_default()
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("building the regions of {key}: {e}")))?;
+    Ok(super::cached::respond(&answer, &headers))
 }
 
 #[utoipa::path(get, path = "/api/regions/{code}", summary = "One region with ancestors, children and persons in charge", params(("code" = String, Path, description = "NBS or city code: 6 digits for the district, 9 for a street, 12 for a village, 15 for a grid", pattern = "^[0-9]{6}([0-9]{3}){0,3}$", example = "330304001")), responses((status = 200, description = "the region, its ancestors, children and persons in charge in its properties", body = crate::api::schemas::Feature, content_type = "application/json"), (status = 404, description = "no such region", body = crate::api::Problem, content_type = "application/problem+json")))]

@@ -3,6 +3,8 @@
 //! laid over the files. Edits are stored as documents in `config_documents` (`region:<code>`,
 //! `layer:<name>`, always WGS84), checked by building the whole city again exactly as at
 //! start, and followed by every instance (polled) so that all of them agree within a poll.
+//! Big answers built from a geography are kept in it (`answers`), so an edit, which
+//! replaces the whole geography, leaves none of them stale.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,8 +14,10 @@ use anyhow::{Context, bail};
 use cockpit_geo::{AreaLayer, City, CityGeoJson, PointLayer, Tolerance};
 use serde_json::Value;
 
+mod answers;
 mod edits;
 
+pub use answers::{Answers, EncodedAnswer};
 pub use edits::{EditError, GeographyEdits};
 
 /// The city and its named layers.
@@ -24,6 +28,9 @@ pub struct Geography {
     pub points: BTreeMap<String, PointLayer>,
     /// Area layers by name (file stem of `areas/*.geojson`).
     pub areas: BTreeMap<String, AreaLayer>,
+    /// The big answers built from this geography so far, encoded (`/api/regions`,
+    /// `/api/layers/{name}`); dropped with it when an edit lands.
+    pub answers: Answers,
 }
 
 impl Geography {
@@ -121,7 +128,7 @@ impl GeographyFiles {
                 }
             }
         }
-        Ok(Geography { city, points, areas })
+        Ok(Geography { city, points, areas, answers: Answers::default() })
     }
 
     /// These files with one stored edit laid over them; the error says what is wrong.

@@ -30,6 +30,7 @@ mod mqtt_peers;
 mod open311;
 mod present;
 mod refusals;
+mod region_layers;
 mod restore_drill;
 mod security;
 mod stats;
