@@ -117,7 +117,7 @@ pub(crate) struct ResultsQuery {
     model: String,
     /// `YYYY-MM`; the month before the current one when absent.
     #[serde(default, deserialize_with = "blank_as_none")]
-    #[param(example = "2026-11", pattern = "^[0-9]{4}-[0-9]{2}$")]
+    #[param(example = "2026-11", pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     month: Option<String>,
 }
 
@@ -126,11 +126,14 @@ pub(crate) struct ResultsQuery {
 #[into_params(parameter_in = Query)]
 pub(crate) struct CompareQuery {
     /// Two to five models' ids, comma-separated, assessing the same subjects.
-    #[param(example = "street.case-handling,street.safety-governance", min_length = 3, max_length = 400)]
+    #[param(
+        example = "street.case-handling,street.safety-governance",
+        pattern = "^[a-z0-9._-]{1,64}(,[a-z0-9._-]{1,64}){1,4}$"
+    )]
     models: String,
     /// `YYYY-MM`; the month before the current one when absent.
     #[serde(default, deserialize_with = "blank_as_none")]
-    #[param(example = "2026-11", pattern = "^[0-9]{4}-[0-9]{2}$")]
+    #[param(example = "2026-11", pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     month: Option<String>,
 }
 
@@ -163,7 +166,7 @@ pub(crate) struct PublishResults {
     #[schema(example = "street.case-handling")]
     model: String,
     /// `YYYY-MM`.
-    #[schema(example = "2026-11", pattern = "^[0-9]{4}-[0-9]{2}$")]
+    #[schema(example = "2026-11", pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     month: String,
     published: bool,
 }
@@ -211,7 +214,7 @@ pub(crate) struct VitalSigns {
 pub(crate) struct MonthQuery {
     /// `YYYY-MM`; the month before the current one when absent.
     #[serde(default, deserialize_with = "blank_as_none")]
-    #[param(example = "2026-11", pattern = "^[0-9]{4}-[0-9]{2}$")]
+    #[param(example = "2026-11", pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     month: Option<String>,
 }
 

@@ -84,13 +84,18 @@ pub(crate) async fn put(
     Ok((status, Answer(pull::status(store, row, Utc::now()).await?)))
 }
 
-#[utoipa::path(delete, path = "/api/indicators/pulls/{id}", summary = "Delete a pulled source (audited; the values it stored stay). A delete of what is gone is done.", params(("id" = String, Path, description = "the pull's id", pattern = "^[A-Za-z0-9_-]{1,64}$", example = "stats-gdp")), responses((status = 204, description = "deleted, or not there"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(delete, path = "/api/indicators/pulls/{id}", summary = "Delete a pulled source (audited; the values it stored stay). A delete of what is gone is done.", params(("id" = String, Path, description = "the pull's id", pattern = "^[A-Za-z0-9_-]{1,64}$", example = "stats-gdp")), responses((status = 204, description = "deleted, or not there"), (status = 400, description = "an id that no pull can have, named in `field`", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `DELETE /api/indicators/pulls/{id}`.
 pub(crate) async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let well_formed =
+        (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b));
+    if !well_formed {
+        return Err(ApiError::bad("id", "1–64 of letters, digits, _ and -"));
+    }
     // A delete of what is gone is done (as the catalogue's): only a real delete is audited.
     state.cases.store.delete_indicator_pull(&id, caller.audit_actor()).await?;
     Ok(StatusCode::NO_CONTENT)
