@@ -16,7 +16,7 @@ use anyhow::Context;
 use chrono::{DateTime, FixedOffset, Months, NaiveDate, Utc};
 use cockpit_geo::{City, Level};
 use cockpit_indicators::{
-    CatalogueEntry, ItemMeasure, Model, Rating, Scored, Search, StreetIndex, Subject, vital_index,
+    CatalogueEntry, Frequency, ItemMeasure, Model, Rating, Scored, Search, StreetIndex, Subject, vital_index,
 };
 use cockpit_store::{AuditActor, AuditEntry, CaseGroup, CaseMonth, Publication, Store, StoreError, StoredModel};
 use serde::Deserialize;
@@ -174,7 +174,15 @@ pub async fn results(
         named.retain(|n| cases.contains_key(&n.code));
     }
     let codes: Vec<String> = named.iter().map(|n| n.code.clone()).collect();
-    let indicator_values = street_values(store, model.indicators().into_iter().map(str::to_string), month).await?;
+    let mut read = Vec::new();
+    for id in model.indicators() {
+        if let Some(row) = store.indicator_entry(id).await? {
+            let entry: CatalogueEntry =
+                serde_json::from_value(row.entry).map_err(|e| StoreError::Corrupt(format!("indicator {id}: {e}")))?;
+            read.push((id.to_string(), entry.frequency));
+        }
+    }
+    let indicator_values = street_values(store, read.into_iter(), month).await?;
     let mut values = HashMap::new();
     for (i, item) in model.items.iter().enumerate() {
         for code in &codes {
@@ -228,27 +236,21 @@ pub async fn vital_signs(
         .into_iter()
         .map(|l| l.entry)
         .collect();
-    let values = street_values(store, entries.iter().map(|e| e.id.to_string()), month).await?;
+    // The entries are read already: no second read per indicator.
+    let values = street_values(store, entries.iter().map(|e| (e.id.to_string(), e.frequency)), month).await?;
     let streets: Vec<&cockpit_geo::Region> = city.level(Level::Street).collect();
     let codes: Vec<String> = streets.iter().map(|s| s.code.to_string()).collect();
     let names = streets.iter().map(|s| (s.code.to_string(), s.name.clone())).collect();
     Ok((vital_index(&entries, &codes, &values, rating), names))
 }
 
-/// The values per street of `indicators` in the period of each holding `month`.
+/// The values per street of each indicator `(id, frequency)` in its period holding `month`.
 async fn street_values(
     store: &Store,
-    indicators: impl Iterator<Item = String>,
+    indicators: impl Iterator<Item = (String, Frequency)>,
     month: NaiveDate,
 ) -> Result<HashMap<(String, String), f64>, IndicatorsError> {
-    let mut wanted = Vec::new();
-    for id in indicators {
-        if let Some(row) = store.indicator_entry(&id).await? {
-            let entry: CatalogueEntry =
-                serde_json::from_value(row.entry).map_err(|e| StoreError::Corrupt(format!("indicator {id}: {e}")))?;
-            wanted.push((id, entry.frequency.period_start(month)));
-        }
-    }
+    let wanted: Vec<(String, NaiveDate)> = indicators.map(|(id, f)| (id, f.period_start(month))).collect();
     Ok(store.street_values(&wanted).await?.into_iter().map(|(i, s, v)| ((i, s), v)).collect())
 }
 

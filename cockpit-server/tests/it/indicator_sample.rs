@@ -10,7 +10,7 @@ use cockpit_server::{Geography, HistoryConfig, indicators};
 use serde_json::{Value, json};
 
 use crate::common::{Server, sample_data};
-use crate::indicator_catalogue::indicator;
+use crate::indicator_values::monthly_with_owner;
 
 /// 景山街道.
 const STREET: &str = "330304001";
@@ -18,11 +18,7 @@ const STREET: &str = "330304001";
 #[tokio::test]
 async fn fourteen_months_per_street_labelled_generated_never_over_a_real_value_and_once() {
     let server = Server::start().await;
-    let admin = server.token("test-admin", "system_administrator").await;
-    let (status, created) =
-        server.post_with(&admin, "/api/indicators/catalogue", &indicator("test.monthly", "monthly", "owner.li")).await;
-    assert_eq!(status, 201, "{created}");
-    let owner = server.user("owner.li", &["department_handler"], "330304", None).await;
+    let owner = monthly_with_owner(&server).await;
     let path = "/api/indicators/catalogue/test.monthly/values";
     let (status, written) =
         server.put_with(&owner, path, &json!({"region": STREET, "period": "2026-03-01", "value": 12345})).await;

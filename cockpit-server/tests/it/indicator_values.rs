@@ -23,14 +23,19 @@ async fn audited(server: &Server, action: &str) -> Vec<Value> {
     audit["records"].as_array().unwrap().iter().filter(|r| r["action"] == action).cloned().collect()
 }
 
-#[tokio::test]
-async fn yoy_and_mom_across_a_year_boundary_and_a_missing_month() {
-    let server = Server::start().await;
+/// A monthly indicator `test.monthly` owned by `owner.li`: the owner's token.
+pub async fn monthly_with_owner(server: &Server) -> String {
     let admin = server.token("test-admin", "system_administrator").await;
     let (status, created) =
         server.post_with(&admin, "/api/indicators/catalogue", &indicator("test.monthly", "monthly", "owner.li")).await;
     assert_eq!(status, 201, "{created}");
-    let owner = server.user("owner.li", &["department_handler"], "330304", None).await;
+    server.user("owner.li", &["department_handler"], "330304", None).await
+}
+
+#[tokio::test]
+async fn yoy_and_mom_across_a_year_boundary_and_a_missing_month() {
+    let server = Server::start().await;
+    let owner = monthly_with_owner(&server).await;
     let path = "/api/indicators/catalogue/test.monthly/values";
     // February 2025 has no value.
     for (period, value) in [("2024-01-01", 80.0), ("2024-12-01", 50.0), ("2025-01-01", 60.0), ("2025-03-01", 0.0)] {
