@@ -90,7 +90,7 @@ impl PositionQuery {
 #[into_params(parameter_in = Query)]
 pub(crate) struct SearchQuery {
     /// A part of a region's name or code.
-    #[param(min_length = 1, pattern = "^[^\\x00-\\x1F\\x7F]*$", example = "南白象")]
+    #[param(min_length = 1, example = "南白象")]
     q: String,
     /// At most this many results (20 when left out).
     #[param(minimum = 1, maximum = 200)]

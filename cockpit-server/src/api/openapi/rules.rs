@@ -4,7 +4,7 @@
 //!   or member names (tab, line feed and carriage return are text there);
 //! - a path parameter is never empty;
 //! - an optional query parameter left blank counts as absent, and so does a blank member of
-//!   the bodies read that way ([`BLANK_IS_ABSENT`]);
+//!   the bodies read that way ([`BLANK_IS_ABSENT`]); a required one is therefore never blank;
 //! - a member a body's type does not name is ignored, whatever JSON it holds, under the
 //!   same rule for its text (`FreeJson`).
 
@@ -17,6 +17,9 @@ use utoipa::openapi::{ObjectBuilder, OpenApi, RefOr, Required};
 const PATH_TEXT: &str = "^[^\\x00-\\x1F\\x7F]+$";
 /// A query parameter's text: no control character.
 const QUERY_TEXT: &str = "^[^\\x00-\\x1F\\x7F]*$";
+/// A required query parameter's text: no control character, and not blank (a blank value
+/// counts as absent).
+const REQUIRED_QUERY_TEXT: &str = "^[^\\x00-\\x1F\\x7F]*[^ \\x00-\\x1F\\x7F][^\\x00-\\x1F\\x7F]*$";
 /// A body's text: no control character but tab, line feed and carriage return.
 const BODY_TEXT: &str = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]*$";
 
@@ -95,8 +98,10 @@ fn free_json() -> RefOr<Schema> {
 }
 
 fn parameter_rules(parameter: &mut Parameter) {
+    let required = matches!(parameter.required, Required::True);
     let text = match parameter.parameter_in {
         ParameterIn::Path => PATH_TEXT,
+        ParameterIn::Query if required => REQUIRED_QUERY_TEXT,
         ParameterIn::Query => QUERY_TEXT,
         _ => return,
     };
@@ -104,7 +109,7 @@ fn parameter_rules(parameter: &mut Parameter) {
     if let RefOr::T(schema) = schema {
         free_text(schema, text);
     }
-    if parameter.parameter_in == ParameterIn::Query && !matches!(parameter.required, Required::True) {
+    if parameter.parameter_in == ParameterIn::Query && !required {
         or_blank(schema, BLANK_QUERY);
     }
 }
