@@ -35,8 +35,11 @@ export function tasksScreen(app: App): () => void {
   /** Cases with something of mine waiting in the outbox. */
   let waiting = new Set<number>();
   let accepting = new Set<number>();
+  /** False once another screen took the page: a late answer from the outbox draws nothing. */
+  let alive = true;
   const refresh = async () => {
     const entries = await app.outbox.all();
+    if (!alive) return;
     waiting = new Set(entries.filter((e) => e.state === 'waiting' && e.job.caseId !== undefined).map((e) => e.job.caseId as number));
     accepting = acceptsWaiting(entries);
     render();
@@ -58,6 +61,7 @@ export function tasksScreen(app: App): () => void {
   const stopTasks = app.tasks.subscribe(render);
   const stopOutbox = app.outbox.subscribe(() => void refresh());
   return () => {
+    alive = false;
     stopTasks();
     stopOutbox();
   };
@@ -103,10 +107,12 @@ export function caseScreen(app: App, id: number): () => void {
   let pending: Set<string> = new Set();
   /** An accept of this case waits in the outbox. */
   let acceptWaiting = false;
+  /** False once another screen took the page: late answers (an act, the outbox) draw nothing. */
+  let alive = true;
 
   const render = () => {
     const known = app.tasks.byId.get(id);
-    if (!known) return;
+    if (!known || !alive) return;
     const c = shown(known, acceptWaiting);
     const allowed = c.allowed_actions ?? [];
     const button = (action: string, label: string, href?: string) =>
@@ -224,6 +230,7 @@ export function caseScreen(app: App, id: number): () => void {
     if (!app.tasks.byId.has(id)) info.innerHTML = `<p class="error">${w('notFound')}</p>`;
   });
   return () => {
+    alive = false;
     stopTasks();
     stopOutbox();
     stopPosition();
