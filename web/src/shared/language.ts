@@ -14,3 +14,15 @@ export function setLanguage(language: Language): void {
 export function currentLanguage(): Language {
   return current;
 }
+
+/** A screen's words in the page's language: `w(key)`, and `wf(key, values)` with its
+ *  `{name}` places filled in (as text). */
+export function vocabulary<K extends string>(
+  zh: Record<K, string>,
+  en: Record<K, string>,
+): { w: (key: K) => string; wf: (key: K, values: Record<string, string | number>) => string } {
+  const w = (key: K): string => (current === 'zh' ? zh[key] : en[key]);
+  const wf = (key: K, values: Record<string, string | number>): string =>
+    w(key).replace(/\{(\w+)\}/g, (all, k: string) => (k in values ? String(values[k]) : all));
+  return { w, wf };
+}

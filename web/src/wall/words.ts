@@ -2,7 +2,7 @@
 // language (shared/language.ts); after a switch the wall redraws its text. The case words
 // (statuses, actions, urgencies) are the three apps' one table, shared/casewords.ts.
 
-import { currentLanguage } from '../shared/language';
+import { vocabulary } from '../shared/language';
 
 const zh = {
   title: '瓯海区城市运行指挥中心',
@@ -210,6 +210,4 @@ const en: Record<Key, string> = {
   ratingRed: 'red',
 };
 
-export function t(key: Key): string {
-  return currentLanguage() === 'zh' ? zh[key] : en[key];
-}
+export const { w: t } = vocabulary<Key>(zh, en);

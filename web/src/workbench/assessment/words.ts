@@ -1,7 +1,7 @@
 // The assessment screens' words, Chinese first and English (the page's language chooses,
 // as the workbench's other words do). Kept beside the screens: nothing else uses them.
 
-import { currentLanguage } from '../../shared/language';
+import { currentLanguage, vocabulary } from '../../shared/language';
 import type { Names } from './types';
 
 const zh = {
@@ -142,14 +142,7 @@ const en: Record<Key, string> = {
   red: 'red',
 };
 
-export function aw(key: Key): string {
-  return currentLanguage() === 'zh' ? zh[key] : en[key];
-}
-
-/** A word with `{name}`-style places filled in (as text). */
-export function awf(key: Key, values: Record<string, string | number>): string {
-  return aw(key).replace(/\{(\w+)\}/g, (all, k: string) => (k in values ? String(values[k]) : all));
-}
+export const { w: aw, wf: awf } = vocabulary<Key>(zh, en);
 
 /** A model's or item's name in the page's language (the Chinese one where there is no English). */
 export function named(n: Names): string {

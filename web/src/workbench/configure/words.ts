@@ -1,7 +1,7 @@
 // The configuration screens' words in Chinese (the default) and English, in the page's
 // language (shared/language.ts; `?lang=en` switches).
 
-import { currentLanguage } from '../../shared/language';
+import { currentLanguage, vocabulary } from '../../shared/language';
 
 const zh = {
   configRegions: '区域与负责人',
@@ -255,9 +255,7 @@ const en: Record<Key, string> = {
   mappingHint: 'Paths like data.gdbh or event.place.coordinates[0].lng. description and category must resolve; the point is either location ("lng,lat" or an array) or longitude + latitude. Category values must be existing category codes.',
 };
 
-export function cw(key: Key): string {
-  return currentLanguage() === 'zh' ? zh[key] : en[key];
-}
+export const { w: cw } = vocabulary<Key>(zh, en);
 
 const LAYERS: Record<string, [string, string]> = {
   cameras: ['视频监控', 'Cameras'],

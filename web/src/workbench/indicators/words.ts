@@ -2,7 +2,7 @@
 // the workbench's other words do). Kept beside the centre's screens: they name its fields
 // and nothing else of the workbench uses them.
 
-import { currentLanguage } from '../../shared/language';
+import { vocabulary } from '../../shared/language';
 
 const zh = {
   centreTitle: '指标中心',
@@ -142,11 +142,4 @@ const en: Record<Key, string> = {
   thresholds: 'Thresholds and alarms',
 };
 
-export function iw(key: Key): string {
-  return currentLanguage() === 'zh' ? zh[key] : en[key];
-}
-
-/** A word with `{name}`-style places filled in (as text). */
-export function iwf(key: Key, values: Record<string, string | number>): string {
-  return iw(key).replace(/\{(\w+)\}/g, (all, k: string) => (k in values ? String(values[k]) : all));
-}
+export const { w: iw, wf: iwf } = vocabulary<Key>(zh, en);
