@@ -325,7 +325,8 @@ async fn serve(
         true => history::SensorSettings::load(config, &state.cases.store)
             .await
             .inspect_err(|e| tracing::warn!(error = %e, "the IoT rules could not be read; no sensors' history"))
-            .ok(),
+            .ok()
+            .map(|s| (s, state.iot.clone())),
         false => None,
     };
     history::seed_in_background(

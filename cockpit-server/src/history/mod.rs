@@ -82,7 +82,7 @@ pub fn seed_in_background(
     geography: Arc<Geography>,
     rules: Arc<CaseRules>,
     config: HistoryConfig,
-    sensors: Option<SensorSettings>,
+    sensors: Option<(SensorSettings, crate::iot::Iot)>,
 ) {
     if !config.seed_on_start {
         return;
@@ -112,7 +112,7 @@ pub fn seed_in_background(
                 return;
             }
         }
-        let Some(sensors) = sensors else { return };
+        let Some((sensors, iot)) = sensors else { return };
         match seed_sensors_of(&store, &geography, rules, &config, &sensors, now).await {
             Ok(w) => tracing::info!(
                 readings = w.readings,
@@ -121,7 +121,14 @@ pub fn seed_in_background(
                 seconds = started.elapsed().as_secs_f64(),
                 "the sensors' history written"
             ),
-            Err(e) => tracing::warn!(error = %e, "the sensors' history was not written"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the sensors' history was not written");
+                return;
+            }
+        }
+        // The past's alarms still open now are the live pipeline's to clear.
+        if let Err(e) = iot.adopt_open_alarms().await {
+            tracing::warn!(error = %e, "the history's open alarms were not handed to the live pipeline");
         }
     });
 }

@@ -112,7 +112,7 @@ pub enum IngestError {
 struct Inner {
     store: Store,
     directory: RwLock<Directory>,
-    shards: Vec<mpsc::Sender<pipeline::ShardMessage>>,
+    shards: Vec<mpsc::Sender<pipeline::ShardInput>>,
     states: Vec<Arc<Mutex<HashMap<DeviceId, DeviceState>>>>,
     rejections: Mutex<RejectionCounts>,
     counters: Counters,
@@ -278,8 +278,25 @@ impl Iot {
         };
         let shard = shard_index(place.regions.grid_code().unwrap_or(decoded.device().as_str()));
         let message = pipeline::ShardMessage { decoded, place, done };
-        inner.shards[shard].send(message).await.map_err(|_| IngestError::Unavailable)?;
+        inner.shards[shard].send(pipeline::ShardInput::Message(message)).await.map_err(|_| IngestError::Unavailable)?;
         Ok(receiver)
+    }
+
+    /// Hands the stored open alarms that no shard holds yet to their shards (after the
+    /// history's seeding wrote the sensors' past beside the running pipeline); how many
+    /// open alarms were read.
+    pub async fn adopt_open_alarms(&self) -> anyhow::Result<usize> {
+        let open = self.inner.store.open_alarms().await.context("reading open alarms")?;
+        let mut by_shard = vec![Vec::new(); self.inner.shards.len()];
+        for row in &open {
+            by_shard[self.shard_of_row(row)].push(row.clone());
+        }
+        for (shard, rows) in self.inner.shards.iter().zip(by_shard) {
+            if !rows.is_empty() {
+                shard.send(pipeline::ShardInput::Adopt(rows)).await.map_err(|_| IngestError::Unavailable)?;
+            }
+        }
+        Ok(open.len())
     }
 
     fn shard_of_row(&self, alarm: &cockpit_store::AlarmRow) -> usize {

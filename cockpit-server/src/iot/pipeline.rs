@@ -20,6 +20,16 @@ use super::writer::WriteOp;
 use super::{Iot, IotUpdate, Place};
 use cockpit_store::{AlarmRow, AlarmWrite, EventRow, RaisedAlarm, ReadingRow};
 
+/// What a shard is sent.
+pub(crate) enum ShardInput {
+    /// A device's message.
+    Message(ShardMessage),
+    /// Open alarms of this shard's devices that another writer stored (the history's
+    /// seeding, after the shard started): taken on, so that they clear when the readings
+    /// come back.
+    Adopt(Vec<AlarmRow>),
+}
+
 /// One decoded message for a shard.
 pub(crate) struct ShardMessage {
     pub decoded: Decoded,
@@ -59,6 +69,41 @@ fn time(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_else(Utc::now)
 }
 
+/// Takes the stored open alarms `open` into `engine`, each unless the engine already holds
+/// one for its device and rule (that one is newer: this shard raised it).
+fn restore(engine: &mut RuleEngine, open: &[AlarmRow]) {
+    for row in open {
+        let (Ok(device), Ok(severity), Some(metric)) = (
+            DeviceId::new(row.device_id.clone()),
+            serde_json::from_value::<Severity>(json!(row.severity)),
+            Metric::from_name(&row.metric),
+        ) else {
+            tracing::warn!(alarm = row.id, "an open alarm could not be read back; left as stored");
+            continue;
+        };
+        let rule = RuleId::new(row.rule_id.clone());
+        if engine.alarm(&device, &rule).is_some() {
+            continue;
+        }
+        let alarm = Alarm {
+            key: AlarmKey { device, rule },
+            severity,
+            metric,
+            raised_at_ms: row.raised_at.timestamp_millis(),
+            raised_value: row.raised_value,
+            peak_value: row.peak_value,
+            peak_at_ms: row.peak_at.timestamp_millis(),
+            acknowledged: row.acknowledged_by.as_ref().map(|by| cockpit_iot::Acknowledgement {
+                by: by.clone(),
+                at_ms: row.acknowledged_at.map(|t| t.timestamp_millis()).unwrap_or_default(),
+            }),
+        };
+        if let Err(e) = engine.restore(alarm) {
+            tracing::warn!(alarm = row.id, error = %e, "an open alarm's rule is gone; left as stored");
+        }
+    }
+}
+
 impl Shard {
     #[allow(clippy::too_many_arguments)] // The shard's parts, each from the pipeline's start.
     pub(crate) fn new(
@@ -73,32 +118,7 @@ impl Shard {
     ) -> anyhow::Result<Shard> {
         let in_force = rules.borrow_and_update().clone();
         let mut engine = RuleEngine::new(in_force.engine.clone())?;
-        for row in open {
-            let (Ok(device), Ok(severity), Some(metric)) = (
-                DeviceId::new(row.device_id.clone()),
-                serde_json::from_value::<Severity>(json!(row.severity)),
-                Metric::from_name(&row.metric),
-            ) else {
-                tracing::warn!(alarm = row.id, "an open alarm could not be read back; left as stored");
-                continue;
-            };
-            let alarm = Alarm {
-                key: AlarmKey { device, rule: RuleId::new(row.rule_id.clone()) },
-                severity,
-                metric,
-                raised_at_ms: row.raised_at.timestamp_millis(),
-                raised_value: row.raised_value,
-                peak_value: row.peak_value,
-                peak_at_ms: row.peak_at.timestamp_millis(),
-                acknowledged: row.acknowledged_by.as_ref().map(|by| cockpit_iot::Acknowledgement {
-                    by: by.clone(),
-                    at_ms: row.acknowledged_at.map(|t| t.timestamp_millis()).unwrap_or_default(),
-                }),
-            };
-            if let Err(e) = engine.restore(alarm) {
-                tracing::warn!(alarm = row.id, error = %e, "an open alarm's rule is gone; left as stored");
-            }
-        }
+        restore(&mut engine, open);
         let storms = StormGrouper::new(settings.storm_window_ms, settings.storm_threshold);
         Ok(Shard {
             engine,
@@ -123,17 +143,18 @@ impl Shard {
         }
     }
 
-    pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<ShardMessage>, mut stop: watch::Receiver<bool>) {
+    pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<ShardInput>, mut stop: watch::Receiver<bool>) {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                message = rx.recv() => match message {
-                    Some(message) => {
+                input = rx.recv() => match input {
+                    Some(ShardInput::Message(message)) => {
                         if self.handle(message).await.is_err() {
                             return;
                         }
                     }
+                    Some(ShardInput::Adopt(open)) => restore(&mut self.engine, &open),
                     None => return,
                 },
                 _ = tick.tick() => {
@@ -370,5 +391,55 @@ fn severity_name(severity: Severity) -> &'static str {
         Severity::Warning => "warning",
         Severity::Major => "major",
         Severity::Critical => "critical",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An open `river-high` alarm of `device` as stored, raised at `raised_ms`.
+    fn stored(id: i64, device: &str, raised_ms: i64) -> AlarmRow {
+        let at = time(raised_ms);
+        AlarmRow {
+            id,
+            device_id: device.to_string(),
+            rule_id: "river-high".to_string(),
+            severity: "major".to_string(),
+            metric: "water_level_m".to_string(),
+            state: "active".to_string(),
+            raised_at: at,
+            raised_value: 4.8,
+            peak_value: 4.9,
+            peak_at: at,
+            acknowledged_by: None,
+            acknowledged_at: None,
+            cleared_at: None,
+            cleared_value: None,
+            street_code: None,
+            village_code: None,
+            grid_code: None,
+            storm_id: None,
+            case_id: None,
+            case_closed_at: None,
+            updated_at: at,
+        }
+    }
+
+    /// Alarms adopted after the start (the history's) are taken on where the shard holds
+    /// none for the device and rule, and never replace one it holds.
+    #[test]
+    fn an_adopted_alarm_never_replaces_the_shards_own() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/ouhai/iot/rules.json");
+        let rules = super::super::rules::load_rules(&path).unwrap_or_else(|e| panic!("{e}"));
+        let mut engine = RuleEngine::new(rules.into_iter().map(|r| r.rule).collect()).unwrap_or_else(|e| panic!("{e}"));
+        let rule = RuleId::new("river-high".to_string());
+        let device = |id: &str| DeviceId::new(id.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        restore(&mut engine, &[stored(1, "WL-0001", 1_000)]);
+        restore(&mut engine, &[stored(2, "WL-0001", 5_000), stored(3, "WL-0002", 7_000)]);
+        let raised = |id: &str| engine.alarm(&device(id), &rule).map(|a| a.raised_at_ms);
+        assert_eq!(raised("WL-0001"), Some(1_000), "the one held first stays");
+        assert_eq!(raised("WL-0002"), Some(7_000), "an unknown one is taken on");
+        assert_eq!(engine.active_alarms().count(), 2);
     }
 }
