@@ -17,12 +17,12 @@ use crate::common::{Server, fresh_database, sample_data};
 use crate::indicator_catalogue::indicator;
 
 /// 景山街道.
-const STREET: &str = "330304001";
-const ID: &str = "test.alarmed";
+pub(crate) const STREET: &str = "330304001";
+pub(crate) const ID: &str = "test.alarmed";
 
 /// Bands for "lower is better": yellow from 80 (clears below 70), red from 100 (clears
 /// below 90); ten minutes worse to raise, five better to step down.
-fn bands() -> Value {
+pub(crate) fn bands() -> Value {
     json!({
         "enabled": true, "measure": {"kind": "value"},
         "yellow": {"raise": 80, "clear": 70}, "red": {"raise": 100, "clear": 90},
@@ -32,7 +32,7 @@ fn bands() -> Value {
 
 /// An indicator `ID` kept in real time, lower better, with a push source `stats` for it:
 /// the source's token.
-async fn alarmed_indicator(server: &Server) -> String {
+pub(crate) async fn alarmed_indicator(server: &Server) -> String {
     let admin = server.token("test-admin", "system_administrator").await;
     let mut entry = indicator(ID, "real_time", "");
     entry["better"] = json!("lower");
@@ -44,13 +44,13 @@ async fn alarmed_indicator(server: &Server) -> String {
     source["token"].as_str().unwrap().to_string()
 }
 
-async fn set_threshold(server: &Server, threshold: &Value) -> (u16, Value) {
+pub(crate) async fn set_threshold(server: &Server, threshold: &Value) -> (u16, Value) {
     let admin = server.token("test-admin", "system_administrator").await;
     server.put_with(&admin, &format!("/api/indicators/catalogue/{ID}/threshold"), threshold).await
 }
 
 /// Pushes `value` observed at `at` to `server`.
-async fn push(server: &Server, token: &str, at: DateTime<Utc>, value: f64) {
+pub(crate) async fn push(server: &Server, token: &str, at: DateTime<Utc>, value: f64) {
     let body = json!({"values": [{"indicator": ID, "region": STREET, "at": at.to_rfc3339(), "value": value}]});
     let response = server
         .client
@@ -65,14 +65,14 @@ async fn push(server: &Server, token: &str, at: DateTime<Utc>, value: f64) {
 }
 
 /// The alarms `GET /api/indicators/alarms?<query>` lists for the commander.
-async fn alarms(server: &Server, query: &str) -> Vec<Value> {
+pub(crate) async fn alarms(server: &Server, query: &str) -> Vec<Value> {
     let (status, list) = server.get_as("commander", &format!("/api/indicators/alarms?{query}")).await;
     assert_eq!(status, 200, "{list}");
     list["alarms"].as_array().unwrap().clone()
 }
 
 /// The cases opened for indicator alarms: (id, title, description, street).
-async fn alarm_cases(server: &Server) -> Vec<(i64, String, String, Option<String>)> {
+pub(crate) async fn alarm_cases(server: &Server) -> Vec<(i64, String, String, Option<String>)> {
     sqlx::query_as(
         "SELECT id, title, description, street_code FROM cases
          WHERE source_id = 'alarm' AND source_ref LIKE 'indicator-alarm:%' ORDER BY id",
@@ -83,7 +83,7 @@ async fn alarm_cases(server: &Server) -> Vec<(i64, String, String, Option<String
 }
 
 /// Waits until every red alarm has its case (each instance's opener looks every second).
-async fn cases_opened(server: &Server) -> Vec<Value> {
+pub(crate) async fn cases_opened(server: &Server) -> Vec<Value> {
     for _ in 0..600 {
         let red = alarms(server, "").await;
         let red: Vec<Value> = red.into_iter().filter(|a| a["peak"] == "red").collect();
@@ -99,7 +99,7 @@ async fn cases_opened(server: &Server) -> Vec<Value> {
 /// arrive: these tests feed values observed in the past, minutes apart, as a clock would
 /// have, which a check of waits against the wall clock would overtake. `wait_check`:
 /// seconds between checks (0: none).
-async fn start(database_url: Option<&str>, wait_check: u64) -> Server {
+pub(crate) async fn start(database_url: Option<&str>, wait_check: u64) -> Server {
     let url = match database_url {
         Some(url) => url.to_string(),
         None => fresh_database().await,

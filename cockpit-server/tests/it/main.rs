@@ -20,6 +20,7 @@ mod indicator_catalogue;
 mod indicator_computed;
 mod indicator_pulls;
 mod indicator_sample;
+mod indicator_threshold_edits;
 mod indicator_values;
 mod indicators;
 mod intake;
