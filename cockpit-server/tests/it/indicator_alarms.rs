@@ -2,7 +2,8 @@
 //! and a minimum duration open exactly one case per episode, whichever instance takes the
 //! values and after a new instance takes over from the stored state; alarms listed, filtered
 //! and acknowledged; a do-not-disturb window records the alarm but holds its case; a bad
-//! threshold refused with the field named.
+//! threshold refused with the field named. Alarms with no new value (a wait's clock, a threshold
+//! edit) are in `indicator_alarms_standing`.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -96,9 +97,10 @@ pub(crate) async fn cases_opened(server: &Server) -> Vec<Value> {
 }
 
 /// A server on `database_url` (a fresh database: `None`) whose alarms step only as values
-/// arrive: these tests feed values observed in the past, minutes apart, as a clock would
-/// have, which a check of waits against the wall clock would overtake. `wait_check`:
-/// seconds between checks (0: none).
+/// arrive and at its own threshold edits: these tests feed values observed in the past,
+/// minutes apart, as a clock would have, which a check of waits against the wall clock
+/// would overtake. `wait_check`: seconds between checks of waits and of thresholds edited
+/// elsewhere (0: none).
 pub(crate) async fn start(database_url: Option<&str>, wait_check: u64) -> Server {
     let url = match database_url {
         Some(url) => url.to_string(),
@@ -218,6 +220,9 @@ async fn alarms_are_listed_filtered_acknowledged_and_thresholds_checked() {
     with_yellow["yellow"] = json!({"raise": 50});
     let (status, stored) = set_threshold(&server, &with_yellow).await;
     assert_eq!((status, &stored["version"]), (200, &json!(2)), "{stored}");
+    // Read again at the edit, the 100 that stands is still red: the same episode.
+    let open = alarms(&server, "status=open").await;
+    assert_eq!((open.len(), &open[0]["level"]), (1, &json!("red")), "{open:?}");
     let (_, read) = server.get_as("leader", &path).await;
     assert_eq!(read["threshold"]["yellow"]["raise"], 50.0, "{read}");
     let (_, audit) = server.get_as("auditor", "/api/audit?action=indicator.threshold").await;
@@ -356,47 +361,4 @@ async fn a_red_alarm_that_clears_before_its_case_is_opened_still_gets_it() {
     assert_eq!(cleared.len(), 1, "{cleared:?}");
     let red = cases_opened(&server).await;
     assert_eq!((red.len(), alarm_cases(&server).await.len()), (1, 1));
-}
-
-#[tokio::test]
-async fn a_level_held_for_its_duration_is_raised_and_cleared_with_no_new_value_once_across_instances() {
-    // Two instances checking waits every second.
-    let a = start(None, 1).await;
-    let b = start(Some(&a.database_url), 1).await;
-    let token = alarmed_indicator(&a).await;
-    let mut threshold = bands();
-    threshold["raise_after_seconds"] = json!(2);
-    threshold["clear_after_seconds"] = json!(2);
-    let (status, stored) = set_threshold(&a, &threshold).await;
-    assert_eq!(status, 200, "{stored}");
-
-    // One red value, and nothing after it: red is raised once its two seconds have passed.
-    let pushed = Utc::now();
-    push(&a, &token, pushed, 120.0).await;
-    let open = loop {
-        let open = alarms(&a, "status=open").await;
-        if !open.is_empty() || Utc::now() - pushed > TimeDelta::seconds(60) {
-            break open;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    assert_eq!(open.len(), 1, "raised by the wait's end, not by a value: {open:?}");
-    assert_eq!((&open[0]["level"], &open[0]["value"]), (&json!("red"), &json!(120.0)));
-    let opened: DateTime<Utc> = open[0]["opened_at"].as_str().unwrap().parse().unwrap();
-    assert!(opened - pushed >= TimeDelta::seconds(2), "not before the wait: {open:?}");
-    let red = cases_opened(&a).await;
-    assert_eq!((red.len(), alarm_cases(&a).await.len()), (1, 1), "one episode, one case, two instances checking");
-
-    // One green value: cleared when its two seconds have passed, with nothing after it.
-    push(&b, &token, Utc::now(), 10.0).await;
-    let cleared = loop {
-        let cleared = alarms(&a, "status=cleared").await;
-        if !cleared.is_empty() || Utc::now() - pushed > TimeDelta::seconds(120) {
-            break cleared;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    assert_eq!(cleared.len(), 1, "{cleared:?}");
-    assert!(alarms(&a, "status=open").await.is_empty());
-    assert_eq!(alarm_cases(&a).await.len(), 1, "no second case");
 }

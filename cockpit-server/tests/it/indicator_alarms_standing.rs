@@ -1,8 +1,9 @@
-//! Thresholds edited live, over real HTTP and PostGIS: a red line lowered under the value that
-//! stands raises the alarm and its case at the edit, with no new value; moved back, the alarm
-//! clears; switched off, it clears and says so; an edit stored through one instance is acted
-//! on by another's timer, counting the minimum duration from the value's time, and however
-//! many instances read an edit, each episode opens one case.
+//! Indicator alarms on the value that stands, with no new value, over real HTTP and PostGIS:
+//! raised and cleared when a minimum duration has passed (the alarm timer), and at a
+//! threshold edit. A red line lowered under the value that stands raises the alarm and its
+//! case at the edit; moved back, the alarm clears; switched off, it clears and says so; an
+//! edit stored through one instance is acted on by another's timer, counting the minimum
+//! duration from the value's time; however many instances check, each episode opens one case.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -15,7 +16,7 @@ use cockpit_store::{AuditActor, AuditEntry};
 
 use crate::common::Server;
 use crate::indicator_alarms::{
-    ID, STREET, alarm_cases, alarmed_indicator, alarms, cases_opened, push, set_threshold, start,
+    ID, STREET, alarm_cases, alarmed_indicator, alarms, bands, cases_opened, push, set_threshold, start,
 };
 use crate::indicator_catalogue::indicator;
 
@@ -173,4 +174,47 @@ async fn an_edit_stored_through_one_instance_is_acted_on_by_another_once() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let all = alarms(&a, "").await;
     assert_eq!((red.len(), all.len(), alarm_cases(&a).await.len()), (2, 2, 2), "one case per episode: {all:?}");
+}
+
+#[tokio::test]
+async fn a_level_held_for_its_duration_is_raised_and_cleared_with_no_new_value_once_across_instances() {
+    // Two instances checking waits every second.
+    let a = start(None, 1).await;
+    let b = start(Some(&a.database_url), 1).await;
+    let token = alarmed_indicator(&a).await;
+    let mut threshold = bands();
+    threshold["raise_after_seconds"] = json!(2);
+    threshold["clear_after_seconds"] = json!(2);
+    let (status, stored) = set_threshold(&a, &threshold).await;
+    assert_eq!(status, 200, "{stored}");
+
+    // One red value, and nothing after it: red is raised once its two seconds have passed.
+    let pushed = Utc::now();
+    push(&a, &token, pushed, 120.0).await;
+    let open = loop {
+        let open = alarms(&a, "status=open").await;
+        if !open.is_empty() || Utc::now() - pushed > TimeDelta::seconds(60) {
+            break open;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(open.len(), 1, "raised by the wait's end, not by a value: {open:?}");
+    assert_eq!((&open[0]["level"], &open[0]["value"]), (&json!("red"), &json!(120.0)));
+    let opened: DateTime<Utc> = open[0]["opened_at"].as_str().unwrap().parse().unwrap();
+    assert!(opened - pushed >= TimeDelta::seconds(2), "not before the wait: {open:?}");
+    let red = cases_opened(&a).await;
+    assert_eq!((red.len(), alarm_cases(&a).await.len()), (1, 1), "one episode, one case, two instances checking");
+
+    // One green value: cleared when its two seconds have passed, with nothing after it.
+    push(&b, &token, Utc::now(), 10.0).await;
+    let cleared = loop {
+        let cleared = alarms(&a, "status=cleared").await;
+        if !cleared.is_empty() || Utc::now() - pushed > TimeDelta::seconds(120) {
+            break cleared;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(cleared.len(), 1, "{cleared:?}");
+    assert!(alarms(&a, "status=open").await.is_empty());
+    assert_eq!(alarm_cases(&a).await.len(), 1, "no second case");
 }
