@@ -6,6 +6,8 @@
 //! state's version, so two instances taking values of one pair at once take them one after
 //! the other, and a restart goes on from the stored state. Only values of the current
 //! period or the one before alarm: history entered late is kept, not alarmed.
+//! A threshold edit takes the value that stands through the same compare-and-set
+//! (`take`, `Taking::Revise`; `threshold_edits.rs`).
 //!
 //! An episode that reaches red wants one case (its words written with the step); the opener
 //! (`cases.rs`) opens it through the intake, at once or, inside the threshold's
