@@ -146,6 +146,69 @@ fn switched_off_an_open_alarm_clears_at_the_next_value() {
 }
 
 #[test]
+fn an_edit_reads_the_value_that_stands_against_the_new_line_counting_from_the_value() {
+    use Severity::*;
+    let mut th = bands();
+    // 65 stood for an hour under the bands: green. The red line lowered to 60 (yellow to
+    // 50): it has been red for an hour, longer than the ten minutes, so red at once.
+    let (_, green) = run(&th, Better::Lower, &[(0, 65.0)]);
+    assert_eq!(green.level, None);
+    th.yellow = Some(Level { raise: 50.0, clear: None });
+    th.red = Level { raise: 60.0, clear: Some(55.0) };
+    let (red, step) = th.revise(Better::Lower, &green, t(0), t(60), 65.0);
+    assert_eq!((red.level, red.pending, step), (Some(Red), None, Step::Raised(Red)));
+    assert_eq!(red.last_at, Some(t(60)), "the edit's moment");
+    // Read again (another instance, a restart): nothing to write.
+    assert_eq!(th.revise(Better::Lower, &red, t(0), t(61), 65.0), (red.clone(), Step::Same));
+    // Put back: 65 is better than every clear, and has been since minute 0, longer than
+    // the five minutes better: cleared at once.
+    let (cleared, step) = bands().revise(Better::Lower, &red, t(0), t(62), 65.0);
+    assert_eq!((cleared.level, cleared.pending, step), (None, None, Step::Cleared(Red)));
+    // Put back over a value that came a minute before: the clear waits its five minutes.
+    let (waiting, step) = bands().revise(Better::Lower, &red, t(61), t(62), 65.0);
+    assert_eq!(
+        (waiting.level, waiting.pending, step),
+        (Some(Red), Some(Pending { worse: false, since: t(61) }), Step::Same)
+    );
+    assert!(!bands().due(&waiting, t(65)));
+    assert!(bands().due(&waiting, t(66)));
+}
+
+#[test]
+fn an_edit_under_a_value_that_came_a_minute_ago_waits_out_the_rest_of_its_duration() {
+    let mut th = bands();
+    let (_, green) = run(&th, Better::Lower, &[(0, 75.0)]);
+    th.red = Level { raise: 70.0, clear: None };
+    th.yellow = None;
+    // The value came at minute 0; the edit at minute 1: nine minutes to go.
+    let (waiting, step) = th.revise(Better::Lower, &green, t(0), t(1), 75.0);
+    assert_eq!((waiting.level, waiting.pending, step), (None, Some(Pending { worse: true, since: t(0) }), Step::Same));
+    assert_eq!(th.revise(Better::Lower, &waiting, t(0), t(2), 75.0), (waiting.clone(), Step::Same), "read again");
+    assert!(!th.due(&waiting, t(9)));
+    assert!(th.due(&waiting, t(10)));
+    // A wait already running the same way keeps its earlier start.
+    let (_, pending) = run(&bands(), Better::Lower, &[(0, 85.0), (5, 85.0)]);
+    let (kept, _) = th.revise(Better::Lower, &pending, t(5), t(6), 85.0);
+    assert_eq!(kept.pending, Some(Pending { worse: true, since: t(0) }));
+    // A line moved away from a value that was waiting to raise: the wait ends.
+    let (none, _) = bands().revise(Better::Lower, &waiting, t(0), t(3), 75.0);
+    assert_eq!(none, AlarmState { level: None, pending: None, last_at: Some(t(3)) });
+}
+
+#[test]
+fn switched_off_at_the_edit_an_open_alarm_clears_and_a_wait_ends() {
+    let mut th = bands();
+    let (_, red) = run(&th, Better::Lower, &[(0, 120.0), (10, 120.0)]);
+    let (_, waiting) = run(&th, Better::Lower, &[(0, 120.0)]);
+    th.enabled = false;
+    let (off, step) = th.revise(Better::Lower, &red, t(10), t(11), 120.0);
+    assert_eq!((off.level, off.pending, step), (None, None, Step::Cleared(Severity::Red)));
+    let (off, step) = th.revise(Better::Lower, &waiting, t(0), t(11), 120.0);
+    assert_eq!((off.level, off.pending, step), (None, None, Step::Same));
+    assert_eq!(th.revise(Better::Lower, &off, t(0), t(12), 120.0), (off, Step::Same));
+}
+
+#[test]
 fn change_measures_against_last_year_and_a_rolling_baseline() {
     assert_eq!(Measure::Value.of(5.0, None, &[]), Some(5.0));
     assert_eq!(Measure::ChangeFromLastYear.of(130.0, Some(100.0), &[]), Some(30.0));

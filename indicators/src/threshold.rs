@@ -113,7 +113,8 @@ pub struct QuietWindow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Threshold {
-    /// Whether it alarms; switched off, an open alarm clears at the next value.
+    /// Whether it alarms; switched off, an open alarm clears (at the edit that switches it
+    /// off, or at the next value).
     pub enabled: bool,
     /// What is compared.
     pub measure: Measure,
@@ -274,6 +275,53 @@ impl Threshold {
         if state.last_at.is_some_and(|last| at < last) || !x.is_finite() {
             return (state.clone(), Step::Same);
         }
+        self.take(better, state, at, at, x)
+    }
+
+    /// Reads again, at `now`, just after this threshold was edited, the measure `x` of the
+    /// value that stands, unchanged since `since`: the state after it and what changed, with
+    /// the same hysteresis and minimum durations as a new value.
+    ///
+    /// The time worse (or better) counts from `since`, the value's own time, not from the
+    /// edit: a minimum duration keeps a passing value from raising an alarm, and a value
+    /// that has stood for a month is not passing; measured against the line as it is now,
+    /// it has been on that side for a month, so it raises at once, and one that came a
+    /// minute ago waits out the rest of its duration (a wait already running the same way
+    /// keeps the earlier start). Counting from the edit would make the alarm
+    /// depend on when an operator edited rather than on what the values did.
+    ///
+    /// The state is returned unchanged when nothing is raised, changed or cleared and no
+    /// wait starts or ends, so reading the same threshold again (on another instance, or
+    /// after a restart) writes nothing; otherwise its latest moment becomes `now` (or
+    /// stays, if later), as for a check of a wait at `now`.
+    pub fn revise(
+        &self,
+        better: Better,
+        state: &AlarmState,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+        x: f64,
+    ) -> (AlarmState, Step) {
+        if !x.is_finite() {
+            return (state.clone(), Step::Same);
+        }
+        let at = state.last_at.map_or(now, |last| last.max(now));
+        let (next, step) = self.take(better, state, at, since.min(at), x);
+        if step == Step::Same && next.level == state.level && next.pending == state.pending {
+            return (state.clone(), Step::Same);
+        }
+        (next, step)
+    }
+
+    /// Takes `x` at `at` into `state`; a wait that starts now counts from `since`.
+    fn take(
+        &self,
+        better: Better,
+        state: &AlarmState,
+        at: DateTime<Utc>,
+        since: DateTime<Utc>,
+        x: f64,
+    ) -> (AlarmState, Step) {
         let (wanted, raise_after, clear_after) = if self.enabled {
             (self.level_for(better, state.level, x), self.raise_after_seconds, self.clear_after_seconds)
         } else {
@@ -285,10 +333,11 @@ impl Threshold {
         }
         let worse = wanted > state.level;
         // The time on this side counts from when the measure first left the level raised
-        // in this direction, whichever level it calls for now.
+        // in this direction, whichever level it calls for now (for a new value, `since`
+        // is its moment, never before a wait already running).
         let since = match state.pending {
-            Some(p) if p.worse == worse => p.since,
-            _ => at,
+            Some(p) if p.worse == worse => p.since.min(since),
+            _ => since,
         };
         let needed = TimeDelta::seconds(i64::from(if worse { raise_after } else { clear_after }));
         if at - since < needed {

@@ -32,12 +32,13 @@ pub struct IndicatorAlarmRow {
     pub case_wanted: Option<Value>,
     pub case_after: Option<DateTime<Utc>>,
     pub case_id: Option<i64>,
+    pub cleared_by: Option<String>,
     #[serde(skip)]
     pub live_regions: Vec<String>,
 }
 
 const COLUMNS: &str = "id, indicator, region, level, peak, value, measure, opened_at, changed_at, cleared_at, \
-    acknowledged_by, acknowledged_at, case_wanted, case_after, case_id, live_regions";
+    acknowledged_by, acknowledged_at, case_wanted, case_after, case_id, cleared_by, live_regions";
 
 /// The case a red episode wants: its words, and when it may be opened.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,6 +88,8 @@ pub enum EpisodeChange {
         measure: f64,
         /// When.
         at: DateTime<Utc>,
+        /// Why: `value`, `edit` or `disabled` (migrations/0023_indicator_alarm_cleared_by.sql).
+        by: &'static str,
     },
 }
 
@@ -346,15 +349,16 @@ async fn episode(
         .bind(at)
         .bind(case.as_ref().map(|c| &c.words))
         .bind(case.as_ref().map(|c| c.after)),
-        EpisodeChange::Clear { value, measure, at } => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "UPDATE indicator_alarms SET value = $3, measure = $4, changed_at = $5, cleared_at = $5
+        EpisodeChange::Clear { value, measure, at, by } => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE indicator_alarms SET value = $3, measure = $4, changed_at = $5, cleared_at = $5, cleared_by = $6
              WHERE indicator = $1 AND region = $2 AND cleared_at IS NULL RETURNING {COLUMNS}"
         )))
         .bind(indicator)
         .bind(region)
         .bind(value)
         .bind(measure)
-        .bind(at),
+        .bind(at)
+        .bind(*by),
     };
     q.fetch_optional(&mut *tx)
         .await?

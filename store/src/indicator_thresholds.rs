@@ -88,4 +88,12 @@ impl Store {
         tx.commit().await?;
         Ok(Some(row))
     }
+
+    /// Every indicator's threshold version, so that an instance sees an edit made on another
+    /// (`cockpit-server`'s alarm timer reads the values again against it).
+    pub async fn indicator_threshold_versions(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as("SELECT indicator, version FROM indicator_thresholds ORDER BY indicator")
+            .fetch_all(&self.pool)
+            .await?)
+    }
 }

@@ -138,6 +138,20 @@ impl Store {
 }
 
 impl Store {
+    /// The latest value of `indicator` in each region that has one (the newest period), by
+    /// region.
+    pub async fn latest_indicator_values(&self, indicator: &str) -> Result<Vec<ValueRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT DISTINCT ON (region) indicator, region, period, value, source, source_name, recorded_at
+             FROM indicator_values WHERE indicator = $1 ORDER BY region, period DESC",
+        )
+        .bind(indicator)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+impl Store {
     /// Whether any generated (sample) value is stored.
     pub async fn has_generated_indicator_values(&self) -> Result<bool, StoreError> {
         Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM indicator_values WHERE source = 'generated')")

@@ -2,7 +2,7 @@
 // cockpit-server: the commander sets an indicator's bands in the form (a bad pair of levels
 // is refused with the field named, then fixed and saved), a value pushed by another system
 // crosses the red line, and the alarm shows in the list with the case it opened, and is
-// acknowledged with its button.
+// acknowledged with its button; the threshold switched off clears it, and the row says why.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -82,5 +82,12 @@ test('a threshold set in the workbench alarms, opens a case and is acknowledged 
   await page.waitForFunction(() => document.querySelector('[data-test=alarm-acknowledged]')?.textContent === 'commander');
   const { alarms } = await server.apiAs('commander', 'GET', '/api/indicators/alarms?acknowledged=true');
   assert.equal(alarms.length, 1);
+
+  // The threshold switched off: the alarm clears at once, and its row says why.
+  const { threshold } = await server.apiAs('commander', 'GET', `/api/indicators/catalogue/${ID}/threshold`);
+  await server.apiAs('commander', 'PUT', `/api/indicators/catalogue/${ID}/threshold`, { ...threshold, enabled: false });
+  await page.click('[data-test=alarms-refresh]');
+  await page.waitForSelector('[data-test=alarm-row][data-status=cleared] [data-test=alarm-status][data-cleared-by=disabled]');
+  assert.equal(await page.textContent('[data-test=alarm-status]'), '已解除（阈值停用）');
   await context.close();
 });

@@ -3,7 +3,8 @@
 // indicator in the workbench (a refusal shown on the field it names first), enters values
 // by hand, and the wall, open all along, shows the new tile, its detail (value, MoM,
 // target, trend) and the detail's change when a value is entered again, without a reload;
-// then a threshold edited in the workbench turns the tile red at the next value. Also the
+// then a threshold edited in the workbench turns the tile red at once (the value that stands
+// is under the new line). Also the
 // catalogue's search, paging and publish/withdraw, and a computed tile's detail.
 
 import { after, before, test } from 'node:test';
@@ -210,7 +211,7 @@ test('an indicator created and entered by hand in the workbench shows on the wal
   assert.equal(await w.evaluate(() => window.__notReloaded), true, 'the wall was not reloaded');
 });
 
-test('a threshold edited in the workbench turns the tile red on the wall at the next value', async () => {
+test('a threshold edited in the workbench turns the tile red on the wall at once, with no new value', async () => {
   const w = wall.page;
   await w.waitForSelector(`${tile(ID)}[data-level=none]`);
   const { page } = desk;
@@ -224,8 +225,11 @@ test('a threshold edited in the workbench turns the tile red on the wall at the 
   await page.fill('[data-test=threshold-red-raise]', '130');
   await page.click('[data-test=threshold-save]');
   await page.waitForSelector('[data-test=indicator-alarms-screen][data-saved=true]');
+  // In force at once: the district's 120 that stands is under the red line.
+  await w.waitForSelector(`${tile(ID)}[data-level=red]`);
+  assert.equal(await w.textContent(`${tile(ID)} [data-test=catalogue-value]`), '120');
 
-  // The month's value entered again (in force at the next value, on every instance).
+  // The month's value entered again: still under the line, the tile shows it, still red.
   await page.goto(`${server.url}/workbench.html#/indicators/${ID}`);
   await page.waitForSelector('[data-test=entry-form]');
   const period = await page.$eval('[data-test=entry-period] option', (o) => o.value);
@@ -235,8 +239,8 @@ test('a threshold edited in the workbench turns the tile red on the wall at the 
   await page.click('[data-test=entry-submit]');
   await page.waitForSelector('[data-test=indicator-entry][data-entered=true]');
 
-  await w.waitForSelector(`${tile(ID)}[data-level=red]`);
-  assert.equal(await w.textContent(`${tile(ID)} [data-test=catalogue-value]`), '125');
+  await textWhen(w, `${tile(ID)} [data-test=catalogue-value]`, '125');
+  assert.equal(await w.getAttribute(tile(ID), 'data-level'), 'red');
   const colour = await w.$eval(tile(ID), (el) => getComputedStyle(el).borderLeftColor);
   assert.equal(colour, 'rgb(255, 77, 79)', 'the red alarm colour');
   await w.screenshot({ path: join(artifacts, 'indicator-tiles-red-1920x1080.png') });

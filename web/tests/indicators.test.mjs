@@ -1,6 +1,6 @@
 // The wall's indicators (issue 7's last items) in Chromium against a real cockpit-server:
 // the district's indicator tiles with their traffic lights as `GET /api/indicators` gives
-// them, the today panel's alarmed-indicators count, the five-colour rating of the streets
+// them, the today panel's alarmed-indicators count (open alarms and red tiles, live), the five-colour rating of the streets
 // as a map layer (and a street's score and colour in the region panel), and a change that
 // moves the indicators reaching the tiles over the live stream, without a reload.
 
@@ -273,24 +273,46 @@ describe('indicators on the wall', () => {
     await page.waitForFunction(() => window.__wall.selected()?.level === 'district');
   });
 
-  test("the today panel's alarmed indicators equal the API's `alarmed` for the district (its red tiles)", async () => {
+  test("the today panel's alarmed indicators are every open indicator alarm the commander sees and the district's red tiles, live", async () => {
     const { page } = wall;
-    const { shown, wanted } = await untilEqual(
-      async () => ({
-        alarmed: await page.locator('[data-test="today-alarmed-indicators"]').textContent(),
-        red: (await tilesOnWall(page)).filter((t) => t.light === 'red').map((t) => t.id),
-      }),
-      async () => {
-        const answer = await indicators('district');
-        const district = answer.regions.find((r) => r.level === 'district');
-        return {
-          alarmed: String(answer.alarmed),
-          red: answer.definitions.filter((d) => district.values[d.id]?.light === 'red').map((d) => d.id),
-        };
-      },
-      'alarmed indicators against the API',
-    );
-    assert.equal(Number(shown.alarmed), wanted.red.length, "the district's alarmed count is its red values");
+    const today = page.locator('[data-test="today-alarmed-indicators"]');
+    const shownNow = async () => ({
+      alarmed: await today.textContent(),
+      open: await today.getAttribute('data-open'),
+      red: (await tilesOnWall(page)).filter((t) => t.light === 'red').map((t) => t.id),
+    });
+    const wantedNow = async () => {
+      const answer = await indicators('district');
+      const district = answer.regions.find((r) => r.level === 'district');
+      const red = answer.definitions.filter((d) => district.values[d.id]?.light === 'red').map((d) => d.id);
+      const { total } = await server.apiAs('commander', 'GET', '/api/indicators/alarms?status=open&limit=1');
+      return { alarmed: String(answer.alarmed + total), open: String(total), red };
+    };
+    const before = await untilEqual(shownNow, wantedNow, 'alarmed indicators against the API');
+    assert.equal(Number(before.shown.alarmed), before.wanted.red.length + Number(before.shown.open), 'red tiles and open alarms');
+
+    // An indicator of the catalogue over a line lowered under its value: an alarm opens at
+    // the edit, and the count goes up by one without a reload.
+    const id = 'test.wall_alarm_count';
+    await server.apiAs('commander', 'POST', '/api/indicators/catalogue', {
+      id, name: { zh: '大屏告警计数', en: 'Wall alarm count' }, definition: '测试', system: 'safe_society',
+      domain: 'public_security', unit: '件', better: 'lower', owner: { department: '测试部门', person: '' },
+      leader: '', frequency: 'real_time', regions: ['330304'], published: true,
+    });
+    const { token } = await server.apiAs('commander', 'POST', '/api/indicators/sources', { id: 'wall-count', name: '测试来源', indicators: [id] });
+    const pushed = await fetch(`${server.url}/api/indicators/push/wall-count`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ values: [{ indicator: id, region: '330304001', value: 150 }] }),
+    });
+    assert.equal(pushed.status, 200, await pushed.text());
+    await server.apiAs('commander', 'PUT', `/api/indicators/catalogue/${id}/threshold`, {
+      enabled: true, measure: { kind: 'value' }, red: { raise: 100 },
+    });
+    const after = await untilEqual(shownNow, wantedNow, 'the new alarm counted');
+    assert.equal(Number(after.shown.open), Number(before.shown.open) + 1, JSON.stringify({ before: before.shown, after: after.shown }));
+    const shown = after.shown;
+    const wanted = after.wanted;
 
     // Risks identified and hazards found today: the district's counts of tagged cases.
     const counts = await untilEqual(
@@ -303,6 +325,6 @@ describe('indicators on the wall', () => {
     );
     // Created by this file: 6 then 4 cases, a hazard every third (2 + 2), a risk every fourth (2 + 1).
     assert.ok(Number(counts.shown.hazards_today) >= 4 && Number(counts.shown.risks_today) >= 3, JSON.stringify(counts.shown));
-    console.log(`alarmed indicators: ${shown.alarmed} (${wanted.red.join(', ')})`);
+    console.log(`alarmed indicators: ${shown.alarmed} (open alarms ${shown.open}; red tiles ${wanted.red.join(', ')})`);
   });
 });

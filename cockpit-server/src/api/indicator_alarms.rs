@@ -18,7 +18,7 @@ use super::ApiError;
 use super::params::{Json, Path, TypedQuery, blank_as_none};
 use crate::AppState;
 use crate::auth::Caller;
-use crate::indicators::{catalogue, thresholds};
+use crate::indicators::{catalogue, threshold_edits, thresholds};
 
 /// What the levels are compared with.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -70,7 +70,7 @@ pub(crate) struct ThresholdQuietWindow {
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub(crate) struct IndicatorThreshold {
-    /// Whether it alarms (switched off: an open alarm clears at the next value).
+    /// Whether it alarms (switched off: its open alarms clear at once, `cleared_by: disabled`).
     enabled: bool,
     measure: ThresholdMeasure,
     #[serde(default)]
@@ -162,6 +162,23 @@ pub(crate) struct IndicatorAlarmAnswer {
     case_id: Option<i64>,
     /// When its case may be opened (the end of a do-not-disturb window, or its raising).
     case_after: Option<DateTime<Utc>>,
+    /// Why it ended: the values came back (`value`), the threshold was edited past the value
+    /// that stands (`edit`) or switched off (`disabled`); null while open.
+    #[schema(value_type = Option<IndicatorAlarmClearedBy>)]
+    cleared_by: Option<String>,
+}
+
+/// Why an alarm ended.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // The schema of the stored reason.
+pub(crate) enum IndicatorAlarmClearedBy {
+    /// The values came back past the clear line and held there.
+    Value,
+    /// The threshold was edited and the value that stands no longer calls for a level.
+    Edit,
+    /// The threshold was switched off.
+    Disabled,
 }
 
 impl From<IndicatorAlarmRow> for IndicatorAlarmAnswer {
@@ -182,6 +199,7 @@ impl From<IndicatorAlarmRow> for IndicatorAlarmAnswer {
             acknowledged_at: r.acknowledged_at,
             case_id: r.case_id,
             case_after: r.case_after,
+            cleared_by: r.cleared_by,
         }
     }
 }
@@ -245,7 +263,7 @@ pub(crate) async fn threshold(
     Ok(Answer(IndicatorThresholdAnswer::of(id, stored)))
 }
 
-#[utoipa::path(put, path = "/api/indicators/catalogue/{id}/threshold", summary = "Set an indicator's threshold (audited; in force on every instance at the next value)", params(("id" = String, Path, description = "the indicator's id", pattern = "^[a-z0-9][a-z0-9_.-]{0,63}$", example = "economy.001")), request_body = IndicatorThreshold, responses((status = 200, description = "the threshold stored, with its version", body = IndicatorThresholdAnswer), (status = 400, description = "a field at fault, named in `field` (`red.clear`, `quiet.from`)", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such indicator", body = crate::api::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(put, path = "/api/indicators/catalogue/{id}/threshold", summary = "Set an indicator's threshold (audited; in force at once: the latest values are read again against it, alarms raised or cleared)", params(("id" = String, Path, description = "the indicator's id", pattern = "^[a-z0-9][a-z0-9_.-]{0,63}$", example = "economy.001")), request_body = IndicatorThreshold, responses((status = 200, description = "the threshold stored, with its version", body = IndicatorThresholdAnswer), (status = 400, description = "a field at fault, named in `field` (`red.clear`, `quiet.from`)", body = crate::api::Problem, content_type = "application/problem+json"), (status = 401, description = "Not logged in", body = crate::api::Problem, content_type = "application/problem+json"), (status = 403, description = "Missing permission", body = crate::api::Problem, content_type = "application/problem+json"), (status = 404, description = "no such indicator", body = crate::api::Problem, content_type = "application/problem+json")))]
 /// `PUT /api/indicators/catalogue/{id}/threshold`.
 pub(crate) async fn set_threshold(
     State(state): State<AppState>,
@@ -255,6 +273,14 @@ pub(crate) async fn set_threshold(
 ) -> Result<Answer<IndicatorThresholdAnswer>, ApiError> {
     let entry = catalogue::get(&state.cases.store, &id).await?.entry;
     let stored = thresholds::put(&state.cases, &entry, threshold, caller.audit_actor()).await?;
+    // In force at once: the values that stand are read against it now. The edit is stored
+    // either way; should this fail, every instance's alarm timer reads them at its next
+    // check (it has not seen this version).
+    let (geography, offset) = (state.cases.geography.get(), state.cases.rules.get().calendar.offset());
+    let store = &state.cases.store;
+    if let Err(e) = threshold_edits::revise(store, &geography.city, offset, Utc::now(), entry.id.as_str()).await {
+        tracing::warn!(error = %e, indicator = %id, "reading the values again against an edited threshold failed");
+    }
     Ok(Answer(IndicatorThresholdAnswer::of(id, Some(stored))))
 }
 

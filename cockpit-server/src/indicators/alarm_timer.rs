@@ -15,11 +15,11 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, Utc};
 use cockpit_geo::City;
 use cockpit_indicators::{AlarmState, CatalogueEntry, Threshold};
-use cockpit_store::{NewValue, Store, StoreError};
+use cockpit_store::{Store, StoreError};
 use tokio::sync::watch;
 
 use super::alarms::{Observation, observe};
-use super::{IndicatorsError, catalogue, thresholds, values};
+use super::{IndicatorsError, catalogue, threshold_edits, thresholds};
 
 /// Steps the pairs due every `interval` until `stop` turns true; the city and its clock's
 /// offset as they are at each tick.
@@ -32,12 +32,18 @@ pub async fn run(
 ) {
     let mut interval = tokio::time::interval(interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The threshold versions read here; a version left out after a failure is read again.
+    let mut seen = HashMap::new();
     loop {
         tokio::select! {
             _ = interval.tick() => {}
             _ = stop.changed() => return,
         }
-        if let Err(e) = tick(&store, &city().city, offset(), Utc::now()).await {
+        let (geography, offset) = (city(), offset());
+        if let Err(e) = threshold_edits::follow(&store, &geography.city, offset, Utc::now(), &mut seen).await {
+            tracing::warn!(error = %e, "reading indicator values again against edited thresholds failed; retrying");
+        }
+        if let Err(e) = tick(&store, &geography.city, offset, Utc::now()).await {
             tracing::warn!(error = %e, "stepping indicator alarms whose minimum duration passed failed; retrying");
         }
     }
@@ -81,22 +87,9 @@ pub async fn tick(
         if f.previous(f.period_start(today)).is_some_and(|p| latest.period < p) {
             continue;
         }
-        let value = NewValue {
-            indicator: indicator.clone(),
-            region: region.clone(),
-            period: latest.period,
-            value: latest.value,
-            source: source(&latest.source),
-            source_name: latest.source_name,
-            live_regions: values::live_regions(&region),
-        };
+        let value = threshold_edits::standing(latest);
         let o = Observation { entry, value: &value, at: now };
         changed += usize::from(observe(store, city, offset, now, threshold, &o).await?);
     }
     Ok(changed)
-}
-
-/// The stored source's name as the writer spells it (the observation is not written again).
-fn source(stored: &str) -> &'static str {
-    ["computed", "pushed", "pulled", "manual", "generated"].into_iter().find(|s| *s == stored).unwrap_or("computed")
 }

@@ -6,6 +6,8 @@
 //! state's version, so two instances taking values of one pair at once take them one after
 //! the other, and a restart goes on from the stored state. Only values of the current
 //! period or the one before alarm: history entered late is kept, not alarmed.
+//! A threshold edit takes the value that stands through the same compare-and-set
+//! (`take`, `Taking::Revise`; `threshold_edits.rs`).
 //!
 //! An episode that reaches red wants one case (its words written with the step); the opener
 //! (`cases.rs`) opens it through the intake, at once or, inside the threshold's
@@ -69,6 +71,20 @@ pub async fn evaluate(
     Ok(changed)
 }
 
+/// How an observation is taken into its pair's state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Taking {
+    /// A value that arrived, or the value that stands when a wait is checked, at the
+    /// observation's moment (`Threshold::step`).
+    Step,
+    /// The value that stands, unchanged since `since`, read again at the observation's
+    /// moment because the threshold was edited (`Threshold::revise`).
+    Revise {
+        /// When the value was stored.
+        since: DateTime<Utc>,
+    },
+}
+
 /// Steps one observation; whether its episode changed.
 pub(super) async fn observe(
     store: &Store,
@@ -81,7 +97,29 @@ pub(super) async fn observe(
     let Some(measure) = measure(store, threshold.measure, o).await? else {
         return Ok(false);
     };
+    take(store, city, offset, now, threshold, o, measure, Taking::Step).await
+}
+
+/// Takes observation `o`, whose measure is `measure`, into its pair's state as `taking`
+/// says, as a compare-and-set on the state's version; whether its episode changed.
+#[allow(clippy::too_many_arguments)] // The observation, its measure and the clock: one call.
+pub(super) async fn take(
+    store: &Store,
+    city: &City,
+    offset: FixedOffset,
+    now: DateTime<Utc>,
+    threshold: &Threshold,
+    o: &Observation<'_>,
+    measure: f64,
+    taking: Taking,
+) -> Result<bool, IndicatorsError> {
     let (indicator, region) = (o.entry.id.as_str(), o.value.region.as_str());
+    // Why an episode ends, as its record says.
+    let cleared_by = match taking {
+        _ if !threshold.enabled => "disabled",
+        Taking::Revise { .. } => "edit",
+        Taking::Step => "value",
+    };
     for _ in 0..RETRIES {
         let read = store.indicator_alarm_state(indicator, region).await?;
         let (state, version) = match read {
@@ -92,7 +130,10 @@ pub(super) async fn observe(
             ),
             None => (AlarmState::default(), None),
         };
-        let (next, step) = threshold.step(o.entry.better, &state, o.at, measure);
+        let (next, step) = match taking {
+            Taking::Step => threshold.step(o.entry.better, &state, o.at, measure),
+            Taking::Revise { since } => threshold.revise(o.entry.better, &state, since, o.at, measure),
+        };
         if next == state {
             return Ok(false);
         }
@@ -115,7 +156,7 @@ pub(super) async fn observe(
                 at,
                 case: (to == Severity::Red).then(wanted),
             }),
-            Step::Cleared(_) => Some(EpisodeChange::Clear { value, measure, at }),
+            Step::Cleared(_) => Some(EpisodeChange::Clear { value, measure, at, by: cleared_by }),
         };
         let state = serde_json::to_value(&next).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let write = AlarmStep {
@@ -139,7 +180,11 @@ pub(super) async fn observe(
 }
 
 /// The measure of `o` under `measure`, from the stored series where it needs one.
-async fn measure(store: &Store, measure: Measure, o: &Observation<'_>) -> Result<Option<f64>, IndicatorsError> {
+pub(super) async fn measure(
+    store: &Store,
+    measure: Measure,
+    o: &Observation<'_>,
+) -> Result<Option<f64>, IndicatorsError> {
     let (id, region, period, f) = (o.entry.id.as_str(), o.value.region.as_str(), o.value.period, o.entry.frequency);
     let value = o.value.value;
     Ok(match measure {

@@ -12,7 +12,7 @@
 //! Beside it, the indicators from outside our own data (issue 18): the catalogue people
 //! edit (`catalogue.rs`), values per region and period as they arrive, pushed or entered
 //! by hand, with what each means over time (`values.rs`), and the systems that push them
-//! (`push.rs`) or whose HTTP JSON APIs are pulled (`pull.rs`). Thresholds people edit (`thresholds.rs`), the alarms evaluated as values
+//! (`push.rs`) or whose HTTP JSON APIs are pulled (`pull.rs`). Thresholds people edit (`thresholds.rs`), in force at once (`threshold_edits.rs`), the alarms evaluated as values
 //! arrive (`alarms.rs`) and the case a red alarm opens (`alarm_cases.rs`).
 
 pub mod alarm_cases;
@@ -25,6 +25,7 @@ mod error;
 pub mod pull;
 pub mod push;
 pub mod sample;
+pub mod threshold_edits;
 pub mod thresholds;
 pub mod values;
 

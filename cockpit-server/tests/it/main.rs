@@ -16,6 +16,7 @@ mod history;
 mod http;
 mod identity;
 mod indicator_alarms;
+mod indicator_alarms_standing;
 mod indicator_catalogue;
 mod indicator_computed;
 mod indicator_pulls;

@@ -3,6 +3,7 @@
 // tile per indicator with the district's latest value and unit, coloured by the worst open
 // alarm of the indicator in the wall's scope, alarmed ones first. A click on any tile, these
 // and the computed ones of the overview board, opens the indicator's detail (detail.ts).
+// The open alarms kept here are also the today panel's count (indicators.ts).
 //
 // Live: a `value:<indicator>:<region>` entry of the `indicators` channel updates the tile
 // (an indicator the wall has not seen yet is read from the catalogue, so that one created
@@ -78,8 +79,10 @@ export class CatalogueTiles {
   private readonly entries = new Map<string, CatalogueEntry>();
   /** The district's newest value per indicator (null: none stored). */
   private readonly latest = new Map<string, StoredValue | null>();
-  /** Open alarm levels: indicator → region → level. */
+  /** Open alarm levels: indicator → region → level (every open alarm the viewer may see). */
   private readonly alarms = new Map<string, Map<string, Level>>();
+  /** Whether the open alarms were read (null count until then, or when refused). */
+  private alarmsRead = false;
   private pick: Pick = saved();
   private readonly detail: IndicatorDetail;
 
@@ -126,14 +129,29 @@ export class CatalogueTiles {
     this.render();
   }
 
+  /** Every open alarm in the viewer's scope, a page at a time. */
   private async loadAlarms(): Promise<void> {
-    const answer = await patiently(() =>
-      this.api.get<{ alarms: { indicator: string; region: string; level: Level }[] }>('/api/indicators/alarms?status=open&limit=500'),
-    );
-    if (!answer) return;
+    type Page = { total: number; alarms: { indicator: string; region: string; level: Level }[] };
+    const all: Page['alarms'] = [];
+    for (let offset = 0; offset <= 100_000; offset += 500) {
+      const page = await patiently(() => this.api.get<Page>(`/api/indicators/alarms?status=open&limit=500&offset=${offset}`));
+      if (!page) return;
+      all.push(...page.alarms);
+      if (page.alarms.length < 500 || all.length >= page.total) break;
+    }
     this.alarms.clear();
-    for (const a of answer.alarms) this.setAlarm(a.indicator, a.region, a.level);
+    for (const a of all) this.setAlarm(a.indicator, a.region, a.level);
+    this.alarmsRead = true;
     this.render();
+    this.indicators().renderAlarmed();
+  }
+
+  /** How many alarms are open in the viewer's scope; null until read. */
+  openAlarms(): number | null {
+    if (!this.alarmsRead) return null;
+    let n = 0;
+    for (const byRegion of this.alarms.values()) n += byRegion.size;
+    return n;
   }
 
   private setAlarm(indicator: string, region: string, level: Level | null): void {
@@ -170,6 +188,7 @@ export class CatalogueTiles {
       if (!a || typeof a.indicator !== 'string') return;
       this.setAlarm(a.indicator, a.region, a.cleared_at ? null : a.level);
       this.render();
+      this.indicators().renderAlarmed();
       this.detail.changed(a.indicator);
     }
   }

@@ -1,6 +1,7 @@
 // The district's indicators (city vital signs) on the wall: a tile per indicator with its
-// traffic light on the overview board, the number of red values ("alarmed indicators") in
-// the today panel, the streets' five-colour rating as a map layer with its legend, and a
+// traffic light on the overview board, the alarmed indicators (指标告警) in the today panel
+// (every open indicator alarm the viewer may see, from the catalogue's tiles, with the
+// district's red computed values), the streets' five-colour rating as a map layer with its legend, and a
 // region's score and colour in the region panel.
 //
 // The definitions (names, units, bands) come from `GET /api/indicators` (loaded at start,
@@ -105,6 +106,9 @@ export class Indicators {
   district = '330304';
   /** Called after the values changed (the wall redraws what it shows of them). */
   onChange: () => void = () => {};
+  /** How many indicator alarms are open in the viewer's scope (the catalogue's tiles keep
+   *  them, from `GET /api/indicators/alarms` and the live channel); null until known. */
+  openAlarms: () => number | null = () => null;
 
   constructor(
     private readonly api: Api,
@@ -233,12 +237,21 @@ export class Indicators {
     return `${t('ratingGreen')} ${op} ${formatValue(d, d.bands.green)} · ${t('ratingYellow')} ${op} ${formatValue(d, d.bands.yellow)}`;
   }
 
-  private renderAlarmed(): void {
+  /** The today panel's counts: the alarmed indicators (指标告警) are every open alarm of the
+   *  catalogue's thresholds the viewer may see, and the computed indicators' red values of
+   *  the district (they have bands, not thresholds: a red tile on the board is alarmed
+   *  too); the title says which is which. Called again when the open alarms change. */
+  renderAlarmed(): void {
     const el = document.getElementById('today-indicators');
     if (!el) return;
     const district = this.districtEntry();
-    el.textContent = district ? String(district.alarmed) : this.unavailable ? t('noSource') : '—';
-    el.closest('div')?.classList.toggle('nosrc', this.unavailable !== false);
+    const red = district ? district.alarmed : null;
+    const open = this.openAlarms();
+    el.textContent = red === null && open === null ? (this.unavailable ? t('noSource') : '—') : String((red ?? 0) + (open ?? 0));
+    el.dataset.open = open === null ? '' : String(open);
+    el.dataset.red = red === null ? '' : String(red);
+    el.title = `${t('alarmedOpen')} ${open ?? '—'} · ${t('alarmedRedValues')} ${red ?? '—'}`;
+    el.closest('div')?.classList.toggle('nosrc', this.unavailable !== false && open === null);
     // Risks identified and hazards found today: counts of tagged cases, when the catalogue
     // has them (otherwise the panel keeps saying there is no source).
     for (const [id, elementId] of Object.entries(TODAY_PANEL)) {

@@ -131,6 +131,7 @@ export class Wall {
     this.card = new CaseCard(this.api, this.map);
     this.areas = new AreaList(this.map);
     this.indicators = new Indicators(this.api, this.map);
+    this.indicators.openAlarms = () => this.catalogue.openAlarms();
     this.drilldown = new Drilldown(this.api, this.map, this.city, this.sensors, this.indicators, this.scale);
     this.map.caseClick = (id) => void this.openCase(id);
     this.store.onReplace = (all) => {

@@ -42,6 +42,8 @@ interface Alarm {
   measure: number;
   opened_at: string;
   cleared_at: string | null;
+  /** Why it ended: the values came back, the threshold was edited, or switched off. */
+  cleared_by: 'value' | 'edit' | 'disabled' | null;
   acknowledged_by: string | null;
   case_id: number | null;
 }
@@ -163,7 +165,7 @@ export function indicatorAlarmsScreen(ctx: Ctx, el: HTMLElement): Unmount {
       h('td', {}, a.region),
       h('td', { class: `level ${a.level}`, test: 'alarm-level' }, w(`level_${a.level}`)),
       h('td', { class: 'num' }, a.value),
-      h('td', {}, w(`alarm_${a.status}`)),
+      h('td', { test: 'alarm-status', 'data-cleared-by': a.cleared_by ?? '' }, a.cleared_by ? w(`cleared_${a.cleared_by}`) : w(`alarm_${a.status}`)),
       h('td', { class: 'num' }, when(a.opened_at)),
       h('td', {}, a.case_id ? h('a', { href: `#/cases/${a.case_id}`, test: 'alarm-case' }, `#${a.case_id}`) : '—'),
       h(
