@@ -51,8 +51,8 @@ async fn concurrent_lists_are_each_answered_after_their_own_audit_record() {
     let limits: BTreeSet<String> = records
         .iter()
         .map(|r| {
-            let detail: Value = serde_json::from_str(r["detail"].as_str().unwrap_or_default())
-                .unwrap_or_else(|_| r["detail"].clone());
+            let detail: Value =
+                serde_json::from_str(r["detail"].as_str().unwrap_or_default()).unwrap_or_else(|_| r["detail"].clone());
             assert_eq!(detail["ids"], json!([id]), "{r}");
             detail["query"].to_string()
         })
