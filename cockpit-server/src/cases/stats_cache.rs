@@ -26,6 +26,8 @@ pub(crate) const MAX_AGE: Duration = Duration::from_secs(1);
 const REFRESH_AFTER: Duration = Duration::from_millis(500);
 /// Questions not asked for this long are forgotten when another is added.
 const FORGET_AFTER: Duration = Duration::from_secs(60);
+/// The most questions kept (an answer at the grid level is about 100 KB).
+const MAX_QUESTIONS: usize = 256;
 
 type Counting = Shared<BoxFuture<'static, Result<Arc<CaseStats>, String>>>;
 
@@ -62,6 +64,14 @@ impl StatsCache {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
             if !slots.contains_key(&key) {
                 slots.retain(|_, s| s.asked.elapsed() < FORGET_AFTER || s.running.is_some());
+                // Bounded: many different questions at once (a time range per request) keep
+                // the most recently asked.
+                while slots.len() >= MAX_QUESTIONS {
+                    let Some(oldest) = slots.iter().min_by_key(|(_, s)| s.asked).map(|(k, _)| k.clone()) else {
+                        break;
+                    };
+                    slots.remove(&oldest);
+                }
             }
             let slot = slots.entry(key.clone()).or_insert_with(|| Slot {
                 answer: None,
