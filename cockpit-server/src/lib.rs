@@ -125,7 +125,17 @@ impl AppState {
             cases::RuleDocuments::start(rules, store.clone()).await.context("reading the edited rules documents")?;
         let rules = documents.handle();
         let batcher = cases::Batcher::start(store.clone(), rules.clone(), geography.clone());
-        let cases = CaseService { store, geography: geography.clone(), rules, documents, batcher, privacy: ring };
+        let reads = cases::ReadAudit::start(store.clone());
+        let cases = CaseService {
+            store,
+            geography: geography.clone(),
+            rules,
+            documents,
+            batcher,
+            privacy: ring,
+            reads,
+            stats: cases::StatsCache::default(),
+        };
         let live = live::Hub::new(cases.clone(), config.live.clone());
         let backups = backup::Backups::new(backup::BackupSettings::from_config(config)?);
         let mut attachments = attachments::AttachmentStore::new(&config.data_home, config.attachments.max_bytes);

@@ -12,7 +12,7 @@
 #
 # Environment: RATE (1000), LOAD_SECONDS (15), HISTORY_DAYS (60), PORT (18080),
 # DB_PORT (25490), MQTT_PORT (18883), FANOUT_CLIENTS (500), FANOUT_RATE (20 cases/s),
-# LOAD_HOME (~/.cache/cockpit-load; wiped at the start).
+# LOAD_HOME (~/.cache/cockpit-load; wiped at the start), LOAD_SERVER and LOAD_FANOUT (below).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
@@ -41,9 +41,12 @@ need_oha() {
             --no-default-features --features native-tls --root "$TOOLS"
     fi
 }
-cargo build --release -p cockpit-server --bin cockpit-server --example load_fanout
-SERVER="$CARGO_TARGET_DIR/release/cockpit-server"
-FANOUT="$CARGO_TARGET_DIR/release/examples/load_fanout"
+# LOAD_SERVER: another build of the server to measure (a copy of the binary before a
+# change, for a before/after pair in the same conditions), and LOAD_FANOUT the fan-out
+# client's (both from earlier builds: nothing is built then); unset, the tree's release build.
+[ -n "${LOAD_SERVER:-}" ] || cargo build --release -p cockpit-server --bin cockpit-server --example load_fanout
+SERVER="${LOAD_SERVER:-$CARGO_TARGET_DIR/release/cockpit-server}"
+FANOUT="${LOAD_FANOUT:-$CARGO_TARGET_DIR/release/examples/load_fanout}"
 
 rm -rf "$LOAD_HOME"
 mkdir -p "$LOAD_HOME/home" "$LOAD_HOME/results"

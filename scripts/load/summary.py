@@ -81,7 +81,13 @@ if fanout.exists() and fanout.read_text().strip():
         f"WebSocket fan-out: {f['subscribed']} of {f['clients']} clients subscribed to the district's cases, "
         f"{f['created']} probe cases created at {f['cases_per_second']}/s ({f['refused']} refused); "
         f"{f['probe_deliveries']} of {f['probe_deliveries_expected']} probe deliveries, "
-        f"{f['deltas_per_second']:,.0f} deltas/s delivered in all; latency p50 {f['latency_ms']['p50']:.1f} ms, "
+        + (
+            f"{f['probe_cases_received']} of the {f['created']} cases received by some client, "
+            f"{f['clients_with_every_case']} clients with every one; "
+            if "probe_cases_received" in f
+            else ""
+        )
+        + f"{f['deltas_per_second']:,.0f} deltas/s delivered in all; latency p50 {f['latency_ms']['p50']:.1f} ms, "
         f"p99 {f['latency_ms']['p99']:.1f} ms, max {f['latency_ms']['max']:.1f} ms; "
         f"the client's CPU {(user + sys_) / elapsed:.2f} cores."
     )

@@ -45,7 +45,8 @@ pub(crate) async fn stats(
     let filter = filter_of(query, &caller.principal)?;
     let now = Utc::now();
     let day_start = state.cases.rules.get().calendar.day_start(now);
-    let counted = state.cases.store.case_stats(grouped, &filter, now, day_start).await?;
+    // Counted less than a second ago, for this very filter and scope (`StatsCache`).
+    let counted = state.cases.stats.get(&state.cases.store, grouped, &filter, day_start).await?;
 
     let located: i64 = counted.regions.iter().flat_map(|r| r.by_status.values()).map(|t| t.cases).sum();
     let totals = summary(&counted.all);

@@ -6,15 +6,19 @@
 mod batch;
 mod documents;
 mod error;
+mod read_audit;
 mod rules;
 mod service;
+mod stats_cache;
 mod tokens;
 mod view;
 
 pub use crate::documents::DocumentError;
 pub use batch::Batcher;
 pub use documents::RuleDocuments;
+pub use read_audit::ReadAudit;
 pub use rules::{CaseRules, RulesHandle};
 pub use service::{ActionKey, Applied, CaseService, ServiceError};
+pub use stats_cache::StatsCache;
 pub use tokens::{TokenError, bootstrap_source_tokens, issue_source_token};
 pub use view::{CaseView, TimelineStep, case_view, free_text, live_case_text, timeline};

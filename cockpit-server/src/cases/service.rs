@@ -30,6 +30,10 @@ pub struct CaseService {
     pub batcher: Batcher,
     /// Seals reporters' personal data.
     pub privacy: Arc<cockpit_access::KeyRing>,
+    /// The audit records of reads, written with group commit.
+    pub reads: super::ReadAudit,
+    /// Statistics shared for a moment.
+    pub stats: super::StatsCache,
 }
 
 /// What a delivery says, to compare a repeated source reference with the case stored

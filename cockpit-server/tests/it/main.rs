@@ -30,6 +30,7 @@ mod live;
 mod mqtt_peers;
 mod open311;
 mod present;
+mod reads;
 mod refusals;
 mod region_layers;
 mod restore_drill;

@@ -159,14 +159,14 @@ pub(crate) async fn one(
     let row = visible(&state, &caller, id).await?;
     state
         .cases
-        .store
-        .audit_now(&[AuditEntry {
+        .reads
+        .record(AuditEntry {
             who: caller.audit_actor(),
             action: "case.view".into(),
             object: format!("case:{id}"),
             result: "ok".into(),
             detail: json!({}),
-        }])
+        })
         .await?;
     let timeline_rows = state.cases.store.timeline(CaseId(id)).await?;
     let attachments = state
@@ -204,14 +204,14 @@ pub(crate) async fn reporter(
         .map_err(|e| ApiError::Internal(format!("case {id}: {e}")))?;
     state
         .cases
-        .store
-        .audit_now(&[AuditEntry {
+        .reads
+        .record(AuditEntry {
             who: caller.audit_actor(),
             action: "personal_data.unmask".into(),
             object: format!("case:{id}"),
             result: "ok".into(),
             detail: json!({"fields": ["name", "phone", "id_number", "address"]}),
-        }])
+        })
         .await?;
     Ok(Json(ReporterAnswer { id, reporter: Some(reporter) }))
 }
@@ -338,18 +338,18 @@ pub(crate) async fn list(
     // Browsing is audited (等保三级): who listed which cases, with what filter, from where.
     let mut query: Vec<(&String, &String)> = q.iter().collect();
     query.sort();
-    state
-        .cases
-        .store
-        .audit_now(&[AuditEntry {
-            who: caller.audit_actor(),
-            action: "case.list".into(),
-            object: "cases".into(),
-            result: "ok".into(),
-            detail: json!({"query": query, "ids": rows.iter().map(|r| r.id).collect::<Vec<_>>()}),
-        }])
-        .await?;
-    let names = state.cases.store.display_names(&people_in(&items, std::iter::empty())).await?;
+    // Answered once the record is committed (group commit with other reads: `ReadAudit`).
+    let audited = state.cases.reads.record(AuditEntry {
+        who: caller.audit_actor(),
+        action: "case.list".into(),
+        object: "cases".into(),
+        result: "ok".into(),
+        detail: json!({"query": query, "ids": rows.iter().map(|r| r.id).collect::<Vec<_>>()}),
+    });
+    let people = people_in(&items, std::iter::empty());
+    let (audited, names) = tokio::join!(audited, state.cases.store.display_names(&people));
+    audited?;
+    let names = names?;
     Ok(Json(CasePage { items, next_before, next_offset, names }))
 }
 
