@@ -138,8 +138,9 @@ pub(crate) struct Watched {
     pub(crate) offsets: Vec<u64>,
     /// Connections that dropped and were made again through the load balancer.
     pub(crate) reconnects: u32,
-    /// The answers to the resuming subscriptions (`resumed`, or not).
-    pub(crate) resumes: Vec<String>,
+    /// The answers to the resuming subscriptions (`resumed`, or not), each with the
+    /// number of deltas seen before it.
+    pub(crate) resumes: Vec<(String, usize)>,
 }
 
 /// Follows the cases stream through `balancer` as `token`; sends `()` on `ready` once
@@ -190,7 +191,8 @@ pub(crate) async fn watch_cases(
                 }
                 ws = again.expect("reconnected through HAProxy");
                 let answer = ws.subscribe("c", "cases", json!({}), Some((epoch, last))).await;
-                watched.resumes.push(answer[0]["type"].as_str().unwrap_or_default().to_string());
+                let kind = answer[0]["type"].as_str().unwrap_or_default().to_string();
+                watched.resumes.push((kind, watched.offsets.len()));
             }
         }
     }

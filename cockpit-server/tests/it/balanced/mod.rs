@@ -92,6 +92,24 @@ async fn count_until(store: &Store, query: &str, at_least: i64) -> i64 {
     n
 }
 
+/// The warnings and errors both instances logged, and HAProxy's log lines that are not a
+/// plain 2xx: what a failure message should carry, since the folder goes with the test.
+fn logs(home: &Path) -> String {
+    let mut out = String::new();
+    for name in ["a", "b"] {
+        let log = std::fs::read_to_string(home.join(name).join("server.log")).unwrap_or_default();
+        let wanted = |l: &str| ["WARN", "ERROR", "warn", "error"].iter().any(|w| l.contains(w));
+        for line in log.lines().filter(|l| wanted(l)) {
+            out.push_str(&format!("{name}: {line}\n"));
+        }
+    }
+    let log = std::fs::read_to_string(home.join("haproxy.log")).unwrap_or_default();
+    for line in log.lines().filter(|l| !l.contains(" 200 ") && !l.contains(" 201 ") && !l.contains(" 101 ")) {
+        out.push_str(&format!("haproxy: {line}\n"));
+    }
+    out
+}
+
 /// A dispatcher of the whole district, logged in through `base`: the access token.
 async fn dispatcher(store: &Store, base: &str) -> String {
     store.seed_roles().await.unwrap();
@@ -158,7 +176,14 @@ async fn behind_haproxy_a_killed_instance_loses_nothing_and_screens_resume() {
         .iter()
         .map(|(device, password)| {
             let (device, password) = (device.clone(), password.clone());
-            tokio::spawn(load::publish_readings(broker.port, device, password, start_ms, stop.clone(), acked_reading.clone()))
+            tokio::spawn(load::publish_readings(
+                broker.port,
+                device,
+                password,
+                start_ms,
+                stop.clone(),
+                acked_reading.clone(),
+            ))
         })
         .collect();
     drop((acked_case, acked_reading));
@@ -208,12 +233,17 @@ async fn behind_haproxy_a_killed_instance_loses_nothing_and_screens_resume() {
         readings.entry(device).or_default().insert(seq);
     }
 
-    // Its supervisor starts `a` again, on its port and session: Mosquitto hands over
-    // what it routed to the session while `a` was down.
+    // Mosquitto went on routing every other reading to `a`'s session: those wait there.
+    let total: usize = readings.values().map(BTreeSet::len).sum();
+    let before_restart: i64 = sqlx::query_scalar("SELECT count(*) FROM readings WHERE device_id LIKE 'wl-lb%'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert!(before_restart < total as i64, "no reading waited for the killed instance's session");
+    // Its supervisor starts `a` again, on its port and session: Mosquitto hands them over.
     let _restarted_a = a.start(&database_url).await;
 
     // Every reading Mosquitto acknowledged is stored.
-    let total: usize = readings.values().map(BTreeSet::len).sum();
     let stored = count_until(&store, "SELECT count(*) FROM readings WHERE device_id LIKE 'wl-lb%'", total as i64).await;
     for (device, seqs) in &readings {
         let have: BTreeSet<i64> = sqlx::query_scalar::<_, i64>(
@@ -227,13 +257,18 @@ async fn behind_haproxy_a_killed_instance_loses_nothing_and_screens_resume() {
         .into_iter()
         .collect();
         let lost: Vec<&i64> = seqs.difference(&have).collect();
-        assert!(lost.is_empty(), "{device}: {} of {} readings acknowledged by Mosquitto lost: {lost:?}", lost.len(), seqs.len());
+        assert!(
+            lost.is_empty(),
+            "{device}: {} of {} readings acknowledged by Mosquitto lost: {lost:?}",
+            lost.len(),
+            seqs.len()
+        );
     }
     assert_eq!(stored, total as i64, "readings stored that no gauge had acknowledged");
 
     // Every acknowledged create is exactly one case, the one answered.
     let refused: Vec<&(u16, String)> = created.iter().flat_map(|c| &c.refused).collect();
-    assert!(refused.is_empty(), "answers other than 201/200 through HAProxy: {refused:?}");
+    assert!(refused.is_empty(), "answers other than 201/200 through HAProxy: {refused:?}\n{}", logs(&home.0));
     let acknowledged: Vec<&(String, i64)> = created.iter().flat_map(|c| &c.acknowledged).collect();
     let rows: Vec<(String, i64)> = sqlx::query_as("SELECT source_ref, id FROM cases WHERE source_ref LIKE 'key:d1:%'")
         .fetch_all(store.pool())
@@ -269,14 +304,24 @@ async fn behind_haproxy_a_killed_instance_loses_nothing_and_screens_resume() {
     let mut reconnects = 0;
     for screen in screens {
         let watched = tokio::time::timeout(HANG, screen).await.expect("a screen never saw every case").unwrap();
-        assert!(watched.offsets.windows(2).all(|w| w[0] < w[1]), "offsets out of order or repeated");
-        assert!(watched.resumes.iter().all(|r| r == "resumed"), "{:?}", watched.resumes);
+        let offsets = &watched.offsets;
+        if let Some(i) = offsets.windows(2).position(|w| w[0] >= w[1]) {
+            let around = &offsets[i.saturating_sub(5)..(i + 6).min(offsets.len())];
+            panic!(
+                "offset {} after {} (delta {i} of {}; resumed at {:?}): {around:?}",
+                offsets[i + 1],
+                offsets[i],
+                offsets.len(),
+                watched.resumes
+            );
+        }
+        assert!(watched.resumes.iter().all(|(r, _)| r == "resumed"), "{:?}", watched.resumes);
         reconnects += watched.reconnects;
     }
     assert!(reconnects > 0, "no screen was on the killed instance");
     let retried: u64 = created.iter().map(|c| c.retried).sum();
     eprintln!(
-        "balanced: {} cases acknowledged ({retried} attempts retried), {total} readings, {reconnects} screens resumed",
+        "balanced: {} cases acknowledged ({retried} attempts retried), {total} readings ({before_restart} stored before the restart), {reconnects} screens resumed",
         acknowledged.len()
     );
 }

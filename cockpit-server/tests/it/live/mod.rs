@@ -126,7 +126,13 @@ impl Ws {
     }
 
     /// Subscribes and returns the answer (snapshot, or resumed / not_recovered + snapshot).
-    pub(crate) async fn subscribe(&mut self, id: &str, channel: &str, filter: Value, resume: Option<(u64, u64)>) -> Vec<Value> {
+    pub(crate) async fn subscribe(
+        &mut self,
+        id: &str,
+        channel: &str,
+        filter: Value,
+        resume: Option<(u64, u64)>,
+    ) -> Vec<Value> {
         let mut m = json!({"type": "subscribe", "id": id, "channel": channel, "filter": filter});
         if let Some((e, o)) = resume {
             m["resume"] = json!([e, o]);
