@@ -10,8 +10,9 @@ cd "$(dirname "$0")"
 need_cargo
 system_packages
 # Mosquitto: the broker the external-mode tests run as a peer, and mosquitto_pub for the
-# documented examples (its system service, where one starts, is not used).
-apt_install mosquitto mosquitto-clients
+# documented examples; HAProxy: the load balancer of the two-instance kill test (their
+# system services, where they start, are not used).
+apt_install mosquitto mosquitto-clients haproxy
 cargo xtask check-city
 
 # The test database: the server's own embedded cluster, on a port of its own. It archives

@@ -1,7 +1,7 @@
 //! The deadline scheduler: warnings at the warning point, overdue alarms at the deadline,
 //! re-sent every `realarm_minutes` until acknowledged. The clock lives in the database,
 //! not in in-memory sleeps: every instance runs [`tick`] on an interval, and each due row
-//! is claimed with `FOR UPDATE SKIP LOCKED` and changed in the same statement, so each
+//! is claimed with `FOR NO KEY UPDATE SKIP LOCKED` and changed in the same statement, so each
 //! warning and alarm fires exactly once across instances and after restarts.
 
 use std::time::Duration;

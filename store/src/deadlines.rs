@@ -1,6 +1,8 @@
 //! The deadline scheduler's statements: claiming due warnings and overdue alarms with
-//! `FOR UPDATE SKIP LOCKED` (each fires once across instances), acknowledging a case's
-//! alarms, and forgetting old action keys.
+//! `FOR NO KEY UPDATE SKIP LOCKED` (each fires once across instances; a reference to the
+//! case, such as a duplicate created meanwhile, does not wait for the claim, which would
+//! deadlock on the live log's counter), acknowledging a case's alarms, and forgetting old
+//! action keys.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use cockpit_events::{Actor, CaseId};
@@ -26,7 +28,7 @@ impl Store {
             "WITH due AS (
                  SELECT id FROM cases
                  WHERE NOT warned AND warn_at <= $1 AND closed_at IS NULL AND status = ANY($2)
-                 ORDER BY warn_at LIMIT 1000 FOR UPDATE SKIP LOCKED),
+                 ORDER BY warn_at LIMIT 1000 FOR NO KEY UPDATE SKIP LOCKED),
              marked AS (UPDATE cases c SET warned = true FROM due WHERE c.id = due.id RETURNING c.*),
              raised AS (INSERT INTO case_alarms (case_id, kind, raised_at) SELECT id, 'warning', $1 FROM marked)
              SELECT id, street_code, village_code, grid_code, assignee, ST_X(location), ST_Y(location) FROM marked",
@@ -40,7 +42,7 @@ impl Store {
             "WITH due AS (
                  SELECT id FROM cases
                  WHERE next_alarm_at <= $1 AND closed_at IS NULL AND status = ANY($2)
-                 ORDER BY next_alarm_at LIMIT 1000 FOR UPDATE SKIP LOCKED),
+                 ORDER BY next_alarm_at LIMIT 1000 FOR NO KEY UPDATE SKIP LOCKED),
              marked AS (
                  UPDATE cases c SET overdue = true, warned = true, next_alarm_at = $1 + $3
                  FROM due WHERE c.id = due.id RETURNING c.*),

@@ -239,7 +239,14 @@ impl Hub {
         }
     }
 
-    /// Reads and applies every entry after the last one applied.
+    /// Whether a client resuming from `(epoch, after)` saw offsets this instance has not applied.
+    fn ahead(&self, epoch: Epoch, after: Offset) -> bool {
+        let s = self.state();
+        s.epoch == epoch && after > s.current
+    }
+
+    /// Reads and applies every entry after the last one applied. Safe beside the follower:
+    /// an entry applied already is skipped.
     async fn catch_up(&self) -> Result<(), StoreError> {
         let pool = self.inner.cases.store.pool().clone();
         loop {

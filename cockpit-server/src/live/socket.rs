@@ -206,6 +206,14 @@ impl Connection {
                     self.subs.insert(id, (sub.clone(), handle));
                     return self.snapshot(&sub, None, epoch, offset).await;
                 };
+                // A client coming from another instance (its own killed behind a load
+                // balancer) may have seen offsets that this one's follower has not read
+                // yet: read the log that far first, rather than refuse it as ahead.
+                if self.hub.ahead(epoch, after)
+                    && let Err(e) = self.hub.catch_up().await
+                {
+                    tracing::warn!(error = %e, "reading the live log for a resume failed");
+                }
                 let register_below = (self.hub.inner.config.queue / 2).max(1);
                 let mut first = true;
                 loop {

@@ -220,3 +220,55 @@ async fn each_alarm_fires_once_across_instances() {
     let (a3, b3) = (a3.unwrap(), b3.unwrap());
     assert_eq!((a3.warnings + b3.warnings, a3.overdue_alarms + b3.overdue_alarms), (0, CASES as u64));
 }
+
+/// Can another transaction take the lock a reference to case `id` needs (a duplicate's
+/// `duplicate_of`, a timeline entry: `FOR KEY SHARE`) right now, without waiting?
+async fn referable(store: &Store, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT id FROM cases WHERE id = $1 FOR KEY SHARE NOWAIT")
+        .bind(id)
+        .fetch_one(store.pool())
+        .await
+        .map(drop)
+}
+
+/// A case whose alarm is being raised, or that is being acted on, still takes references:
+/// a duplicate created at that moment holds the live log's counter and then checks its
+/// `duplicate_of`, while the alarm holds the case and waits for the counter. With the
+/// case locked `FOR UPDATE` that was a deadlock (the kill test behind HAProxy met it as a
+/// 500 on a create); claims lock `FOR NO KEY UPDATE`, which references do not wait for.
+#[tokio::test]
+async fn an_alarm_being_raised_or_an_action_does_not_hold_off_references_to_the_case() {
+    let server = Server::start().await;
+    let (id, case_) = emergency(&server, "normal").await;
+    let (_, due) = clock(&case_);
+    let (a, b) = (store(&server).await, store(&server).await);
+    // Something else is writing the live log: the tick claims the case, then waits.
+    let mut writer = a.pool().begin().await.unwrap();
+    sqlx::query("SELECT last FROM live_head FOR UPDATE").fetch_one(&mut *writer).await.unwrap();
+    let ticking = tokio::spawn(async move { tick(&b, due + TimeDelta::seconds(1), REALARM).await });
+    let waiting = "SELECT count(*) FROM pg_stat_activity
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'
+                     AND query LIKE '%UPDATE live_head SET last = last + $1%'";
+    for _ in 0..600 {
+        if sqlx::query_scalar::<_, i64>(waiting).fetch_one(a.pool()).await.unwrap() > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>(waiting).fetch_one(a.pool()).await.unwrap(),
+        1,
+        "the tick waits for the log"
+    );
+    let probe = store(&server).await;
+    referable(&probe, id).await.expect("a duplicate may reference the case while its alarm is raised");
+    writer.rollback().await.unwrap();
+    assert_eq!(ticking.await.unwrap().unwrap(), fired(1, 1));
+
+    // The same for an action's lock on its case.
+    let mut acting = a.pool().begin().await.unwrap();
+    let locked = Store::case_for_update(&mut acting, cockpit_events::CaseId(id)).await.unwrap();
+    assert!(locked.is_some());
+    referable(&probe, id).await.expect("a duplicate may reference the case while it is acted on");
+    acting.rollback().await.unwrap();
+}

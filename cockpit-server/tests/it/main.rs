@@ -8,6 +8,7 @@ mod common;
 mod access;
 mod assessment;
 mod attachments;
+mod balanced;
 mod configuration;
 mod deadlines;
 mod devices;

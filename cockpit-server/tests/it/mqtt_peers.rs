@@ -20,10 +20,10 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 /// A folder for one test's files; removed on drop.
-struct Home(PathBuf);
+pub(crate) struct Home(pub(crate) PathBuf);
 
 impl Home {
-    fn new(name: &str) -> Home {
+    pub(crate) fn new(name: &str) -> Home {
         let path = std::env::temp_dir().join(format!("cockpit-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).unwrap();
@@ -37,12 +37,12 @@ impl Drop for Home {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A child process, killed (SIGKILL) when dropped.
-struct Child(std::process::Child);
+pub(crate) struct Child(pub(crate) std::process::Child);
 
 impl Drop for Child {
     fn drop(&mut self) {
@@ -59,6 +59,11 @@ async fn server(database_url: &str, home: &Path, config: &Path) -> Child {
 /// [`server`], and its base URL.
 async fn server_at(database_url: &str, home: &Path, config: &Path) -> (Child, String) {
     let port = free_port();
+    (server_on(database_url, home, config, port).await, format!("http://127.0.0.1:{port}"))
+}
+
+/// [`server`] on a given HTTP port (an instance a load balancer knows by its port).
+pub(crate) async fn server_on(database_url: &str, home: &Path, config: &Path, port: u16) -> Child {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(home.join("server.log")).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_cockpit-server"))
         .arg("--config")
@@ -81,7 +86,7 @@ async fn server_at(database_url: &str, home: &Path, config: &Path) -> (Child, St
             panic!("the server exited with {status}:\n{log}");
         }
         if http.get(format!("http://127.0.0.1:{port}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return (child, format!("http://127.0.0.1:{port}"));
+            return child;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -89,7 +94,7 @@ async fn server_at(database_url: &str, home: &Path, config: &Path) -> (Child, St
 }
 
 /// Registers devices straight in the store (as an import would): id → password.
-async fn devices(store: &Store, ids: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(crate) async fn devices(store: &Store, ids: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut rows = Vec::new();
     let mut out = Vec::new();
     for (id, kind) in ids {
@@ -191,12 +196,12 @@ async fn embedded_broker_what_got_its_puback_survives_kill_9() {
 
 /// Mosquitto on a free port with a password file (the cockpit and each device) and the
 /// topic ACL of docs/mqtt.md, persistence on.
-struct Mosquitto {
+pub(crate) struct Mosquitto {
     _child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
-fn mosquitto(home: &Path, users: &[(&str, &str)]) -> Mosquitto {
+pub(crate) fn mosquitto(home: &Path, users: &[(&str, &str)]) -> Mosquitto {
     let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
         .into_iter()
         .find(|p| Path::new(p).exists())

@@ -125,9 +125,12 @@ impl Store {
         Ok(())
     }
 
-    /// Reads a case and locks its row until the transaction ends.
+    /// Reads a case and locks its row until the transaction ends: against other changes
+    /// of the case, not against references to it (`FOR NO KEY UPDATE`). A duplicate's
+    /// insert checks its `duplicate_of` after taking the live log's counter; a change of the
+    /// case takes the counter after this lock: `FOR UPDATE` made the two wait for each other.
     pub async fn case_for_update(tx: &mut PgConnection, id: CaseId) -> Result<Option<CaseRow>, StoreError> {
-        Ok(sqlx::query_as(AssertSqlSafe(format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1 FOR UPDATE")))
+        Ok(sqlx::query_as(AssertSqlSafe(format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1 FOR NO KEY UPDATE")))
             .bind(id.0)
             .fetch_optional(&mut *tx)
             .await?)

@@ -126,3 +126,33 @@ async fn a_created_case_notifies_every_instance_with_its_offset() {
     };
     assert_eq!(reached, seq);
 }
+
+/// A client coming from another instance (its own killed behind a load balancer) may have
+/// seen offsets this instance's follower has not read yet: it is resumed once this instance
+/// has read the log that far, not refused as ahead (which sent a snapshot, and then
+/// deltas it had seen before).
+#[tokio::test]
+async fn a_resume_from_offsets_this_instance_has_not_read_yet_is_resumed() {
+    let server = Server::start().await;
+    let commander = server.token("ahead-commander", "commander").await;
+    let mut first = Ws::connect(server.addr, &commander).await;
+    let snapshot = first.subscribe("a", "alarms", json!({}), None).await;
+    let epoch = snapshot[0]["epoch"].as_u64().unwrap();
+    // Logged as another instance would, but without the notification: this instance
+    // would read it only at its next poll.
+    let (seq,): (i64,) = sqlx::query_as(
+        "WITH h AS (UPDATE live_head SET last = last + 1 RETURNING last)
+         INSERT INTO live_log (seq, channel, key, regions, payload)
+         SELECT last, 'alarms', 'alarm-elsewhere', '{}', '{}' FROM h RETURNING seq",
+    )
+    .fetch_one(server.store.pool())
+    .await
+    .unwrap();
+    let mut moved = Ws::connect(server.addr, &commander).await;
+    let answer = moved.subscribe("a", "alarms", json!({}), Some((epoch, seq as u64))).await;
+    assert_eq!(answer[0]["type"], "resumed", "{answer:?}");
+    // What comes next follows that offset.
+    publish(&server.store, &[alarm(1, 0)]).await.unwrap();
+    let next = moved.until(|v| v["type"] == "delta").await.pop().unwrap();
+    assert_eq!(next["offset"].as_u64(), Some(seq as u64 + 1), "{next}");
+}

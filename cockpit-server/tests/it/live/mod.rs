@@ -35,7 +35,7 @@ type Wanted = (String, Box<dyn Fn(&Value) -> bool>);
 
 type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-struct Ws {
+pub(crate) struct Ws {
     stream: Stream,
     /// Deltas of earlier subscriptions that arrived before a subscription's answer,
     /// read next in order.
@@ -44,24 +44,30 @@ struct Ws {
 
 /// What ended a connection.
 #[derive(Debug, PartialEq)]
-enum End {
+pub(crate) enum End {
     Closed(u16, String),
     Dropped,
 }
 
 impl Ws {
     /// Connects as a browser does: the token as the sub-protocol `bearer.<token>`.
-    async fn connect(addr: std::net::SocketAddr, token: &str) -> Ws {
+    pub(crate) async fn connect(addr: std::net::SocketAddr, token: &str) -> Ws {
+        Ws::try_connect(addr, token).await.expect("upgrade")
+    }
+
+    /// [`Ws::connect`], or `None` when no upgrade or no hello comes back (no server
+    /// behind the address, or it went away).
+    pub(crate) async fn try_connect(addr: std::net::SocketAddr, token: &str) -> Option<Ws> {
         let mut request = format!("ws://{addr}/api/live").into_client_request().unwrap();
         request
             .headers_mut()
             .insert("sec-websocket-protocol", format!("cockpit-live, bearer.{token}").parse().unwrap());
-        let (stream, response) = tokio_tungstenite::connect_async(request).await.expect("upgrade");
+        let (stream, response) = tokio_tungstenite::connect_async(request).await.ok()?;
         assert_eq!(response.headers()["sec-websocket-protocol"], "cockpit-live");
         let mut ws = Ws { stream, early: Default::default() };
-        let hello = ws.next().await;
+        let hello = ws.next_or_end().await.ok()?;
         assert_eq!(hello["type"], "hello", "{hello}");
-        ws
+        Some(ws)
     }
 
     async fn send(&mut self, message: Value) {
@@ -76,7 +82,7 @@ impl Ws {
         }
     }
 
-    async fn next_or_end(&mut self) -> Result<Value, End> {
+    pub(crate) async fn next_or_end(&mut self) -> Result<Value, End> {
         if let Some(v) = self.early.pop_front() {
             return Ok(v);
         }
@@ -120,7 +126,13 @@ impl Ws {
     }
 
     /// Subscribes and returns the answer (snapshot, or resumed / not_recovered + snapshot).
-    async fn subscribe(&mut self, id: &str, channel: &str, filter: Value, resume: Option<(u64, u64)>) -> Vec<Value> {
+    pub(crate) async fn subscribe(
+        &mut self,
+        id: &str,
+        channel: &str,
+        filter: Value,
+        resume: Option<(u64, u64)>,
+    ) -> Vec<Value> {
         let mut m = json!({"type": "subscribe", "id": id, "channel": channel, "filter": filter});
         if let Some((e, o)) = resume {
             m["resume"] = json!([e, o]);
