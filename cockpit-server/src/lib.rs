@@ -124,7 +124,7 @@ impl AppState {
         let documents =
             cases::RuleDocuments::start(rules, store.clone()).await.context("reading the edited rules documents")?;
         let rules = documents.handle();
-        let batcher = cases::Batcher::start(store.clone(), rules.clone(), geography.clone());
+        let batcher = cases::Batcher::start(store.clone(), rules.clone(), geography.clone(), config.cases.create_queue);
         let cases = CaseService { store, geography: geography.clone(), rules, documents, batcher, privacy: ring };
         let live = live::Hub::new(cases.clone(), config.live.clone());
         let backups = backup::Backups::new(backup::BackupSettings::from_config(config)?);

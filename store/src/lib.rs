@@ -32,6 +32,7 @@ mod open311_keys;
 mod sealing;
 mod sessions;
 mod stats;
+mod readings_copy;
 mod telemetry;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

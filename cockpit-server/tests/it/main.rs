@@ -28,6 +28,7 @@ mod lifecycle;
 mod live;
 mod mqtt_peers;
 mod open311;
+mod overload;
 mod present;
 mod refusals;
 mod region_layers;
