@@ -101,7 +101,7 @@ LOAD_START=$(date +%s)
 "$SERVER" --config "$CONFIG" simulate --broker "127.0.0.1:$MQTT_PORT" --qos 1 --no-incidents \
     --rate "$READINGS_RATE" --seconds "$DURATION" > "$R/simulate.txt" 2> "$R/simulate.err" &
 SIM_PID=$!
-"$OHA" --no-tui --output-format json -z "${DURATION}s" -q "$CREATES_RATE" --latency-correction -c 256 \
+"$OHA" --no-tui --output-format json -z "${DURATION}s" -q "$CREATES_RATE" --latency-correction -c 1024 \
     -m POST -T application/json -D "$HOME_DIR/case.json" -H "$AUTH" "$BASE/api/cases" > "$R/creates.json"
 wait "$SIM_PID"
 LOAD_END=$(date +%s)
