@@ -192,12 +192,7 @@ pub struct CasesConfig {
     pub duplicate_distance_m: f64,
     pub duplicate_window_minutes: u32,
     /// Creates waiting to be written; past it, creates from outside get 503 with Retry-After.
-    #[serde(default = "default_create_queue")]
     pub create_queue: usize,
-}
-
-fn default_create_queue() -> usize {
-    crate::cases::DEFAULT_QUEUE
 }
 
 /// `[mqtt]`: how sensors reach the cockpit.

@@ -50,10 +50,6 @@ pub(crate) fn grid_worker(worker: Option<String>, grid: &str) -> UserId {
 
 /// The most cases one statement writes.
 const MAX_BATCH: usize = 64;
-/// Creates waiting to be written, by default (`[cases] create_queue`): four batches, a
-/// quarter of a second at the rate this machine writes (BENCHMARKS.md), about a second
-/// when it is loaded; more is refused rather than left waiting.
-pub const DEFAULT_QUEUE: usize = 256;
 
 /// A case checked and tagged, ready for its duplicate check and its insert.
 #[derive(Debug)]

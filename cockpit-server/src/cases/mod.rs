@@ -12,7 +12,7 @@ mod tokens;
 mod view;
 
 pub use crate::documents::DocumentError;
-pub use batch::{Batcher, DEFAULT_QUEUE};
+pub use batch::Batcher;
 pub use documents::RuleDocuments;
 pub use rules::{CaseRules, RulesHandle};
 pub use service::{ActionKey, Applied, CaseService, ServiceError};
