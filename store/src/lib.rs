@@ -29,10 +29,10 @@ mod indicator_values;
 pub mod live_log;
 mod logins;
 mod open311_keys;
+mod readings_copy;
 mod sealing;
 mod sessions;
 mod stats;
-mod readings_copy;
 mod telemetry;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -43,8 +43,8 @@ async fn aggregates(store: &Store, device: &str) -> Vec<(String, String, String,
 #[tokio::test]
 async fn copied_readings_are_stored_and_aggregated_as_the_statement_does_with_repeats_counted_once() {
     let store = fresh_store().await;
-    let start = (Utc::now() - TimeDelta::hours(3)).duration_trunc(TimeDelta::hours(1)).unwrap()
-        + TimeDelta::minutes(50);
+    let start =
+        (Utc::now() - TimeDelta::hours(3)).duration_trunc(TimeDelta::hours(1)).unwrap() + TimeDelta::minutes(50);
     // Round one: 600 values; round two: the last 100 again (redelivered), 300 new, and one
     // value twice within the batch.
     let first = |d: &str| rows(d, start, 300);
@@ -86,7 +86,8 @@ async fn copied_readings_are_stored_and_aggregated_as_the_statement_does_with_re
 #[tokio::test]
 async fn a_full_create_queue_answers_503_with_retry_after_and_every_created_case_is_stored() {
     const SENT: usize = 80;
-    let mut config = cockpit_server::Config::for_tests(&crate::common::sample_data(), &crate::common::fresh_database().await);
+    let mut config =
+        cockpit_server::Config::for_tests(&crate::common::sample_data(), &crate::common::fresh_database().await);
     config.cases.create_queue = 2;
     let server = Arc::new(Server::start_configured(config).await);
     let token = server.token("d1", "dispatcher").await;
@@ -153,8 +154,7 @@ async fn a_full_create_queue_answers_503_with_retry_after_and_every_created_case
     assert_eq!(stored.len(), created.len(), "every 201 is stored");
 
     // The load gone, the queue takes creates again by itself.
-    let (status, body) = server
-        .post_with(&token, "/api/cases", &json!({"description": "恢复后", "category": "0402"}))
-        .await;
+    let (status, body) =
+        server.post_with(&token, "/api/cases", &json!({"description": "恢复后", "category": "0402"})).await;
     assert_eq!(status, 201, "{body}");
 }
