@@ -20,7 +20,8 @@
 #     DURATION=120 scripts/load/overload.sh    # a shorter check
 #
 # Environment: DURATION (600), READINGS_RATE (50000), CREATES_RATE (1000), PORT (18090),
-# DB_PORT (25476), MQTT_PORT (18893), OVERLOAD_HOME (~/.cache/cockpit-overload; wiped).
+# DB_PORT (25476), MQTT_PORT (18893), OVERLOAD_HOME (~/.cache/cockpit-overload; wiped),
+# SERVER (the binary; default: the release build, built first).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
@@ -36,8 +37,11 @@ HOME_DIR="${OVERLOAD_HOME:-$HOME/.cache/cockpit-overload}"
 OHA="${COCKPIT_TOOLS:-$HOME/.cache/cockpit-tools}/bin/oha"
 [ -x "$OHA" ] || { echo "oha is missing: scripts/load/run.sh installs it into $OHA" >&2; exit 1; }
 
-[ -n "${SKIP_BUILD:-}" ] || cargo build --release -p cockpit-server --bin cockpit-server
-SERVER="$CARGO_TARGET_DIR/release/cockpit-server"
+# SERVER: another build of the binary (a debug one, to try the script quickly).
+if [ -z "${SERVER:-}" ]; then
+    cargo build --release -p cockpit-server --bin cockpit-server
+    SERVER="$CARGO_TARGET_DIR/release/cockpit-server"
+fi
 
 rm -rf "$HOME_DIR"
 mkdir -p "$HOME_DIR/home" "$HOME_DIR/results"
@@ -49,6 +53,8 @@ data_home = "$HOME_DIR/home"
 log = "warn"
 [database]
 embedded_port = $DB_PORT
+[auth]
+bootstrap = "demo"
 [backup]
 enabled = false
 [mqtt]
@@ -94,6 +100,7 @@ iot > "$R/iot-before.json"
     done
 ) > "$R/rss.csv" &
 SAMPLER_PID=$!
+sleep 5
 
 # The load: readings and creates at once. A created case's description marks it.
 echo '{"description":"过载测试 / overload run","category":"0402","urgency":"normal"}' > "$HOME_DIR/case.json"
