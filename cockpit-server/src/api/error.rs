@@ -115,7 +115,7 @@ impl From<ServiceError> for ApiError {
                 }
             }
             ServiceError::Refused(other) => ApiError::Forbidden { detail: other.to_string(), allowed: Vec::new() },
-            ServiceError::Store(e) => ApiError::Internal(e.to_string()),
+            ServiceError::Store(e) => e.into(),
             ServiceError::Unavailable(why) => ApiError::Unavailable(why),
             e @ ServiceError::Overloaded { retry_after_s, .. } => {
                 ApiError::Overloaded { detail: e.to_string(), retry_after_s }
@@ -172,8 +172,16 @@ impl From<crate::limits::RateLimited> for ApiError {
 }
 
 impl From<cockpit_store::StoreError> for ApiError {
+    /// A request that waited its whole time for a database connection met an overload, not
+    /// a fault: 503, try again.
     fn from(e: cockpit_store::StoreError) -> ApiError {
-        ApiError::Internal(e.to_string())
+        match e {
+            cockpit_store::StoreError::Database(sqlx::Error::PoolTimedOut) => ApiError::Overloaded {
+                detail: "no database connection came free in time; nothing was done, try again".into(),
+                retry_after_s: 1,
+            },
+            e => ApiError::Internal(e.to_string()),
+        }
     }
 }
 
