@@ -71,7 +71,8 @@ def main():
     sim = (r / "simulate.txt").read_text().split()
     sent, acked = int(sim[1]), int(sim[-5]) - devices
     counters = [json.loads((r / f).read_text())["counters"] for f in ("iot-before.json", "iot-after.json")]
-    diff = {k: counters[1][k] - counters[0].get(k, 0) for k in counters[1] if isinstance(counters[1][k], int)}
+    # `connections` is a gauge (open now); the others are running totals.
+    diff = {k: v - counters[0].get(k, 0) for k, v in counters[1].items() if k != "connections"}
     loss = (r / "loss.txt").read_text().strip().splitlines()
     mb = lambda kb: f"{kb / 1024:.0f} MB"  # noqa: E731
     lines = [
@@ -83,7 +84,8 @@ def main():
         + f"; 201 latency p50 {lat.get('p50', 0) * 1000:.1f} ms, p99 {lat.get('p99', 0) * 1000:.1f} ms (all answers)",
         f"- readings: {sent:,} published in {duration} s ({sent / duration:,.0f}/s taken, the publisher held back by "
         f"PUBACKs that wait for the commit), {acked:,} acknowledged",
-        "- IoT counters over the load: " + ", ".join(f"{k} {v:,}" for k, v in diff.items() if v),
+        "- IoT counters over the load: " + ", ".join(f"{k} {v:,}" for k, v in diff.items() if v)
+        + f"; {counters[1].get('connections', 0):,} connections open at its end",
         *[f"- {line}" for line in loss],
         f"- plot: {r / 'rss.svg'}",
     ]

@@ -2,6 +2,8 @@
 //! statement stores, and a full create queue refuses with 503 and Retry-After while every
 //! case answered 201 is stored.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
