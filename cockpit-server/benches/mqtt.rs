@@ -7,7 +7,11 @@
 //! 2. sustained: the publisher as fast as it can into the embedded broker; readings per
 //!    second through decode -> grid tag -> rules -> latest values (the shards' count);
 //! 3. latency: 10,000 readings/s; for each reading on the bus, bus time minus the time the
-//!    publisher stamped in the payload: p50, p99, max.
+//!    publisher stamped in the payload: p50, p99, max;
+//! 4. history at 50,000 readings/s (QoS 0, so the history writer sheds what it cannot
+//!    take): values written and shed;
+//! 5. the history writer's two ways on the same batches, alternating, same database:
+//!    `Store::insert_readings` (one statement) against `Store::copy_readings` (COPY).
 //!
 //! `DATABASE_URL=... cargo bench -p cockpit-server --bench mqtt` (./test.sh prints how to
 //! start the test cluster). Figures, not assertions: the machines are shared and noisy.
@@ -232,6 +236,8 @@ async fn main() {
         "history    {stored} values written in {batches} transactions; {shed} QoS 0 values shed while the writer was behind ({} of them at 10,000/s)",
         shed - shed_before
     );
+    history_at(&state, &credentials, mqtt, 50_000).await;
+    writer_ways(&store).await;
     let _ = std::fs::remove_dir_all(&home);
     let mut admin = url::Url::parse(&url).unwrap();
     admin.set_path("postgres");
@@ -240,4 +246,78 @@ async fn main() {
         let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(admin.pool()).await;
     }
     std::process::exit(0);
+}
+
+/// Phase 4: QoS 0 readings at `rate`, then the writer's backlog drained: values written
+/// and shed.
+async fn history_at(state: &cockpit_server::AppState, credentials: &Path, mqtt: u16, rate: u32) {
+    let counters = state.iot.counters();
+    let (stored0, shed0, processed0) = (
+        counters.stored_values.load(Ordering::Relaxed),
+        counters.history_shed.load(Ordering::Relaxed),
+        counters.processed.load(Ordering::Relaxed),
+    );
+    let publisher = publish(credentials, mqtt, rate, SECONDS);
+    let sent = tokio::task::spawn_blocking(move || finish(publisher)).await.unwrap();
+    let mut last = counters.stored_values.load(Ordering::Relaxed);
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = counters.stored_values.load(Ordering::Relaxed);
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    let stored = counters.stored_values.load(Ordering::Relaxed) - stored0;
+    let shed = counters.history_shed.load(Ordering::Relaxed) - shed0;
+    let processed = counters.processed.load(Ordering::Relaxed) - processed0;
+    println!(
+        "history    at {rate}/s for {SECONDS} s (QoS 0): {processed} readings processed, {stored} values written, {shed} shed ({sent})"
+    );
+}
+
+/// Phase 5: the same batches (64 devices, three metrics, 4,096 readings a batch, as the
+/// writer takes them) through both ways, alternating, each batch its own transaction.
+async fn writer_ways(store: &Store) {
+    const BATCHES: usize = 20;
+    let devices: Vec<Arc<str>> = (0..DEVICES).map(|i| Arc::from(format!("W-{i:03}").as_str())).collect();
+    let start = chrono::Utc::now();
+    let batch = |n: usize| -> Vec<cockpit_store::ReadingRow> {
+        (0..4_096)
+            .flat_map(|i| {
+                let device = devices[i % DEVICES].clone();
+                let at = start + chrono::TimeDelta::milliseconds((n * 4_096 + i) as i64);
+                ["pm25_ugm3", "pm10_ugm3", "noise_db"].into_iter().map(move |metric| cockpit_store::ReadingRow {
+                    device_id: device.clone(),
+                    metric,
+                    at,
+                    value: (i % 97) as f64,
+                })
+            })
+            .collect()
+    };
+    let mut spent = [Duration::ZERO; 2];
+    let mut values = [0u64; 2];
+    for n in 0..BATCHES * 2 {
+        let rows = batch(n);
+        let way = n % 2;
+        let started = Instant::now();
+        let mut tx = store.pool().begin().await.unwrap();
+        let stored = if way == 0 {
+            Store::insert_readings(&mut tx, &rows).await.unwrap()
+        } else {
+            Store::copy_readings(&mut tx, &rows).await.unwrap()
+        };
+        tx.commit().await.unwrap();
+        spent[way] += started.elapsed();
+        values[way] += stored;
+    }
+    let rate = |way: usize| values[way] as f64 / spent[way].as_secs_f64();
+    println!(
+        "writer     {BATCHES} batches of {} values each way: INSERT ... unnest {:>9.0} values/s, COPY {:>9.0} values/s; {:.2}x",
+        4_096 * 3,
+        rate(0),
+        rate(1),
+        rate(1) / rate(0)
+    );
 }

@@ -191,6 +191,8 @@ pub struct CasesConfig {
     pub scheduler_interval_seconds: u64,
     pub duplicate_distance_m: f64,
     pub duplicate_window_minutes: u32,
+    /// Creates waiting to be written; past it, creates from outside get 503 with Retry-After.
+    pub create_queue: usize,
 }
 
 /// `[mqtt]`: how sensors reach the cockpit.

@@ -124,7 +124,7 @@ impl AppState {
         let documents =
             cases::RuleDocuments::start(rules, store.clone()).await.context("reading the edited rules documents")?;
         let rules = documents.handle();
-        let batcher = cases::Batcher::start(store.clone(), rules.clone(), geography.clone());
+        let batcher = cases::Batcher::start(store.clone(), rules.clone(), geography.clone(), config.cases.create_queue);
         let reads = cases::ReadAudit::start(store.clone());
         let cases = CaseService {
             store,

@@ -118,7 +118,11 @@ async fn main() -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             cockpit_server::iot::simulate::run(list, plan, sent.clone()).await?;
             let n = sent.messages.load(std::sync::atomic::Ordering::Relaxed);
-            println!("sent {n} readings in {:.1} s", started.elapsed().as_secs_f64());
+            let acked = sent.acknowledged.load(std::sync::atomic::Ordering::Relaxed);
+            println!(
+                "sent {n} readings in {:.1} s; {acked} QoS 1 messages acknowledged",
+                started.elapsed().as_secs_f64()
+            );
             return Ok(());
         }
         None => {}

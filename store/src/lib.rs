@@ -29,6 +29,7 @@ mod indicator_values;
 pub mod live_log;
 mod logins;
 mod open311_keys;
+mod readings_copy;
 mod sealing;
 mod sessions;
 mod stats;

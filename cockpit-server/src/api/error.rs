@@ -54,9 +54,12 @@ pub(crate) enum ApiError {
     /// Slowed down for a while (an account under attack from many addresses).
     #[error("{detail}")]
     Throttled { detail: String, retry_after_s: u64 },
-    /// Shutting down or overloaded: try again.
+    /// Shutting down: try again.
     #[error("{0}")]
     Unavailable(String),
+    /// Overloaded: nothing was done, try again after `retry_after_s`.
+    #[error("{detail}")]
+    Overloaded { detail: String, retry_after_s: u64 },
     /// Our fault; the cause is logged, not sent.
     #[error("internal error")]
     Internal(String),
@@ -112,8 +115,11 @@ impl From<ServiceError> for ApiError {
                 }
             }
             ServiceError::Refused(other) => ApiError::Forbidden { detail: other.to_string(), allowed: Vec::new() },
-            ServiceError::Store(e) => ApiError::Internal(e.to_string()),
+            ServiceError::Store(e) => e.into(),
             ServiceError::Unavailable(why) => ApiError::Unavailable(why),
+            e @ ServiceError::Overloaded { retry_after_s, .. } => {
+                ApiError::Overloaded { detail: e.to_string(), retry_after_s }
+            }
             e @ ServiceError::ReferenceConflict { .. } => {
                 ApiError::ReferenceConflict { field: "source_ref".into(), detail: e.to_string() }
             }
@@ -166,8 +172,16 @@ impl From<crate::limits::RateLimited> for ApiError {
 }
 
 impl From<cockpit_store::StoreError> for ApiError {
+    /// A request that waited its whole time for a database connection met an overload, not
+    /// a fault: 503, try again.
     fn from(e: cockpit_store::StoreError) -> ApiError {
-        ApiError::Internal(e.to_string())
+        match e {
+            cockpit_store::StoreError::Database(sqlx::Error::PoolTimedOut) => ApiError::Overloaded {
+                detail: "no database connection came free in time; nothing was done, try again".into(),
+                retry_after_s: 1,
+            },
+            e => ApiError::Internal(e.to_string()),
+        }
     }
 }
 
@@ -192,6 +206,7 @@ impl IntoResponse for ApiError {
             ApiError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled", "Slowed down"),
             ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Too large"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Unavailable"),
+            ApiError::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded", "Overloaded: try again"),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
@@ -223,7 +238,8 @@ impl IntoResponse for ApiError {
                 .into_response();
         if let ApiError::TooManyRequests { retry_after_s, .. }
         | ApiError::Locked { retry_after_s, .. }
-        | ApiError::Throttled { retry_after_s, .. } = self
+        | ApiError::Throttled { retry_after_s, .. }
+        | ApiError::Overloaded { retry_after_s, .. } = self
             && let Ok(value) = HeaderValue::from_str(&retry_after_s.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);

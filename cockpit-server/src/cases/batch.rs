@@ -8,8 +8,10 @@
 //! One writer task takes from a bounded queue whatever is waiting (up to `MAX_BATCH`) as
 //! soon as it is free, so a lone request waits for nobody. One, not several: its batches
 //! never overlap, so a batch's duplicate check sees every case of the batches before it
-//! (and one was faster than two: fewer, larger batches; BENCHMARKS.md). When the queue is
-//! full, submitters wait: the load backs up into the HTTP layer instead of memory.
+//! (and one was faster than two: fewer, larger batches; BENCHMARKS.md). The queue is the
+//! admission: when it is full, a create from outside is refused at once (503 with
+//! Retry-After: nothing was written, the caller sends it again), so that overload never
+//! piles up as waiting requests; the cockpit's own alarm cases wait for room instead.
 //! If a batch fails as a whole, its cases are written one by one, so that one bad case
 //! cannot fail the others.
 
@@ -48,8 +50,6 @@ pub(crate) fn grid_worker(worker: Option<String>, grid: &str) -> UserId {
 
 /// The most cases one statement writes.
 const MAX_BATCH: usize = 64;
-/// Creates waiting to be written; when full, submitters wait.
-const QUEUE: usize = 1024;
 
 /// A case checked and tagged, ready for its duplicate check and its insert.
 #[derive(Debug)]
@@ -72,6 +72,8 @@ type Reply = oneshot::Sender<Result<(Created, CaseRow), ServiceError>>;
 /// The handle that requests submit to.
 #[derive(Clone, Debug)]
 pub struct Batcher {
+    // Bounded (`[cases] create_queue`); when full, outside creates are refused, alarm
+    // cases wait (`submit`).
     queue: mpsc::Sender<(Prepared, Reply)>,
     rendered: Arc<Rendered>,
 }
@@ -107,9 +109,9 @@ impl Rendered {
 }
 
 impl Batcher {
-    /// Starts the writer.
-    pub fn start(store: Store, rules: RulesHandle, geography: GeographyHandle) -> Batcher {
-        let (queue, mut receiver) = mpsc::channel(QUEUE);
+    /// Starts the writer, with room for `queue` creates waiting (at least 1).
+    pub fn start(store: Store, rules: RulesHandle, geography: GeographyHandle, queue: usize) -> Batcher {
+        let (queue, mut receiver) = mpsc::channel(queue.max(1));
         let rendered = Arc::new(Rendered::default());
         let writer = rendered.clone();
         tokio::spawn(async move {
@@ -132,14 +134,23 @@ impl Batcher {
         &self.rendered
     }
 
-    /// Writes one case, with the others waiting at the same moment.
-    pub async fn submit(&self, case: Prepared) -> Result<(Created, CaseRow), ServiceError> {
+    /// Writes one case, with the others waiting at the same moment. With `wait`, waits for
+    /// room in the queue; without, a full queue refuses the case (`Overloaded`) and
+    /// nothing is written.
+    pub async fn submit(&self, case: Prepared, wait: bool) -> Result<(Created, CaseRow), ServiceError> {
         let (reply, answer) = oneshot::channel();
-        self.queue
-            .send((case, reply))
-            .await
-            .map_err(|_| ServiceError::Unavailable("the case writer has stopped".into()))?;
-        answer.await.map_err(|_| ServiceError::Unavailable("the case writer has stopped".into()))?
+        let stopped = || ServiceError::Unavailable("the case writer has stopped".into());
+        if wait {
+            self.queue.send((case, reply)).await.map_err(|_| stopped())?;
+        } else {
+            self.queue.try_send((case, reply)).map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => {
+                    ServiceError::Overloaded { waiting: self.queue.max_capacity(), retry_after_s: 1 }
+                }
+                mpsc::error::TrySendError::Closed(_) => stopped(),
+            })?;
+        }
+        answer.await.map_err(|_| stopped())?
     }
 }
 

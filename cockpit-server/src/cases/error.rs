@@ -19,6 +19,9 @@ pub enum ServiceError {
     /// The server is shutting down.
     #[error("{0}")]
     Unavailable(String),
+    /// Too many creates are waiting to be written: nothing was written, try again.
+    #[error("{waiting} cases are waiting to be written; nothing was written, send it again in {retry_after_s} s")]
+    Overloaded { waiting: usize, retry_after_s: u64 },
     /// The source reference was delivered before with other content: nothing was written,
     /// and nothing of the case delivered first is told.
     #[error("`{source_ref}` was delivered before with different {}; nothing was written", fields.join(", "))]

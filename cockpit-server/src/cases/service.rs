@@ -162,7 +162,9 @@ impl CaseService {
             reporter_masked,
             who,
         };
-        let (created, row) = self.batcher.submit(prepared).await?;
+        // The cockpit's own alarm cases wait for room; a create from outside is refused
+        // when the writer's queue is full (the caller is told to send it again).
+        let (created, row) = self.batcher.submit(prepared, path == EntryPath::Alarm).await?;
         // Our own alarms name their case by the alarm's or its storm's reference, and a
         // storm's later alarms say other things of the same case: only deliveries from
         // outside must repeat what they said.

@@ -79,6 +79,9 @@ pub fn detection(seed: u64, n: u64, cameras: usize) -> (usize, EventKind, f64) {
 pub struct Sent {
     /// Messages handed to the client.
     pub messages: AtomicU64,
+    /// QoS 1 messages the broker acknowledged (PUBACK): each device's retained status,
+    /// then every telemetry message and detection acknowledged.
+    pub acknowledged: AtomicU64,
 }
 
 /// The value of each metric a device reports, at `t` seconds after the start.
@@ -164,9 +167,13 @@ pub async fn run(devices: Vec<SimDevice>, plan: Plan, sent: Arc<Sent>) -> anyhow
         options.set_last_will(rumqttc::LastWill::new(will_topic, "{\"online\":false}", QoS::AtLeastOnce, false));
         let (client, mut events) = AsyncClient::new(options, 10_000);
         let id = device.id.clone();
+        let acks = sent.clone();
         tokio::spawn(async move {
             loop {
                 match events.poll().await {
+                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::PubAck(_))) => {
+                        acks.acknowledged.fetch_add(1, Ordering::Relaxed);
+                    }
                     Ok(_) => {}
                     Err(rumqttc::ConnectionError::RequestsDone) => return,
                     Err(e) => {
@@ -192,6 +199,9 @@ pub async fn run(devices: Vec<SimDevice>, plan: Plan, sent: Arc<Sent>) -> anyhow
     let cameras: Vec<usize> = (0..clients.len()).filter(|i| clients[*i].2.device_type == DeviceType::Camera).collect();
     let per_tick_detections = plan.detections.map_or(0.0, |d| f64::from(d.per_minute) / 6000.0);
     let (mut owed_detections, mut detections) = (0.0, 0u64);
+    // A device stamps each reading a millisecond after its last at least, as a real one
+    // does, so that two readings of one device never share a key (device, metric, time).
+    let mut stamped = vec![0i64; clients.len()];
     loop {
         interval.tick().await;
         let elapsed = start.elapsed();
@@ -202,12 +212,15 @@ pub async fn run(devices: Vec<SimDevice>, plan: Plan, sent: Arc<Sent>) -> anyhow
         let t = elapsed.as_secs_f64();
         while owed >= 1.0 {
             owed -= 1.0;
-            let (client, topic, device, index) = &clients[next % clients.len()];
+            let which = next % clients.len();
+            let (client, topic, device, index) = &clients[which];
             next += 1;
             if plan.incidents && t > 10.0 && silent == Some(device.id.as_str()) {
                 continue;
             }
-            let body = payload(&values(device, *index, t, plan.incidents), chrono::Utc::now().timestamp_millis());
+            let ts = chrono::Utc::now().timestamp_millis().max(stamped[which] + 1);
+            stamped[which] = ts;
+            let body = payload(&values(device, *index, t, plan.incidents), ts);
             if client.publish(topic.clone(), plan.qos, false, body).await.is_ok() {
                 sent.messages.fetch_add(1, Ordering::Relaxed);
             }
@@ -226,6 +239,8 @@ pub async fn run(devices: Vec<SimDevice>, plan: Plan, sent: Arc<Sent>) -> anyhow
             }
         }
     }
+    // The acknowledgements of the last messages in flight.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     for (client, ..) in &clients {
         let _ = client.disconnect().await;
     }

@@ -30,6 +30,7 @@ mod lifecycle;
 mod live;
 mod mqtt_peers;
 mod open311;
+mod overload;
 mod present;
 mod reads;
 mod refusals;
