@@ -328,12 +328,20 @@ async fn serve(
             .ok(),
         false => None,
     };
-    history::seed_in_background(
+    let history = history::seed_in_background(
         state.cases.store.clone(),
         state.geography.get(),
         state.cases.rules.get(),
         config.history.clone(),
         sensors,
+    );
+    indicators::computed_values::backfill_after(
+        history,
+        state.cases.store.clone(),
+        state.indicators.clone(),
+        state.geography.get(),
+        state.cases.rules.get().calendar.offset(),
+        config.history.days,
     );
     indicators::sample::seed_in_background(
         state.cases.store.clone(),

@@ -35,7 +35,7 @@ impl Formula {
 
 impl Definition {
     /// Its entry in the catalogue people edit, for `district` (its code), kept by `keeper`;
-    /// published, not public. `None` for an id the catalogue people edit cannot take (the
+    /// neither published (the wall shows it as a computed tile) nor public. `None` for an id the catalogue people edit cannot take (the
     /// built-in ones all can).
     pub fn catalogue_entry(&self, keeper: &Keeper, district: &str) -> Option<CatalogueEntry> {
         let formula = serde_json::to_string(&self.compute).unwrap_or_default();
@@ -58,7 +58,8 @@ impl Definition {
             regions: vec![district.to_string()],
             public: false,
             keywords: vec!["computed".to_string(), "驾驶舱".to_string()],
-            published: true,
+            // The wall shows them already, as the computed table's tiles.
+            published: false,
             source: Some("computed".to_string()),
         })
     }
