@@ -18,6 +18,7 @@ mod identity;
 mod indicator_alarms;
 mod indicator_catalogue;
 mod indicator_computed;
+mod indicator_computed_history;
 mod indicator_pulls;
 mod indicator_sample;
 mod indicator_values;
