@@ -109,4 +109,6 @@ mod tests_formula;
 #[cfg(test)]
 mod tests_over_time;
 #[cfg(test)]
+mod tests_past;
+#[cfg(test)]
 mod tests_threshold;
