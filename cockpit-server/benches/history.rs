@@ -142,7 +142,10 @@ async fn bench() {
         backfill_s / seed_committed_s
     );
     if std::env::var("HISTORY_BASELINE").is_ok_and(|v| v == "0") {
-        println!("(the seeding, {} cases, committed in {seed_committed_s:.1} s; no COPY baseline)", seeded.record.cases);
+        println!(
+            "(the seeding, {} cases, committed in {seed_committed_s:.1} s; no COPY baseline)",
+            seeded.record.cases
+        );
         return;
     }
 

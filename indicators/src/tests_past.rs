@@ -47,7 +47,8 @@ fn an_alarm_cleared_later_was_active() {
         a.cleared.push(cleared);
     }
     rows.places = Places { regions: vec![[0, 0, 0]], sizes: [1, 1, 1] };
-    let active = formula(r#"{"source": "alarms", "filter": {"status": ["active", "acknowledged"]}, "measure": "count"}"#);
+    let active =
+        formula(r#"{"source": "alarms", "filter": {"status": ["active", "acknowledged"]}, "measure": "count"}"#);
     let count = |at: i64| {
         let now = Now { at, offset_seconds: OFFSET };
         let past = rows.as_of(at, horizon([&active], now), REOPENED);

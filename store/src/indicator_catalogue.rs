@@ -133,7 +133,6 @@ impl Store {
         Ok(true)
     }
 
-
     /// Loads the sample catalogue when the catalogue has never held anything but the
     /// computed indicators: `(id, entry)` pairs. How many were inserted (none when people's
     /// catalogue has entries).

@@ -35,7 +35,10 @@ const SOURCE_NAME: &str = "formula";
 /// value. Guarded by a `std` mutex: held only to compare and to record, never across a
 /// write.
 #[derive(Debug, Default)]
-pub struct LastWritten(Mutex<HashMap<(usize, usize, usize), (NaiveDate, f64)>>);
+pub struct LastWritten(Mutex<HashMap<Slot, (NaiveDate, f64)>>);
+
+/// A definition (its position in the catalogue), a level and a region's index in it.
+type Slot = (usize, usize, usize);
 
 const LEVELS: [Level; 4] = [Level::District, Level::Street, Level::Village, Level::Grid];
 
@@ -174,8 +177,10 @@ fn evaluate_days(
     for back in (1..=i64::from(days)).rev() {
         let day = today - TimeDelta::days(back);
         let next = day + TimeDelta::days(1);
-        let ending: Vec<&(usize, Formula)> =
-            formulas.iter().filter(|(_, f)| f.frequency().period_start(next) != f.frequency().period_start(day)).collect();
+        let ending: Vec<&(usize, Formula)> = formulas
+            .iter()
+            .filter(|(_, f)| f.frequency().period_start(next) != f.frequency().period_start(day))
+            .collect();
         if ending.is_empty() {
             continue;
         }

@@ -118,7 +118,9 @@ impl Indicators {
         let today = now.with_timezone(&cases.rules.get().calendar.offset()).date_naive();
         let written = &self.inner.written;
         // Not storing them leaves the table right: logged, tried again at the next run.
-        if let Err(error) = computed_values::store_changed(&cases.store, catalogue, city, &computed, today, written).await {
+        if let Err(error) =
+            computed_values::store_changed(&cases.store, catalogue, city, &computed, today, written).await
+        {
             tracing::warn!(%error, "storing the computed indicators' values failed");
         }
         let (mut entries, mut grids) = (Vec::new(), Vec::new());

@@ -107,9 +107,8 @@ async fn each_day_is_stored_once_compared_with_the_day_before_and_last_year_and_
     for (date, n) in days {
         cases_on(store, date, n).await;
         let computed = compute(store, &catalogue, &geography, date).await;
-        let changed = computed_values::store_changed(store, &catalogue, &geography.city, &computed, date, &last)
-            .await
-            .unwrap();
+        let changed =
+            computed_values::store_changed(store, &catalogue, &geography.city, &computed, date, &last).await.unwrap();
         assert!(!changed.is_empty(), "{date}");
     }
     let counted = |v: &[(NaiveDate, f64)]| v.iter().map(|(d, n)| (*d, *n, "computed".to_string())).collect::<Vec<_>>();
@@ -152,9 +151,8 @@ async fn each_day_is_stored_once_compared_with_the_day_before_and_last_year_and_
     // is written (today's and open cases, in the village, its street and the district).
     cases_on(store, day(2026, 3, 15), 1).await;
     let computed = compute(store, &catalogue, &geography, day(2026, 3, 15)).await;
-    let changed = computed_values::store_changed(store, &catalogue, city, &computed, day(2026, 3, 15), &last)
-        .await
-        .unwrap();
+    let changed =
+        computed_values::store_changed(store, &catalogue, city, &computed, day(2026, 3, 15), &last).await.unwrap();
     let keys: BTreeSet<(String, String)> = changed.iter().map(|r| (r.indicator.clone(), r.region.clone())).collect();
     let expected: BTreeSet<(String, String)> = ["cases_today", "open_cases"]
         .into_iter()
