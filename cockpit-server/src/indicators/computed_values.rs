@@ -10,9 +10,10 @@
 //!   instance may have written it), each changed row a `value:` entry of the live
 //!   `indicators` channel. A value that becomes "no data" (a share of nothing) leaves the
 //!   period's last value as it was.
-//! - A seeded history back-fills the past periods: the rows are loaded once, taken back to
-//!   the end of each past day ([`Rows::as_of`]: a case closed later was open then) and
-//!   every formula evaluated there; written once, never over a value that is there.
+//! - A seeded history back-fills the past periods of the district, streets and villages:
+//!   the rows are loaded once, taken back to the end of each past day ([`Rows::as_of`]: a
+//!   case closed later was open then) and every formula evaluated there; written once,
+//!   never over a value that is there.
 //!   Device health is not kept over time, so `devices` formulas have no past.
 
 use std::collections::HashMap;
@@ -41,6 +42,12 @@ pub struct LastWritten(Mutex<HashMap<Slot, (NaiveDate, f64)>>);
 type Slot = (usize, usize, usize);
 
 const LEVELS: [Level; 4] = [Level::District, Level::Street, Level::Village, Level::Grid];
+
+/// The levels back-filled: the district, streets and villages (211 regions in the sample
+/// city). Grids (942) would multiply the rows written by five and a half, and the time
+/// with them (BENCHMARKS.md, "The computed indicators' past"); theirs start with the
+/// recomputations.
+const PAST_LEVELS: usize = 3;
 
 /// Adds the catalogue's computed definitions missing from the catalogue people edit (none
 /// without a `keeper`); how many it added.
@@ -148,7 +155,7 @@ pub async fn past_values(
         for (at, g) in values {
             let d = &catalogue.definitions[at];
             let period = d.compute.frequency().period_start(day);
-            for (l, level) in LEVELS.into_iter().enumerate() {
+            for (l, level) in LEVELS.into_iter().enumerate().take(PAST_LEVELS) {
                 for (index, region) in city.level(level).enumerate() {
                     if let Some(value) = g.levels[l].get(index).copied().flatten() {
                         out.push(new_value(d.id.as_str(), region.code.as_str(), period, value, false));
