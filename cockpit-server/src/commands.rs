@@ -66,6 +66,20 @@ pub async fn seed_history(config: &Config) -> anyhow::Result<history::Seeded> {
             alarms = written.alarms,
             "the sensors' history written"
         );
+        // The catalogue as a start loads it (the sample's values need its entries).
+        indicators::catalogue::seed(&store, &geography.city, &config.data_dir.join(&config.indicators.sample)).await?;
+        let catalogue = indicators::Indicators::load(&config.data_dir.join(&config.indicators.catalogue))?;
+        let started = std::time::Instant::now();
+        let past = indicators::computed_values::backfill(
+            &store,
+            catalogue.catalogue(),
+            &geography.city,
+            offset,
+            config.history.days,
+            now,
+        )
+        .await?;
+        tracing::info!(values = past, seconds = started.elapsed().as_secs_f64(), "computed indicators back-filled");
         let values = indicators::sample::seed(&store, &geography.city, offset, now, &config.history).await?;
         tracing::info!(values, "sample indicator values written");
         Ok(seeded)

@@ -339,12 +339,20 @@ async fn serve(
             .map(|s| (s, state.iot.clone())),
         false => None,
     };
-    history::seed_in_background(
+    let history = history::seed_in_background(
         state.cases.store.clone(),
         state.geography.get(),
         state.cases.rules.get(),
         config.history.clone(),
         sensors,
+    );
+    indicators::computed_values::backfill_after(
+        history,
+        state.cases.store.clone(),
+        state.indicators.clone(),
+        state.geography.get(),
+        state.cases.rules.get().calendar.offset(),
+        config.history.days,
     );
     indicators::sample::seed_in_background(
         state.cases.store.clone(),

@@ -20,6 +20,10 @@ pub struct Catalogue {
     pub points: LightPoints,
     /// Colours per score.
     pub rating: Rating,
+    /// Where the computed indicators stand in the catalogue people edit (their system,
+    /// domain, owner); without it they are not registered there and keep no history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keeper: Option<crate::Keeper>,
 }
 
 /// One indicator's value and light in a region.

@@ -26,6 +26,11 @@
 //! No I/O and no clock: the server loads the rows and passes them in with the moment
 //! ([`Now`]); it turns moments into local dates with the working calendar.
 //!
+//! The computed indicators over time (`own.rs`, `past.rs`): each becomes an entry of the
+//! catalogue people edit ([`Definition::catalogue_entry`], per local day), and
+//! [`Rows::as_of`] takes rows back to a past moment, so that a formula evaluated there
+//! gives that day's value (the back-fill from the history).
+//!
 //! Polars, named in the design for time windows and aggregates, is not used: one
 //! indicator's series in one region is at most a few thousand periods, which a sort and one
 //! pass handle in microseconds; the ten built-in formulas over ten million rows take a
@@ -45,6 +50,8 @@ mod formula;
 mod index;
 mod model;
 mod needs;
+mod own;
+mod past;
 mod period;
 mod rows;
 mod series;
@@ -58,6 +65,8 @@ pub use formula::{Aggregate, Filter, Formula, Moment, Quantity, RegionLevel, Sou
 pub use index::{DomainScore, StreetIndex, vital_index};
 pub use model::{Item, ItemMeasure, ItemScore, Model, Scored, Scoring, Subject};
 pub use needs::{Needs, Slice, needs};
+pub use own::Keeper;
+pub use past::{Reopened, horizon};
 pub use rows::{AlarmRows, CaseRows, DeviceRows, Dictionary, NO_REGION, NO_TIME, Places, ReadingRows, Rows};
 pub use series::{Change, Comparison, Point, TrendPoint, compare};
 pub use threshold::{AlarmState, Level, Measure, Pending, QuietWindow, Severity, Step, Threshold};
@@ -99,5 +108,7 @@ mod tests_assessment;
 mod tests_formula;
 #[cfg(test)]
 mod tests_over_time;
+#[cfg(test)]
+mod tests_past;
 #[cfg(test)]
 mod tests_threshold;

@@ -9,7 +9,7 @@ use super::*;
 const OFFSET: i32 = 8 * 3600;
 
 /// Local 2026-03-`day` `hour`:00 as Unix seconds.
-fn t(day: u32, hour: u32) -> i64 {
+pub(crate) fn t(day: u32, hour: u32) -> i64 {
     let local = NaiveDate::from_ymd_opt(2026, 3, day).unwrap().and_hms_opt(hour, 0, 0).unwrap();
     local.and_utc().timestamp() - i64::from(OFFSET)
 }
@@ -21,7 +21,7 @@ fn now() -> Now {
 /// A case: place, status, created, due, closed, marked overdue, verdict, tags, category.
 type Case<'a> = (u32, &'a str, i64, i64, i64, bool, u8, &'a [&'a str], &'a str);
 
-fn city() -> Rows {
+pub(crate) fn city() -> Rows {
     let mut rows = Rows {
         places: Places { regions: vec![[0, 0, 0], [0, 1, NO_REGION], [1, 2, 3]], sizes: [2, 3, 4] },
         ..Rows::default()
@@ -95,13 +95,13 @@ fn city() -> Rows {
     rows
 }
 
-fn formula(json: &str) -> Formula {
+pub(crate) fn formula(json: &str) -> Formula {
     let f: Formula = serde_json::from_str(json).unwrap();
     f.check().unwrap();
     f
 }
 
-fn sample() -> Catalogue {
+pub(crate) fn sample() -> Catalogue {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/ouhai/indicators/catalogue.json"))
         .unwrap();
     Catalogue::parse(&text).unwrap()

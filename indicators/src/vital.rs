@@ -202,6 +202,9 @@ pub struct Definition {
     pub weight: u32,
     /// How it is computed from our own data (cases, alarms, readings, devices).
     pub compute: Formula,
+    /// Its domain among the sixteen, where it differs from the keeper's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<crate::Domain>,
 }
 
 fn one() -> u32 {

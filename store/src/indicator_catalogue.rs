@@ -133,14 +133,32 @@ impl Store {
         Ok(true)
     }
 
-    /// Loads the sample catalogue when the catalogue has never held anything: `(id, entry)`
-    /// pairs. How many were inserted (none when the catalogue has entries).
+    /// Loads the sample catalogue when the catalogue has never held anything but the
+    /// computed indicators: `(id, entry)` pairs. How many were inserted (none when people's
+    /// catalogue has entries).
     pub async fn seed_indicators(&self, entries: &[(String, Value)]) -> Result<u64, StoreError> {
         let (ids, bodies): (Vec<&str>, Vec<Value>) = entries.iter().map(|(i, e)| (i.as_str(), e.clone())).unzip();
         let done = sqlx::query(
             "INSERT INTO indicator_catalogue (id, entry, updated_by)
              SELECT i, e, 'system' FROM unnest($1::text[], $2::jsonb[]) AS s(i, e)
-             WHERE NOT EXISTS (SELECT 1 FROM indicator_catalogue)
+             -- The computed indicators, registered at start, do not count.
+             WHERE NOT EXISTS (SELECT 1 FROM indicator_catalogue WHERE entry ->> 'source' IS DISTINCT FROM 'computed')
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(ids)
+        .bind(bodies)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Adds the entries whose ids the catalogue does not hold (the computed indicators',
+    /// at every start: an entry people edited stays as they left it); how many it added.
+    pub async fn register_indicators(&self, entries: &[(String, Value)]) -> Result<u64, StoreError> {
+        let (ids, bodies): (Vec<&str>, Vec<Value>) = entries.iter().map(|(i, e)| (i.as_str(), e.clone())).unzip();
+        let done = sqlx::query(
+            "INSERT INTO indicator_catalogue (id, entry, updated_by)
+             SELECT i, e, 'system' FROM unnest($1::text[], $2::jsonb[]) AS s(i, e)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(ids)

@@ -58,6 +58,8 @@ impl Store {
             "INSERT INTO indicator_values (indicator, region, period, value, source, source_name, recorded_at)
              SELECT i, r, p, v, s, n, $7 FROM unnest($1::text[], $2::text[], $3::date[], $4::float8[], $5::text[], $6::text[])
                  AS u(i, r, p, v, s, n)
+             -- An indicator deleted meanwhile (or a computed one people removed) takes none.
+             WHERE EXISTS (SELECT 1 FROM indicator_catalogue c WHERE c.id = u.i)
              ON CONFLICT (indicator, region, period) DO UPDATE
                  SET value = EXCLUDED.value, source = EXCLUDED.source, source_name = EXCLUDED.source_name,
                      recorded_at = EXCLUDED.recorded_at
@@ -84,14 +86,14 @@ impl Store {
             }
             Store::audit(&mut tx, now, &[record]).await?;
         }
+        // Found by key: a day's first recomputation changes thousands at once.
+        let live: std::collections::HashMap<(&str, &str), &Vec<String>> =
+            values.iter().map(|v| ((v.indicator.as_str(), v.region.as_str()), &v.live_regions)).collect();
         let entries: Vec<NewEntry> = changed
             .iter()
             .map(|row| {
-                let regions = values
-                    .iter()
-                    .find(|v| v.indicator == row.indicator && v.region == row.region)
-                    .map(|v| v.live_regions.clone())
-                    .unwrap_or_default();
+                let regions =
+                    live.get(&(row.indicator.as_str(), row.region.as_str())).map(|r| (*r).clone()).unwrap_or_default();
                 NewEntry {
                     channel: cockpit_live::Channel::Indicators,
                     key: format!("value:{}:{}", row.indicator, row.region),
@@ -159,9 +161,11 @@ impl Store {
             .await?)
     }
 
-    /// Writes sample values (source `generated`) in one transaction with `audit`, leaving
-    /// every key that already holds a value as it is: a sample never replaces a real value.
-    /// Nothing is streamed: the history is read when asked for. How many were written.
+    /// Writes past values (sample values, source `generated`, or computed ones back-filled
+    /// from the history) in one transaction with `audit`, leaving every key that already
+    /// holds a value as it is: a sample never replaces a real value, a back-fill never a
+    /// value that arrived. Nothing is streamed: the history is read when asked for. How
+    /// many were written.
     pub async fn seed_indicator_values(&self, values: &[NewValue], audit: AuditEntry) -> Result<u64, StoreError> {
         let now = Utc::now();
         let mut tx = self.pool.begin().await?;
@@ -169,8 +173,9 @@ impl Store {
         for chunk in values.chunks(20_000) {
             let done = sqlx::query(
                 "INSERT INTO indicator_values (indicator, region, period, value, source, source_name, recorded_at)
-                 SELECT i, r, p, v, 'generated', n, $6
-                 FROM unnest($1::text[], $2::text[], $3::date[], $4::float8[], $5::text[]) AS u(i, r, p, v, n)
+                 SELECT i, r, p, v, s, n, $6
+                 FROM unnest($1::text[], $2::text[], $3::date[], $4::float8[], $5::text[], $7::text[])
+                     AS u(i, r, p, v, n, s)
                  ON CONFLICT (indicator, region, period) DO NOTHING",
             )
             .bind(chunk.iter().map(|v| v.indicator.as_str()).collect::<Vec<_>>())
@@ -179,6 +184,7 @@ impl Store {
             .bind(chunk.iter().map(|v| v.value).collect::<Vec<_>>())
             .bind(chunk.iter().map(|v| v.source_name.as_str()).collect::<Vec<_>>())
             .bind(now)
+            .bind(chunk.iter().map(|v| v.source).collect::<Vec<_>>())
             .execute(&mut *tx)
             .await?;
             written += done.rows_affected();

@@ -76,24 +76,25 @@ pub(crate) async fn people(
 
 /// Seeds when configured to and when the database has no history yet; in the background,
 /// so that the first start serves at once: what reads cases waits for the commit (the
-/// store locks the two tables for the load), then shows the whole past.
+/// store locks the two tables for the load), then shows the whole past. The task answers
+/// whether it wrote a history.
 pub fn seed_in_background(
     store: Store,
     geography: Arc<Geography>,
     rules: Arc<CaseRules>,
     config: HistoryConfig,
     sensors: Option<(SensorSettings, crate::iot::Iot)>,
-) {
+) -> tokio::task::JoinHandle<bool> {
     if !config.seed_on_start {
-        return;
+        return tokio::spawn(async { false });
     }
     tokio::spawn(async move {
         match store.history_seeds().await {
-            Ok(seeds) if !seeds.is_empty() => return,
+            Ok(seeds) if !seeds.is_empty() => return false,
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "reading the history's record; not seeding");
-                return;
+                return false;
             }
         }
         tracing::info!(days = config.days, seed = config.seed, "writing the demonstration's history in the background");
@@ -109,10 +110,10 @@ pub fn seed_in_background(
             ),
             Err(e) => {
                 tracing::warn!(error = %e, "the history was not written");
-                return;
+                return false;
             }
         }
-        let Some((sensors, iot)) = sensors else { return };
+        let Some((sensors, iot)) = sensors else { return true };
         match seed_sensors_of(&store, &geography, rules, &config, &sensors, now).await {
             Ok(w) => tracing::info!(
                 readings = w.readings,
@@ -123,14 +124,15 @@ pub fn seed_in_background(
             ),
             Err(e) => {
                 tracing::warn!(error = %e, "the sensors' history was not written");
-                return;
+                return true;
             }
         }
         // The past's alarms still open now are the live pipeline's to clear.
         if let Err(e) = iot.adopt_open_alarms().await {
             tracing::warn!(error = %e, "the history's open alarms were not handed to the live pipeline");
         }
-    });
+        true
+    })
 }
 
 /// Writes the people and `config.days` days of history ending at `now` from `config.seed`,

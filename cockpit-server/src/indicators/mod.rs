@@ -12,7 +12,10 @@
 //! Beside it, the indicators from outside our own data (issue 18): the catalogue people
 //! edit (`catalogue.rs`), values per region and period as they arrive, pushed or entered
 //! by hand, with what each means over time (`values.rs`), and the systems that push them
-//! (`push.rs`) or whose HTTP JSON APIs are pulled (`pull.rs`). Thresholds people edit (`thresholds.rs`), in force at once (`threshold_edits.rs`), the alarms evaluated as values
+//! (`push.rs`) or whose HTTP JSON APIs are pulled (`pull.rs`). The computed values are
+//! stored per period too, as they change and back-filled from a seeded history
+//! (`computed_values.rs`). Thresholds people edit (`thresholds.rs`), in force at once
+//! (`threshold_edits.rs`), the alarms evaluated as values
 //! arrive (`alarms.rs`) and the case a red alarm opens (`alarm_cases.rs`).
 
 pub mod alarm_cases;
@@ -21,6 +24,7 @@ pub mod alarms;
 pub mod assessment;
 pub mod catalogue;
 pub mod computed;
+pub mod computed_values;
 mod error;
 pub mod pull;
 pub mod push;
@@ -60,6 +64,8 @@ pub struct Indicators {
 struct Inner {
     catalogue: Catalogue,
     table: RwLock<Arc<Table>>,
+    /// The computed values this instance stored last.
+    written: computed_values::LastWritten,
 }
 
 /// The indicators of every region at one moment.
@@ -82,7 +88,8 @@ impl Indicators {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading the indicators {}", path.display()))?;
         let catalogue = Catalogue::parse(&text).with_context(|| format!("in {}", path.display()))?;
-        Ok(Indicators { inner: Arc::new(Inner { catalogue, table: RwLock::new(Arc::new(Table::default())) }) })
+        let table = RwLock::new(Arc::new(Table::default()));
+        Ok(Indicators { inner: Arc::new(Inner { catalogue, table, written: Default::default() }) })
     }
 
     /// The catalogue in force.
@@ -110,6 +117,14 @@ impl Indicators {
         let at = computed::now_at(now, offset);
         let rows = computed::load(catalogue, city, &cases.store, &devices(), at).await?;
         let computed = computed::evaluate_all(catalogue, rows, at).await;
+        let today = now.with_timezone(&cases.rules.get().calendar.offset()).date_naive();
+        let written = &self.inner.written;
+        // Not storing them leaves the table right: logged, tried again at the next run.
+        if let Err(error) =
+            computed_values::store_changed(&cases.store, catalogue, city, &computed, today, written).await
+        {
+            tracing::warn!(%error, "storing the computed indicators' values failed");
+        }
         let (mut entries, mut grids) = (Vec::new(), Vec::new());
         for level in [Level::District, Level::Street, Level::Village, Level::Grid] {
             for (index, region) in city.level(level).enumerate() {
@@ -139,6 +154,12 @@ impl Indicators {
         every: Duration,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) -> Result<(), StoreError> {
+        let city = &cases.geography.get().city;
+        match computed_values::register(&cases.store, &self.inner.catalogue, city).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(indicators = n, "registered the computed indicators in the catalogue"),
+            Err(error) => tracing::warn!(%error, "registering the computed indicators failed; they keep no history"),
+        }
         if let Some(entries) = self.refresh(&cases, &devices).await? {
             changed(entries);
         }

@@ -30,7 +30,13 @@ pub async fn seed(
     if store.has_generated_indicator_values().await? {
         return Ok(0);
     }
-    let entries: Vec<_> = catalogue::search(store, &Search::default()).await?.into_iter().map(|l| l.entry).collect();
+    // The computed indicators have their past from the history (`computed_values.rs`).
+    let entries: Vec<_> = catalogue::search(store, &Search::default())
+        .await?
+        .into_iter()
+        .map(|l| l.entry)
+        .filter(|e| e.source.as_deref() != Some("computed"))
+        .collect();
     let today = now.with_timezone(&offset).date_naive();
     let label = format!("cockpit-sim seed {}", config.seed);
     let values: Vec<NewValue> = cockpit_sim::indicator_sample(&entries, city, today, config.days, config.seed)

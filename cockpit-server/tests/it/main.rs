@@ -20,6 +20,7 @@ mod indicator_alarms;
 mod indicator_alarms_standing;
 mod indicator_catalogue;
 mod indicator_computed;
+mod indicator_computed_history;
 mod indicator_pulls;
 mod indicator_sample;
 mod indicator_values;

@@ -79,6 +79,9 @@ export class CatalogueTiles {
   private readonly entries = new Map<string, CatalogueEntry>();
   /** The district's newest value per indicator (null: none stored). */
   private readonly latest = new Map<string, StoredValue | null>();
+  /** Indicators read and found unpublished (the computed ones among them, whose values
+   *  stream all day): not read again until a `catalogue:` entry says they changed. */
+  private readonly unshown = new Set<string>();
   /** Open alarm levels: indicator → region → level (every open alarm the viewer may see). */
   private readonly alarms = new Map<string, Map<string, Level>>();
   /** Whether the open alarms were read (null count until then, or when refused). */
@@ -176,12 +179,13 @@ export class CatalogueTiles {
         const known = this.latest.get(v.indicator);
         if (!known || known.period <= v.period) this.latest.set(v.indicator, v);
       }
-      if (!this.entries.has(v.indicator)) void this.learn(v.indicator);
+      if (!this.entries.has(v.indicator) && !this.unshown.has(v.indicator)) void this.learn(v.indicator);
       this.render();
       this.detail.changed(v.indicator);
     } else if (key.startsWith('catalogue:')) {
       const id = key.slice('catalogue:'.length);
       this.latest.delete(id);
+      this.unshown.delete(id);
       void this.learn(id);
     } else if (key.startsWith('alarm:')) {
       const a = (data as { alarm?: { indicator: string; region: string; level: Level; cleared_at: string | null } })?.alarm;
@@ -198,7 +202,10 @@ export class CatalogueTiles {
     try {
       const a = await this.api.get<IndicatorAnswer>(`/api/indicators/catalogue/${encodeURIComponent(id)}`);
       if (a.indicator.published) this.entries.set(id, a.indicator);
-      else this.entries.delete(id);
+      else {
+        this.entries.delete(id);
+        this.unshown.add(id);
+      }
       this.detail.updated(a.indicator);
     } catch (e) {
       // Deleted, or not for this user: nothing to show (a failed request changes nothing).
