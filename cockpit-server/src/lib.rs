@@ -68,6 +68,8 @@ pub struct AppState {
     pub live: live::Hub,
     /// City vital signs per region.
     pub indicators: indicators::Indicators,
+    /// The client of indicator pulls, with the hosts they may fetch.
+    pub pulls: indicators::pull::Puller,
     /// Backups: the schedule's settings and what it last saw.
     pub backups: backup::Backups,
     intake_limits: Arc<RateLimits>,
@@ -189,6 +191,7 @@ impl AppState {
             iot,
             live,
             indicators,
+            pulls: indicators::pull::Puller::from_config(&config.indicators.pull_hosts)?,
             backups,
             intake_limits: Arc::new(RateLimits::default()),
             open311: (config.open311.clone(), Arc::new(RateLimits::default())),
@@ -288,7 +291,7 @@ async fn serve(
         ));
     }
     // Indicator values pulled from other systems, each pull on its own task when due.
-    tokio::spawn(indicators::pull::schedule::run(state.cases.clone(), stopped.clone()));
+    tokio::spawn(indicators::pull::schedule::run(state.cases.clone(), state.pulls.clone(), stopped.clone()));
     // Rules documents edited through another instance come into force here within seconds.
     tokio::spawn(state.cases.documents.clone().follow(Duration::from_secs(5), stopped.clone()));
     tokio::spawn(state.geography_edits.clone().follow(Duration::from_secs(5), stopped.clone()));

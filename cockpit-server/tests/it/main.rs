@@ -18,6 +18,7 @@ mod identity;
 mod indicator_alarms;
 mod indicator_catalogue;
 mod indicator_computed;
+mod indicator_pull_hosts;
 mod indicator_pulls;
 mod indicator_sample;
 mod indicator_values;
