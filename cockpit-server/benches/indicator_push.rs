@@ -6,7 +6,8 @@
 //! PostgreSQL with PostGIS; the bench creates its own database). It prints:
 //! - values per second pushed through the API: 8 clients, 1,000 values a request, each
 //!   request checked against the catalogue and the city, written in one transaction with
-//!   its audit record and a live log entry per value, and answered after the commit;
+//!   its audit record and a live log entry per indicator and region changed, and answered
+//!   after the commit;
 //! - the same push again (a retry: every value already stored, nothing changes);
 //! - the same values for another indicator published over MQTT
 //!   (`city/ouhai/indicators/<id>`, QoS 1, 500 values a message under the broker's 64 KiB
@@ -228,7 +229,7 @@ async fn bench() {
         rows.len(),
         villages.len()
     );
-    println!("  API push, new values:        {pushed:>10.0} values/s  (checked, audited, live log per value)");
+    println!("  API push, new values:        {pushed:>10.0} values/s  (checked, audited, live log per region changed)");
     println!("  API push, retry (unchanged): {retried:>10.0} values/s");
     println!(
         "  MQTT push, new values:       {mqtt:>10.0} values/s  ({MQTT_BATCH} a message, QoS 1, {CLIENTS} connections)"
