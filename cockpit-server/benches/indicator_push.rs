@@ -189,7 +189,10 @@ async fn bench() {
             Value::Array(values).to_string()
         })
         .collect();
-    assert!(rows.len() % MQTT_BATCH == 0 && messages.iter().all(|m| m.len() < 64 * 1024), "each message one packet");
+    assert!(
+        rows.len().is_multiple_of(MQTT_BATCH) && messages.iter().all(|m| m.len() < 64 * 1024),
+        "each message one packet"
+    );
     let mqtt = publish_all(broker, "bench", &token, "city/ouhai/indicators/bench.mqtt", &messages).await;
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM indicator_values WHERE indicator = 'bench.mqtt'")
         .fetch_one(store.pool())

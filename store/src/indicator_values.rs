@@ -110,7 +110,10 @@ impl Store {
             .map(|row| NewEntry {
                 channel: cockpit_live::Channel::Indicators,
                 key: format!("value:{}:{}", row.indicator, row.region),
-                regions: regions.get(&(row.indicator.as_str(), row.region.as_str())).map(|r| r.to_vec()).unwrap_or_default(),
+                regions: regions
+                    .get(&(row.indicator.as_str(), row.region.as_str()))
+                    .map(|r| r.to_vec())
+                    .unwrap_or_default(),
                 position: None,
                 layer: None,
                 assignee: None,

@@ -85,10 +85,10 @@ impl PullHosts {
             Host::Ipv6(a) => Some(IpAddr::V6(a)),
             Host::Domain(_) => None,
         };
-        if let Some(address) = address.filter(|a| is_internal(*a)) {
-            if !matched.iter().any(|e| e.host == Pattern::Address(address.to_canonical())) {
-                return Err(format!("`{shown}` is an internal address that pull_hosts does not name itself"));
-            }
+        if let Some(address) = address.filter(|a| is_internal(*a))
+            && !matched.iter().any(|e| e.host == Pattern::Address(address.to_canonical()))
+        {
+            return Err(format!("`{shown}` is an internal address that pull_hosts does not name itself"));
         }
         Ok(())
     }
