@@ -6,8 +6,13 @@
 //! PostgreSQL with PostGIS; the bench creates its own database). It prints:
 //! - values per second pushed through the API: 8 clients, 1,000 values a request, each
 //!   request checked against the catalogue and the city, written in one transaction with
-//!   its audit record and a live log entry per value, and answered after the commit;
+//!   its audit record and a live log entry per indicator and region changed, and answered
+//!   after the commit;
 //! - the same push again (a retry: every value already stored, nothing changes);
+//! - the same values for another indicator published over MQTT
+//!   (`city/ouhai/indicators/<id>`, QoS 1, 500 values a message under the broker's 64 KiB
+//!   packet limit, 8 connections, each waiting for the acknowledgement the broker sends
+//!   after the commit);
 //! - the baseline: the same rows as plain INSERTs, one statement a row, 1,000 rows a
 //!   transaction, 8 connections; and the ratios.
 
@@ -27,6 +32,8 @@ static ALLOCATOR: cockpit_server::Allocator = cockpit_server::Allocator;
 const DAYS: usize = 500;
 const BATCH: usize = 1_000;
 const CLIENTS: usize = 8;
+/// Values a message over MQTT: about 30 KiB, under the broker's packet limit (64 KiB).
+const MQTT_BATCH: usize = 500;
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
@@ -69,6 +76,34 @@ async fn push_all(client: &reqwest::Client, url: &str, token: &str, batches: &[V
     (values as f64 / started.elapsed().as_secs_f64(), changed)
 }
 
+/// Publishes `messages` to `topic` at QoS 1 as push source `id`, from `CLIENTS`
+/// connections at once, each waiting for a message's acknowledgement (sent after its values
+/// committed) before the next: values per second.
+async fn publish_all(broker: std::net::SocketAddr, id: &str, token: &str, topic: &str, messages: &[String]) -> f64 {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    let started = Instant::now();
+    let connections = (0..CLIENTS).map(|c| {
+        let mine: Vec<String> = messages.iter().skip(c).step_by(CLIENTS).cloned().collect();
+        let mut options = MqttOptions::new(format!("{id}-{c}"), broker.ip().to_string(), broker.port());
+        options.set_credentials(id, token);
+        options.set_max_packet_size(64 * 1024, 64 * 1024);
+        async move {
+            let (client, mut events) = AsyncClient::new(options, 10);
+            for message in mine {
+                client.publish(topic, QoS::AtLeastOnce, false, message).await.unwrap();
+                loop {
+                    if let Event::Incoming(Packet::PubAck(_)) = events.poll().await.expect("logged in to the broker") {
+                        break;
+                    }
+                }
+            }
+            client.disconnect().await.ok();
+        }
+    });
+    futures_util::future::join_all(connections).await;
+    (messages.len() * MQTT_BATCH) as f64 / started.elapsed().as_secs_f64()
+}
+
 async fn bench() {
     let data = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/ouhai");
     let url = fresh_database("bench_indicators").await;
@@ -100,7 +135,7 @@ async fn bench() {
     let session: Value =
         client.post(format!("http://{addr}/api/auth/login")).json(&login).send().await.unwrap().json().await.unwrap();
     let admin = session["access_token"].as_str().unwrap().to_string();
-    for id in ["bench.pushed", "bench.baseline"] {
+    for id in ["bench.pushed", "bench.mqtt", "bench.baseline"] {
         let entry = json!({
             "id": id, "name": {"zh": "基准指标", "en": "Bench"}, "definition": "基准", "system": "safe_society",
             "domain": "public_security", "unit": "件", "better": "lower", "owner": {"department": "x", "person": ""},
@@ -108,7 +143,7 @@ async fn bench() {
         });
         call(&client, &format!("http://{addr}/api/indicators/catalogue"), &admin, &entry).await;
     }
-    let source = json!({"id": "bench", "name": "基准来源", "indicators": ["bench.pushed"]});
+    let source = json!({"id": "bench", "name": "基准来源", "indicators": ["bench.pushed", "bench.mqtt"]});
     let source = call(&client, &format!("http://{addr}/api/indicators/sources"), &admin, &source).await;
     let token = source["token"].as_str().unwrap().to_string();
 
@@ -139,6 +174,31 @@ async fn bench() {
     assert_eq!(changed as usize, rows.len(), "every value new");
     let (retried, changed) = push_all(&client, &push_url, &token, &batches).await;
     assert_eq!(changed, 0, "a retry changes nothing");
+
+    // The same values of another indicator over MQTT.
+    let iot: Value =
+        client.get(format!("http://{addr}/api/iot")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    let broker: std::net::SocketAddr = iot["broker"].as_str().expect("the embedded broker").parse().unwrap();
+    let messages: Vec<String> = rows
+        .chunks(MQTT_BATCH)
+        .map(|c| {
+            let values: Vec<Value> = c
+                .iter()
+                .map(|(region, period, value)| json!({"region": region, "period": period, "value": value}))
+                .collect();
+            Value::Array(values).to_string()
+        })
+        .collect();
+    assert!(
+        rows.len().is_multiple_of(MQTT_BATCH) && messages.iter().all(|m| m.len() < 64 * 1024),
+        "each message one packet"
+    );
+    let mqtt = publish_all(broker, "bench", &token, "city/ouhai/indicators/bench.mqtt", &messages).await;
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM indicator_values WHERE indicator = 'bench.mqtt'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored as usize, rows.len(), "every value published is stored");
 
     // The baseline: plain INSERTs of the same rows, one statement a row, a transaction per
     // batch, CLIENTS connections.
@@ -172,9 +232,13 @@ async fn bench() {
         rows.len(),
         villages.len()
     );
-    println!("  API push, new values:        {pushed:>10.0} values/s  (checked, audited, live log per value)");
+    println!("  API push, new values:        {pushed:>10.0} values/s  (checked, audited, live log per region changed)");
     println!("  API push, retry (unchanged): {retried:>10.0} values/s");
+    println!(
+        "  MQTT push, new values:       {mqtt:>10.0} values/s  ({MQTT_BATCH} a message, QoS 1, {CLIENTS} connections)"
+    );
     println!("  baseline, plain INSERTs:     {baseline:>10.0} values/s  (one statement a row, {BATCH} a transaction)");
     println!("  ratio push / baseline:       {:>10.2}", pushed / baseline);
     println!("  ratio retry / baseline:      {:>10.2}", retried / baseline);
+    println!("  ratio MQTT / baseline:       {:>10.2}", mqtt / baseline);
 }

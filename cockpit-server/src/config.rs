@@ -115,6 +115,7 @@ pub struct IndicatorsConfig {
     pub sample: PathBuf,
     pub assessment_models: PathBuf,
     pub wait_check_seconds: u64,
+    pub pull_hosts: Vec<String>,
 }
 
 /// `[auth]`.
@@ -303,6 +304,8 @@ impl Config {
         config.mqtt.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         // Tests wait for recomputed indicators; a second is the shortest interval.
         config.indicators.interval_seconds = 1;
+        // The other systems tests pull from are their own HTTP servers on this machine.
+        config.indicators.pull_hosts = vec!["127.0.0.1".into()];
         // Tests share one cluster through DATABASE_URL; the restore drill turns it on.
         config.backup.enabled = false;
         config

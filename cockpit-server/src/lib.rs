@@ -68,6 +68,8 @@ pub struct AppState {
     pub live: live::Hub,
     /// City vital signs per region.
     pub indicators: indicators::Indicators,
+    /// The client of indicator pulls, with the hosts they may fetch.
+    pub pulls: indicators::pull::Puller,
     /// Backups: the schedule's settings and what it last saw.
     pub backups: backup::Backups,
     intake_limits: Arc<RateLimits>,
@@ -199,6 +201,7 @@ impl AppState {
             iot,
             live,
             indicators,
+            pulls: indicators::pull::Puller::from_config(&config.indicators.pull_hosts)?,
             backups,
             intake_limits: Arc::new(RateLimits::default()),
             open311: (config.open311.clone(), Arc::new(RateLimits::default())),
@@ -298,7 +301,7 @@ async fn serve(
         ));
     }
     // Indicator values pulled from other systems, each pull on its own task when due.
-    tokio::spawn(indicators::pull::schedule::run(state.cases.clone(), stopped.clone()));
+    tokio::spawn(indicators::pull::schedule::run(state.cases.clone(), state.pulls.clone(), stopped.clone()));
     // Rules documents edited through another instance come into force here within seconds.
     tokio::spawn(state.cases.documents.clone().follow(Duration::from_secs(5), stopped.clone()));
     tokio::spawn(state.geography_edits.clone().follow(Duration::from_secs(5), stopped.clone()));
@@ -331,35 +334,7 @@ async fn serve(
         "cockpit serving"
     );
     // Last, once everything that starts by reading cases has: the load locks them a while.
-    let sensors = match config.history.seed_on_start {
-        true => history::SensorSettings::load(config, &state.cases.store)
-            .await
-            .inspect_err(|e| tracing::warn!(error = %e, "the IoT rules could not be read; no sensors' history"))
-            .ok()
-            .map(|s| (s, state.iot.clone())),
-        false => None,
-    };
-    let history = history::seed_in_background(
-        state.cases.store.clone(),
-        state.geography.get(),
-        state.cases.rules.get(),
-        config.history.clone(),
-        sensors,
-    );
-    indicators::computed_values::backfill_after(
-        history,
-        state.cases.store.clone(),
-        state.indicators.clone(),
-        state.geography.get(),
-        state.cases.rules.get().calendar.offset(),
-        config.history.days,
-    );
-    indicators::sample::seed_in_background(
-        state.cases.store.clone(),
-        state.geography.get(),
-        state.cases.rules.get().calendar.offset(),
-        config.history.clone(),
-    );
+    history::start_in_background(config, &state).await;
     let router = app(state);
     let served = if config.http.tls() {
         http::serve_tls(listener, router, &config.http, shutdown).await

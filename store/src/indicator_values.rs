@@ -1,7 +1,10 @@
 //! The `indicator_values` table: a value per indicator, region and period, written many at
 //! a time in one statement that changes only what differs (a retry changes nothing), with
-//! a live log entry for each changed value and the caller's audit record in the same
-//! transaction.
+//! a live log entry for each indicator and region changed (its newest period) and the
+//! caller's audit record in the same transaction.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
@@ -45,8 +48,9 @@ pub struct ValueRow {
 impl Store {
     /// Writes `values` (at most one per indicator, region and period: the caller keeps the
     /// last) with `audit`, in one transaction: a value whose row already holds the same
-    /// value from the same source is left as it is. The rows that changed, each also a
-    /// `value:<indicator>:<region>` entry of the live `indicators` channel.
+    /// value from the same source is left as it is. The rows that changed; the newest
+    /// period changed of each indicator and region is also a `value:<indicator>:<region>`
+    /// entry of the live `indicators` channel.
     pub async fn put_indicator_values(
         &self,
         values: &[NewValue],
@@ -86,26 +90,39 @@ impl Store {
             }
             Store::audit(&mut tx, now, &[record]).await?;
         }
-        // Found by key: a day's first recomputation changes thousands at once.
-        let live: std::collections::HashMap<(&str, &str), &Vec<String>> =
-            values.iter().map(|v| ((v.indicator.as_str(), v.region.as_str()), &v.live_regions)).collect();
-        let entries: Vec<NewEntry> = changed
-            .iter()
-            .map(|row| {
-                let regions =
-                    live.get(&(row.indicator.as_str(), row.region.as_str())).map(|r| (*r).clone()).unwrap_or_default();
-                NewEntry {
-                    channel: cockpit_live::Channel::Indicators,
-                    key: format!("value:{}:{}", row.indicator, row.region),
-                    regions,
-                    position: None,
-                    layer: None,
-                    assignee: None,
-                    payload: json!({
-                        "indicator": row.indicator, "region": row.region, "period": row.period, "value": row.value,
-                        "source": row.source, "recorded_at": row.recorded_at,
-                    }),
+        // One live entry per indicator and region, of the newest period changed: a screen
+        // keeps the newest period it has seen, so the older ones of the same batch (history
+        // pushed at once) would change nothing on it.
+        let mut newest: Vec<&ValueRow> = Vec::new();
+        let mut slots: HashMap<(&str, &str), usize> = HashMap::with_capacity(changed.len());
+        for row in &changed {
+            match slots.entry((row.indicator.as_str(), row.region.as_str())) {
+                Entry::Occupied(slot) if row.period > newest[*slot.get()].period => newest[*slot.get()] = row,
+                Entry::Occupied(_) => {}
+                Entry::Vacant(slot) => {
+                    slot.insert(newest.len());
+                    newest.push(row);
                 }
+            }
+        }
+        let regions: HashMap<(&str, &str), &Vec<String>> =
+            values.iter().map(|v| ((v.indicator.as_str(), v.region.as_str()), &v.live_regions)).collect();
+        let entries: Vec<NewEntry> = newest
+            .into_iter()
+            .map(|row| NewEntry {
+                channel: cockpit_live::Channel::Indicators,
+                key: format!("value:{}:{}", row.indicator, row.region),
+                regions: regions
+                    .get(&(row.indicator.as_str(), row.region.as_str()))
+                    .map(|r| r.to_vec())
+                    .unwrap_or_default(),
+                position: None,
+                layer: None,
+                assignee: None,
+                payload: json!({
+                    "indicator": row.indicator, "region": row.region, "period": row.period, "value": row.value,
+                    "source": row.source, "recorded_at": row.recorded_at,
+                }),
             })
             .collect();
         live_log::append(&mut tx, &entries).await?;

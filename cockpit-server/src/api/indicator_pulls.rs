@@ -78,7 +78,8 @@ pub(crate) async fn put(
     Json(d): Json<Definition>,
 ) -> Result<(StatusCode, Answer<PullStatus>), ApiError> {
     let store = &state.cases.store;
-    let new = pull::put(store, &state.geography.get().city, &id, &d, caller.audit_actor()).await?;
+    let hosts = state.pulls.hosts();
+    let new = pull::put(store, &state.geography.get().city, hosts, &id, &d, caller.audit_actor()).await?;
     let row = store.indicator_pull(&id).await?.ok_or_else(|| ApiError::NotFound(format!("no pull `{id}`")))?;
     let status = if new { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Answer(pull::status(store, row, Utc::now()).await?)))
@@ -113,7 +114,7 @@ pub(crate) async fn test_fetch(
         None => None,
     };
     let city = &state.geography.get().city;
-    match pull::test_fetch(store, city, &t.definition, kept.as_ref()).await {
+    match pull::test_fetch(store, city, &state.pulls, &t.definition, kept.as_ref()).await {
         Ok(found) => Ok(Answer(found)),
         // The definition's fields are under `definition`.
         Err(crate::indicators::IndicatorsError::Field { field, reason }) => {

@@ -74,6 +74,41 @@ pub(crate) async fn people(
     Ok((People::generate(city, &departments, demo.as_ref(), seed), demo))
 }
 
+/// On a start with `[history] seed_on_start`, the demonstration's past in the background:
+/// the cases, then the sensors' (their open alarms handed to the live pipeline), the
+/// computed indicators' past days, and the sample indicator values.
+pub(crate) async fn start_in_background(config: &crate::Config, state: &crate::AppState) {
+    let sensors = match config.history.seed_on_start {
+        true => SensorSettings::load(config, &state.cases.store)
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "the IoT rules could not be read; no sensors' history"))
+            .ok()
+            .map(|s| (s, state.iot.clone())),
+        false => None,
+    };
+    let history = seed_in_background(
+        state.cases.store.clone(),
+        state.geography.get(),
+        state.cases.rules.get(),
+        config.history.clone(),
+        sensors,
+    );
+    crate::indicators::computed_values::backfill_after(
+        history,
+        state.cases.store.clone(),
+        state.indicators.clone(),
+        state.geography.get(),
+        state.cases.rules.get().calendar.offset(),
+        config.history.days,
+    );
+    crate::indicators::sample::seed_in_background(
+        state.cases.store.clone(),
+        state.geography.get(),
+        state.cases.rules.get().calendar.offset(),
+        config.history.clone(),
+    );
+}
+
 /// Seeds when configured to and when the database has no history yet; in the background,
 /// so that the first start serves at once: what reads cases waits for the commit (the
 /// store locks the two tables for the load), then shows the whole past. The task answers

@@ -7,12 +7,13 @@
 //! data, never zero.
 
 pub mod fetch;
+mod hosts;
 pub mod schedule;
 mod status;
 
+pub use hosts::{PullHosts, Puller};
 pub use status::{MaskedHeader, PullStatus, every, status};
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::TimeDelta;
@@ -115,18 +116,6 @@ fn enabled() -> bool {
     true
 }
 
-/// The HTTP client of every pull and test fetch (a pool of connections shared by them).
-pub fn client() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .user_agent(concat!("ouhai-cockpit-indicator-pull/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default()
-    })
-}
-
 /// Seconds between fetches of a pull of an indicator kept at `frequency`, unless set:
 /// a real-time value every minute, a daily one every hour, the others every six hours
 /// (a monthly figure is published some day in its month: pulled often enough to see it
@@ -146,11 +135,12 @@ pub fn backoff(failures: u32, every: u32) -> TimeDelta {
     TimeDelta::seconds(seconds.min(u64::from(every)).min(3600) as i64)
 }
 
-/// Checks `d` against the catalogue and `city`; its indicator and its headers with their
-/// values (a header without one takes `kept`'s of its name).
+/// Checks `d` against the catalogue, `city` and the hosts pulls may fetch; its indicator and
+/// its headers with their values (a header without one takes `kept`'s of its name).
 pub async fn check(
     store: &Store,
     city: &City,
+    hosts: &PullHosts,
     d: &Definition,
     kept: &[Header],
 ) -> Result<(CatalogueEntry, Vec<Header>), IndicatorsError> {
@@ -167,7 +157,9 @@ pub async fn check(
         Ok(u) if !u.username().is_empty() || u.password().is_some() => {
             return Err(IndicatorsError::field("url", "no credentials in the address: send them as a header"));
         }
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            hosts.check(&u).map_err(|why| IndicatorsError::field("url", why))?;
+        }
         _ => return Err(IndicatorsError::field("url", "an http or https address")),
     }
     if d.headers.len() > MAX_HEADERS {
@@ -245,6 +237,7 @@ pub fn stored_picks(row: &PullRow) -> Vec<Pick> {
 pub async fn put(
     store: &Store,
     city: &City,
+    hosts: &PullHosts,
     id: &str,
     d: &Definition,
     who: AuditActor,
@@ -253,7 +246,7 @@ pub async fn put(
         return Err(IndicatorsError::field("id", "1–64 of letters, digits, _ and -"));
     }
     let kept = store.indicator_pull(id).await?.map(|r| stored_headers(&r)).unwrap_or_default();
-    let (_, headers) = check(store, city, d, &kept).await?;
+    let (_, headers) = check(store, city, hosts, d, &kept).await?;
     let stored = PullDefinition {
         name: d.name.trim().to_string(),
         indicator: d.indicator.clone(),
@@ -272,13 +265,14 @@ pub async fn put(
 pub async fn test_fetch(
     store: &Store,
     city: &City,
+    puller: &Puller,
     d: &Definition,
     kept: Option<&PullRow>,
 ) -> Result<TestFetched, IndicatorsError> {
     let kept = kept.map(stored_headers).unwrap_or_default();
-    let (_, headers) = check(store, city, d, &kept).await?;
+    let (_, headers) = check(store, city, puller.hosts(), d, &kept).await?;
     let timeout = Duration::from_secs(u64::from(d.timeout_seconds));
-    Ok(match fetch::fetch(client(), &d.url, &headers, timeout).await {
+    Ok(match fetch::fetch(puller, &d.url, &headers, timeout).await {
         Ok(fetched) => TestFetched {
             status: Some(fetched.status),
             error: None,

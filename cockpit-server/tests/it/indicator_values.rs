@@ -242,6 +242,22 @@ async fn http_push_with_the_sources_token_is_idempotent_and_streamed() {
     let compare = format!("/api/indicators/catalogue/test.daily/compare?region={other}&period=2025-06-01");
     let (status, refused) = server.get_with(&local, &compare).await;
     assert!(matches!(status, 403 | 404), "{status}: {refused}");
+
+    // History pushed at once: every period stored, one live entry for the region, its newest
+    // period (a screen keeps the newest it has seen).
+    let history = json!({"values": [
+        {"indicator": "test.daily", "region": other, "period": "2025-05-30", "value": 1},
+        {"indicator": "test.daily", "region": other, "period": "2025-05-31", "value": 2},
+        {"indicator": "test.daily", "region": other, "period": "2025-05-29", "value": 3},
+    ]});
+    assert_eq!(push(token.clone(), history).await.1["changed"], 3);
+    let streamed: Vec<Value> = sqlx::query_scalar("SELECT payload FROM live_log WHERE key = $1 ORDER BY seq")
+        .bind(format!("value:test.daily:{other}"))
+        .fetch_all(server.store.pool())
+        .await
+        .unwrap();
+    let periods: Vec<&str> = streamed.iter().map(|p| p["period"].as_str().unwrap()).collect();
+    assert_eq!(periods, ["2025-06-01", "2025-05-31"], "the first push's, then the history's newest: {streamed:?}");
 }
 
 /// Publishes each payload to `topic` at QoS 1 as push source `id`, waiting for each

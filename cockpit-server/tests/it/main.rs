@@ -21,6 +21,7 @@ mod indicator_alarms_standing;
 mod indicator_catalogue;
 mod indicator_computed;
 mod indicator_computed_history;
+mod indicator_pull_hosts;
 mod indicator_pulls;
 mod indicator_sample;
 mod indicator_values;

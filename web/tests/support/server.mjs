@@ -69,6 +69,9 @@ export class Server {
         `web_dir = "${join(webDir, 'dist')}"`,
         `[mqtt]`,
         `listen = "127.0.0.1:0"`,
+        // The other systems a pull test fetches from are its own servers on this machine.
+        `[indicators]`,
+        `pull_hosts = ["127.0.0.1"]`,
         '',
       ].join('\n'),
     );

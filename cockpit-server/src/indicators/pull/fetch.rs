@@ -12,7 +12,7 @@ use serde_json::Value;
 use serde_json_path::JsonPath;
 use utoipa::ToSchema;
 
-use super::{Header, Pick};
+use super::{Header, Pick, Puller, hosts};
 
 /// The most of an answer read: a JSON document larger than this is refused.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
@@ -42,14 +42,13 @@ pub struct Picked {
 }
 
 /// Fetches `url` with `headers` within `timeout`: the answer as JSON, or why not (the
-/// status when it was not 2xx, the timeout, what would not parse).
-pub async fn fetch(
-    client: &reqwest::Client,
-    url: &str,
-    headers: &[Header],
-    timeout: Duration,
-) -> Result<Fetched, String> {
-    let mut request = client.get(url).timeout(timeout).header(reqwest::header::ACCEPT, "application/json");
+/// host refused by `[indicators] pull_hosts`, the status when it was not 2xx, the timeout,
+/// what would not parse).
+pub async fn fetch(puller: &Puller, url: &str, headers: &[Header], timeout: Duration) -> Result<Fetched, String> {
+    // Checked at every fetch, not only where it was entered: the list may have changed.
+    let parsed = url::Url::parse(url).map_err(|e| format!("not an address: {e}"))?;
+    puller.hosts().check(&parsed).map_err(|why| format!("refused: {why}"))?;
+    let mut request = puller.client().get(parsed).timeout(timeout).header(reqwest::header::ACCEPT, "application/json");
     for h in headers {
         request = request.header(h.name.as_str(), h.value.as_deref().unwrap_or_default());
     }
@@ -72,7 +71,9 @@ pub async fn fetch(
 /// Why a request failed, in words an operator can act on (no internals beyond the
 /// source's own address).
 fn described(e: &reqwest::Error, timeout: Duration) -> String {
-    if e.is_timeout() {
+    if let Some(why) = hosts::refusal(e) {
+        format!("refused: {why}")
+    } else if e.is_timeout() {
         format!("no answer within {} s (timed out)", timeout.as_secs())
     } else if e.is_connect() {
         "could not connect to the source".to_string()

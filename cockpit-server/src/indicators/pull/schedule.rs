@@ -14,7 +14,7 @@ use cockpit_store::{AuditActor, AuditEntry, PullOutcome, PullRow};
 use serde_json::json;
 use tokio::sync::watch;
 
-use super::{backoff, every, fetch, stored_headers, stored_picks};
+use super::{Puller, backoff, every, fetch, stored_headers, stored_picks};
 use crate::cases::CaseService;
 use crate::indicators::values::{self, Arriving, Origin};
 use crate::indicators::{IndicatorsError, alarms};
@@ -30,7 +30,7 @@ const GRACE_SECONDS: i32 = 30;
 const CLAIM: i64 = 64;
 
 /// Claims and fetches due pulls every [`TICK`] until `stop` turns true.
-pub async fn run(cases: CaseService, mut stop: watch::Receiver<bool>) {
+pub async fn run(cases: CaseService, puller: Puller, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -47,9 +47,9 @@ pub async fn run(cases: CaseService, mut stop: watch::Receiver<bool>) {
         };
         for row in claimed {
             // Its own task: a pull waiting on its source delays no other, nor the next tick.
-            let cases = cases.clone();
+            let (cases, puller) = (cases.clone(), puller.clone());
             tokio::spawn(async move {
-                if let Err(error) = attempt(&cases, &row).await {
+                if let Err(error) = attempt(&cases, &puller, &row).await {
                     tracing::warn!(pull = %row.id, %error, "an indicator pull could not record its attempt");
                 }
             });
@@ -59,7 +59,7 @@ pub async fn run(cases: CaseService, mut stop: watch::Receiver<bool>) {
 
 /// Fetches claimed `row` (its `last_attempt` is the claim's moment), writes what it picked
 /// and records the outcome with the next due time.
-pub async fn attempt(cases: &CaseService, row: &PullRow) -> Result<PullOutcome, IndicatorsError> {
+pub async fn attempt(cases: &CaseService, puller: &Puller, row: &PullRow) -> Result<PullOutcome, IndicatorsError> {
     let started = row.last_attempt.unwrap_or_else(Utc::now);
     let store = &cases.store;
     let entry: Option<CatalogueEntry> = match store.indicator_entry(&row.indicator).await? {
@@ -67,7 +67,7 @@ pub async fn attempt(cases: &CaseService, row: &PullRow) -> Result<PullOutcome, 
         None => None,
     };
     let (outcome, every) = match &entry {
-        Some(entry) => (pull_and_write(cases, row, entry).await?, every(row, entry.frequency)),
+        Some(entry) => (pull_and_write(cases, puller, row, entry).await?, every(row, entry.frequency)),
         None => (PullOutcome::Failed(format!("indicator `{}` is not in the catalogue", row.indicator)), 3600),
     };
     let next = next_due(started, &outcome, row.failures, every);
@@ -89,11 +89,12 @@ pub fn next_due(started: DateTime<Utc>, outcome: &PullOutcome, failures: i32, ev
 
 async fn pull_and_write(
     cases: &CaseService,
+    puller: &Puller,
     row: &PullRow,
     entry: &CatalogueEntry,
 ) -> Result<PullOutcome, IndicatorsError> {
     let timeout = Duration::from_secs(row.timeout_seconds.max(1) as u64);
-    let fetched = match fetch::fetch(super::client(), &row.url, &stored_headers(row), timeout).await {
+    let fetched = match fetch::fetch(puller, &row.url, &stored_headers(row), timeout).await {
         Ok(fetched) => fetched,
         Err(reason) => return Ok(PullOutcome::Failed(reason)),
     };
