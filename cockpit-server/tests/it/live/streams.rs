@@ -462,8 +462,16 @@ async fn indicators_arrive_as_a_snapshot_then_replace_when_cases_change() {
 
     let dispatcher = server.token("ind-live-dispatcher", "dispatcher").await;
     create_case(&server, &dispatcher, lon, lat, "路面塌陷").await;
-    let frames =
-        ws.until(|v| v["type"] == "delta" && v["channel"] == "indicators" && today(&v["data"]["items"]) > before).await;
+    // The table's `replace`; the channel also carries single values (`value:` entries, the
+    // computed indicators' among them), which have no `items`.
+    let frames = ws
+        .until(|v| {
+            v["type"] == "delta"
+                && v["channel"] == "indicators"
+                && v["key"] == "indicators"
+                && today(&v["data"]["items"]) > before
+        })
+        .await;
     let delta = frames.last().unwrap();
     assert_eq!(delta["op"], "replace", "{delta}");
     assert_eq!(today(&delta["data"]["items"]), before + 1.0);
