@@ -137,34 +137,32 @@ impl Store {
     /// computed indicators: `(id, entry)` pairs. How many were inserted (none when people's
     /// catalogue has entries).
     pub async fn seed_indicators(&self, entries: &[(String, Value)]) -> Result<u64, StoreError> {
-        let (ids, bodies): (Vec<&str>, Vec<Value>) = entries.iter().map(|(i, e)| (i.as_str(), e.clone())).unzip();
-        let done = sqlx::query(
-            "INSERT INTO indicator_catalogue (id, entry, updated_by)
-             SELECT i, e, 'system' FROM unnest($1::text[], $2::jsonb[]) AS s(i, e)
-             -- The computed indicators, registered at start, do not count.
-             WHERE NOT EXISTS (SELECT 1 FROM indicator_catalogue WHERE entry ->> 'source' IS DISTINCT FROM 'computed')
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(ids)
-        .bind(bodies)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
+        self.add_indicator_entries(entries, true).await
     }
 
     /// Adds the entries whose ids the catalogue does not hold (the computed indicators',
     /// at every start: an entry people edited stays as they left it); how many it added.
     pub async fn register_indicators(&self, entries: &[(String, Value)]) -> Result<u64, StoreError> {
+        self.add_indicator_entries(entries, false).await
+    }
+
+    /// Inserts the `(id, entry)` pairs whose ids are free, as the system (with
+    /// `only_if_empty`, only into a catalogue holding nothing but the computed indicators,
+    /// which are registered at start); how many it inserted.
+    async fn add_indicator_entries(&self, entries: &[(String, Value)], only_if_empty: bool) -> Result<u64, StoreError> {
         let (ids, bodies): (Vec<&str>, Vec<Value>) = entries.iter().map(|(i, e)| (i.as_str(), e.clone())).unzip();
-        let done = sqlx::query(
+        let condition = match only_if_empty {
+            true => {
+                "WHERE NOT EXISTS (SELECT 1 FROM indicator_catalogue WHERE entry ->> 'source' IS DISTINCT FROM 'computed')"
+            }
+            false => "",
+        };
+        let query = format!(
             "INSERT INTO indicator_catalogue (id, entry, updated_by)
-             SELECT i, e, 'system' FROM unnest($1::text[], $2::jsonb[]) AS s(i, e)
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(ids)
-        .bind(bodies)
-        .execute(&self.pool)
-        .await?;
+             SELECT i, e, 'system' FROM unnest($1::text[], $2::jsonb[]) AS s(i, e) {condition}
+             ON CONFLICT (id) DO NOTHING"
+        );
+        let done = sqlx::query(sqlx::AssertSqlSafe(query)).bind(ids).bind(bodies).execute(&self.pool).await?;
         Ok(done.rows_affected())
     }
 

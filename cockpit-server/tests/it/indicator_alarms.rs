@@ -34,8 +34,14 @@ pub(crate) fn bands() -> Value {
 /// An indicator `ID` kept in real time, lower better, with a push source `stats` for it:
 /// the source's token.
 pub(crate) async fn alarmed_indicator(server: &Server) -> String {
+    alarmed_indicator_every(server, "real_time").await
+}
+
+/// An indicator `ID` updated at `frequency`, lower better, with a push source `stats` for
+/// it: the source's token.
+pub(crate) async fn alarmed_indicator_every(server: &Server, frequency: &str) -> String {
     let admin = server.token("test-admin", "system_administrator").await;
-    let mut entry = indicator(ID, "real_time", "");
+    let mut entry = indicator(ID, frequency, "");
     entry["better"] = json!("lower");
     let (status, e) = server.post_with(&admin, "/api/indicators/catalogue", &entry).await;
     assert_eq!(status, 201, "{e}");
@@ -303,13 +309,7 @@ async fn inside_the_quiet_window_an_alarm_is_recorded_but_its_case_waits() {
 #[tokio::test]
 async fn a_change_against_last_year_and_a_rolling_baseline_alarms_from_the_stored_series() {
     let server = start(None, 0).await;
-    let admin = server.token("test-admin", "system_administrator").await;
-    let mut entry = indicator(ID, "monthly", "");
-    entry["better"] = json!("lower");
-    assert_eq!(server.post_with(&admin, "/api/indicators/catalogue", &entry).await.0, 201);
-    let source = json!({"id": "stats", "name": "区统计局", "indicators": [ID]});
-    let (_, source) = server.post_with(&admin, "/api/indicators/sources", &source).await;
-    let token = source["token"].as_str().unwrap().to_string();
+    let token = alarmed_indicator_every(&server, "monthly").await;
     let month = |back: u32| {
         let today = Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).date_naive();
         let first = today.with_day0(0).unwrap();

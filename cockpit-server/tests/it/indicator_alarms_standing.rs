@@ -16,9 +16,9 @@ use cockpit_store::{AuditActor, AuditEntry};
 
 use crate::common::Server;
 use crate::indicator_alarms::{
-    ID, STREET, alarm_cases, alarmed_indicator, alarms, bands, cases_opened, push, set_threshold, start,
+    ID, STREET, alarm_cases, alarmed_indicator, alarmed_indicator_every, alarms, bands, cases_opened, push,
+    set_threshold, start,
 };
-use crate::indicator_catalogue::indicator;
 
 /// A plain red line at `red` for "lower is better", with the minimum durations given.
 fn line(red: f64, raise_after: u32, clear_after: u32) -> Value {
@@ -70,17 +70,12 @@ async fn until(server: &Server, query: &str, done: impl Fn(&[Value]) -> bool) ->
 async fn a_line_lowered_under_the_value_that_stands_raises_at_once_and_moved_back_or_switched_off_clears() {
     // No timer: what happens, happens at the edit.
     let server = start(None, 0).await;
-    let admin = server.token("test-admin", "system_administrator").await;
-    let mut entry = indicator(ID, "monthly", "");
-    entry["better"] = json!("lower");
-    assert_eq!(server.post_with(&admin, "/api/indicators/catalogue", &entry).await.0, 201);
-    let source = json!({"id": "stats", "name": "区统计局", "indicators": [ID]});
-    let (_, source) = server.post_with(&admin, "/api/indicators/sources", &source).await;
+    let token = alarmed_indicator_every(&server, "monthly").await;
     let body = json!({"values": [{"indicator": ID, "region": STREET, "period": this_month(), "value": 85.0}]});
     let response = server
         .client
         .post(server.url("/api/indicators/push/stats"))
-        .bearer_auth(source["token"].as_str().unwrap())
+        .bearer_auth(&token)
         .json(&body)
         .send()
         .await
