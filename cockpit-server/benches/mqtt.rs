@@ -10,8 +10,10 @@
 //!    publisher stamped in the payload: p50, p99, max;
 //! 4. history at 50,000 readings/s (QoS 0, so the history writer sheds what it cannot
 //!    take): values written and shed;
-//! 5. the history writer's two ways on the same batches, alternating, same database:
-//!    `Store::insert_readings` (one statement) against `Store::copy_readings` (COPY).
+//! 5. the history writer's ways on the same batches, alternating, same database, with 64
+//!    and 4,096 devices: `Store::insert_readings` (one statement), `COPY` with the
+//!    aggregates added per batch (the baseline, the writer before the rollup) and
+//!    `Store::copy_readings` (`COPY` alone); then the rollup's own rate.
 //!
 //! `DATABASE_URL=... cargo bench -p cockpit-server --bench mqtt` (./test.sh prints how to
 //! start the test cluster). Figures, not assertions: the machines are shared and noisy.
@@ -276,16 +278,29 @@ async fn history_at(state: &cockpit_server::AppState, credentials: &Path, mqtt: 
     );
 }
 
-/// Phase 5: the same batches (64 devices, three metrics, 4,096 readings a batch, as the
-/// writer takes them) through both ways, alternating, each batch its own transaction.
+/// Phase 5: the writer's ways on the same batches (4,096 readings of three metrics, as the
+/// writer takes them), each batch its own transaction, alternating, same database: the
+/// one statement (`insert_readings`), `COPY` with the minute and hour aggregates added
+/// batch by batch (the writer until issue 20's rollup: the baseline), and `COPY` alone
+/// (`copy_readings`: the minutes marked pending). Then the rollup of what they wrote.
+/// Twice: 64 devices (every batch adds to the same 192 device-minutes) and 4,096 devices (a
+/// district's many devices: every reading of a batch is a device-minute of its own).
 async fn writer_ways(store: &Store) {
-    const BATCHES: usize = 20;
-    let devices: Vec<Arc<str>> = (0..DEVICES).map(|i| Arc::from(format!("W-{i:03}").as_str())).collect();
+    for devices in [64, 4_096] {
+        writer_ways_of(store, devices).await;
+    }
+}
+
+async fn writer_ways_of(store: &Store, device_count: usize) {
+    const BATCHES: usize = 12;
+    const WAYS: [&str; 3] = ["INSERT ... unnest", "COPY + aggregates per batch", "COPY, rollup after"];
+    let devices: Vec<Arc<str>> =
+        (0..device_count).map(|i| Arc::from(format!("W{device_count}-{i:05}").as_str())).collect();
     let start = chrono::Utc::now();
     let batch = |n: usize| -> Vec<cockpit_store::ReadingRow> {
         (0..4_096)
             .flat_map(|i| {
-                let device = devices[i % DEVICES].clone();
+                let device = devices[i % device_count].clone();
                 let at = start + chrono::TimeDelta::milliseconds((n * 4_096 + i) as i64);
                 ["pm25_ugm3", "pm10_ugm3", "noise_db"].into_iter().map(move |metric| cockpit_store::ReadingRow {
                     device_id: device.clone(),
@@ -296,28 +311,77 @@ async fn writer_ways(store: &Store) {
             })
             .collect()
     };
-    let mut spent = [Duration::ZERO; 2];
-    let mut values = [0u64; 2];
-    for n in 0..BATCHES * 2 {
+    let mut spent = [Duration::ZERO; 3];
+    let mut values = [0u64; 3];
+    for n in 0..BATCHES * 3 {
         let rows = batch(n);
-        let way = n % 2;
+        let way = n % 3;
         let started = Instant::now();
         let mut tx = store.pool().begin().await.unwrap();
-        let stored = if way == 0 {
-            Store::insert_readings(&mut tx, &rows).await.unwrap()
-        } else {
-            Store::copy_readings(&mut tx, &rows).await.unwrap()
+        let stored = match way {
+            0 => Store::insert_readings(&mut tx, &rows).await.unwrap(),
+            1 => {
+                let stored = Store::copy_readings(&mut tx, &rows).await.unwrap();
+                aggregate_per_batch(&mut tx, &rows).await;
+                stored
+            }
+            _ => Store::copy_readings(&mut tx, &rows).await.unwrap(),
         };
         tx.commit().await.unwrap();
         spent[way] += started.elapsed();
         values[way] += stored;
     }
+    // The rollup counts every minute written again (all three ways' values): its cost per
+    // value stored, paid once a minute instead of in each batch.
+    let started = Instant::now();
+    let minutes = store.roll_up_readings(chrono::Utc::now() + chrono::TimeDelta::hours(1)).await.unwrap();
+    let rolled = started.elapsed();
     let rate = |way: usize| values[way] as f64 / spent[way].as_secs_f64();
+    println!("writer     {device_count} devices, {BATCHES} batches of {} values each way:", 4_096 * 3);
+    for (way, name) in WAYS.iter().enumerate() {
+        println!("             {name:<28} {:>9.0} values/s; {:.2}x the baseline", rate(way), rate(way) / rate(1));
+    }
+    let all: u64 = values.iter().sum();
     println!(
-        "writer     {BATCHES} batches of {} values each way: INSERT ... unnest {:>9.0} values/s, COPY {:>9.0} values/s; {:.2}x",
-        4_096 * 3,
-        rate(0),
-        rate(1),
-        rate(1) / rate(0)
+        "             rollup of the {minutes} minutes written: {all} values in {:.2} s, {:.0} values/s",
+        rolled.as_secs_f64(),
+        all as f64 / rolled.as_secs_f64()
     );
+}
+
+/// The baseline's aggregates, as the writer added them batch by batch before the rollup:
+/// summed per minute here, then one upsert of the minutes and their hours.
+async fn aggregate_per_batch(tx: &mut sqlx::PgConnection, rows: &[cockpit_store::ReadingRow]) {
+    use chrono::DurationRound;
+    type Minute<'a> = (&'a str, &'a str, chrono::DateTime<chrono::Utc>);
+    let mut minutes: std::collections::BTreeMap<Minute, (i64, f64, f64, f64)> = std::collections::BTreeMap::new();
+    for r in rows {
+        let start = r.at.duration_trunc(chrono::TimeDelta::minutes(1)).unwrap();
+        let b = minutes.entry((&r.device_id, r.metric, start)).or_insert((0, 0.0, r.value, r.value));
+        *b = (b.0 + 1, b.1 + r.value, b.2.min(r.value), b.3.max(r.value));
+    }
+    let keys: Vec<_> = minutes.keys().copied().collect();
+    let buckets: Vec<_> = minutes.values().copied().collect();
+    sqlx::query(
+        "WITH m (device_id, metric, bucket, count, sum, min, max) AS (
+             SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int8[], $5::float8[], $6::float8[],
+                 $7::float8[]))
+         INSERT INTO reading_aggregates AS a (device_id, metric, resolution, bucket, count, sum, min, max)
+         SELECT device_id, metric, 'minute', bucket, count, sum, min, max FROM m
+         UNION ALL
+         SELECT device_id, metric, 'hour', date_trunc('hour', bucket), sum(count), sum(sum), min(min), max(max)
+         FROM m GROUP BY 1, 2, 4
+         ON CONFLICT (device_id, metric, resolution, bucket) DO UPDATE SET count = a.count + EXCLUDED.count,
+             sum = a.sum + EXCLUDED.sum, min = least(a.min, EXCLUDED.min), max = greatest(a.max, EXCLUDED.max)",
+    )
+    .bind(keys.iter().map(|k| k.0).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.1).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.2).collect::<Vec<_>>())
+    .bind(buckets.iter().map(|b| b.0).collect::<Vec<_>>())
+    .bind(buckets.iter().map(|b| b.1).collect::<Vec<_>>())
+    .bind(buckets.iter().map(|b| b.2).collect::<Vec<_>>())
+    .bind(buckets.iter().map(|b| b.3).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
 }

@@ -30,6 +30,7 @@ pub mod live_log;
 mod logins;
 mod open311_keys;
 mod readings_copy;
+mod readings_rollup;
 mod sealing;
 mod sessions;
 mod stats;

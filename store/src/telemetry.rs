@@ -76,8 +76,8 @@ impl Store {
     }
 
     /// Writes readings (a value already stored for its device, metric and time is skipped,
-    /// so a redelivered message counts once) and adds the new ones to the minute and hour
-    /// aggregates, in one statement.
+    /// so a redelivered message counts once) and marks their minutes for the rollup
+    /// (`readings_rollup.rs`). The values new.
     pub async fn insert_readings(tx: &mut PgConnection, rows: &[ReadingRow]) -> Result<u64, StoreError> {
         if rows.is_empty() {
             return Ok(0);
@@ -86,34 +86,20 @@ impl Store {
         let metrics: Vec<&str> = rows.iter().map(|r| r.metric).collect();
         let at: Vec<DateTime<Utc>> = rows.iter().map(|r| r.at).collect();
         let values: Vec<f64> = rows.iter().map(|r| r.value).collect();
-        let inserted: i64 = sqlx::query_scalar(
-            "WITH new AS (
-                 INSERT INTO readings (device_id, metric, at, value)
-                 SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[])
-                 ON CONFLICT DO NOTHING
-                 RETURNING device_id, metric, at, value),
-             buckets AS (
-                 SELECT device_id, metric, 'minute' AS resolution, date_trunc('minute', at) AS bucket,
-                     count(*) AS count, sum(value) AS sum, min(value) AS min, max(value) AS max
-                 FROM new GROUP BY 1, 2, 4
-                 UNION ALL
-                 SELECT device_id, metric, 'hour', date_trunc('hour', at), count(*), sum(value), min(value), max(value)
-                 FROM new GROUP BY 1, 2, 4),
-             agg AS (
-                 INSERT INTO reading_aggregates AS a (device_id, metric, resolution, bucket, count, sum, min, max)
-                 SELECT * FROM buckets
-                 ON CONFLICT (device_id, metric, resolution, bucket) DO UPDATE SET count = a.count + EXCLUDED.count,
-                     sum = a.sum + EXCLUDED.sum, min = least(a.min, EXCLUDED.min), max = greatest(a.max, EXCLUDED.max)
-                 RETURNING 1)
-             SELECT (SELECT count(*) FROM new) + 0 * (SELECT count(*) FROM agg)",
+        let inserted = sqlx::query(
+            "INSERT INTO readings (device_id, metric, at, value)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[])
+             ON CONFLICT DO NOTHING",
         )
         .bind(devices)
         .bind(metrics)
         .bind(at)
         .bind(values)
-        .fetch_one(&mut *tx)
-        .await?;
-        Ok(inserted as u64)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        Store::mark_reading_minutes(tx, rows).await?;
+        Ok(inserted)
     }
 
     /// Writes device events, once per (device, time, kind).
@@ -167,13 +153,24 @@ impl Store {
         to: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<HistoryPoint>, StoreError> {
+        // The aggregates up to the bucket of the oldest minute not rolled up yet; from there
+        // the buckets are counted from the readings themselves, so the answer is the same
+        // before and after the rollup.
         let query = if resolution == "raw" {
             "SELECT at, 1::bigint AS count, value AS avg, value AS min, value AS max FROM readings
              WHERE device_id = $1 AND metric = $2 AND at >= $4 AND at < $5 ORDER BY at LIMIT $6"
         } else {
-            "SELECT bucket AS at, count, sum / count AS avg, min, max FROM reading_aggregates
+            "WITH pending AS (
+                 SELECT date_trunc($3, coalesce(min(minute), 'infinity')) AS since FROM reading_minutes_pending)
+             SELECT bucket AS at, count, sum / count AS avg, min, max FROM reading_aggregates, pending
              WHERE device_id = $1 AND metric = $2 AND resolution = $3 AND bucket >= $4 AND bucket < $5
-             ORDER BY bucket LIMIT $6"
+                 AND bucket < pending.since
+             UNION ALL
+             SELECT date_trunc($3, at), count(*), sum(value) / count(*), min(value), max(value) FROM readings, pending
+             WHERE device_id = $1 AND metric = $2 AND at >= greatest(pending.since, $4) AND at < $5
+                 AND date_trunc($3, at) >= $4
+             GROUP BY 1
+             ORDER BY 1 LIMIT $6"
         };
         Ok(sqlx::query_as(query)
             .bind(device)

@@ -224,6 +224,7 @@ impl Iot {
         tokio::spawn(writer::run(store.clone(), history_rx, case_tx.clone(), iot.clone()));
         tokio::spawn(cases::run(cases, case_rx, iot.clone(), stop.clone()));
         let _ = case_tx.try_send(());
+        tokio::spawn(writer::roll_up(store.clone(), iot.clone(), stop.clone()));
         tokio::spawn(writer::maintain(store, config.retention_days, config.aggregate_retention_days, stop));
         Ok(iot)
     }

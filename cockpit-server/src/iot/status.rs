@@ -100,6 +100,8 @@ pub struct Counters {
     /// Values of QoS 0 readings not written to the history because the writer was behind
     /// (the live state and the rules still saw them).
     pub history_shed: AtomicU64,
+    /// Minutes of readings rolled up into the minute and hour aggregates.
+    pub minutes_rolled_up: AtomicU64,
     /// Alarm steps written.
     pub alarm_changes: AtomicU64,
     /// Cases opened for alarms.
@@ -117,7 +119,7 @@ pub struct Counters {
 impl Counters {
     /// Every running total with its name and meaning: the one list that the status JSON and
     /// the Prometheus text both print.
-    fn totals(&self) -> [(&'static str, &AtomicU64, &'static str); 12] {
+    fn totals(&self) -> [(&'static str, &AtomicU64, &'static str); 13] {
         [
             ("received", &self.received, "MQTT messages offered to the pipeline"),
             ("accepted", &self.accepted, "messages decoded and taken in"),
@@ -126,6 +128,7 @@ impl Counters {
             ("stored_values", &self.stored_values, "values written to the history"),
             ("batches", &self.batches, "write transactions committed"),
             ("history_shed", &self.history_shed, "QoS 0 values not written to the history while the writer was behind"),
+            ("minutes_rolled_up", &self.minutes_rolled_up, "minutes of readings rolled up into the aggregates"),
             ("alarm_changes", &self.alarm_changes, "alarm steps written"),
             ("cases_opened", &self.cases_opened, "cases opened for alarms"),
             ("auth_failures", &self.auth_failures, "broker logins refused"),

@@ -121,6 +121,31 @@ pub(crate) async fn run(store: Store, mut rx: mpsc::Receiver<WriteOp>, cases: mp
     }
 }
 
+/// How often the pending minutes are rolled up into the aggregates.
+const ROLL_UP_EVERY: Duration = Duration::from_secs(5);
+/// How long after its end a minute is rolled up: its readings still in flight (a batch
+/// being written) are in by then; a later one marks it again.
+const ROLL_UP_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(65);
+
+/// Rolls the readings of closed minutes up into the minute and hour aggregates
+/// (`Store::roll_up_readings`), every few seconds, until `stop`.
+pub(super) async fn roll_up(store: Store, iot: Iot, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(ROLL_UP_EVERY);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match store.roll_up_readings(Utc::now() - ROLL_UP_AFTER).await {
+            Ok(rolled) => {
+                iot.counters().minutes_rolled_up.fetch_add(rolled, Ordering::Relaxed);
+            }
+            Err(e) => tracing::warn!(error = %e, "rolling readings up into the aggregates failed; retrying"),
+        }
+    }
+}
+
 /// Creates tomorrow's partitions ahead and drops those past retention, hourly.
 pub(super) async fn maintain(
     store: Store,

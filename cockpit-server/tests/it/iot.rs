@@ -505,6 +505,7 @@ async fn telemetry_lives_in_daily_partitions_that_are_dropped_after_retention() 
     let partition: String =
         sqlx::query_scalar("SELECT tableoid::regclass::text FROM readings").fetch_one(store.pool()).await.unwrap();
     assert_eq!(partition, format!("readings_{}", at.format("%Y%m%d")));
+    assert_eq!(store.roll_up_readings(chrono::Utc::now()).await.unwrap(), 1, "one minute rolled up");
     let count: i64 = sqlx::query_scalar("SELECT count FROM reading_aggregates WHERE resolution = 'hour'")
         .fetch_one(store.pool())
         .await

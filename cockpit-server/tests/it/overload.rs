@@ -74,6 +74,7 @@ async fn copied_readings_are_stored_and_aggregated_as_the_statement_does_with_re
         .await
         .unwrap();
     assert_eq!(n, 900);
+    store.roll_up_readings(Utc::now()).await.unwrap();
     let (copied, inserted) = (aggregates(&store, "copied").await, aggregates(&store, "inserted").await);
     assert!(copied.iter().any(|a| a.1 == "hour") && copied.iter().filter(|a| a.1 == "minute").count() > 30);
     assert_eq!(copied, inserted);
@@ -159,4 +160,106 @@ async fn a_full_create_queue_answers_503_with_retry_after_and_every_created_case
     let (status, body) =
         server.post_with(&token, "/api/cases", &json!({"description": "恢复后", "category": "0402"})).await;
     assert_eq!(status, 201, "{body}");
+}
+
+type Point = (String, i64, f64, f64, f64);
+/// A bucket counted by hand: count, sum, min, max.
+type Bucket = (i64, f64, f64, f64);
+
+async fn history(store: &Store, resolution: &str, from: chrono::DateTime<Utc>) -> Vec<Point> {
+    let points = store.history("late", "pm25_ugm3", resolution, from, Utc::now(), 10_000).await.unwrap();
+    points.into_iter().map(|p| (p.at.to_rfc3339(), p.count, p.avg, p.min, p.max)).collect()
+}
+
+/// The aggregates are counted from the readings a closed minute at a time, off the writer's
+/// path: the history answers the same before the rollup (from the readings) and after (from
+/// the aggregates), and as counted here by hand; a late value marks its minute again and is
+/// added once to its minute and hour; a minute a writer has marked but not committed is
+/// left alone until it commits.
+#[tokio::test]
+async fn closed_minutes_are_rolled_up_from_their_readings_and_again_when_a_late_value_arrives() {
+    let store = fresh_store().await;
+    let start =
+        (Utc::now() - TimeDelta::hours(3)).duration_trunc(TimeDelta::hours(1)).unwrap() + TimeDelta::minutes(50);
+    let written = rows("late", start, 300);
+    let mut tx = store.pool().begin().await.unwrap();
+    assert_eq!(Store::copy_readings(&mut tx, &written).await.unwrap(), 600);
+    tx.commit().await.unwrap();
+
+    // By hand: pm25 per minute and per hour.
+    let mut by: std::collections::BTreeMap<(&str, chrono::DateTime<Utc>), Bucket> = Default::default();
+    for r in written.iter().filter(|r| r.metric == "pm25_ugm3") {
+        for (resolution, step) in [("minute", TimeDelta::minutes(1)), ("hour", TimeDelta::hours(1))] {
+            let b = by.entry((resolution, r.at.duration_trunc(step).unwrap())).or_insert((0, 0.0, f64::MAX, f64::MIN));
+            *b = (b.0 + 1, b.1 + r.value, b.2.min(r.value), b.3.max(r.value));
+        }
+    }
+    let expected = |resolution: &str| -> Vec<Point> {
+        by.iter()
+            .filter(|((r, _), _)| *r == resolution)
+            .map(|((_, at), (n, sum, min, max))| (at.to_rfc3339(), *n, sum / *n as f64, *min, *max))
+            .collect()
+    };
+    let (minutes, hours) = (expected("minute"), expected("hour"));
+    assert!(minutes.len() > 30 && hours.len() == 2, "{} minutes, {} hours", minutes.len(), hours.len());
+    assert_eq!(history(&store, "minute", start).await, minutes, "from the readings, before the rollup");
+    assert_eq!(history(&store, "hour", start - TimeDelta::hours(1)).await, hours);
+
+    let rolled = store.roll_up_readings(Utc::now()).await.unwrap();
+    assert_eq!(rolled as usize, minutes.len(), "each minute once");
+    assert_eq!(store.oldest_pending_minute().await.unwrap(), None);
+    assert_eq!(history(&store, "minute", start).await, minutes, "from the aggregates");
+    assert_eq!(history(&store, "hour", start - TimeDelta::hours(1)).await, hours);
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT sum(count)::bigint FROM reading_aggregates WHERE device_id = 'late' AND resolution = 'hour'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(stored, 600);
+
+    // A late value in the first minute (and one delivered again): its minute is pending and
+    // the history shows it at once; rolled up, it is counted once in the minute and the hour.
+    let late =
+        ReadingRow { device_id: "late".into(), metric: "pm25_ugm3", at: start + TimeDelta::seconds(3), value: 99.0 };
+    let mut tx = store.pool().begin().await.unwrap();
+    assert_eq!(Store::insert_readings(&mut tx, &[late.clone(), written[0].clone()]).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+    assert_eq!(store.oldest_pending_minute().await.unwrap(), Some(start));
+    let (n, sum, min, _) = by[&("minute", start)];
+    let with_late = (minutes[0].0.clone(), n + 1, (sum + 99.0) / (n + 1) as f64, min, 99.0);
+    let before = history(&store, "minute", start).await;
+    assert_eq!(before[0], with_late);
+    assert_eq!(store.roll_up_readings(Utc::now()).await.unwrap(), 1);
+    let after = history(&store, "minute", start).await;
+    assert_eq!(after, before);
+    let hour = history(&store, "hour", start - TimeDelta::hours(1)).await;
+    assert_eq!(hour[0].1, hours[0].1 + 1, "the hour counts the late value once");
+    assert_eq!(hour[0].4, 99.0);
+    assert_eq!(hour[1], hours[1]);
+
+    // A batch open in another transaction has marked the last minute, which was pending
+    // already: the rollup leaves it until that batch commits, then counts both values.
+    let last = written.last().unwrap().at;
+    let value = |s: i64| ReadingRow {
+        device_id: "late".into(),
+        metric: "pm25_ugm3",
+        at: last + TimeDelta::seconds(s),
+        value: 1.0,
+    };
+    let mut tx = store.pool().begin().await.unwrap();
+    assert_eq!(Store::insert_readings(&mut tx, &[value(1)]).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+    let mut writer = store.pool().begin().await.unwrap();
+    assert_eq!(Store::insert_readings(&mut writer, &[value(2)]).await.unwrap(), 1);
+    assert_eq!(store.roll_up_readings(Utc::now()).await.unwrap(), 0, "the open batch's minute is skipped");
+    writer.commit().await.unwrap();
+    assert_eq!(store.roll_up_readings(Utc::now()).await.unwrap(), 1);
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT sum(count)::bigint FROM reading_aggregates WHERE device_id = 'late' AND resolution = 'hour'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(stored, 603, "600, the late value and the two of the last minute, each once");
 }

@@ -231,8 +231,10 @@ export class CatalogueTiles {
           const { values } = await this.api.get<{ values: StoredValue[] }>(
             `/api/indicators/catalogue/${encodeURIComponent(e.id)}/values?region=${this.district}&limit=1`,
           );
+          // A value that came live while this was asked is as new as the answer or newer
+          // (the answer may have been read before it was stored): only a newer period wins.
           const known = this.latest.get(e.id);
-          if (values[0] && (!known || known.period <= values[0].period)) this.latest.set(e.id, values[0]);
+          if (values[0] && (!known || known.period < values[0].period)) this.latest.set(e.id, values[0]);
         } catch {
           // Outside the caller's scope, or gone: no data (asked again at the next value).
         }

@@ -166,22 +166,25 @@ export class Workbench {
   private route(): void {
     this.unmount?.();
     this.unmount = null;
-    this.main.replaceChildren();
+    // Each screen draws into a pane of its own: one left before its answer came (the case
+    // list, say) fills a pane no longer shown, never the screen opened after it.
+    const pane = h('div', { class: 'wb-screen' });
+    this.main.replaceChildren(pane);
     const hash = location.hash || this.landing;
     for (const a of this.root.querySelectorAll('nav a')) {
       a.classList.toggle('active', hash.startsWith(a.getAttribute('href') ?? '?'));
     }
     const detail = /^#\/cases\/(\d+)$/.exec(hash);
-    if (detail) this.unmount = caseDetail(this.ctx, this.main, Number(detail[1]));
-    else if (hash === '#/new') this.unmount = createCase(this.ctx, this.main);
-    else if (hash === '#/leader') this.unmount = leaderView(this.ctx, this.main);
-    else if (hash.startsWith('#/config')) this.unmount = configScreens(this.ctx, this.main);
-    else if (hash === '#/audit') this.unmount = auditScreen(this.ctx, this.main);
-    else if (hash === '#/indicators' || hash.startsWith('#/indicators/')) this.unmount = indicatorCentre(this.ctx, this.main, hash);
-    else if (hash === '#/indicator-alarms') this.unmount = indicatorAlarmsScreen(this.ctx, this.main);
-    else if (hash === '#/indicator-pulls') this.unmount = indicatorPullsScreen(this.ctx, this.main);
-    else if (hash === '#/assessment' || hash.startsWith('#/assessment/')) this.unmount = assessmentScreens(this.ctx, this.main, hash);
-    else this.unmount = caseList(this.ctx, this.main, {});
+    if (detail) this.unmount = caseDetail(this.ctx, pane, Number(detail[1]));
+    else if (hash === '#/new') this.unmount = createCase(this.ctx, pane);
+    else if (hash === '#/leader') this.unmount = leaderView(this.ctx, pane);
+    else if (hash.startsWith('#/config')) this.unmount = configScreens(this.ctx, pane);
+    else if (hash === '#/audit') this.unmount = auditScreen(this.ctx, pane);
+    else if (hash === '#/indicators' || hash.startsWith('#/indicators/')) this.unmount = indicatorCentre(this.ctx, pane, hash);
+    else if (hash === '#/indicator-alarms') this.unmount = indicatorAlarmsScreen(this.ctx, pane);
+    else if (hash === '#/indicator-pulls') this.unmount = indicatorPullsScreen(this.ctx, pane);
+    else if (hash === '#/assessment' || hash.startsWith('#/assessment/')) this.unmount = assessmentScreens(this.ctx, pane, hash);
+    else this.unmount = caseList(this.ctx, pane, {});
     document.body.dataset.screen = hash.replace(/^#\//, '').replace(/\/\d+$/, '');
   }
 }

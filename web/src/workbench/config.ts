@@ -32,9 +32,12 @@ export function configScreens(ctx: Ctx, root: HTMLElement): Unmount {
     for (const [n, b] of buttons.entries()) b.classList.toggle('active', n === i);
     // The tab is in the address (#/config/<tab>), without reloading the screen.
     if (tabs[i]) history.replaceState(null, '', `#/config/${tabs[i][0]}`);
-    body.replaceChildren();
+    // Each opening draws into a pane of its own: a tab left before its answer came (the
+    // users' list, say) fills a pane no longer shown, never the tab opened after it.
+    const pane = h('div', { class: 'config-pane' });
+    body.replaceChildren(pane);
     unmountConfigure();
-    tabs[i]?.[2](body);
+    tabs[i]?.[2](pane);
   };
   const buttons = tabs.map(([id, label], i) => h('button', { test: `config-tab-${id}`, onclick: () => open(i) }, label));
   fill(
