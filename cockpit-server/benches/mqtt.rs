@@ -282,7 +282,8 @@ async fn history_at(state: &cockpit_server::AppState, credentials: &Path, mqtt: 
 /// writer takes them), each batch its own transaction, alternating, same database: the
 /// one statement (`insert_readings`), `COPY` with the minute and hour aggregates added
 /// batch by batch (the writer until issue 20's rollup: the baseline), and `COPY` alone
-/// (`copy_readings`: the minutes marked pending). Then the rollup of what they wrote.
+/// (`copy_readings`: each batch's partial aggregates appended). Then the rollup of what
+/// they wrote.
 /// Twice: 64 devices (every batch adds to the same 192 device-minutes) and 4,096 devices (a
 /// district's many devices: every reading of a batch is a device-minute of its own).
 async fn writer_ways(store: &Store) {
@@ -331,8 +332,8 @@ async fn writer_ways_of(store: &Store, device_count: usize) {
         spent[way] += started.elapsed();
         values[way] += stored;
     }
-    // The rollup counts every minute written again (all three ways' values): its cost per
-    // value stored, paid once a minute instead of in each batch.
+    // The rollup adds every way's partials to the aggregates: its cost, paid once a minute
+    // per device and metric instead of in each batch.
     let started = Instant::now();
     let minutes = store.roll_up_readings(chrono::Utc::now() + chrono::TimeDelta::hours(1)).await.unwrap();
     let rolled = started.elapsed();

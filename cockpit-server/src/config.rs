@@ -239,6 +239,7 @@ pub struct IotConfig {
     pub storm_threshold: usize,
     pub retention_days: i64,
     pub aggregate_retention_days: i64,
+    pub history_writers: usize,
     pub simulate: bool,
     pub simulate_rate: u32,
     pub simulate_detections_per_minute: u32,

@@ -1,14 +1,16 @@
--- The minute and hour aggregates are computed from the stored readings, a closed minute at a
--- time, off the writers' path (issue 20, item 3): a batch of readings marks the minutes it
--- wrote into as pending, in its own transaction, and the rollup (any instance) takes a
--- pending minute, counts its readings again, replaces the minute's aggregates and adds the
--- difference to the hour's. What is pending is read from the readings themselves, so the
--- history answers the same before and after.
-CREATE TABLE reading_minutes_pending (
-    minute    timestamptz PRIMARY KEY,
-    marked_at timestamptz NOT NULL DEFAULT now()
+-- The minute and hour aggregates are added off the writers' path (issue 20, item 3): each
+-- batch of readings appends, in its own transaction, what it adds to each device, metric
+-- and minute (only values that were new), without a key to check; the rollup (any
+-- instance) takes the partials of closed minutes and adds them to the aggregates, a minute
+-- and its hour, deleting them in the same transaction. Until then the history answers
+-- those minutes from the readings themselves.
+CREATE TABLE reading_partials (
+    device_id text NOT NULL,
+    metric    text NOT NULL,
+    minute    timestamptz NOT NULL,
+    count     bigint NOT NULL,
+    sum       double precision NOT NULL,
+    min       double precision NOT NULL,
+    max       double precision NOT NULL
 );
-
--- A minute's readings found by time: the rows arrive in time order, so a block range index
--- costs almost nothing to keep.
-CREATE INDEX readings_at_brin ON readings USING brin (at);
+CREATE INDEX reading_partials_minute ON reading_partials (minute);

@@ -1,9 +1,10 @@
 //! Readings in bulk: the history writer's path. `COPY` straight into `readings` inside a
-//! savepoint, then the minutes marked for the rollup (`readings_rollup.rs`). A value
-//! already stored (a message delivered twice) makes the `COPY` fail as a whole; then the
-//! savepoint is rolled back and the batch takes [`Store::insert_readings`], which skips
-//! what is stored. So the common case (nothing stored twice) pays neither `ON CONFLICT`'s
-//! speculative insertion for every row nor any aggregate (BENCHMARKS.md).
+//! savepoint, then what the batch adds to each device, metric and minute appended for the
+//! rollup (`readings_rollup.rs`). A value already stored (a message delivered twice) makes
+//! the `COPY` fail as a whole; then the savepoint is rolled back and the batch takes
+//! [`Store::insert_readings`], which skips what is stored and adds only what is new. So the
+//! common case (nothing stored twice) pays neither `ON CONFLICT`'s speculative insertion for
+//! every row nor an upsert of the aggregates (BENCHMARKS.md).
 
 use sqlx::PgConnection;
 
@@ -11,7 +12,7 @@ use super::{ReadingRow, Store, StoreError};
 
 impl Store {
     /// Writes readings as [`Store::insert_readings`] does (the values new for their device,
-    /// metric and time, their minutes marked for the rollup), by `COPY`; falls back to it
+    /// metric and time, their partial aggregates for the rollup), by `COPY`; falls back to it
     /// when a value was stored already. The values stored.
     pub async fn copy_readings(tx: &mut PgConnection, rows: &[ReadingRow]) -> Result<u64, StoreError> {
         if rows.is_empty() {
@@ -35,7 +36,7 @@ impl Store {
             Err(e) => return Err(e.into()),
         }
         sqlx::query("RELEASE SAVEPOINT bulk_readings").execute(&mut *tx).await?;
-        Store::mark_reading_minutes(tx, rows).await?;
+        Store::add_reading_partials(tx, rows).await?;
         Ok(rows.len() as u64)
     }
 }

@@ -76,8 +76,8 @@ impl Store {
     }
 
     /// Writes readings (a value already stored for its device, metric and time is skipped,
-    /// so a redelivered message counts once) and marks their minutes for the rollup
-    /// (`readings_rollup.rs`). The values new.
+    /// so a redelivered message counts once) and appends what the new ones add to their
+    /// minutes for the rollup (`readings_rollup.rs`), in one statement. The values new.
     pub async fn insert_readings(tx: &mut PgConnection, rows: &[ReadingRow]) -> Result<u64, StoreError> {
         if rows.is_empty() {
             return Ok(0);
@@ -86,20 +86,25 @@ impl Store {
         let metrics: Vec<&str> = rows.iter().map(|r| r.metric).collect();
         let at: Vec<DateTime<Utc>> = rows.iter().map(|r| r.at).collect();
         let values: Vec<f64> = rows.iter().map(|r| r.value).collect();
-        let inserted = sqlx::query(
-            "INSERT INTO readings (device_id, metric, at, value)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[])
-             ON CONFLICT DO NOTHING",
+        let inserted: i64 = sqlx::query_scalar(
+            "WITH new AS (
+                 INSERT INTO readings (device_id, metric, at, value)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[])
+                 ON CONFLICT DO NOTHING
+                 RETURNING device_id, metric, at, value),
+             partials AS (
+                 INSERT INTO reading_partials (device_id, metric, minute, count, sum, min, max)
+                 SELECT device_id, metric, date_trunc('minute', at), count(*), sum(value), min(value), max(value)
+                 FROM new GROUP BY 1, 2, 3)
+             SELECT count(*) FROM new",
         )
         .bind(devices)
         .bind(metrics)
         .bind(at)
         .bind(values)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        Store::mark_reading_minutes(tx, rows).await?;
-        Ok(inserted)
+        .fetch_one(&mut *tx)
+        .await?;
+        Ok(inserted as u64)
     }
 
     /// Writes device events, once per (device, time, kind).
@@ -161,7 +166,7 @@ impl Store {
              WHERE device_id = $1 AND metric = $2 AND at >= $4 AND at < $5 ORDER BY at LIMIT $6"
         } else {
             "WITH pending AS (
-                 SELECT date_trunc($3, coalesce(min(minute), 'infinity')) AS since FROM reading_minutes_pending)
+                 SELECT date_trunc($3, coalesce(min(minute), 'infinity')) AS since FROM reading_partials)
              SELECT bucket AS at, count, sum / count AS avg, min, max FROM reading_aggregates, pending
              WHERE device_id = $1 AND metric = $2 AND resolution = $3 AND bucket >= $4 AND bucket < $5
                  AND bucket < pending.since

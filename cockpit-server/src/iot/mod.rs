@@ -169,7 +169,7 @@ impl Iot {
             ),
         };
         let (writer_tx, writer_rx) = mpsc::channel(writer::QUEUE);
-        let (history_tx, history_rx) = mpsc::channel(writer::QUEUE);
+        let (history_tx, history_rx) = mpsc::channel(writer::HISTORY_QUEUE);
         let (updates, _) = broadcast::channel(65_536);
         let mut shards = Vec::new();
         let mut states = Vec::new();
@@ -221,7 +221,7 @@ impl Iot {
         }
         let (case_tx, case_rx) = mpsc::channel(1);
         tokio::spawn(writer::run(store.clone(), writer_rx, case_tx.clone(), iot.clone()));
-        tokio::spawn(writer::run(store.clone(), history_rx, case_tx.clone(), iot.clone()));
+        writer::run_history(store.clone(), history_rx, case_tx.clone(), iot.clone(), config.history_writers);
         tokio::spawn(cases::run(cases, case_rx, iot.clone(), stop.clone()));
         let _ = case_tx.try_send(());
         tokio::spawn(writer::roll_up(store.clone(), iot.clone(), stop.clone()));

@@ -15,6 +15,10 @@ use cockpit_store::{AlarmWrite, EventRow, ReadingRow, Store, StoreError};
 
 /// Operations queued before the shards wait.
 pub(crate) const QUEUE: usize = 16_384;
+/// Readings queued for the history writers before they are shed: a second and more at ten
+/// times the design rate (50,000/s), so that a slow commit (a checkpoint) sheds nothing;
+/// about 200 bytes each.
+pub(crate) const HISTORY_QUEUE: usize = 65_536;
 /// The most operations in one transaction.
 const BATCH: usize = 4_096;
 /// From this many values a batch's readings are copied (`Store::copy_readings`: a few
@@ -85,37 +89,73 @@ impl Batch {
     }
 }
 
-pub(crate) async fn run(store: Store, mut rx: mpsc::Receiver<WriteOp>, cases: mpsc::Sender<()>, iot: Iot) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = Batch::default();
-        batch.add(first);
-        while batch.ops < BATCH {
-            match rx.try_recv() {
-                Ok(op) => batch.add(op),
-                Err(_) => break,
+/// The writer of everything that is waited for (acknowledgements, alarms, events,
+/// statuses): one task, so that a `Done` fires only after everything queued before it.
+pub(crate) async fn run(store: Store, rx: mpsc::Receiver<WriteOp>, cases: mpsc::Sender<()>, iot: Iot) {
+    let rx = tokio::sync::Mutex::new(rx);
+    while let Some(batch) = next_batch(&rx).await {
+        commit(&store, batch, &cases, &iot).await;
+    }
+}
+
+/// The history writers: `writers` tasks taking batches of readings nobody waits for from
+/// one queue, so that one batch is built and sent while another is committed (no `Done`
+/// comes this way, so their order does not matter).
+pub(crate) fn run_history(
+    store: Store,
+    rx: mpsc::Receiver<WriteOp>,
+    cases: mpsc::Sender<()>,
+    iot: Iot,
+    writers: usize,
+) {
+    let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
+    for _ in 0..writers.max(1) {
+        let (store, rx, cases, iot) = (store.clone(), rx.clone(), cases.clone(), iot.clone());
+        tokio::spawn(async move {
+            while let Some(batch) = next_batch(&rx).await {
+                commit(&store, batch, &cases, &iot).await;
             }
+        });
+    }
+}
+
+/// The next batch: the first operation waited for, then whatever is queued, up to
+/// [`BATCH`]; `None` once the queue is closed.
+async fn next_batch(rx: &tokio::sync::Mutex<mpsc::Receiver<WriteOp>>) -> Option<Batch> {
+    let mut rx = rx.lock().await;
+    let mut batch = Batch::default();
+    batch.add(rx.recv().await?);
+    while batch.ops < BATCH {
+        match rx.try_recv() {
+            Ok(op) => batch.add(op),
+            Err(_) => break,
         }
-        let mut delay = Duration::from_millis(100);
-        loop {
-            match batch.commit(&store).await {
-                Ok((stored, wants_case)) => {
-                    let counters = iot.counters();
-                    counters.stored_values.fetch_add(stored, Ordering::Relaxed);
-                    counters.batches.fetch_add(1, Ordering::Relaxed);
-                    counters.alarm_changes.fetch_add(batch.alarms.len() as u64, Ordering::Relaxed);
-                    for done in batch.done.drain(..) {
-                        let _ = done.send(true);
-                    }
-                    if wants_case {
-                        let _ = cases.try_send(());
-                    }
-                    break;
+    }
+    Some(batch)
+}
+
+/// Commits `batch`, retrying it as a whole until it commits; then fires what waited for it.
+async fn commit(store: &Store, mut batch: Batch, cases: &mpsc::Sender<()>, iot: &Iot) {
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match batch.commit(store).await {
+            Ok((stored, wants_case)) => {
+                let counters = iot.counters();
+                counters.stored_values.fetch_add(stored, Ordering::Relaxed);
+                counters.batches.fetch_add(1, Ordering::Relaxed);
+                counters.alarm_changes.fetch_add(batch.alarms.len() as u64, Ordering::Relaxed);
+                for done in batch.done.drain(..) {
+                    let _ = done.send(true);
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, ops = batch.ops, "writing telemetry failed; retrying the batch");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(5));
+                if wants_case {
+                    let _ = cases.try_send(());
                 }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, ops = batch.ops, "writing telemetry failed; retrying the batch");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
             }
         }
     }

@@ -171,13 +171,12 @@ async fn history(store: &Store, resolution: &str, from: chrono::DateTime<Utc>) -
     points.into_iter().map(|p| (p.at.to_rfc3339(), p.count, p.avg, p.min, p.max)).collect()
 }
 
-/// The aggregates are counted from the readings a closed minute at a time, off the writer's
+/// The aggregates are added from each batch's partials a closed minute at a time, off the writer's
 /// path: the history answers the same before the rollup (from the readings) and after (from
-/// the aggregates), and as counted here by hand; a late value marks its minute again and is
-/// added once to its minute and hour; a minute a writer has marked but not committed is
-/// left alone until it commits.
+/// the aggregates), and as counted here by hand; a late value is added once to its minute
+/// and hour; a batch not committed yet is left alone until it commits.
 #[tokio::test]
-async fn closed_minutes_are_rolled_up_from_their_readings_and_again_when_a_late_value_arrives() {
+async fn the_rollup_adds_each_stored_value_once_late_values_and_open_batches_included() {
     let store = fresh_store().await;
     let start =
         (Utc::now() - TimeDelta::hours(3)).duration_trunc(TimeDelta::hours(1)).unwrap() + TimeDelta::minutes(50);
@@ -238,8 +237,8 @@ async fn closed_minutes_are_rolled_up_from_their_readings_and_again_when_a_late_
     assert_eq!(hour[0].4, 99.0);
     assert_eq!(hour[1], hours[1]);
 
-    // A batch open in another transaction has marked the last minute, which was pending
-    // already: the rollup leaves it until that batch commits, then counts both values.
+    // A batch open in another transaction beside one committed, in the same minute: the
+    // rollup adds the committed one and leaves the open one until it commits.
     let last = written.last().unwrap().at;
     let value = |s: i64| ReadingRow {
         device_id: "late".into(),
@@ -252,14 +251,19 @@ async fn closed_minutes_are_rolled_up_from_their_readings_and_again_when_a_late_
     tx.commit().await.unwrap();
     let mut writer = store.pool().begin().await.unwrap();
     assert_eq!(Store::insert_readings(&mut writer, &[value(2)]).await.unwrap(), 1);
-    assert_eq!(store.roll_up_readings(Utc::now()).await.unwrap(), 0, "the open batch's minute is skipped");
-    writer.commit().await.unwrap();
     assert_eq!(store.roll_up_readings(Utc::now()).await.unwrap(), 1);
-    let stored: i64 = sqlx::query_scalar(
-        "SELECT sum(count)::bigint FROM reading_aggregates WHERE device_id = 'late' AND resolution = 'hour'",
-    )
-    .fetch_one(store.pool())
-    .await
-    .unwrap();
-    assert_eq!(stored, 603, "600, the late value and the two of the last minute, each once");
+    let counted = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT sum(count)::bigint FROM reading_aggregates WHERE device_id = 'late' AND resolution = 'hour'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+    };
+    assert_eq!(counted().await, 602, "600, the late value and the committed one");
+    writer.commit().await.unwrap();
+    assert_eq!(store.oldest_pending_minute().await.unwrap(), Some(last.duration_trunc(TimeDelta::minutes(1)).unwrap()));
+    assert_eq!(store.roll_up_readings(Utc::now()).await.unwrap(), 1);
+    assert_eq!(counted().await, 603, "and the open batch's once it committed, each once");
+    assert_eq!(store.oldest_pending_minute().await.unwrap(), None);
 }
