@@ -82,6 +82,9 @@ export class CatalogueTiles {
   /** Indicators read and found unpublished (the computed ones among them, whose values
    *  stream all day): not read again until a `catalogue:` entry says they changed. */
   private readonly unshown = new Set<string>();
+  /** Indicators being asked for (`learn`): one request each, however many of their values
+   *  come meanwhile (at midnight the computed ones send thousands at once). */
+  private readonly learning = new Set<string>();
   /** Open alarm levels: indicator → region → level (every open alarm the viewer may see). */
   private readonly alarms = new Map<string, Map<string, Level>>();
   /** Whether the open alarms were read (null count until then, or when refused). */
@@ -180,7 +183,9 @@ export class CatalogueTiles {
         if (!known || known.period <= v.period) this.latest.set(v.indicator, v);
       }
       if (!this.entries.has(v.indicator) && !this.unshown.has(v.indicator)) void this.learn(v.indicator);
-      this.render();
+      // A tile shows a published indicator's district value: nothing else redraws them
+      // (a computed indicator's villages and grids stream thousands of values at midnight).
+      if (v.region === this.district && this.entries.has(v.indicator)) this.render();
       this.detail.changed(v.indicator);
     } else if (key.startsWith('catalogue:')) {
       const id = key.slice('catalogue:'.length);
@@ -199,6 +204,8 @@ export class CatalogueTiles {
 
   /** Indicator `id` as the catalogue has it now: shown if it is published. */
   private async learn(id: string): Promise<void> {
+    if (this.learning.has(id)) return;
+    this.learning.add(id);
     try {
       const a = await this.api.get<IndicatorAnswer>(`/api/indicators/catalogue/${encodeURIComponent(id)}`);
       if (a.indicator.published) this.entries.set(id, a.indicator);
@@ -210,6 +217,8 @@ export class CatalogueTiles {
     } catch (e) {
       // Deleted, or not for this user: nothing to show (a failed request changes nothing).
       if (e instanceof ApiError && (e.status === 404 || e.status === 403)) this.entries.delete(id);
+    } finally {
+      this.learning.delete(id);
     }
     this.render();
   }
