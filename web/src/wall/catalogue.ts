@@ -82,9 +82,11 @@ export class CatalogueTiles {
   /** Indicators read and found unpublished (the computed ones among them, whose values
    *  stream all day): not read again until a `catalogue:` entry says they changed. */
   private readonly unshown = new Set<string>();
-  /** Indicators being asked for (`learn`): one request each, however many of their values
-   *  come meanwhile (at midnight the computed ones send thousands at once). */
-  private readonly learning = new Set<string>();
+  /** Indicators being asked for (`learn`), and whether to ask again once the answer is in
+   *  (something changed meanwhile): one request at a time each, however many of their
+   *  values come (at midnight the computed ones send thousands at once), and never an
+   *  answer read before a change taken as the last word. */
+  private readonly learning = new Map<string, boolean>();
   /** Open alarm levels: indicator → region → level (every open alarm the viewer may see). */
   private readonly alarms = new Map<string, Map<string, Level>>();
   /** Whether the open alarms were read (null count until then, or when refused). */
@@ -204,8 +206,11 @@ export class CatalogueTiles {
 
   /** Indicator `id` as the catalogue has it now: shown if it is published. */
   private async learn(id: string): Promise<void> {
-    if (this.learning.has(id)) return;
-    this.learning.add(id);
+    if (this.learning.has(id)) {
+      this.learning.set(id, true);
+      return;
+    }
+    this.learning.set(id, false);
     try {
       const a = await this.api.get<IndicatorAnswer>(`/api/indicators/catalogue/${encodeURIComponent(id)}`);
       if (a.indicator.published) this.entries.set(id, a.indicator);
@@ -217,10 +222,11 @@ export class CatalogueTiles {
     } catch (e) {
       // Deleted, or not for this user: nothing to show (a failed request changes nothing).
       if (e instanceof ApiError && (e.status === 404 || e.status === 403)) this.entries.delete(id);
-    } finally {
-      this.learning.delete(id);
     }
+    const again = this.learning.get(id) === true;
+    this.learning.delete(id);
     this.render();
+    if (again) await this.learn(id);
   }
 
   /** The tiles of the pick, alarmed first (red, then yellow), then by id. */
