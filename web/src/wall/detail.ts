@@ -216,9 +216,14 @@ export class IndicatorDetail {
   }
 
   /** Reads the newest period's comparison and draws it. */
+  /** Counts the refreshes: only the newest one draws (an older answer, or one read for
+   *  the entry before an edit, never overwrites a newer one). */
+  private refreshes = 0;
+
   private async refresh(): Promise<void> {
     const e = this.entry;
     if (!e) return;
+    const n = ++this.refreshes;
     const base = `/api/indicators/catalogue/${encodeURIComponent(e.id)}`;
     let comparison: Comparison | null = null;
     try {
@@ -228,7 +233,7 @@ export class IndicatorDetail {
     } catch (err) {
       console.warn('indicator detail', err);
     }
-    if (this.openId !== e.id) return;
+    if (this.openId !== e.id || n !== this.refreshes) return;
     this.draw(e, comparison);
   }
 
