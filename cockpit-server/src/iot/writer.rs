@@ -91,9 +91,8 @@ impl Batch {
 
 /// The writer of everything that is waited for (acknowledgements, alarms, events,
 /// statuses): one task, so that a `Done` fires only after everything queued before it.
-pub(crate) async fn run(store: Store, rx: mpsc::Receiver<WriteOp>, cases: mpsc::Sender<()>, iot: Iot) {
-    let rx = tokio::sync::Mutex::new(rx);
-    while let Some(batch) = next_batch(&rx).await {
+pub(crate) async fn run(store: Store, mut rx: mpsc::Receiver<WriteOp>, cases: mpsc::Sender<()>, iot: Iot) {
+    while let Some(batch) = next_batch(&mut rx).await {
         commit(&store, batch, &cases, &iot).await;
     }
 }
@@ -112,7 +111,13 @@ pub(crate) fn run_history(
     for _ in 0..writers.max(1) {
         let (store, rx, cases, iot) = (store.clone(), rx.clone(), cases.clone(), iot.clone());
         tokio::spawn(async move {
-            while let Some(batch) = next_batch(&rx).await {
+            loop {
+                // The queue is held while a batch is taken, not while it commits.
+                let taken = {
+                    let mut rx = rx.lock().await;
+                    next_batch(&mut rx).await
+                };
+                let Some(batch) = taken else { return };
                 commit(&store, batch, &cases, &iot).await;
             }
         });
@@ -121,8 +126,7 @@ pub(crate) fn run_history(
 
 /// The next batch: the first operation waited for, then whatever is queued, up to
 /// [`BATCH`]; `None` once the queue is closed.
-async fn next_batch(rx: &tokio::sync::Mutex<mpsc::Receiver<WriteOp>>) -> Option<Batch> {
-    let mut rx = rx.lock().await;
+async fn next_batch(rx: &mut mpsc::Receiver<WriteOp>) -> Option<Batch> {
     let mut batch = Batch::default();
     batch.add(rx.recv().await?);
     while batch.ops < BATCH {

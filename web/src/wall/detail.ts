@@ -215,11 +215,11 @@ export class IndicatorDetail {
     return `<header><h2><span data-test="detail-name">${esc(name)}</span>${alarm}</h2><button data-close data-test="detail-close" title="${word('close')}">×</button></header>`;
   }
 
-  /** Reads the newest period's comparison and draws it. */
   /** Counts the refreshes: only the newest one draws (an older answer, or one read for
    *  the entry before an edit, never overwrites a newer one). */
   private refreshes = 0;
 
+  /** Reads the newest period's comparison and draws it. */
   private async refresh(): Promise<void> {
     const e = this.entry;
     if (!e) return;
