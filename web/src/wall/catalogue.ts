@@ -87,6 +87,8 @@ export class CatalogueTiles {
    *  values come (at midnight the computed ones send thousands at once), and never an
    *  answer read before a change taken as the last word. */
   private readonly learning = new Map<string, boolean>();
+  /** How many `catalogue:` entries came: a list read meanwhile is read again. */
+  private catalogueChanges = 0;
   /** Open alarm levels: indicator → region → level (every open alarm the viewer may see). */
   private readonly alarms = new Map<string, Map<string, Level>>();
   /** Whether the open alarms were read (null count until then, or when refused). */
@@ -130,8 +132,14 @@ export class CatalogueTiles {
   }
 
   private async loadCatalogue(): Promise<void> {
-    const answer = await patiently(() => this.api.get<{ indicators: IndicatorAnswer[] }>('/api/indicators/catalogue?published=true'));
-    if (!answer) return;
+    // A catalogue entry that changes while the list is read makes the answer old: read again.
+    let answer;
+    do {
+      const changes = this.catalogueChanges;
+      answer = await patiently(() => this.api.get<{ indicators: IndicatorAnswer[] }>('/api/indicators/catalogue?published=true'));
+      if (!answer) return;
+      if (changes === this.catalogueChanges) break;
+    } while (true);
     this.entries.clear();
     for (const a of answer.indicators) this.entries.set(a.indicator.id, a.indicator);
     this.render();
@@ -190,6 +198,7 @@ export class CatalogueTiles {
       if (v.region === this.district && this.entries.has(v.indicator)) this.render();
       this.detail.changed(v.indicator);
     } else if (key.startsWith('catalogue:')) {
+      this.catalogueChanges += 1;
       const id = key.slice('catalogue:'.length);
       this.latest.delete(id);
       this.unshown.delete(id);
