@@ -208,6 +208,8 @@ pub struct MqttConfig {
     pub password_file: PathBuf,
     pub client_id: String,
     pub share_group: String,
+    pub split: MqttSplit,
+    pub claim_lease_seconds: u64,
     pub district: String,
     pub critical: Vec<cockpit_iot::TopicKind>,
     pub max_connections: usize,
@@ -225,6 +227,16 @@ pub enum MqttMode {
     External,
     /// No MQTT at all.
     Off,
+}
+
+/// How instances on one external broker split the district's messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MqttSplit {
+    /// Each instance receives every message and claims whole grids (docs/operations.md).
+    Claim,
+    /// A shared subscription: the broker hands each message to one instance.
+    Share,
 }
 
 /// `[iot]`: rules, alarms, telemetry history and the demonstration simulator.

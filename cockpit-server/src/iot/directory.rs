@@ -82,18 +82,28 @@ impl Iot {
         self.inner.directory.read().ok()?.registry.get(device).map(|d| d.device_type)
     }
 
-    /// The registered devices whose grid (or, outside every grid, id) maps to shard `index`.
-    pub(crate) fn devices_of_shard(&self, index: usize) -> Vec<(cockpit_iot::DeviceId, DeviceType)> {
+    /// Every registered device with its grid (or, outside every grid, its id) and shard.
+    pub(crate) fn devices_by_key(&self) -> Vec<(String, usize, cockpit_iot::DeviceId, DeviceType)> {
         let Ok(directory) = self.inner.directory.read() else { return Vec::new() };
         directory
             .registry
             .iter()
-            .filter(|d| {
+            .map(|d| {
                 let id = d.id.as_str();
                 let key = directory.places.get(id).and_then(|p| p.regions.grid_code()).unwrap_or(id);
-                shard_index(key) == index
+                (key.to_string(), shard_index(key), d.id.clone(), d.device_type)
             })
-            .map(|d| (d.id.clone(), d.device_type))
+            .collect()
+    }
+
+    /// The registered devices whose grid (or, outside every grid, id) maps to shard `index`
+    /// and is this instance's.
+    pub(crate) fn devices_of_shard(&self, index: usize) -> Vec<(cockpit_iot::DeviceId, DeviceType)> {
+        // The claims are asked after the directory's lock is let go (lock order).
+        self.devices_by_key()
+            .into_iter()
+            .filter(|(key, shard, _, _)| *shard == index && self.inner.claims.owns(key))
+            .map(|(_, _, device, device_type)| (device, device_type))
             .collect()
     }
 

@@ -1,8 +1,9 @@
 //! The external-broker mode: the server is a client of the city's broker (Mosquitto,
-//! EMQX). It subscribes with QoS 1 to `$share/<group>/city/<district>/devices/+/+` on a
-//! persistent session (clean session off, a fixed client id per instance), so that the
-//! instances of one group split the messages, and a message not yet acknowledged stays with
-//! the broker while an instance is down. Acknowledgements are manual: a critical QoS 1
+//! EMQX). It subscribes with QoS 1 to `city/<district>/devices/+/+` on a persistent
+//! session (clean session off, a fixed client id per instance), and the instances split
+//! the grids among them (`claims`); or, with `split = "share"`, to
+//! `$share/<group>/city/<district>/devices/+/+`, so that the broker splits the messages. A
+//! message not yet acknowledged stays with the broker while an instance is down. Acknowledgements are manual: a critical QoS 1
 //! message is acknowledged only once committed, in the order received.
 //!
 //! Devices' logins and topic ACLs are the broker's (docs/mqtt.md shows a Mosquitto
@@ -16,7 +17,7 @@ use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
 use tokio::sync::{mpsc, watch};
 
 use super::{IngestError, Iot};
-use crate::config::MqttConfig;
+use crate::config::{MqttConfig, MqttSplit};
 
 /// Splits `mqtt://host:port` (port 1883 when absent).
 fn address(url: &str) -> anyhow::Result<(String, u16)> {
@@ -33,9 +34,13 @@ fn address(url: &str) -> anyhow::Result<(String, u16)> {
     }
 }
 
-/// The subscription: shared by the group, every device of the district, every kind.
+/// The subscription, every device of the district and every kind: plain when instances
+/// claim grids, shared by the group otherwise.
 pub fn filter(config: &MqttConfig) -> String {
-    format!("$share/{}/city/{}/devices/+/+", config.share_group, config.district)
+    match config.split {
+        MqttSplit::Claim => format!("city/{}/devices/+/+", config.district),
+        MqttSplit::Share => format!("$share/{}/city/{}/devices/+/+", config.share_group, config.district),
+    }
 }
 
 /// Connects and takes messages in until `stop` turns true; reconnects by itself.

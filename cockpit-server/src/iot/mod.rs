@@ -14,6 +14,7 @@
 
 pub mod broker;
 mod cases;
+mod claims;
 pub mod demo;
 mod directory;
 pub mod external;
@@ -25,11 +26,12 @@ mod status;
 mod transport;
 mod writer;
 
+pub use claims::owner;
 use directory::Directory;
 pub use directory::device_row;
 pub use rules::{CaseMapping, RuleEntry, load_rules};
 pub use status::{
-    Counters, DeviceNow, DeviceRejection, DeviceStateView, HealthByRegion, IotStatus, Latest, Rejections,
+    Counters, DeviceNow, DeviceRejection, DeviceStateView, HealthByRegion, IotStatus, Latest, Rejections, SplitView,
 };
 pub use transport::start_transport;
 
@@ -121,6 +123,8 @@ struct Inner {
     critical: Vec<TopicKind>,
     health: HealthPolicy,
     broker: Mutex<Option<SocketAddr>>,
+    /// The grids this instance stores and judges (all, but with `[mqtt] split = "claim"`).
+    claims: claims::Claims,
     mode: crate::config::MqttMode,
     district: String,
     rules: rules::IotRules,
@@ -192,6 +196,14 @@ impl Iot {
             critical: mqtt.critical.clone(),
             health: HealthPolicy::default(),
             broker: Mutex::new(None),
+            claims: if mqtt.mode == crate::config::MqttMode::External && mqtt.split == crate::config::MqttSplit::Claim {
+                claims::Claims::split(
+                    mqtt.client_id.clone(),
+                    std::time::Duration::from_secs(mqtt.claim_lease_seconds.max(3)),
+                )
+            } else {
+                claims::Claims::all()
+            },
             mode: mqtt.mode,
             district: mqtt.district.clone(),
             rules,
@@ -206,7 +218,12 @@ impl Iot {
             storm_threshold: config.storm_threshold.max(1),
         });
         for (index, rx) in receivers.into_iter().enumerate() {
-            let restored: Vec<_> = open.iter().filter(|a| iot.shard_of_row(a) == index).cloned().collect();
+            // With grids claimed, none is this instance's yet: the first renewal takes them on.
+            let restored: Vec<_> = open
+                .iter()
+                .filter(|a| iot.shard_of_row(a) == index && iot.inner.claims.owns(&iot.key_of_row(a)))
+                .cloned()
+                .collect();
             let shard = pipeline::Shard::new(
                 index,
                 rules_rx.clone(),
@@ -225,6 +242,9 @@ impl Iot {
         tokio::spawn(cases::run(cases, case_rx, iot.clone(), stop.clone()));
         let _ = case_tx.try_send(());
         tokio::spawn(writer::roll_up(store.clone(), iot.clone(), stop.clone()));
+        if mqtt.mode == crate::config::MqttMode::External && mqtt.split == crate::config::MqttSplit::Claim {
+            tokio::spawn(claims::run(iot.clone(), stop.clone()));
+        }
         tokio::spawn(writer::maintain(store, config.retention_days, config.aggregate_retention_days, stop));
         Ok(iot)
     }
@@ -277,8 +297,16 @@ impl Iot {
         } else {
             (None, None)
         };
-        let shard = shard_index(place.regions.grid_code().unwrap_or(decoded.device().as_str()));
-        let message = pipeline::ShardMessage { decoded, place, done };
+        let key = place.regions.grid_code().unwrap_or(decoded.device().as_str()).to_string();
+        let shard = shard_index(&key);
+        let (decoded, place, done) = match inner.claims.route(self, &key, shard, decoded, place, done) {
+            claims::Route::Own(decoded, place, done) => (decoded, place, done),
+            // Nobody's grid yet: acknowledged once a takeover has stored it.
+            claims::Route::Standby { waits: true } => return Ok(receiver),
+            // Another instance's grid: acknowledged now, kept for a takeover.
+            claims::Route::Standby { waits: false } => return Ok(None),
+        };
+        let message = pipeline::ShardMessage { decoded, place, done, durable: false };
         inner.shards[shard].send(pipeline::ShardInput::Message(message)).await.map_err(|_| IngestError::Unavailable)?;
         Ok(receiver)
     }
@@ -289,7 +317,7 @@ impl Iot {
     pub async fn adopt_open_alarms(&self) -> anyhow::Result<usize> {
         let open = self.inner.store.open_alarms().await.context("reading open alarms")?;
         let mut by_shard = vec![Vec::new(); self.inner.shards.len()];
-        for row in &open {
+        for row in open.iter().filter(|row| self.inner.claims.owns(&self.key_of_row(row))) {
             by_shard[self.shard_of_row(row)].push(row.clone());
         }
         for (shard, rows) in self.inner.shards.iter().zip(by_shard) {
@@ -301,14 +329,41 @@ impl Iot {
     }
 
     fn shard_of_row(&self, alarm: &cockpit_store::AlarmRow) -> usize {
-        let key = match alarm.grid_code.as_deref() {
+        shard_index(&self.key_of_row(alarm))
+    }
+
+    /// The grid of a stored alarm's device (its id, outside every grid).
+    fn key_of_row(&self, alarm: &cockpit_store::AlarmRow) -> String {
+        match alarm.grid_code.as_deref() {
             Some(grid) => grid.to_string(),
             None => self
                 .place(&alarm.device_id)
                 .and_then(|p| p.regions.grid_code().map(str::to_string))
                 .unwrap_or_else(|| alarm.device_id.clone()),
-        };
-        shard_index(&key)
+        }
+    }
+
+    /// The grids this instance claims.
+    pub(crate) fn claims(&self) -> &claims::Claims {
+        &self.inner.claims
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn shard_count(&self) -> usize {
+        self.inner.shards.len()
+    }
+
+    pub(crate) async fn send_to_shard(&self, shard: usize, input: pipeline::ShardInput) -> Result<(), IngestError> {
+        self.inner.shards[shard].send(input).await.map_err(|_| IngestError::Unavailable)
+    }
+
+    /// Takes a message of another instance's grid into the device's latest state, so that
+    /// this instance's answers about devices are as fresh as the owner's.
+    pub(crate) fn note_state(&self, shard: usize, decoded: &Decoded) {
+        let _ = pipeline::note_state(&self.inner.states[shard], self, decoded);
     }
 
     /// The district of the topics (`city/<district>/...`).

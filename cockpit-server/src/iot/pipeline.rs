@@ -8,12 +8,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use cockpit_iot::{
-    Alarm, AlarmChange, AlarmKey, Decoded, DeviceId, DeviceState, Grouping, Metric, RuleEngine, RuleId, Severity,
-    StormGrouper,
-};
+use cockpit_iot::{Alarm, AlarmChange, Decoded, DeviceId, DeviceState, Grouping, RuleEngine, Severity, StormGrouper};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot, watch};
+
+mod adopt;
+
+pub(crate) use adopt::Takeover;
+use adopt::restore;
 
 use super::rules::RuleSet;
 use super::writer::WriteOp;
@@ -28,6 +30,11 @@ pub(crate) enum ShardInput {
     /// seeding, after the shard started): taken on, so that they clear when the readings
     /// come back.
     Adopt(Vec<AlarmRow>),
+    /// Grids this instance now claims (`[mqtt] split = "claim"`): their devices to replay
+    /// and judge from now on.
+    Claim(Box<Takeover>),
+    /// Devices of grids another instance now claims: forgotten here.
+    Release(Vec<DeviceId>),
 }
 
 /// One decoded message for a shard.
@@ -36,6 +43,9 @@ pub(crate) struct ShardMessage {
     pub place: Arc<Place>,
     /// Fires once the message is committed (a critical QoS 1 message).
     pub done: Option<oneshot::Sender<bool>>,
+    /// Stored through the writer that never sheds, though nobody waits for it (a message
+    /// acknowledged while another instance claimed its grid, taken over).
+    pub durable: bool,
 }
 
 /// What every shard shares of the configuration.
@@ -65,43 +75,8 @@ pub(crate) struct Shard {
     index: usize,
 }
 
-fn time(ms: i64) -> DateTime<Utc> {
+pub(crate) fn time(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_else(Utc::now)
-}
-
-/// Takes the stored open alarms `open` into `engine`, each unless the engine already holds
-/// one for its device and rule (that one is newer: this shard raised it).
-fn restore(engine: &mut RuleEngine, open: &[AlarmRow]) {
-    for row in open {
-        let (Ok(device), Ok(severity), Some(metric)) = (
-            DeviceId::new(row.device_id.clone()),
-            serde_json::from_value::<Severity>(json!(row.severity)),
-            Metric::from_name(&row.metric),
-        ) else {
-            tracing::warn!(alarm = row.id, "an open alarm could not be read back; left as stored");
-            continue;
-        };
-        let rule = RuleId::new(row.rule_id.clone());
-        if engine.alarm(&device, &rule).is_some() {
-            continue;
-        }
-        let alarm = Alarm {
-            key: AlarmKey { device, rule },
-            severity,
-            metric,
-            raised_at_ms: row.raised_at.timestamp_millis(),
-            raised_value: row.raised_value,
-            peak_value: row.peak_value,
-            peak_at_ms: row.peak_at.timestamp_millis(),
-            acknowledged: row.acknowledged_by.as_ref().map(|by| cockpit_iot::Acknowledgement {
-                by: by.clone(),
-                at_ms: row.acknowledged_at.map(|t| t.timestamp_millis()).unwrap_or_default(),
-            }),
-        };
-        if let Err(e) = engine.restore(alarm) {
-            tracing::warn!(alarm = row.id, error = %e, "an open alarm's rule is gone; left as stored");
-        }
-    }
 }
 
 impl Shard {
@@ -155,6 +130,12 @@ impl Shard {
                         }
                     }
                     Some(ShardInput::Adopt(open)) => restore(&mut self.engine, &open),
+                    Some(ShardInput::Claim(takeover)) => {
+                        if self.take_over(*takeover).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(ShardInput::Release(devices)) => self.release(&devices),
                     None => return,
                 },
                 _ = tick.tick() => {
@@ -197,19 +178,9 @@ impl Shard {
 
     /// Handles one message; `Err` when the writer is gone (shutting down).
     async fn handle(&mut self, message: ShardMessage) -> Result<(), ()> {
-        let ShardMessage { decoded, place, done } = message;
+        let ShardMessage { decoded, place, done, durable } = message;
         let device = decoded.device().clone();
-        let (device_type, online) = {
-            let Ok(mut states) = self.states.lock() else { return Err(()) };
-            let device_type = match &decoded {
-                Decoded::Reading(r) => Some(r.device_type),
-                _ => self.iot.device_type(device.as_str()),
-            };
-            let Some(device_type) = device_type else { return Ok(()) };
-            let state = states.entry(device.clone()).or_insert_with(|| DeviceState::new(device.clone(), device_type));
-            state.apply(&decoded);
-            (device_type, state.online())
-        };
+        let Some((device_type, online)) = note_state(&self.states, &self.iot, &decoded)? else { return Ok(()) };
         self.iot.counters().processed.fetch_add(1, Ordering::Relaxed);
         let at_ms = decoded.at_ms();
         match &decoded {
@@ -233,7 +204,7 @@ impl Shard {
                         value: *value,
                     })
                     .collect();
-                if done.is_some() {
+                if done.is_some() || durable {
                     // Acknowledged only once stored: wait for room.
                     self.writer.send(WriteOp::Readings(rows)).await.map_err(|_| ())?;
                 } else if let Err(e) = self.history.try_send(WriteOp::Readings(rows)) {
@@ -394,52 +365,21 @@ fn severity_name(severity: Severity) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// An open `river-high` alarm of `device` as stored, raised at `raised_ms`.
-    fn stored(id: i64, device: &str, raised_ms: i64) -> AlarmRow {
-        let at = time(raised_ms);
-        AlarmRow {
-            id,
-            device_id: device.to_string(),
-            rule_id: "river-high".to_string(),
-            severity: "major".to_string(),
-            metric: "water_level_m".to_string(),
-            state: "active".to_string(),
-            raised_at: at,
-            raised_value: 4.8,
-            peak_value: 4.9,
-            peak_at: at,
-            acknowledged_by: None,
-            acknowledged_at: None,
-            cleared_at: None,
-            cleared_value: None,
-            street_code: None,
-            village_code: None,
-            grid_code: None,
-            storm_id: None,
-            case_id: None,
-            case_closed_at: None,
-            updated_at: at,
-        }
-    }
-
-    /// Alarms adopted after the start (the history's) are taken on where the shard holds
-    /// none for the device and rule, and never replace one it holds.
-    #[test]
-    fn an_adopted_alarm_never_replaces_the_shards_own() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/ouhai/iot/rules.json");
-        let rules = super::super::rules::load_rules(&path).unwrap_or_else(|e| panic!("{e}"));
-        let mut engine = RuleEngine::new(rules.into_iter().map(|r| r.rule).collect()).unwrap_or_else(|e| panic!("{e}"));
-        let rule = RuleId::new("river-high".to_string());
-        let device = |id: &str| DeviceId::new(id.to_string()).unwrap_or_else(|e| panic!("{e}"));
-        restore(&mut engine, &[stored(1, "WL-0001", 1_000)]);
-        restore(&mut engine, &[stored(2, "WL-0001", 5_000), stored(3, "WL-0002", 7_000)]);
-        let raised = |id: &str| engine.alarm(&device(id), &rule).map(|a| a.raised_at_ms);
-        assert_eq!(raised("WL-0001"), Some(1_000), "the one held first stays");
-        assert_eq!(raised("WL-0002"), Some(7_000), "an unknown one is taken on");
-        assert_eq!(engine.active_alarms().count(), 2);
-    }
+/// Takes a message into its device's latest state: the device's type and whether it is
+/// online, `None` for a device of unknown type; `Err` when the states are poisoned.
+pub(crate) fn note_state(
+    states: &Mutex<HashMap<DeviceId, DeviceState>>,
+    iot: &Iot,
+    decoded: &Decoded,
+) -> Result<Option<(cockpit_iot::DeviceType, bool)>, ()> {
+    let device = decoded.device();
+    let Ok(mut states) = states.lock() else { return Err(()) };
+    let device_type = match decoded {
+        Decoded::Reading(r) => Some(r.device_type),
+        _ => iot.device_type(device.as_str()),
+    };
+    let Some(device_type) = device_type else { return Ok(None) };
+    let state = states.entry(device.clone()).or_insert_with(|| DeviceState::new(device.clone(), device_type));
+    state.apply(decoded);
+    Ok(Some((device_type, state.online())))
 }

@@ -60,6 +60,20 @@ pub struct IotStatus {
     /// The pipeline's running totals, for those who see the whole district.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counters: Option<BTreeMap<String, u64>>,
+    /// With an external broker and grids claimed, the instances splitting the district:
+    /// for those who see the whole district.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split: Option<SplitView>,
+}
+
+/// The instances splitting the district's grids (`[mqtt] split = "claim"`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SplitView {
+    /// This instance (its MQTT client id).
+    pub member: String,
+    /// The members in force, this one among them once it counts; empty while starting or
+    /// while its lease cannot be renewed (it claims nothing then).
+    pub members: Vec<String>,
 }
 
 /// Messages refused, per reason and per device.
@@ -114,12 +128,18 @@ pub struct Counters {
     pub subscriber_drops: AtomicU64,
     /// Connections open to the embedded broker.
     pub connections: AtomicU64,
+    /// Messages of grids another instance claims, acknowledged and kept for a takeover.
+    pub standby: AtomicU64,
+    /// Standby messages dropped past the most kept.
+    pub standby_dropped: AtomicU64,
+    /// Grids' shards taken over from another instance.
+    pub takeovers: AtomicU64,
 }
 
 impl Counters {
     /// Every running total with its name and meaning: the one list that the status JSON and
     /// the Prometheus text both print.
-    fn totals(&self) -> [(&'static str, &AtomicU64, &'static str); 13] {
+    fn totals(&self) -> [(&'static str, &AtomicU64, &'static str); 16] {
         [
             ("received", &self.received, "MQTT messages offered to the pipeline"),
             ("accepted", &self.accepted, "messages decoded and taken in"),
@@ -134,6 +154,9 @@ impl Counters {
             ("auth_failures", &self.auth_failures, "broker logins refused"),
             ("acl_refusals", &self.acl_refusals, "publishes refused by the topic ACL"),
             ("subscriber_drops", &self.subscriber_drops, "messages a slow plain subscriber missed"),
+            ("standby", &self.standby, "messages of grids another instance claims, kept for a takeover"),
+            ("standby_dropped", &self.standby_dropped, "standby messages dropped past the most kept"),
+            ("takeovers", &self.takeovers, "shards that took grids over from another instance"),
         ]
     }
 }
@@ -274,6 +297,7 @@ impl Iot {
             devices: devices_registered,
             rejections,
             counters,
+            split: if whole { self.claims().view() } else { None },
         }
     }
 

@@ -3,9 +3,10 @@
 //! - embedded broker: devices publish QoS 1 messages while the server is killed with
 //!   SIGKILL; after a restart every message that got its PUBACK is stored;
 //! - external broker (Mosquitto from Debian, started here with a password file and the
-//!   topic ACL docs/mqtt.md shows): the server takes readings in over a shared
-//!   subscription; a device cannot publish as another; and QoS 1 messages published while
-//!   the server is down (killed) reach it when it comes back, from its persistent session.
+//!   topic ACL docs/mqtt.md shows): the server takes readings in on its persistent
+//!   session; a device cannot publish as another; QoS 1 messages published while the
+//!   server is down (killed) reach it when it comes back; and two instances on a shared
+//!   subscription (`split = "share"`) store each reading once.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -74,7 +75,8 @@ pub(crate) async fn server_on(database_url: &str, home: &Path, config: &Path, po
         .env("COCKPIT_DATA_HOME", home)
         .env("COCKPIT_LOG", "warn,cockpit_server=info")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        // The server logs to standard output.
+        .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
         .expect("start the cockpit-server binary");
@@ -242,7 +244,7 @@ pub(crate) fn mosquitto(home: &Path, users: &[(&str, &str)]) -> Mosquitto {
 }
 
 #[tokio::test]
-async fn external_mosquitto_shared_subscription_acl_and_messages_kept_while_the_server_is_down() {
+async fn external_mosquitto_acl_and_messages_kept_while_the_server_is_down() {
     let database_url = crate::common::fresh_database().await;
     let store = Store::connect(&database_url, 2).await.unwrap();
     let home = Home::new("mosquitto");
@@ -384,7 +386,7 @@ async fn two_instances_split_the_shared_subscription_and_store_each_reading_once
         std::fs::write(
             &config,
             format!(
-                "[mqtt]\nmode = \"external\"\nurl = \"mqtt://127.0.0.1:{}\"\nusername = \"cockpit\"\npassword_file = \"{}\"\nclient_id = \"cockpit-{name}\"\n[auth]\ntoken_key_file = \"{}\"\n",
+                "[mqtt]\nmode = \"external\"\nsplit = \"share\"\nurl = \"mqtt://127.0.0.1:{}\"\nusername = \"cockpit\"\npassword_file = \"{}\"\nclient_id = \"cockpit-{name}\"\n[auth]\ntoken_key_file = \"{}\"\n",
                 broker.port,
                 home.0.join("cockpit.pw").display(),
                 home.0.join("token.key").display()

@@ -296,3 +296,46 @@ fn replaced_rules_keep_the_state_of_rules_that_stay_and_end_the_alarms_of_rules_
     assert!(engine.replace_rules(twice, T0).is_err());
     assert_eq!(engine.rules().len(), 2);
 }
+
+/// A device handed to another engine: forgetting it drops its wait and its alarm here, and
+/// the other engine, fed the same readings from the start of the rules' memory, raises at
+/// the same reading as one engine that saw them all.
+#[test]
+fn a_device_forgotten_and_replayed_elsewhere_raises_where_one_engine_would() {
+    let sustained = Condition::Above { raise: 4.5, clear: 4.3, for_ms: 5 * MIN };
+    let levels: Vec<(i64, f64)> = (0..8).map(|m| (m, 4.6 + m as f64 / 100.0)).collect();
+    let whole = feed(&mut engine(sustained), &levels);
+    assert_eq!(whole[5], "raised 4.65 @5");
+
+    let mut first = engine(sustained);
+    assert_eq!(first.memory_ms(), 5 * MIN);
+    feed(&mut first, &levels[..3]);
+    first.forget(&id("wl-1"));
+    assert_eq!(first.active_alarms().count(), 0);
+    // Forgotten, it starts over: three minutes later it has not waited five.
+    assert_eq!(feed(&mut first, &levels[3..6]), ["-", "-", "-"]);
+
+    let mut second = engine(sustained);
+    // The replay of what the first saw (its changes are the first's business)...
+    feed(&mut second, &levels[..3]);
+    // ...then the live readings: raised at minute 5, as the whole run did.
+    assert_eq!(feed(&mut second, &levels[3..]), whole[3..]);
+    second.forget(&id("wl-1"));
+    assert_eq!(second.active_alarms().count(), 0);
+    second.forget(&id("never-seen"));
+}
+
+#[test]
+fn the_memory_is_the_longest_look_back() {
+    let rules = vec![
+        rule("d", Metric::WaterLevel, Condition::Above { raise: 4.5, clear: 4.3, for_ms: 2 * MIN }),
+        rule(
+            "w",
+            Metric::WaterLevel,
+            Condition::RateOfChange { per_minute: 0.05, clear_per_minute: 0.02, window_ms: 10 * MIN },
+        ),
+        rule("s", Metric::WaterLevel, Condition::Stale { after_ms: 15 * MIN }),
+    ];
+    assert_eq!(RuleEngine::new(rules).unwrap().memory_ms(), 15 * MIN);
+    assert_eq!(RuleEngine::new(vec![]).unwrap().memory_ms(), 0);
+}

@@ -11,6 +11,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod claimed;
 mod haproxy;
 mod load;
 
@@ -46,14 +47,16 @@ struct Instance {
 }
 
 impl Instance {
-    fn new(home: &Path, name: &str, broker: u16) -> Instance {
+    /// An instance in `home/name` taking readings from the broker on port `broker`, the
+    /// instances splitting the district as `split` says (`claim` or `share`).
+    fn new(home: &Path, name: &str, broker: u16, split: &str) -> Instance {
         let dir = home.join(name);
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join("cockpit.toml");
         std::fs::write(
             &config,
             format!(
-                "[mqtt]\nmode = \"external\"\nurl = \"mqtt://127.0.0.1:{broker}\"\nusername = \"cockpit\"\npassword_file = \"{}\"\nclient_id = \"cockpit-{name}\"\n[auth]\ntoken_key_file = \"{}\"\n[cases]\nscheduler_interval_seconds = 1\n",
+                "[mqtt]\nmode = \"external\"\nsplit = \"{split}\"\nclaim_lease_seconds = 5\nurl = \"mqtt://127.0.0.1:{broker}\"\nusername = \"cockpit\"\npassword_file = \"{}\"\nclient_id = \"cockpit-{name}\"\n[auth]\ntoken_key_file = \"{}\"\n[cases]\nscheduler_interval_seconds = 1\n",
                 home.join("cockpit.pw").display(),
                 home.join("token.key").display()
             ),
@@ -148,7 +151,7 @@ async fn behind_haproxy_a_killed_instance_loses_nothing_and_screens_resume() {
     std::fs::write(home.0.join("cockpit.pw"), "cockpit-secret\n").unwrap();
 
     // Two instances, each subscribed on its own persistent session in the share group.
-    let (a, b) = (Instance::new(&home.0, "a", broker.port), Instance::new(&home.0, "b", broker.port));
+    let (a, b) = (Instance::new(&home.0, "a", broker.port, "share"), Instance::new(&home.0, "b", broker.port, "share"));
     let mut running_a = a.start(&database_url).await;
     let _running_b = b.start(&database_url).await;
     broker_logged(&home.0, "Received SUBSCRIBE from cockpit-a").await;
