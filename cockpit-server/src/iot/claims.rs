@@ -188,8 +188,14 @@ impl Claims {
         let mut taken: HashMap<usize, Vec<ShardMessage>> = HashMap::new();
         let Ok(mut state) = self.state.lock() else { return taken };
         let mine = |key: &str| owner(&members, key) == Some(self.member.as_str());
-        let (claimed, kept): (VecDeque<Standby>, VecDeque<Standby>) =
+        let (claimed, mut kept): (VecDeque<Standby>, VecDeque<Standby>) =
             std::mem::take(&mut state.standby).into_iter().partition(|s| mine(&s.key));
+        // One that waited for a claim now has an owner elsewhere, whose session holds it too.
+        for s in kept.iter_mut().filter(|s| owner(&members, &s.key).is_some()) {
+            if let Some(done) = s.done.take() {
+                let _ = done.send(true);
+            }
+        }
         state.standby = kept;
         state.members = members;
         for s in claimed {
@@ -224,7 +230,13 @@ pub(crate) async fn run(iot: Iot, mut stop: watch::Receiver<bool>) {
                 return;
             }
         }
-        let next = match iot.store().renew_iot_member(&district, &member, lease_ms, GRACE.as_millis() as i64).await {
+        let renewal = iot.store().renew_iot_member(&district, &member, lease_ms, GRACE.as_millis() as i64);
+        // A database that hangs counts as one that refuses: the fence must not wait for it.
+        let renewal = match tokio::time::timeout(RENEW_EVERY * 2, renewal).await {
+            Ok(renewed) => renewed.map_err(|e| e.to_string()),
+            Err(_) => Err("the renewal timed out".to_string()),
+        };
+        let next = match renewal {
             Ok(members) => {
                 renewed = Instant::now();
                 members
