@@ -3,10 +3,12 @@
 
 use std::collections::HashSet;
 
+use anyhow::Context;
 use cockpit_iot::{Alarm, AlarmChange, AlarmKey, DeviceId, DeviceType, Metric, Reading, RuleEngine, RuleId, Severity};
 use serde_json::json;
 
-use super::{Shard, ShardMessage};
+use super::super::{IngestError, Iot, shard_index};
+use super::{Shard, ShardInput, ShardMessage};
 use cockpit_store::AlarmRow;
 
 /// The grids a shard takes on from another instance.
@@ -56,6 +58,40 @@ pub(super) fn restore(engine: &mut RuleEngine, open: &[AlarmRow]) {
         }
         if let Err(e) = engine.restore(alarm) {
             tracing::warn!(alarm = row.id, error = %e, "an open alarm's rule is gone; left as stored");
+        }
+    }
+}
+
+impl Iot {
+    /// Hands the stored open alarms that no shard holds yet to their shards (after the
+    /// history's seeding wrote the sensors' past beside the running pipeline); how many
+    /// open alarms were read.
+    pub async fn adopt_open_alarms(&self) -> anyhow::Result<usize> {
+        let open = self.inner.store.open_alarms().await.context("reading open alarms")?;
+        let mut by_shard = vec![Vec::new(); self.inner.shards.len()];
+        for row in open.iter().filter(|row| self.inner.claims.owns(&self.key_of_row(row))) {
+            by_shard[self.shard_of_row(row)].push(row.clone());
+        }
+        for (shard, rows) in self.inner.shards.iter().zip(by_shard) {
+            if !rows.is_empty() {
+                shard.send(ShardInput::Adopt(rows)).await.map_err(|_| IngestError::Unavailable)?;
+            }
+        }
+        Ok(open.len())
+    }
+
+    pub(crate) fn shard_of_row(&self, alarm: &cockpit_store::AlarmRow) -> usize {
+        shard_index(&self.key_of_row(alarm))
+    }
+
+    /// The grid of a stored alarm's device (its id, outside every grid).
+    pub(crate) fn key_of_row(&self, alarm: &cockpit_store::AlarmRow) -> String {
+        match alarm.grid_code.as_deref() {
+            Some(grid) => grid.to_string(),
+            None => self
+                .place(&alarm.device_id)
+                .and_then(|p| p.regions.grid_code().map(str::to_string))
+                .unwrap_or_else(|| alarm.device_id.clone()),
         }
     }
 }
