@@ -119,6 +119,23 @@ const lngLatOf = (page, { x, y }) =>
     return [l.lng, l.lat];
   }, [x, y]);
 
+/** Waits until the map has drawn all it was given (MapLibre's `idle` after a repaint): the
+ *  handles of the latest edit, and the canvas at the size the layout gives it now (a line
+ *  of status text can move it), so that positions computed next are where the clicks land. */
+const settled = (page) =>
+  page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const { map } = window.__config.small;
+        requestAnimationFrame(() =>
+          requestAnimationFrame(() => {
+            map.once('idle', resolve);
+            map.triggerRepaint();
+          }),
+        );
+      }),
+  );
+
 describe('the configuration screens', () => {
   test('a grid boundary: a vertex dragged, the outline redrawn, a GCJ-02 file imported, one outside the village refused; persons in charge', async () => {
     const original = await api('sysadmin', 'GET', `/api/regions/${GRID}`);
@@ -137,6 +154,7 @@ describe('the configuration screens', () => {
         const c = ring.reduce((s, p) => [s[0] + p[0] / ring.length, s[1] + p[1] / ring.length], [0, 0]);
         return [ring[0], c];
       });
+      await settled(page);
       const from = await page.evaluate(() => window.__config.editor.clientOf(0, 0, 0));
       const to = await pageOf(page, [v0[0] + (centre[0] - v0[0]) / 3, v0[1] + (centre[1] - v0[1]) / 3]);
       await drag(page, from, to);
@@ -148,6 +166,7 @@ describe('the configuration screens', () => {
       // A vertex added by clicking the middle of an edge, then removed by a right-click.
       const n = originalVertices.length;
       const [a, b] = await page.evaluate(() => window.__config.editor.get()[0][0].slice(1, 3));
+      await settled(page);
       const middle = await pageOf(page, [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2]);
       await page.mouse.click(middle.x, middle.y);
       await page.waitForSelector(`[data-test=region-boundary][data-vertices="${n + 1}"]`);
@@ -165,6 +184,7 @@ describe('the configuration screens', () => {
 
       // 2. Redrawn: four clicks around the middle of the grid, then the first one again.
       await page.click('[data-test=region-mode-draw]');
+      await settled(page);
       const mid = await pageOf(page, centre);
       const corners = [[-25, -20], [25, -20], [25, 20], [-25, 20]].map(([dx, dy]) => ({ x: mid.x + dx, y: mid.y + dy }));
       for (const c of corners) await page.mouse.click(c.x, c.y);
