@@ -137,20 +137,6 @@ impl RuleEngine {
         self.devices.remove(device);
     }
 
-    /// The longest span of readings any rule looks back over: a duration, a rate's window
-    /// or a silence. An engine taking a device over replays at least this much.
-    pub fn memory_ms(&self) -> i64 {
-        self.rules
-            .iter()
-            .map(|rule| match rule.condition {
-                Condition::Above { for_ms, .. } | Condition::Below { for_ms, .. } => for_ms,
-                Condition::RateOfChange { window_ms, .. } => window_ms,
-                Condition::Stale { after_ms } => after_ms,
-            })
-            .max()
-            .unwrap_or(0)
-    }
-
     /// Raises stale-data alarms due at `now_ms`, device by device in id order. Only
     /// devices the engine has had a reading from, or was told to [`watch`](Self::watch),
     /// are watched.

@@ -137,6 +137,16 @@ impl Condition {
 }
 
 impl Rule {
+    /// How far back the rule looks over a device's readings: its duration, its rate's
+    /// window or its silence. An engine taking a device over replays at least this much.
+    pub fn memory_ms(&self) -> i64 {
+        match self.condition {
+            Condition::Above { for_ms, .. } | Condition::Below { for_ms, .. } => for_ms,
+            Condition::RateOfChange { window_ms, .. } => window_ms,
+            Condition::Stale { after_ms } => after_ms,
+        }
+    }
+
     /// Whether the rule watches this device.
     pub fn applies_to(&self, device: &DeviceId, device_type: DeviceType) -> bool {
         self.device_type == device_type && (self.devices.is_empty() || self.devices.contains(device))

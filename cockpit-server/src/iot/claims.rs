@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::Utc;
-use cockpit_iot::{Decoded, DeviceId, DeviceType, Metric, Reading, RuleEngine};
+use cockpit_iot::{Decoded, DeviceId, DeviceType, Metric, Reading, Rule};
 use tokio::sync::{oneshot, watch};
 
 use super::pipeline::{ShardInput, ShardMessage, Takeover};
@@ -47,17 +47,13 @@ const STANDBY_MAX: usize = 1_000_000;
 const REPLAY_MAX_MS: i64 = 3_600_000;
 
 /// The owner of `key` among `members`: the highest hash of (member, key) (FNV-1a, then
-/// MurmurHash3's finalizer). Stable
-/// across runs and instances; a member leaving moves only its own keys.
+/// MurmurHash3's finalizer). Stable across runs and instances; a member leaving moves only
+/// its own keys.
 pub fn owner<'a>(members: &'a [String], key: &str) -> Option<&'a str> {
     members
         .iter()
         .max_by_key(|member| {
-            let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-            for byte in member.bytes().chain([0xff]).chain(key.bytes()) {
-                hash ^= u64::from(byte);
-                hash = hash.wrapping_mul(0x0100_0000_01b3);
-            }
+            let mut hash = super::fnv1a(member.bytes().chain([0xff]).chain(key.bytes()));
             // FNV's last bytes reach only its low bits: MurmurHash3's finalizer spreads them
             // over all, so that the comparison between members is not decided by the names.
             hash ^= hash >> 33;
@@ -150,7 +146,7 @@ impl Claims {
         place: Arc<Place>,
         done: Option<oneshot::Sender<bool>>,
     ) -> Route {
-        if !self.enabled || self.owns(key) {
+        if self.owns(key) {
             return Route::Own(decoded, place, done);
         }
         // Another instance's, or nobody's yet: its device's latest state is kept here too
@@ -277,14 +273,14 @@ async fn hand_over(iot: &Iot, before: &[String], after: Vec<String>) -> anyhow::
             released[shard].push(device);
         }
     }
-    let ids: Vec<String> = claimed.iter().flatten().map(|(d, _)| d.to_string()).collect();
-    let (open, replay) = if ids.is_empty() {
+    let coming: HashMap<&str, (&DeviceId, DeviceType)> =
+        claimed.iter().flatten().map(|(d, t)| (d.as_str(), (d, *t))).collect();
+    let (open, replay) = if coming.is_empty() {
         (Vec::new(), HashMap::new())
     } else {
-        let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
         let open = iot.store().open_alarms().await.context("reading open alarms")?;
-        let open: Vec<_> = open.into_iter().filter(|a| wanted.contains(a.device_id.as_str())).collect();
-        (open, replay(iot, &ids).await?)
+        let open: Vec<_> = open.into_iter().filter(|a| coming.contains_key(a.device_id.as_str())).collect();
+        (open, replay(iot, &coming).await?)
     };
     let mut standby = iot.claims().put_in_force(after);
     let mut replay = replay;
@@ -296,9 +292,9 @@ async fn hand_over(iot: &Iot, before: &[String], after: Vec<String>) -> anyhow::
         if devices.is_empty() && messages.is_empty() {
             continue;
         }
-        let mine: HashSet<&DeviceId> = devices.iter().map(|(d, _)| d).collect();
+        let mine: HashSet<&str> = devices.iter().map(|(d, _)| d.as_str()).collect();
         let takeover = Takeover {
-            open: open.iter().filter(|a| mine.iter().any(|d| d.as_str() == a.device_id)).cloned().collect(),
+            open: open.iter().filter(|a| mine.contains(a.device_id.as_str())).cloned().collect(),
             replay: devices.iter().flat_map(|(d, _)| replay.remove(d).unwrap_or_default()).collect(),
             devices,
             standby: messages,
@@ -309,29 +305,40 @@ async fn hand_over(iot: &Iot, before: &[String], after: Vec<String>) -> anyhow::
     Ok(())
 }
 
-/// The stored readings of `devices` over the rules' memory, as readings per device in time
-/// order (values of one device and time together).
-async fn replay(iot: &Iot, devices: &[String]) -> anyhow::Result<HashMap<DeviceId, Vec<Reading>>> {
-    let rules = iot.rules().sender.borrow().engine.clone();
-    let memory = RuleEngine::new(rules.clone()).map(|e| e.memory_ms()).unwrap_or(0).min(REPLAY_MAX_MS);
-    let mut metrics: Vec<&str> = rules.iter().map(|r| r.metric.name()).collect();
+/// The stored readings of the devices `coming` over the rules' memory, as readings per
+/// device in time order (values of one device and time together).
+async fn replay(
+    iot: &Iot,
+    coming: &HashMap<&str, (&DeviceId, DeviceType)>,
+) -> anyhow::Result<HashMap<DeviceId, Vec<Reading>>> {
+    let (memory, mut metrics) = {
+        let rules = iot.rules().sender.borrow();
+        let memory = rules.engine.iter().map(Rule::memory_ms).max().unwrap_or(0).min(REPLAY_MAX_MS);
+        (memory, rules.engine.iter().map(|r| r.metric.name()).collect::<Vec<_>>())
+    };
     metrics.sort_unstable();
     metrics.dedup();
     let since = Utc::now() - chrono::TimeDelta::milliseconds(memory);
-    let rows = iot.store().recent_readings(devices, &metrics, since).await.context("reading recent readings")?;
+    let ids: Vec<String> = coming.keys().map(|id| id.to_string()).collect();
+    let rows = iot.store().recent_readings(&ids, &metrics, since).await.context("reading recent readings")?;
     let mut out: HashMap<DeviceId, Vec<Reading>> = HashMap::new();
     for row in rows {
-        let (Ok(device), Some(metric)) = (DeviceId::new(row.device_id.clone()), Metric::from_name(&row.metric)) else {
+        let (Some(&(device, device_type)), Some(metric)) =
+            (coming.get(row.device_id.as_str()), Metric::from_name(&row.metric))
+        else {
             continue;
         };
-        let Some(device_type) = iot.device_type(&row.device_id) else { continue };
         let at_ms = row.at.timestamp_millis();
         let readings = out.entry(device.clone()).or_default();
         match readings.last_mut() {
             Some(last) if last.at_ms == at_ms => last.values.push((metric, row.value)),
-            _ => {
-                readings.push(Reading { device, device_type, at_ms, values: vec![(metric, row.value)], position: None })
-            }
+            _ => readings.push(Reading {
+                device: device.clone(),
+                device_type,
+                at_ms,
+                values: vec![(metric, row.value)],
+                position: None,
+            }),
         }
     }
     Ok(out)

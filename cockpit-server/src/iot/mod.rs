@@ -373,12 +373,17 @@ impl Iot {
     }
 }
 
-/// The shard of a grid (or of a device outside every grid): FNV-1a, stable across runs.
+/// The shard of a grid (or of a device outside every grid): stable across runs.
 fn shard_index(key: &str) -> usize {
+    (fnv1a(key.bytes()) % SHARDS as u64) as usize
+}
+
+/// FNV-1a over `bytes`: a stable hash (the same in every run and on every instance).
+fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in key.bytes() {
+    for byte in bytes {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    (hash % SHARDS as u64) as usize
+    hash
 }

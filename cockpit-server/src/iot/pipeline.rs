@@ -75,7 +75,7 @@ pub(crate) struct Shard {
     index: usize,
 }
 
-pub(crate) fn time(ms: i64) -> DateTime<Utc> {
+fn time(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_else(Utc::now)
 }
 

@@ -97,6 +97,11 @@ pub(crate) async fn server_on(database_url: &str, home: &Path, config: &Path, po
 
 /// Registers devices straight in the store (as an import would): id → password.
 pub(crate) async fn devices(store: &Store, ids: &[(&str, &str)]) -> Vec<(String, String)> {
+    devices_in(store, ids, "330304001002002").await
+}
+
+/// [`devices`], in the 15-digit grid `grid` (its street and village are its prefixes).
+pub(crate) async fn devices_in(store: &Store, ids: &[(&str, &str)], grid: &str) -> Vec<(String, String)> {
     let mut rows = Vec::new();
     let mut out = Vec::new();
     for (id, kind) in ids {
@@ -107,9 +112,9 @@ pub(crate) async fn devices(store: &Store, ids: &[(&str, &str)]) -> Vec<(String,
             lon: 120.62454528,
             lat: 27.99724035,
             outside_district: false,
-            street_code: Some("330304001".into()),
-            village_code: Some("330304001002".into()),
-            grid_code: Some("330304001002002".into()),
+            street_code: Some(grid[..9].into()),
+            village_code: Some(grid[..12].into()),
+            grid_code: Some(grid.into()),
             metadata: json!({}),
             credential_hash: cockpit_access::token_digest(&password),
         });

@@ -16,7 +16,7 @@ use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::json;
 
 use super::{Instance, count_until};
-use crate::mqtt_peers::{Home, mosquitto};
+use crate::mqtt_peers::{Home, devices_in, mosquitto};
 
 /// The gauges' own clock: a reading every second from `T0_AGO` before now.
 const T0_AGO_MS: i64 = 600_000;
@@ -73,27 +73,6 @@ async fn alarms_until(
     got
 }
 
-/// Registers a river gauge in `grid`; its password.
-async fn gauge(store: &Store, id: &str, grid: &str) -> String {
-    let password = cockpit_access::random_token().unwrap();
-    let row = cockpit_store::NewDevice {
-        id: id.to_string(),
-        device_type: "water_level_river".into(),
-        lon: 120.62454528,
-        lat: 27.99724035,
-        outside_district: false,
-        street_code: Some(grid[..9].into()),
-        village_code: Some(grid[..12].into()),
-        grid_code: Some(grid.into()),
-        metadata: json!({}),
-        credential_hash: cockpit_access::token_digest(&password),
-    };
-    let mut tx = store.pool().begin().await.unwrap();
-    Store::upsert_devices(&mut tx, &[row]).await.unwrap();
-    tx.commit().await.unwrap();
-    password
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn claimed_grids_keep_their_rules_across_instances_and_a_kill() {
     let database_url = crate::common::fresh_database().await;
@@ -109,8 +88,8 @@ async fn claimed_grids_keep_their_rules_across_instances_and_a_kill() {
     };
     let (grid_a, grid_b) = (grid_of("cockpit-a"), grid_of("cockpit-b"));
     let (ga, gb) = ("wl-ca", "wl-cb");
-    let pw_a = gauge(&store, ga, &grid_a).await;
-    let pw_b = gauge(&store, gb, &grid_b).await;
+    let pw_a = devices_in(&store, &[(ga, "water_level_river")], &grid_a).await.remove(0).1;
+    let pw_b = devices_in(&store, &[(gb, "water_level_river")], &grid_b).await.remove(0).1;
     let broker = mosquitto(&home.0, &[("cockpit", "cockpit-secret"), (ga, &pw_a), (gb, &pw_b)]);
     std::fs::write(home.0.join("cockpit.pw"), "cockpit-secret\n").unwrap();
     let (a, b) = (Instance::new(&home.0, "a", broker.port, "claim"), Instance::new(&home.0, "b", broker.port, "claim"));
